@@ -1,0 +1,83 @@
+// Shared set-up for the browser tests: the static server and Debian's Chromium driven by
+// playwright-core (never a downloaded browser).
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const ARTIFACTS = join(REPO, 'test-artifacts');
+
+// Flags from shared/TOOLCHAIN.md: without the networking ones Chromium floods this
+// machine's closed network with refused connections.
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-dev-shm-usage',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-default-apps',
+  '--disable-extensions',
+];
+
+// Starts scripts/server.mjs on a free port; resolves to { url, close }.
+export function startServer({ csp = true } = {}) {
+  const args = ['scripts/server.mjs', '--port', '0', '--root', process.env.KINDLING_WEB_ROOT ?? '.'];
+  if (csp) args.push('--csp');
+  const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    child.once('exit', (code) => reject(new Error(`server exited early (${code}): ${output}`)));
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      const match = output.match(/listening on (http:\/\/\S+)/);
+      if (match) resolve({ url: match[1], close: () => child.kill() });
+    });
+  });
+}
+
+// A fresh Chromium profile that records every request and console problem, so tests can
+// prove nothing left the origin and the strict CSP was never violated.
+export async function launchBrowser() {
+  const profile = await mkdtemp(join(tmpdir(), 'kindling-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 900 },
+    acceptDownloads: true,
+  });
+  const requests = [];
+  const problems = [];
+  const watch = (page) => {
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text());
+    });
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('dialog', (dialog) => {
+      problems.push(`dialog: ${dialog.message()}`);
+      dialog.dismiss();
+    });
+  };
+  context.on('request', (request) => requests.push(request.url()));
+  context.on('page', watch);
+  context.pages().forEach(watch);
+  return {
+    context,
+    requests,
+    problems,
+    async close() {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+// Requests that went anywhere but the test server (data:/blob: stay in the page).
+export function foreignRequests(requests, origin) {
+  return requests.filter((url) => !url.startsWith(`${origin}/`) && !/^(data|blob):/.test(url));
+}

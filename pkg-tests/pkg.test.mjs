@@ -1,0 +1,125 @@
+// The built pkg/ in a real browser: ES module + .wasm over HTTP, as a page loads it.
+// create → trainSteps → generate, plus the contract's validation and checkpoint errors.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, foreignRequests } from './browser.mjs';
+import { corpus } from './corpus.mjs';
+
+const TEXT = corpus();
+let server;
+let browser;
+let page;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  page = await browser.context.newPage();
+  await page.goto(`${server.url}/pkg-tests/pkg-page.html`);
+  await page.waitForFunction(() => document.body.dataset.state, null, { timeout: 120_000 });
+  const failure = await page.evaluate(() => document.body.dataset.error);
+  assert.equal(failure, undefined, `the package failed to load: ${failure}`);
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+test('presets lists the four built-in configurations', async () => {
+  const presets = await page.evaluate(() => Kindling.presets());
+  for (const name of ['tiny', 'baby-gpt', 'seed-lstm', 'gru']) {
+    assert.ok(presets[name], `preset ${name} is missing`);
+    assert.ok(['gpt', 'lstm', 'gru'].includes(presets[name].model), `${name}.model = ${presets[name].model}`);
+  }
+});
+
+test('validate resolves a preset and names the field of a bad value', async () => {
+  const { good, bad } = await page.evaluate((text) => ({
+    good: Kindling.validate({ text, preset: 'tiny' }),
+    bad: Kindling.validate({ text, preset: 'tiny', nLayer: 100000 }),
+  }), TEXT);
+  assert.equal(good.ok, true, JSON.stringify(good.errors));
+  assert.equal(good.vocabSize, new Set(TEXT).size);
+  assert.ok(good.parameterCount > 0 && good.memoryBytes > 0);
+  assert.ok(good.trainTokens > 0 && good.valTokens > 0);
+  assert.equal(bad.ok, false);
+  assert.ok(bad.errors.some((e) => e.field === 'nLayer' && e.message), JSON.stringify(bad.errors));
+});
+
+test('create → trainSteps: the loss falls', async () => {
+  const run = await page.evaluate(async (text) => {
+    window.model = await Kindling.create({ text, preset: 'tiny', seed: 1 });
+    const first = await model.trainSteps(1);
+    let last = first;
+    for (let i = 0; i < 6; i++) last = await model.trainSteps(25);
+    return { first, last, step: model.step, history: model.history.length, backend: model.backend };
+  }, TEXT);
+  assert.equal(run.step, 151);
+  assert.equal(run.last.step, 151);
+  assert.equal(run.backend, 'cpu');
+  assert.ok(run.history >= 2, 'history is kept');
+  assert.ok(Number.isFinite(run.first.trainLoss) && Number.isFinite(run.last.trainLoss));
+  assert.ok(run.last.trainLoss < run.first.trainLoss * 0.9, `loss ${run.first.trainLoss} → ${run.last.trainLoss}`);
+});
+
+test('generate streams one token per next() call', async () => {
+  const run = await page.evaluate(async () => {
+    const stream = model.generate('the ', { maxTokens: 24, temperature: 0.8, topK: 10, seed: 3 });
+    const seen = [];
+    for await (const token of tokens(stream)) seen.push(token);
+    return seen;
+  });
+  assert.equal(run.length, 24);
+  for (const token of run) {
+    assert.equal(typeof token.text, 'string');
+    assert.ok(token.text.length >= 1);
+    assert.ok(token.prob > 0 && token.prob <= 1, `prob ${token.prob}`);
+    assert.ok(Array.isArray(token.top) && token.top.length > 0);
+    const probs = token.top.map((alt) => alt.prob);
+    assert.deepEqual(probs, [...probs].sort((a, b) => b - a), 'top alternatives are sorted');
+  }
+});
+
+test('a prompt with unseen characters warns instead of failing', async () => {
+  const warning = await page.evaluate(() => {
+    const stream = model.generate('the 🦊', { maxTokens: 1 });
+    const text = stream.warning;
+    stream.free();
+    return text;
+  });
+  assert.equal(typeof warning, 'string');
+});
+
+test('toBytes → fromBytes keeps step and history; bad bytes are rejected', async () => {
+  const run = await page.evaluate(async (text) => {
+    const bytes = await model.toBytes();
+    const copy = await Kindling.fromBytes(bytes, { backend: 'cpu', text });
+    const restored = { step: copy.step, history: copy.history.length, vocab: copy.vocabSize };
+    copy.free();
+    const failures = [];
+    const attempts = {
+      truncated: bytes.slice(0, Math.floor(bytes.length / 2)),
+      corrupted: bytes.map((b, i) => (i > 16 && i % 7 === 0 ? b ^ 0xff : b)),
+      foreign: new TextEncoder().encode('PK\u0003\u0004 this is not a model'),
+    };
+    for (const [name, attempt] of Object.entries(attempts)) {
+      try {
+        (await Kindling.fromBytes(attempt, { backend: 'cpu' })).free();
+        failures.push({ name, message: null });
+      } catch (error) {
+        failures.push({ name, message: error.message });
+      }
+    }
+    return { original: { step: model.step, history: model.history.length, vocab: model.vocabSize }, restored, failures };
+  }, TEXT);
+  assert.deepEqual(run.restored, run.original);
+  for (const { name, message } of run.failures) {
+    assert.ok(message, `${name} bytes were accepted`);
+  }
+});
+
+test('everything came from the page origin', () => {
+  assert.ok(browser.requests.some((url) => url.endsWith('/pkg/kindling_bg.wasm')), 'the wasm was fetched over HTTP');
+  assert.deepEqual(foreignRequests(browser.requests, server.url), []);
+  assert.deepEqual(browser.problems, []);
+});

@@ -1,0 +1,286 @@
+// End-to-end tests of index.html's <kindling-playground>, served under the strict CSP.
+// The steps of one training session run in order and share the page.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ARTIFACTS, startServer, launchBrowser, foreignRequests } from './browser.mjs';
+import { corpus } from './corpus.mjs';
+
+const XSS = '<img src=x onerror=alert(1)>';
+const LONG = { timeout: 120_000 };
+let server;
+let browser;
+
+before(async () => {
+  await mkdir(ARTIFACTS, { recursive: true });
+  server = await startServer({ csp: true });
+  browser = await launchBrowser();
+  // For predicates that run in the page: an element inside the playground's shadow root.
+  await browser.context.addInitScript(() => {
+    window.inShadow = (selector) =>
+      document.querySelector('kindling-playground').shadowRoot.querySelector(selector);
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+async function openPlayground(viewport = { width: 1280, height: 900 }) {
+  const page = await browser.context.newPage();
+  await page.setViewportSize(viewport);
+  await page.goto(`${server.url}/`);
+  await page.locator('#engine-status').filter({ hasText: 'Ready' }).waitFor(LONG);
+  return page;
+}
+
+const value = (page, id) => page.locator(id).getAttribute('data-value').then(Number);
+const stepOf = (page) => value(page, '#step');
+
+function waitFor(page, predicate, arg) {
+  return page.waitForFunction(predicate, arg, { timeout: 120_000, polling: 100 });
+}
+
+
+async function setField(page, id, text) {
+  await page.locator(id).fill(String(text));
+}
+
+// Validation is debounced and asynchronous; the element says when it is settled.
+function validated(page) {
+  return page.locator('kindling-playground:not([data-validation=pending])').waitFor(LONG);
+}
+
+describe('a training session', () => {
+  let page;
+  let firstLoss;
+
+  before(async () => {
+    page = await openPlayground();
+  });
+
+  test('pasted text is counted', async () => {
+    const text = corpus();
+    await page.locator('#text').fill(text);
+    await page.locator('#preset').selectOption('tiny');
+    await validated(page);
+    assert.equal(await value(page, '#chars'), text.length);
+    assert.equal(await value(page, '#vocab'), new Set(text).size);
+    assert.notEqual(await page.locator('#train-tokens').textContent(), '—');
+  });
+
+  test('training on tiny plots points and the loss falls', async () => {
+    // Enough steps that training is still running for the next tests.
+    await setField(page, '#f-maxSteps', 100000);
+    await validated(page);
+    await page.locator('#train').click();
+    await waitFor(page, () => inShadow('#loss').dataset.value);
+    firstLoss = await value(page, '#loss');
+    await waitFor(page, (first) => {
+      const loss = Number(inShadow('#loss').dataset.value);
+      return Number(inShadow('#chart').dataset.points) >= 3 && loss < first * 0.9;
+    }, firstLoss);
+    assert.ok((await value(page, '#loss')) < firstLoss);
+    assert.equal(await page.locator('#train').textContent(), 'Pause');
+  });
+
+  test('the page stays responsive while training', async () => {
+    const framesBefore = await page.evaluate(() => {
+      window.frames_ = 0;
+      const tick = () => {
+        window.frames_++;
+        requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+      return window.frames_;
+    });
+    const stepBefore = await stepOf(page);
+    await page.locator('#prompt').pressSequentially('the c', { delay: 20 });
+    assert.equal(await page.locator('#prompt').inputValue(), 'the c');
+    await page.waitForTimeout(500);
+    const frames = await page.evaluate(() => window.frames_);
+    assert.ok(frames > framesBefore + 5, `only ${frames} animation frames in 0.5 s`);
+    assert.ok((await stepOf(page)) > stepBefore, 'training kept going');
+  });
+
+  test('generation streams token by token mid-training, and Stop stops it', async () => {
+    await setField(page, '#length', 5000);
+    await page.evaluate(() => {
+      window.outputUpdates = 0;
+      new MutationObserver(() => window.outputUpdates++).observe(inShadow('#output'), { childList: true });
+    });
+    const below = () => page.locator('#token-info').boundingBox().then((box) => box.y);
+    const layoutBefore = await below();
+    await page.locator('#generate').click();
+    await waitFor(page, () => window.outputUpdates >= 10);
+    assert.equal(await below(), layoutBefore, 'streaming moved the layout');
+    await page.locator('#stop').click();
+    await page.locator('#gen-status').filter({ hasText: 'Stopped' }).waitFor(LONG);
+    const count = await page.locator('#output .tok').count();
+    assert.ok(count >= 10 && count < 5000, `${count} tokens`);
+    await page.waitForTimeout(300);
+    assert.equal(await page.locator('#output .tok').count(), count, 'no tokens after Stop');
+    assert.equal(await page.locator('#train').textContent(), 'Pause', 'training went on');
+  });
+
+  test('a token shows its probability on focus', async () => {
+    await page.locator('#output').focus();
+    await page.keyboard.press('Home');
+    await page.keyboard.press('ArrowRight');
+    assert.match(await page.locator('#token-info').textContent(), /probability \d+(\.\d)?%/);
+    assert.equal(await page.locator('#output .tok.current').count(), 1);
+  });
+
+  test('training pauses while the tab is hidden and resumes after', async () => {
+    const setHidden = (hidden) =>
+      page.evaluate((hidden) => {
+        Object.defineProperty(document, 'hidden', { configurable: true, get: () => hidden });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, hidden);
+    await setHidden(true);
+    await page.locator('#train-status').filter({ hasText: 'tab was hidden' }).waitFor(LONG);
+    const pausedAt = await stepOf(page);
+    await page.waitForTimeout(300);
+    assert.equal(await stepOf(page), pausedAt, 'no steps while hidden');
+    await setHidden(false);
+    await waitFor(page, (step) => Number(inShadow('#step').dataset.value) > step, pausedAt);
+  });
+
+  test('a corrupted model file is refused and the current model is kept', async () => {
+    await page.locator('#train').click(); // pause
+    await page.locator('#train').filter({ hasText: 'Resume' }).waitFor(LONG);
+    const step = await stepOf(page);
+    await page.locator('#model-file').setInputFiles({
+      name: 'broken.kindling',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from('definitely not a kindling checkpoint'),
+    });
+    await page.locator('#file-error').filter({ hasText: 'broken.kindling' }).waitFor(LONG);
+    assert.equal(await stepOf(page), step);
+    assert.equal(await page.locator('#train').textContent(), 'Resume');
+  });
+
+  test('Download model saves a file that Open model loads', async () => {
+    const step = await stepOf(page);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#download').click()]);
+    const path = join(ARTIFACTS, download.suggestedFilename());
+    await download.saveAs(path);
+    assert.match(download.suggestedFilename(), new RegExp(`step${step}\\.kindling$`));
+    await page.locator('#model-file').setInputFiles(path);
+    await page.locator('#train-status').filter({ hasText: `Opened a model at step ${step}` }).waitFor(LONG);
+    assert.equal(await page.locator('#file-error').isHidden(), true);
+  });
+
+  test('after a reload the saved session resumes at the same step and loss', async () => {
+    // Pausing autosaved; opening the file above kept the same step.
+    await page.locator('#save-status').filter({ hasText: 'Autosaved' }).waitFor(LONG);
+    const step = await stepOf(page);
+    const loss = await value(page, '#loss');
+    await page.reload();
+    await page.locator('#resume-offer').waitFor(LONG);
+    assert.match(await page.locator('#resume-text').textContent(), new RegExp(`step ${step} of`));
+    await page.locator('#resume').click();
+    await page.locator('#train-status').filter({ hasText: `Restored at step ${step}` }).waitFor(LONG);
+    assert.equal(await stepOf(page), step);
+    assert.equal(await value(page, '#loss'), loss);
+    await page.locator('#train').click();
+    await waitFor(page, (from) => Number(inShadow('#step').dataset.value) > from, step);
+    await page.locator('#train').click();
+    await page.locator('#train').filter({ hasText: 'Resume' }).waitFor(LONG);
+  });
+
+  test('screenshots at desktop and phone width', async () => {
+    await page.locator('#prompt').fill('the ');
+    await setField(page, '#length', 240);
+    await page.locator('#generate').click();
+    await page.locator('#gen-status').filter({ hasText: 'Done' }).waitFor(LONG);
+    await page.screenshot({ path: join(ARTIFACTS, 'playground-desktop.png'), fullPage: true });
+    await page.setViewportSize({ width: 360, height: 780 });
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(ARTIFACTS, 'playground-phone.png'), fullPage: true });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `the page is ${overflow}px wider than a phone`);
+    await page.close();
+  });
+});
+
+describe('bad input', () => {
+  let page;
+
+  before(async () => {
+    page = await openPlayground();
+    // A session saved by the tests above may be offered; these tests start fresh.
+    if (await page.locator('#resume-offer').isVisible()) await page.locator('#discard').click();
+  });
+
+  after(() => page.close());
+
+  test('a dropped binary file shows an error and keeps the text', async () => {
+    await page.locator('#text').fill('keep this text');
+    const dataTransfer = await page.evaluateHandle(() => {
+      const transfer = new DataTransfer();
+      const bytes = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0xfe, 0x81]);
+      transfer.items.add(new File([bytes], 'picture.png', { type: 'image/png' }));
+      return transfer;
+    });
+    await page.locator('#text').dispatchEvent('drop', { dataTransfer });
+    await page.locator('#text-error').filter({ hasText: 'picture.png' }).waitFor(LONG);
+    assert.equal(await page.locator('#text').inputValue(), 'keep this text');
+  });
+
+  test('an absurd hyper-parameter shows the engine message and disables Train', async () => {
+    await page.locator('#text').fill(corpus(50));
+    await page.locator('#preset').selectOption('tiny');
+    await validated(page);
+    assert.equal(await page.locator('#train').isEnabled(), true);
+    await setField(page, '#f-nLayer', 100000);
+    await validated(page);
+    const message = page.locator('#err-nLayer:not(:empty), #model-error:not([hidden])').first();
+    assert.match(await message.textContent(), /\S/);
+    assert.equal(await page.locator('#train').isDisabled(), true);
+    await setField(page, '#f-nLayer', 1);
+    await page.locator('#train').and(page.locator(':enabled')).waitFor(LONG);
+    assert.equal(await page.locator('#err-nLayer').textContent(), '');
+  });
+
+  test('user and generated text render as text, never as markup', async () => {
+    await page.locator('#text').fill(`${XSS}\n`.repeat(200));
+    await page.locator('#prompt').fill(XSS);
+    await setField(page, '#f-maxSteps', 20);
+    await validated(page);
+    await page.locator('#train').click();
+    await page.locator('#train-status').filter({ hasText: 'Finished' }).waitFor(LONG);
+    await setField(page, '#length', 60);
+    await page.locator('#generate').click();
+    await page.locator('#gen-status').filter({ hasText: 'Done' }).waitFor(LONG);
+    const images = await page.evaluate(() => document.querySelector('kindling-playground').shadowRoot.querySelectorAll('img').length);
+    assert.equal(images, 0);
+    assert.equal(await page.locator('#text').inputValue(), `${XSS}\n`.repeat(200));
+    assert.ok((await page.locator('#output').textContent()).length > 0);
+  });
+
+  test('a NaN loss from a huge learning rate stops training with a message', async () => {
+    await page.locator('#reset').click();
+    await page.locator('#train').filter({ hasText: 'Train' }).waitFor(LONG);
+    await page.locator('#text').fill(corpus(100));
+    await setField(page, '#f-maxSteps', 2000);
+    await setField(page, '#f-learningRate', 1e6);
+    await validated(page);
+    if (await page.locator('#train').isDisabled()) {
+      // The engine may refuse such a rate up front; then its message must say so.
+      assert.match(await page.locator('#err-learningRate').textContent(), /\S/);
+      return;
+    }
+    await page.locator('#train').click();
+    await page.locator('#train-error').filter({ hasText: /nan|inf/i }).waitFor(LONG);
+    assert.equal(await page.locator('#train').textContent(), 'Resume');
+  });
+});
+
+test('nothing left the origin and the strict CSP was never violated', () => {
+  assert.ok(browser.requests.some((url) => url.endsWith('/pkg/kindling_bg.wasm')), 'worker requests are recorded');
+  assert.deepEqual(foreignRequests(browser.requests, server.url), []);
+  assert.deepEqual(browser.problems.filter((text) => /Content.Security.Policy|Refused|dialog/i.test(text)), []);
+});

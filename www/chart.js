@@ -1,0 +1,149 @@
+// A small canvas line chart of train and validation loss against step. Drawn by hand
+// rather than with a library: two lines, two axes and a legend are ~150 lines, need no
+// vendoring, and keep the page free of third-party code.
+//
+// Colours come from CSS custom properties on the canvas (--chart-train, --chart-val,
+// --chart-grid, --chart-text), so light/dark themes need no code here.
+
+const PAD = { left: 44, right: 12, top: 12, bottom: 26 };
+
+// 1, 2, 2.5 or 5 times a power of ten: ticks a person can read at a glance.
+function niceStep(span, count) {
+  const raw = span / Math.max(count, 1);
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].find((m) => m * power >= raw) * power;
+  return step || 1;
+}
+
+function ticks(min, max, count) {
+  const step = niceStep(max - min, count);
+  const first = Math.ceil(min / step) * step;
+  const values = [];
+  for (let v = first; v <= max + step * 1e-9; v += step) values.push(Number(v.toPrecision(12)));
+  return values;
+}
+
+function formatTick(value) {
+  if (Math.abs(value) >= 1000) return `${Number((value / 1000).toPrecision(3))}k`;
+  return String(Number(value.toPrecision(3)));
+}
+
+export class LossChart {
+  constructor(canvas) {
+    this.canvas = canvas;
+    this.train = [];
+    this.val = [];
+    this.totalSteps = 0;
+    this.frame = 0;
+    new ResizeObserver(() => this.redraw()).observe(canvas);
+    matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => this.redraw());
+  }
+
+  // history: [{ step, trainLoss, valLoss? }] as the engine keeps it.
+  setHistory(history, totalSteps) {
+    this.train = [];
+    this.val = [];
+    this.totalSteps = totalSteps;
+    for (const point of history) this.add(point);
+    this.redraw();
+  }
+
+  add({ step, trainLoss, valLoss }) {
+    if (Number.isFinite(trainLoss)) this.train.push([step, trainLoss]);
+    if (Number.isFinite(valLoss)) this.val.push([step, valLoss]);
+    this.canvas.dataset.points = String(this.train.length + this.val.length);
+    this.redraw();
+  }
+
+  // Coalesces many updates into one paint per frame.
+  redraw() {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.draw();
+    });
+  }
+
+  draw() {
+    const { canvas } = this;
+    const ratio = devicePixelRatio || 1;
+    const width = canvas.clientWidth;
+    const height = canvas.clientHeight;
+    if (!width || !height) return;
+    canvas.width = Math.round(width * ratio);
+    canvas.height = Math.round(height * ratio);
+    const ctx = canvas.getContext('2d');
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+
+    const style = getComputedStyle(canvas);
+    const color = (name) => style.getPropertyValue(name).trim() || 'gray';
+    ctx.font = `11px ${style.fontFamily}`;
+
+    const all = [...this.train, ...this.val];
+    const lastStep = all.reduce((max, [step]) => Math.max(max, step), 0);
+    const xMax = Math.max(this.totalSteps, lastStep, 1);
+    const losses = all.map(([, loss]) => loss);
+    let yMin = losses.length ? losses.reduce((a, b) => Math.min(a, b)) : 0;
+    let yMax = losses.length ? losses.reduce((a, b) => Math.max(a, b)) : 1;
+    const margin = (yMax - yMin) * 0.08 || 0.5;
+    yMin = Math.max(0, yMin - margin);
+    yMax += margin;
+
+    const plot = {
+      left: PAD.left,
+      top: PAD.top,
+      width: width - PAD.left - PAD.right,
+      height: height - PAD.top - PAD.bottom,
+    };
+    const x = (step) => plot.left + (step / xMax) * plot.width;
+    const y = (loss) => plot.top + (1 - (loss - yMin) / (yMax - yMin)) * plot.height;
+
+    this.drawAxes(ctx, plot, { x, y, xMax, yMin, yMax }, color);
+    this.drawLine(ctx, this.train, x, y, color('--chart-train'), false);
+    this.drawLine(ctx, this.val, x, y, color('--chart-val'), true);
+    if (!all.length) {
+      ctx.fillStyle = color('--chart-text');
+      ctx.textAlign = 'center';
+      ctx.fillText('Loss appears here once training starts', plot.left + plot.width / 2, plot.top + plot.height / 2);
+    }
+  }
+
+  drawAxes(ctx, plot, { x, y, xMax, yMin, yMax }, color) {
+    ctx.strokeStyle = color('--chart-grid');
+    ctx.fillStyle = color('--chart-text');
+    ctx.lineWidth = 1;
+    ctx.textAlign = 'right';
+    ctx.textBaseline = 'middle';
+    for (const value of ticks(yMin, yMax, Math.max(2, Math.floor(plot.height / 40)))) {
+      const py = Math.round(y(value)) + 0.5;
+      ctx.beginPath();
+      ctx.moveTo(plot.left, py);
+      ctx.lineTo(plot.left + plot.width, py);
+      ctx.stroke();
+      ctx.fillText(formatTick(value), plot.left - 6, py);
+    }
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'top';
+    for (const value of ticks(0, xMax, Math.max(2, Math.floor(plot.width / 80)))) {
+      ctx.fillText(formatTick(value), x(value), plot.top + plot.height + 8);
+    }
+  }
+
+  drawLine(ctx, points, x, y, stroke, withDots) {
+    if (!points.length) return;
+    ctx.strokeStyle = stroke;
+    ctx.fillStyle = stroke;
+    ctx.lineWidth = 2;
+    ctx.lineJoin = 'round';
+    ctx.beginPath();
+    points.forEach(([step, loss], i) => (i ? ctx.lineTo(x(step), y(loss)) : ctx.moveTo(x(step), y(loss))));
+    ctx.stroke();
+    if (!withDots && points.length > 1) return;
+    for (const [step, loss] of points) {
+      ctx.beginPath();
+      ctx.arc(x(step), y(loss), 3, 0, Math.PI * 2);
+      ctx.fill();
+    }
+  }
+}

@@ -1,0 +1,829 @@
+// <kindling-playground>: the whole training page as one custom element.
+// It renders and forwards; the worker (worker.js) owns the engine and does the work.
+//
+// Attributes (read when the element is connected):
+//   storage-name   IndexedDB name for autosaves (default "playground"), so several
+//                  embeds on one site keep separate sessions
+//   autosave-every steps between autosaves (default 100)
+//   backend        "auto" | "cpu" | "webgpu" (default "auto")
+//
+// Safety: the markup below is a constant; every user or generated string reaches the
+// DOM through textContent only.
+import { LossChart } from './chart.js';
+import { SAMPLES } from './samples.js';
+import { loadSummary, clearSession } from './store.js';
+import * as format from './format.js';
+
+const STYLE_URL = new URL('./style.css', import.meta.url).href;
+const WORKER_URL = new URL('./worker.js', import.meta.url);
+const MAX_FILE_BYTES = 20 * 1024 * 1024;
+const VALIDATE_DELAY_MS = 150;
+
+// The hyper-parameters the form edits, by their engine (config) names.
+const FIELDS = [
+  { name: 'nLayer', label: 'Layers', integer: true, min: 1 },
+  { name: 'nHead', label: 'Attention heads', integer: true, min: 1, models: ['gpt'] },
+  { name: 'nEmbd', label: 'Embedding size', integer: true, min: 1 },
+  { name: 'hiddenSize', label: 'Hidden size', integer: true, min: 1, models: ['lstm', 'gru'] },
+  { name: 'blockSize', label: 'Context length', integer: true, min: 1 },
+  { name: 'dropout', label: 'Dropout', min: 0, max: 1, step: 0.05 },
+  { name: 'batchSize', label: 'Batch size', integer: true, min: 1 },
+  { name: 'learningRate', label: 'Learning rate', min: 0, step: 'any' },
+  { name: 'maxSteps', label: 'Training steps', integer: true, min: 1 },
+];
+
+const MARKUP = `
+<link rel="stylesheet" href="${STYLE_URL}">
+<div class="app">
+  <header class="top">
+    <div>
+      <h1>Kindling</h1>
+      <p class="tagline">Train a tiny language model in your browser. Nothing leaves this page.</p>
+    </div>
+    <div class="top-status">
+      <span id="backend" class="badge" title="Where the model computes. WebGPU support comes later.">CPU</span>
+      <span id="engine-status" class="muted" role="status">Loading the engine…</span>
+    </div>
+  </header>
+
+  <section id="resume-offer" class="banner" hidden aria-labelledby="resume-title">
+    <div>
+      <h2 id="resume-title">Pick up where you left off?</h2>
+      <p id="resume-text"></p>
+      <p id="resume-error" class="error" role="alert" hidden></p>
+    </div>
+    <div class="row">
+      <button id="resume" class="primary" type="button">Resume</button>
+      <button id="discard" type="button">Start fresh</button>
+    </div>
+  </section>
+
+  <div class="grid">
+    <section class="card" aria-labelledby="text-title">
+      <h2 id="text-title"><span class="num" aria-hidden="true">1</span>Text to learn from</h2>
+      <div class="row">
+        <label for="sample">Sample</label>
+        <select id="sample"><option value="">Choose a sample…</option></select>
+        <button id="pick-file" type="button">Open text file…</button>
+        <input id="file" type="file" accept=".txt,.md,text/plain,text/markdown" hidden>
+      </div>
+      <label for="text" class="sr-only">Training text</label>
+      <textarea id="text" class="corpus" spellcheck="false" aria-describedby="text-hint text-error"
+        placeholder="Paste any text here, or drop a .txt or .md file."></textarea>
+      <p id="text-hint" class="hint">Paste, drop a file, or pick a sample. The model learns one character at a time.</p>
+      <p id="text-error" class="error" role="alert" hidden></p>
+      <dl class="stats">
+        <div><dt>Characters</dt><dd id="chars">—</dd></div>
+        <div><dt>Vocabulary</dt><dd id="vocab">—</dd></div>
+        <div><dt>Train tokens</dt><dd id="train-tokens">—</dd></div>
+        <div><dt>Val tokens</dt><dd id="val-tokens">—</dd></div>
+      </dl>
+    </section>
+
+    <section class="card" aria-labelledby="model-title">
+      <h2 id="model-title"><span class="num" aria-hidden="true">2</span>Model</h2>
+      <form id="model-form" novalidate>
+        <fieldset id="model-fields">
+          <legend class="sr-only">Hyper-parameters</legend>
+          <div class="fields">
+            <div class="field">
+              <label for="preset">Preset</label>
+              <select id="preset" name="preset"></select>
+            </div>
+            <div class="field">
+              <label for="f-model">Model type</label>
+              <select id="f-model" name="model">
+                <option value="gpt">GPT (attention)</option>
+                <option value="lstm">LSTM</option>
+                <option value="gru">GRU</option>
+              </select>
+              <p class="field-error" id="err-model"></p>
+            </div>
+          </div>
+        </fieldset>
+      </form>
+      <p id="model-hint" class="hint" hidden>Reset to change the text or the model.</p>
+      <p id="model-error" class="error" role="alert" hidden></p>
+      <dl class="stats">
+        <div><dt>Parameters</dt><dd id="params">—</dd></div>
+        <div><dt>Est. memory</dt><dd id="memory">—</dd></div>
+      </dl>
+    </section>
+
+    <section class="card wide" aria-labelledby="train-title">
+      <h2 id="train-title"><span class="num" aria-hidden="true">3</span>Train</h2>
+      <div class="row">
+        <button id="train" class="primary" type="button" disabled>Train</button>
+        <button id="reset" type="button" disabled>Reset</button>
+        <span class="spacer"></span>
+        <button id="download" type="button" disabled>Download model</button>
+        <button id="open-model" type="button" disabled>Open model…</button>
+        <input id="model-file" type="file" accept=".kindling,application/octet-stream" hidden>
+      </div>
+      <p id="file-error" class="error" role="alert" hidden></p>
+      <progress id="progress" max="1" value="0" aria-label="Training progress"></progress>
+      <dl class="metrics">
+        <div><dt>Step</dt><dd id="step">0 / —</dd></div>
+        <div><dt>Train loss</dt><dd id="loss">—</dd></div>
+        <div><dt>Val loss</dt><dd id="val-loss">—</dd></div>
+        <div><dt>Tokens/s</dt><dd id="speed">—</dd></div>
+        <div><dt>Time left</dt><dd id="eta">—</dd></div>
+      </dl>
+      <p id="train-status" class="status" role="status"></p>
+      <p id="train-error" class="error" role="alert" hidden></p>
+      <figure class="chart">
+        <canvas id="chart" role="img" aria-label="Loss chart: no data yet"></canvas>
+        <figcaption class="legend">
+          <span class="key train">train loss</span><span class="key val">validation loss</span>
+        </figcaption>
+      </figure>
+      <p id="save-status" class="hint" role="status"></p>
+      <p id="save-error" class="error" role="alert" hidden></p>
+    </section>
+
+    <section class="card wide" aria-labelledby="gen-title">
+      <h2 id="gen-title"><span class="num" aria-hidden="true">4</span>Generate</h2>
+      <label for="prompt">Prompt</label>
+      <textarea id="prompt" class="prompt" rows="2" spellcheck="false" aria-describedby="prompt-warning"></textarea>
+      <p id="prompt-warning" class="warning" hidden></p>
+      <div class="fields knobs">
+        <div class="field"><label for="temperature">Temperature</label>
+          <input id="temperature" type="number" min="0.05" max="3" step="0.05" value="0.8" inputmode="decimal"></div>
+        <div class="field"><label for="top-k">Top-k</label>
+          <input id="top-k" type="number" min="0" max="1000" step="1" value="20" inputmode="numeric"></div>
+        <div class="field"><label for="top-p">Top-p</label>
+          <input id="top-p" type="number" min="0.05" max="1" step="0.05" value="0.95" inputmode="decimal"></div>
+        <div class="field"><label for="length">Length</label>
+          <input id="length" type="number" min="1" max="5000" step="1" value="300" inputmode="numeric"></div>
+      </div>
+      <div class="row">
+        <button id="generate" class="primary" type="button" disabled>Generate</button>
+        <button id="stop" type="button" disabled>Stop</button>
+        <span id="gen-status" class="muted" role="status"></span>
+      </div>
+      <p id="gen-error" class="error" role="alert" hidden></p>
+      <div id="output" class="output" tabindex="0" role="group"
+        aria-label="Generated text. Use the arrow keys to inspect each token." aria-describedby="token-info"></div>
+      <p id="token-info" class="token-info" aria-live="polite">Hover over a token, or focus the text and use the arrow keys, to see how likely it was.</p>
+    </section>
+  </div>
+</div>`;
+
+// Element factory for the form fields built from FIELDS (never for user text).
+function el(tag, attributes = {}, children = []) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
+  node.append(...children);
+  return node;
+}
+
+function numberField({ name, label, integer, min, max, step }) {
+  const input = el('input', {
+    id: `f-${name}`,
+    name,
+    type: 'number',
+    inputmode: integer ? 'numeric' : 'decimal',
+    step: step ?? (integer ? 1 : 'any'),
+    'aria-describedby': `err-${name}`,
+    ...(min !== undefined && { min }),
+    ...(max !== undefined && { max }),
+  });
+  return el('div', { class: 'field', 'data-field': name }, [
+    el('label', { for: input.id }, [label]),
+    input,
+    el('p', { class: 'field-error', id: `err-${name}` }),
+  ]);
+}
+
+// Probability bands for colouring tokens; the lowest is also underlined so it does not
+// rely on colour alone.
+function tokenClass(prob) {
+  if (prob < 0.1) return 'tok low';
+  if (prob < 0.4) return 'tok mid';
+  return 'tok';
+}
+
+class KindlingPlayground extends HTMLElement {
+  connectedCallback() {
+    if (this.shadowRoot) return;
+    const root = this.attachShadow({ mode: 'open' });
+    const template = document.createElement('template');
+    template.innerHTML = MARKUP; // constant markup, no user data
+    root.append(template.content);
+    this.$ = (id) => root.getElementById(id);
+
+    this.settings = {
+      name: this.getAttribute('storage-name') || 'playground',
+      autosaveEvery: Number(this.getAttribute('autosave-every')) || 100,
+      backend: this.getAttribute('backend') || 'auto',
+    };
+    this.presets = {};
+    this.phase = 'empty'; // empty | training | pausing | paused | finished
+    this.engineReady = false;
+    this.valid = false;
+    this.validationId = 0;
+    this.generation = null; // { id, count } while streaming
+    this.generationId = 0;
+    this.pausedByVisibility = false;
+    this.totalSteps = 0;
+    this.savedSummary = null;
+
+    this.chart = new LossChart(this.$('chart'));
+    this.buildFields();
+    this.fillSamples();
+    this.bindEvents();
+    this.startWorker();
+    this.onVisibility = () => this.visibilityChanged();
+    document.addEventListener('visibilitychange', this.onVisibility);
+  }
+
+  disconnectedCallback() {
+    document.removeEventListener('visibilitychange', this.onVisibility);
+    this.worker?.terminate();
+  }
+
+  // ---- building ---------------------------------------------------------------------
+
+  buildFields() {
+    const fields = this.$('model-fields').querySelector('.fields');
+    for (const field of FIELDS) fields.append(numberField(field));
+  }
+
+  fillSamples() {
+    const select = this.$('sample');
+    for (const sample of SAMPLES) select.append(el('option', { value: sample.id }, [sample.label]));
+  }
+
+  bindEvents() {
+    const on = (id, event, handler) => this.$(id).addEventListener(event, handler);
+    on('text', 'input', () => this.textChanged());
+    on('sample', 'change', () => this.loadSample(this.$('sample').value));
+    on('pick-file', 'click', () => this.$('file').click());
+    on('file', 'change', () => this.readTextFile(this.$('file').files[0]));
+    on('text', 'dragover', (event) => this.dragOver(event));
+    on('text', 'dragleave', () => this.$('text').classList.remove('dropping'));
+    on('text', 'drop', (event) => this.drop(event));
+    on('preset', 'change', () => this.applyPreset(this.$('preset').value));
+    on('model-form', 'input', () => this.scheduleValidation());
+    on('model-form', 'submit', (event) => event.preventDefault());
+    on('train', 'click', () => this.trainClicked());
+    on('reset', 'click', () => this.reset());
+    on('download', 'click', () => this.send({ type: 'export' }));
+    on('open-model', 'click', () => this.$('model-file').click());
+    on('model-file', 'change', () => this.openModelFile(this.$('model-file').files[0]));
+    on('resume', 'click', () => this.resumeSaved());
+    on('discard', 'click', () => this.discardSaved());
+    on('generate', 'click', () => this.generate());
+    on('stop', 'click', () => this.stopGeneration());
+    on('output', 'mouseover', (event) => this.inspect(event.target.closest('.tok')));
+    on('output', 'focus', () => this.inspect(this.currentToken() ?? this.$('output').lastElementChild));
+    on('output', 'keydown', (event) => this.tokenKey(event));
+  }
+
+  // ---- worker -----------------------------------------------------------------------
+
+  startWorker() {
+    this.worker = new Worker(WORKER_URL, { type: 'module' });
+    this.worker.onmessage = ({ data }) => this.received(data);
+    this.worker.onerror = (event) => {
+      event.preventDefault();
+      this.workerCrashed(event.message || 'the worker stopped unexpectedly');
+    };
+    this.send({ type: 'configure', ...this.settings });
+  }
+
+  send(message, transfer) {
+    this.worker.postMessage(message, transfer);
+  }
+
+  received(message) {
+    const handler = {
+      ready: () => this.engineLoaded(message.presets),
+      validated: () => message.id === this.validationId && this.showValidation(message.result),
+      model: () => this.modelChanged(message),
+      metrics: () => this.onChunk(message),
+      paused: () => this.trainingPaused(message),
+      finished: () => this.trainingFinished(message),
+      saved: () => this.showSaved(message),
+      exported: () => this.downloadModel(message),
+      token: () => this.showToken(message),
+      warning: () => this.showPromptWarning(message),
+      generated: () => this.generationEnded(message),
+      error: () => this.showError(message),
+    }[message.type];
+    handler?.();
+  }
+
+  workerCrashed(reason) {
+    this.worker.terminate();
+    this.engineReady = false;
+    this.generation = null;
+    this.modelChanged({ info: null });
+    this.showMessage(
+      'train-error',
+      `The engine stopped: ${reason}. Your last autosave is kept; it is offered below the header once the engine restarts.`,
+    );
+    this.$('engine-status').textContent = 'Restarting the engine…';
+    this.startWorker();
+  }
+
+  // ---- engine state -----------------------------------------------------------------
+
+  async engineLoaded(presets) {
+    this.engineReady = true;
+    this.presets = presets;
+    this.$('engine-status').textContent = 'Ready';
+    const select = this.$('preset');
+    if (!select.options.length) {
+      for (const name of Object.keys(presets)) {
+        select.append(el('option', { value: name }, [`${name} (${presets[name].model})`]));
+      }
+      this.applyPreset(Object.keys(presets)[0]);
+    }
+    if (!this.$('text').value) await this.loadSample(SAMPLES[0].id);
+    this.scheduleValidation();
+    this.updateControls();
+    await this.offerSavedSession();
+  }
+
+  applyPreset(name) {
+    const config = this.presets[name];
+    if (!config) return;
+    this.$('preset').value = name;
+    this.$('f-model').value = config.model;
+    for (const { name: field } of FIELDS) {
+      // A preset may lack a field its model type ignores; keep another preset's value so
+      // switching the model type still has something sensible there.
+      const value = config[field] ?? Object.values(this.presets).find((p) => p[field] != null)?.[field];
+      if (value != null) this.$(`f-${field}`).value = value;
+    }
+    this.scheduleValidation();
+  }
+
+  // Options for Kindling.validate / create: the text, the preset and the visible fields.
+  // Returns { options } or { errors } when a field is not a number.
+  readOptions() {
+    const model = this.$('f-model').value;
+    const options = { text: this.$('text').value, preset: this.$('preset').value, model };
+    const errors = [];
+    for (const field of FIELDS) {
+      if (field.models && !field.models.includes(model)) continue;
+      const raw = this.$(`f-${field.name}`).value.trim();
+      const value = Number(raw);
+      if (raw === '' || !Number.isFinite(value)) errors.push({ field: field.name, message: 'Enter a number.' });
+      else if (field.integer && !Number.isInteger(value)) errors.push({ field: field.name, message: 'Enter a whole number.' });
+      else options[field.name] = value;
+    }
+    return errors.length ? { errors } : { options };
+  }
+
+  // Shows only the fields the chosen model type uses.
+  showModelFields() {
+    const model = this.$('f-model').value;
+    for (const field of FIELDS) {
+      this.$(`f-${field.name}`).closest('.field').hidden = Boolean(field.models && !field.models.includes(model));
+    }
+  }
+
+  scheduleValidation() {
+    this.showModelFields();
+    clearTimeout(this.validationTimer);
+    this.valid = false;
+    this.dataset.validation = 'pending';
+    this.updateControls();
+    this.validationTimer = setTimeout(() => this.validate(), VALIDATE_DELAY_MS);
+  }
+
+  validate() {
+    if (!this.engineReady) return;
+    const { options, errors } = this.readOptions();
+    if (errors) return this.showValidation({ ok: false, errors });
+    this.validationId++;
+    this.send({ type: 'validate', id: this.validationId, options });
+  }
+
+  showValidation(result) {
+    this.valid = result.ok;
+    this.dataset.validation = result.ok ? 'ok' : 'invalid';
+    const general = [];
+    for (const node of this.shadowRoot.querySelectorAll('.field-error')) node.textContent = '';
+    for (const { field, message } of result.errors ?? []) {
+      const target = field && this.$(`err-${field}`);
+      if (target) target.textContent = message;
+      else if (field !== 'text' || this.$('text').value) general.push(message);
+    }
+    for (const node of this.shadowRoot.querySelectorAll('.field')) {
+      node.classList.toggle('invalid', Boolean(node.querySelector('.field-error')?.textContent));
+    }
+    this.showMessage('model-error', general.join(' '));
+    this.setNumber('vocab', result.vocabSize, format.compact);
+    this.setNumber('train-tokens', result.trainTokens, format.compact);
+    this.setNumber('val-tokens', result.valTokens, format.compact);
+    this.setNumber('params', result.parameterCount, format.compact);
+    this.setNumber('memory', result.memoryBytes, format.bytes);
+    this.updateControls();
+  }
+
+  // ---- text -------------------------------------------------------------------------
+
+  textChanged() {
+    this.showMessage('text-error', '');
+    this.setNumber('chars', format.codePoints(this.$('text').value), format.compact);
+    this.scheduleValidation();
+  }
+
+  setText(text) {
+    this.$('text').value = text;
+    this.textChanged();
+  }
+
+  async loadSample(id) {
+    const sample = SAMPLES.find((s) => s.id === id);
+    if (!sample || this.hasModel()) return;
+    try {
+      this.$('sample').value = id;
+      this.setText(await sample.load());
+    } catch (error) {
+      this.showMessage('text-error', error.message);
+    }
+  }
+
+  dragOver(event) {
+    if (!event.dataTransfer?.types.includes('Files')) return;
+    event.preventDefault();
+    this.$('text').classList.add('dropping');
+  }
+
+  drop(event) {
+    const file = event.dataTransfer?.files[0];
+    if (!file) return; // plain text dropped: let the textarea insert it
+    event.preventDefault();
+    this.$('text').classList.remove('dropping');
+    this.readTextFile(file);
+  }
+
+  // Only valid UTF-8 text replaces the current text; anything else leaves it as it was.
+  async readTextFile(file) {
+    this.$('file').value = '';
+    if (!file) return;
+    if (this.hasModel()) return this.showMessage('text-error', 'Reset the model before training on another text.');
+    if (file.size > MAX_FILE_BYTES) {
+      return this.showMessage('text-error', `“${file.name}” is ${format.bytes(file.size)}; the limit is ${format.bytes(MAX_FILE_BYTES)}.`);
+    }
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    let text;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      return this.showMessage('text-error', `“${file.name}” is not UTF-8 text, so it was not loaded. Your text is unchanged.`);
+    }
+    if (text.includes('\0')) {
+      return this.showMessage('text-error', `“${file.name}” looks like a binary file, so it was not loaded. Your text is unchanged.`);
+    }
+    this.$('sample').value = '';
+    this.setText(text);
+  }
+
+  // ---- training ---------------------------------------------------------------------
+
+  hasModel() {
+    return this.phase !== 'empty';
+  }
+
+  trainClicked() {
+    this.showMessage('train-error', '');
+    if (this.phase === 'training') return this.pause('user');
+    if (this.phase === 'paused') return this.resumeTraining();
+    const { options } = this.readOptions();
+    if (!options || !this.valid) return;
+    this.setPhase('training');
+    this.$('train-status').textContent = 'Building the model…';
+    this.send({ type: 'create', options, train: true });
+  }
+
+  pause(reason) {
+    this.setPhase('pausing');
+    this.send({ type: 'pause', reason });
+  }
+
+  resumeTraining() {
+    this.setPhase('training');
+    this.$('train-status').textContent = 'Training…';
+    this.send({ type: 'train' });
+  }
+
+  reset() {
+    this.pausedByVisibility = false;
+    this.stopGeneration();
+    this.send({ type: 'reset' });
+  }
+
+  visibilityChanged() {
+    if (document.hidden && this.phase === 'training') {
+      this.pausedByVisibility = true;
+      this.pause('hidden');
+    } else if (!document.hidden && this.pausedByVisibility && this.phase === 'paused') {
+      this.pausedByVisibility = false;
+      this.resumeTraining();
+    }
+  }
+
+  modelChanged({ origin, info, setup }) {
+    this.showMessage('file-error', '');
+    if (!info) {
+      this.chart.setHistory([], 0);
+      this.showMetrics({ step: 0, total: 0 });
+      this.$('train-status').textContent = '';
+      this.$('save-status').textContent = '';
+      return this.setPhase('empty');
+    }
+    this.totalSteps = info.config.maxSteps;
+    this.$('backend').textContent = info.backend === 'webgpu' ? 'WebGPU' : 'CPU';
+    this.setNumber('params', info.parameterCount, format.compact);
+    if (setup) this.showSetup(setup, info.config);
+    this.chart.setHistory(info.history, this.totalSteps);
+    const last = info.history.at(-1) ?? {};
+    const lastVal = info.history.findLast((point) => Number.isFinite(point.valLoss));
+    this.showMetrics({ step: info.step, total: this.totalSteps, trainLoss: last.trainLoss, valLoss: lastVal?.valLoss });
+    if (origin === 'create') {
+      this.$('train-status').textContent = 'Training…';
+      return;
+    }
+    const finished = info.step >= this.totalSteps;
+    this.setPhase(finished ? 'finished' : 'paused');
+    this.$('train-status').textContent = {
+      restore: `Restored at step ${info.step}. Press Resume to keep training.`,
+      open: `Opened a model at step ${info.step}.`,
+      recovered: `Stopped at step ${info.step}; the last good weights are back.`,
+    }[origin];
+  }
+
+  // Puts a restored or opened model's text and settings back into the form.
+  showSetup(setup, config) {
+    this.$('resume-offer').hidden = true;
+    if (setup.text != null) this.setText(setup.text);
+    if (setup.options?.preset in this.presets) this.$('preset').value = setup.options.preset;
+    this.$('f-model').value = config.model;
+    for (const { name } of FIELDS) if (config[name] != null) this.$(`f-${name}`).value = config[name];
+    this.scheduleValidation();
+  }
+
+  showMetrics({ step, total, trainLoss, valLoss, tokensPerSecond, stepsPerSecond }) {
+    this.$('step').textContent = `${step} / ${total || '—'}`;
+    this.$('step').dataset.value = step;
+    const progress = this.$('progress');
+    progress.value = total ? step / total : 0;
+    progress.setAttribute('aria-valuetext', `step ${step} of ${total}`);
+    if (trainLoss !== undefined) this.setNumber('loss', trainLoss, format.loss);
+    if (valLoss !== undefined) this.setNumber('val-loss', valLoss, format.loss);
+    if (step === 0) ['loss', 'val-loss'].forEach((id) => this.setNumber(id, undefined, format.loss));
+    this.$('speed').textContent = tokensPerSecond ? format.compact(tokensPerSecond) : '—';
+    this.$('eta').textContent = stepsPerSecond ? format.duration((total - step) / stepsPerSecond) : '—';
+  }
+
+  setNumber(id, value, formatter) {
+    this.$(id).textContent = formatter(value);
+    this.$(id).dataset.value = value ?? '';
+  }
+
+  // One chunk of training done (or many, if the page was busy): plot and read out.
+  onChunk(message) {
+    this.chart.add(message);
+    this.showMetrics(message);
+    this.$('chart').setAttribute('aria-label', `Loss chart: train loss ${format.loss(message.trainLoss)} at step ${message.step}`);
+  }
+
+  trainingPaused({ step, reason }) {
+    this.setPhase('paused');
+    // The tab came back before the pause took effect.
+    if (reason === 'hidden' && !document.hidden) return this.visibilityChanged();
+    this.$('train-status').textContent =
+      reason === 'hidden'
+        ? `Paused at step ${step} because the tab was hidden; training resumes when you come back.`
+        : `Paused at step ${step}.`;
+  }
+
+  trainingFinished({ step }) {
+    this.setPhase('finished');
+    this.$('train-status').textContent = `Finished: ${step} steps. Generate below, or Reset to start again.`;
+    this.$('eta').textContent = '—';
+  }
+
+  setPhase(phase) {
+    this.phase = phase;
+    this.dataset.phase = phase;
+    if (phase === 'training' && this.$('train-status').textContent.startsWith('Paused')) {
+      this.$('train-status').textContent = 'Training…';
+    }
+    this.updateControls();
+  }
+
+  updateControls() {
+    const ready = this.engineReady;
+    const hasModel = this.hasModel();
+    const train = this.$('train');
+    train.textContent = {
+      empty: 'Train',
+      training: 'Pause',
+      pausing: 'Pausing…',
+      paused: 'Resume',
+      finished: 'Finished',
+    }[this.phase];
+    train.disabled =
+      !ready || this.phase === 'pausing' || this.phase === 'finished' || (this.phase === 'empty' && !this.valid);
+    this.$('reset').disabled = !ready || !hasModel;
+    this.$('download').disabled = !ready || !hasModel;
+    this.$('open-model').disabled = !ready;
+    this.$('model-fields').disabled = hasModel;
+    this.$('text').readOnly = hasModel;
+    this.$('sample').disabled = hasModel;
+    this.$('pick-file').disabled = hasModel;
+    this.$('model-hint').hidden = !hasModel;
+    this.$('generate').disabled = !ready || !hasModel || Boolean(this.generation);
+    this.$('stop').disabled = !this.generation;
+  }
+
+  // ---- persistence ------------------------------------------------------------------
+
+  async offerSavedSession() {
+    try {
+      this.savedSummary = await loadSummary(this.settings.name);
+    } catch (error) {
+      return this.showMessage('save-error', error.message);
+    }
+    const saved = this.savedSummary;
+    if (!saved || this.hasModel()) return;
+    const loss = Number.isFinite(saved.lastLoss) ? `, loss ${format.loss(saved.lastLoss)}` : '';
+    this.$('resume-text').textContent =
+      `A ${saved.preset ?? saved.model} model was saved at step ${saved.step} of ${saved.maxSteps}${loss}, ${format.ago(saved.savedAt)}.`;
+    this.$('resume-offer').hidden = false;
+  }
+
+  resumeSaved() {
+    this.showMessage('resume-error', '');
+    this.send({ type: 'restore' });
+  }
+
+  async discardSaved() {
+    try {
+      await clearSession(this.settings.name);
+      this.$('resume-offer').hidden = true;
+    } catch (error) {
+      this.showMessage('resume-error', error.message);
+    }
+  }
+
+  showSaved({ step, savedAt }) {
+    this.showMessage('save-error', '');
+    this.$('save-status').textContent = `Autosaved at step ${step} (${new Date(savedAt).toLocaleTimeString()}).`;
+  }
+
+  downloadModel({ bytes, step, config }) {
+    const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+    const link = el('a', { href: url, download: `kindling-${config.model}-step${step}.kindling` });
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+
+  async openModelFile(file) {
+    this.$('model-file').value = '';
+    if (!file) return;
+    this.showMessage('file-error', '');
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    this.openingFile = file.name;
+    const { options } = this.readOptions();
+    this.send({ type: 'open', bytes, text: this.$('text').value, options }, [bytes.buffer]);
+  }
+
+  // ---- generation -------------------------------------------------------------------
+
+  generate() {
+    const number = (id) => Number(this.$(id).value);
+    this.showMessage('gen-error', '');
+    this.$('prompt-warning').hidden = true;
+    this.$('output').replaceChildren();
+    this.generation = { id: ++this.generationId, count: 0 };
+    this.$('gen-status').textContent = 'Generating…';
+    this.updateControls();
+    this.send({
+      type: 'generate',
+      id: this.generation.id,
+      prompt: this.$('prompt').value,
+      options: {
+        maxTokens: number('length'),
+        temperature: number('temperature'),
+        topK: number('top-k'),
+        topP: number('top-p'),
+      },
+    });
+  }
+
+  stopGeneration() {
+    if (this.generation) this.send({ type: 'stop', id: this.generation.id });
+  }
+
+  showToken({ id, token }) {
+    if (id !== this.generation?.id) return;
+    const output = this.$('output');
+    const atBottom = output.scrollHeight - output.scrollTop - output.clientHeight < 24;
+    const span = el('span', { class: tokenClass(token.prob) });
+    span.textContent = token.text;
+    span.token = token;
+    output.append(span);
+    this.generation.count++;
+    if (atBottom) output.scrollTop = output.scrollHeight;
+  }
+
+  showPromptWarning({ id, message }) {
+    if (id !== this.generation?.id) return;
+    this.$('prompt-warning').textContent = message;
+    this.$('prompt-warning').hidden = false;
+  }
+
+  generationEnded({ id, reason }) {
+    if (id !== this.generation?.id) return;
+    const count = this.generation.count;
+    this.$('gen-status').textContent = {
+      done: `Done: ${count} tokens.`,
+      stopped: `Stopped after ${count} tokens.`,
+      error: `Stopped by an error after ${count} tokens.`,
+    }[reason];
+    this.generation = null;
+    this.updateControls();
+  }
+
+  currentToken() {
+    return this.$('output').querySelector('.tok.current');
+  }
+
+  tokenKey(event) {
+    const output = this.$('output');
+    const current = this.currentToken() ?? output.lastElementChild;
+    const moves = {
+      ArrowLeft: () => current?.previousElementSibling,
+      ArrowRight: () => current?.nextElementSibling,
+      Home: () => output.firstElementChild,
+      End: () => output.lastElementChild,
+    };
+    if (!moves[event.key]) return;
+    event.preventDefault();
+    this.inspect(moves[event.key]());
+  }
+
+  // Shows a token's probability and the alternatives the model weighed.
+  inspect(span) {
+    if (!span?.token) return;
+    this.currentToken()?.classList.remove('current');
+    span.classList.add('current');
+    span.scrollIntoView({ block: 'nearest' });
+    const { text, prob, top = [] } = span.token;
+    const alternatives = top
+      .filter((alt) => alt.text !== text)
+      .slice(0, 5)
+      .map((alt) => `${format.visibleToken(alt.text)} ${format.percent(alt.prob)}`)
+      .join(' · ');
+    this.$('token-info').textContent =
+      `“${format.visibleToken(text)}” had probability ${format.percent(prob)}.` +
+      (alternatives ? ` Alternatives: ${alternatives}.` : '');
+  }
+
+  // ---- errors -----------------------------------------------------------------------
+
+  // Each error goes next to what caused it.
+  showError({ source, message, fatal }) {
+    if (fatal) {
+      if (source === 'load') {
+        this.$('engine-status').textContent = 'The engine could not load';
+        return this.showMessage('train-error', message);
+      }
+      return this.workerCrashed(message);
+    }
+    const place = {
+      validate: 'model-error',
+      create: 'train-error',
+      train: 'train-error',
+      storage: 'save-error',
+      export: 'file-error',
+      open: 'file-error',
+      restore: 'resume-error',
+      discard: 'resume-error',
+      generate: 'gen-error',
+    }[source] ?? 'train-error';
+    if (source === 'open') {
+      message = `Could not open “${this.openingFile}”: ${message} Your current model is unchanged.`;
+    }
+    if (source === 'train' && /nan|inf/i.test(message)) message += ' Try a lower learning rate.';
+    if (source === 'create') this.setPhase('empty');
+    if (source === 'train') this.setPhase(this.phase === 'empty' ? 'empty' : 'paused');
+    if (source === 'generate') this.generationEnded({ id: this.generation?.id, reason: 'error' });
+    this.showMessage(place, message);
+  }
+
+  showMessage(id, message) {
+    const node = this.$(id);
+    node.textContent = message;
+    node.hidden = !message;
+  }
+}
+
+customElements.define('kindling-playground', KindlingPlayground);

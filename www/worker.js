@@ -1,0 +1,291 @@
+// The worker owns the wasm engine; the page only renders what this posts back.
+//
+// Page → worker: validate, create, train, pause, generate, stop, export, open, restore,
+//                discard, configure
+// Worker → page: ready, validated, model, metrics, paused, finished, token, generated,
+//                saved, exported, error
+// Every request may carry an `id`; replies about it carry the same `id`.
+import { loadKindling, tokens } from './kindling.js';
+import { saveSession, loadSession, clearSession } from './store.js';
+
+// A chunk of steps about this long keeps pause, stop and generation responsive while
+// spending little time on message overhead. Shorter while a generation interleaves.
+const CHUNK_MS = 80;
+const CHUNK_MS_WHILE_GENERATING = 30;
+
+const session = {
+  name: 'playground', // IndexedDB key; an embed can use its own
+  autosaveEvery: 100, // steps between autosaves
+  backend: 'auto',
+};
+
+let Kindling = null;
+let model = null;
+let modelSetup = null; // { text, options } the model was made from
+let lastSavedStep = 0;
+let training = null; // the running train loop's promise
+let keepTraining = false;
+let pauseReason = 'user';
+const generations = new Map(); // id -> { stopped }
+
+const post = (message, transfer = []) => self.postMessage(message, transfer);
+
+// wasm-bindgen objects must not be used by two calls at once (a second borrow throws),
+// and the train loop, saves and the page's requests all reach the same model.
+let engineQueue = Promise.resolve();
+function exclusive(task) {
+  const run = engineQueue.then(task);
+  engineQueue = run.catch(() => {});
+  return run;
+}
+
+// Lets queued messages (pause, stop, generate) run between chunks and tokens. A
+// MessageChannel hop avoids setTimeout's 4 ms clamp.
+const nextTask = () =>
+  new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = resolve;
+    channel.port2.postMessage(null);
+  });
+
+// A RuntimeError means the wasm instance trapped (a panic, or an allocation that failed):
+// it is unusable and the page must start a fresh worker.
+function describe(error) {
+  const message = error?.message || String(error);
+  if (error instanceof WebAssembly.RuntimeError) {
+    return {
+      fatal: true,
+      message:
+        `The engine crashed (${message}). This is most often running out of memory: ` +
+        'try a smaller preset, fewer layers or a smaller batch.',
+    };
+  }
+  if (error instanceof RangeError && /memory|allocat/i.test(message)) {
+    return { fatal: true, message: `Out of memory (${message}). Try a smaller model or batch.` };
+  }
+  return { fatal: false, message };
+}
+
+function modelInfo() {
+  return {
+    backend: model.backend,
+    step: model.step,
+    vocabSize: model.vocabSize,
+    parameterCount: model.parameterCount,
+    config: model.config,
+    history: model.history,
+  };
+}
+
+// Swaps the live model between engine calls, never during one.
+function replaceModel(next, setup) {
+  keepTraining = false;
+  stopAllGenerations();
+  return exclusive(() => {
+    model?.free();
+    model = next;
+    modelSetup = setup;
+    lastSavedStep = next?.step ?? 0;
+  });
+}
+
+function stopAllGenerations() {
+  for (const generation of generations.values()) generation.stopped = true;
+}
+
+function requireModel() {
+  if (!model) throw new Error('There is no model yet: train one or open a saved model.');
+}
+
+// ---- training -------------------------------------------------------------------------
+
+function nextChunkSize(size, elapsedMs) {
+  const target = generations.size ? CHUNK_MS_WHILE_GENERATING : CHUNK_MS;
+  const scaled = Math.round((size * target) / Math.max(elapsedMs, 1));
+  // Grow gently, shrink at once: a slow chunk hurts responsiveness, a fast one only costs
+  // a little overhead.
+  return Math.max(1, Math.min(scaled, size * 2, 10_000));
+}
+
+async function trainLoop() {
+  const trained = model;
+  const total = trained.config.maxSteps;
+  let chunk = 1;
+  // `model === trained` goes first: a reset or an opened file may have freed `trained`.
+  while (model === trained && keepTraining && trained.step < total) {
+    const steps = Math.min(chunk, total - trained.step);
+    const { metrics, elapsedMs } = await exclusive(async () => {
+      const started = performance.now();
+      const metrics = await trained.trainSteps(steps);
+      return { metrics, elapsedMs: performance.now() - started };
+    });
+    chunk = nextChunkSize(steps, elapsedMs);
+    post({ type: 'metrics', total, ...metrics, stepsPerSecond: (steps * 1000) / elapsedMs });
+    if (trained.step - lastSavedStep >= session.autosaveEvery) await autosave();
+    await nextTask();
+  }
+  if (model !== trained) return;
+  keepTraining = false;
+  await autosave();
+  post(
+    trained.step >= total
+      ? { type: 'finished', step: trained.step }
+      : { type: 'paused', step: trained.step, reason: pauseReason },
+  );
+}
+
+function startTraining() {
+  requireModel();
+  keepTraining = true;
+  training ??= trainLoop()
+    .catch((error) => {
+      keepTraining = false;
+      const { fatal, message } = describe(error);
+      post({ type: 'error', source: 'train', fatal, message });
+      // The engine has restored the last good weights; show the page where it stands.
+      if (!fatal && model) post({ type: 'model', origin: 'recovered', info: modelInfo() });
+    })
+    .finally(() => {
+      training = null;
+    });
+}
+
+// ---- persistence ----------------------------------------------------------------------
+
+function checkpoint() {
+  return exclusive(() => model.toBytes());
+}
+
+// Saves the model with what it needs to continue; storage failures are reported.
+async function autosave() {
+  if (!model || !modelSetup) return;
+  const step = model.step;
+  try {
+    const bytes = await checkpoint();
+    const summary = {
+      step,
+      maxSteps: model.config.maxSteps,
+      model: model.config.model,
+      preset: modelSetup.options.preset,
+      lastLoss: model.history.at(-1)?.trainLoss,
+      savedAt: Date.now(),
+    };
+    await saveSession(session.name, summary, { checkpoint: bytes, ...modelSetup });
+    lastSavedStep = step;
+    post({ type: 'saved', step, savedAt: summary.savedAt });
+  } catch (error) {
+    post({ type: 'error', source: 'storage', message: describe(error).message });
+  }
+}
+
+async function restoreFrom(bytes, setup, origin) {
+  const next = await Kindling.fromBytes(bytes, { backend: session.backend, text: setup.text });
+  await replaceModel(next, setup);
+  post({ type: 'model', origin, info: modelInfo(), setup });
+}
+
+// ---- generation -----------------------------------------------------------------------
+
+async function generate({ id, prompt, options }) {
+  requireModel();
+  const stream = await exclusive(() => model.generate(prompt, options));
+  const generation = { stopped: false };
+  generations.set(id, generation);
+  try {
+    if (stream.warning) post({ type: 'warning', id, message: stream.warning });
+    for await (const token of tokens(stream)) {
+      post({ type: 'token', id, token });
+      await nextTask();
+      if (generation.stopped) break;
+    }
+    post({ type: 'generated', id, reason: generation.stopped ? 'stopped' : 'done' });
+  } finally {
+    generations.delete(id);
+  }
+}
+
+// ---- messages -------------------------------------------------------------------------
+
+const handlers = {
+  configure({ name, autosaveEvery, backend }) {
+    Object.assign(session, {
+      name: name ?? session.name,
+      autosaveEvery: autosaveEvery ?? session.autosaveEvery,
+      backend: backend ?? session.backend,
+    });
+  },
+  validate({ id, options }) {
+    post({ type: 'validated', id, result: Kindling.validate(options) });
+  },
+  async create({ options, train }) {
+    const setup = { text: options.text, options };
+    const next = await Kindling.create({ ...options, backend: session.backend });
+    await replaceModel(next, setup);
+    post({ type: 'model', origin: 'create', info: modelInfo() });
+    if (train) startTraining();
+  },
+  train() {
+    startTraining();
+  },
+  pause({ reason }) {
+    pauseReason = reason ?? 'user';
+    keepTraining = false;
+    // Nothing to wait for: a running loop posts `paused` once its chunk is done.
+    if (!training && model) post({ type: 'paused', step: model.step, reason: pauseReason });
+  },
+  generate(request) {
+    // Not awaited: later messages (stop, pause, more training) must get through.
+    generate(request).catch((error) =>
+      post({ type: 'error', source: 'generate', id: request.id, ...describe(error) }),
+    );
+  },
+  stop({ id }) {
+    const generation = generations.get(id);
+    if (generation) generation.stopped = true;
+  },
+  async export({ id }) {
+    requireModel();
+    const bytes = await checkpoint();
+    post({ type: 'exported', id, bytes, step: model.step, config: model.config }, [bytes.buffer]);
+  },
+  async open({ bytes, text, options }) {
+    // On failure `restoreFrom` throws before touching the current model.
+    await restoreFrom(bytes, { text, options }, 'open');
+  },
+  async restore() {
+    const saved = await loadSession(session.name);
+    if (!saved) throw new Error('The saved session is gone (was it cleared in another tab?).');
+    const { checkpoint: bytes, ...setup } = saved;
+    await restoreFrom(bytes, setup, 'restore');
+  },
+  async discard() {
+    await clearSession(session.name);
+  },
+  async reset() {
+    await replaceModel(null, null);
+    await training;
+    post({ type: 'model', origin: 'reset', info: null });
+  },
+};
+
+// Requests run one at a time in arrival order (so `create` then `train` cannot race);
+// the long-running ones (train, generate) start their loop and return at once.
+let inbox = null;
+self.onmessage = ({ data }) => {
+  inbox = inbox
+    .then(() => {
+      if (!Kindling) throw new Error('The engine is not loaded.');
+      return handlers[data.type](data);
+    })
+    .catch((error) => post({ type: 'error', source: data.type, id: data.id, ...describe(error) }));
+};
+
+inbox = loadKindling().then(
+  (engine) => {
+    Kindling = engine;
+    post({ type: 'ready', presets: Kindling.presets() });
+  },
+  (error) => {
+    post({ type: 'error', source: 'load', fatal: true, message: `The engine failed to load: ${error.message}` });
+  },
+);
