@@ -197,6 +197,9 @@ describe('a training session', () => {
     await page.locator('#generate').click();
     await page.locator('#gen-status').filter({ hasText: 'Done' }).waitFor(LONG);
     await page.screenshot({ path: join(ARTIFACTS, 'playground-desktop.png'), fullPage: true });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: join(ARTIFACTS, 'playground-desktop-dark.png'), fullPage: true });
+    await page.emulateMedia({ colorScheme: 'light' });
     await page.setViewportSize({ width: 360, height: 780 });
     await page.waitForTimeout(300);
     await page.screenshot({ path: join(ARTIFACTS, 'playground-phone.png'), fullPage: true });

@@ -23,6 +23,38 @@ function ticks(min, max, count) {
   return values;
 }
 
+// Exponential moving average: per-step train loss is noisy, the trend is what matters.
+// The window grows with the run so long runs still read as a line.
+function smooth(points) {
+  const alpha = Math.min(1, Math.max(0.02, 10 / points.length));
+  let average = points[0]?.[1];
+  return points.map(([step, loss]) => {
+    average += alpha * (loss - average);
+    return [step, average];
+  });
+}
+
+// At most `limit` points, each the mean of a run of neighbours: drawing more than the
+// canvas has pixels only costs time.
+function thin(points, limit) {
+  const size = Math.ceil(points.length / Math.max(limit, 1));
+  if (size <= 1) return points;
+  const thinned = [];
+  for (let i = 0; i < points.length; i += size) {
+    const group = points.slice(i, i + size);
+    thinned.push([group.at(-1)[0], group.reduce((sum, [, loss]) => sum + loss, 0) / group.length]);
+  }
+  return thinned;
+}
+
+// While training, the x axis runs a little past the last step rather than to the end of
+// a long run, so early progress is not squeezed against the left edge.
+function stepRange(lastStep, totalSteps) {
+  if (!lastStep) return Math.max(totalSteps, 1);
+  const ahead = niceStep(lastStep * 1.25, 1); // the next round number past the last step
+  return Math.min(Math.max(totalSteps, lastStep), Math.max(ahead, 10));
+}
+
 function formatTick(value) {
   if (Math.abs(value) >= 1000) return `${Number((value / 1000).toPrecision(3))}k`;
   return String(Number(value.toPrecision(3)));
@@ -82,7 +114,7 @@ export class LossChart {
 
     const all = [...this.train, ...this.val];
     const lastStep = all.reduce((max, [step]) => Math.max(max, step), 0);
-    const xMax = Math.max(this.totalSteps, lastStep, 1);
+    const xMax = stepRange(lastStep, this.totalSteps);
     const losses = all.map(([, loss]) => loss);
     let yMin = losses.length ? losses.reduce((a, b) => Math.min(a, b)) : 0;
     let yMax = losses.length ? losses.reduce((a, b) => Math.max(a, b)) : 1;
@@ -100,8 +132,12 @@ export class LossChart {
     const y = (loss) => plot.top + (1 - (loss - yMin) / (yMax - yMin)) * plot.height;
 
     this.drawAxes(ctx, plot, { x, y, xMax, yMin, yMax }, color);
-    this.drawLine(ctx, this.train, x, y, color('--chart-train'), false);
-    this.drawLine(ctx, this.val, x, y, color('--chart-val'), true);
+    const limit = plot.width * 2;
+    ctx.globalAlpha = 0.25;
+    this.drawLine(ctx, thin(this.train, limit), x, y, color('--chart-train'), { width: 1 });
+    ctx.globalAlpha = 1;
+    this.drawLine(ctx, thin(smooth(this.train), limit), x, y, color('--chart-train'), { width: 2 });
+    this.drawLine(ctx, thin(this.val, limit), x, y, color('--chart-val'), { width: 2, dots: true });
     if (!all.length) {
       ctx.fillStyle = color('--chart-text');
       ctx.textAlign = 'center';
@@ -130,16 +166,16 @@ export class LossChart {
     }
   }
 
-  drawLine(ctx, points, x, y, stroke, withDots) {
+  drawLine(ctx, points, x, y, stroke, { width, dots = false }) {
     if (!points.length) return;
     ctx.strokeStyle = stroke;
     ctx.fillStyle = stroke;
-    ctx.lineWidth = 2;
+    ctx.lineWidth = width;
     ctx.lineJoin = 'round';
     ctx.beginPath();
     points.forEach(([step, loss], i) => (i ? ctx.lineTo(x(step), y(loss)) : ctx.moveTo(x(step), y(loss))));
     ctx.stroke();
-    if (!withDots && points.length > 1) return;
+    if (!dots && points.length > 1) return;
     for (const [step, loss] of points) {
       ctx.beginPath();
       ctx.arc(x(step), y(loss), 3, 0, Math.PI * 2);

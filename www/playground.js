@@ -18,6 +18,7 @@ const STYLE_URL = new URL('./style.css', import.meta.url).href;
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 const MAX_FILE_BYTES = 20 * 1024 * 1024;
 const VALIDATE_DELAY_MS = 150;
+const MAX_RESTARTS = 3;
 
 // The hyper-parameters the form edits, by their engine (config) names.
 const FIELDS = [
@@ -68,9 +69,10 @@ const MARKUP = `
         <input id="file" type="file" accept=".txt,.md,text/plain,text/markdown" hidden>
       </div>
       <label for="text" class="sr-only">Training text</label>
-      <textarea id="text" class="corpus" spellcheck="false" aria-describedby="text-hint text-error"
+      <textarea id="text" class="corpus" spellcheck="false" aria-describedby="text-hint err-text text-error"
         placeholder="Paste any text here, or drop a .txt or .md file."></textarea>
       <p id="text-hint" class="hint">Paste, drop a file, or pick a sample. The model learns one character at a time.</p>
+      <p id="err-text" class="field-error"></p>
       <p id="text-error" class="error" role="alert" hidden></p>
       <dl class="stats">
         <div><dt>Characters</dt><dd id="chars">—</dd></div>
@@ -108,6 +110,7 @@ const MARKUP = `
         <div><dt>Parameters</dt><dd id="params">—</dd></div>
         <div><dt>Est. memory</dt><dd id="memory">—</dd></div>
       </dl>
+      <p id="err-memory" class="field-error"></p>
     </section>
 
     <section class="card wide" aria-labelledby="train-title">
@@ -199,13 +202,30 @@ function numberField({ name, label, integer, min, max, step }) {
 // rely on colour alone.
 function tokenClass(prob) {
   if (prob < 0.1) return 'tok low';
-  if (prob < 0.4) return 'tok mid';
+  if (prob < 0.3) return 'tok mid';
   return 'tok';
 }
 
 class KindlingPlayground extends HTMLElement {
   connectedCallback() {
-    if (this.shadowRoot) return;
+    if (!this.shadowRoot) this.build();
+    this.crashes = 0;
+    this.startWorker();
+    this.onVisibility = () => this.visibilityChanged();
+    document.addEventListener('visibilitychange', this.onVisibility);
+  }
+
+  // The worker goes with the element: a moved element starts a fresh engine, and its last
+  // autosave is offered again.
+  disconnectedCallback() {
+    document.removeEventListener('visibilitychange', this.onVisibility);
+    this.worker.terminate();
+    this.engineReady = false;
+    this.generation = null;
+    this.modelChanged({ info: null });
+  }
+
+  build() {
     const root = this.attachShadow({ mode: 'open' });
     const template = document.createElement('template');
     template.innerHTML = MARKUP; // constant markup, no user data
@@ -226,20 +246,11 @@ class KindlingPlayground extends HTMLElement {
     this.generationId = 0;
     this.pausedByVisibility = false;
     this.totalSteps = 0;
-    this.savedSummary = null;
 
     this.chart = new LossChart(this.$('chart'));
     this.buildFields();
     this.fillSamples();
     this.bindEvents();
-    this.startWorker();
-    this.onVisibility = () => this.visibilityChanged();
-    document.addEventListener('visibilitychange', this.onVisibility);
-  }
-
-  disconnectedCallback() {
-    document.removeEventListener('visibilitychange', this.onVisibility);
-    this.worker?.terminate();
   }
 
   // ---- building ---------------------------------------------------------------------
@@ -314,17 +325,20 @@ class KindlingPlayground extends HTMLElement {
     handler?.();
   }
 
+  // Starts a fresh engine, unless it keeps dying (then restarting would only loop).
   workerCrashed(reason) {
     this.worker.terminate();
     this.engineReady = false;
     this.generation = null;
     this.modelChanged({ info: null });
+    const retry = ++this.crashes <= MAX_RESTARTS;
     this.showMessage(
       'train-error',
-      `The engine stopped: ${reason}. Your last autosave is kept; it is offered below the header once the engine restarts.`,
+      `The engine stopped: ${reason}. Your last autosave is kept` +
+        (retry ? '; it is offered at the top once the engine restarts.' : '; reload the page to try again.'),
     );
-    this.$('engine-status').textContent = 'Restarting the engine…';
-    this.startWorker();
+    this.$('engine-status').textContent = retry ? 'Restarting the engine…' : 'The engine stopped';
+    if (retry) this.startWorker();
   }
 
   // ---- engine state -----------------------------------------------------------------
@@ -410,7 +424,7 @@ class KindlingPlayground extends HTMLElement {
     for (const { field, message } of result.errors ?? []) {
       const target = field && this.$(`err-${field}`);
       if (target) target.textContent = message;
-      else if (field !== 'text' || this.$('text').value) general.push(message);
+      else general.push(message);
     }
     for (const node of this.shadowRoot.querySelectorAll('.field')) {
       node.classList.toggle('invalid', Boolean(node.querySelector('.field-error')?.textContent));
@@ -646,12 +660,12 @@ class KindlingPlayground extends HTMLElement {
   // ---- persistence ------------------------------------------------------------------
 
   async offerSavedSession() {
+    let saved;
     try {
-      this.savedSummary = await loadSummary(this.settings.name);
+      saved = await loadSummary(this.settings.name);
     } catch (error) {
       return this.showMessage('save-error', error.message);
     }
-    const saved = this.savedSummary;
     if (!saved || this.hasModel()) return;
     const loss = Number.isFinite(saved.lastLoss) ? `, loss ${format.loss(saved.lastLoss)}` : '';
     this.$('resume-text').textContent =
