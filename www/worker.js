@@ -111,6 +111,7 @@ async function trainLoop() {
   const trained = model;
   const total = trained.config.maxSteps;
   let chunk = 1;
+  let stepsPerSecond = 0; // smoothed, so the page's time-left estimate does not jitter
   // `model === trained` goes first: a reset or an opened file may have freed `trained`.
   while (model === trained && keepTraining && trained.step < total) {
     const steps = Math.min(chunk, total - trained.step);
@@ -120,7 +121,9 @@ async function trainLoop() {
       return { metrics, elapsedMs: performance.now() - started };
     });
     chunk = nextChunkSize(steps, elapsedMs);
-    post({ type: 'metrics', total, ...metrics, stepsPerSecond: (steps * 1000) / elapsedMs });
+    const rate = (steps * 1000) / elapsedMs;
+    stepsPerSecond = stepsPerSecond ? 0.9 * stepsPerSecond + 0.1 * rate : rate;
+    post({ type: 'metrics', total, ...metrics, stepsPerSecond });
     if (trained.step - lastSavedStep >= session.autosaveEvery) await autosave();
     await nextTask();
   }
