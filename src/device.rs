@@ -1,0 +1,37 @@
+//! Where tensors live, how they come back to the host, and the clock.
+
+use burn::tensor::{Device, Tensor};
+
+/// The CPU backend (Flex) with autodiff, for training.
+pub fn cpu() -> Device {
+    Device::flex().autodiff()
+}
+
+/// Reads a tensor back to the host. Always async: WebGPU in a browser cannot block on a read.
+pub async fn read_floats<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, String> {
+    let data = tensor
+        .into_data_async()
+        .await
+        .map_err(|e| format!("reading results back from the device failed: {e:?}"))?;
+    data.convert::<f32>()
+        .try_into_vec::<f32>()
+        .map_err(|e| format!("unexpected tensor data: {e:?}"))
+}
+
+pub async fn read_scalar(tensor: Tensor<1>) -> Result<f32, String> {
+    Ok(read_floats(tensor).await?[0])
+}
+
+/// Milliseconds from an arbitrary origin. `std::time::Instant` panics on wasm32.
+#[cfg(target_arch = "wasm32")]
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub fn now_ms() -> f64 {
+    use std::sync::OnceLock;
+    use std::time::Instant;
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+    ORIGIN.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
+}

@@ -1,0 +1,96 @@
+//! The models Kindling trains, behind one type so training and sampling need not care which.
+
+pub mod gpt;
+pub mod rnn;
+
+use burn::module::Module;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+
+use crate::config::{Config, ModelKind};
+use gpt::{Gpt, KvCache};
+use rnn::{LayerState, Rnn};
+
+#[derive(Module, Debug)]
+pub enum LanguageModel {
+    Gpt(Gpt),
+    Rnn(Rnn),
+}
+
+/// Where generation has got to: the GPT's KV cache or the RNN's recurrent state, plus the
+/// tokens fed so far (a GPT needs them again when its context window is full).
+#[derive(Clone, Debug)]
+pub struct DecoderState {
+    cache: DecoderCache,
+    context: Vec<u32>,
+}
+
+#[derive(Clone, Debug)]
+enum DecoderCache {
+    Gpt(KvCache),
+    Rnn(Option<Vec<LayerState>>),
+}
+
+impl LanguageModel {
+    pub fn new(config: &Config, vocab: usize, device: &Device) -> Self {
+        match config.model {
+            ModelKind::Gpt => LanguageModel::Gpt(Gpt::new(config, vocab, device)),
+            ModelKind::Lstm | ModelKind::Gru => LanguageModel::Rnn(Rnn::new(config, vocab, device)),
+        }
+    }
+
+    /// Logits `[batch, time, vocab]` for every position of `tokens` `[batch, time]`.
+    pub fn forward(&self, tokens: Tensor<2, Int>) -> Tensor<3> {
+        match self {
+            LanguageModel::Gpt(gpt) => gpt.forward(tokens),
+            LanguageModel::Rnn(rnn) => rnn.forward(tokens, None).0,
+        }
+    }
+
+    pub fn start(&self) -> DecoderState {
+        let cache = match self {
+            LanguageModel::Gpt(_) => DecoderCache::Gpt(KvCache::default()),
+            LanguageModel::Rnn(_) => DecoderCache::Rnn(None),
+        };
+        DecoderState {
+            cache,
+            context: Vec::new(),
+        }
+    }
+
+    /// Feeds `ids` after what `state` has seen and returns the logits `[vocab]` for the token
+    /// that follows. A GPT whose context window fills up starts again from the last half of its
+    /// context, so each token costs O(context) on average.
+    pub fn feed(&self, state: &mut DecoderState, ids: &[u32], device: &Device) -> Tensor<1> {
+        state.context.extend_from_slice(ids);
+        let logits = match (self, &mut state.cache) {
+            (LanguageModel::Gpt(gpt), DecoderCache::Gpt(cache)) => {
+                let block = gpt.block_size();
+                let fresh = if cache.len() + ids.len() > block {
+                    // A long prompt keeps a whole window; a full cache keeps half of one.
+                    let window = if cache.is_empty() { block } else { block / 2 };
+                    *cache = KvCache::default();
+                    let keep = window.max(1).min(state.context.len());
+                    state.context.drain(..state.context.len() - keep);
+                    &state.context[..]
+                } else {
+                    ids
+                };
+                gpt.forward_cached(tokens(fresh, device), cache)
+            }
+            (LanguageModel::Rnn(rnn), DecoderCache::Rnn(layers)) => {
+                let (logits, next) = rnn.forward(tokens(ids, device), layers.take());
+                *layers = Some(next);
+                logits
+            }
+            _ => unreachable!("a decoder state always comes from the model's own start()"),
+        };
+        let [_, time, vocab] = logits.dims();
+        logits.slice([0..1, time - 1..time, 0..vocab]).reshape([vocab])
+    }
+}
+
+/// One row of token ids as a `[1, len]` tensor.
+pub fn tokens(ids: &[u32], device: &Device) -> Tensor<2, Int> {
+    let data: Vec<i64> = ids.iter().map(|&id| id as i64).collect();
+    Tensor::<1, Int>::from_data(TensorData::new(data, [ids.len()]), device).reshape([1, ids.len()])
+}

@@ -1,0 +1,235 @@
+//! Generation, one token at a time: the model gives logits, `choose` turns them into a token
+//! with its probability and the best alternatives.
+
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+use crate::config::ConfigError;
+use crate::device::read_floats;
+use crate::model::{DecoderState, LanguageModel};
+use crate::rng::Rng;
+use crate::tokenizer::Tokenizer;
+
+/// How many alternatives each token reports.
+pub const TOP_ALTERNATIVES: usize = 5;
+/// The repetition penalty looks this far back.
+const PENALTY_WINDOW: usize = 64;
+const MAX_TOKENS_LIMIT: usize = 100_000;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct SamplingOptions {
+    pub max_tokens: usize,
+    /// 0 picks the most likely token every time.
+    pub temperature: f64,
+    /// Keep only the k most likely tokens; 0 keeps all.
+    pub top_k: usize,
+    /// Keep the fewest most likely tokens whose probabilities add up to at least this.
+    pub top_p: f64,
+    /// Above 1 makes recently seen tokens less likely.
+    pub repetition_penalty: f64,
+    pub seed: u64,
+}
+
+impl Default for SamplingOptions {
+    fn default() -> Self {
+        SamplingOptions {
+            max_tokens: 200,
+            temperature: 0.8,
+            top_k: 0,
+            top_p: 1.0,
+            repetition_penalty: 1.0,
+            seed: 0,
+        }
+    }
+}
+
+impl SamplingOptions {
+    pub fn validate(&self) -> Vec<ConfigError> {
+        let mut errors = Vec::new();
+        let mut check = |ok: bool, field: &str, message: String| {
+            if !ok {
+                errors.push(ConfigError::new(field, message));
+            }
+        };
+        check(
+            (1..=MAX_TOKENS_LIMIT).contains(&self.max_tokens),
+            "maxTokens",
+            format!(
+                "length must be between 1 and {MAX_TOKENS_LIMIT} tokens (got {})",
+                self.max_tokens
+            ),
+        );
+        check(
+            self.temperature.is_finite() && (0.0..=10.0).contains(&self.temperature),
+            "temperature",
+            format!("temperature must be between 0 and 10 (got {})", self.temperature),
+        );
+        check(
+            self.top_p.is_finite() && self.top_p > 0.0 && self.top_p <= 1.0,
+            "topP",
+            format!("top-p must be above 0 and at most 1 (got {})", self.top_p),
+        );
+        check(
+            self.repetition_penalty.is_finite() && (0.1..=10.0).contains(&self.repetition_penalty),
+            "repetitionPenalty",
+            format!(
+                "repetition penalty must be between 0.1 and 10 (got {})",
+                self.repetition_penalty
+            ),
+        );
+        errors
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Alternative {
+    pub id: u32,
+    pub text: String,
+    pub prob: f32,
+}
+
+/// A generated token. `prob` and `top` are the model's own probabilities (softmax of its
+/// logits), before temperature and truncation: they say how sure the model was.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Token {
+    pub id: u32,
+    pub text: String,
+    pub prob: f32,
+    pub top: Vec<Alternative>,
+}
+
+pub fn softmax(logits: &[f32], temperature: f64) -> Vec<f64> {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max) as f64;
+    let exps: Vec<f64> = logits
+        .iter()
+        .map(|&l| ((l as f64 - max) / temperature).exp())
+        .collect();
+    let sum: f64 = exps.iter().sum();
+    exps.into_iter().map(|e| e / sum).collect()
+}
+
+/// Ids ordered from most to least likely (ties by id, so the order is deterministic).
+fn ranked(values: &[f64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
+    order
+}
+
+/// Picks the next token id from `logits`, given the `recent` ids for the repetition penalty.
+pub fn choose(logits: &[f32], recent: &[u32], options: &SamplingOptions, rng: &mut Rng) -> u32 {
+    let mut logits = logits.to_vec();
+    if options.repetition_penalty != 1.0 {
+        let mut seen = vec![false; logits.len()];
+        for &id in recent.iter().rev().take(PENALTY_WINDOW) {
+            seen[id as usize] = true;
+        }
+        let penalty = options.repetition_penalty as f32;
+        for (logit, _) in logits.iter_mut().zip(seen).filter(|(_, seen)| *seen) {
+            *logit = if *logit > 0.0 { *logit / penalty } else { *logit * penalty };
+        }
+    }
+    if options.temperature == 0.0 {
+        let as_f64: Vec<f64> = logits.iter().map(|&l| l as f64).collect();
+        return ranked(&as_f64)[0] as u32;
+    }
+    let probs = softmax(&logits, options.temperature);
+    let order = ranked(&probs);
+    let k = if options.top_k == 0 {
+        order.len()
+    } else {
+        options.top_k.min(order.len())
+    };
+    let mut kept = Vec::with_capacity(k);
+    let mut mass = 0.0;
+    for &id in &order[..k] {
+        kept.push(id);
+        mass += probs[id];
+        if mass >= options.top_p {
+            break;
+        }
+    }
+    let mut target = rng.unit() * mass;
+    for &id in &kept {
+        target -= probs[id];
+        if target < 0.0 {
+            return id as u32;
+        }
+    }
+    *kept.last().expect("at least one token is always kept") as u32
+}
+
+/// Streams tokens from a snapshot of a model: training may go on while this generates.
+pub struct Generator {
+    model: LanguageModel,
+    device: Device,
+    tokenizer: Tokenizer,
+    state: DecoderState,
+    options: SamplingOptions,
+    rng: Rng,
+    /// Ids to feed the model before the next token: the prompt, then each sampled token.
+    pending: Vec<u32>,
+    recent: Vec<u32>,
+    produced: usize,
+}
+
+impl Generator {
+    /// `prompt_ids` must be non-empty and already encoded by `tokenizer`.
+    pub fn new(
+        model: LanguageModel,
+        device: Device,
+        tokenizer: Tokenizer,
+        prompt_ids: Vec<u32>,
+        options: SamplingOptions,
+    ) -> Self {
+        let state = model.start();
+        Generator {
+            model,
+            device,
+            tokenizer,
+            state,
+            rng: Rng::new(options.seed),
+            options,
+            recent: prompt_ids.clone(),
+            pending: prompt_ids,
+            produced: 0,
+        }
+    }
+
+    /// The next token, or `None` once `max_tokens` have been produced.
+    pub async fn next(&mut self) -> Result<Option<Token>, String> {
+        if self.produced >= self.options.max_tokens {
+            return Ok(None);
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let logits = self.model.feed(&mut self.state, &pending, &self.device);
+        let logits = read_floats(logits).await?;
+        let id = choose(&logits, &self.recent, &self.options, &mut self.rng);
+        self.pending.push(id);
+        self.recent.push(id);
+        if self.recent.len() > PENALTY_WINDOW {
+            self.recent.remove(0);
+        }
+        self.produced += 1;
+        Ok(Some(self.describe(id, &logits)))
+    }
+
+    fn describe(&self, id: u32, logits: &[f32]) -> Token {
+        let probs = softmax(logits, 1.0);
+        let top = ranked(&probs)
+            .into_iter()
+            .take(TOP_ALTERNATIVES)
+            .map(|alt| Alternative {
+                id: alt as u32,
+                text: self.tokenizer.token(alt as u32).to_string(),
+                prob: probs[alt] as f32,
+            })
+            .collect();
+        Token {
+            id,
+            text: self.tokenizer.token(id).to_string(),
+            prob: probs[id as usize] as f32,
+            top,
+        }
+    }
+}

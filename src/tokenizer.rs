@@ -1,0 +1,103 @@
+//! Character-level tokenizer over Unicode scalar values.
+//!
+//! The vocabulary is the set of distinct characters of the training text, sorted by code point,
+//! so the same text always gives the same ids. Prompt characters never seen in training are
+//! skipped, and the caller gets a warning naming them: mapping them to an "unknown" id would
+//! feed the model a token it never learned.
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeSet, HashMap};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub struct Tokenizer {
+    chars: Vec<char>,
+    ids: HashMap<char, u32>,
+}
+
+/// Ids for the characters the tokenizer knows, and the characters it had to skip.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Encoded {
+    pub ids: Vec<u32>,
+    pub unknown: Vec<char>,
+}
+
+impl Encoded {
+    /// A sentence for the person who typed the prompt, if anything was skipped.
+    pub fn warning(&self) -> Option<String> {
+        if self.unknown.is_empty() {
+            return None;
+        }
+        let mut distinct: Vec<char> = self.unknown.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let shown: String = distinct.iter().map(|c| format!("{c:?} ")).collect();
+        Some(format!(
+            "skipped {} character(s) the model never saw in training: {}",
+            self.unknown.len(),
+            shown.trim_end()
+        ))
+    }
+}
+
+impl Tokenizer {
+    pub fn from_text(text: &str) -> Self {
+        let distinct: BTreeSet<char> = text.chars().collect();
+        Self::from_chars(distinct.into_iter().collect())
+    }
+
+    fn from_chars(chars: Vec<char>) -> Self {
+        let ids = chars
+            .iter()
+            .enumerate()
+            .map(|(id, &c)| (c, id as u32))
+            .collect();
+        Tokenizer { chars, ids }
+    }
+
+    pub fn vocab_size(&self) -> usize {
+        self.chars.len()
+    }
+
+    pub fn encode(&self, text: &str) -> Encoded {
+        let mut encoded = Encoded::default();
+        for c in text.chars() {
+            match self.ids.get(&c) {
+                Some(&id) => encoded.ids.push(id),
+                None => encoded.unknown.push(c),
+            }
+        }
+        encoded
+    }
+
+    /// Ids of a text the vocabulary was built from; every character is known.
+    pub fn encode_known(&self, text: &str) -> Vec<u32> {
+        text.chars().map(|c| self.ids[&c]).collect()
+    }
+
+    pub fn decode(&self, ids: &[u32]) -> String {
+        ids.iter().map(|&id| self.token(id)).collect()
+    }
+
+    pub fn token(&self, id: u32) -> char {
+        self.chars[id as usize]
+    }
+
+    /// What generation starts from when the prompt is empty: a newline if the text has one (a
+    /// fresh line is a natural start), else the first character of the vocabulary.
+    pub fn start_id(&self) -> u32 {
+        self.ids.get(&'\n').copied().unwrap_or(0)
+    }
+}
+
+impl From<String> for Tokenizer {
+    fn from(chars: String) -> Self {
+        Self::from_chars(chars.chars().collect())
+    }
+}
+
+impl From<Tokenizer> for String {
+    fn from(tokenizer: Tokenizer) -> Self {
+        tokenizer.chars.into_iter().collect()
+    }
+}

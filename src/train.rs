@@ -1,0 +1,356 @@
+//! The training loop, nanoGPT's `train.py` in steps a caller can interleave with other work:
+//! random windows from the train split, AdamW, warmup + cosine learning rate, global gradient
+//! clipping, and a validation loss over a fixed set of held-out windows.
+
+use burn::module::{Module, ModuleVisitor, Param, ParamGroup};
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{split_sizes, Config, ConfigError};
+use crate::device::{now_ms, read_scalar};
+use crate::model::LanguageModel;
+use crate::rng::Rng;
+use crate::tokenizer::Tokenizer;
+
+/// Separate random streams of one seeded run.
+const BATCH_STREAM: u64 = 1;
+const DROPOUT_STREAM: u64 = 2;
+const VAL_STREAM: u64 = 3;
+const INIT_STREAM: u64 = 4;
+
+/// What one call of `train_steps` reports.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Metrics {
+    pub step: usize,
+    /// Mean training loss over the steps of this call.
+    pub train_loss: f32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub val_loss: Option<f32>,
+    /// Learning rate of the last step.
+    pub lr: f64,
+    pub tokens_per_second: f64,
+}
+
+/// A point of the loss curve, kept with the model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryPoint {
+    pub step: usize,
+    pub train_loss: f32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_loss: Option<f32>,
+}
+
+/// The text as token ids, split by position: validation is the end of the text, so no window
+/// of one split overlaps the other.
+#[derive(Clone, Debug)]
+pub struct Dataset {
+    pub train: Vec<u32>,
+    pub val: Vec<u32>,
+}
+
+impl Dataset {
+    pub fn new(ids: Vec<u32>, val_fraction: f64) -> Self {
+        let (train_len, _) = split_sizes(ids.len(), val_fraction);
+        let mut train = ids;
+        let val = train.split_off(train_len);
+        Dataset { train, val }
+    }
+}
+
+/// `batch` random windows of `block` tokens from `ids`, with their next-token targets.
+pub fn batch(
+    ids: &[u32],
+    batch: usize,
+    block: usize,
+    rng: &mut Rng,
+    device: &Device,
+) -> (Tensor<2, Int>, Tensor<2, Int>) {
+    let mut inputs = Vec::with_capacity(batch * block);
+    let mut targets = Vec::with_capacity(batch * block);
+    for _ in 0..batch {
+        let start = rng.below(ids.len() - block);
+        inputs.extend(ids[start..start + block].iter().map(|&id| id as i64));
+        targets.extend(ids[start + 1..start + block + 1].iter().map(|&id| id as i64));
+    }
+    let tensor = |data: Vec<i64>| Tensor::from_data(TensorData::new(data, [batch, block]), device);
+    (tensor(inputs), tensor(targets))
+}
+
+/// Mean next-token cross-entropy of `model` on one batch.
+fn loss(model: &LanguageModel, inputs: Tensor<2, Int>, targets: Tensor<2, Int>) -> Tensor<1> {
+    let logits = model.forward(inputs);
+    let [batch, time, vocab] = logits.dims();
+    CrossEntropyLossConfig::new()
+        .init(&logits.device())
+        .forward(logits.reshape([batch * time, vocab]), targets.reshape([batch * time]))
+}
+
+/// AdamW as nanoGPT configures it: weight decay on matrices and embeddings only, never on
+/// biases or LayerNorm gains (the parameters whose paths end in these names).
+pub(crate) fn optimizer(config: &Config) -> ModuleOptimizer {
+    let adamw = |weight_decay: f64| {
+        AdamWConfig::new()
+            .with_beta_1(config.beta1 as f32)
+            .with_beta_2(config.beta2 as f32)
+            .with_epsilon(1e-8)
+            .with_weight_decay(weight_decay as f32)
+            .build()
+    };
+    ModuleOptimizer::from(adamw(config.weight_decay)).with_group(
+        ParamGroup::from_any_predicates(vec!["bias", "gamma", "beta"]),
+        adamw(0.0),
+        None,
+    )
+}
+
+/// Sums the squares of every gradient, for the global norm.
+struct SquaredNorm<'a> {
+    grads: &'a GradientsParams,
+    total: Option<Tensor<1>>,
+}
+
+impl ModuleVisitor for SquaredNorm<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if let Some(grad) = self.grads.get::<D>(param.id) {
+            let squares = grad.powi_scalar(2).sum();
+            self.total = Some(match self.total.take() {
+                Some(total) => total + squares,
+                None => squares,
+            });
+        }
+    }
+}
+
+struct ScaleGrads<'a> {
+    grads: &'a mut GradientsParams,
+    scale: Tensor<1>,
+}
+
+impl ModuleVisitor for ScaleGrads<'_> {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        if let Some(grad) = self.grads.remove::<D>(param.id) {
+            let scale = self.scale.clone().unsqueeze::<D>();
+            self.grads.register(param.id, grad * scale);
+        }
+    }
+}
+
+/// Scales all gradients together so their global norm is at most `max_norm`, as
+/// `torch.nn.utils.clip_grad_norm_` does. burn's own clipping works per parameter. The scale
+/// stays a tensor so nothing is read back to the host.
+fn clip_global_norm(model: &LanguageModel, grads: &mut GradientsParams, max_norm: f64) {
+    let mut norm = SquaredNorm { grads, total: None };
+    model.visit(&mut norm);
+    let Some(total) = norm.total else { return };
+    let scale = total.sqrt().clamp_min(max_norm).recip().mul_scalar(max_norm);
+    model.visit(&mut ScaleGrads { grads, scale });
+}
+
+/// Why training stopped.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TrainError {
+    /// The loss became NaN or infinite; the weights are back to where the chunk started.
+    Diverged { step: usize },
+    Device(String),
+}
+
+impl std::fmt::Display for TrainError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TrainError::Diverged { step } => write!(
+                f,
+                "the loss became NaN or infinite before step {step}: the learning rate is probably too high. Training stopped and the last good weights (step {step}) were restored; lower the learning rate and train again"
+            ),
+            TrainError::Device(message) => f.write_str(message),
+        }
+    }
+}
+
+/// A model, its optimizer and its data, at some step of a seeded run.
+pub struct Trainer {
+    pub config: Config,
+    pub tokenizer: Tokenizer,
+    pub text: String,
+    data: Dataset,
+    /// Taken out while a step updates it (see `step_once`), present otherwise.
+    model: Option<LanguageModel>,
+    optimizer: ModuleOptimizer,
+    device: Device,
+    step: usize,
+    history: Vec<HistoryPoint>,
+}
+
+impl Trainer {
+    /// Checks everything, then builds the tokenizer, model and optimizer on `device` (which
+    /// must have autodiff).
+    pub fn new(text: String, config: Config, device: Device) -> Result<Self, Vec<ConfigError>> {
+        let tokenizer = Tokenizer::from_text(&text);
+        let errors = config.validate(text.chars().count(), tokenizer.vocab_size());
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        device.seed(Rng::derive(config.seed, INIT_STREAM, 0).next_u64());
+        let model = LanguageModel::new(&config, tokenizer.vocab_size(), &device);
+        let optimizer = optimizer(&config);
+        Ok(Self::assemble(text, config, tokenizer, model, optimizer, device))
+    }
+
+    /// Puts together a trainer from parts already checked (a checkpoint).
+    pub(crate) fn assemble(
+        text: String,
+        config: Config,
+        tokenizer: Tokenizer,
+        model: LanguageModel,
+        optimizer: ModuleOptimizer,
+        device: Device,
+    ) -> Self {
+        let data = Dataset::new(tokenizer.encode_known(&text), config.val_fraction);
+        Trainer {
+            config,
+            tokenizer,
+            text,
+            data,
+            model: Some(model),
+            optimizer,
+            device,
+            step: 0,
+            history: Vec::new(),
+        }
+    }
+
+    pub fn step(&self) -> usize {
+        self.step
+    }
+
+    pub fn history(&self) -> &[HistoryPoint] {
+        &self.history
+    }
+
+    pub fn data(&self) -> &Dataset {
+        &self.data
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    pub fn model(&self) -> &LanguageModel {
+        self.model.as_ref().expect("the model is only taken out during a step")
+    }
+
+    pub fn optimizer(&self) -> &ModuleOptimizer {
+        &self.optimizer
+    }
+
+    pub(crate) fn restore(&mut self, step: usize, history: Vec<HistoryPoint>) {
+        self.step = step;
+        self.history = history;
+    }
+
+    /// The model without autodiff, for evaluation and generation.
+    pub fn inference_model(&self) -> LanguageModel {
+        self.model().valid()
+    }
+
+    /// Runs `steps` optimizer steps. If the loss turns NaN or infinite, the model and optimizer
+    /// go back to where this call started and `TrainError::Diverged` says so.
+    pub async fn train_steps(&mut self, steps: usize) -> Result<Metrics, TrainError> {
+        let started = now_ms();
+        let last_good = (self.model().clone(), self.optimizer.clone(), self.step);
+        let mut loss_sum: Option<Tensor<1>> = None;
+        let mut val_loss = None;
+        for _ in 0..steps {
+            let loss = self.step_once();
+            loss_sum = Some(match loss_sum {
+                Some(sum) => sum + loss,
+                None => loss,
+            });
+            let interval = self.config.eval_interval;
+            if interval > 0 && self.step % interval == 0 {
+                val_loss = Some(self.evaluate().await.map_err(TrainError::Device)?);
+            }
+        }
+        let train_loss = match loss_sum {
+            Some(sum) => read_scalar(sum).await.map_err(TrainError::Device)? / steps as f32,
+            None => f32::NAN,
+        };
+        if steps > 0 && !(train_loss.is_finite() && val_loss.is_none_or(f32::is_finite)) {
+            let (model, optimizer, step) = last_good;
+            self.model = Some(model);
+            self.optimizer = optimizer;
+            self.step = step;
+            return Err(TrainError::Diverged { step });
+        }
+        let elapsed_ms = (now_ms() - started).max(1e-3);
+        let tokens = (steps * self.config.batch_size * self.config.block_size) as f64;
+        if steps > 0 {
+            self.history.push(HistoryPoint {
+                step: self.step,
+                train_loss,
+                val_loss,
+            });
+        }
+        Ok(Metrics {
+            step: self.step,
+            train_loss,
+            val_loss,
+            lr: self.config.learning_rate_at(self.step.saturating_sub(1)),
+            tokens_per_second: tokens / elapsed_ms * 1000.0,
+        })
+    }
+
+    /// One optimizer step; returns its loss (detached, still on the device).
+    fn step_once(&mut self) -> Tensor<1> {
+        let config = &self.config;
+        // Each step draws from its own streams, so a run resumed from a checkpoint at step n
+        // sees exactly the batches and dropout masks of an uninterrupted one.
+        self.device
+            .seed(Rng::derive(config.seed, DROPOUT_STREAM, self.step as u64).next_u64());
+        let mut rng = Rng::derive(config.seed, BATCH_STREAM, self.step as u64);
+        let (inputs, targets) = batch(
+            &self.data.train,
+            config.batch_size,
+            config.block_size,
+            &mut rng,
+            &self.device,
+        );
+        let model = self.model.take().expect("the model is present between steps");
+        let loss = loss(&model, inputs, targets);
+        let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+        if config.grad_clip > 0.0 {
+            clip_global_norm(&model, &mut grads, config.grad_clip);
+        }
+        let lr = config.learning_rate_at(self.step);
+        self.model = Some(self.optimizer.step(lr, model, grads));
+        self.step += 1;
+        loss.detach()
+    }
+
+    /// Mean loss over `eval_batches` fixed windows of the validation split.
+    pub async fn evaluate(&self) -> Result<f32, String> {
+        let model = self.inference_model();
+        let device = self.device.clone().inner();
+        let mut rng = Rng::derive(self.config.seed, VAL_STREAM, 0);
+        let mut total: Option<Tensor<1>> = None;
+        for _ in 0..self.config.eval_batches {
+            let (inputs, targets) = batch(
+                &self.data.val,
+                self.config.batch_size,
+                self.config.block_size,
+                &mut rng,
+                &device,
+            );
+            let loss = loss(&model, inputs, targets);
+            total = Some(match total {
+                Some(total) => total + loss,
+                None => loss,
+            });
+        }
+        let total = total.expect("validation uses at least one batch");
+        Ok(read_scalar(total).await? / self.config.eval_batches as f32)
+    }
+}
