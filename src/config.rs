@@ -293,10 +293,10 @@ impl Config {
             format!("dropout must be at least 0 and below 1 (got {})", self.dropout),
         );
         check(
-            self.learning_rate.is_finite() && self.learning_rate > 0.0 && self.learning_rate <= 1.0,
+            self.learning_rate.is_finite() && self.learning_rate > 0.0,
             "learningRate",
             format!(
-                "learning rate must be a number above 0 and at most 1 (got {})",
+                "learning rate must be a number above 0 (got {})",
                 self.learning_rate
             ),
         );
@@ -474,4 +474,142 @@ fn check_type(default: &serde_json::Value, value: &serde_json::Value) -> Result<
         _ => "must be gpt, lstm or gru",
     };
     Err(format!("{expected} (got {value})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const TEXT_CHARS: usize = 10_000;
+    const VOCAB: usize = 60;
+
+    fn messages(config: &Config) -> Vec<String> {
+        config
+            .validate(TEXT_CHARS, VOCAB)
+            .into_iter()
+            .map(|e| e.message)
+            .collect()
+    }
+
+    fn first_error(config: Config, text_chars: usize, vocab: usize) -> ConfigError {
+        config
+            .validate(text_chars, vocab)
+            .into_iter()
+            .next()
+            .expect("an error")
+    }
+
+    #[test]
+    fn presets_are_valid_and_named() {
+        for name in PRESET_NAMES {
+            let config = Config::preset(name).unwrap();
+            assert!(messages(&config).is_empty(), "{name}: {:?}", messages(&config));
+        }
+        let baby = Config::preset("baby-gpt").unwrap();
+        assert_eq!((baby.n_layer, baby.n_head, baby.n_embd, baby.block_size), (4, 4, 128, 64));
+        assert_eq!(baby.dropout, 0.0);
+        let seed = Config::preset("seed-lstm").unwrap();
+        assert_eq!((seed.model, seed.n_embd, seed.hidden_size, seed.n_layer), (ModelKind::Lstm, 256, 512, 2));
+        assert_eq!((seed.dropout, seed.learning_rate), (0.5, 1e-3));
+        assert_eq!(Config::preset("gru").unwrap().model, ModelKind::Gru);
+        assert!(Config::preset("huge").unwrap_err().contains("tiny, baby-gpt"));
+    }
+
+    #[test]
+    fn heads_must_divide_the_embedding() {
+        let config = Config {
+            n_embd: 130,
+            n_head: 4,
+            ..Config::tiny()
+        };
+        assert_eq!(messages(&config), ["embedding size 130 is not divisible by 4 heads"]);
+    }
+
+    #[test]
+    fn short_text_names_its_length_and_the_context() {
+        let config = Config {
+            block_size: 64,
+            ..Config::tiny()
+        };
+        let error = first_error(config, 40, 10);
+        assert_eq!(error.field, "text");
+        assert!(
+            error.message.starts_with("the text has 40 characters but the context is 64: paste more text"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn empty_and_single_character_texts_are_refused() {
+        assert!(first_error(Config::tiny(), 0, 0).message.contains("the text is empty"));
+        assert!(first_error(Config::tiny(), 500, 1).message.contains("single character"));
+    }
+
+    #[test]
+    fn impossible_values_are_explained() {
+        let cases: Vec<(Config, &str)> = vec![
+            (Config { n_layer: 0, ..Config::tiny() }, "nLayer"),
+            (Config { batch_size: 0, ..Config::tiny() }, "batchSize"),
+            (Config { learning_rate: -0.1, ..Config::tiny() }, "learningRate"),
+            (Config { learning_rate: f64::NAN, ..Config::tiny() }, "learningRate"),
+            (Config { learning_rate: f64::INFINITY, ..Config::tiny() }, "learningRate"),
+            (Config { dropout: 1.0, ..Config::tiny() }, "dropout"),
+            (Config { block_size: 0, ..Config::tiny() }, "blockSize"),
+            (Config { max_steps: 0, ..Config::tiny() }, "maxSteps"),
+        ];
+        for (config, field) in cases {
+            let errors = config.validate(TEXT_CHARS, VOCAB);
+            assert!(errors.iter().any(|e| e.field == field), "{field}: {errors:?}");
+        }
+    }
+
+    #[test]
+    fn absurd_sizes_are_refused_by_their_memory_estimate() {
+        let config = Config {
+            n_layer: 48,
+            n_embd: 4096,
+            n_head: 32,
+            ..Config::tiny()
+        };
+        let error = first_error(config, TEXT_CHARS, VOCAB);
+        assert_eq!(error.field, "memory");
+        assert!(error.message.contains("GiB to train, above the 1.0 GiB limit"), "{}", error.message);
+    }
+
+    #[test]
+    fn overrides_apply_on_top_of_a_preset() {
+        let overrides = json!({ "model": "lstm", "nLayer": 3, "learningRate": 0.01 });
+        let config = resolve(Some("tiny"), overrides.as_object().unwrap()).unwrap();
+        assert_eq!((config.model, config.n_layer, config.learning_rate), (ModelKind::Lstm, 3, 0.01));
+        assert_eq!(config.n_embd, Config::tiny().n_embd);
+    }
+
+    #[test]
+    fn overrides_of_the_wrong_kind_name_the_field() {
+        let overrides = json!({ "nLayer": -2, "learningRate": "NaN", "model": "transformer", "colour": 1 });
+        let errors = resolve(None, overrides.as_object().unwrap()).unwrap_err();
+        let text: Vec<String> = errors.iter().map(|e| e.message.clone()).collect();
+        assert!(text.contains(&"nLayer must be a whole number of 0 or more (got -2)".to_string()), "{text:?}");
+        assert!(text.contains(&"learningRate must be a finite number (got \"NaN\")".to_string()), "{text:?}");
+        assert!(text.contains(&"model must be gpt, lstm or gru (got \"transformer\")".to_string()), "{text:?}");
+        assert!(text.contains(&"unknown setting \"colour\"".to_string()), "{text:?}");
+    }
+
+    #[test]
+    fn learning_rate_warms_up_then_decays_to_the_minimum() {
+        let config = Config::baby_gpt();
+        assert!(config.learning_rate_at(0) < config.learning_rate_at(50));
+        assert!((config.learning_rate_at(100) - 1e-3).abs() < 1e-9);
+        assert!(config.learning_rate_at(1000) < 1e-3 && config.learning_rate_at(1000) > 1e-4);
+        assert!((config.learning_rate_at(2000) - 1e-4).abs() < 1e-12);
+        assert!((config.learning_rate_at(5000) - 1e-4).abs() < 1e-12);
+    }
+
+    #[test]
+    fn split_sizes_add_up() {
+        assert_eq!(split_sizes(1000, 0.1), (900, 100));
+        assert_eq!(split_sizes(1_115_394, 0.1), (1_003_855, 111_539));
+    }
 }

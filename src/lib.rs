@@ -14,7 +14,7 @@ pub mod tokenizer;
 pub mod train;
 
 #[cfg(target_arch = "wasm32")]
-mod web;
+pub mod web;
 
 pub use config::{Config, ConfigError, ModelKind};
 pub use sample::{Generator, SamplingOptions, Token};

@@ -233,3 +233,92 @@ impl Generator {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOGITS: [f32; 6] = [1.0, 3.0, 0.5, 2.0, -1.0, 2.5];
+
+    fn options(temperature: f64, top_k: usize, top_p: f64) -> SamplingOptions {
+        SamplingOptions {
+            temperature,
+            top_k,
+            top_p,
+            ..SamplingOptions::default()
+        }
+    }
+
+    fn draws(options: &SamplingOptions, seed: u64, n: usize) -> Vec<u32> {
+        let mut rng = Rng::new(seed);
+        (0..n).map(|_| choose(&LOGITS, &[], options, &mut rng)).collect()
+    }
+
+    #[test]
+    fn temperature_zero_is_argmax() {
+        assert!(draws(&options(0.0, 0, 1.0), 7, 50).iter().all(|&id| id == 1));
+    }
+
+    #[test]
+    fn top_k_never_yields_a_token_outside_the_k_best() {
+        let seen = draws(&options(5.0, 3, 1.0), 3, 2000);
+        assert!(seen.iter().all(|id| [1, 5, 3].contains(id)), "{seen:?}");
+        // A high temperature spreads the draws over all three.
+        for id in [1, 5, 3] {
+            assert!(seen.contains(&id));
+        }
+    }
+
+    #[test]
+    fn top_p_keeps_the_smallest_set_reaching_the_mass() {
+        let probs = softmax(&LOGITS, 1.0);
+        // Ranked: 1 (0.45), 5 (0.27), 3 (0.17), ... so p = 0.6 keeps exactly {1, 5}.
+        assert!(probs[1] < 0.6 && probs[1] + probs[5] >= 0.6);
+        let seen = draws(&options(1.0, 0, 0.6), 11, 2000);
+        assert!(seen.iter().all(|id| [1, 5].contains(id)), "{seen:?}");
+        assert!(seen.contains(&5));
+    }
+
+    #[test]
+    fn same_seed_same_tokens_other_seed_other_tokens() {
+        let opts = options(1.0, 0, 1.0);
+        assert_eq!(draws(&opts, 42, 100), draws(&opts, 42, 100));
+        assert_ne!(draws(&opts, 42, 100), draws(&opts, 43, 100));
+    }
+
+    #[test]
+    fn sampling_follows_the_distribution() {
+        let probs = softmax(&LOGITS, 1.0);
+        let n = 20_000;
+        let seen = draws(&options(1.0, 0, 1.0), 5, n);
+        for (id, p) in probs.iter().enumerate() {
+            let freq = seen.iter().filter(|&&s| s == id as u32).count() as f64 / n as f64;
+            assert!((freq - p).abs() < 0.02, "token {id}: {freq} vs {p}");
+        }
+    }
+
+    #[test]
+    fn repetition_penalty_demotes_recent_tokens() {
+        let opts = SamplingOptions {
+            temperature: 0.0,
+            repetition_penalty: 2.0,
+            ..SamplingOptions::default()
+        };
+        // Token 1 (logit 3) halves to 1.5, below token 5 (2.5).
+        assert_eq!(choose(&LOGITS, &[1], &opts, &mut Rng::new(0)), 5);
+    }
+
+    #[test]
+    fn bad_options_are_explained() {
+        let bad = SamplingOptions {
+            max_tokens: 0,
+            temperature: f64::NAN,
+            top_p: 0.0,
+            repetition_penalty: -1.0,
+            ..SamplingOptions::default()
+        };
+        let fields: Vec<String> = bad.validate().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["maxTokens", "temperature", "topP", "repetitionPenalty"]);
+        assert!(SamplingOptions::default().validate().is_empty());
+    }
+}

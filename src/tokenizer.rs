@@ -101,3 +101,57 @@ impl From<Tokenizer> for String {
         tokenizer.chars.into_iter().collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(text: &str) {
+        let tokenizer = Tokenizer::from_text(text);
+        let encoded = tokenizer.encode(text);
+        assert!(encoded.unknown.is_empty());
+        assert_eq!(tokenizer.decode(&encoded.ids), text);
+    }
+
+    #[test]
+    fn round_trips_ascii_cjk_emoji_combining_marks_and_newlines() {
+        round_trip("Hello, world!\n");
+        round_trip("天地玄黄，宇宙洪荒。日月盈昃，辰宿列张。");
+        round_trip("fire 🔥 and family 👨‍👩‍👧 and flags 🇫🇷");
+        round_trip("e\u{301}te\u{301} naïve");
+        round_trip("unix\nwindows\r\nold mac\rend");
+    }
+
+    #[test]
+    fn vocabulary_is_sorted_and_deterministic() {
+        let a = Tokenizer::from_text("banana");
+        let b = Tokenizer::from_text("nab");
+        assert_eq!(a, b);
+        assert_eq!(a.decode(&[0, 1, 2]), "abn");
+    }
+
+    #[test]
+    fn unknown_prompt_characters_are_skipped_with_a_warning() {
+        let tokenizer = Tokenizer::from_text("abc\n");
+        let encoded = tokenizer.encode("a🙂bz");
+        assert_eq!(tokenizer.decode(&encoded.ids), "ab");
+        assert_eq!(encoded.unknown, vec!['🙂', 'z']);
+        let warning = encoded.warning().unwrap();
+        assert!(warning.contains("2 character"), "{warning}");
+        assert!(tokenizer.encode("abc").warning().is_none());
+    }
+
+    #[test]
+    fn serializes_as_its_characters() {
+        let tokenizer = Tokenizer::from_text("héllo 世界");
+        let json = serde_json::to_string(&tokenizer).unwrap();
+        let back: Tokenizer = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, tokenizer);
+    }
+
+    #[test]
+    fn generation_starts_from_a_newline_when_there_is_one() {
+        assert_eq!(Tokenizer::from_text("b\na").token(Tokenizer::from_text("b\na").start_id()), '\n');
+        assert_eq!(Tokenizer::from_text("ba").start_id(), 0);
+    }
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what building and testing Kindling needs, skipping whatever is already there.
+# Sourced by serve.sh, test.sh and the bench scripts; safe to run on its own.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+export PATH="$HOME/.cargo/bin:$PATH"
+
+have() { command -v "$1" >/dev/null 2>&1; }
+say() { echo "[setup] $*"; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32 target"
+  rustup target add wasm32-unknown-unknown
+fi
+if ! rustup component list --installed | grep -q '^rustfmt'; then rustup component add rustfmt; fi
+if ! rustup component list --installed | grep -q '^clippy'; then rustup component add clippy; fi
+
+if ! have wasm-pack; then
+  say "installing wasm-pack"
+  cargo install wasm-pack --locked
+fi
+
+# wasm-pack uses the wasm-bindgen on PATH only when it matches Cargo.lock exactly; otherwise it
+# tries a download, which fails offline. Installed without --locked (see ../shared/TOOLCHAIN.md).
+bindgen_version=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_version" ]; then
+  say "installing wasm-bindgen-cli $bindgen_version"
+  cargo install wasm-bindgen-cli --version "$bindgen_version" --force
+fi
+
+# Debian's Chromium (and its SwiftShader WebGPU), ChromeDriver, and lavapipe for native wgpu.
+# Never Debian's binaryen: its wasm-opt breaks the module.
+missing=()
+for pkg in chromium chromium-driver mesa-vulkan-drivers; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# playwright-core drives the system Chromium; it must never download a browser.
+if [ ! -d node_modules/playwright-core ]; then
+  say "installing npm packages"
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent
+fi

@@ -1,0 +1,256 @@
+//! Training behaviour: the models really learn, runs are reproducible, checkpoints resume exactly.
+
+use burn::module::Module;
+use burn::tensor::Tensor;
+use kindling::config::{Config, ModelKind};
+use kindling::device::{cpu, read_floats};
+use kindling::model::{tokens, LanguageModel};
+use kindling::rng::Rng;
+use kindling::sample::{Generator, SamplingOptions};
+use kindling::train::{batch, Dataset};
+use kindling::{checkpoint, Trainer, TrainError};
+
+const PHRASE: &str = "the quick brown fox jumps over the lazy dog. ";
+
+fn repeated_text() -> String {
+    PHRASE.repeat(60)
+}
+
+fn tiny(model: ModelKind) -> Config {
+    Config {
+        model,
+        ..Config::tiny()
+    }
+}
+
+fn greedy(trainer: &Trainer, prompt: &str, max_tokens: usize) -> String {
+    let options = SamplingOptions {
+        max_tokens,
+        temperature: 0.0,
+        ..SamplingOptions::default()
+    };
+    let ids = trainer.tokenizer.encode(prompt).ids;
+    let mut generator = Generator::new(
+        trainer.inference_model(),
+        trainer.device().clone().inner(),
+        trainer.tokenizer.clone(),
+        ids,
+        options,
+    );
+    let mut out = String::new();
+    while let Some(token) = pollster::block_on(generator.next()).unwrap() {
+        out.push_str(&token.text);
+    }
+    out
+}
+
+/// Trains until the chunk's mean loss is below `target`, within `max_steps`.
+fn train_until(trainer: &mut Trainer, target: f32, max_steps: usize) -> f32 {
+    let mut loss = f32::INFINITY;
+    while trainer.step() < max_steps {
+        loss = pollster::block_on(trainer.train_steps(25))
+            .unwrap()
+            .train_loss;
+        if loss < target {
+            break;
+        }
+    }
+    loss
+}
+
+fn overfits_and_reproduces(model: ModelKind) {
+    let mut trainer = Trainer::new(repeated_text(), tiny(model), cpu()).unwrap();
+    let first = pollster::block_on(trainer.train_steps(1))
+        .unwrap()
+        .train_loss;
+    let loss = train_until(&mut trainer, 0.1, 600);
+    assert!(
+        loss < 0.1,
+        "{model:?}: loss {loss} after {} steps (started at {first})",
+        trainer.step()
+    );
+    let continuation = greedy(&trainer, "the quick", 60);
+    let expected: String = PHRASE.repeat(3)["the quick".len()..]
+        .chars()
+        .take(60)
+        .collect();
+    assert_eq!(
+        continuation, expected,
+        "{model:?} did not reproduce the text"
+    );
+}
+
+#[test]
+fn gpt_overfits_and_reproduces_the_text() {
+    overfits_and_reproduces(ModelKind::Gpt);
+}
+
+#[test]
+fn lstm_overfits_and_reproduces_the_text() {
+    overfits_and_reproduces(ModelKind::Lstm);
+}
+
+#[test]
+fn gru_overfits_and_reproduces_the_text() {
+    overfits_and_reproduces(ModelKind::Gru);
+}
+
+#[test]
+fn validation_split_is_the_end_of_the_text_and_never_reaches_training() {
+    // "ab" fills the first 90%, "cd" the last 10%.
+    let text = format!("{}{}", "ab".repeat(450), "cd".repeat(50));
+    let trainer = Trainer::new(text, Config::tiny(), cpu()).unwrap();
+    let Dataset { train, val } = trainer.data();
+    let decode = |ids: &[u32]| trainer.tokenizer.decode(ids);
+    assert_eq!((train.len(), val.len()), (900, 100));
+    assert!(decode(train).chars().all(|c| c == 'a' || c == 'b'));
+    assert!(decode(val).chars().all(|c| c == 'c' || c == 'd'));
+    let device = trainer.device().clone();
+    for seed in 0..20 {
+        let (inputs, targets) = batch(train, 16, 32, &mut Rng::new(seed), &device);
+        for t in [inputs, targets] {
+            let ids: Vec<i64> = t.into_data().convert::<i64>().into_vec().unwrap();
+            assert!(ids.iter().all(|&id| decode(&[id as u32]) < "c".to_string()));
+        }
+    }
+}
+
+#[test]
+fn parameter_count_formula_matches_the_modules() {
+    for model in [ModelKind::Gpt, ModelKind::Lstm, ModelKind::Gru] {
+        for config in [tiny(model), Config { model, tie_embeddings: false, ..Config::baby_gpt() }] {
+            let built = LanguageModel::new(&config, 65, &cpu());
+            assert_eq!(config.parameter_count(65), built.num_params() as u64, "{config:?}");
+        }
+    }
+}
+
+fn last_logits(model: &LanguageModel, ids: &[u32]) -> Vec<f32> {
+    let logits = model.forward(tokens(ids, &cpu().inner()));
+    let [_, time, vocab] = logits.dims();
+    let last = logits.slice([0..1, time - 1..time, 0..vocab]).reshape([vocab]);
+    pollster::block_on(read_floats(last)).unwrap()
+}
+
+fn assert_close(a: &[f32], b: &[f32], tolerance: f32) {
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(b) {
+        assert!((x - y).abs() <= tolerance * (1.0 + y.abs()), "{x} vs {y}");
+    }
+}
+
+#[test]
+fn incremental_decoding_matches_a_full_forward_pass() {
+    for model in [ModelKind::Gpt, ModelKind::Lstm, ModelKind::Gru] {
+        let mut trainer = Trainer::new(repeated_text(), tiny(model), cpu()).unwrap();
+        pollster::block_on(trainer.train_steps(10)).unwrap();
+        let model = trainer.inference_model();
+        let device = cpu().inner();
+        let ids = trainer.tokenizer.encode("the lazy dog jumps").ids;
+        let mut state = model.start();
+        let mut logits = model.feed(&mut state, &ids[..6], &device);
+        for &id in &ids[6..] {
+            logits = model.feed(&mut state, &[id], &device);
+        }
+        let incremental = pollster::block_on(read_floats(logits)).unwrap();
+        assert_close(&incremental, &last_logits(&model, &ids), 1e-4);
+    }
+}
+
+#[test]
+fn gpt_attention_is_causal() {
+    let trainer = Trainer::new(repeated_text(), Config::tiny(), cpu()).unwrap();
+    let model = trainer.inference_model();
+    let ids = trainer.tokenizer.encode("the quick brown").ids;
+    let mut changed = ids.clone();
+    *changed.last_mut().unwrap() = ids[0];
+    let device = cpu().inner();
+    let prefix = |ids: &[u32]| -> Vec<f32> {
+        let logits: Tensor<3> = model.forward(tokens(ids, &device));
+        let [_, time, vocab] = logits.dims();
+        let early: Tensor<3> = logits.slice([0..1, 0..time - 1, 0..vocab]);
+        pollster::block_on(read_floats(early)).unwrap()
+    };
+    assert_eq!(prefix(&ids), prefix(&changed), "a later token changed earlier logits");
+}
+
+#[test]
+fn a_checkpoint_continues_training_bit_identically() {
+    let config = Config {
+        dropout: 0.1,
+        eval_interval: 10,
+        ..Config::tiny()
+    };
+    for model in [ModelKind::Gpt, ModelKind::Lstm] {
+        let config = Config { model, ..config.clone() };
+        let mut original = Trainer::new(repeated_text(), config, cpu()).unwrap();
+        pollster::block_on(original.train_steps(15)).unwrap();
+        let bytes = checkpoint::save(&original).unwrap();
+        let mut restored = checkpoint::load(&bytes, cpu()).unwrap();
+        assert_eq!(restored.step(), 15);
+        assert_eq!(restored.history(), original.history());
+
+        let a = pollster::block_on(original.train_steps(12)).unwrap();
+        let b = pollster::block_on(restored.train_steps(12)).unwrap();
+        assert_eq!(a.train_loss.to_bits(), b.train_loss.to_bits(), "{model:?}");
+        assert_eq!(a.val_loss.map(f32::to_bits), b.val_loss.map(f32::to_bits));
+        let ids = original.tokenizer.encode("the lazy").ids;
+        assert_eq!(
+            last_logits(&original.inference_model(), &ids),
+            last_logits(&restored.inference_model(), &ids)
+        );
+    }
+}
+
+#[test]
+fn bad_checkpoint_bytes_are_refused_with_a_reason() {
+    let mut trainer = Trainer::new(repeated_text(), Config::tiny(), cpu()).unwrap();
+    pollster::block_on(trainer.train_steps(2)).unwrap();
+    let bytes = checkpoint::save(&trainer).unwrap();
+    let error = |bytes: &[u8]| checkpoint::load(bytes, cpu()).err().expect("refused");
+
+    assert!(error(b"").contains("not a Kindling model"));
+    assert!(error(b"PK\x03\x04 some zip file").contains("not a Kindling model"));
+    assert!(error(&bytes[..bytes.len() / 2]).contains("truncated"));
+    assert!(error(&bytes[..12]).contains("truncated"));
+    let mut flipped = bytes.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x40;
+    assert!(error(&flipped).contains("corrupted"));
+    let mut newer = bytes.clone();
+    newer[8] = 9;
+    assert!(error(&newer).contains("format version 9"));
+}
+
+#[test]
+fn a_diverging_run_restores_the_last_good_weights() {
+    let config = Config {
+        learning_rate: 1e6,
+        min_learning_rate: 1e6,
+        warmup_steps: 0,
+        grad_clip: 0.0,
+        ..Config::tiny()
+    };
+    let mut trainer = Trainer::new(repeated_text(), config, cpu()).unwrap();
+    let ids = trainer.tokenizer.encode("the").ids;
+    let before = last_logits(&trainer.inference_model(), &ids);
+    let mut outcome = Ok(());
+    for _ in 0..20 {
+        match pollster::block_on(trainer.train_steps(5)) {
+            Ok(_) => {}
+            Err(e) => {
+                outcome = Err(e);
+                break;
+            }
+        }
+    }
+    let Err(TrainError::Diverged { step }) = outcome else {
+        panic!("a learning rate of a million should diverge: {outcome:?}");
+    };
+    assert_eq!(trainer.step(), step);
+    let after = last_logits(&trainer.inference_model(), &ids);
+    assert!(after.iter().all(|x| x.is_finite()));
+    if step == 0 {
+        assert_eq!(before, after);
+    }
+}
