@@ -57,10 +57,13 @@ async fn stream_text(stream: GenerationStream) -> String {
 }
 
 async fn learns_and_reproduces(text: &str, prompt: &str, expected: &str) {
-    let options = js(json!({ "text": text.repeat(40), "preset": "tiny", "backend": "cpu", "seed": 7 }));
+    let options =
+        js(json!({ "text": text.repeat(40), "preset": "tiny", "backend": "cpu", "seed": 7 }));
     let k = Kindling::create(options).await.unwrap();
     assert_eq!(k.backend(), "cpu");
-    let first = get(&wait(k.train_steps(1)).await.unwrap(), "trainLoss").as_f64().unwrap();
+    let first = get(&wait(k.train_steps(1)).await.unwrap(), "trainLoss")
+        .as_f64()
+        .unwrap();
     let loss = overfit(&k).await;
     assert!(loss < first, "loss fell from {first} to {loss}");
     let greedy = js(json!({ "maxTokens": expected.chars().count(), "temperature": 0 }));
@@ -80,8 +83,12 @@ async fn trains_until_it_overfits_then_streams_the_text_back() {
 
 #[wasm_bindgen_test]
 async fn learns_chinese_text() {
-    learns_and_reproduces("天地玄黄，宇宙洪荒。日月盈昃，辰宿列张。", "天地", "玄黄，宇宙洪荒。日月盈昃，辰宿列张。天地玄黄")
-        .await;
+    learns_and_reproduces(
+        "天地玄黄，宇宙洪荒。日月盈昃，辰宿列张。",
+        "天地",
+        "玄黄，宇宙洪荒。日月盈昃，辰宿列张。天地玄黄",
+    )
+    .await;
 }
 
 #[wasm_bindgen_test]
@@ -90,11 +97,22 @@ async fn a_rejected_config_is_an_error_with_its_message() {
     let error = Kindling::create(options).await.err().expect("rejected");
     let error: Error = error.dyn_into().expect("a JS Error");
     let message = String::from(error.message());
-    assert!(message.starts_with("the text has 13 characters but the context is 64"), "{message}");
+    assert!(
+        message.starts_with("the text has 13 characters but the context is 64"),
+        "{message}"
+    );
 
     let options = js(json!({ "text": "abc".repeat(100), "nEmbd": 130, "nHead": 4 }));
-    let error: Error = Kindling::create(options).await.err().unwrap().dyn_into().unwrap();
-    assert_eq!(String::from(error.message()), "embedding size 130 is not divisible by 4 heads");
+    let error: Error = Kindling::create(options)
+        .await
+        .err()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    assert_eq!(
+        String::from(error.message()),
+        "embedding size 130 is not divisible by 4 heads"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -103,7 +121,9 @@ async fn bytes_round_trip_and_bad_bytes_are_refused() {
     let k = Kindling::create(options).await.unwrap();
     wait(k.train_steps(5)).await.unwrap();
     let bytes: Uint8Array = wait(k.to_bytes()).await.unwrap().unchecked_into();
-    let restored = Kindling::from_bytes(bytes.clone(), JsValue::UNDEFINED).await.unwrap();
+    let restored = Kindling::from_bytes(bytes.clone(), JsValue::UNDEFINED)
+        .await
+        .unwrap();
     assert_eq!(restored.step().unwrap(), 5);
     let a = wait(k.train_steps(3)).await.unwrap();
     let b = wait(restored.train_steps(3)).await.unwrap();

@@ -1,0 +1,22 @@
+//! Helpers shared by the native test binaries.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use burn::tensor::Tensor;
+use kindling::device::{cpu, read_floats};
+use kindling::model::{tokens, LanguageModel};
+
+pub const PHRASE: &str = "the quick brown fox jumps over the lazy dog. ";
+
+pub fn repeated_text() -> String {
+    PHRASE.repeat(60)
+}
+
+/// The model's logits for the token after `ids`.
+pub fn last_logits(model: &LanguageModel, ids: &[u32]) -> Vec<f32> {
+    let logits = model.forward(tokens(ids, &cpu().inner()));
+    let [_, time, vocab] = logits.dims();
+    let last: Tensor<1> = logits
+        .slice([0..1, time - 1..time, 0..vocab])
+        .reshape([vocab]);
+    pollster::block_on(read_floats(last)).unwrap()
+}
