@@ -36,7 +36,7 @@ test('presets lists the four built-in configurations', async () => {
 test('validate resolves a preset and names the field of a bad value', async () => {
   const { good, bad } = await page.evaluate((text) => ({
     good: Kindling.validate({ text, preset: 'tiny' }),
-    bad: Kindling.validate({ text, preset: 'tiny', nLayer: 100000 }),
+    bad: Kindling.validate({ text, preset: 'tiny', nLayer: 100000, learningRate: 0.01 }),
   }), TEXT);
   assert.equal(good.ok, true, JSON.stringify(good.errors));
   assert.equal(good.vocabSize, new Set(TEXT).size);
@@ -46,9 +46,21 @@ test('validate resolves a preset and names the field of a bad value', async () =
   assert.ok(bad.errors.some((e) => e.field === 'nLayer' && e.message), JSON.stringify(bad.errors));
 });
 
+test('validate takes whole numbers as JS sends them', async () => {
+  // Every JS number is a double: 2 must pass as an integer field, 1.5 must not.
+  const { whole, fraction } = await page.evaluate((text) => ({
+    whole: Kindling.validate({ text, preset: 'tiny', nLayer: 2, blockSize: 16, maxSteps: 50, seed: 7 }),
+    fraction: Kindling.validate({ text, preset: 'tiny', nLayer: 1.5 }),
+  }), TEXT);
+  assert.deepEqual(whole.errors, []);
+  assert.equal(whole.config.nLayer, 2);
+  assert.equal(whole.config.blockSize, 16);
+  assert.ok(fraction.errors.some((e) => e.field === 'nLayer'), JSON.stringify(fraction.errors));
+});
+
 test('create → trainSteps: the loss falls', async () => {
   const run = await page.evaluate(async (text) => {
-    window.model = await Kindling.create({ text, preset: 'tiny', seed: 1 });
+    window.model = await Kindling.create({ text, preset: 'tiny' });
     const first = await model.trainSteps(1);
     let last = first;
     for (let i = 0; i < 6; i++) last = await model.trainSteps(25);
