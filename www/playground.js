@@ -19,6 +19,7 @@ const WORKER_URL = new URL('./worker.js', import.meta.url);
 const MAX_FILE_BYTES = 20 * 1024 * 1024;
 const VALIDATE_DELAY_MS = 150;
 const MAX_RESTARTS = 3;
+const DEFAULT_PRESET = 'tiny';
 
 // The hyper-parameters the form edits, by their engine (config) names.
 const FIELDS = [
@@ -95,7 +96,7 @@ const MARKUP = `
             <div class="field">
               <label for="f-model">Model type</label>
               <select id="f-model" name="model">
-                <option value="gpt">GPT (attention)</option>
+                <option value="gpt">GPT</option>
                 <option value="lstm">LSTM</option>
                 <option value="gru">GRU</option>
               </select>
@@ -349,10 +350,8 @@ class KindlingPlayground extends HTMLElement {
     this.$('engine-status').textContent = 'Ready';
     const select = this.$('preset');
     if (!select.options.length) {
-      for (const name of Object.keys(presets)) {
-        select.append(el('option', { value: name }, [`${name} (${presets[name].model})`]));
-      }
-      this.applyPreset(Object.keys(presets)[0]);
+      for (const name of Object.keys(presets)) select.append(el('option', { value: name }, [name]));
+      this.applyPreset(DEFAULT_PRESET in presets ? DEFAULT_PRESET : Object.keys(presets)[0]);
     }
     if (!this.$('text').value) await this.loadSample(SAMPLES[0].id);
     this.scheduleValidation();
@@ -430,11 +429,13 @@ class KindlingPlayground extends HTMLElement {
       node.classList.toggle('invalid', Boolean(node.querySelector('.field-error')?.textContent));
     }
     this.showMessage('model-error', general.join(' '));
-    this.setNumber('vocab', result.vocabSize, format.compact);
-    this.setNumber('train-tokens', result.trainTokens, format.compact);
-    this.setNumber('val-tokens', result.valTokens, format.compact);
-    this.setNumber('params', result.parameterCount, format.compact);
-    this.setNumber('memory', result.memoryBytes, format.bytes);
+    // A failed validation reports zeros for what it could not work out; show those as unknown.
+    const known = (value) => (value > 0 ? value : undefined);
+    this.setNumber('vocab', known(result.vocabSize), format.compact);
+    this.setNumber('train-tokens', known(result.trainTokens), format.compact);
+    this.setNumber('val-tokens', known(result.valTokens), format.compact);
+    this.setNumber('params', known(result.parameterCount), format.compact);
+    this.setNumber('memory', known(result.memoryBytes), format.bytes);
     this.updateControls();
   }
 
