@@ -87,7 +87,9 @@ pub fn load(bytes: &[u8], device: Device) -> Result<Trainer, String> {
     let optimizer_len = u64::from_le_bytes(reader.take_array()?) as usize;
     let optimizer_bytes = reader.take(optimizer_len)?;
     if !reader.bytes.is_empty() {
-        return Err("this Kindling model file has unexpected bytes at its end: it is corrupted".into());
+        return Err(
+            "this Kindling model file has unexpected bytes at its end: it is corrupted".into(),
+        );
     }
     if crc32(body) != u32::from_le_bytes(*crc) {
         return Err(
@@ -100,7 +102,9 @@ pub fn load(bytes: &[u8], device: Device) -> Result<Trainer, String> {
         .map_err(|e| format!("this Kindling model file has an unreadable header: {e}"))?;
     let vocab = header.vocabulary.vocab_size();
     if Tokenizer::from_text(&header.text) != header.vocabulary {
-        return Err("this Kindling model file is inconsistent: its text and vocabulary differ".into());
+        return Err(
+            "this Kindling model file is inconsistent: its text and vocabulary differ".into(),
+        );
     }
     if let Some(error) = header
         .config
@@ -108,7 +112,9 @@ pub fn load(bytes: &[u8], device: Device) -> Result<Trainer, String> {
         .into_iter()
         .next()
     {
-        return Err(format!("this Kindling model file has an invalid config: {error}"));
+        return Err(format!(
+            "this Kindling model file has an invalid config: {error}"
+        ));
     }
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(weights.to_vec()))
         .map_err(|e| format!("the weights in this model file are unreadable: {e}"))?;
@@ -150,7 +156,10 @@ impl<'a> Reader<'a> {
     }
 
     fn take_array<const N: usize>(&mut self) -> Result<[u8; N], String> {
-        Ok(self.take(N)?.try_into().expect("take returns exactly N bytes"))
+        Ok(self
+            .take(N)?
+            .try_into()
+            .expect("take returns exactly N bytes"))
     }
 }
 
@@ -163,7 +172,11 @@ fn crc32(bytes: &[u8]) -> u32 {
             let mut c = i as u32;
             let mut k = 0;
             while k < 8 {
-                c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
                 k += 1;
             }
             table[i] = c;

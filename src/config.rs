@@ -191,9 +191,7 @@ impl Config {
                 let attention = 3 * self.n_head as u64 * self.block_size as u64;
                 l * (20 * d + attention) + 3 * v
             }
-            ModelKind::Lstm | ModelKind::Gru => {
-                d + l * 12 * self.hidden_size as u64 + 3 * v
-            }
+            ModelKind::Lstm | ModelKind::Gru => d + l * 12 * self.hidden_size as u64 + 3 * v,
         };
         4 * (4 * params + tokens * per_token)
     }
@@ -243,12 +241,18 @@ impl Config {
         check(
             (1..=MAX_LAYERS).contains(&self.n_layer),
             "nLayer",
-            format!("layers must be between 1 and {MAX_LAYERS} (got {})", self.n_layer),
+            format!(
+                "layers must be between 1 and {MAX_LAYERS} (got {})",
+                self.n_layer
+            ),
         );
         check(
             (1..=MAX_WIDTH).contains(&self.n_embd),
             "nEmbd",
-            format!("embedding size must be between 1 and {MAX_WIDTH} (got {})", self.n_embd),
+            format!(
+                "embedding size must be between 1 and {MAX_WIDTH} (got {})",
+                self.n_embd
+            ),
         );
         if is_gpt {
             check(
@@ -280,17 +284,26 @@ impl Config {
         check(
             (1..=MAX_CONTEXT).contains(&self.block_size),
             "blockSize",
-            format!("context must be between 1 and {MAX_CONTEXT} (got {})", self.block_size),
+            format!(
+                "context must be between 1 and {MAX_CONTEXT} (got {})",
+                self.block_size
+            ),
         );
         check(
             (1..=MAX_BATCH).contains(&self.batch_size),
             "batchSize",
-            format!("batch size must be between 1 and {MAX_BATCH} (got {})", self.batch_size),
+            format!(
+                "batch size must be between 1 and {MAX_BATCH} (got {})",
+                self.batch_size
+            ),
         );
         check(
             self.dropout.is_finite() && (0.0..1.0).contains(&self.dropout),
             "dropout",
-            format!("dropout must be at least 0 and below 1 (got {})", self.dropout),
+            format!(
+                "dropout must be at least 0 and below 1 (got {})",
+                self.dropout
+            ),
         );
         check(
             self.learning_rate.is_finite() && self.learning_rate > 0.0,
@@ -313,7 +326,10 @@ impl Config {
         check(
             (1..=MAX_STEPS).contains(&self.max_steps),
             "maxSteps",
-            format!("steps must be between 1 and {MAX_STEPS} (got {})", self.max_steps),
+            format!(
+                "steps must be between 1 and {MAX_STEPS} (got {})",
+                self.max_steps
+            ),
         );
         check(
             self.warmup_steps <= self.max_steps,
@@ -326,7 +342,10 @@ impl Config {
         check(
             self.weight_decay.is_finite() && (0.0..=1.0).contains(&self.weight_decay),
             "weightDecay",
-            format!("weight decay must be between 0 and 1 (got {})", self.weight_decay),
+            format!(
+                "weight decay must be between 0 and 1 (got {})",
+                self.weight_decay
+            ),
         );
         for (field, beta) in [("beta1", self.beta1), ("beta2", self.beta2)] {
             check(
@@ -338,12 +357,18 @@ impl Config {
         check(
             self.grad_clip.is_finite() && self.grad_clip >= 0.0,
             "gradClip",
-            format!("gradient clip must be 0 (off) or more (got {})", self.grad_clip),
+            format!(
+                "gradient clip must be 0 (off) or more (got {})",
+                self.grad_clip
+            ),
         );
         check(
             (1..=1000).contains(&self.eval_batches),
             "evalBatches",
-            format!("validation batches must be between 1 and 1000 (got {})", self.eval_batches),
+            format!(
+                "validation batches must be between 1 and 1000 (got {})",
+                self.eval_batches
+            ),
         );
         check(
             self.val_fraction.is_finite() && self.val_fraction > 0.0 && self.val_fraction < 0.5,
@@ -452,7 +477,6 @@ pub fn resolve(
         .map_err(|e| vec![ConfigError::new("options", e.to_string())])
 }
 
-
 /// Whether `value` can stand where the preset has `default`; the error completes a sentence
 /// that starts with the field's name.
 fn check_type(default: &serde_json::Value, value: &serde_json::Value) -> Result<(), String> {
@@ -504,16 +528,28 @@ mod tests {
     fn presets_are_valid_and_named() {
         for name in PRESET_NAMES {
             let config = Config::preset(name).unwrap();
-            assert!(messages(&config).is_empty(), "{name}: {:?}", messages(&config));
+            assert!(
+                messages(&config).is_empty(),
+                "{name}: {:?}",
+                messages(&config)
+            );
         }
         let baby = Config::preset("baby-gpt").unwrap();
-        assert_eq!((baby.n_layer, baby.n_head, baby.n_embd, baby.block_size), (4, 4, 128, 64));
+        assert_eq!(
+            (baby.n_layer, baby.n_head, baby.n_embd, baby.block_size),
+            (4, 4, 128, 64)
+        );
         assert_eq!(baby.dropout, 0.0);
         let seed = Config::preset("seed-lstm").unwrap();
-        assert_eq!((seed.model, seed.n_embd, seed.hidden_size, seed.n_layer), (ModelKind::Lstm, 256, 512, 2));
+        assert_eq!(
+            (seed.model, seed.n_embd, seed.hidden_size, seed.n_layer),
+            (ModelKind::Lstm, 256, 512, 2)
+        );
         assert_eq!((seed.dropout, seed.learning_rate), (0.5, 1e-3));
         assert_eq!(Config::preset("gru").unwrap().model, ModelKind::Gru);
-        assert!(Config::preset("huge").unwrap_err().contains("tiny, baby-gpt"));
+        assert!(Config::preset("huge")
+            .unwrap_err()
+            .contains("tiny, baby-gpt"));
     }
 
     #[test]
@@ -523,7 +559,10 @@ mod tests {
             n_head: 4,
             ..Config::tiny()
         };
-        assert_eq!(messages(&config), ["embedding size 130 is not divisible by 4 heads"]);
+        assert_eq!(
+            messages(&config),
+            ["embedding size 130 is not divisible by 4 heads"]
+        );
     }
 
     #[test]
@@ -535,7 +574,9 @@ mod tests {
         let error = first_error(config, 40, 10);
         assert_eq!(error.field, "text");
         assert!(
-            error.message.starts_with("the text has 40 characters but the context is 64: paste more text"),
+            error
+                .message
+                .starts_with("the text has 40 characters but the context is 64: paste more text"),
             "{}",
             error.message
         );
@@ -543,25 +584,80 @@ mod tests {
 
     #[test]
     fn empty_and_single_character_texts_are_refused() {
-        assert!(first_error(Config::tiny(), 0, 0).message.contains("the text is empty"));
-        assert!(first_error(Config::tiny(), 500, 1).message.contains("single character"));
+        assert!(first_error(Config::tiny(), 0, 0)
+            .message
+            .contains("the text is empty"));
+        assert!(first_error(Config::tiny(), 500, 1)
+            .message
+            .contains("single character"));
     }
 
     #[test]
     fn impossible_values_are_explained() {
         let cases: Vec<(Config, &str)> = vec![
-            (Config { n_layer: 0, ..Config::tiny() }, "nLayer"),
-            (Config { batch_size: 0, ..Config::tiny() }, "batchSize"),
-            (Config { learning_rate: -0.1, ..Config::tiny() }, "learningRate"),
-            (Config { learning_rate: f64::NAN, ..Config::tiny() }, "learningRate"),
-            (Config { learning_rate: f64::INFINITY, ..Config::tiny() }, "learningRate"),
-            (Config { dropout: 1.0, ..Config::tiny() }, "dropout"),
-            (Config { block_size: 0, ..Config::tiny() }, "blockSize"),
-            (Config { max_steps: 0, ..Config::tiny() }, "maxSteps"),
+            (
+                Config {
+                    n_layer: 0,
+                    ..Config::tiny()
+                },
+                "nLayer",
+            ),
+            (
+                Config {
+                    batch_size: 0,
+                    ..Config::tiny()
+                },
+                "batchSize",
+            ),
+            (
+                Config {
+                    learning_rate: -0.1,
+                    ..Config::tiny()
+                },
+                "learningRate",
+            ),
+            (
+                Config {
+                    learning_rate: f64::NAN,
+                    ..Config::tiny()
+                },
+                "learningRate",
+            ),
+            (
+                Config {
+                    learning_rate: f64::INFINITY,
+                    ..Config::tiny()
+                },
+                "learningRate",
+            ),
+            (
+                Config {
+                    dropout: 1.0,
+                    ..Config::tiny()
+                },
+                "dropout",
+            ),
+            (
+                Config {
+                    block_size: 0,
+                    ..Config::tiny()
+                },
+                "blockSize",
+            ),
+            (
+                Config {
+                    max_steps: 0,
+                    ..Config::tiny()
+                },
+                "maxSteps",
+            ),
         ];
         for (config, field) in cases {
             let errors = config.validate(TEXT_CHARS, VOCAB);
-            assert!(errors.iter().any(|e| e.field == field), "{field}: {errors:?}");
+            assert!(
+                errors.iter().any(|e| e.field == field),
+                "{field}: {errors:?}"
+            );
         }
     }
 
@@ -575,26 +671,48 @@ mod tests {
         };
         let error = first_error(config, TEXT_CHARS, VOCAB);
         assert_eq!(error.field, "memory");
-        assert!(error.message.contains("GiB to train, above the 1.0 GiB limit"), "{}", error.message);
+        assert!(
+            error
+                .message
+                .contains("GiB to train, above the 1.0 GiB limit"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]
     fn overrides_apply_on_top_of_a_preset() {
         let overrides = json!({ "model": "lstm", "nLayer": 3, "learningRate": 0.01 });
         let config = resolve(Some("tiny"), overrides.as_object().unwrap()).unwrap();
-        assert_eq!((config.model, config.n_layer, config.learning_rate), (ModelKind::Lstm, 3, 0.01));
+        assert_eq!(
+            (config.model, config.n_layer, config.learning_rate),
+            (ModelKind::Lstm, 3, 0.01)
+        );
         assert_eq!(config.n_embd, Config::tiny().n_embd);
     }
 
     #[test]
     fn overrides_of_the_wrong_kind_name_the_field() {
-        let overrides = json!({ "nLayer": -2, "learningRate": "NaN", "model": "transformer", "colour": 1 });
+        let overrides =
+            json!({ "nLayer": -2, "learningRate": "NaN", "model": "transformer", "colour": 1 });
         let errors = resolve(None, overrides.as_object().unwrap()).unwrap_err();
         let text: Vec<String> = errors.iter().map(|e| e.message.clone()).collect();
-        assert!(text.contains(&"nLayer must be a whole number of 0 or more (got -2)".to_string()), "{text:?}");
-        assert!(text.contains(&"learningRate must be a finite number (got \"NaN\")".to_string()), "{text:?}");
-        assert!(text.contains(&"model must be gpt, lstm or gru (got \"transformer\")".to_string()), "{text:?}");
-        assert!(text.contains(&"unknown setting \"colour\"".to_string()), "{text:?}");
+        assert!(
+            text.contains(&"nLayer must be a whole number of 0 or more (got -2)".to_string()),
+            "{text:?}"
+        );
+        assert!(
+            text.contains(&"learningRate must be a finite number (got \"NaN\")".to_string()),
+            "{text:?}"
+        );
+        assert!(
+            text.contains(&"model must be gpt, lstm or gru (got \"transformer\")".to_string()),
+            "{text:?}"
+        );
+        assert!(
+            text.contains(&"unknown setting \"colour\"".to_string()),
+            "{text:?}"
+        );
     }
 
     #[test]

@@ -63,7 +63,10 @@ impl SamplingOptions {
         check(
             self.temperature.is_finite() && (0.0..=10.0).contains(&self.temperature),
             "temperature",
-            format!("temperature must be between 0 and 10 (got {})", self.temperature),
+            format!(
+                "temperature must be between 0 and 10 (got {})",
+                self.temperature
+            ),
         );
         check(
             self.top_p.is_finite() && self.top_p > 0.0 && self.top_p <= 1.0,
@@ -126,7 +129,11 @@ pub fn choose(logits: &[f32], recent: &[u32], options: &SamplingOptions, rng: &m
         }
         let penalty = options.repetition_penalty as f32;
         for (logit, _) in logits.iter_mut().zip(seen).filter(|(_, seen)| *seen) {
-            *logit = if *logit > 0.0 { *logit / penalty } else { *logit * penalty };
+            *logit = if *logit > 0.0 {
+                *logit / penalty
+            } else {
+                *logit * penalty
+            };
         }
     }
     if options.temperature == 0.0 {
@@ -251,12 +258,16 @@ mod tests {
 
     fn draws(options: &SamplingOptions, seed: u64, n: usize) -> Vec<u32> {
         let mut rng = Rng::new(seed);
-        (0..n).map(|_| choose(&LOGITS, &[], options, &mut rng)).collect()
+        (0..n)
+            .map(|_| choose(&LOGITS, &[], options, &mut rng))
+            .collect()
     }
 
     #[test]
     fn temperature_zero_is_argmax() {
-        assert!(draws(&options(0.0, 0, 1.0), 7, 50).iter().all(|&id| id == 1));
+        assert!(draws(&options(0.0, 0, 1.0), 7, 50)
+            .iter()
+            .all(|&id| id == 1));
     }
 
     #[test]
@@ -318,7 +329,10 @@ mod tests {
             ..SamplingOptions::default()
         };
         let fields: Vec<String> = bad.validate().into_iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["maxTokens", "temperature", "topP", "repetitionPenalty"]);
+        assert_eq!(
+            fields,
+            ["maxTokens", "temperature", "topP", "repetitionPenalty"]
+        );
         assert!(SamplingOptions::default().validate().is_empty());
     }
 }

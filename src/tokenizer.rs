@@ -151,7 +151,10 @@ mod tests {
 
     #[test]
     fn generation_starts_from_a_newline_when_there_is_one() {
-        assert_eq!(Tokenizer::from_text("b\na").token(Tokenizer::from_text("b\na").start_id()), '\n');
+        assert_eq!(
+            Tokenizer::from_text("b\na").token(Tokenizer::from_text("b\na").start_id()),
+            '\n'
+        );
         assert_eq!(Tokenizer::from_text("ba").start_id(), 0);
     }
 }

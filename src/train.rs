@@ -74,7 +74,11 @@ pub fn batch(
     for _ in 0..batch {
         let start = rng.below(ids.len() - block);
         inputs.extend(ids[start..start + block].iter().map(|&id| id as i64));
-        targets.extend(ids[start + 1..start + block + 1].iter().map(|&id| id as i64));
+        targets.extend(
+            ids[start + 1..start + block + 1]
+                .iter()
+                .map(|&id| id as i64),
+        );
     }
     let tensor = |data: Vec<i64>| Tensor::from_data(TensorData::new(data, [batch, block]), device);
     (tensor(inputs), tensor(targets))
@@ -86,7 +90,10 @@ fn loss(model: &LanguageModel, inputs: Tensor<2, Int>, targets: Tensor<2, Int>) 
     let [batch, time, vocab] = logits.dims();
     CrossEntropyLossConfig::new()
         .init(&logits.device())
-        .forward(logits.reshape([batch * time, vocab]), targets.reshape([batch * time]))
+        .forward(
+            logits.reshape([batch * time, vocab]),
+            targets.reshape([batch * time]),
+        )
 }
 
 /// AdamW as nanoGPT configures it: weight decay on matrices and embeddings only, never on
@@ -146,7 +153,11 @@ fn clip_global_norm(model: &LanguageModel, grads: &mut GradientsParams, max_norm
     let mut norm = SquaredNorm { grads, total: None };
     model.visit(&mut norm);
     let Some(total) = norm.total else { return };
-    let scale = total.sqrt().clamp_min(max_norm).recip().mul_scalar(max_norm);
+    let scale = total
+        .sqrt()
+        .clamp_min(max_norm)
+        .recip()
+        .mul_scalar(max_norm);
     model.visit(&mut ScaleGrads { grads, scale });
 }
 
@@ -154,7 +165,9 @@ fn clip_global_norm(model: &LanguageModel, grads: &mut GradientsParams, max_norm
 #[derive(Clone, Debug, PartialEq)]
 pub enum TrainError {
     /// The loss became NaN or infinite; the weights are back to where the chunk started.
-    Diverged { step: usize },
+    Diverged {
+        step: usize,
+    },
     Device(String),
 }
 
@@ -196,7 +209,9 @@ impl Trainer {
         device.seed(Rng::derive(config.seed, INIT_STREAM, 0).next_u64());
         let model = LanguageModel::new(&config, tokenizer.vocab_size(), &device);
         let optimizer = optimizer(&config);
-        Ok(Self::assemble(text, config, tokenizer, model, optimizer, device))
+        Ok(Self::assemble(
+            text, config, tokenizer, model, optimizer, device,
+        ))
     }
 
     /// Puts together a trainer from parts already checked (a checkpoint).
@@ -239,7 +254,9 @@ impl Trainer {
     }
 
     pub fn model(&self) -> &LanguageModel {
-        self.model.as_ref().expect("the model is only taken out during a step")
+        self.model
+            .as_ref()
+            .expect("the model is only taken out during a step")
     }
 
     pub fn optimizer(&self) -> &ModuleOptimizer {
@@ -318,7 +335,10 @@ impl Trainer {
             &mut rng,
             &self.device,
         );
-        let model = self.model.take().expect("the model is present between steps");
+        let model = self
+            .model
+            .take()
+            .expect("the model is present between steps");
         let loss = loss(&model, inputs, targets);
         let mut grads = GradientsParams::from_grads(loss.backward(), &model);
         if config.grad_clip > 0.0 {

@@ -58,7 +58,7 @@ fn options_map(options: &JsValue) -> Result<Map<String, Value>, JsValue> {
         let key = entry.get(0).as_string().unwrap_or_default();
         let value = entry.get(1);
         let json = if let Some(n) = value.as_f64() {
-            serde_json::Number::from_f64(n).map_or_else(|| Value::String(n.to_string()), Value::Number)
+            number(n)
         } else if let Some(s) = value.as_string() {
             Value::String(s)
         } else if let Some(b) = value.as_bool() {
@@ -66,11 +66,22 @@ fn options_map(options: &JsValue) -> Result<Map<String, Value>, JsValue> {
         } else if value.is_undefined() || value.is_null() {
             continue;
         } else {
-            return Err(error(format!("{key} must be a number, a string or true/false")));
+            return Err(error(format!(
+                "{key} must be a number, a string or true/false"
+            )));
         };
         map.insert(key, json);
     }
     Ok(map)
+}
+
+/// JS has only doubles; whole ones become JSON integers so they fit integer fields.
+fn number(n: f64) -> Value {
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        Value::from(n as i64)
+    } else {
+        serde_json::Number::from_f64(n).map_or_else(|| Value::String(n.to_string()), Value::Number)
+    }
 }
 
 /// What `create` and `validate` take apart: the text, the backend and the config.
@@ -95,7 +106,12 @@ fn request(options: &JsValue) -> Result<Request, JsValue> {
     let preset = match map.remove("preset") {
         Some(Value::String(preset)) => Some(preset),
         None => None,
-        Some(_) => return Err(error(format!("preset must be one of {}", PRESET_NAMES.join(", ")))),
+        Some(_) => {
+            return Err(error(format!(
+                "preset must be one of {}",
+                PRESET_NAMES.join(", ")
+            )))
+        }
     };
     Ok(Request {
         text,
@@ -179,7 +195,10 @@ impl Kindling {
             .iter()
             .map(|name| {
                 let config = Config::preset(name).expect("listed presets exist");
-                (name.to_string(), serde_json::to_value(config).expect("configs serialize"))
+                (
+                    name.to_string(),
+                    serde_json::to_value(config).expect("configs serialize"),
+                )
             })
             .collect();
         to_js(&presets)
@@ -223,24 +242,38 @@ impl Kindling {
 
     #[wasm_bindgen(getter, js_name = vocabSize)]
     pub fn vocab_size(&self) -> Result<usize, JsValue> {
-        Ok(self.trainer.try_borrow().map_err(|_| busy())?.tokenizer.vocab_size())
+        Ok(self
+            .trainer
+            .try_borrow()
+            .map_err(|_| busy())?
+            .tokenizer
+            .vocab_size())
     }
 
     #[wasm_bindgen(getter, js_name = parameterCount)]
     pub fn parameter_count(&self) -> Result<f64, JsValue> {
         use burn::module::Module;
-        Ok(self.trainer.try_borrow().map_err(|_| busy())?.model().num_params() as f64)
+        Ok(self
+            .trainer
+            .try_borrow()
+            .map_err(|_| busy())?
+            .model()
+            .num_params() as f64)
     }
 
     #[wasm_bindgen(getter)]
     pub fn config(&self) -> Result<JsValue, JsValue> {
-        Ok(to_js(&self.trainer.try_borrow().map_err(|_| busy())?.config))
+        Ok(to_js(
+            &self.trainer.try_borrow().map_err(|_| busy())?.config,
+        ))
     }
 
     /// The loss curve so far: `[{ step, trainLoss, valLoss? }]`.
     #[wasm_bindgen(getter)]
     pub fn history(&self) -> Result<JsValue, JsValue> {
-        Ok(to_js(&self.trainer.try_borrow().map_err(|_| busy())?.history()))
+        Ok(to_js(
+            &self.trainer.try_borrow().map_err(|_| busy())?.history(),
+        ))
     }
 
     /// Runs `steps` training steps: `{ step, trainLoss, valLoss?, lr, tokensPerSecond }`.
@@ -249,7 +282,9 @@ impl Kindling {
         let trainer = self.trainer.clone();
         future_to_promise(async move {
             if !(1..=100_000).contains(&steps) {
-                return Err(error(format!("steps must be between 1 and 100000 (got {steps})")));
+                return Err(error(format!(
+                    "steps must be between 1 and 100000 (got {steps})"
+                )));
             }
             let mut trainer = trainer.try_borrow_mut().map_err(|_| busy())?;
             let metrics = trainer

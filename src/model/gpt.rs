@@ -29,9 +29,7 @@ fn linear(d_input: usize, d_output: usize, std: f64, device: &Device) -> Linear 
 }
 
 fn layer_norm(d_model: usize, device: &Device) -> LayerNorm {
-    LayerNormConfig::new(d_model)
-        .with_bias(false)
-        .init(device)
+    LayerNormConfig::new(d_model).with_bias(false).init(device)
 }
 
 /// burn's MultiHeadAttention has no incremental decoding for a single new query (its cache
@@ -227,8 +225,8 @@ impl Gpt {
         let [batch, time] = tokens.dims();
         let device = tokens.device();
         let past = cache.as_ref().map_or(0, |c| c.len());
-        let positions = Tensor::<1, Int>::arange(past as i64..(past + time) as i64, &device)
-            .reshape([1, time]);
+        let positions =
+            Tensor::<1, Int>::arange(past as i64..(past + time) as i64, &device).reshape([1, time]);
         let mut x = self.dropout.forward(
             self.token_embedding.forward(tokens) + self.position_embedding.forward(positions),
         );

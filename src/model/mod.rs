@@ -85,7 +85,9 @@ impl LanguageModel {
             _ => unreachable!("a decoder state always comes from the model's own start()"),
         };
         let [_, time, vocab] = logits.dims();
-        logits.slice([0..1, time - 1..time, 0..vocab]).reshape([vocab])
+        logits
+            .slice([0..1, time - 1..time, 0..vocab])
+            .reshape([vocab])
     }
 }
 

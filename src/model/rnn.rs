@@ -2,8 +2,8 @@
 
 use burn::module::Module;
 use burn::nn::{
-    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Gru, GruConfig, Linear, LinearConfig,
-    Lstm, LstmConfig, LstmState,
+    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Gru, GruConfig, Linear, LinearConfig, Lstm,
+    LstmConfig, LstmState,
 };
 use burn::tensor::{Int, Tensor};
 
@@ -26,7 +26,9 @@ pub enum LayerState {
 impl RecurrentLayer {
     fn new(kind: ModelKind, d_input: usize, d_hidden: usize, device: &Device) -> Self {
         match kind {
-            ModelKind::Gru => RecurrentLayer::Gru(GruConfig::new(d_input, d_hidden, true).init(device)),
+            ModelKind::Gru => {
+                RecurrentLayer::Gru(GruConfig::new(d_input, d_hidden, true).init(device))
+            }
             _ => RecurrentLayer::Lstm(LstmConfig::new(d_input, d_hidden, true).init(device)),
         }
     }
@@ -70,7 +72,11 @@ impl Rnn {
     pub fn new(config: &Config, vocab: usize, device: &Device) -> Self {
         let layers = (0..config.n_layer)
             .map(|i| {
-                let d_input = if i == 0 { config.n_embd } else { config.hidden_size };
+                let d_input = if i == 0 {
+                    config.n_embd
+                } else {
+                    config.hidden_size
+                };
                 RecurrentLayer::new(config.model, d_input, config.hidden_size, device)
             })
             .collect();
