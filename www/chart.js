@@ -24,9 +24,10 @@ function ticks(min, max, count) {
 }
 
 // Exponential moving average: per-step train loss is noisy, the trend is what matters.
-// The window grows with the run so long runs still read as a line.
+// Short runs are drawn as they are (an average would only lag); the window grows with the
+// run so long runs still read as one line.
 function smooth(points) {
-  const alpha = Math.min(1, Math.max(0.02, 10 / points.length));
+  const alpha = Math.min(1, Math.max(0.02, 30 / points.length));
   let average = points[0]?.[1];
   return points.map(([step, loss]) => {
     average += alpha * (loss - average);
