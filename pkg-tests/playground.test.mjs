@@ -264,7 +264,7 @@ describe('bad input', () => {
     assert.ok((await page.locator('#output').textContent()).length > 0);
   });
 
-  test('a NaN loss from a huge learning rate stops training with a message', async () => {
+  test('a huge learning rate is refused, or its NaN loss stops training with a message', async () => {
     await page.locator('#reset').click();
     await page.locator('#train').filter({ hasText: 'Train' }).waitFor(LONG);
     await page.locator('#text').fill(corpus(100));
@@ -279,6 +279,19 @@ describe('bad input', () => {
     await page.locator('#train').click();
     await page.locator('#train-error').filter({ hasText: /nan|inf/i }).waitFor(LONG);
     assert.equal(await page.locator('#train').textContent(), 'Resume');
+  });
+
+  test('a crashed worker is reported and the engine comes back', async () => {
+    const [worker] = page.workers();
+    await worker.evaluate(() => setTimeout(() => {
+      throw new Error('simulated crash');
+    }));
+    await page.locator('#train-error').filter({ hasText: 'simulated crash' }).waitFor(LONG);
+    await page.locator('#engine-status').filter({ hasText: 'Ready' }).waitFor(LONG);
+    await page.locator('#text').fill(corpus(100));
+    await setField(page, '#f-learningRate', 0.003);
+    await validated(page);
+    assert.equal(await page.locator('#train').isEnabled(), true);
   });
 });
 

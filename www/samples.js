@@ -54,7 +54,7 @@ async function ownSource() {
 }
 
 export const SAMPLES = [
-  { id: 'grammar', label: 'Tiny grammar (generated sentences)', load: async () => grammar() },
-  { id: 'arithmetic', label: 'Arithmetic (generated sums)', load: async () => arithmetic() },
-  { id: 'source', label: "This playground's source code", load: ownSource },
+  { id: 'grammar', label: 'Tiny grammar (generated)', load: async () => grammar() },
+  { id: 'arithmetic', label: 'Arithmetic (generated)', load: async () => arithmetic() },
+  { id: 'source', label: "This page's source code", load: ownSource },
 ];
