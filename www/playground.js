@@ -148,7 +148,8 @@ const MARKUP = `
     <section class="card wide" aria-labelledby="gen-title">
       <h2 id="gen-title"><span class="num" aria-hidden="true">4</span>Generate</h2>
       <label for="prompt">Prompt</label>
-      <textarea id="prompt" class="prompt" rows="2" spellcheck="false" aria-describedby="prompt-warning"></textarea>
+      <textarea id="prompt" class="prompt" rows="2" spellcheck="false" aria-describedby="prompt-warning"
+        placeholder="How the text should start (optional)"></textarea>
       <p id="prompt-warning" class="warning" hidden></p>
       <div class="fields knobs">
         <div class="field"><label for="temperature">Temperature</label>
@@ -512,6 +513,7 @@ class KindlingPlayground extends HTMLElement {
     const { options } = this.readOptions();
     if (!options || !this.valid) return;
     this.setPhase('training');
+    this.$('resume-offer').hidden = true; // the new model's autosaves replace the old session
     this.$('train-status').textContent = 'Building the model…';
     this.send({ type: 'create', options, train: true });
   }
@@ -821,7 +823,6 @@ class KindlingPlayground extends HTMLElement {
       export: 'file-error',
       open: 'file-error',
       restore: 'resume-error',
-      discard: 'resume-error',
       generate: 'gen-error',
     }[source] ?? 'train-error';
     if (source === 'open') {

@@ -1,12 +1,12 @@
 // The worker owns the wasm engine; the page only renders what this posts back.
 //
-// Page → worker: validate, create, train, pause, generate, stop, export, open, restore,
-//                discard, configure
-// Worker → page: ready, validated, model, metrics, paused, finished, token, generated,
-//                saved, exported, error
+// Page → worker: configure, validate, create, train, pause, reset, generate, stop, export,
+//                open, restore
+// Worker → page: ready, validated, model, metrics, paused, finished, saved, exported,
+//                token, warning, generated, error
 // Every request may carry an `id`; replies about it carry the same `id`.
 import { loadKindling, tokens } from './kindling.js';
-import { saveSession, loadSession, clearSession } from './store.js';
+import { saveSession, loadSession } from './store.js';
 
 // A chunk of steps about this long keeps pause, stop and generation responsive while
 // spending little time on message overhead. Shorter while a generation interleaves.
@@ -260,9 +260,6 @@ const handlers = {
     if (!saved) throw new Error('The saved session is gone (was it cleared in another tab?).');
     const { checkpoint: bytes, ...setup } = saved;
     await restoreFrom(bytes, setup, 'restore');
-  },
-  async discard() {
-    await clearSession(session.name);
   },
   async reset() {
     await replaceModel(null, null);
