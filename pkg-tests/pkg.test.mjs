@@ -105,7 +105,7 @@ test('a prompt with unseen characters warns instead of failing', async () => {
 test('toBytes → fromBytes keeps step and history; bad bytes are rejected', async () => {
   const run = await page.evaluate(async (text) => {
     const bytes = await model.toBytes();
-    const copy = await Kindling.fromBytes(bytes, { backend: 'cpu', text });
+    const copy = await Kindling.fromBytes(bytes, { backend: 'cpu' });
     const restored = { step: copy.step, history: copy.history.length, vocab: copy.vocabSize };
     copy.free();
     const failures = [];

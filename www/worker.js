@@ -182,7 +182,8 @@ async function autosave() {
 }
 
 async function restoreFrom(bytes, setup, origin) {
-  const next = await Kindling.fromBytes(bytes, { backend: session.backend, text: setup.text });
+  // The checkpoint carries its own training text; `setup` is what the page shows.
+  const next = await Kindling.fromBytes(bytes, { backend: session.backend });
   await replaceModel(next, setup);
   post({ type: 'model', origin, info: modelInfo(), setup });
 }
