@@ -103,7 +103,7 @@ test('a prompt with unseen characters warns instead of failing', async () => {
 });
 
 test('toBytes → fromBytes keeps step and history; bad bytes are rejected', async () => {
-  const run = await page.evaluate(async (text) => {
+  const run = await page.evaluate(async () => {
     const bytes = await model.toBytes();
     const copy = await Kindling.fromBytes(bytes, { backend: 'cpu' });
     const restored = { step: copy.step, history: copy.history.length, vocab: copy.vocabSize };
@@ -123,7 +123,7 @@ test('toBytes → fromBytes keeps step and history; bad bytes are rejected', asy
       }
     }
     return { original: { step: model.step, history: model.history.length, vocab: model.vocabSize }, restored, failures };
-  }, TEXT);
+  });
   assert.deepEqual(run.restored, run.original);
   for (const { name, message } of run.failures) {
     assert.ok(message, `${name} bytes were accepted`);
