@@ -2,8 +2,9 @@
 //! stopped: config, training text, vocabulary, weights, optimizer state, step and loss history.
 //!
 //! Layout (integers little-endian):
-//! `KINDLING` · format version u32 · header length u32 · header (JSON) · weights length u64 ·
-//! weights (burnpack) · optimizer length u64 · optimizer (burnpack) · CRC-32 of all before it.
+//! `KINDLING` · format version u32 · total length u64 · header length u32 · header (JSON) ·
+//! weights length u64 · weights (burnpack) · optimizer length u64 · optimizer (burnpack) ·
+//! CRC-32 of all before it. The total length tells a truncated file from a corrupted one.
 
 use burn::module::Module;
 use burn::store::ModuleRecord;
@@ -51,6 +52,9 @@ pub fn save(trainer: &Trainer) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(header.len() + weights.len() + optimizer.len() + 40);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
+    let total =
+        MAGIC.len() + 4 + 8 + 4 + header.len() + 8 + weights.len() + 8 + optimizer.len() + 4;
+    out.extend_from_slice(&(total as u64).to_le_bytes());
     out.extend_from_slice(&(header.len() as u32).to_le_bytes());
     out.extend_from_slice(&header);
     for section in [&weights[..], &optimizer[..]] {
@@ -59,6 +63,7 @@ pub fn save(trainer: &Trainer) -> Result<Vec<u8>, String> {
     }
     let crc = crc32(&out);
     out.extend_from_slice(&crc.to_le_bytes());
+    debug_assert_eq!(out.len(), total);
     Ok(out)
 }
 
@@ -68,11 +73,8 @@ pub fn load(bytes: &[u8], device: Device) -> Result<Trainer, String> {
     if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
         return Err("this is not a Kindling model file (it does not start with KINDLING)".into());
     }
-    let Some((body, crc)) = bytes.split_last_chunk::<4>() else {
-        return Err(truncated());
-    };
     let mut reader = Reader {
-        bytes: &body[MAGIC.len()..],
+        bytes: &bytes[MAGIC.len()..],
     };
     let version = u32::from_le_bytes(reader.take_array()?);
     if version != VERSION {
@@ -80,23 +82,30 @@ pub fn load(bytes: &[u8], device: Device) -> Result<Trainer, String> {
             "this model file has format version {version}; this Kindling reads version {VERSION}"
         ));
     }
-    let header_len = u32::from_le_bytes(reader.take_array()?) as usize;
-    let header = reader.take(header_len)?;
-    let weights_len = u64::from_le_bytes(reader.take_array()?) as usize;
-    let weights = reader.take(weights_len)?;
-    let optimizer_len = u64::from_le_bytes(reader.take_array()?) as usize;
-    let optimizer_bytes = reader.take(optimizer_len)?;
-    if !reader.bytes.is_empty() {
+    let total = u64::from_le_bytes(reader.take_array()?);
+    if (bytes.len() as u64) < total {
+        return Err(truncated());
+    }
+    if bytes.len() as u64 > total {
         return Err(
-            "this Kindling model file has unexpected bytes at its end: it is corrupted".into(),
+            "this Kindling model file has unexpected bytes after its end: it is corrupted".into(),
         );
     }
+    let (body, crc) = bytes.split_last_chunk::<4>().ok_or_else(truncated)?;
     if crc32(body) != u32::from_le_bytes(*crc) {
         return Err(
             "this Kindling model file is corrupted (its checksum does not match): download or save it again"
                 .into(),
         );
     }
+    // The checksum matched, so the lengths below are the ones that were written.
+    reader.bytes = &body[MAGIC.len() + 4 + 8..];
+    let header_len = u32::from_le_bytes(reader.take_array()?) as usize;
+    let header = reader.take(header_len)?;
+    let weights_len = u64::from_le_bytes(reader.take_array()?) as usize;
+    let weights = reader.take(weights_len)?;
+    let optimizer_len = u64::from_le_bytes(reader.take_array()?) as usize;
+    let optimizer_bytes = reader.take(optimizer_len)?;
 
     let header: Header = serde_json::from_slice(header)
         .map_err(|e| format!("this Kindling model file has an unreadable header: {e}"))?;

@@ -264,7 +264,7 @@ impl Config {
                 ),
             );
             check(
-                self.n_head == 0 || self.n_embd % self.n_head == 0,
+                self.n_head == 0 || self.n_embd.is_multiple_of(self.n_head),
                 "nEmbd",
                 format!(
                     "embedding size {} is not divisible by {} heads",

@@ -287,7 +287,7 @@ impl Trainer {
                 None => loss,
             });
             let interval = self.config.eval_interval;
-            if interval > 0 && self.step % interval == 0 {
+            if interval > 0 && self.step.is_multiple_of(interval) {
                 val_loss = Some(self.evaluate().await.map_err(TrainError::Device)?);
             }
         }

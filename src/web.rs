@@ -268,6 +268,12 @@ impl Kindling {
         ))
     }
 
+    /// The text the model trains on (restored with the model by `fromBytes`).
+    #[wasm_bindgen(getter)]
+    pub fn text(&self) -> Result<String, JsValue> {
+        Ok(self.trainer.try_borrow().map_err(|_| busy())?.text.clone())
+    }
+
     /// The loss curve so far: `[{ step, trainLoss, valLoss? }]`.
     #[wasm_bindgen(getter)]
     pub fn history(&self) -> Result<JsValue, JsValue> {
@@ -276,7 +282,11 @@ impl Kindling {
         ))
     }
 
+    // The borrows below are held across awaits on purpose: they make overlapping calls fail
+    // with a "busy" error (every entry point uses try_borrow) instead of interleaving.
+
     /// Runs `steps` training steps: `{ step, trainLoss, valLoss?, lr, tokensPerSecond }`.
+    #[allow(clippy::await_holding_refcell_ref)]
     #[wasm_bindgen(js_name = trainSteps)]
     pub fn train_steps(&self, steps: u32) -> Promise {
         let trainer = self.trainer.clone();
@@ -296,6 +306,7 @@ impl Kindling {
     }
 
     /// Mean validation loss over the fixed validation batches.
+    #[allow(clippy::await_holding_refcell_ref)]
     pub fn evaluate(&self) -> Promise {
         let trainer = self.trainer.clone();
         future_to_promise(async move {
@@ -368,6 +379,7 @@ pub struct GenerationStream {
 #[wasm_bindgen]
 impl GenerationStream {
     /// `{ done, value: { text, id, prob, top: [{ text, id, prob }] } }`, like an iterator.
+    #[allow(clippy::await_holding_refcell_ref)] // see Kindling::train_steps
     pub fn next(&self) -> Promise {
         let generator = self.generator.clone();
         future_to_promise(async move {

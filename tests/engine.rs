@@ -108,7 +108,7 @@ fn validation_split_is_the_end_of_the_text_and_never_reaches_training() {
         let (inputs, targets) = batch(train, 16, 32, &mut Rng::new(seed), &device);
         for t in [inputs, targets] {
             let ids: Vec<i64> = t.into_data().convert::<i64>().try_into_vec().unwrap();
-            assert!(ids.iter().all(|&id| decode(&[id as u32]) < "c".to_string()));
+            assert!(ids.iter().all(|&id| decode(&[id as u32]).as_str() < "c"));
         }
     }
 }
@@ -195,6 +195,12 @@ fn bad_checkpoint_bytes_are_refused_with_a_reason() {
     let middle = flipped.len() / 2;
     flipped[middle] ^= 0x40;
     assert!(error(&flipped).contains("corrupted"));
+    let mut flipped_early = bytes.clone();
+    flipped_early[30] ^= 0x01;
+    assert!(error(&flipped_early).contains("corrupted"));
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(error(&longer).contains("corrupted"));
     let mut newer = bytes.clone();
     newer[8] = 9;
     assert!(error(&newer).contains("format version 9"));

@@ -10,6 +10,8 @@ use burn::tensor::{Int, Tensor};
 use crate::config::{Config, ModelKind};
 use burn::tensor::Device;
 
+// Few of these exist (one per layer of one model): boxing to even out sizes buys nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum RecurrentLayer {
     Lstm(Lstm),
@@ -17,6 +19,7 @@ pub enum RecurrentLayer {
 }
 
 /// What one layer carries from token to token while generating.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum LayerState {
     Lstm(LstmState<2>),
