@@ -1,0 +1,311 @@
+// Issue 5's side-by-side benchmarks; run through scripts/bench.sh, which installs what this
+// needs first. Runs every leg one after the other (never two at once: 2 cores), prints a
+// Markdown table with ratios and targets, and writes the raw figures as JSON.
+import { execSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { REPO, startServer, launchBrowser, openPage } from './browser.mjs';
+import {
+  busyCores, busyWarning, parseArgs, machine, machineLine, spawnCollect, lastJson, log, fmt, markdownTable, writeJson,
+  replaceBlock,
+} from './common.mjs';
+
+const opts = parseArgs(process.argv.slice(2), {
+  data: '../shared/data/tinyshakespeare.txt',
+  torchPython: 'bench/.venv/bin/python',
+  torchProblem: '',
+  command: 'scripts/bench.sh',
+  out: 'bench/results/latest.json',
+  full: false,
+  readme: false,
+  quick: false,
+  skipNative: false,
+  skipTorch: false,
+  skipBrowser: false,
+  skipTfjs: false,
+  iters: 50, // baby-GPT iterations timed (after the warm-up)
+  warmup: 10,
+  fullIters: 2000,
+  lstmIters: 10, // LSTM steps timed; one step is ~1-5 s on these cores
+  lstmWarmup: 2,
+  tfjsCpuIters: 3, // TF.js's cpu backend is ~4x slower again
+  genTokens: 500,
+  genRuns: 3,
+  loads: 3, // page loads for navigation -> engine ready
+});
+if (opts.quick) {
+  Object.assign(opts, {
+    iters: 5, warmup: 2, fullIters: 20, lstmIters: 2, lstmWarmup: 1, tfjsCpuIters: 1,
+    genTokens: 50, genRuns: 1, loads: 1,
+  });
+} else if (opts.iters < 50) {
+  throw new Error('--iters must be at least 50 (issue 5); --quick checks the harness with fewer');
+}
+
+const BUSY = await busyCores();
+if (busyWarning(BUSY)) log(busyWarning(BUSY).replace(/\*/g, ''));
+const DATA = resolve(REPO, opts.data);
+const TEXT = readFileSync(DATA, 'utf8');
+const CORES = machine().cores;
+
+// The LSTM of part (b), as Kindling config overrides; TF.js builds the same shape.
+const LSTM = {
+  model: 'lstm', nLayer: 2, nEmbd: 128, hiddenSize: 128, blockSize: 64, batchSize: 64,
+  learningRate: 1e-3, minLearningRate: 1e-3, warmupSteps: 0, weightDecay: 0, beta2: 0.999,
+  dropout: 0, gradClip: 0,
+};
+const TFJS_LSTM = { embd: 128, hidden: 128, layers: 2, batch: 64, seq: 64, learningRate: 1e-3 };
+
+const legs = {};
+const skipped = (reason) => ({ ok: false, skipped: reason });
+const failed = (error) => ({ ok: false, error: String(error?.message ?? error) });
+
+async function leg(name, fn) {
+  log(`${name} ...`);
+  const start = Date.now();
+  try {
+    legs[name] = await fn();
+  } catch (error) {
+    legs[name] = failed(error);
+  }
+  const r = legs[name];
+  log(`${name}: ${r.ok ? 'done' : r.skipped ? `skipped (${r.skipped})` : `FAILED: ${r.error}`} in ${((Date.now() - start) / 1000).toFixed(0)} s`);
+}
+
+// --- (d) size ------------------------------------------------------------------------------
+await leg('wasmSize', async () => {
+  const path = join(REPO, 'pkg/kindling_bg.wasm');
+  const gzip = Number(execSync('gzip -9 -c pkg/kindling_bg.wasm | wc -c', { cwd: REPO, encoding: 'utf8' }).trim());
+  return { ok: true, rawBytes: statSync(path).size, gzipBytes: gzip, builtAt: statSync(path).mtime.toISOString() };
+});
+
+// --- (a) PyTorch reference -------------------------------------------------------------------
+async function torch(threads, iters, warmup, extra = []) {
+  if (opts.skipTorch) return skipped('--skip-torch');
+  if (opts.torchProblem) return skipped(opts.torchProblem);
+  const { code, stdout, error } = await spawnCollect(resolve(REPO, opts.torchPython), [
+    'bench/nanogpt_ref.py', '--data', DATA, '--threads', String(threads), '--iters', String(iters + warmup),
+    '--warmup', String(warmup), '--json', ...extra,
+  ]);
+  const result = lastJson(stdout);
+  if (code !== 0 || !result) return failed(error ?? `nanogpt_ref.py exited with ${code}`);
+  return { ok: true, ...result };
+}
+await leg('torch1', () => torch(1, opts.iters, opts.warmup, ['--matmul']));
+await leg('torchAll', () => torch(CORES, opts.iters, opts.warmup, ['--matmul']));
+if (opts.full) await leg('torchFull', () => torch(CORES, opts.fullIters - 10, 10, ['--eval']));
+
+// --- Kindling native (Flex): the example bench binary ----------------------------------------
+// Contract: `cargo run --release --example bench -- train-baby-gpt --iters N --data PATH [--eval]`
+// prints {msPerIterMedian, valLoss?, iters, ...}; `generate --preset P --tokens N` prints
+// {tokensPerSecond, firstTokenMs, tokens}; one JSON object on the last line of stdout.
+let nativeProblem = null;
+if (opts.skipNative) nativeProblem = '--skip-native';
+else if (!existsSync(join(REPO, 'examples/bench.rs'))) nativeProblem = 'native: not built yet (no examples/bench.rs)';
+else {
+  log('building the native bench example (cargo build --release --example bench)');
+  const build = await spawnCollect('cargo', ['build', '--release', '--example', 'bench']);
+  if (build.code !== 0) nativeProblem = `cargo build --release --example bench failed (${build.error ?? `exit ${build.code}`})`;
+}
+async function native(args) {
+  if (nativeProblem) return skipped(nativeProblem);
+  const { code, stdout, error } = await spawnCollect('cargo', [
+    'run', '--release', '--quiet', '--example', 'bench', '--', ...args, '--data', DATA, '--json',
+  ]);
+  const result = lastJson(stdout);
+  if (code !== 0 || !result) return failed(error ?? `the native bench exited with ${code}`);
+  return { ok: true, ...result };
+}
+// The native binary leaves its own first 5 iterations out of the median.
+await leg('nativeTrain', () => native(['train-baby-gpt', '--iters', String(opts.iters + opts.warmup)]));
+await leg('nativeGenGpt', () => native(['generate', '--preset', 'baby-gpt', '--tokens', String(opts.genTokens)]));
+await leg('nativeGenLstm', () => native(['generate', '--preset', 'seed-lstm', '--tokens', String(opts.genTokens)]));
+if (opts.full) await leg('nativeFull', () => native(['train-baby-gpt', '--iters', String(opts.fullIters), '--eval']));
+
+// --- Chromium: Kindling (CPU wasm) and TF.js --------------------------------------------------
+const browserLegs = ['pageLoad', 'browserTrain', 'browserLstm', 'browserGenGpt', 'browserGenLstm'];
+if (opts.full) browserLegs.push('browserFull');
+const tfjsLegs = ['tfjsWasm', 'tfjsWasmThreads', 'tfjsCpu'];
+if (opts.skipBrowser) for (const name of browserLegs) legs[name] = skipped('--skip-browser');
+if (opts.skipTfjs) for (const name of tfjsLegs) legs[name] = skipped('--skip-tfjs');
+
+if (!opts.skipBrowser || !opts.skipTfjs) {
+  const server = await startServer();
+  const coiServer = await startServer({ coi: true });
+  const browser = await launchBrowser();
+  // Each leg gets a fresh page: wasm memory never shrinks, so one leg's peak must not shape the
+  // next one's allocator.
+  const inPage = async (base, path, readyGlobal, fn) => {
+    const { page, ready } = await openPage(browser.context, `${base}/bench/${path}`, readyGlobal);
+    try {
+      if (!ready.ok) return failed(`page not ready: ${ready.error}`);
+      return await fn(page, ready);
+    } finally {
+      await page.close();
+    }
+  };
+  const kindling = (fn) => inPage(server.url, 'kindling-bench.html', 'benchReady', fn);
+  const tfjs = (base, args) => inPage(base, 'tfjs-bench.html', 'tfBenchReady',
+    (page) => page.evaluate((a) => window.tfBench.lstm(a), { text: TEXT, ...TFJS_LSTM, ...args }));
+  try {
+    if (!opts.skipBrowser) {
+      await leg('pageLoad', async () => {
+        const loads = [];
+        for (let i = 0; i < opts.loads; i++) loads.push(await kindling(async (_, ready) => ready));
+        const ms = loads.map((l) => l.readyMs).sort((a, b) => a - b);
+        return { ok: true, readyMsMedian: ms[ms.length >> 1], loads };
+      });
+      await leg('browserTrain', () => kindling((page) => page.evaluate((a) => window.bench.train(a), {
+        text: TEXT, options: { preset: 'baby-gpt', backend: 'cpu' }, warmup: opts.warmup, iters: opts.iters,
+        chunk: 10, chunks: 3,
+      })));
+      await leg('browserLstm', () => kindling((page) => page.evaluate((a) => window.bench.train(a), {
+        text: TEXT, options: { preset: 'seed-lstm', ...LSTM, backend: 'cpu' }, warmup: opts.lstmWarmup,
+        iters: opts.lstmIters, chunks: 0,
+      })));
+      for (const [name, preset] of [['browserGenGpt', 'baby-gpt'], ['browserGenLstm', 'seed-lstm']]) {
+        await leg(name, () => kindling((page) => page.evaluate((a) => window.bench.generate(a), {
+          text: TEXT, options: { preset, backend: 'cpu' }, maxTokens: opts.genTokens, runs: opts.genRuns,
+        })));
+      }
+      if (opts.full) {
+        await leg('browserFull', () => kindling((page) => page.evaluate((a) => window.bench.trainFull(a), {
+          text: TEXT, options: { preset: 'baby-gpt', backend: 'cpu' }, iters: opts.fullIters, chunk: 50,
+        })));
+      }
+    }
+    if (!opts.skipTfjs) {
+      const lstm = { warmup: opts.lstmWarmup, iters: opts.lstmIters };
+      await leg('tfjsWasm', () => tfjs(server.url, { backend: 'wasm', ...lstm }));
+      await leg('tfjsWasmThreads', () => tfjs(coiServer.url, { backend: 'wasm', ...lstm }));
+      await leg('tfjsCpu', () => tfjs(server.url, { backend: 'cpu', warmup: 1, iters: opts.tfjsCpuIters }));
+    }
+    legs.browserProblems = browser.problems;
+  } finally {
+    await browser.close();
+    server.close();
+    coiServer.close();
+  }
+}
+
+// --- the table ---------------------------------------------------------------------------------
+const value = (name, key) => (legs[name]?.ok ? legs[name][key] ?? null : null);
+const why = (name) => {
+  const r = legs[name];
+  if (!r || r.ok) return null;
+  const text = r.skipped ? `skipped: ${r.skipped}` : `failed: ${r.error}`;
+  return text.length > 90 ? `${text.slice(0, 87)}...` : text;
+};
+const cell = (name, key, format) => why(name) ?? format(value(name, key));
+const ratio = (a, b) => (a == null || b == null ? null : a / b);
+const verdict = (ok, measured) => (!measured ? 'not measured' : ok ? 'yes' : 'no');
+
+const rows = [];
+const row = (component, figure, kindling, reference, r, target = '—', met = '—') =>
+  rows.push([component, figure, kindling, reference, fmt.ratio(r), target, met]);
+
+// (a)
+const kBrowser = value('browserTrain', 'msPerIterMedian');
+const kNative = value('nativeTrain', 'msPerIterMedian');
+const t1 = value('torch1', 'msPerIterMedian');
+const tAll = value('torchAll', 'msPerIterMedian');
+{
+  const r = ratio(kBrowser, t1);
+  const met = r == null ? 'not measured' : r <= 1 ? 'yes (≤ 1.0× too)' : r <= 2 ? 'yes (≤ 1.0× not yet)' : 'no';
+  row('(a) baby-GPT training', 'ms/iteration: Kindling in Chromium (CPU wasm) vs PyTorch 1 thread',
+    cell('browserTrain', 'msPerIterMedian', fmt.ms), cell('torch1', 'msPerIterMedian', fmt.ms), r,
+    '≤ 2.0× (then ≤ 1.0×)', met);
+}
+row('(a) baby-GPT training', `ms/iteration: Kindling in Chromium vs PyTorch ${CORES} threads`,
+  cell('browserTrain', 'msPerIterMedian', fmt.ms), cell('torchAll', 'msPerIterMedian', fmt.ms), ratio(kBrowser, tAll));
+row('(a) baby-GPT training', 'ms/iteration: Kindling native (Flex) vs PyTorch 1 thread',
+  cell('nativeTrain', 'msPerIterMedian', fmt.ms), cell('torch1', 'msPerIterMedian', fmt.ms), ratio(kNative, t1));
+row('(a) baby-GPT training', `ms/iteration: Kindling native (Flex) vs PyTorch ${CORES} threads`,
+  cell('nativeTrain', 'msPerIterMedian', fmt.ms), cell('torchAll', 'msPerIterMedian', fmt.ms), ratio(kNative, tAll));
+row('(a) baby-GPT training', 'ms/iteration chunked (trainSteps(10)/10): Chromium vs PyTorch 1 thread',
+  cell('browserTrain', 'chunkedMsPerIter', fmt.ms), cell('torch1', 'msPerIterMedian', fmt.ms),
+  ratio(value('browserTrain', 'chunkedMsPerIter'), t1));
+if (opts.full) {
+  const refLoss = value('torchFull', 'valLoss');
+  for (const [name, label] of [['browserFull', 'Chromium'], ['nativeFull', 'native']]) {
+    const loss = value(name, 'valLoss');
+    row('(a) baby-GPT training', `val loss after ${opts.fullIters} iterations: Kindling ${label} vs PyTorch ${CORES} threads (nanoGPT: 1.8857)`,
+      cell(name, 'valLoss', fmt.loss), cell('torchFull', 'valLoss', fmt.loss), ratio(loss, refLoss),
+      '≤ 1.89', verdict(loss != null && loss <= 1.89, loss != null));
+  }
+  row('(a) baby-GPT training', `whole ${opts.fullIters}-iteration run, mean ms/iteration: Chromium (chunks of 50) vs PyTorch ${CORES} threads`,
+    cell('browserFull', 'msPerIterMean', fmt.ms), cell('torchFull', 'msPerIterMean', fmt.ms),
+    ratio(value('browserFull', 'msPerIterMean'), value('torchFull', 'msPerIterMean')));
+}
+
+// (b): tokens/s, higher is better, so the ratio is Kindling / TF.js.
+const kLstm = value('browserLstm', 'tokensPerSecond');
+{
+  const r = ratio(kLstm, value('tfjsWasm', 'tokensPerSecond'));
+  row('(b) LSTM training', 'tokens/s: Kindling in Chromium vs TF.js 4.22 wasm (SIMD, 1 thread)',
+    cell('browserLstm', 'tokensPerSecond', (v) => fmt.rate(v, 'tok/s')),
+    cell('tfjsWasm', 'tokensPerSecond', (v) => fmt.rate(v, 'tok/s')), r, '≥ 2×', verdict(r >= 2, r != null));
+}
+row('(b) LSTM training', `tokens/s: Kindling in Chromium vs TF.js wasm with threads (cross-origin isolated, ${CORES} threads)`,
+  cell('browserLstm', 'tokensPerSecond', (v) => fmt.rate(v, 'tok/s')),
+  cell('tfjsWasmThreads', 'tokensPerSecond', (v) => fmt.rate(v, 'tok/s')), ratio(kLstm, value('tfjsWasmThreads', 'tokensPerSecond')));
+row('(b) LSTM training', 'tokens/s: Kindling in Chromium vs TF.js cpu backend',
+  cell('browserLstm', 'tokensPerSecond', (v) => fmt.rate(v, 'tok/s')),
+  cell('tfjsCpu', 'tokensPerSecond', (v) => fmt.rate(v, 'tok/s')), ratio(kLstm, value('tfjsCpu', 'tokensPerSecond')));
+
+// (c): the reference column is Kindling native; the ratio is Chromium / native.
+for (const [browserName, nativeName, label] of [['browserGenGpt', 'nativeGenGpt', 'baby-GPT (KV cache)'], ['browserGenLstm', 'nativeGenLstm', 'seed-lstm']]) {
+  const gpt = label.startsWith('baby');
+  const tps = value(browserName, 'tokensPerSecond');
+  const first = value(browserName, 'firstTokenMs');
+  row('(c) generation', `${label} tokens/s, ${opts.genTokens} tokens: Chromium (CPU wasm) vs Kindling native`,
+    cell(browserName, 'tokensPerSecond', (v) => fmt.rate(v, 'tok/s')), cell(nativeName, 'tokensPerSecond', (v) => fmt.rate(v, 'tok/s')),
+    ratio(tps, value(nativeName, 'tokensPerSecond')), gpt ? '≥ 1000 tok/s in Chromium' : '—',
+    gpt ? verdict(tps >= 1000, tps != null) : '—');
+  row('(c) generation', `${label} first-token latency: Chromium vs Kindling native`,
+    cell(browserName, 'firstTokenMs', fmt.ms), cell(nativeName, 'firstTokenMs', fmt.ms),
+    ratio(first, value(nativeName, 'firstTokenMs')), gpt ? '< 30 ms in Chromium' : '—',
+    gpt ? verdict(first < 30, first != null) : '—');
+}
+
+// (d)
+row('(d) size and start-up', '.wasm raw', cell('wasmSize', 'rawBytes', fmt.mb), '—', null);
+row('(d) size and start-up', '.wasm gzip -9', cell('wasmSize', 'gzipBytes', fmt.mb), '—', null);
+row('(d) size and start-up', `navigation → engine ready in headless Chromium (median of ${opts.loads} loads)`,
+  cell('pageLoad', 'readyMsMedian', fmt.ms), '—', null);
+
+const info = machine();
+const headers = ['component', 'figure', 'Kindling', 'reference', 'ratio', 'target', 'met?'];
+const notes = [];
+const gflops = (name) => value(name, 'matmul1024Gflops');
+if (gflops('torch1') != null) {
+  notes.push(`PyTorch ${value('torch1', 'torchVersion')}: 1024² f32 matmul ${gflops('torch1').toFixed(0)} GFLOP/s at 1 thread, ${gflops('torchAll')?.toFixed(0) ?? '—'} at ${CORES} (issue 5 saw ~210 on this kind of machine).`);
+}
+notes.push(`(a) one iteration = batch 12 × context 64, forward, backward, clip, AdamW step and the loss read back; median of ${opts.iters} after ${opts.warmup} warm-up. PyTorch: bench/nanogpt_ref.py (nanoGPT model.py/train.py, tied embeddings like Kindling's baby-gpt, no biases, fused=False, float32, no compile). Kindling in Chromium: trainSteps(1) timed one by one.`);
+notes.push(`(b) embedding 128 → LSTM 128 × 2 (returnSequences) → dense to the vocabulary, batch 64 × 64 characters, softmax cross-entropy, Adam 1e-3; tokens/s = 4096 / median step time (each step reads the loss back) over ${opts.lstmIters} steps after ${opts.lstmWarmup} (TF.js cpu: ${opts.tfjsCpuIters} after 1). TF.js: sigmoid gates as burn's; its embedding is a bias-free dense layer on one-hot input (same function and gradient) because TF.js-wasm lacks the lookup's gradient kernel (UnsortedSegmentSum); burn's LSTM has two biases per gate, TF.js one (${value('browserLstm', 'parameterCount') ?? '—'} vs ${value('tfjsWasm', 'parameterCount') ?? '—'} parameters). Kindling is single-threaded in the browser.`);
+notes.push(`(c) untrained models (speed does not depend on the weights), prompt "ROMEO:", temperature 0.8; tokens/s = tokens / time from generate() to the last token, first token included; median of ${opts.genRuns} runs after a warm-up run. baby-GPT's context is 64: past it the KV cache restarts from the last 32 tokens.`);
+if (busyWarning(BUSY)) notes.unshift(busyWarning(BUSY));
+if (opts.quick) notes.unshift('**QUICK RUN (--quick): a check of the harness with few iterations; these are not measurements.**');
+for (const [name, r] of Object.entries(legs)) {
+  if (r && r.ok === false && r.error) notes.push(`${name} failed: ${r.error}`);
+}
+if (legs.browserProblems?.length) notes.push(`browser console errors: ${legs.browserProblems.slice(0, 5).join(' / ')}`);
+
+const markdown = [
+  `Measured ${info.date.slice(0, 10)} on ${machineLine(info)}; Kindling ${info.commit ?? ''}.`,
+  '',
+  `Command: \`${opts.command}\``,
+  '',
+  markdownTable(headers, rows),
+  '',
+  ...notes.map((n) => `- ${n}`),
+].join('\n');
+
+console.log(markdown);
+const out = resolve(REPO, opts.out);
+writeJson(out, { machine: { ...info, busyCoresAtStart: BUSY }, command: opts.command, options: opts, legs, table: { headers, rows }, markdown });
+log(`raw figures: ${out}`);
+if (opts.readme) {
+  replaceBlock(join(REPO, 'README.md'), 'bench', '## Benchmarks', markdown);
+  log('README.md updated');
+}

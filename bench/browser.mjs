@@ -1,0 +1,79 @@
+// Headless Chromium for the benchmarks: scripts/server.mjs on a free port and Debian's chromium
+// driven by playwright-core (never a downloaded browser), with the flags of shared/TOOLCHAIN.md.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+// Without the networking flags Chromium floods this machine's closed network with refused
+// connections; --enable-unsafe-webgpu exposes WebGPU (SwiftShader here) to the page.
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-dev-shm-usage',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-default-apps',
+  '--disable-extensions',
+  '--enable-unsafe-webgpu',
+];
+
+// scripts/server.mjs on a free port; resolves to { url, close }. `coi` adds the cross-origin
+// isolation headers (SharedArrayBuffer, which TF.js-wasm needs for its threads).
+export function startServer({ coi = false } = {}) {
+  const args = ['scripts/server.mjs', '--port', '0', '--root', '.'];
+  if (coi) args.push('--coi');
+  const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    child.once('exit', (code) => reject(new Error(`server exited early (${code}): ${output}`)));
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      const match = output.match(/listening on (http:\/\/\S+)/);
+      if (match) resolve({ url: match[1], close: () => child.kill() });
+    });
+  });
+}
+
+export async function launchBrowser() {
+  const profile = await mkdtemp(join(tmpdir(), 'kindling-bench-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+  const problems = [];
+  context.on('page', (page) => {
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  });
+  const browser = context.browser();
+  return {
+    context,
+    problems,
+    version: browser ? browser.version() : null,
+    async close() {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+// A fresh page at `url`, once `readyGlobal` (a promise the page sets on window) has resolved:
+// resolves to { page, ready }. Long benchmarks run inside page.evaluate with no timeout.
+export async function openPage(context, url, readyGlobal) {
+  const page = await context.newPage();
+  page.setDefaultTimeout(0);
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForFunction((name) => window[name] !== undefined, readyGlobal);
+  const ready = await page.evaluate((name) => window[name], readyGlobal);
+  return { page, ready };
+}

@@ -1,0 +1,153 @@
+// Shared by bench.mjs and bench-browser.mjs: argument parsing, the machine's description,
+// child processes, number formatting and Markdown tables.
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { dirname } from 'node:path';
+import { REPO } from './browser.mjs';
+
+export function parseArgs(argv, spec) {
+  const options = {};
+  for (const [name, value] of Object.entries(spec)) options[name] = value;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) throw new Error(`unexpected argument: ${arg}`);
+    const name = arg.slice(2).replace(/-([a-z])/g, (_, c) => c.toUpperCase());
+    if (!(name in spec)) throw new Error(`unknown option: ${arg}`);
+    if (typeof spec[name] === 'boolean') options[name] = true;
+    else {
+      const value = argv[++i];
+      if (value === undefined) throw new Error(`${arg} needs a value`);
+      options[name] = typeof spec[name] === 'number' ? Number(value) : value;
+      if (typeof spec[name] === 'number' && !Number.isFinite(options[name])) {
+        throw new Error(`${arg} needs a number`);
+      }
+    }
+  }
+  return options;
+}
+
+const run = (cmd, args) => {
+  try {
+    return execFileSync(cmd, args, { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+};
+
+export function machine() {
+  const cpuinfo = (() => {
+    try {
+      return readFileSync('/proc/cpuinfo', 'utf8');
+    } catch {
+      return '';
+    }
+  })();
+  const model = cpuinfo.match(/^model name\s*:\s*(.+)$/m)?.[1] ?? cpus()[0]?.model ?? 'unknown';
+  const flags = cpuinfo.match(/^flags\s*:\s*(.+)$/m)?.[1].split(' ') ?? [];
+  const commit = run('git', ['rev-parse', '--short', 'HEAD']);
+  const dirty = run('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src', 'Cargo.toml', 'Cargo.lock']);
+  return {
+    date: new Date().toISOString(),
+    cores: cpus().length,
+    cpuModel: model,
+    simd: ['avx2', 'avx512f', 'fma'].filter((f) => flags.includes(f)),
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    chromium: run(process.env.CHROMIUM ?? '/usr/bin/chromium', ['--version']),
+    commit: commit ? `${commit}${dirty ? ' (src modified)' : ''}` : null,
+    loadAverage1m: loadavg()[0],
+  };
+}
+
+// Other processes busy on the CPU now (a build, another benchmark): their share of the cores,
+// sampled over half a second from /proc/stat. Benchmarks here need the machine to themselves.
+export async function busyCores() {
+  const sample = () => {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = fields[3] + (fields[4] ?? 0);
+    return { idle, total: fields.reduce((a, b) => a + b, 0) };
+  };
+  try {
+    const a = sample();
+    await new Promise((r) => setTimeout(r, 500));
+    const b = sample();
+    return ((1 - (b.idle - a.idle) / (b.total - a.total)) * cpus().length);
+  } catch {
+    return null;
+  }
+}
+
+export function busyWarning(busy) {
+  return busy != null && busy > 0.3
+    ? `**WARNING: other processes kept ${busy.toFixed(1)} of ${cpus().length} cores busy when this run started: these figures are unreliable; rerun on an idle machine.**`
+    : null;
+}
+
+export function machineLine(m) {
+  return `${m.cores} cores, ${m.cpuModel}${m.simd.length ? ` (${m.simd.join(', ')})` : ''}, ${m.memoryGiB} GiB; ${m.chromium ?? 'no chromium'}; node ${m.node}`;
+}
+
+// Runs a command, streaming its stderr through (progress) and keeping its stdout; resolves to
+// { code, stdout }.
+export function spawnCollect(cmd, args, { env } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.on('error', (error) => resolve({ code: -1, stdout, error: error.message }));
+    child.on('close', (code) => resolve({ code, stdout }));
+  });
+}
+
+// The last line of a command's stdout that parses as a JSON object.
+export function lastJson(stdout) {
+  const lines = stdout.trim().split('\n').reverse();
+  for (const line of lines) {
+    try {
+      const value = JSON.parse(line);
+      if (value && typeof value === 'object') return value;
+    } catch {
+      // not JSON: progress output
+    }
+  }
+  return null;
+}
+
+export const log = (message) => process.stderr.write(`[bench] ${message}\n`);
+
+// Number formatting for the tables.
+export const fmt = {
+  ms: (v) => (v == null ? '—' : v >= 100 ? `${v.toFixed(0)} ms` : `${v.toFixed(1)} ms`),
+  rate: (v, unit) => (v == null ? '—' : `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ${unit}`),
+  loss: (v) => (v == null ? '—' : v.toFixed(4)),
+  ratio: (v) => (v == null || !Number.isFinite(v) ? '—' : `${v.toFixed(2)}×`),
+  mb: (bytes) => (bytes == null ? '—' : `${(bytes / 1e6).toFixed(2)} MB`),
+};
+
+export function markdownTable(headers, rows) {
+  const escape = (cell) => String(cell ?? '—').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const lines = [`| ${headers.join(' | ')} |`, `| ${headers.map(() => '---').join(' | ')} |`];
+  for (const row of rows) lines.push(`| ${row.map(escape).join(' | ')} |`);
+  return lines.join('\n');
+}
+
+export function writeJson(path, value) {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+// Replaces the text between `<!-- NAME:begin -->` and `<!-- NAME:end -->` in a file, or
+// appends `heading` and the block when the markers are not there yet.
+export function replaceBlock(path, name, heading, body) {
+  const begin = `<!-- ${name}:begin -->`;
+  const end = `<!-- ${name}:end -->`;
+  const text = readFileSync(path, 'utf8');
+  const block = `${begin}\n${body.trim()}\n${end}`;
+  const start = text.indexOf(begin);
+  const stop = text.indexOf(end);
+  const next = start >= 0 && stop > start
+    ? text.slice(0, start) + block + text.slice(stop + end.length)
+    : `${text.trimEnd()}\n\n${heading}\n\n${block}\n`;
+  writeFileSync(path, next);
+}

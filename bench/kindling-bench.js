@@ -1,0 +1,215 @@
+// Kindling's in-browser benchmarks, shared by scripts/bench.sh and scripts/bench-browser.sh.
+// Loads the engine through the same wrapper the playground uses (www/kindling.js -> pkg/) and
+// exposes `window.bench`, whose functions the Playwright drivers call with page.evaluate. The
+// training text is passed in by the driver (read from ../shared/data at run time).
+import { loadKindling } from '../www/kindling.js';
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const mean = (values) => values.reduce((a, b) => a + b, 0) / values.length;
+const message = (error) => (error && error.message) || String(error);
+
+let Kindling = null;
+
+// Creates a model; the caller frees it. Fails with the engine's own message, and also when the
+// engine quietly ran on another backend than the one asked for (a benchmark must not report a
+// CPU figure as a WebGPU one).
+async function create(text, options) {
+  const start = performance.now();
+  const k = await Kindling.create({ text, ...options });
+  const createMs = performance.now() - start;
+  if (options.backend && options.backend !== 'auto' && k.backend !== options.backend) {
+    const backend = k.backend;
+    k.free();
+    throw new Error(`asked for backend "${options.backend}" but the engine ran on "${backend}"`);
+  }
+  return { k, createMs };
+}
+
+function describe(k) {
+  return { backend: k.backend, parameterCount: k.parameterCount, vocabSize: k.vocabSize, config: k.config };
+}
+
+// Training speed: `warmup` untimed trainSteps(1), then `iters` individually timed trainSteps(1)
+// (each reads the loss back), then `chunks` timed trainSteps(chunk) for the chunked figure.
+async function train({ text, options, warmup = 10, iters = 50, chunk = 10, chunks = 3 }) {
+  try {
+    const { k, createMs } = await create(text, options);
+    try {
+      const info = describe(k);
+      const tokensPerStep = info.config.batchSize * info.config.blockSize;
+      const warmupMs = [];
+      for (let i = 0; i < warmup; i++) {
+        const start = performance.now();
+        await k.trainSteps(1);
+        warmupMs.push(performance.now() - start);
+      }
+      const times = [];
+      let last = null;
+      for (let i = 0; i < iters; i++) {
+        const start = performance.now();
+        last = await k.trainSteps(1);
+        times.push(performance.now() - start);
+      }
+      const chunked = [];
+      for (let i = 0; i < chunks; i++) {
+        const start = performance.now();
+        last = await k.trainSteps(chunk);
+        chunked.push((performance.now() - start) / chunk);
+      }
+      const msPerIterMedian = median(times);
+      return {
+        ok: true,
+        ...info,
+        createMs,
+        warmup,
+        iters,
+        firstStepMs: warmupMs[0] ?? times[0],
+        msPerIterMedian,
+        msPerIterMean: mean(times),
+        msPerIterMin: Math.min(...times),
+        chunk,
+        chunks,
+        chunkedMsPerIter: chunks ? median(chunked) : null,
+        tokensPerStep,
+        tokensPerSecond: (tokensPerStep * 1000) / msPerIterMedian,
+        lastTrainLoss: last.trainLoss,
+        step: last.step,
+      };
+    } finally {
+      k.free();
+    }
+  } catch (error) {
+    return { ok: false, error: message(error) };
+  }
+}
+
+// A whole training run (e.g. baby-GPT's 2000 iterations) in chunks, then the val loss.
+async function trainFull({ text, options, iters = 2000, chunk = 50 }) {
+  try {
+    const { k } = await create(text, options);
+    try {
+      const start = performance.now();
+      let last = null;
+      while (k.step < iters) last = await k.trainSteps(Math.min(chunk, iters - k.step));
+      const trainMs = performance.now() - start;
+      const valLoss = await k.evaluate();
+      return {
+        ok: true,
+        ...describe(k),
+        iters: k.step,
+        trainMs,
+        msPerIterMean: trainMs / k.step,
+        lastTrainLoss: last.trainLoss,
+        valLoss,
+        evalBatches: k.config.evalBatches,
+      };
+    } finally {
+      k.free();
+    }
+  } catch (error) {
+    return { ok: false, error: message(error) };
+  }
+}
+
+// Generation speed of an (untrained) model: speed does not depend on the weights. Each run
+// times generate() to the first token and to the last; tokensPerSecond = tokens / total time
+// (first token included, as the native bench counts it); steady = the tokens after the first
+// over the time after the first.
+async function generate({ text, options, prompt = 'ROMEO:', maxTokens = 500, runs = 3, warmupTokens = 20 }) {
+  try {
+    const { k } = await create(text, options);
+    try {
+      const once = async (tokens, seed) => {
+        const start = performance.now();
+        const stream = k.generate(prompt, { maxTokens: tokens, temperature: 0.8, seed });
+        let first = null;
+        let count = 0;
+        try {
+          for (;;) {
+            const { done } = await stream.next();
+            if (done) break;
+            count++;
+            if (first === null) first = performance.now() - start;
+          }
+        } finally {
+          stream.free();
+        }
+        const total = performance.now() - start;
+        return {
+          tokens: count,
+          firstTokenMs: first,
+          totalMs: total,
+          tokensPerSecond: (count * 1000) / total,
+          steadyTokensPerSecond: count > 1 ? ((count - 1) * 1000) / (total - first) : null,
+        };
+      };
+      const warm = await once(warmupTokens, 7);
+      const results = [];
+      for (let i = 0; i < runs; i++) results.push(await once(maxTokens, 1 + i));
+      return {
+        ok: true,
+        ...describe(k),
+        prompt,
+        maxTokens,
+        runs,
+        coldFirstTokenMs: warm.firstTokenMs,
+        tokens: results[0].tokens,
+        firstTokenMs: median(results.map((r) => r.firstTokenMs)),
+        tokensPerSecond: median(results.map((r) => r.tokensPerSecond)),
+        steadyTokensPerSecond: median(results.map((r) => r.steadyTokensPerSecond)),
+        perRun: results,
+      };
+    } finally {
+      k.free();
+    }
+  } catch (error) {
+    return { ok: false, error: message(error) };
+  }
+}
+
+// What WebGPU adapter Chromium offers (SwiftShader, a CPU emulating a GPU, on GPU-less machines).
+async function gpuInfo() {
+  if (!navigator.gpu) return { ok: false, error: 'navigator.gpu is undefined (no WebGPU in this browser)' };
+  try {
+    const adapter = await navigator.gpu.requestAdapter();
+    if (!adapter) return { ok: false, error: 'navigator.gpu.requestAdapter() found no adapter' };
+    const info = adapter.info ?? {};
+    return {
+      ok: true,
+      vendor: info.vendor,
+      architecture: info.architecture,
+      description: info.description,
+      isFallbackAdapter: info.isFallbackAdapter ?? adapter.isFallbackAdapter,
+    };
+  } catch (error) {
+    return { ok: false, error: message(error) };
+  }
+}
+
+window.bench = { train, trainFull, generate, gpuInfo };
+window.benchReady = (async () => {
+  try {
+    Kindling = await loadKindling();
+    // performance.now() counts from the navigation's start: this is navigation -> engine ready.
+    const readyMs = performance.now();
+    const nav = performance.getEntriesByType('navigation')[0];
+    const wasm = performance
+      .getEntriesByType('resource')
+      .find((entry) => entry.name.endsWith('.wasm'));
+    return {
+      ok: true,
+      readyMs,
+      domContentLoadedMs: nav ? nav.domContentLoadedEventEnd : null,
+      wasmFetchedMs: wasm ? wasm.responseEnd : null,
+      webgpu: typeof navigator.gpu !== 'undefined',
+      userAgent: navigator.userAgent,
+      crossOriginIsolated: self.crossOriginIsolated,
+    };
+  } catch (error) {
+    return { ok: false, error: message(error) };
+  }
+})();
