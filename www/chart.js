@@ -68,8 +68,24 @@ export class LossChart {
     this.val = [];
     this.totalSteps = 0;
     this.frame = 0;
-    new ResizeObserver(() => this.redraw()).observe(canvas);
-    matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => this.redraw());
+    this.resizeObserver = new ResizeObserver(() => this.redraw());
+    this.darkScheme = matchMedia('(prefers-color-scheme: dark)');
+    this.onScheme = () => this.redraw();
+    this.connect();
+  }
+
+  // Watches size and colour scheme; disconnect() stops that (the page keeps nothing alive
+  // for a chart whose element was removed). Both are safe to call twice.
+  connect() {
+    this.resizeObserver.observe(this.canvas);
+    this.darkScheme.addEventListener('change', this.onScheme);
+  }
+
+  disconnect() {
+    this.resizeObserver.disconnect();
+    this.darkScheme.removeEventListener('change', this.onScheme);
+    cancelAnimationFrame(this.frame);
+    this.frame = 0;
   }
 
   // history: [{ step, trainLoss, valLoss? }] as the engine keeps it.

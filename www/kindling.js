@@ -6,11 +6,13 @@ const PKG_URL = new URL('../pkg/kindling.js', import.meta.url);
 let loading = null;
 
 // Resolves to the engine's `Kindling` class. Initialises the wasm module on first call
-// only; a failed load is forgotten so a later call can try again.
-export function loadKindling() {
+// only; a failed load is forgotten so a later call can try again. `module` is an already
+// compiled WebAssembly.Module (a page compiles it once and hands it to each worker);
+// without it the .wasm is fetched next to pkg/kindling.js.
+export function loadKindling(module) {
   loading ??= (async () => {
     const pkg = await import(PKG_URL.href);
-    await pkg.default();
+    await pkg.default(module ? { module_or_path: module } : undefined);
     return pkg.Kindling;
   })().catch((error) => {
     loading = null;

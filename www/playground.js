@@ -1,17 +1,32 @@
-// <kindling-playground>: the whole training page as one custom element.
-// It renders and forwards; the worker (worker.js) owns the engine and does the work.
+// <kindling-playground>: the whole training page as one custom element, and the same
+// element compact enough to sit in a blog post (see kindling-embed.js and the README's
+// "Embed in your blog"). It renders and forwards; each element's worker (worker.js) owns
+// its own engine and does the work.
 //
-// Attributes (read when the element is connected):
-//   storage-name   IndexedDB name for autosaves (default "playground"), so several
-//                  embeds on one site keep separate sessions
-//   autosave-every steps between autosaves (default 100)
+// Attributes (changes after load take effect):
+//   mode           "full" (default: the whole playground) | "train" (text, train and
+//                  generate, compact) | "generate" (inference only)
+//   model-src      URL of a model saved with "Download model": loaded, ready to generate
+//   text           training text (or a child <template> / <textarea> holding it)
+//   preset         engine preset (default "tiny");  steps   training steps (maxSteps)
 //   backend        "auto" | "cpu" | "webgpu" (default "auto")
+//   prompt, temperature, top-k, top-p, max-tokens   generation settings
+//   autoplay       train (or generate, when a model is loaded) once scrolled into view
+//   theme          "auto" | "light" | "dark"
+//   storage-name   IndexedDB name for full mode's autosaves (default "playground")
+//   autosave-every steps between autosaves (default 100)
+//
+// The engine loads lazily: when the element first scrolls into view or is interacted
+// with. The .wasm is downloaded and compiled once per page (engine-loader.js). Training
+// pauses while the element is out of view or the tab is hidden; removing the element
+// stops its worker and frees its memory.
 //
 // Safety: the markup below is a constant; every user or generated string reaches the
 // DOM through textContent only.
 import { LossChart } from './chart.js';
 import { SAMPLES } from './samples.js';
 import { loadSummary, clearSession } from './store.js';
+import { compileEngine, wasmSupported, loadProgress, currentProgress } from './engine-loader.js';
 import * as format from './format.js';
 
 const STYLE_URL = new URL('./style.css', import.meta.url).href;
@@ -20,6 +35,18 @@ const MAX_FILE_BYTES = 20 * 1024 * 1024;
 const VALIDATE_DELAY_MS = 150;
 const MAX_RESTARTS = 3;
 const DEFAULT_PRESET = 'tiny';
+const MODES = ['full', 'train', 'generate'];
+const THEMES = ['auto', 'light', 'dark'];
+const MODEL_NAMES = { gpt: 'GPT', lstm: 'LSTM', gru: 'GRU' };
+// Generation attributes → the inputs they fill, with the inputs' defaults.
+const KNOBS = {
+  temperature: { id: 'temperature', value: '0.8' },
+  'top-k': { id: 'top-k', value: '20' },
+  'top-p': { id: 'top-p', value: '0.95' },
+  'max-tokens': { id: 'length', value: '300' },
+};
+// Autoplay waits until this much of the element is on screen (or it fills half the view).
+const AUTOPLAY_RATIO = 0.25;
 
 // The hyper-parameters the form edits, by their engine (config) names.
 const FIELDS = [
@@ -36,17 +63,20 @@ const FIELDS = [
 
 const MARKUP = `
 <link rel="stylesheet" href="${STYLE_URL}">
-<div class="app">
+<div class="app" id="app" data-mode="full" data-theme="auto" role="group" aria-label="Kindling: a tiny language model in your browser">
   <header class="top">
-    <div>
-      <h1>Kindling</h1>
+    <div class="brand">
+      <h1 id="title">Kindling</h1>
       <p class="tagline">Train a tiny language model in your browser. Nothing leaves this page.</p>
+      <p id="model-line" class="model-line" hidden></p>
     </div>
     <div class="top-status">
-      <span id="backend" class="badge" title="Where the model computes. WebGPU support comes later.">CPU</span>
-      <span id="engine-status" class="muted" role="status">Loading the engine…</span>
+      <span id="backend" class="badge" title="Where the model computes.">CPU</span>
+      <span id="engine-status" class="muted" role="status">Loads when it scrolls into view</span>
     </div>
+    <progress id="load-progress" class="load-progress" max="1" aria-label="Loading the engine" hidden></progress>
   </header>
+  <p id="notice" class="error notice" role="alert" hidden></p>
 
   <section id="resume-offer" class="banner" hidden aria-labelledby="resume-title">
     <div>
@@ -61,9 +91,9 @@ const MARKUP = `
   </section>
 
   <div class="grid">
-    <section class="card" aria-labelledby="text-title">
+    <section class="card text-card" aria-labelledby="text-title">
       <h2 id="text-title"><span class="num" aria-hidden="true">1</span>Text to learn from</h2>
-      <div class="row">
+      <div class="row sample-row">
         <label for="sample">Sample</label>
         <select id="sample"><option value="">Choose a sample…</option></select>
         <button id="pick-file" type="button">Open text file…</button>
@@ -75,7 +105,7 @@ const MARKUP = `
       <p id="text-hint" class="hint">Paste, drop a file, or pick a sample. The model learns one character at a time.</p>
       <p id="err-text" class="field-error"></p>
       <p id="text-error" class="error" role="alert" hidden></p>
-      <dl class="stats">
+      <dl class="stats text-stats">
         <div><dt>Characters</dt><dd id="chars">—</dd></div>
         <div><dt>Vocabulary</dt><dd id="vocab">—</dd></div>
         <div><dt>Train tokens</dt><dd id="train-tokens">—</dd></div>
@@ -83,7 +113,7 @@ const MARKUP = `
       </dl>
     </section>
 
-    <section class="card" aria-labelledby="model-title">
+    <section class="card model-card" aria-labelledby="model-title">
       <h2 id="model-title"><span class="num" aria-hidden="true">2</span>Model</h2>
       <form id="model-form" novalidate>
         <fieldset id="model-fields">
@@ -114,14 +144,15 @@ const MARKUP = `
       <p id="err-memory" class="field-error"></p>
     </section>
 
-    <section class="card wide" aria-labelledby="train-title">
+    <section class="card wide train-card" aria-labelledby="train-title">
       <h2 id="train-title"><span class="num" aria-hidden="true">3</span>Train</h2>
+      <p id="config-error" class="error" role="alert" hidden></p>
       <div class="row">
         <button id="train" class="primary" type="button" disabled>Train</button>
         <button id="reset" type="button" disabled>Reset</button>
-        <span class="spacer"></span>
-        <button id="download" type="button" disabled>Download model</button>
-        <button id="open-model" type="button" disabled>Open model…</button>
+        <span class="spacer files"></span>
+        <button id="download" class="files" type="button" disabled>Download model</button>
+        <button id="open-model" class="files" type="button" disabled>Open model…</button>
         <input id="model-file" type="file" accept=".kindling,application/octet-stream" hidden>
       </div>
       <p id="file-error" class="error" role="alert" hidden></p>
@@ -130,8 +161,8 @@ const MARKUP = `
         <div><dt>Step</dt><dd id="step">0 / —</dd></div>
         <div><dt>Train loss</dt><dd id="loss">—</dd></div>
         <div><dt>Val loss</dt><dd id="val-loss">—</dd></div>
-        <div><dt>Tokens/s</dt><dd id="speed">—</dd></div>
-        <div><dt>Time left</dt><dd id="eta">—</dd></div>
+        <div class="detail"><dt>Tokens/s</dt><dd id="speed">—</dd></div>
+        <div class="detail"><dt>Time left</dt><dd id="eta">—</dd></div>
       </dl>
       <p id="train-status" class="status" role="status"></p>
       <p id="train-error" class="error" role="alert" hidden></p>
@@ -145,7 +176,7 @@ const MARKUP = `
       <p id="save-error" class="error" role="alert" hidden></p>
     </section>
 
-    <section class="card wide" aria-labelledby="gen-title">
+    <section class="card wide gen-card" aria-labelledby="gen-title">
       <h2 id="gen-title"><span class="num" aria-hidden="true">4</span>Generate</h2>
       <label for="prompt">Prompt</label>
       <textarea id="prompt" class="prompt" rows="2" spellcheck="false" aria-describedby="prompt-warning"
@@ -154,9 +185,9 @@ const MARKUP = `
       <div class="fields knobs">
         <div class="field"><label for="temperature">Temperature</label>
           <input id="temperature" type="number" min="0.05" max="3" step="0.05" value="0.8" inputmode="decimal"></div>
-        <div class="field"><label for="top-k">Top-k</label>
+        <div class="field detail"><label for="top-k">Top-k</label>
           <input id="top-k" type="number" min="0" max="1000" step="1" value="20" inputmode="numeric"></div>
-        <div class="field"><label for="top-p">Top-p</label>
+        <div class="field detail"><label for="top-p">Top-p</label>
           <input id="top-p" type="number" min="0.05" max="1" step="0.05" value="0.95" inputmode="decimal"></div>
         <div class="field"><label for="length">Length</label>
           <input id="length" type="number" min="1" max="5000" step="1" value="300" inputmode="numeric"></div>
@@ -208,23 +239,60 @@ function tokenClass(prob) {
   return 'tok';
 }
 
+// Training text written inside the element: indentation from the HTML source is removed.
+function dedent(raw) {
+  const lines = raw.replace(/\r\n?/g, '\n').split('\n');
+  while (lines.length && !lines[0].trim()) lines.shift();
+  while (lines.length && !lines.at(-1).trim()) lines.pop();
+  if (!lines.length) return '';
+  const indent = Math.min(...lines.filter((line) => line.trim()).map((line) => line.match(/^[ \t]*/)[0].length));
+  return lines.map((line) => line.slice(indent)).join('\n') + '\n';
+}
+
+function sentence(message) {
+  return /[.!?]$/.test(message) ? message : `${message}.`;
+}
+
+function oneOf(value, allowed) {
+  const normal = String(value ?? '').trim().toLowerCase();
+  return allowed.includes(normal) ? normal : allowed[0];
+}
+
 class KindlingPlayground extends HTMLElement {
-  connectedCallback() {
-    if (!this.shadowRoot) this.build();
-    this.crashes = 0;
-    this.startWorker();
-    this.onVisibility = () => this.visibilityChanged();
-    document.addEventListener('visibilitychange', this.onVisibility);
+  static get observedAttributes() {
+    return [
+      'mode', 'theme', 'model-src', 'text', 'preset', 'steps', 'backend', 'prompt',
+      'temperature', 'top-k', 'top-p', 'max-tokens', 'autoplay',
+    ];
   }
 
-  // The worker goes with the element: a moved element starts a fresh engine, and its last
-  // autosave is offered again.
+  connectedCallback() {
+    if (!this.shadowRoot) this.build();
+    document.addEventListener('visibilitychange', this.onVisibility);
+    this.chart.connect();
+    this.childObserver.observe(this, { childList: true, subtree: true, characterData: true });
+    // Reports at once whether the element is in view; that starts the engine (lazily).
+    this.viewObserver.observe(this);
+  }
+
+  // A removed element's worker is stopped, which frees the engine's memory; an element
+  // moved within the page (removed and re-added in one go) keeps it.
   disconnectedCallback() {
     document.removeEventListener('visibilitychange', this.onVisibility);
-    this.worker.terminate();
-    this.engineReady = false;
-    this.generation = null;
-    this.modelChanged({ info: null });
+    this.viewObserver.unobserve(this);
+    this.childObserver.disconnect();
+    this.chart.disconnect();
+    this.inView = false;
+    this.wellInView = false;
+    queueMicrotask(() => {
+      if (!this.isConnected) this.shutDown();
+    });
+  }
+
+  attributeChangedCallback(name, oldValue, newValue) {
+    // Before build() the attributes are read in one go; equal values change nothing.
+    if (!this.shadowRoot || oldValue === newValue) return;
+    this.attributeChanged(name);
   }
 
   build() {
@@ -234,25 +302,147 @@ class KindlingPlayground extends HTMLElement {
     root.append(template.content);
     this.$ = (id) => root.getElementById(id);
 
-    this.settings = {
-      name: this.getAttribute('storage-name') || 'playground',
-      autosaveEvery: Number(this.getAttribute('autosave-every')) || 100,
-      backend: this.getAttribute('backend') || 'auto',
-    };
     this.presets = {};
     this.phase = 'empty'; // empty | training | pausing | paused | finished
+    this.worker = null;
     this.engineReady = false;
+    this.crashes = 0;
     this.valid = false;
     this.validationId = 0;
     this.generation = null; // { id, count } while streaming
     this.generationId = 0;
     this.pausedByVisibility = false;
     this.totalSteps = 0;
+    this.inView = false;
+    this.wellInView = false;
+    this.autoplayed = false;
+    this.modelSrcId = 0;
+    this.modelLoading = false; // fetching or opening model-src
+    this.opening = null; // { name, from: 'file' | 'model-src' } while the worker opens bytes
+    this.onVisibility = () => this.visibilityChanged();
+    this.onLoadProgress = ({ detail }) => this.showLoadProgress(detail);
+    this.viewObserver = new IntersectionObserver((entries) => this.viewChanged(entries.at(-1)), {
+      threshold: [0, AUTOPLAY_RATIO],
+    });
+    // Training text given as a child <template> or <textarea> may arrive after the element.
+    this.childObserver = new MutationObserver(() => {
+      if (!this.hasAttribute('text')) this.setupChanged(() => this.setText(this.givenText() ?? ''));
+    });
 
     this.chart = new LossChart(this.$('chart'));
     this.buildFields();
     this.fillSamples();
     this.bindEvents();
+    this.applyLook();
+    for (const name of ['prompt', ...Object.keys(KNOBS)]) this.attributeChanged(name);
+    const text = this.givenText();
+    if (text != null) this.setText(text);
+    // Waiting for the engine: the buttons stay disabled until it is ready.
+    this.updateControls();
+    // Any interaction starts the engine, even before the element scrolls into view.
+    for (const event of ['pointerdown', 'focusin']) this.addEventListener(event, () => this.activate());
+  }
+
+  get mode() {
+    return oneOf(this.getAttribute('mode'), MODES);
+  }
+
+  get compact() {
+    return this.mode !== 'full';
+  }
+
+  // What the worker needs to know; full mode keeps autosaves, the compact embeds do not.
+  workerSettings() {
+    return {
+      name: this.getAttribute('storage-name') || 'playground',
+      autosaveEvery: Number(this.getAttribute('autosave-every')) || 100,
+      persist: !this.compact,
+      backend: oneOf(this.getAttribute('backend'), ['auto', 'cpu', 'webgpu']),
+    };
+  }
+
+  // The training text the page author wrote: the attribute, else a child element.
+  givenText() {
+    if (this.hasAttribute('text')) return this.getAttribute('text');
+    const source = this.querySelector(':scope > template, :scope > textarea');
+    if (!source) return null;
+    return dedent(source instanceof HTMLTemplateElement ? source.content.textContent : source.value);
+  }
+
+  applyLook() {
+    const app = this.$('app');
+    app.dataset.mode = this.mode;
+    app.dataset.theme = oneOf(this.getAttribute('theme'), THEMES);
+    app.classList.toggle('compact', this.compact);
+    // In a blog post the element must not add a heading to the post's outline.
+    if (this.compact) this.$('title').setAttribute('role', 'none');
+    else this.$('title').removeAttribute('role');
+    this.$('model-line').hidden = !this.compact || !this.$('model-line').textContent;
+    this.chart.redraw();
+  }
+
+  attributeChanged(name) {
+    const knob = KNOBS[name];
+    if (knob) {
+      this.$(knob.id).value = this.getAttribute(name) ?? knob.value;
+      return;
+    }
+    switch (name) {
+      case 'mode':
+      case 'theme':
+        this.applyLook();
+        if (this.worker) this.send({ type: 'configure', ...this.workerSettings() });
+        this.showGeneralErrors();
+        this.updateControls();
+        break;
+      case 'prompt':
+        this.$('prompt').value = this.getAttribute('prompt') ?? '';
+        break;
+      case 'text':
+        this.setupChanged(() => this.setText(this.givenText() ?? ''));
+        break;
+      case 'preset':
+        this.setupChanged(() => this.applyPreset(this.wantedPreset()));
+        break;
+      case 'steps':
+        this.setupChanged(() => this.applySteps());
+        break;
+      case 'backend':
+        if (!this.worker) break;
+        this.send({ type: 'configure', ...this.workerSettings() });
+        // The model in the worker was built for the old backend: build or load it again.
+        if (this.hasAttribute('model-src')) this.loadModelSrc();
+        else this.setupChanged(() => {});
+        break;
+      case 'model-src':
+        this.autoplayed = false;
+        this.loadModelSrc();
+        break;
+      case 'autoplay':
+        this.maybeAutoplay();
+        break;
+    }
+  }
+
+  // The text or settings a model was made from changed: a model made from the old ones
+  // is dropped, and autoplay may start again.
+  setupChanged(apply) {
+    if (this.hasModel() && !this.hasAttribute('model-src')) this.reset();
+    apply();
+    this.autoplayed = false;
+    this.scheduleValidation();
+  }
+
+  wantedPreset() {
+    const wanted = this.getAttribute('preset');
+    if (wanted in this.presets) return wanted;
+    return DEFAULT_PRESET in this.presets ? DEFAULT_PRESET : Object.keys(this.presets)[0];
+  }
+
+  applySteps() {
+    const steps = this.getAttribute('steps');
+    if (steps != null) this.$('f-maxSteps').value = steps;
+    else if (this.presets[this.$('preset').value]) this.$('f-maxSteps').value = this.presets[this.$('preset').value].maxSteps;
   }
 
   // ---- building ---------------------------------------------------------------------
@@ -293,20 +483,128 @@ class KindlingPlayground extends HTMLElement {
     on('output', 'keydown', (event) => this.tokenKey(event));
   }
 
+  // ---- visibility -------------------------------------------------------------------
+
+  viewChanged(entry) {
+    if (!entry || !this.isConnected) return;
+    const view = entry.rootBounds?.height || innerHeight;
+    this.inView = entry.isIntersecting;
+    this.wellInView =
+      entry.isIntersecting && (entry.intersectionRatio >= AUTOPLAY_RATIO || entry.intersectionRect.height >= view / 2);
+    if (this.inView) this.activate();
+    this.visibilityChanged();
+    this.maybeAutoplay();
+  }
+
+  // Training runs only while the element is on screen in a visible tab.
+  visibilityChanged() {
+    const shown = !document.hidden && this.inView;
+    if (!shown && this.phase === 'training') {
+      this.pausedByVisibility = true;
+      this.pause(document.hidden ? 'hidden' : 'offscreen');
+    } else if (shown && this.pausedByVisibility && this.phase === 'paused') {
+      this.pausedByVisibility = false;
+      this.resumeTraining();
+    }
+  }
+
+  // Starts training (no model yet) or generating (a model is loaded) once, when the
+  // element is well in view and ready; never before it has been scrolled to.
+  maybeAutoplay() {
+    if (!this.hasAttribute('autoplay') || this.autoplayed || !this.engineReady) return;
+    if (!this.wellInView || document.hidden || this.modelLoading || this.generation) return;
+    const wantsModel = this.mode === 'generate' || this.hasAttribute('model-src');
+    if (wantsModel) {
+      if (!this.hasModel() || this.phase === 'training' || this.phase === 'pausing') return;
+      this.autoplayed = true;
+      this.generate();
+    } else if (this.phase === 'empty') {
+      if (!this.valid) return; // validation is still running; it calls back here
+      this.autoplayed = true;
+      this.trainClicked();
+    }
+  }
+
   // ---- worker -----------------------------------------------------------------------
 
+  // Starts this element's engine: the first time it is in view or interacted with.
+  activate() {
+    if (this.worker || !this.isConnected) return;
+    if (!wasmSupported()) {
+      this.$('engine-status').textContent = 'Unavailable';
+      this.showMessage(
+        'notice',
+        'This browser cannot run WebAssembly, which Kindling needs to train and run models. ' +
+          'A current Chrome, Edge, Firefox or Safari can.',
+      );
+      return;
+    }
+    this.startWorker();
+  }
+
   startWorker() {
-    this.worker = new Worker(WORKER_URL, { type: 'module' });
-    this.worker.onmessage = ({ data }) => this.received(data);
-    this.worker.onerror = (event) => {
+    const worker = new Worker(WORKER_URL, { type: 'module' });
+    this.worker = worker;
+    worker.onmessage = ({ data }) => this.received(data);
+    worker.onerror = (event) => {
       event.preventDefault();
       this.workerCrashed(event.message || 'the worker stopped unexpectedly');
     };
-    this.send({ type: 'configure', ...this.settings });
+    this.send({ type: 'configure', ...this.workerSettings() });
+    this.showLoadProgress(currentProgress());
+    loadProgress.addEventListener('progress', this.onLoadProgress);
+    compileEngine().then(
+      (module) => {
+        if (this.worker !== worker) return;
+        this.$('engine-status').textContent = 'Starting the engine…';
+        try {
+          worker.postMessage({ type: 'load', module });
+        } catch {
+          worker.postMessage({ type: 'load' }); // a module that cannot be sent: fetch it there
+        }
+      },
+      (error) => {
+        if (this.worker !== worker) return;
+        this.showError({ source: 'load', fatal: true, message: `The engine failed to load: ${error.message}.` });
+      },
+    );
+  }
+
+  showLoadProgress({ loaded, total }) {
+    const bar = this.$('load-progress');
+    bar.hidden = false;
+    if (total && loaded <= total) {
+      bar.value = loaded / total;
+      this.$('engine-status').textContent = `Loading the engine… ${Math.floor((100 * loaded) / total)}%`;
+    } else {
+      bar.removeAttribute('value'); // indeterminate
+      this.$('engine-status').textContent = 'Loading the engine…';
+    }
+  }
+
+  loadingDone() {
+    loadProgress.removeEventListener('progress', this.onLoadProgress);
+    this.$('load-progress').hidden = true;
+  }
+
+  // Removed from the page: the worker and the model in it go; re-adding starts afresh.
+  shutDown() {
+    this.loadingDone();
+    this.worker?.terminate();
+    this.worker = null;
+    this.engineReady = false;
+    this.generation = null;
+    this.pausedByVisibility = false;
+    this.autoplayed = false;
+    this.modelLoading = false;
+    this.modelSrcId++;
+    this.modelChanged({ info: null });
+    this.$('engine-status').textContent = 'Loads when it scrolls into view';
+    this.updateControls();
   }
 
   send(message, transfer) {
-    this.worker.postMessage(message, transfer);
+    this.worker?.postMessage(message, transfer);
   }
 
   received(message) {
@@ -329,15 +627,19 @@ class KindlingPlayground extends HTMLElement {
 
   // Starts a fresh engine, unless it keeps dying (then restarting would only loop).
   workerCrashed(reason) {
+    this.loadingDone();
     this.worker.terminate();
+    this.worker = null;
     this.engineReady = false;
     this.generation = null;
+    this.modelLoading = false;
     this.modelChanged({ info: null });
     const retry = ++this.crashes <= MAX_RESTARTS;
+    const next = retry ? 'It restarts now.' : 'Reload the page to try again.';
+    const saved = retry ? 'it is offered at the top once the engine restarts.' : 'reload the page to try again.';
     this.showMessage(
-      'train-error',
-      `The engine stopped: ${reason}. Your last autosave is kept` +
-        (retry ? '; it is offered at the top once the engine restarts.' : '; reload the page to try again.'),
+      this.mode === 'generate' ? 'notice' : 'train-error',
+      `The engine stopped: ${sentence(reason)} ` + (this.compact ? next : `Your last autosave is kept; ${saved}`),
     );
     this.$('engine-status').textContent = retry ? 'Restarting the engine…' : 'The engine stopped';
     if (retry) this.startWorker();
@@ -346,18 +648,54 @@ class KindlingPlayground extends HTMLElement {
   // ---- engine state -----------------------------------------------------------------
 
   async engineLoaded(presets) {
+    this.loadingDone();
     this.engineReady = true;
     this.presets = presets;
     this.$('engine-status').textContent = 'Ready';
     const select = this.$('preset');
     if (!select.options.length) {
       for (const name of Object.keys(presets)) select.append(el('option', { value: name }, [name]));
-      this.applyPreset(DEFAULT_PRESET in presets ? DEFAULT_PRESET : Object.keys(presets)[0]);
+      this.applyPreset(this.wantedPreset());
     }
-    if (!this.$('text').value) await this.loadSample(SAMPLES[0].id);
     this.scheduleValidation();
     this.updateControls();
-    await this.offerSavedSession();
+    if (this.hasAttribute('model-src')) this.loadModelSrc();
+    else if (this.mode === 'generate') {
+      this.showMessage('notice', 'This embed has no model to run: set its model-src to a file saved with “Download model”.');
+    }
+    if (!this.$('text').value && this.givenText() == null) await this.loadSample(SAMPLES[0].id);
+    if (!this.compact) await this.offerSavedSession();
+  }
+
+  // Fetches model-src (relative to the page, like any link) and opens it in the worker.
+  async loadModelSrc() {
+    const id = ++this.modelSrcId;
+    const src = this.getAttribute('model-src');
+    if (!src || !this.engineReady) return;
+    this.modelLoading = true;
+    this.showMessage('notice', '');
+    this.$('engine-status').textContent = 'Loading the model…';
+    this.updateControls();
+    let bytes;
+    try {
+      const response = await fetch(new URL(src, document.baseURI));
+      if (!response.ok) throw new Error(`the server answered ${response.status} ${response.statusText}`.trim());
+      bytes = new Uint8Array(await response.arrayBuffer());
+    } catch (error) {
+      if (id === this.modelSrcId) this.modelSrcFailed(`Could not load the model “${src}”: ${sentence(error.message)}`);
+      return;
+    }
+    if (id !== this.modelSrcId || !this.engineReady) return;
+    this.opening = { name: src, from: 'model-src' };
+    const { options } = this.readOptions();
+    this.send({ type: 'open', bytes, options: options ?? {}, origin: 'model-src' }, [bytes.buffer]);
+  }
+
+  modelSrcFailed(message) {
+    this.modelLoading = false;
+    this.$('engine-status').textContent = 'No model';
+    this.showMessage('notice', message);
+    this.updateControls();
   }
 
   applyPreset(name) {
@@ -371,6 +709,7 @@ class KindlingPlayground extends HTMLElement {
       const value = config[field] ?? Object.values(this.presets).find((p) => p[field] != null)?.[field];
       if (value != null) this.$(`f-${field}`).value = value;
     }
+    if (this.hasAttribute('steps')) this.applySteps();
     this.scheduleValidation();
   }
 
@@ -387,6 +726,11 @@ class KindlingPlayground extends HTMLElement {
       if (raw === '' || !Number.isFinite(value)) errors.push({ field: field.name, message: 'Enter a number.' });
       else if (field.integer && !Number.isInteger(value)) errors.push({ field: field.name, message: 'Enter a whole number.' });
       else options[field.name] = value;
+    }
+    // The decay floor must stay at or below the learning rate: keep the preset's ratio.
+    const preset = this.presets[options.preset];
+    if (preset && options.learningRate > 0 && options.learningRate !== preset.learningRate) {
+      options.minLearningRate = options.learningRate * (preset.minLearningRate / preset.learningRate);
     }
     return errors.length ? { errors } : { options };
   }
@@ -418,18 +762,17 @@ class KindlingPlayground extends HTMLElement {
 
   showValidation(result) {
     this.valid = result.ok;
+    this.lastValidation = result;
     this.dataset.validation = result.ok ? 'ok' : 'invalid';
-    const general = [];
     for (const node of this.shadowRoot.querySelectorAll('.field-error')) node.textContent = '';
     for (const { field, message } of result.errors ?? []) {
       const target = field && this.$(`err-${field}`);
       if (target) target.textContent = message;
-      else general.push(message);
     }
     for (const node of this.shadowRoot.querySelectorAll('.field')) {
       node.classList.toggle('invalid', Boolean(node.querySelector('.field-error')?.textContent));
     }
-    this.showMessage('model-error', general.join(' '));
+    this.showGeneralErrors();
     // A failed validation reports zeros for what it could not work out; show those as unknown.
     const known = (value) => (value > 0 ? value : undefined);
     this.setNumber('vocab', known(result.vocabSize), format.compact);
@@ -437,7 +780,28 @@ class KindlingPlayground extends HTMLElement {
     this.setNumber('val-tokens', known(result.valTokens), format.compact);
     this.setNumber('params', known(result.parameterCount), format.compact);
     this.setNumber('memory', known(result.memoryBytes), format.bytes);
+    if (!this.hasModel() && result.config) this.showModelLine(result.config, known(result.parameterCount), 0);
     this.updateControls();
+    this.maybeAutoplay();
+  }
+
+  // Validation messages with no field on screen: next to the model in full mode, above
+  // the Train button in the compact modes (which show only the text of all the fields).
+  showGeneralErrors() {
+    const errors = this.lastValidation?.errors ?? [];
+    const shown = ({ field }) => field && this.$(`err-${field}`) && (!this.compact || field === 'text');
+    const general = errors.filter((error) => !shown(error)).map(({ message }) => message);
+    this.showMessage(this.compact ? 'config-error' : 'model-error', general.join(' '));
+    this.showMessage(this.compact ? 'model-error' : 'config-error', '');
+  }
+
+  // The compact modes' one-line summary of the model under the name.
+  showModelLine(config, parameterCount, step) {
+    const parts = [MODEL_NAMES[config.model] ?? config.model];
+    if (parameterCount) parts.push(`${format.compact(parameterCount)} parameters`);
+    parts.push(step ? `trained ${step.toLocaleString('en')} steps` : `${config.maxSteps.toLocaleString('en')} training steps`);
+    this.$('model-line').textContent = parts.join(' · ');
+    this.$('model-line').hidden = !this.compact;
   }
 
   // ---- text -------------------------------------------------------------------------
@@ -535,16 +899,6 @@ class KindlingPlayground extends HTMLElement {
     this.send({ type: 'reset' });
   }
 
-  visibilityChanged() {
-    if (document.hidden && this.phase === 'training') {
-      this.pausedByVisibility = true;
-      this.pause('hidden');
-    } else if (!document.hidden && this.pausedByVisibility && this.phase === 'paused') {
-      this.pausedByVisibility = false;
-      this.resumeTraining();
-    }
-  }
-
   modelChanged({ origin, info, setup }) {
     this.showMessage('file-error', '');
     if (!info) {
@@ -552,12 +906,20 @@ class KindlingPlayground extends HTMLElement {
       this.showMetrics({ step: 0, total: 0 });
       this.$('train-status').textContent = '';
       this.$('save-status').textContent = '';
+      const { config, parameterCount } = this.lastValidation ?? {};
+      if (config) this.showModelLine(config, parameterCount, 0);
       return this.setPhase('empty');
     }
     this.totalSteps = info.config.maxSteps;
     this.$('backend').textContent = info.backend === 'webgpu' ? 'WebGPU' : 'CPU';
     this.setNumber('params', info.parameterCount, format.compact);
     if (setup) this.showSetup(setup, info.config);
+    this.showModelLine(info.config, info.parameterCount, info.step);
+    if (origin === 'model-src') {
+      this.modelLoading = false;
+      this.opening = null;
+      this.$('engine-status').textContent = 'Ready';
+    }
     this.chart.setHistory(info.history, this.totalSteps);
     const last = info.history.at(-1) ?? {};
     const lastVal = info.history.findLast((point) => Number.isFinite(point.valLoss));
@@ -571,8 +933,10 @@ class KindlingPlayground extends HTMLElement {
     this.$('train-status').textContent = {
       restore: `Restored at step ${info.step}. Press Resume to keep training.`,
       open: `Opened a model at step ${info.step}.`,
+      'model-src': `Loaded a model trained for ${info.step} steps.`,
       recovered: `Stopped at step ${info.step}; the last good weights are back.`,
     }[origin];
+    this.maybeAutoplay();
   }
 
   // Puts a restored or opened model's text and settings back into the form.
@@ -612,12 +976,12 @@ class KindlingPlayground extends HTMLElement {
 
   trainingPaused({ step, reason }) {
     this.setPhase('paused');
-    // The tab came back before the pause took effect.
-    if (reason === 'hidden' && !document.hidden) return this.visibilityChanged();
-    this.$('train-status').textContent =
-      reason === 'hidden'
-        ? `Paused at step ${step} because the tab was hidden; training resumes when you come back.`
-        : `Paused at step ${step}.`;
+    // The tab or the element came back before the pause took effect.
+    if (this.pausedByVisibility && !document.hidden && this.inView) return this.visibilityChanged();
+    this.$('train-status').textContent = {
+      hidden: `Paused at step ${step} because the tab was hidden; training resumes when you come back.`,
+      offscreen: `Paused at step ${step} while out of view; training resumes when you scroll back.`,
+    }[reason] ?? `Paused at step ${step}.`;
   }
 
   trainingFinished({ step }) {
@@ -656,7 +1020,7 @@ class KindlingPlayground extends HTMLElement {
     this.$('sample').disabled = hasModel;
     this.$('pick-file').disabled = hasModel;
     this.$('model-hint').hidden = !hasModel;
-    this.$('generate').disabled = !ready || !hasModel || Boolean(this.generation);
+    this.$('generate').disabled = !ready || !hasModel || this.modelLoading || Boolean(this.generation);
     this.$('stop').disabled = !this.generation;
   }
 
@@ -665,7 +1029,7 @@ class KindlingPlayground extends HTMLElement {
   async offerSavedSession() {
     let saved;
     try {
-      saved = await loadSummary(this.settings.name);
+      saved = await loadSummary(this.workerSettings().name);
     } catch (error) {
       return this.showMessage('save-error', error.message);
     }
@@ -683,7 +1047,7 @@ class KindlingPlayground extends HTMLElement {
 
   async discardSaved() {
     try {
-      await clearSession(this.settings.name);
+      await clearSession(this.workerSettings().name);
       this.$('resume-offer').hidden = true;
     } catch (error) {
       this.showMessage('resume-error', error.message);
@@ -707,9 +1071,9 @@ class KindlingPlayground extends HTMLElement {
     if (!file) return;
     this.showMessage('file-error', '');
     const bytes = new Uint8Array(await file.arrayBuffer());
-    this.openingFile = file.name;
+    this.opening = { name: file.name, from: 'file' };
     const { options } = this.readOptions();
-    this.send({ type: 'open', bytes, text: this.$('text').value, options }, [bytes.buffer]);
+    this.send({ type: 'open', bytes, options: options ?? {} }, [bytes.buffer]);
   }
 
   // ---- generation -------------------------------------------------------------------
@@ -810,8 +1174,9 @@ class KindlingPlayground extends HTMLElement {
   showError({ source, message, fatal }) {
     if (fatal) {
       if (source === 'load') {
+        this.loadingDone();
         this.$('engine-status').textContent = 'The engine could not load';
-        return this.showMessage('train-error', message);
+        return this.showMessage('notice', message);
       }
       return this.workerCrashed(message);
     }
@@ -826,9 +1191,12 @@ class KindlingPlayground extends HTMLElement {
       generate: 'gen-error',
     }[source] ?? 'train-error';
     if (source === 'open') {
-      message = `Could not open “${this.openingFile}”: ${message} Your current model is unchanged.`;
+      const { name, from } = this.opening ?? {};
+      this.opening = null;
+      if (from === 'model-src') return this.modelSrcFailed(`Could not open the model “${name}”: ${sentence(message)}`);
+      message = `Could not open “${name}”: ${sentence(message)} Your current model is unchanged.`;
     }
-    if (source === 'train' && /nan|inf/i.test(message)) message += ' Try a lower learning rate.';
+    if (source === 'train') message = sentence(message);
     if (source === 'create') this.setPhase('empty');
     if (source === 'train') this.setPhase(this.phase === 'empty' ? 'empty' : 'paused');
     if (source === 'generate') this.generationEnded({ id: this.generation?.id, reason: 'error' });
@@ -842,4 +1210,6 @@ class KindlingPlayground extends HTMLElement {
   }
 }
 
-customElements.define('kindling-playground', KindlingPlayground);
+// Two copies of the module on one page (say, from two folders) share the first definition.
+if (!customElements.get('kindling-playground')) customElements.define('kindling-playground', KindlingPlayground);
+export { KindlingPlayground };

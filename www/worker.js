@@ -1,6 +1,7 @@
 // The worker owns the wasm engine; the page only renders what this posts back.
 //
-// Page → worker: configure, validate, create, train, pause, reset, generate, stop, export,
+// Page → worker: load (first: the compiled engine module, or nothing to fetch it here),
+//                configure, validate, create, train, pause, reset, generate, stop, export,
 //                open, restore
 // Worker → page: ready, validated, model, metrics, paused, finished, saved, exported,
 //                token, warning, generated, error
@@ -16,6 +17,7 @@ const CHUNK_MS_WHILE_GENERATING = 30;
 const session = {
   name: 'playground', // IndexedDB key; an embed can use its own
   autosaveEvery: 100, // steps between autosaves
+  persist: true, // false: never autosave (embeds that show a fixed demo)
   backend: 'auto',
 };
 
@@ -161,7 +163,7 @@ function checkpoint() {
 
 // Saves the model with what it needs to continue; storage failures are reported.
 async function autosave() {
-  if (!model || !modelSetup) return;
+  if (!model || !modelSetup || !session.persist) return;
   const step = model.step;
   try {
     const bytes = await checkpoint();
@@ -169,7 +171,7 @@ async function autosave() {
       step,
       maxSteps: model.config.maxSteps,
       model: model.config.model,
-      preset: modelSetup.options.preset,
+      preset: modelSetup.options?.preset,
       lastLoss: model.history.at(-1)?.trainLoss,
       savedAt: Date.now(),
     };
@@ -184,6 +186,7 @@ async function autosave() {
 async function restoreFrom(bytes, setup, origin) {
   // The checkpoint carries its own training text; `setup` is what the page shows.
   const next = await Kindling.fromBytes(bytes, { backend: session.backend });
+  setup = { ...setup, text: setup.text ?? next.text };
   await replaceModel(next, setup);
   post({ type: 'model', origin, info: modelInfo(), setup });
 }
@@ -211,10 +214,11 @@ async function generate({ id, prompt, options }) {
 // ---- messages -------------------------------------------------------------------------
 
 const handlers = {
-  configure({ name, autosaveEvery, backend }) {
+  configure({ name, autosaveEvery, persist, backend }) {
     Object.assign(session, {
       name: name ?? session.name,
       autosaveEvery: autosaveEvery ?? session.autosaveEvery,
+      persist: persist ?? session.persist,
       backend: backend ?? session.backend,
     });
   },
@@ -252,9 +256,10 @@ const handlers = {
     const bytes = await checkpoint();
     post({ type: 'exported', id, bytes, step: model.step, config: model.config }, [bytes.buffer]);
   },
-  async open({ bytes, text, options }) {
-    // On failure `restoreFrom` throws before touching the current model.
-    await restoreFrom(bytes, { text, options }, 'open');
+  async open({ bytes, options, origin }) {
+    // On failure `restoreFrom` throws before touching the current model. The page shows
+    // the text the opened model was trained on.
+    await restoreFrom(bytes, { text: null, options }, origin ?? 'open');
   },
   async restore() {
     const saved = await loadSession(session.name);
@@ -269,24 +274,27 @@ const handlers = {
   },
 };
 
+function load({ module }) {
+  return loadKindling(module).then(
+    (engine) => {
+      Kindling = engine;
+      post({ type: 'ready', presets: Kindling.presets() });
+    },
+    (error) => {
+      post({ type: 'error', source: 'load', fatal: true, message: `The engine failed to load: ${error.message}` });
+    },
+  );
+}
+
 // Requests run one at a time in arrival order (so `create` then `train` cannot race);
 // the long-running ones (train, generate) start their loop and return at once.
-let inbox = null;
+let inbox = Promise.resolve();
 self.onmessage = ({ data }) => {
   inbox = inbox
     .then(() => {
-      if (!Kindling) throw new Error('The engine is not loaded.');
+      if (data.type === 'load') return load(data);
+      if (!Kindling && data.type !== 'configure') throw new Error('The engine is not loaded.');
       return handlers[data.type](data);
     })
     .catch((error) => post({ type: 'error', source: data.type, id: data.id, ...describe(error) }));
 };
-
-inbox = loadKindling().then(
-  (engine) => {
-    Kindling = engine;
-    post({ type: 'ready', presets: Kindling.presets() });
-  },
-  (error) => {
-    post({ type: 'error', source: 'load', fatal: true, message: `The engine failed to load: ${error.message}` });
-  },
-);
