@@ -378,6 +378,9 @@ class KindlingPlayground extends HTMLElement {
     if (this.compact) this.$('title').setAttribute('role', 'none');
     else this.$('title').removeAttribute('role');
     this.$('model-line').hidden = !this.compact || !this.$('model-line').textContent;
+    this.$('text-hint').textContent = this.compact
+      ? 'Edit the text or paste your own; the model learns one character at a time.'
+      : 'Paste, drop a file, or pick a sample. The model learns one character at a time.';
     this.chart.redraw();
   }
 
