@@ -6,7 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { REPO, startServer, launchBrowser, openPage } from './browser.mjs';
 import {
-  busyCores, busyWarning, parseArgs, machine, machineLine, spawnCollect, lastJson, log, fmt, markdownTable, writeJson,
+  busyCores, busyWarning, cpuMeter, parseArgs, machine, machineLine, spawnCollect, lastJson, log, fmt, markdownTable, writeJson,
   replaceBlock,
 } from './common.mjs';
 
@@ -63,12 +63,15 @@ const failed = (error) => ({ ok: false, error: String(error?.message ?? error) }
 async function leg(name, fn) {
   log(`${name} ...`);
   const start = Date.now();
+  const meter = cpuMeter();
   try {
     legs[name] = await fn();
   } catch (error) {
     legs[name] = failed(error);
   }
   const r = legs[name];
+  r.otherCores = meter.stop();
+  if (name !== 'wasmSize' && r.ok && r.otherCores > 0.2) log(`${name}: other processes used ${r.otherCores.toFixed(2)} cores meanwhile`);
   log(`${name}: ${r.ok ? 'done' : r.skipped ? `skipped (${r.skipped})` : `FAILED: ${r.error}`} in ${((Date.now() - start) / 1000).toFixed(0)} s`);
 }
 
@@ -285,6 +288,10 @@ notes.push(`(a) one iteration = batch 12 × context 64, forward, backward, clip,
 notes.push(`(b) embedding 128 → LSTM 128 × 2 (returnSequences) → dense to the vocabulary, batch 64 × 64 characters, softmax cross-entropy, Adam 1e-3; tokens/s = 4096 / median step time (each step reads the loss back) over ${opts.lstmIters} steps after ${opts.lstmWarmup} (TF.js cpu: ${opts.tfjsCpuIters} after 1). TF.js: sigmoid gates as burn's; its embedding is a bias-free dense layer on one-hot input (same function and gradient) because TF.js-wasm lacks the lookup's gradient kernel (UnsortedSegmentSum); burn's LSTM has two biases per gate, TF.js one (${value('browserLstm', 'parameterCount') ?? '—'} vs ${value('tfjsWasm', 'parameterCount') ?? '—'} parameters). Kindling is single-threaded in the browser.`);
 notes.push(`(c) untrained models (speed does not depend on the weights), prompt "ROMEO:", temperature 0.8; tokens/s = tokens / time from generate() to the last token, first token included; median of ${opts.genRuns} runs after a warm-up run. baby-GPT's context is 64: past it the KV cache restarts from the last 32 tokens.`);
 if (busyWarning(BUSY)) notes.unshift(busyWarning(BUSY));
+const disturbed = Object.entries(legs).filter(([n, r]) => n !== 'wasmSize' && r?.ok && r.otherCores > 0.2);
+if (disturbed.length) {
+  notes.unshift(`**WARNING: other processes used CPU during ${disturbed.map(([n, r]) => `${n} (${r.otherCores.toFixed(2)} cores)`).join(', ')}: those figures are unreliable; rerun on an idle machine.**`);
+}
 if (opts.quick) notes.unshift('**QUICK RUN (--quick): a check of the harness with few iterations; these are not measurements.**');
 for (const [name, r] of Object.entries(legs)) {
   if (r && r.ok === false && r.error) notes.push(`${name} failed: ${r.error}`);

@@ -1,7 +1,7 @@
 // Shared by bench.mjs and bench-browser.mjs: argument parsing, the machine's description,
 // child processes, number formatting and Markdown tables.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { REPO } from './browser.mjs';
@@ -76,6 +76,68 @@ export async function busyCores() {
   } catch {
     return null;
   }
+}
+
+// CPU time spent by processes outside this benchmark while it runs, in cores (1.0 = one core
+// busy the whole time): the machine's busy time from /proc/stat minus the time of this process
+// and its descendants (live ones read from /proc, finished ones in the cutime of their parent).
+// Linux only; null elsewhere.
+function treeTicks() {
+  const stats = new Map();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      // fields[1] = ppid; [11..14] = utime, stime, cutime, cstime
+      const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
+      stats.set(Number(entry), { ppid: Number(fields[1]), ticks });
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const ours = new Set([process.pid]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, { ppid }] of stats) {
+      if (!ours.has(pid) && ours.has(ppid)) {
+        ours.add(pid);
+        grew = true;
+      }
+    }
+  }
+  let ticks = 0;
+  for (const pid of ours) ticks += stats.get(pid)?.ticks ?? 0;
+  return ticks;
+}
+
+function machineTicks() {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const idle = fields[3] + (fields[4] ?? 0);
+  // user, nice, system, irq, softirq, steal: the same clock (USER_HZ) as /proc/PID/stat
+  return fields.slice(0, 8).reduce((a, b) => a + b, 0) - idle;
+}
+
+export function cpuMeter() {
+  let start;
+  try {
+    start = { at: Date.now(), machine: machineTicks(), ours: treeTicks() };
+  } catch {
+    return { stop: () => null };
+  }
+  return {
+    stop() {
+      try {
+        const seconds = (Date.now() - start.at) / 1000;
+        const other = machineTicks() - start.machine - (treeTicks() - start.ours);
+        // USER_HZ is 100 on Linux.
+        return seconds > 0 ? Math.max(0, other / 100 / seconds) : null;
+      } catch {
+        return null;
+      }
+    },
+  };
 }
 
 export function busyWarning(busy) {

@@ -35,9 +35,10 @@ function describe(k) {
 
 // Training speed: `warmup` untimed trainSteps(1), then `iters` individually timed trainSteps(1)
 // (each reads the loss back), then `chunks` timed trainSteps(chunk) for the chunked figure.
+// Automatic evaluations are off (evalInterval 0) so that no timed step includes one.
 async function train({ text, options, warmup = 10, iters = 50, chunk = 10, chunks = 3 }) {
   try {
-    const { k, createMs } = await create(text, options);
+    const { k, createMs } = await create(text, { evalInterval: 0, ...options });
     try {
       const info = describe(k);
       const tokensPerStep = info.config.batchSize * info.config.blockSize;
@@ -87,10 +88,11 @@ async function train({ text, options, warmup = 10, iters = 50, chunk = 10, chunk
   }
 }
 
-// A whole training run (e.g. baby-GPT's 2000 iterations) in chunks, then the val loss.
+// A whole training run (e.g. baby-GPT's 2000 iterations) in chunks, then the val loss once
+// (no evaluations on the way, as the PyTorch reference).
 async function trainFull({ text, options, iters = 2000, chunk = 50 }) {
   try {
-    const { k } = await create(text, options);
+    const { k } = await create(text, { evalInterval: 0, ...options });
     try {
       const start = performance.now();
       let last = null;

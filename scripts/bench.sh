@@ -60,20 +60,21 @@ if [ ! -f bench/node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-was
   (cd bench && npm ci --no-audit --no-fund --silent)
 fi
 
-# --- PyTorch (CPU) into bench/.venv -----------------------------------------------------------
-torch_python=bench/.venv/bin/python
+# --- PyTorch (CPU) into bench/.venv (KINDLING_BENCH_VENV elsewhere) ---------------------------
+venv="${KINDLING_BENCH_VENV:-bench/.venv}"
+torch_python="$venv/bin/python"
 torch_problem=""
 if [ "$skip_torch" = 0 ] && ! "$torch_python" -c 'import torch' >/dev/null 2>&1; then
-  say "installing PyTorch into bench/.venv (first time only; the PyPI wheel pulls ~5 GB)"
+  say "installing PyTorch into $venv (first time only; the PyPI wheel pulls ~5 GB)"
   if [ ! -x "$torch_python" ]; then
-    python3 -m venv bench/.venv || torch_problem="python3 -m venv failed"
+    python3 -m venv "$venv" || torch_problem="python3 -m venv $venv failed"
   fi
   if [ -z "$torch_problem" ]; then
     # The CPU-only index is much smaller; where it cannot be reached, plain PyPI.
-    bench/.venv/bin/pip install --quiet --retries 0 --timeout 15 torch \
+    "$venv/bin/pip" install --quiet --retries 0 --timeout 15 torch \
         --index-url https://download.pytorch.org/whl/cpu >/dev/null 2>&1 ||
-      bench/.venv/bin/pip install --quiet torch >&2 ||
-      torch_problem="pip install torch failed (see the messages above)"
+      "$venv/bin/pip" install --quiet torch >&2 ||
+      torch_problem="pip install torch failed (see its messages above)"
   fi
   if [ -z "$torch_problem" ] && ! "$torch_python" -c 'import torch' >/dev/null 2>&1; then
     torch_problem="torch was installed but does not import"
