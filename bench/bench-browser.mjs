@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { REPO, startServer, launchBrowser, openPage } from './browser.mjs';
 import {
-  busyCores, busyWarning, parseArgs, machine, machineLine, log, fmt, markdownTable, writeJson,
+  busyWarning, waitIdle, parseArgs, machine, machineLine, log, fmt, markdownTable, writeJson,
 } from './common.mjs';
 
 const opts = parseArgs(process.argv.slice(2), {
@@ -20,6 +20,7 @@ const opts = parseArgs(process.argv.slice(2), {
   models: 'tiny,baby-gpt,gpt-256',
   backends: 'cpu,webgpu',
   quick: false,
+  waitIdle: 0, // seconds to wait for other processes to leave the CPU before starting
 });
 if (opts.quick) Object.assign(opts, { iters: 3, warmup: 1, genTokens: 30 });
 
@@ -33,7 +34,7 @@ const models = opts.models.split(',');
 const backends = opts.backends.split(',');
 for (const m of models) if (!MODELS[m]) throw new Error(`unknown model ${m}: choose from ${Object.keys(MODELS).join(', ')}`);
 
-const BUSY = await busyCores();
+const BUSY = await waitIdle(opts.waitIdle);
 if (busyWarning(BUSY)) log(busyWarning(BUSY).replace(/\*/g, ''));
 const TEXT = readFileSync(resolve(REPO, opts.data), 'utf8');
 const results = {};

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { REPO, startServer, launchBrowser, openPage } from './browser.mjs';
 import {
-  busyCores, busyWarning, cpuMeter, parseArgs, machine, machineLine, spawnCollect, lastJson, log, fmt, markdownTable, writeJson,
+  busyWarning, waitIdle, cpuMeter, parseArgs, machine, machineLine, spawnCollect, lastJson, log, fmt, markdownTable, writeJson,
   replaceBlock,
 } from './common.mjs';
 
@@ -19,6 +19,7 @@ const opts = parseArgs(process.argv.slice(2), {
   full: false,
   readme: false,
   quick: false,
+  waitIdle: 0, // seconds to wait for other processes to leave the CPU before starting
   skipNative: false,
   skipTorch: false,
   skipBrowser: false,
@@ -42,7 +43,7 @@ if (opts.quick) {
   throw new Error('--iters must be at least 50 (issue 5); --quick checks the harness with fewer');
 }
 
-const BUSY = await busyCores();
+const BUSY = await waitIdle(opts.waitIdle);
 if (busyWarning(BUSY)) log(busyWarning(BUSY).replace(/\*/g, ''));
 const DATA = resolve(REPO, opts.data);
 const TEXT = readFileSync(DATA, 'utf8');

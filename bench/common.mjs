@@ -140,6 +140,22 @@ export function cpuMeter() {
   };
 }
 
+// Waits up to `seconds` for other processes to leave the CPU (three idle samples in a row);
+// resolves to the last busy figure.
+export async function waitIdle(seconds) {
+  const until = Date.now() + seconds * 1000;
+  let calm = 0;
+  let busy = await busyCores();
+  while (seconds > 0 && busy != null && Date.now() < until) {
+    calm = busy < 0.15 ? calm + 1 : 0;
+    if (calm >= 3) break;
+    if (calm === 0) log(`waiting for an idle machine: ${busy.toFixed(1)} cores busy`);
+    await new Promise((r) => setTimeout(r, 5000));
+    busy = await busyCores();
+  }
+  return busy;
+}
+
 export function busyWarning(busy) {
   return busy != null && busy > 0.3
     ? `**WARNING: other processes kept ${busy.toFixed(1)} of ${cpus().length} cores busy when this run started: these figures are unreliable; rerun on an idle machine.**`

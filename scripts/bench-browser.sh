@@ -6,9 +6,11 @@
 #
 #   scripts/bench-browser.sh [--no-build] [--iters N] [--warmup N] [--gen-tokens N]
 #                            [--models tiny,baby-gpt,gpt-256] [--backends cpu,webgpu] [--quick]
+#                            [--wait-idle SECONDS]
 #
 #   --no-build   use pkg/ as it is instead of rebuilding it (wasm-pack, incremental ~7 s)
 #   --quick      few iterations: checks the harness, measures nothing reliable
+#   --wait-idle S   wait up to S seconds for other processes to leave the CPU before starting
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +19,7 @@ args=()
 for arg in "$@"; do
   case "$arg" in
     --no-build) build=0 ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) args+=("$arg") ;;
   esac
 done

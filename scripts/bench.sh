@@ -6,6 +6,7 @@
 #
 #   scripts/bench.sh [--full] [--readme] [--no-build] [--skip-native] [--skip-torch]
 #                    [--skip-browser] [--skip-tfjs] [--iters N] [--warmup N] [--quick]
+#                    [--wait-idle SECONDS]
 #
 #   --full          also train baby-GPT for all 2000 iterations on each side; report val loss
 #   --readme        put the table into README.md (between the bench markers)
@@ -14,6 +15,7 @@
 #   --skip-torch / --skip-browser / --skip-tfjs   leave out those legs
 #   --iters N / --warmup N   baby-GPT iterations timed (>= 50) / left out before timing (10)
 #   --quick         few iterations everywhere: checks the harness, measures nothing reliable
+#   --wait-idle S   wait up to S seconds for other processes to leave the CPU before starting
 #
 # Installs what it needs and skips what is there: PyTorch (CPU) into bench/.venv (if it cannot
 # be installed, that leg is skipped with the reason), TF.js into bench/node_modules, Debian's
@@ -31,7 +33,7 @@ for arg in "$@"; do
   case "$arg" in
     --no-build) build=0 ;;
     --skip-torch) skip_torch=1; args+=("$arg") ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) args+=("$arg") ;;
   esac
 done
