@@ -309,7 +309,7 @@ class KindlingPlayground extends HTMLElement {
     this.crashes = 0;
     this.valid = false;
     this.validationId = 0;
-    this.generation = null; // { id, count } while streaming
+    this.generation = null; // { id, count, pending } while streaming
     this.generationId = 0;
     this.pausedByVisibility = false;
     this.totalSteps = 0;
@@ -1085,8 +1085,9 @@ class KindlingPlayground extends HTMLElement {
     const number = (id) => Number(this.$(id).value);
     this.showMessage('gen-error', '');
     this.$('prompt-warning').hidden = true;
+    this.flushTokens(); // what is left of an earlier generation
     this.$('output').replaceChildren();
-    this.generation = { id: ++this.generationId, count: 0 };
+    this.generation = { id: ++this.generationId, count: 0, pending: [] };
     this.$('gen-status').textContent = 'Generating…';
     this.updateControls();
     this.send({
@@ -1106,15 +1107,35 @@ class KindlingPlayground extends HTMLElement {
     if (this.generation) this.send({ type: 'stop', id: this.generation.id });
   }
 
+  // Tokens can arrive faster than frames; they are drawn once per frame (or every 100 ms
+  // where frames stop, as in a background tab), so a long generation costs one layout per
+  // frame rather than one per token.
   showToken({ id, token }) {
     if (id !== this.generation?.id) return;
+    this.generation.pending.push(token);
+    this.generation.count++;
+    if (this.flushTimer) return;
+    const flush = () => this.flushTokens();
+    this.flushFrame = requestAnimationFrame(flush);
+    this.flushTimer = setTimeout(flush, 100);
+  }
+
+  flushTokens() {
+    cancelAnimationFrame(this.flushFrame);
+    clearTimeout(this.flushTimer);
+    this.flushTimer = 0;
+    const pending = this.generation?.pending.splice(0) ?? [];
+    if (!pending.length) return;
     const output = this.$('output');
     const atBottom = output.scrollHeight - output.scrollTop - output.clientHeight < 24;
-    const span = el('span', { class: tokenClass(token.prob) });
-    span.textContent = token.text;
-    span.token = token;
-    output.append(span);
-    this.generation.count++;
+    output.append(
+      ...pending.map((token) => {
+        const span = el('span', { class: tokenClass(token.prob) });
+        span.textContent = token.text;
+        span.token = token;
+        return span;
+      }),
+    );
     if (atBottom) output.scrollTop = output.scrollHeight;
   }
 
@@ -1126,6 +1147,7 @@ class KindlingPlayground extends HTMLElement {
 
   generationEnded({ id, reason }) {
     if (id !== this.generation?.id) return;
+    this.flushTokens();
     const count = this.generation.count;
     this.$('gen-status').textContent = {
       done: `Done: ${count} tokens.`,
