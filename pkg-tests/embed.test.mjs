@@ -41,7 +41,7 @@ ${body}
 const GENERATE = (id, src, extra = '') =>
   `<kindling-playground id="${id}" mode="generate" model-src="${src}" prompt="The " max-tokens="60" ${extra}></kindling-playground>`;
 const TRAIN = (id) =>
-  `<kindling-playground id="${id}" mode="train" steps="30" text="${'the cat sat on the mat. '.repeat(40)}"></kindling-playground>`;
+  `<kindling-playground id="${id}" mode="train" steps="30" autoplay text="${'the cat sat on the mat. '.repeat(40)}"></kindling-playground>`;
 
 // Everything a page would break if the element's styles leaked or were reachable.
 const HOSTILE_CSS = `
@@ -318,25 +318,25 @@ describe('a site that keeps Kindling in another folder', () => {
       generate: await box('gen', '#generate'),
       output: await box('gen', '#output'),
       text: await box('train', '#text'),
-      train: await box('train', '#train'),
+      reset: await box('train', '#reset'),
       chart: await box('train', '#chart'),
     };
   }
 
-  test('a post one folder deep, under the strict CSP, loads the engine and the model', async () => {
+  test('a post one folder deep, under the strict CSP, loads the engine and the model; autoplay starts both', async () => {
     const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 1280, height: 1600 }); // both embeds well in view
     await page.goto(`${site.url}/blog/2026/post.html`);
     await inside(page, 'gen', '#gen-status').filter({ hasText: 'Done: 60 tokens' }).waitFor(LONG);
-    await inside(page, 'train', '#train:enabled').waitFor(LONG);
-    browser.normalLayout = await layout(page);
-    await inside(page, 'train', '#train').click();
     await inside(page, 'train', '#train-status').filter({ hasText: 'Finished: 30 steps' }).waitFor(LONG);
+    browser.normalLayout = await layout(page);
     await assertNoViolations(page);
     await page.close();
   });
 
   test('hostile page CSS does not break the layout inside the embeds', async () => {
     const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 1280, height: 1600 });
     await page.goto(`${site.url}/blog/2026/hostile.html`);
     assert.equal(await page.locator('#before').evaluate((p) => getComputedStyle(p).fontSize), '3px', 'the hostile CSS applies');
     const hostile = await layout(page);
@@ -346,11 +346,11 @@ describe('a site that keeps Kindling in another folder', () => {
       { display: 'block', font: '15px', lineHeight: '22.5px', transform: 'none' },
     ]);
     const normal = browser.normalLayout;
-    for (const name of ['generate', 'output', 'text', 'train', 'chart']) {
+    for (const name of ['generate', 'output', 'text', 'reset', 'chart']) {
       assert.ok(hostile[name] && hostile[name].width > 30 && hostile[name].height > 20, `${name} is visible: ${JSON.stringify(hostile[name])}`);
       assert.ok(Math.abs(hostile[name].height - normal[name].height) <= 1, `${name} keeps its height: ${hostile[name].height} vs ${normal[name].height}`);
     }
-    for (const name of ['generate', 'train']) {
+    for (const name of ['generate', 'reset']) {
       assert.ok(Math.abs(hostile[name].width - normal[name].width) <= 1, `${name} keeps its width`);
     }
     await inside(page, 'gen', '#gen-status').filter({ hasText: 'Done: 60 tokens' }).waitFor(LONG);
