@@ -277,6 +277,16 @@ describe('the example blog post', () => {
     await inside(page, 'demo-generate', '#generate').click();
     await waitFor(page, () => document.getElementById('demo-generate').shadowRoot.querySelectorAll('.tok').length > 20);
     const workers = page.workers().length;
+    // Moved within the page in one go: it keeps its worker and model.
+    await page.evaluate(() => {
+      const element = document.getElementById('demo-generate');
+      const next = element.nextElementSibling;
+      next.after(element);
+      next.before(element);
+    });
+    await page.waitForTimeout(200);
+    assert.equal(page.workers().length, workers);
+    assert.equal(await host(page, 'demo-generate').getAttribute('data-phase'), 'finished');
     const closed = Promise.race(page.workers().map((worker) => worker.waitForEvent('close', LONG).then(() => worker)));
     await page.evaluate(() => {
       const element = document.getElementById('demo-generate');
