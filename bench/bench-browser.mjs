@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { REPO, startServer, launchBrowser, openPage } from './browser.mjs';
 import {
-  busyWarning, waitIdle, parseArgs, machine, machineLine, log, fmt, markdownTable, writeJson,
+  busyWarning, waitIdle, cpuMeter, parseArgs, machine, machineLine, log, fmt, markdownTable, writeJson,
 } from './common.mjs';
 
 const opts = parseArgs(process.argv.slice(2), {
@@ -16,7 +16,7 @@ const opts = parseArgs(process.argv.slice(2), {
   iters: 20,
   warmup: 5, // WebGPU's first step compiles its shaders (seconds on SwiftShader)
   genTokens: 200,
-  genRuns: 1,
+  genRuns: 3,
   models: 'tiny,baby-gpt,gpt-256',
   backends: 'cpu,webgpu',
   quick: false,
@@ -57,6 +57,7 @@ try {
   for (const model of models) {
     for (const backend of backends) {
       const options = { ...MODELS[model], backend };
+      const meter = cpuMeter();
       log(`${model} on ${backend}: training ...`);
       const train = await inPage((page) => page.evaluate((a) => window.bench.train(a), {
         text: TEXT, options, warmup: opts.warmup, iters: opts.iters, chunk: 10, chunks: 1,
@@ -67,7 +68,9 @@ try {
         text: TEXT, options, maxTokens: opts.genTokens, runs: opts.genRuns,
       }));
       log(`${model} on ${backend}: ${generate.ok ? `${generate.tokensPerSecond.toFixed(0)} tok/s` : generate.error}`);
-      results[`${model}/${backend}`] = { model, backend, options, train, generate };
+      const otherCores = meter.stop();
+      if (otherCores > 0.2) log(`${model} on ${backend}: other processes used ${otherCores.toFixed(2)} cores meanwhile`);
+      results[`${model}/${backend}`] = { model, backend, options, train, generate, otherCores };
     }
   }
   problems = browser.problems;
@@ -97,11 +100,15 @@ const rows = models.map((model) => {
 
 const info = machine();
 const notes = [
-  `ms/step: median of ${opts.iters} trainSteps(1) calls (each reads the loss back) after ${opts.warmup} warm-up; chunk: one trainSteps(10) / 10. Generation: ${opts.genTokens} tokens from "ROMEO:" on the untrained model, tokens / time from generate() to the last token, after a warm-up run.`,
+  `ms/step: median of ${opts.iters} trainSteps(1) calls (each reads the loss back) after ${opts.warmup} warm-up; chunk: one trainSteps(10) / 10. Generation: ${opts.genTokens} tokens from "ROMEO:" on the untrained model, tokens / time from generate() to the last token (first token included), median of ${opts.genRuns} calls after a first, untimed-in-the-table call (in the JSON as \`cold\`).`,
   `Models: tiny (2 layers, 32 dims, context 32, batch 16), baby-gpt (4 layers, 4 heads, 128 dims, context 64, batch 12), gpt-256 (baby-gpt with 256 dims).`,
   `WebGPU adapter: ${gpu?.ok ? `${gpu.vendor || '?'} ${gpu.architecture || ''} ${gpu.description || ''}${gpu.isFallbackAdapter ? ' (fallback adapter: SwiftShader, a CPU emulating a GPU; it proves correctness, not speed)' : ''}`.replace(/\s+/g, ' ').trim() : gpu?.error ?? 'not checked'}.`,
 ];
 if (busyWarning(BUSY)) notes.unshift(busyWarning(BUSY));
+const disturbed = Object.entries(results).filter(([, r]) => r.otherCores > 0.2);
+if (disturbed.length) {
+  notes.unshift(`**WARNING: other processes used CPU during ${disturbed.map(([n, r]) => `${n} (${r.otherCores.toFixed(2)} cores)`).join(', ')}: those figures are unreliable; rerun on an idle machine.**`);
+}
 if (opts.quick) notes.unshift('**QUICK RUN (--quick): a check of the harness with few iterations; these are not measurements.**');
 if (problems.length) notes.push(`browser console errors: ${problems.slice(0, 5).join(' / ')}`);
 const markdown = [

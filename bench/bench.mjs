@@ -257,19 +257,27 @@ row('(b) LSTM training', 'tokens/s: Kindling in Chromium vs TF.js cpu backend',
   cell('browserLstm', 'tokensPerSecond', (v) => fmt.rate(v, 'tok/s')),
   cell('tfjsCpu', 'tokensPerSecond', (v) => fmt.rate(v, 'tok/s')), ratio(kLstm, value('tfjsCpu', 'tokensPerSecond')));
 
-// (c): the reference column is Kindling native; the ratio is Chromium / native.
+// (c): the reference column is Kindling native (one generate() call, the binary's first);
+// the ratio is Chromium / native. In Chromium the first call on a fresh page is reported on its
+// own: the wasm engine has not optimised the generation code yet.
 for (const [browserName, nativeName, label] of [['browserGenGpt', 'nativeGenGpt', 'baby-GPT (KV cache)'], ['browserGenLstm', 'nativeGenLstm', 'seed-lstm']]) {
   const gpt = label.startsWith('baby');
-  const tps = value(browserName, 'tokensPerSecond');
-  const first = value(browserName, 'firstTokenMs');
-  row('(c) generation', `${label} tokens/s, ${opts.genTokens} tokens: Chromium (CPU wasm) vs Kindling native`,
-    cell(browserName, 'tokensPerSecond', (v) => fmt.rate(v, 'tok/s')), cell(nativeName, 'tokensPerSecond', (v) => fmt.rate(v, 'tok/s')),
-    ratio(tps, value(nativeName, 'tokensPerSecond')), gpt ? '≥ 1000 tok/s in Chromium' : '—',
-    gpt ? verdict(tps >= 1000, tps != null) : '—');
-  row('(c) generation', `${label} first-token latency: Chromium vs Kindling native`,
-    cell(browserName, 'firstTokenMs', fmt.ms), cell(nativeName, 'firstTokenMs', fmt.ms),
-    ratio(first, value(nativeName, 'firstTokenMs')), gpt ? '< 30 ms in Chromium' : '—',
-    gpt ? verdict(first < 30, first != null) : '—');
+  const nativeTps = value(nativeName, 'tokensPerSecond');
+  const nativeFirst = value(nativeName, 'firstTokenMs');
+  const rate = (v) => fmt.rate(v, 'tok/s');
+  for (const [when, tpsKey, firstKey] of [
+    ['first generate() on a fresh page', 'coldTokensPerSecond', 'coldFirstTokenMs'],
+    [`later calls, median of ${opts.genRuns}`, 'tokensPerSecond', 'firstTokenMs'],
+  ]) {
+    const tps = value(browserName, tpsKey);
+    const first = value(browserName, firstKey);
+    row('(c) generation', `${label} tokens/s (${opts.genTokens} tokens), ${when}: Chromium (CPU wasm) vs Kindling native`,
+      cell(browserName, tpsKey, rate), cell(nativeName, 'tokensPerSecond', rate), ratio(tps, nativeTps),
+      gpt ? '≥ 1000 tok/s in Chromium' : '—', gpt ? verdict(tps >= 1000, tps != null) : '—');
+    row('(c) generation', `${label} first-token latency, ${when}: Chromium vs Kindling native`,
+      cell(browserName, firstKey, fmt.ms), cell(nativeName, 'firstTokenMs', fmt.ms), ratio(first, nativeFirst),
+      gpt ? '< 30 ms in Chromium' : '—', gpt ? verdict(first < 30, first != null) : '—');
+  }
 }
 
 // (d)
@@ -287,7 +295,7 @@ if (gflops('torch1') != null) {
 }
 notes.push(`(a) one iteration = batch 12 × context 64, forward, backward, clip, AdamW step and the loss read back; median of ${opts.iters} after ${opts.warmup} warm-up. PyTorch: bench/nanogpt_ref.py (nanoGPT model.py/train.py, tied embeddings like Kindling's baby-gpt, no biases, fused=False, float32, no compile). Kindling in Chromium: trainSteps(1) timed one by one.`);
 notes.push(`(b) embedding 128 → LSTM 128 × 2 (returnSequences) → dense to the vocabulary, batch 64 × 64 characters, softmax cross-entropy, Adam 1e-3; tokens/s = 4096 / median step time (each step reads the loss back) over ${opts.lstmIters} steps after ${opts.lstmWarmup} (TF.js cpu: ${opts.tfjsCpuIters} after 1). TF.js: sigmoid gates as burn's; its embedding is a bias-free dense layer on one-hot input (same function and gradient) because TF.js-wasm lacks the lookup's gradient kernel (UnsortedSegmentSum); burn's LSTM has two biases per gate, TF.js one (${value('browserLstm', 'parameterCount') ?? '—'} vs ${value('tfjsWasm', 'parameterCount') ?? '—'} parameters). Kindling is single-threaded in the browser.`);
-notes.push(`(c) untrained models (speed does not depend on the weights), prompt "ROMEO:", temperature 0.8; tokens/s = tokens / time from generate() to the last token, first token included; median of ${opts.genRuns} runs after a warm-up run. baby-GPT's context is 64: past it the KV cache restarts from the last 32 tokens.`);
+notes.push(`(c) untrained models (speed does not depend on the weights), prompt "ROMEO:", temperature 0.8; tokens/s = tokens / time from generate() to the last token, first token included. In Chromium the first generate() call on a fresh page (model just created) is timed on its own, then ${opts.genRuns} more calls; native: the binary's single call. baby-GPT's context is 64: past it the KV cache restarts from the last 32 tokens.`);
 if (busyWarning(BUSY)) notes.unshift(busyWarning(BUSY));
 const disturbed = Object.entries(legs).filter(([n, r]) => n !== 'wasmSize' && r?.ok && r.otherCores > 0.2);
 if (disturbed.length) {
