@@ -238,8 +238,8 @@ if (opts.full) {
       '≤ 1.89', verdict(loss != null && loss <= 1.89, loss != null));
   }
   row('(a) baby-GPT training', `whole ${opts.fullIters}-iteration run, mean ms/iteration: Chromium (chunks of 50) vs PyTorch ${CORES} threads`,
-    cell('browserFull', 'msPerIterMean', fmt.ms), cell('torchFull', 'msPerIterMean', fmt.ms),
-    ratio(value('browserFull', 'msPerIterMean'), value('torchFull', 'msPerIterMean')));
+    cell('browserFull', 'msPerIterMean', fmt.ms), cell('torchFull', 'totalMs', (v) => fmt.ms(v / opts.fullIters)),
+    ratio(value('browserFull', 'msPerIterMean'), value('torchFull', 'totalMs') / opts.fullIters));
 }
 
 // (b): tokens/s, higher is better, so the ratio is Kindling / TF.js.
@@ -308,7 +308,7 @@ for (const [name, r] of Object.entries(legs)) {
 if (legs.browserProblems?.length) notes.push(`browser console errors: ${legs.browserProblems.slice(0, 5).join(' / ')}`);
 
 const markdown = [
-  `Measured ${info.date.slice(0, 10)} on ${machineLine(info)}; Kindling ${info.commit ?? ''}.`,
+  `Measured ${info.date.slice(0, 10)} on ${machineLine(info)}; Kindling ${info.commit ?? ''}${legs.wasmSize?.ok ? `, pkg/ built ${legs.wasmSize.builtAt.slice(0, 16).replace('T', ' ')} UTC` : ''}.`,
   '',
   `Command: \`${opts.command}\``,
   '',

@@ -271,6 +271,7 @@ def main():
         "vocab": vocab,
         "msPerIterMedian": statistics.median(measured),
         "msPerIterMean": statistics.fmean(measured),
+        "totalMs": sum(times),
         "lastTrainLoss": loss_value,
         "lastLr": get_lr(args.iters - 1, r),
     }
