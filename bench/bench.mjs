@@ -233,9 +233,11 @@ if (opts.full) {
   const refLoss = value('torchFull', 'valLoss');
   for (const [name, label] of [['browserFull', 'Chromium'], ['nativeFull', 'native']]) {
     const loss = value(name, 'valLoss');
-    row('(a) baby-GPT training', `val loss after ${opts.fullIters} iterations: Kindling ${label} vs PyTorch ${CORES} threads (nanoGPT: 1.8857)`,
+    // Issue 5 sets no target here; nanoGPT's own figure is the yardstick. 20 batches of 12
+    // windows make a noisy estimate (a few hundredths between seeds).
+    row('(a) baby-GPT training', `val loss after ${opts.fullIters} iterations (20 batches of 12): Kindling ${label} vs PyTorch ${CORES} threads`,
       cell(name, 'valLoss', fmt.loss), cell('torchFull', 'valLoss', fmt.loss), ratio(loss, refLoss),
-      '≤ 1.89', verdict(loss != null && loss <= 1.89, loss != null));
+      'nanoGPT: 1.8857', '—');
   }
   row('(a) baby-GPT training', `whole ${opts.fullIters}-iteration run, mean ms/iteration: Chromium (chunks of 50) vs PyTorch ${CORES} threads`,
     cell('browserFull', 'msPerIterMean', fmt.ms), cell('torchFull', 'totalMs', (v) => fmt.ms(v / opts.fullIters)),

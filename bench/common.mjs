@@ -132,7 +132,8 @@ export function cpuMeter() {
         const seconds = (Date.now() - start.at) / 1000;
         const other = machineTicks() - start.machine - (treeTicks() - start.ours);
         // USER_HZ is 100 on Linux.
-        return seconds > 0 ? Math.max(0, other / 100 / seconds) : null;
+        // Too short a span says nothing (one clock tick is 10 ms).
+        return seconds >= 1 ? Math.max(0, other / 100 / seconds) : null;
       } catch {
         return null;
       }
