@@ -42,12 +42,13 @@ export function startServer({ csp = true } = {}) {
 
 // A fresh Chromium profile that records every request and console problem, so tests can
 // prove nothing left the origin and the strict CSP was never violated.
-export async function launchBrowser() {
+// `webgpu` adds the flag that gives headless Chromium a (software, SwiftShader) WebGPU adapter.
+export async function launchBrowser({ webgpu = false } = {}) {
   const profile = await mkdtemp(join(tmpdir(), 'kindling-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: webgpu ? [...CHROMIUM_ARGS, '--enable-unsafe-webgpu'] : CHROMIUM_ARGS,
     viewport: { width: 1280, height: 900 },
     acceptDownloads: true,
   });

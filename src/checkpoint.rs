@@ -12,6 +12,7 @@ use burn::tensor::{Bytes, Device};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
+use crate::device::{copy_module, is_cpu};
 use crate::model::LanguageModel;
 use crate::tokenizer::Tokenizer;
 use crate::train::{optimizer, HistoryPoint, Trainer};
@@ -29,7 +30,10 @@ struct Header {
     history: Vec<HistoryPoint>,
 }
 
-pub fn save(trainer: &Trainer) -> Result<Vec<u8>, String> {
+/// Serializes the trainer. On a GPU the weights are read back asynchronously and the
+/// optimizer section is left empty (burn reads optimizer state only synchronously, which
+/// WebGPU in a browser cannot do); loading such a checkpoint starts the moments afresh.
+pub async fn save(trainer: &Trainer) -> Result<Vec<u8>, String> {
     let header = Header {
         config: trainer.config.clone(),
         vocabulary: trainer.tokenizer.clone(),
@@ -38,16 +42,25 @@ pub fn save(trainer: &Trainer) -> Result<Vec<u8>, String> {
         history: trainer.history().to_vec(),
     };
     let header = serde_json::to_vec(&header).map_err(|e| e.to_string())?;
-    let weights = trainer
-        .model()
-        .clone()
+    let on_cpu = is_cpu(trainer.device());
+    let model = if on_cpu {
+        trainer.model().clone()
+    } else {
+        copy_module(trainer.model(), &Device::flex()).await?
+    };
+    let weights = model
         .into_record()
         .into_bytes()
         .map_err(|e| format!("could not serialize the weights: {e}"))?;
-    let optimizer = trainer
-        .optimizer()
-        .into_bytes()
-        .map_err(|e| format!("could not serialize the optimizer: {e}"))?;
+    let optimizer = if on_cpu {
+        trainer
+            .optimizer()
+            .into_bytes()
+            .map_err(|e| format!("could not serialize the optimizer: {e}"))?
+            .to_vec()
+    } else {
+        Vec::new()
+    };
 
     let mut out = Vec::with_capacity(header.len() + weights.len() + optimizer.len() + 40);
     out.extend_from_slice(MAGIC);
@@ -130,9 +143,13 @@ pub fn load(bytes: &[u8], device: Device) -> Result<Trainer, String> {
     let model = LanguageModel::new(&header.config, vocab, &device)
         .try_load_record(record)
         .map_err(|e| format!("the weights do not fit this model's config: {e}"))?;
-    let optimizer = optimizer(&header.config)
-        .from_bytes(Bytes::from_bytes_vec(optimizer_bytes.to_vec()))
-        .map_err(|e| format!("the optimizer state in this model file is unreadable: {e}"))?;
+    let optimizer = if optimizer_bytes.is_empty() {
+        optimizer(&header.config)
+    } else {
+        optimizer(&header.config)
+            .from_bytes(Bytes::from_bytes_vec(optimizer_bytes.to_vec()))
+            .map_err(|e| format!("the optimizer state in this model file is unreadable: {e}"))?
+    };
 
     let mut trainer = Trainer::assemble(
         header.text,

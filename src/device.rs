@@ -1,10 +1,34 @@
-//! Where tensors live, how they come back to the host, and the clock.
+//! Where tensors live: backend choice, the one WebGPU device per page, read-backs, the clock.
 
-use burn::tensor::{Device, Tensor};
+use std::collections::HashMap;
+
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
+use burn::tensor::{Device, Tensor, TensorData};
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Cpu,
+    WebGpu,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Cpu => "cpu",
+            Backend::WebGpu => "webgpu",
+        }
+    }
+}
 
 /// The CPU backend (Flex) with autodiff, for training.
 pub fn cpu() -> Device {
     Device::flex().autodiff()
+}
+
+pub fn is_cpu(device: &Device) -> bool {
+    device.clone().inner() == Device::flex()
 }
 
 /// Reads a tensor back to the host. Always async: WebGPU in a browser cannot block on a read.
@@ -20,6 +44,54 @@ pub async fn read_floats<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, 
 
 pub async fn read_scalar(tensor: Tensor<1>) -> Result<f32, String> {
     Ok(read_floats(tensor).await?[0])
+}
+
+/// Every float parameter, flattened, with its id.
+struct Flatten(Vec<(ParamId, Tensor<1>)>);
+
+impl ModuleVisitor for Flatten {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let value = param.val();
+        let len = value.shape().num_elements();
+        self.0.push((param.id, value.reshape([len])));
+    }
+}
+
+/// Puts each parameter's values, read earlier, on the target device.
+struct Place<'a> {
+    values: HashMap<ParamId, Vec<f32>>,
+    device: &'a Device,
+}
+
+impl ModuleMapper for Place<'_> {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let values = self
+            .values
+            .remove(&param.id)
+            .expect("every parameter was read");
+        let device = self.device;
+        param.map(|tensor| {
+            let copy = Tensor::from_data(TensorData::new(values, tensor.shape()), device);
+            if tensor.is_require_grad() {
+                copy.require_grad()
+            } else {
+                copy
+            }
+        })
+    }
+}
+
+/// A copy of `module` on `device`, read back asynchronously (burn's `to_device` reads
+/// synchronously, which WebGPU in a browser cannot do). Parameter ids are kept, so optimizer
+/// state and checkpoints still match.
+pub async fn copy_module<M: Module>(module: &M, device: &Device) -> Result<M, String> {
+    let mut flat = Flatten(Vec::new());
+    module.visit(&mut flat);
+    let mut values = HashMap::with_capacity(flat.0.len());
+    for (id, tensor) in flat.0 {
+        values.insert(id, read_floats(tensor).await?);
+    }
+    Ok(module.clone().map(&mut Place { values, device }))
 }
 
 /// Milliseconds from an arbitrary origin. `std::time::Instant` panics on wasm32.

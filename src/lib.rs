@@ -7,6 +7,8 @@
 pub mod checkpoint;
 pub mod config;
 pub mod device;
+#[cfg(feature = "webgpu")]
+pub mod gpu;
 pub mod model;
 pub mod rng;
 pub mod sample;

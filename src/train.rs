@@ -268,16 +268,45 @@ impl Trainer {
         self.history = history;
     }
 
+    /// The same run continued on `device` with `model` (already there): same step, history
+    /// and data. The optimizer's moments start afresh: burn reads them back only synchronously,
+    /// which a lost or browser GPU cannot do.
+    pub fn continue_on(&self, model: LanguageModel, device: Device) -> Trainer {
+        let mut trainer = Trainer::assemble(
+            self.text.clone(),
+            self.config.clone(),
+            self.tokenizer.clone(),
+            model,
+            optimizer(&self.config),
+            device,
+        );
+        trainer.restore(self.step, self.history.clone());
+        trainer
+    }
+
     /// The model without autodiff, for evaluation and generation.
     pub fn inference_model(&self) -> LanguageModel {
         self.model().valid()
     }
 
-    /// Runs `steps` optimizer steps. If the loss turns NaN or infinite, the model and optimizer
-    /// go back to where this call started and `TrainError::Diverged` says so.
+    /// Runs `steps` (at least one) optimizer steps. If the loss turns NaN or infinite, or the
+    /// device fails, the model and optimizer go back to where this call started.
     pub async fn train_steps(&mut self, steps: usize) -> Result<Metrics, TrainError> {
-        let started = now_ms();
         let last_good = (self.model().clone(), self.optimizer.clone(), self.step);
+        let result = self.run_steps(steps).await;
+        if result.is_err() {
+            // Diverged, or the device failed: either way the steps of this call are void.
+            let (model, optimizer, step) = last_good;
+            self.model = Some(model);
+            self.optimizer = optimizer;
+            self.step = step;
+        }
+        result
+    }
+
+    async fn run_steps(&mut self, steps: usize) -> Result<Metrics, TrainError> {
+        let started = now_ms();
+        let first_step = self.step;
         let mut loss_sum: Option<Tensor<1>> = None;
         let mut val_loss = None;
         for _ in 0..steps {
@@ -291,31 +320,25 @@ impl Trainer {
                 val_loss = Some(self.evaluate().await.map_err(TrainError::Device)?);
             }
         }
-        let train_loss = match loss_sum {
-            Some(sum) => read_scalar(sum).await.map_err(TrainError::Device)? / steps as f32,
-            None => f32::NAN,
+        let Some(loss_sum) = loss_sum else {
+            return Err(TrainError::Device("no steps to run".into()));
         };
-        if steps > 0 && !(train_loss.is_finite() && val_loss.is_none_or(f32::is_finite)) {
-            let (model, optimizer, step) = last_good;
-            self.model = Some(model);
-            self.optimizer = optimizer;
-            self.step = step;
-            return Err(TrainError::Diverged { step });
+        let train_loss = read_scalar(loss_sum).await.map_err(TrainError::Device)? / steps as f32;
+        if !(train_loss.is_finite() && val_loss.is_none_or(f32::is_finite)) {
+            return Err(TrainError::Diverged { step: first_step });
         }
         let elapsed_ms = (now_ms() - started).max(1e-3);
         let tokens = (steps * self.config.batch_size * self.config.block_size) as f64;
-        if steps > 0 {
-            self.history.push(HistoryPoint {
-                step: self.step,
-                train_loss,
-                val_loss,
-            });
-        }
+        self.history.push(HistoryPoint {
+            step: self.step,
+            train_loss,
+            val_loss,
+        });
         Ok(Metrics {
             step: self.step,
             train_loss,
             val_loss,
-            lr: self.config.learning_rate_at(self.step.saturating_sub(1)),
+            lr: self.config.learning_rate_at(self.step - 1),
             tokens_per_second: tokens / elapsed_ms * 1000.0,
         })
     }

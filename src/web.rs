@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use js_sys::{Object, Promise, Reflect, Uint8Array};
 use serde::Serialize;
@@ -11,13 +12,34 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::config::{self, Config, ConfigError, PRESET_NAMES};
+use crate::device::Backend;
+use crate::model::LanguageModel;
 use crate::sample::{Generator, SamplingOptions};
 use crate::tokenizer::Tokenizer;
-use crate::train::Trainer;
+use crate::train::{TrainError, Trainer};
 use crate::{checkpoint, device};
+
+unsafe extern "C" {
+    fn __wasm_call_ctors();
+}
+
+/// cubecl registers its kernels through `inventory`, i.e. wasm constructors. When a module has
+/// constructors, the linker makes every exported function run `__wasm_call_ctors` on entry,
+/// including wasm-bindgen's externref helpers that WebGPU calls constantly: steady training
+/// steps become ~40x slower. Calling the constructors once ourselves (the linker then skips
+/// them) avoids that. Called from `start` and every static entry point, because
+/// wasm-bindgen-test never calls `start`.
+fn run_constructors_once() {
+    static DONE: AtomicBool = AtomicBool::new(false);
+    if !DONE.swap(true, Ordering::SeqCst) {
+        // SAFETY: the linker-provided constructor list, run exactly once.
+        unsafe { __wasm_call_ctors() };
+    }
+}
 
 #[wasm_bindgen(start)]
 pub fn start() {
+    run_constructors_once();
     // Without this a Rust panic shows up as a bare "unreachable executed".
     std::panic::set_hook(Box::new(|info| {
         web_sys::console::error_1(&format!("Kindling crashed: {info}").into());
@@ -87,7 +109,7 @@ fn number(n: f64) -> Value {
 /// What `create` and `validate` take apart: the text, the backend and the config.
 struct Request {
     text: String,
-    backend: String,
+    backend: BackendRequest,
     config: Result<Config, Vec<ConfigError>>,
 }
 
@@ -98,11 +120,7 @@ fn request(options: &JsValue) -> Result<Request, JsValue> {
         None => String::new(),
         Some(_) => return Err(error("text must be a string")),
     };
-    let backend = match map.remove("backend") {
-        Some(Value::String(backend)) => backend,
-        None => "auto".to_string(),
-        Some(_) => return Err(error("backend must be \"auto\", \"cpu\" or \"webgpu\"")),
-    };
+    let backend = backend_request(&mut map)?;
     let preset = match map.remove("preset") {
         Some(Value::String(preset)) => Some(preset),
         None => None,
@@ -120,18 +138,80 @@ fn request(options: &JsValue) -> Result<Request, JsValue> {
     })
 }
 
-/// The training device for a requested backend. WebGPU arrives with its own issue; until then
-/// "auto" means the CPU.
-fn device_for(backend: &str) -> Result<burn::tensor::Device, JsValue> {
-    match backend {
-        "auto" | "cpu" => Ok(device::cpu()),
-        "webgpu" => Err(error(
-            "WebGPU is not available in this version of Kindling yet: use backend \"cpu\" or \"auto\"",
-        )),
-        other => Err(error(format!(
-            "unknown backend \"{other}\": use \"auto\", \"cpu\" or \"webgpu\""
-        ))),
+/// Which backend the caller asked for. `debugFailWebgpu` makes WebGPU initialization fail,
+/// so the CPU fallback can be tested in a browser that has WebGPU.
+struct BackendRequest {
+    name: String,
+    fail_webgpu: bool,
+}
+
+fn backend_request(map: &mut Map<String, Value>) -> Result<BackendRequest, JsValue> {
+    let name = match map.remove("backend") {
+        Some(Value::String(name)) if ["auto", "cpu", "webgpu"].contains(&name.as_str()) => name,
+        None => "auto".to_string(),
+        Some(other) => {
+            return Err(error(format!(
+                "unknown backend {other}: use \"auto\", \"cpu\" or \"webgpu\""
+            )))
+        }
+    };
+    let fail_webgpu = map.remove("debugFailWebgpu") == Some(Value::Bool(true));
+    Ok(BackendRequest { name, fail_webgpu })
+}
+
+/// Where a model runs, and what the page should know about that choice.
+struct Placement {
+    device: burn::tensor::Device,
+    backend: Backend,
+    adapter: Option<String>,
+    notice: Option<String>,
+}
+
+/// `cpu` is the CPU; `webgpu` is WebGPU or an error; `auto` is WebGPU when the browser has
+/// it, else the CPU with a one-line notice.
+async fn place(request: &BackendRequest) -> Result<Placement, JsValue> {
+    let on_cpu = |notice| Placement {
+        device: device::cpu(),
+        backend: Backend::Cpu,
+        adapter: None,
+        notice,
+    };
+    if request.name == "cpu" {
+        return Ok(on_cpu(None));
     }
+    if !cfg!(feature = "webgpu") && request.name == "auto" {
+        return Ok(on_cpu(None));
+    }
+    let gpu = if request.fail_webgpu {
+        Err("initialization failed on purpose (debugFailWebgpu)".to_string())
+    } else {
+        gpu_placement().await
+    };
+    match (gpu, request.name.as_str()) {
+        (Ok(placement), _) => Ok(placement),
+        (Err(reason), "webgpu") => Err(error(format!(
+            "WebGPU is not available: {reason}. Use backend \"cpu\" or \"auto\""
+        ))),
+        (Err(reason), _) => Ok(on_cpu(Some(format!(
+            "WebGPU is not available ({reason}); training on the CPU"
+        )))),
+    }
+}
+
+#[cfg(feature = "webgpu")]
+async fn gpu_placement() -> Result<Placement, String> {
+    let gpu = crate::gpu::gpu().await?;
+    Ok(Placement {
+        device: gpu.device.clone(),
+        backend: Backend::WebGpu,
+        adapter: Some(gpu.adapter.clone()),
+        notice: None,
+    })
+}
+
+#[cfg(not(feature = "webgpu"))]
+async fn gpu_placement() -> Result<Placement, String> {
+    Err("this build of Kindling has no WebGPU support yet".into())
 }
 
 #[derive(Serialize)]
@@ -148,11 +228,73 @@ struct Validation {
     val_tokens: usize,
 }
 
+/// A model being trained in this tab, and where it runs.
+struct Session {
+    trainer: Trainer,
+    backend: Backend,
+    adapter: Option<String>,
+    notice: Option<String>,
+    /// On WebGPU: the weights of the last completed step, on the CPU, to carry on with if the
+    /// GPU is lost (its memory cannot be read any more then).
+    cpu_weights: Option<LanguageModel>,
+}
+
+impl Session {
+    fn new(trainer: Trainer, placement: Placement) -> Self {
+        Session {
+            trainer,
+            backend: placement.backend,
+            adapter: placement.adapter,
+            notice: placement.notice,
+            cpu_weights: None,
+        }
+    }
+
+    async fn train(&mut self, steps: usize) -> Result<JsValue, JsValue> {
+        let metrics = match self.trainer.train_steps(steps).await {
+            Err(TrainError::Device(reason)) if self.backend == Backend::WebGpu => {
+                self.fall_back_to_cpu(&reason)?;
+                self.trainer.train_steps(steps).await
+            }
+            other => other,
+        }
+        .map_err(|e| error(e.to_string()))?;
+        if self.backend == Backend::WebGpu {
+            let weights = device::copy_module(self.trainer.model(), &device::cpu()).await;
+            match weights {
+                Ok(weights) => self.cpu_weights = Some(weights),
+                Err(reason) => self.fall_back_to_cpu(&reason)?,
+            }
+        }
+        let metrics = to_js(&metrics);
+        if let Some(notice) = &self.notice {
+            Reflect::set(&metrics, &"notice".into(), &notice.into())?;
+        }
+        Ok(metrics)
+    }
+
+    /// Moves training to the CPU with the weights of the last completed step.
+    fn fall_back_to_cpu(&mut self, reason: &str) -> Result<(), JsValue> {
+        let weights = self.cpu_weights.take().ok_or_else(|| {
+            error(format!(
+                "the GPU failed before any step completed ({reason}): create the model again"
+            ))
+        })?;
+        self.trainer = self.trainer.continue_on(weights, device::cpu());
+        self.backend = Backend::Cpu;
+        self.adapter = None;
+        self.notice = Some(format!(
+            "The GPU was lost ({reason}); training moved to the CPU and continues from step {}",
+            self.trainer.step()
+        ));
+        Ok(())
+    }
+}
+
 /// A model being trained in this tab: its tokenizer, weights, optimizer and data.
 #[wasm_bindgen]
 pub struct Kindling {
-    trainer: Rc<RefCell<Trainer>>,
-    backend: String,
+    session: Rc<RefCell<Session>>,
 }
 
 fn busy() -> JsValue {
@@ -163,34 +305,28 @@ fn busy() -> JsValue {
 impl Kindling {
     /// Builds tokenizer, model and optimizer; rejects with the validation messages.
     pub async fn create(options: JsValue) -> Result<Kindling, JsValue> {
+        run_constructors_once();
         let request = request(&options)?;
         let config = request.config.map_err(|errors| config_error(&errors))?;
-        let device = device_for(&request.backend)?;
-        let trainer =
-            Trainer::new(request.text, config, device).map_err(|errors| config_error(&errors))?;
-        Ok(Kindling {
-            trainer: Rc::new(RefCell::new(trainer)),
-            backend: "cpu".to_string(),
-        })
+        let placement = place(&request.backend).await?;
+        let trainer = Trainer::new(request.text, config, placement.device.clone())
+            .map_err(|errors| config_error(&errors))?;
+        Ok(Kindling::from(Session::new(trainer, placement)))
     }
 
     /// Restores a model saved by `toBytes`; rejects with a clear message for bytes that are not
     /// a complete Kindling checkpoint.
     #[wasm_bindgen(js_name = fromBytes)]
     pub async fn from_bytes(bytes: Uint8Array, options: JsValue) -> Result<Kindling, JsValue> {
-        let backend = match options_map(&options)?.remove("backend") {
-            Some(Value::String(backend)) => backend,
-            _ => "auto".to_string(),
-        };
-        let trainer = checkpoint::load(&bytes.to_vec(), device_for(&backend)?).map_err(error)?;
-        Ok(Kindling {
-            trainer: Rc::new(RefCell::new(trainer)),
-            backend: "cpu".to_string(),
-        })
+        run_constructors_once();
+        let placement = place(&backend_request(&mut options_map(&options)?)?).await?;
+        let trainer = checkpoint::load(&bytes.to_vec(), placement.device.clone()).map_err(error)?;
+        Ok(Kindling::from(Session::new(trainer, placement)))
     }
 
     /// The named presets, as config objects.
     pub fn presets() -> JsValue {
+        run_constructors_once();
         let presets: serde_json::Map<String, Value> = PRESET_NAMES
             .iter()
             .map(|name| {
@@ -207,6 +343,7 @@ impl Kindling {
     /// Checks options without building anything: `{ ok, errors, config, parameterCount,
     /// memoryBytes, vocabSize, trainTokens, valTokens }`.
     pub fn validate(options: JsValue) -> Result<JsValue, JsValue> {
+        run_constructors_once();
         let request = request(&options)?;
         let tokenizer = Tokenizer::from_text(&request.text);
         let chars = request.text.chars().count();
@@ -230,88 +367,88 @@ impl Kindling {
         }))
     }
 
+    fn read<T>(&self, f: impl FnOnce(&Session) -> T) -> Result<T, JsValue> {
+        Ok(f(&*self.session.try_borrow().map_err(|_| busy())?))
+    }
+
+    /// `"cpu"` or `"webgpu"`; changes to `"cpu"` if the GPU is lost during training.
     #[wasm_bindgen(getter)]
-    pub fn backend(&self) -> String {
-        self.backend.clone()
+    pub fn backend(&self) -> Result<String, JsValue> {
+        self.read(|s| s.backend.name().to_string())
+    }
+
+    /// The GPU adapter's name, when training on WebGPU.
+    #[wasm_bindgen(getter)]
+    pub fn adapter(&self) -> Result<Option<String>, JsValue> {
+        self.read(|s| s.adapter.clone())
+    }
+
+    /// A sentence about the backend choice worth showing (fallback to the CPU, lost GPU).
+    #[wasm_bindgen(getter)]
+    pub fn notice(&self) -> Result<Option<String>, JsValue> {
+        self.read(|s| s.notice.clone())
     }
 
     #[wasm_bindgen(getter)]
     pub fn step(&self) -> Result<usize, JsValue> {
-        Ok(self.trainer.try_borrow().map_err(|_| busy())?.step())
+        self.read(|s| s.trainer.step())
     }
 
     #[wasm_bindgen(getter, js_name = vocabSize)]
     pub fn vocab_size(&self) -> Result<usize, JsValue> {
-        Ok(self
-            .trainer
-            .try_borrow()
-            .map_err(|_| busy())?
-            .tokenizer
-            .vocab_size())
+        self.read(|s| s.trainer.tokenizer.vocab_size())
     }
 
     #[wasm_bindgen(getter, js_name = parameterCount)]
     pub fn parameter_count(&self) -> Result<f64, JsValue> {
         use burn::module::Module;
-        Ok(self
-            .trainer
-            .try_borrow()
-            .map_err(|_| busy())?
-            .model()
-            .num_params() as f64)
+        self.read(|s| s.trainer.model().num_params() as f64)
     }
 
     #[wasm_bindgen(getter)]
     pub fn config(&self) -> Result<JsValue, JsValue> {
-        Ok(to_js(
-            &self.trainer.try_borrow().map_err(|_| busy())?.config,
-        ))
+        self.read(|s| to_js(&s.trainer.config))
     }
 
     /// The text the model trains on (restored with the model by `fromBytes`).
     #[wasm_bindgen(getter)]
     pub fn text(&self) -> Result<String, JsValue> {
-        Ok(self.trainer.try_borrow().map_err(|_| busy())?.text.clone())
+        self.read(|s| s.trainer.text.clone())
     }
 
     /// The loss curve so far: `[{ step, trainLoss, valLoss? }]`.
     #[wasm_bindgen(getter)]
     pub fn history(&self) -> Result<JsValue, JsValue> {
-        Ok(to_js(
-            &self.trainer.try_borrow().map_err(|_| busy())?.history(),
-        ))
+        self.read(|s| to_js(&s.trainer.history()))
     }
 
     // The borrows below are held across awaits on purpose: they make overlapping calls fail
     // with a "busy" error (every entry point uses try_borrow) instead of interleaving.
 
-    /// Runs `steps` training steps: `{ step, trainLoss, valLoss?, lr, tokensPerSecond }`.
+    /// Runs `steps` training steps: `{ step, trainLoss, valLoss?, lr, tokensPerSecond,
+    /// notice? }`. If the GPU is lost, training moves to the CPU and `notice` says so.
     #[allow(clippy::await_holding_refcell_ref)]
     #[wasm_bindgen(js_name = trainSteps)]
     pub fn train_steps(&self, steps: u32) -> Promise {
-        let trainer = self.trainer.clone();
+        let session = self.session.clone();
         future_to_promise(async move {
             if !(1..=100_000).contains(&steps) {
                 return Err(error(format!(
                     "steps must be between 1 and 100000 (got {steps})"
                 )));
             }
-            let mut trainer = trainer.try_borrow_mut().map_err(|_| busy())?;
-            let metrics = trainer
-                .train_steps(steps as usize)
-                .await
-                .map_err(|e| error(e.to_string()))?;
-            Ok(to_js(&metrics))
+            let mut session = session.try_borrow_mut().map_err(|_| busy())?;
+            session.train(steps as usize).await
         })
     }
 
     /// Mean validation loss over the fixed validation batches.
     #[allow(clippy::await_holding_refcell_ref)]
     pub fn evaluate(&self) -> Promise {
-        let trainer = self.trainer.clone();
+        let session = self.session.clone();
         future_to_promise(async move {
-            let trainer = trainer.try_borrow().map_err(|_| busy())?;
-            let loss = trainer.evaluate().await.map_err(error)?;
+            let session = session.try_borrow().map_err(|_| busy())?;
+            let loss = session.trainer.evaluate().await.map_err(error)?;
             Ok(JsValue::from_f64(loss as f64))
         })
     }
@@ -334,34 +471,54 @@ impl Kindling {
         if !errors.is_empty() {
             return Err(config_error(&errors));
         }
-        let trainer = self.trainer.try_borrow().map_err(|_| busy())?;
-        let encoded = trainer.tokenizer.encode(prompt);
-        let mut ids = encoded.ids.clone();
-        if ids.is_empty() {
-            ids.push(trainer.tokenizer.start_id());
-        }
-        let generator = Generator::new(
-            trainer.inference_model(),
-            trainer.device().clone().inner(),
-            trainer.tokenizer.clone(),
-            ids,
-            options,
-        );
-        Ok(GenerationStream {
-            generator: Rc::new(RefCell::new(generator)),
-            warning: encoded.warning(),
+        self.read(|session| {
+            let trainer = &session.trainer;
+            let encoded = trainer.tokenizer.encode(prompt);
+            let mut ids = encoded.ids.clone();
+            if ids.is_empty() {
+                ids.push(trainer.tokenizer.start_id());
+            }
+            let generator = Generator::new(
+                trainer.inference_model(),
+                trainer.device().clone().inner(),
+                trainer.tokenizer.clone(),
+                ids,
+                options,
+            );
+            GenerationStream {
+                generator: Rc::new(RefCell::new(generator)),
+                warning: encoded.warning(),
+            }
         })
     }
 
-    /// Everything needed to continue later, as bytes.
+    /// Everything needed to continue later, as bytes. On WebGPU the optimizer's moments are
+    /// not included (see `checkpoint::save`).
+    #[allow(clippy::await_holding_refcell_ref)]
     #[wasm_bindgen(js_name = toBytes)]
     pub fn to_bytes(&self) -> Promise {
-        let trainer = self.trainer.clone();
+        let session = self.session.clone();
         future_to_promise(async move {
-            let trainer = trainer.try_borrow().map_err(|_| busy())?;
-            let bytes = checkpoint::save(&trainer).map_err(error)?;
+            let session = session.try_borrow().map_err(|_| busy())?;
+            let bytes = checkpoint::save(&session.trainer).await.map_err(error)?;
             Ok(Uint8Array::from(&bytes[..]).into())
         })
+    }
+
+    /// Test hook: destroys the GPU device, as a driver crash would.
+    #[cfg(feature = "webgpu")]
+    #[wasm_bindgen(js_name = debugLoseGpu)]
+    pub async fn debug_lose_gpu() -> Result<(), JsValue> {
+        crate::gpu::gpu().await.map_err(error)?.destroy();
+        Ok(())
+    }
+}
+
+impl From<Session> for Kindling {
+    fn from(session: Session) -> Self {
+        Kindling {
+            session: Rc::new(RefCell::new(session)),
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //!
 //! In its own test binary (its own process): burn's CPU random generator is global, and a
 //! test training in parallel would draw from it between a step's seeding and its dropout.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 
@@ -24,7 +25,7 @@ fn a_checkpoint_continues_training_bit_identically() {
         };
         let mut original = Trainer::new(repeated_text(), config, cpu()).unwrap();
         pollster::block_on(original.train_steps(15)).unwrap();
-        let bytes = checkpoint::save(&original).unwrap();
+        let bytes = pollster::block_on(checkpoint::save(&original)).unwrap();
         let mut restored = checkpoint::load(&bytes, cpu()).unwrap();
         assert_eq!(restored.step(), 15);
         assert_eq!(restored.history(), original.history());

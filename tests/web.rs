@@ -1,4 +1,5 @@
-//! The JS-facing API in a real browser (`wasm-pack test --headless --chrome`), on the CPU.
+//! The JS-facing API in a real browser (`wasm-pack test --headless --chrome`), on the CPU and
+//! on WebGPU (SwiftShader in headless Chromium, enabled by webdriver.json).
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Error, Promise, Reflect, Uint8Array};
@@ -56,25 +57,49 @@ async fn stream_text(stream: GenerationStream) -> String {
     }
 }
 
+const PHRASE: &str = "the quick brown fox jumps over the lazy dog. ";
+
 async fn learns_and_reproduces(text: &str, prompt: &str, expected: &str) {
     let options =
         js(json!({ "text": text.repeat(40), "preset": "tiny", "backend": "cpu", "seed": 7 }));
     let k = Kindling::create(options).await.unwrap();
-    assert_eq!(k.backend(), "cpu");
+    assert_eq!(k.backend().unwrap(), "cpu");
+    check_learns(&k, prompt, expected).await;
+}
+
+/// Loss falls below the overfit threshold, then greedy generation streams the text back.
+async fn check_learns(k: &Kindling, prompt: &str, expected: &str) {
     let first = get(&wait(k.train_steps(1)).await.unwrap(), "trainLoss")
         .as_f64()
         .unwrap();
-    let loss = overfit(&k).await;
+    let loss = overfit(k).await;
     assert!(loss < first, "loss fell from {first} to {loss}");
     let greedy = js(json!({ "maxTokens": expected.chars().count(), "temperature": 0 }));
     let out = stream_text(k.generate(prompt, greedy).unwrap()).await;
     assert_eq!(out, expected);
 }
 
+#[cfg(feature = "webgpu")]
+/// A model on WebGPU. Without an adapter this FAILS, unless the build sets
+/// KINDLING_ALLOW_NO_WEBGPU=1 (CI must not).
+async fn on_webgpu(options: serde_json::Value) -> Option<Kindling> {
+    match Kindling::create(js(options)).await {
+        Ok(k) => {
+            assert_eq!(k.backend().unwrap(), "webgpu");
+            Some(k)
+        }
+        Err(e) if option_env!("KINDLING_ALLOW_NO_WEBGPU") == Some("1") => {
+            web_sys::console::warn_1(&format!("WebGPU test skipped: {e:?}").into());
+            None
+        }
+        Err(e) => panic!("no WebGPU in the test browser: {e:?}"),
+    }
+}
+
 #[wasm_bindgen_test]
 async fn trains_until_it_overfits_then_streams_the_text_back() {
     learns_and_reproduces(
-        "the quick brown fox jumps over the lazy dog. ",
+        PHRASE,
         "the quick",
         " brown fox jumps over the lazy dog. the quick brown",
     )
@@ -137,4 +162,94 @@ async fn bytes_round_trip_and_bad_bytes_are_refused() {
         .dyn_into()
         .unwrap();
     assert!(String::from(error.message()).contains("truncated"));
+}
+
+#[cfg(feature = "webgpu")]
+#[wasm_bindgen_test]
+async fn webgpu_trains_until_it_overfits_then_streams_the_text_back() {
+    let options = json!({ "text": PHRASE.repeat(40), "backend": "webgpu", "seed": 7 });
+    let Some(k) = on_webgpu(options).await else {
+        return;
+    };
+    assert!(k.adapter().unwrap().is_some_and(|name| !name.is_empty()));
+    check_learns(
+        &k,
+        "the quick",
+        " brown fox jumps over the lazy dog. the quick brown",
+    )
+    .await;
+}
+
+#[cfg(feature = "webgpu")]
+async fn val_loss(k: &Kindling) -> f64 {
+    wait(k.evaluate()).await.unwrap().as_f64().unwrap()
+}
+
+#[cfg(feature = "webgpu")]
+fn assert_relative(a: f64, b: f64, tolerance: f64, what: &str) {
+    assert!((a - b).abs() <= tolerance * b.abs(), "{what}: {a} vs {b}");
+}
+
+#[cfg(feature = "webgpu")]
+#[wasm_bindgen_test]
+async fn cpu_and_webgpu_agree_on_the_same_checkpoint() {
+    let options = js(json!({ "text": PHRASE.repeat(40), "backend": "cpu", "seed": 5 }));
+    let trained = Kindling::create(options).await.unwrap();
+    wait(trained.train_steps(30)).await.unwrap();
+    let bytes: Uint8Array = wait(trained.to_bytes()).await.unwrap().unchecked_into();
+
+    let load =
+        |backend: &str| Kindling::from_bytes(bytes.clone(), js(json!({ "backend": backend })));
+    let cpu = load("cpu").await.unwrap();
+    let gpu = match load("webgpu").await {
+        Ok(gpu) => gpu,
+        Err(_) if option_env!("KINDLING_ALLOW_NO_WEBGPU") == Some("1") => return,
+        Err(e) => panic!("no WebGPU in the test browser: {e:?}"),
+    };
+    assert_eq!(gpu.backend().unwrap(), "webgpu");
+    assert_relative(val_loss(&gpu).await, val_loss(&cpu).await, 1e-3, "val loss");
+
+    // The same 20 batches (they depend on the seed and step only) on both backends.
+    for step in 0..20 {
+        let a = get(&wait(cpu.train_steps(1)).await.unwrap(), "trainLoss")
+            .as_f64()
+            .unwrap();
+        let b = get(&wait(gpu.train_steps(1)).await.unwrap(), "trainLoss")
+            .as_f64()
+            .unwrap();
+        assert_relative(b, a, 1e-2, &format!("train loss at step {}", 31 + step));
+    }
+
+    // And back: weights saved on WebGPU predict the same on the CPU.
+    let gpu_bytes: Uint8Array = wait(gpu.to_bytes()).await.unwrap().unchecked_into();
+    let back = Kindling::from_bytes(gpu_bytes, js(json!({ "backend": "cpu" })))
+        .await
+        .unwrap();
+    assert_relative(
+        val_loss(&back).await,
+        val_loss(&gpu).await,
+        1e-3,
+        "val loss after moving back",
+    );
+}
+
+#[cfg(feature = "webgpu")]
+#[wasm_bindgen_test]
+async fn auto_falls_back_to_the_cpu_when_webgpu_fails() {
+    let text = PHRASE.repeat(10);
+    let options = json!({ "text": text, "backend": "auto", "debugFailWebgpu": true });
+    let k = Kindling::create(js(options)).await.unwrap();
+    assert_eq!(k.backend().unwrap(), "cpu");
+    let notice = k.notice().unwrap().expect("a notice");
+    assert!(notice.starts_with("WebGPU is not available"), "{notice}");
+    wait(k.train_steps(2)).await.unwrap();
+
+    let options = json!({ "text": text, "backend": "webgpu", "debugFailWebgpu": true });
+    let error: Error = Kindling::create(js(options))
+        .await
+        .err()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    assert!(String::from(error.message()).starts_with("WebGPU is not available"));
 }

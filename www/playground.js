@@ -914,7 +914,7 @@ class KindlingPlayground extends HTMLElement {
       return this.setPhase('empty');
     }
     this.totalSteps = info.config.maxSteps;
-    this.$('backend').textContent = info.backend === 'webgpu' ? 'WebGPU' : 'CPU';
+    this.showBackend(info);
     this.setNumber('params', info.parameterCount, format.compact);
     if (setup) this.showSetup(setup, info.config);
     this.showModelLine(info.config, info.parameterCount, info.step);
@@ -970,8 +970,19 @@ class KindlingPlayground extends HTMLElement {
     this.$(id).dataset.value = value ?? '';
   }
 
+  // The badge names the backend; its tooltip the GPU adapter. A notice (WebGPU unavailable,
+  // GPU lost) goes where training status is read.
+  showBackend({ backend, adapter, notice }) {
+    const badge = this.$('backend');
+    badge.textContent = backend === 'webgpu' ? 'WebGPU' : 'CPU';
+    badge.title = backend === 'webgpu' && adapter ? `WebGPU: ${adapter}` : 'Computing on the CPU.';
+    if (notice && notice !== this.shownNotice) this.$('train-status').textContent = notice;
+    this.shownNotice = notice;
+  }
+
   // One chunk of training done (or many, if the page was busy): plot and read out.
   onChunk(message) {
+    if (message.backend) this.showBackend(message);
     this.chart.add(message);
     this.showMetrics(message);
     this.$('chart').setAttribute('aria-label', `Loss chart: train loss ${format.loss(message.trainLoss)} at step ${message.step}`);

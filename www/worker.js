@@ -71,6 +71,8 @@ function describe(error) {
 function modelInfo() {
   return {
     backend: model.backend,
+    adapter: model.adapter,
+    notice: model.notice,
     step: model.step,
     vocabSize: model.vocabSize,
     parameterCount: model.parameterCount,
@@ -125,7 +127,8 @@ async function trainLoop() {
     chunk = nextChunkSize(steps, elapsedMs);
     const rate = (steps * 1000) / elapsedMs;
     stepsPerSecond = stepsPerSecond ? 0.9 * stepsPerSecond + 0.1 * rate : rate;
-    post({ type: 'metrics', total, ...metrics, stepsPerSecond });
+    // `backend` can change mid-run: a lost GPU moves training to the CPU.
+    post({ type: 'metrics', total, ...metrics, stepsPerSecond, backend: trained.backend });
     if (trained.step - lastSavedStep >= session.autosaveEvery) await autosave();
     await nextTask();
   }

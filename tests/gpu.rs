@@ -1,0 +1,70 @@
+//! The engine on burn's wgpu backend natively (Vulkan; Mesa's lavapipe on a machine without a
+//! GPU). One test in its own process: the wgpu runtime is registered once per process.
+#![cfg(all(not(target_arch = "wasm32"), feature = "webgpu"))]
+
+mod common;
+
+use common::{repeated_text, PHRASE};
+use kindling::config::Config;
+use kindling::device::{copy_module, cpu};
+use kindling::gpu::gpu;
+use kindling::sample::{Generator, SamplingOptions};
+use kindling::{checkpoint, Trainer};
+
+#[test]
+fn trains_generates_and_saves_on_wgpu() {
+    let gpu = match pollster::block_on(gpu()) {
+        Ok(gpu) => gpu,
+        Err(e) if std::env::var("KINDLING_ALLOW_NO_WEBGPU").as_deref() == Ok("1") => {
+            eprintln!("wgpu test skipped: {e}");
+            return;
+        }
+        Err(e) => panic!("no wgpu adapter (install mesa-vulkan-drivers): {e}"),
+    };
+    eprintln!("adapter: {}", gpu.adapter);
+    let mut trainer = Trainer::new(repeated_text(), Config::tiny(), gpu.device.clone()).unwrap();
+    let first = pollster::block_on(trainer.train_steps(1))
+        .unwrap()
+        .train_loss;
+    let mut loss = first;
+    while trainer.step() < 600 && loss >= 0.1 {
+        loss = pollster::block_on(trainer.train_steps(25))
+            .unwrap()
+            .train_loss;
+    }
+    assert!(
+        loss < 0.1,
+        "loss {loss} after {} steps (from {first})",
+        trainer.step()
+    );
+
+    let options = SamplingOptions {
+        max_tokens: 30,
+        temperature: 0.0,
+        ..SamplingOptions::default()
+    };
+    let mut generator = Generator::new(
+        trainer.inference_model(),
+        trainer.device().clone().inner(),
+        trainer.tokenizer.clone(),
+        trainer.tokenizer.encode("the quick").ids,
+        options,
+    );
+    let mut text = String::new();
+    while let Some(token) = pollster::block_on(generator.next()).unwrap() {
+        text.push_str(&token.text);
+    }
+    assert_eq!(text, PHRASE.repeat(2)["the quick".len()..][..30]);
+
+    // Weights saved from the GPU load on the CPU and give the same validation loss.
+    let bytes = pollster::block_on(checkpoint::save(&trainer)).unwrap();
+    let on_cpu = checkpoint::load(&bytes, cpu()).unwrap();
+    let gpu_loss = pollster::block_on(trainer.evaluate()).unwrap();
+    let cpu_loss = pollster::block_on(on_cpu.evaluate()).unwrap();
+    assert!(
+        (gpu_loss - cpu_loss).abs() <= 1e-3 * cpu_loss.abs().max(1e-3),
+        "{gpu_loss} vs {cpu_loss}"
+    );
+    let copied = pollster::block_on(copy_module(trainer.model(), &cpu())).unwrap();
+    assert_eq!(copied.devices().len(), 1);
+}
