@@ -65,7 +65,8 @@ fn generate(args: &[String]) -> serde_json::Value {
     let preset = arg(args, "--preset").unwrap_or_else(|| "baby-gpt".into());
     let tokens: usize = arg(args, "--tokens").map_or(500, |s| s.parse().expect("--tokens N"));
     let config = Config::preset(&preset).expect("a preset name");
-    let trainer = Trainer::new(shared_text(args), config, cpu()).unwrap_or_else(|e| panic!("{e:?}"));
+    let trainer =
+        Trainer::new(shared_text(args), config, cpu()).unwrap_or_else(|e| panic!("{e:?}"));
     let options = SamplingOptions {
         max_tokens: tokens,
         temperature: 0.8,
@@ -83,7 +84,10 @@ fn generate(args: &[String]) -> serde_json::Value {
     let start = now_ms();
     let mut first_token_ms = None;
     let mut produced = 0;
-    while pollster::block_on(generator.next()).expect("generation").is_some() {
+    while pollster::block_on(generator.next())
+        .expect("generation")
+        .is_some()
+    {
         first_token_ms.get_or_insert(now_ms() - start);
         produced += 1;
     }
