@@ -97,7 +97,6 @@ async function torch(threads, iters, warmup, extra = []) {
 }
 await leg('torch1', () => torch(1, opts.iters, opts.warmup, ['--matmul']));
 await leg('torchAll', () => torch(CORES, opts.iters, opts.warmup, ['--matmul']));
-if (opts.full) await leg('torchFull', () => torch(CORES, opts.fullIters - 10, 10, ['--eval']));
 
 // --- Kindling native (Flex): the example bench binary ----------------------------------------
 // Contract: `cargo run --release --example bench -- train-baby-gpt --iters N --data PATH [--eval]`
@@ -124,7 +123,6 @@ async function native(args) {
 await leg('nativeTrain', () => native(['train-baby-gpt', '--iters', String(opts.iters + opts.warmup)]));
 await leg('nativeGenGpt', () => native(['generate', '--preset', 'baby-gpt', '--tokens', String(opts.genTokens)]));
 await leg('nativeGenLstm', () => native(['generate', '--preset', 'seed-lstm', '--tokens', String(opts.genTokens)]));
-if (opts.full) await leg('nativeFull', () => native(['train-baby-gpt', '--iters', String(opts.fullIters), '--eval']));
 
 // --- Chromium: Kindling (CPU wasm) and TF.js --------------------------------------------------
 const browserLegs = ['pageLoad', 'browserTrain', 'browserLstm', 'browserGenGpt', 'browserGenLstm'];
@@ -172,11 +170,6 @@ if (!opts.skipBrowser || !opts.skipTfjs) {
           text: TEXT, options: { preset, backend: 'cpu' }, maxTokens: opts.genTokens, runs: opts.genRuns,
         })));
       }
-      if (opts.full) {
-        await leg('browserFull', () => kindling((page) => page.evaluate((a) => window.bench.trainFull(a), {
-          text: TEXT, options: { preset: 'baby-gpt', backend: 'cpu' }, iters: opts.fullIters, chunk: 50,
-        })));
-      }
     }
     if (!opts.skipTfjs) {
       const lstm = { warmup: opts.lstmWarmup, iters: opts.lstmIters };
@@ -184,12 +177,22 @@ if (!opts.skipBrowser || !opts.skipTfjs) {
       await leg('tfjsWasmThreads', () => tfjs(coiServer.url, { backend: 'wasm', ...lstm }));
       await leg('tfjsCpu', () => tfjs(server.url, { backend: 'cpu', warmup: 1, iters: opts.tfjsCpuIters }));
     }
+    // The long runs last, so that the short comparisons above see the same machine.
+    if (opts.full && !opts.skipBrowser) {
+      await leg('browserFull', () => kindling((page) => page.evaluate((a) => window.bench.trainFull(a), {
+        text: TEXT, options: { preset: 'baby-gpt', backend: 'cpu' }, iters: opts.fullIters, chunk: 50,
+      })));
+    }
     legs.browserProblems = browser.problems;
   } finally {
     await browser.close();
     server.close();
     coiServer.close();
   }
+}
+if (opts.full) {
+  await leg('torchFull', () => torch(CORES, opts.fullIters - 10, 10, ['--eval']));
+  await leg('nativeFull', () => native(['train-baby-gpt', '--iters', String(opts.fullIters), '--eval']));
 }
 
 // --- the table ---------------------------------------------------------------------------------
