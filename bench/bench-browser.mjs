@@ -2,7 +2,7 @@
 // training step and generation tokens/s of tiny, baby-gpt and a 256-dim GPT, on the CPU and
 // on WebGPU. A backend the engine refuses is reported with the engine's own message, never
 // with numbers. Prints a Markdown table; writes the raw figures as JSON.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { REPO, startServer, launchBrowser, openPage } from './browser.mjs';
 import {
@@ -112,7 +112,7 @@ if (disturbed.length) {
 if (opts.quick) notes.unshift('**QUICK RUN (--quick): a check of the harness with few iterations; these are not measurements.**');
 if (problems.length) notes.push(`browser console errors: ${problems.slice(0, 5).join(' / ')}`);
 const markdown = [
-  `Measured ${info.date.slice(0, 10)} on ${machineLine(info)}; Kindling ${info.commit ?? ''}.`,
+  `Measured ${info.date.slice(0, 10)} on ${machineLine(info)}; Kindling ${info.commit ?? ''}, pkg/ built ${statSync(resolve(REPO, 'pkg/kindling_bg.wasm')).mtime.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
   '',
   `Command: \`${opts.command}\``,
   '',
