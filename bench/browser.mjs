@@ -6,23 +6,12 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS as TEST_CHROMIUM_ARGS } from '../pkg-tests/browser.mjs';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-// Without the networking flags Chromium floods this machine's closed network with refused
-// connections; --enable-unsafe-webgpu exposes WebGPU (SwiftShader here) to the page.
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-dev-shm-usage',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-default-apps',
-  '--disable-extensions',
-  '--enable-unsafe-webgpu',
-];
+// pkg-tests' flags, plus WebGPU (SwiftShader here) for the WebGPU column.
+export const CHROMIUM_ARGS = [...TEST_CHROMIUM_ARGS, '--enable-unsafe-webgpu'];
 
 // scripts/server.mjs on a free port; resolves to { url, close }. `coi` adds the cross-origin
 // isolation headers (SharedArrayBuffer, which TF.js-wasm needs for its threads).

@@ -5,7 +5,7 @@
 
 use kindling::config::Config;
 use kindling::device::{cpu, now_ms};
-use kindling::sample::{Generator, SamplingOptions};
+use kindling::sample::SamplingOptions;
 use kindling::Trainer;
 use serde_json::json;
 
@@ -74,13 +74,7 @@ fn generate(args: &[String]) -> serde_json::Value {
         ..SamplingOptions::default()
     };
     let prompt = trainer.tokenizer.encode("ROMEO:").ids;
-    let mut generator = Generator::new(
-        trainer.inference_model(),
-        trainer.device().clone().inner(),
-        trainer.tokenizer.clone(),
-        prompt,
-        options,
-    );
+    let mut generator = trainer.generator(prompt, options);
     let start = now_ms();
     let mut first_token_ms = None;
     let mut produced = 0;

@@ -12,7 +12,7 @@ export const ARTIFACTS = join(REPO, 'test-artifacts');
 
 // Flags from shared/TOOLCHAIN.md: without the networking ones Chromium floods this
 // machine's closed network with refused connections.
-const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-dev-shm-usage',
   '--disable-quic',

@@ -45,9 +45,10 @@ test('serves files with their MIME types and the security headers', async () => 
   }
 });
 
-test('wasm is served as application/wasm', async (t) => {
+test('wasm is served as application/wasm', async () => {
+  // pkg-tests/run.sh refuses to start without pkg/, so the file is there.
   const response = await get('/pkg/kindling_bg.wasm');
-  if (response.statusCode === 404) return t.skip('pkg/ is not built');
+  assert.equal(response.statusCode, 200);
   assert.equal(response.headers['content-type'], 'application/wasm');
 });
 

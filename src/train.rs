@@ -12,6 +12,7 @@ use crate::config::{split_sizes, Config, ConfigError};
 use crate::device::{now_ms, read_scalar};
 use crate::model::LanguageModel;
 use crate::rng::Rng;
+use crate::sample::{Generator, SamplingOptions};
 use crate::tokenizer::Tokenizer;
 
 /// Separate random streams of one seeded run.
@@ -282,6 +283,18 @@ impl Trainer {
         );
         trainer.restore(self.step, self.history.clone());
         trainer
+    }
+
+    /// A token stream continuing `prompt_ids` (non-empty, from this tokenizer), from a snapshot
+    /// of the current weights: training may go on meanwhile.
+    pub fn generator(&self, prompt_ids: Vec<u32>, options: SamplingOptions) -> Generator {
+        Generator::new(
+            self.inference_model(),
+            self.device.clone().inner(),
+            self.tokenizer.clone(),
+            prompt_ids,
+            options,
+        )
     }
 
     /// The model without autodiff, for evaluation and generation.

@@ -478,13 +478,7 @@ impl Kindling {
             if ids.is_empty() {
                 ids.push(trainer.tokenizer.start_id());
             }
-            let generator = Generator::new(
-                trainer.inference_model(),
-                trainer.device().clone().inner(),
-                trainer.tokenizer.clone(),
-                ids,
-                options,
-            );
+            let generator = trainer.generator(ids, options);
             GenerationStream {
                 generator: Rc::new(RefCell::new(generator)),
                 warning: encoded.warning(),

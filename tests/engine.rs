@@ -11,7 +11,7 @@ use kindling::config::{Config, ModelKind};
 use kindling::device::{cpu, read_floats};
 use kindling::model::{tokens, LanguageModel};
 use kindling::rng::Rng;
-use kindling::sample::{Generator, SamplingOptions};
+use kindling::sample::SamplingOptions;
 use kindling::train::{batch, Dataset};
 use kindling::{checkpoint, TrainError, Trainer};
 
@@ -29,13 +29,7 @@ fn greedy(trainer: &Trainer, prompt: &str, max_tokens: usize) -> String {
         ..SamplingOptions::default()
     };
     let ids = trainer.tokenizer.encode(prompt).ids;
-    let mut generator = Generator::new(
-        trainer.inference_model(),
-        trainer.device().clone().inner(),
-        trainer.tokenizer.clone(),
-        ids,
-        options,
-    );
+    let mut generator = trainer.generator(ids, options);
     let mut out = String::new();
     while let Some(token) = pollster::block_on(generator.next()).unwrap() {
         out.push_str(&token.text);

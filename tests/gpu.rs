@@ -8,7 +8,7 @@ use common::{repeated_text, PHRASE};
 use kindling::config::Config;
 use kindling::device::{copy_module, cpu};
 use kindling::gpu::gpu;
-use kindling::sample::{Generator, SamplingOptions};
+use kindling::sample::SamplingOptions;
 use kindling::{checkpoint, Trainer};
 
 #[test]
@@ -43,13 +43,7 @@ fn trains_generates_and_saves_on_wgpu() {
         temperature: 0.0,
         ..SamplingOptions::default()
     };
-    let mut generator = Generator::new(
-        trainer.inference_model(),
-        trainer.device().clone().inner(),
-        trainer.tokenizer.clone(),
-        trainer.tokenizer.encode("the quick").ids,
-        options,
-    );
+    let mut generator = trainer.generator(trainer.tokenizer.encode("the quick").ids, options);
     let mut text = String::new();
     while let Some(token) = pollster::block_on(generator.next()).unwrap() {
         text.push_str(&token.text);
