@@ -84,6 +84,8 @@ describe('a training session', () => {
     }, firstLoss);
     assert.ok((await value(page, '#loss')) < firstLoss);
     assert.equal(await page.locator('#train').textContent(), 'Pause');
+    // This browser has no WebGPU flag, so 'auto' computes on the CPU (webgpu.test.mjs: with it).
+    assert.equal(await page.locator('#backend').textContent(), 'CPU');
   });
 
   test('the page stays responsive while training', async () => {

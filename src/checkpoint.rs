@@ -3,7 +3,7 @@
 //!
 //! Layout (integers little-endian):
 //! `KINDLING` · format version u32 · total length u64 · header length u32 · header (JSON) ·
-//! weights length u64 · weights (burnpack) · optimizer length u64 · optimizer (burnpack) ·
+//! weights length u64 · weights (burnpack) · optimizer length u64 · optimizer (`AdamW::to_bytes`) ·
 //! CRC-32 of all before it. The total length tells a truncated file from a corrupted one.
 
 use burn::module::Module;
@@ -11,14 +11,16 @@ use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device};
 use serde::{Deserialize, Serialize};
 
+use crate::adamw::AdamW;
 use crate::config::Config;
 use crate::device::{copy_module, is_cpu};
 use crate::model::LanguageModel;
 use crate::tokenizer::Tokenizer;
-use crate::train::{optimizer, HistoryPoint, Trainer};
+use crate::train::{HistoryPoint, Trainer};
 
 const MAGIC: &[u8; 8] = b"KINDLING";
-const VERSION: u32 = 1;
+/// 2: the optimizer section is Kindling's own AdamW state (`AdamW::to_bytes`), not burnpack.
+const VERSION: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -30,9 +32,7 @@ struct Header {
     history: Vec<HistoryPoint>,
 }
 
-/// Serializes the trainer. On a GPU the weights are read back asynchronously and the
-/// optimizer section is left empty (burn reads optimizer state only synchronously, which
-/// WebGPU in a browser cannot do); loading such a checkpoint starts the moments afresh.
+/// Serializes the trainer. Everything on a GPU is read back asynchronously.
 pub async fn save(trainer: &Trainer) -> Result<Vec<u8>, String> {
     let header = Header {
         config: trainer.config.clone(),
@@ -42,8 +42,7 @@ pub async fn save(trainer: &Trainer) -> Result<Vec<u8>, String> {
         history: trainer.history().to_vec(),
     };
     let header = serde_json::to_vec(&header).map_err(|e| e.to_string())?;
-    let on_cpu = is_cpu(trainer.device());
-    let model = if on_cpu {
+    let model = if is_cpu(trainer.device()) {
         trainer.model().clone()
     } else {
         copy_module(trainer.model(), &Device::flex()).await?
@@ -52,15 +51,7 @@ pub async fn save(trainer: &Trainer) -> Result<Vec<u8>, String> {
         .into_record()
         .into_bytes()
         .map_err(|e| format!("could not serialize the weights: {e}"))?;
-    let optimizer = if on_cpu {
-        trainer
-            .optimizer()
-            .into_bytes()
-            .map_err(|e| format!("could not serialize the optimizer: {e}"))?
-            .to_vec()
-    } else {
-        Vec::new()
-    };
+    let optimizer = trainer.optimizer().to_bytes(trainer.model()).await?;
 
     let mut out = Vec::with_capacity(header.len() + weights.len() + optimizer.len() + 40);
     out.extend_from_slice(MAGIC);
@@ -86,9 +77,7 @@ pub fn load(bytes: &[u8], device: Device) -> Result<Trainer, String> {
     if bytes.len() < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
         return Err("this is not a Kindling model file (it does not start with KINDLING)".into());
     }
-    let mut reader = Reader {
-        bytes: &bytes[MAGIC.len()..],
-    };
+    let mut reader = Reader::new(&bytes[MAGIC.len()..], truncated);
     let version = u32::from_le_bytes(reader.take_array()?);
     if version != VERSION {
         return Err(format!(
@@ -112,7 +101,7 @@ pub fn load(bytes: &[u8], device: Device) -> Result<Trainer, String> {
         );
     }
     // The checksum matched, so the lengths below are the ones that were written.
-    reader.bytes = &body[MAGIC.len() + 4 + 8..];
+    let mut reader = Reader::new(&body[MAGIC.len() + 4 + 8..], truncated);
     let header_len = u32::from_le_bytes(reader.take_array()?) as usize;
     let header = reader.take(header_len)?;
     let weights_len = u64::from_le_bytes(reader.take_array()?) as usize;
@@ -143,13 +132,7 @@ pub fn load(bytes: &[u8], device: Device) -> Result<Trainer, String> {
     let model = LanguageModel::new(&header.config, vocab, &device)
         .try_load_record(record)
         .map_err(|e| format!("the weights do not fit this model's config: {e}"))?;
-    let optimizer = if optimizer_bytes.is_empty() {
-        optimizer(&header.config)
-    } else {
-        optimizer(&header.config)
-            .from_bytes(Bytes::from_bytes_vec(optimizer_bytes.to_vec()))
-            .map_err(|e| format!("the optimizer state in this model file is unreadable: {e}"))?
-    };
+    let optimizer = AdamW::from_bytes(&header.config, optimizer_bytes, &model, &device)?;
 
     let mut trainer = Trainer::assemble(
         header.text,
@@ -167,25 +150,35 @@ fn truncated() -> String {
     "this Kindling model file is truncated (it ends too early): download or save it again".into()
 }
 
-struct Reader<'a> {
+/// Reads sections off the front of a byte slice; running short is the error `short` makes.
+pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
+    short: fn() -> String,
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, len: usize) -> Result<&'a [u8], String> {
+    pub(crate) fn new(bytes: &'a [u8], short: fn() -> String) -> Self {
+        Reader { bytes, short }
+    }
+
+    pub(crate) fn take(&mut self, len: usize) -> Result<&'a [u8], String> {
         if len > self.bytes.len() {
-            return Err(truncated());
+            return Err((self.short)());
         }
         let (taken, rest) = self.bytes.split_at(len);
         self.bytes = rest;
         Ok(taken)
     }
 
-    fn take_array<const N: usize>(&mut self) -> Result<[u8; N], String> {
+    pub(crate) fn take_array<const N: usize>(&mut self) -> Result<[u8; N], String> {
         Ok(self
             .take(N)?
             .try_into()
             .expect("take returns exactly N bytes"))
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
     }
 }
 

@@ -57,6 +57,17 @@ impl ModuleVisitor for Flatten {
     }
 }
 
+/// Each float parameter's id and number of values, in the module's visiting order (the same for
+/// every module built from one config).
+pub fn parameters<M: Module>(module: &M) -> Vec<(ParamId, usize)> {
+    let mut flat = Flatten(Vec::new());
+    module.visit(&mut flat);
+    flat.0
+        .into_iter()
+        .map(|(id, tensor)| (id, tensor.shape().num_elements()))
+        .collect()
+}
+
 /// Puts each parameter's values, read earlier, on the target device.
 struct Place<'a> {
     values: HashMap<ParamId, Vec<f32>>,

@@ -1,9 +1,10 @@
 //! Kindling: train and run tiny language models in the browser.
 //!
 //! Plain Rust that builds and tests natively: `config` and `tokenizer` are plain data, `model`
-//! holds the burn modules, `train`, `sample` and `checkpoint` one idea each. `web` is the thin
+//! holds the burn modules, `train`, `adamw`, `sample` and `checkpoint` one idea each. `web` is the thin
 //! wasm-bindgen layer the page uses.
 
+pub mod adamw;
 pub mod checkpoint;
 pub mod config;
 pub mod device;

@@ -2,12 +2,13 @@
 //! random windows from the train split, AdamW, warmup + cosine learning rate, global gradient
 //! clipping, and a validation loss over a fixed set of held-out windows.
 
-use burn::module::{Module, ModuleVisitor, Param, ParamGroup};
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use crate::adamw::AdamW;
 use crate::config::{split_sizes, Config, ConfigError};
 use crate::device::{now_ms, read_scalar};
 use crate::model::LanguageModel;
@@ -97,24 +98,6 @@ fn loss(model: &LanguageModel, inputs: Tensor<2, Int>, targets: Tensor<2, Int>) 
         )
 }
 
-/// AdamW as nanoGPT configures it: weight decay on matrices and embeddings only, never on
-/// biases or LayerNorm gains (the parameters whose paths end in these names).
-pub(crate) fn optimizer(config: &Config) -> ModuleOptimizer {
-    let adamw = |weight_decay: f64| {
-        AdamWConfig::new()
-            .with_beta_1(config.beta1 as f32)
-            .with_beta_2(config.beta2 as f32)
-            .with_epsilon(1e-8)
-            .with_weight_decay(weight_decay as f32)
-            .build()
-    };
-    ModuleOptimizer::from(adamw(config.weight_decay)).with_group(
-        ParamGroup::from_any_predicates(vec!["bias", "gamma", "beta"]),
-        adamw(0.0),
-        None,
-    )
-}
-
 /// Sums the squares of every gradient, for the global norm.
 struct SquaredNorm<'a> {
     grads: &'a GradientsParams,
@@ -192,7 +175,7 @@ pub struct Trainer {
     data: Dataset,
     /// Taken out while a step updates it (see `step_once`), present otherwise.
     model: Option<LanguageModel>,
-    optimizer: ModuleOptimizer,
+    optimizer: AdamW,
     device: Device,
     step: usize,
     history: Vec<HistoryPoint>,
@@ -209,7 +192,7 @@ impl Trainer {
         }
         device.seed(Rng::derive(config.seed, INIT_STREAM, 0).next_u64());
         let model = LanguageModel::new(&config, tokenizer.vocab_size(), &device);
-        let optimizer = optimizer(&config);
+        let optimizer = AdamW::new(&config);
         Ok(Self::assemble(
             text, config, tokenizer, model, optimizer, device,
         ))
@@ -221,7 +204,7 @@ impl Trainer {
         config: Config,
         tokenizer: Tokenizer,
         model: LanguageModel,
-        optimizer: ModuleOptimizer,
+        optimizer: AdamW,
         device: Device,
     ) -> Self {
         let data = Dataset::new(tokenizer.encode_known(&text), config.val_fraction);
@@ -260,7 +243,7 @@ impl Trainer {
             .expect("the model is only taken out during a step")
     }
 
-    pub fn optimizer(&self) -> &ModuleOptimizer {
+    pub fn optimizer(&self) -> &AdamW {
         &self.optimizer
     }
 
@@ -270,15 +253,15 @@ impl Trainer {
     }
 
     /// The same run continued on `device` with `model` (already there): same step, history
-    /// and data. The optimizer's moments start afresh: burn reads them back only synchronously,
-    /// which a lost or browser GPU cannot do.
+    /// and data. The optimizer's moments start afresh: they were on the device being left, which
+    /// may be lost.
     pub fn continue_on(&self, model: LanguageModel, device: Device) -> Trainer {
         let mut trainer = Trainer::assemble(
             self.text.clone(),
             self.config.clone(),
             self.tokenizer.clone(),
             model,
-            optimizer(&self.config),
+            AdamW::new(&self.config),
             device,
         );
         trainer.restore(self.step, self.history.clone());
