@@ -99,21 +99,22 @@ await leg('torch1', () => torch(1, opts.iters, opts.warmup, ['--matmul']));
 await leg('torchAll', () => torch(CORES, opts.iters, opts.warmup, ['--matmul']));
 
 // --- Kindling native (Flex): the example bench binary ----------------------------------------
-// Contract: `cargo run --release --example bench -- train-baby-gpt --iters N --data PATH [--eval]`
+// The CPU build (--no-default-features: no wgpu to compile; the figures are Flex's).
+// Contract: `cargo run --release --no-default-features --example bench -- train-baby-gpt --iters N --data PATH [--eval]`
 // prints {msPerIterMedian, valLoss?, iters, ...}; `generate --preset P --tokens N` prints
 // {tokensPerSecond, firstTokenMs, tokens}; one JSON object on the last line of stdout.
 let nativeProblem = null;
 if (opts.skipNative) nativeProblem = '--skip-native';
 else if (!existsSync(join(REPO, 'examples/bench.rs'))) nativeProblem = 'native: not built yet (no examples/bench.rs)';
 else {
-  log('building the native bench example (cargo build --release --example bench)');
-  const build = await spawnCollect('cargo', ['build', '--release', '--example', 'bench']);
-  if (build.code !== 0) nativeProblem = `cargo build --release --example bench failed (${build.error ?? `exit ${build.code}`})`;
+  log('building the native bench example (cargo build --release --no-default-features --example bench)');
+  const build = await spawnCollect('cargo', ['build', '--release', '--no-default-features', '--example', 'bench']);
+  if (build.code !== 0) nativeProblem = `cargo build --release --no-default-features --example bench failed (${build.error ?? `exit ${build.code}`})`;
 }
 async function native(args) {
   if (nativeProblem) return skipped(nativeProblem);
   const { code, stdout, error } = await spawnCollect('cargo', [
-    'run', '--release', '--quiet', '--example', 'bench', '--', ...args, '--data', DATA, '--json',
+    'run', '--release', '--quiet', '--no-default-features', '--example', 'bench', '--', ...args, '--data', DATA, '--json',
   ]);
   const result = lastJson(stdout);
   if (code !== 0 || !result) return failed(error ?? `the native bench exited with ${code}`);

@@ -3,6 +3,7 @@
 // speed work of issue 5, not a benchmark (the profiler itself slows the page).
 //
 //   node bench/profile-browser.mjs [--preset baby-gpt] [--steps 20] [--top 40]
+// Function names need a pkg/ built with them: CARGO_PROFILE_RELEASE_STRIP=false scripts/build.sh
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startServer, launchBrowser, openPage, REPO } from './browser.mjs';

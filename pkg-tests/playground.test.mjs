@@ -113,7 +113,12 @@ describe('a training session', () => {
       window.outputUpdates = 0;
       new MutationObserver(() => window.outputUpdates++).observe(inShadow('#output'), { childList: true });
     });
-    const below = () => page.locator('#token-info').boundingBox().then((box) => box.y);
+    // Measured from the output box's top: training, still running, may rewrite status lines
+    // above; the stream itself must not grow the box.
+    const below = async () => {
+      const [output, info] = await Promise.all(['#output', '#token-info'].map((id) => page.locator(id).boundingBox()));
+      return info.y - output.y;
+    };
     const layoutBefore = await below();
     await page.locator('#generate').click();
     await waitFor(page, () => window.outputUpdates >= 10);

@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data="${KINDLING_DATA:-../shared/data/tinyshakespeare.txt}"
-cargo run --release --quiet --example bench -- train-baby-gpt --iters "${1:-2000}" --data "$data"
+cargo run --release --quiet --no-default-features --example bench -- train-baby-gpt --iters "${1:-2000}" --data "$data"

@@ -19,7 +19,7 @@ step "cargo test (native)"
 cargo test
 
 step "wasm-pack test in headless Chromium"
-WASM_BINDGEN_TEST_TIMEOUT=300 wasm-pack test --headless --chrome --release --test web
+WASM_BINDGEN_TEST_TIMEOUT=300 wasm-pack test --headless --chrome --release --test web --test gpu_lost
 
 step "build pkg/"
 bash scripts/build.sh

@@ -83,7 +83,8 @@ impl ModuleMapper for Place<'_> {
         let device = self.device;
         param.map(|tensor| {
             let copy = Tensor::from_data(TensorData::new(values, tensor.shape()), device);
-            if tensor.is_require_grad() {
+            // A copy for saving lands on a device without autodiff: nothing to track there.
+            if tensor.is_require_grad() && device.is_autodiff() {
                 copy.require_grad()
             } else {
                 copy

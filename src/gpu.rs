@@ -40,12 +40,9 @@ pub async fn gpu() -> Result<Rc<Gpu>, String> {
 
 async fn init_gpu() -> Result<Gpu, String> {
     #[cfg(target_arch = "wasm32")]
-    let api = {
-        browser_has_webgpu()?;
-        WgpuBackend::WebGpu
-    };
+    let (api, browser_info) = (WgpuBackend::WebGpu, browser_adapter().await?);
     #[cfg(not(target_arch = "wasm32"))]
-    let api = WgpuBackend::Auto;
+    let (api, browser_info) = (WgpuBackend::Auto, String::new());
     let (device, setup) = Device::wgpu_options()
         .graphics_api(api)
         .init_with_setup_async()
@@ -56,6 +53,7 @@ async fn init_gpu() -> Result<Gpu, String> {
         info.name.as_str(),
         info.driver.as_str(),
         info.driver_info.as_str(),
+        browser_info.as_str(),
     ]
     .into_iter()
     .filter(|part| !part.is_empty())
@@ -72,16 +70,38 @@ async fn init_gpu() -> Result<Gpu, String> {
     })
 }
 
-/// burn panics deep inside wgpu when there is no WebGPU at all; say so plainly instead.
+/// Asks the browser for an adapter before burn does: burn panics deep inside wgpu when there is
+/// no WebGPU at all, and its error for a missing adapter is a paragraph, not a notice. Returns
+/// what the browser says about the adapter (`GPUAdapterInfo`), which wgpu leaves empty on the web.
 #[cfg(target_arch = "wasm32")]
-fn browser_has_webgpu() -> Result<(), String> {
-    use wasm_bindgen::JsValue;
-    let navigator = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("navigator"))
-        .unwrap_or(JsValue::UNDEFINED);
-    let gpu =
-        js_sys::Reflect::get(&navigator, &JsValue::from_str("gpu")).unwrap_or(JsValue::UNDEFINED);
+async fn browser_adapter() -> Result<String, String> {
+    use js_sys::{Function, Promise, Reflect};
+    use wasm_bindgen::{JsCast, JsValue};
+    let get = |object: &JsValue, key: &str| {
+        Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    };
+    let gpu = get(&get(&js_sys::global(), "navigator"), "gpu");
     if gpu.is_undefined() || gpu.is_null() {
-        return Err("this browser has no WebGPU (navigator.gpu is missing)".into());
+        return Err("this browser has no WebGPU".into());
     }
-    Ok(())
+    let adapter = match get(&gpu, "requestAdapter").dyn_into::<Function>() {
+        Ok(request) => match request.call0(&gpu).map(Promise::from) {
+            Ok(promise) => wasm_bindgen_futures::JsFuture::from(promise).await,
+            Err(error) => Err(error),
+        },
+        Err(_) => return Err("this browser's WebGPU cannot request an adapter".into()),
+    };
+    match adapter {
+        Ok(adapter) if !adapter.is_null() && !adapter.is_undefined() => {
+            let info = get(&adapter, "info");
+            let parts: Vec<String> = ["vendor", "architecture", "device", "description"]
+                .iter()
+                .filter_map(|key| get(&info, key).as_string())
+                .filter(|part| !part.is_empty())
+                .collect();
+            Ok(parts.join(" "))
+        }
+        Ok(_) => Err("the browser offers no WebGPU adapter".into()),
+        Err(error) => Err(format!("the browser refused a WebGPU adapter: {error:?}")),
+    }
 }

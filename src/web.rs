@@ -486,8 +486,7 @@ impl Kindling {
         })
     }
 
-    /// Everything needed to continue later, as bytes. On WebGPU the optimizer's moments are
-    /// not included (see `checkpoint::save`).
+    /// Everything needed to continue later, as bytes, on either backend.
     #[allow(clippy::await_holding_refcell_ref)]
     #[wasm_bindgen(js_name = toBytes)]
     pub fn to_bytes(&self) -> Promise {

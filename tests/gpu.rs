@@ -4,6 +4,7 @@
 
 mod common;
 
+use burn::module::Module;
 use common::{repeated_text, PHRASE};
 use kindling::config::Config;
 use kindling::device::{copy_module, cpu};

@@ -970,14 +970,19 @@ class KindlingPlayground extends HTMLElement {
     this.$(id).dataset.value = value ?? '';
   }
 
-  // The badge names the backend; its tooltip the GPU adapter. A notice (WebGPU unavailable,
-  // GPU lost) goes where training status is read.
+  // The badge names the backend; its tooltip the GPU adapter, or why the CPU (no WebGPU here).
+  // Moving to the CPU mid-run (a lost GPU) is news, so that notice also goes where training
+  // status is read; starting on the CPU is not.
   showBackend({ backend, adapter, notice }) {
     const badge = this.$('backend');
     badge.textContent = backend === 'webgpu' ? 'WebGPU' : 'CPU';
-    badge.title = backend === 'webgpu' && adapter ? `WebGPU: ${adapter}` : 'Computing on the CPU.';
-    if (notice && notice !== this.shownNotice) this.$('train-status').textContent = notice;
-    this.shownNotice = notice;
+    badge.title = backend === 'webgpu'
+      ? `WebGPU: ${adapter || 'adapter'}`
+      : ['Computing on the CPU.', notice].filter(Boolean).join(' ');
+    if (notice && this.shownBackend === 'webgpu' && backend === 'cpu') {
+      this.$('train-status').textContent = notice;
+    }
+    this.shownBackend = backend;
   }
 
   // One chunk of training done (or many, if the page was busy): plot and read out.
