@@ -233,6 +233,45 @@ async fn cpu_and_webgpu_agree_on_the_same_checkpoint() {
     );
 }
 
+/// The recurrent path on WebGPU: training, generation carrying the LSTM state token to token,
+/// and bytes that the CPU reads back to the same validation loss.
+#[cfg(feature = "webgpu")]
+#[wasm_bindgen_test]
+async fn an_lstm_trains_generates_and_moves_from_webgpu_to_the_cpu() {
+    let options =
+        json!({ "text": PHRASE.repeat(20), "model": "lstm", "backend": "webgpu", "seed": 3 });
+    let Some(k) = on_webgpu(options).await else {
+        return;
+    };
+    let first = get(&wait(k.train_steps(1)).await.unwrap(), "trainLoss")
+        .as_f64()
+        .unwrap();
+    let later = get(&wait(k.train_steps(20)).await.unwrap(), "trainLoss")
+        .as_f64()
+        .unwrap();
+    assert!(later < first, "loss {first} -> {later}");
+
+    let stream = k
+        .generate(
+            "the",
+            js(json!({ "maxTokens": 20, "temperature": 0, "seed": 1 })),
+        )
+        .unwrap();
+    assert_eq!(stream_text(stream).await.chars().count(), 20);
+
+    let bytes: Uint8Array = wait(k.to_bytes()).await.unwrap().unchecked_into();
+    let on_cpu = Kindling::from_bytes(bytes, js(json!({ "backend": "cpu" })))
+        .await
+        .unwrap();
+    assert_eq!(on_cpu.step().unwrap(), 21);
+    assert_relative(
+        val_loss(&on_cpu).await,
+        val_loss(&k).await,
+        1e-3,
+        "val loss on the CPU",
+    );
+}
+
 #[cfg(feature = "webgpu")]
 #[wasm_bindgen_test]
 async fn auto_falls_back_to_the_cpu_when_webgpu_fails() {
