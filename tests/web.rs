@@ -38,6 +38,13 @@ async fn overfit(k: &Kindling) -> f64 {
     panic!("loss did not fall below 0.1 in 1000 steps");
 }
 
+/// Runs `steps` training steps; their mean training loss.
+async fn train_loss(k: &Kindling, steps: u32) -> f64 {
+    get(&wait(k.train_steps(steps)).await.unwrap(), "trainLoss")
+        .as_f64()
+        .unwrap()
+}
+
 /// Greedy continuation, one `next()` per token; checks each call gives exactly one character.
 async fn stream_text(stream: GenerationStream) -> String {
     let mut text = String::new();
@@ -69,9 +76,7 @@ async fn learns_and_reproduces(text: &str, prompt: &str, expected: &str) {
 
 /// Loss falls below the overfit threshold, then greedy generation streams the text back.
 async fn check_learns(k: &Kindling, prompt: &str, expected: &str) {
-    let first = get(&wait(k.train_steps(1)).await.unwrap(), "trainLoss")
-        .as_f64()
-        .unwrap();
+    let first = train_loss(k, 1).await;
     let loss = overfit(k).await;
     assert!(loss < first, "loss fell from {first} to {loss}");
     let greedy = js(json!({ "maxTokens": expected.chars().count(), "temperature": 0 }));
@@ -211,12 +216,8 @@ async fn cpu_and_webgpu_agree_on_the_same_checkpoint() {
 
     // The same 20 batches (they depend on the seed and step only) on both backends.
     for step in 0..20 {
-        let a = get(&wait(cpu.train_steps(1)).await.unwrap(), "trainLoss")
-            .as_f64()
-            .unwrap();
-        let b = get(&wait(gpu.train_steps(1)).await.unwrap(), "trainLoss")
-            .as_f64()
-            .unwrap();
+        let a = train_loss(&cpu, 1).await;
+        let b = train_loss(&gpu, 1).await;
         assert_relative(b, a, 1e-2, &format!("train loss at step {}", 31 + step));
     }
 
@@ -243,12 +244,8 @@ async fn an_lstm_trains_generates_and_moves_from_webgpu_to_the_cpu() {
     let Some(k) = on_webgpu(options).await else {
         return;
     };
-    let first = get(&wait(k.train_steps(1)).await.unwrap(), "trainLoss")
-        .as_f64()
-        .unwrap();
-    let later = get(&wait(k.train_steps(20)).await.unwrap(), "trainLoss")
-        .as_f64()
-        .unwrap();
+    let first = train_loss(&k, 1).await;
+    let later = train_loss(&k, 20).await;
     assert!(later < first, "loss {first} -> {later}");
 
     let stream = k
