@@ -3,6 +3,7 @@
 // on WebGPU. A backend the engine refuses is reported with the engine's own message, never
 // with numbers. Prints a Markdown table; writes the raw figures as JSON.
 import { readFileSync, statSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { REPO, startServer, launchBrowser, openPage } from './browser.mjs';
 import {
@@ -18,7 +19,8 @@ const opts = parseArgs(process.argv.slice(2), {
   genTokens: 200,
   genRuns: 3,
   models: 'tiny,baby-gpt,gpt-256',
-  backends: 'cpu,webgpu',
+  backends: 'cpu,cpu-helpers,webgpu',
+  helpers: Math.min(cpus().length - 1, 3), // helper workers of the cpu-helpers column
   quick: false,
   waitIdle: 0, // seconds to wait for other processes to leave the CPU before starting
 });
@@ -30,8 +32,16 @@ const MODELS = {
   // 256 dims, otherwise baby-GPT's shape: 4 layers, 4 heads, context 64, batch 12.
   'gpt-256': { preset: 'baby-gpt', nEmbd: 256 },
 };
+// cpu-helpers: the CPU with helper workers computing shards of each batch (www/helpers.js);
+// it generates as the CPU does, so only its training is measured.
+const BACKENDS = {
+  cpu: { backend: 'cpu', helpers: 0, label: 'CPU' },
+  'cpu-helpers': { backend: 'cpu', helpers: opts.helpers, label: `CPU + ${opts.helpers} helper${opts.helpers === 1 ? '' : 's'}` },
+  webgpu: { backend: 'webgpu', helpers: 0, label: 'WebGPU' },
+};
 const models = opts.models.split(',');
 const backends = opts.backends.split(',');
+for (const b of backends) if (!BACKENDS[b]) throw new Error(`unknown backend ${b}: choose from ${Object.keys(BACKENDS).join(', ')}`);
 for (const m of models) if (!MODELS[m]) throw new Error(`unknown model ${m}: choose from ${Object.keys(MODELS).join(', ')}`);
 
 const BUSY = await waitIdle(opts.waitIdle);
@@ -56,15 +66,16 @@ try {
   gpu = await inPage((page) => page.evaluate(() => window.bench.gpuInfo()));
   for (const model of models) {
     for (const backend of backends) {
-      const options = { ...MODELS[model], backend };
+      const { helpers } = BACKENDS[backend];
+      const options = { ...MODELS[model], backend: BACKENDS[backend].backend };
       const meter = cpuMeter();
       log(`${model} on ${backend}: training ...`);
       const train = await inPage((page) => page.evaluate((a) => window.bench.train(a), {
-        text: TEXT, options, warmup: opts.warmup, iters: opts.iters, chunk: 10, chunks: 1,
+        text: TEXT, options, helpers, warmup: opts.warmup, iters: opts.iters, chunk: 10, chunks: 1,
       }));
       log(`${model} on ${backend}: ${train.ok ? `${train.msPerIterMedian.toFixed(1)} ms/step` : train.error}`);
       log(`${model} on ${backend}: generating ...`);
-      const generate = await inPage((page) => page.evaluate((a) => window.bench.generate(a), {
+      const generate = helpers ? { ok: false, error: 'generation does not use helpers' } : await inPage((page) => page.evaluate((a) => window.bench.generate(a), {
         text: TEXT, options, maxTokens: opts.genTokens, runs: opts.genRuns,
       }));
       log(`${model} on ${backend}: ${generate.ok ? `${generate.tokensPerSecond.toFixed(0)} tok/s` : generate.error}`);
@@ -82,7 +93,7 @@ try {
 const unavailable = (r) => `unavailable: ${r.error}`;
 const headers = ['model', 'parameters'];
 for (const b of backends) {
-  const name = b === 'cpu' ? 'CPU' : b === 'webgpu' ? 'WebGPU' : b;
+  const name = BACKENDS[b].label;
   headers.push(`${name} ms/step`, `${name} ms/step (10-step chunk)`, `${name} generate tok/s`, `${name} first token`);
 }
 const rows = models.map((model) => {
@@ -92,7 +103,8 @@ const rows = models.map((model) => {
     const { train, generate } = results[`${model}/${b}`];
     row.push(train.ok ? fmt.ms(train.msPerIterMedian) : unavailable(train));
     row.push(train.ok ? fmt.ms(train.chunkedMsPerIter) : '—');
-    row.push(generate.ok ? fmt.rate(generate.tokensPerSecond, 'tok/s') : train.ok || generate.error !== train.error ? unavailable(generate) : '—');
+    const generated = generate.ok ? fmt.rate(generate.tokensPerSecond, 'tok/s') : train.ok || generate.error !== train.error ? unavailable(generate) : '—';
+    row.push(BACKENDS[b].helpers ? '(as CPU)' : generated);
     row.push(generate.ok ? fmt.ms(generate.firstTokenMs) : '—');
   }
   return row;

@@ -48,6 +48,8 @@ if (busyWarning(BUSY)) log(busyWarning(BUSY).replace(/\*/g, ''));
 const DATA = resolve(REPO, opts.data);
 const TEXT = readFileSync(DATA, 'utf8');
 const CORES = machine().cores;
+// Helper workers for the 'with helpers' legs: one per core besides the training thread's.
+const HELPERS = Math.min(CORES - 1, 3);
 
 // The LSTM of part (b), as Kindling config overrides; TF.js builds the same shape.
 const LSTM = {
@@ -126,7 +128,7 @@ await leg('nativeGenGpt', () => native(['generate', '--preset', 'baby-gpt', '--t
 await leg('nativeGenLstm', () => native(['generate', '--preset', 'seed-lstm', '--tokens', String(opts.genTokens)]));
 
 // --- Chromium: Kindling (CPU wasm) and TF.js --------------------------------------------------
-const browserLegs = ['pageLoad', 'browserTrain', 'browserLstm', 'browserGenGpt', 'browserGenLstm'];
+const browserLegs = ['pageLoad', 'browserTrain', 'browserTrainHelpers', 'browserLstm', 'browserLstmHelpers', 'browserGenGpt', 'browserGenLstm'];
 if (opts.full) browserLegs.push('browserFull');
 const tfjsLegs = ['tfjsWasm', 'tfjsWasmThreads', 'tfjsCpu'];
 if (opts.skipBrowser) for (const name of browserLegs) legs[name] = skipped('--skip-browser');
@@ -158,14 +160,16 @@ if (!opts.skipBrowser || !opts.skipTfjs) {
         const ms = loads.map((l) => l.readyMs).sort((a, b) => a - b);
         return { ok: true, readyMsMedian: ms[ms.length >> 1], loads };
       });
-      await leg('browserTrain', () => kindling((page) => page.evaluate((a) => window.bench.train(a), {
-        text: TEXT, options: { preset: 'baby-gpt', backend: 'cpu' }, warmup: opts.warmup, iters: opts.iters,
-        chunk: 10, chunks: 3,
-      })));
-      await leg('browserLstm', () => kindling((page) => page.evaluate((a) => window.bench.train(a), {
-        text: TEXT, options: { preset: 'seed-lstm', ...LSTM, backend: 'cpu' }, warmup: opts.lstmWarmup,
-        iters: opts.lstmIters, chunks: 0,
-      })));
+      for (const [suffix, helpers] of [['', 0], ['Helpers', HELPERS]]) {
+        await leg(`browserTrain${suffix}`, () => kindling((page) => page.evaluate((a) => window.bench.train(a), {
+          text: TEXT, options: { preset: 'baby-gpt', backend: 'cpu' }, helpers, warmup: opts.warmup, iters: opts.iters,
+          chunk: 10, chunks: 3,
+        })));
+        await leg(`browserLstm${suffix}`, () => kindling((page) => page.evaluate((a) => window.bench.train(a), {
+          text: TEXT, options: { preset: 'seed-lstm', ...LSTM, backend: 'cpu' }, helpers, warmup: opts.lstmWarmup,
+          iters: opts.lstmIters, chunks: 0,
+        })));
+      }
       for (const [name, preset] of [['browserGenGpt', 'baby-gpt'], ['browserGenLstm', 'seed-lstm']]) {
         await leg(name, () => kindling((page) => page.evaluate((a) => window.bench.generate(a), {
           text: TEXT, options: { preset, backend: 'cpu' }, maxTokens: opts.genTokens, runs: opts.genRuns,
@@ -214,25 +218,29 @@ const row = (component, figure, kindling, reference, r, target = '—', met = '�
 
 // (a)
 const kBrowser = value('browserTrain', 'msPerIterMedian');
+const kHelpers = value('browserTrainHelpers', 'msPerIterMedian');
 const kNative = value('nativeTrain', 'msPerIterMedian');
 const t1 = value('torch1', 'msPerIterMedian');
 const tAll = value('torchAll', 'msPerIterMedian');
-{
-  const r = ratio(kBrowser, t1);
+const withHelpers = `with ${HELPERS} helper worker${HELPERS === 1 ? '' : 's'}`;
+for (const [name, how, k] of [['browserTrain', 'one worker', kBrowser], ['browserTrainHelpers', withHelpers, kHelpers]]) {
+  const r = ratio(k, t1);
   const met = r == null ? 'not measured' : r <= 1 ? 'yes (≤ 1.0× too)' : r <= 2 ? 'yes (≤ 1.0× not yet)' : 'no';
-  row('(a) baby-GPT training', 'ms/iteration: Kindling in Chromium (CPU wasm) vs PyTorch 1 thread',
-    cell('browserTrain', 'msPerIterMedian', fmt.ms), cell('torch1', 'msPerIterMedian', fmt.ms), r,
+  row('(a) baby-GPT training', `ms/iteration: Kindling in Chromium (CPU wasm, ${how}) vs PyTorch 1 thread`,
+    cell(name, 'msPerIterMedian', fmt.ms), cell('torch1', 'msPerIterMedian', fmt.ms), r,
     '≤ 2.0× (then ≤ 1.0×)', met);
+  row('(a) baby-GPT training', `ms/iteration: Kindling in Chromium (${how}) vs PyTorch ${CORES} threads`,
+    cell(name, 'msPerIterMedian', fmt.ms), cell('torchAll', 'msPerIterMedian', fmt.ms), ratio(k, tAll));
 }
-row('(a) baby-GPT training', `ms/iteration: Kindling in Chromium vs PyTorch ${CORES} threads`,
-  cell('browserTrain', 'msPerIterMedian', fmt.ms), cell('torchAll', 'msPerIterMedian', fmt.ms), ratio(kBrowser, tAll));
 row('(a) baby-GPT training', 'ms/iteration: Kindling native (Flex) vs PyTorch 1 thread',
   cell('nativeTrain', 'msPerIterMedian', fmt.ms), cell('torch1', 'msPerIterMedian', fmt.ms), ratio(kNative, t1));
 row('(a) baby-GPT training', `ms/iteration: Kindling native (Flex) vs PyTorch ${CORES} threads`,
   cell('nativeTrain', 'msPerIterMedian', fmt.ms), cell('torchAll', 'msPerIterMedian', fmt.ms), ratio(kNative, tAll));
-row('(a) baby-GPT training', 'ms/iteration chunked (trainSteps(10)/10): Chromium vs PyTorch 1 thread',
-  cell('browserTrain', 'chunkedMsPerIter', fmt.ms), cell('torch1', 'msPerIterMedian', fmt.ms),
-  ratio(value('browserTrain', 'chunkedMsPerIter'), t1));
+for (const [name, how] of [['browserTrain', 'one worker'], ['browserTrainHelpers', withHelpers]]) {
+  row('(a) baby-GPT training', `ms/iteration chunked (trainSteps(10)/10): Chromium (${how}) vs PyTorch 1 thread`,
+    cell(name, 'chunkedMsPerIter', fmt.ms), cell('torch1', 'msPerIterMedian', fmt.ms),
+    ratio(value(name, 'chunkedMsPerIter'), t1));
+}
 if (opts.full) {
   const refLoss = value('torchFull', 'valLoss');
   for (const [name, label] of [['browserFull', 'Chromium'], ['nativeFull', 'native']]) {
@@ -249,19 +257,17 @@ if (opts.full) {
 }
 
 // (b): tokens/s, higher is better, so the ratio is Kindling / TF.js.
-const kLstm = value('browserLstm', 'tokensPerSecond');
-{
+const lstmRate = (name) => cell(name, 'tokensPerSecond', (v) => fmt.rate(v, 'tok/s'));
+for (const [name, how] of [['browserLstm', 'one worker'], ['browserLstmHelpers', withHelpers]]) {
+  const kLstm = value(name, 'tokensPerSecond');
   const r = ratio(kLstm, value('tfjsWasm', 'tokensPerSecond'));
-  row('(b) LSTM training', 'tokens/s: Kindling in Chromium vs TF.js 4.22 wasm (SIMD, 1 thread)',
-    cell('browserLstm', 'tokensPerSecond', (v) => fmt.rate(v, 'tok/s')),
-    cell('tfjsWasm', 'tokensPerSecond', (v) => fmt.rate(v, 'tok/s')), r, '≥ 2×', verdict(r >= 2, r != null));
+  row('(b) LSTM training', `tokens/s: Kindling in Chromium (${how}) vs TF.js 4.22 wasm (SIMD, 1 thread)`,
+    lstmRate(name), lstmRate('tfjsWasm'), r, '≥ 2×', verdict(r >= 2, r != null));
+  row('(b) LSTM training', `tokens/s: Kindling in Chromium (${how}) vs TF.js wasm with threads (cross-origin isolated, ${CORES} threads)`,
+    lstmRate(name), lstmRate('tfjsWasmThreads'), ratio(kLstm, value('tfjsWasmThreads', 'tokensPerSecond')));
 }
-row('(b) LSTM training', `tokens/s: Kindling in Chromium vs TF.js wasm with threads (cross-origin isolated, ${CORES} threads)`,
-  cell('browserLstm', 'tokensPerSecond', (v) => fmt.rate(v, 'tok/s')),
-  cell('tfjsWasmThreads', 'tokensPerSecond', (v) => fmt.rate(v, 'tok/s')), ratio(kLstm, value('tfjsWasmThreads', 'tokensPerSecond')));
-row('(b) LSTM training', 'tokens/s: Kindling in Chromium vs TF.js cpu backend',
-  cell('browserLstm', 'tokensPerSecond', (v) => fmt.rate(v, 'tok/s')),
-  cell('tfjsCpu', 'tokensPerSecond', (v) => fmt.rate(v, 'tok/s')), ratio(kLstm, value('tfjsCpu', 'tokensPerSecond')));
+row('(b) LSTM training', 'tokens/s: Kindling in Chromium (one worker) vs TF.js cpu backend',
+  lstmRate('browserLstm'), lstmRate('tfjsCpu'), ratio(value('browserLstm', 'tokensPerSecond'), value('tfjsCpu', 'tokensPerSecond')));
 
 // (c): the reference column is Kindling native (one generate() call, the binary's first);
 // the ratio is Chromium / native. In Chromium the first call on a fresh page is reported on its
@@ -299,8 +305,8 @@ const gflops = (name) => value(name, 'matmul1024Gflops');
 if (gflops('torch1') != null) {
   notes.push(`PyTorch ${value('torch1', 'torchVersion')}: 1024² f32 matmul ${gflops('torch1').toFixed(0)} GFLOP/s at 1 thread, ${gflops('torchAll')?.toFixed(0) ?? '—'} at ${CORES} (issue 5 saw ~210 on this kind of machine).`);
 }
-notes.push(`(a) one iteration = batch 12 × context 64, forward, backward, clip, AdamW step and the loss read back; median of ${opts.iters} after ${opts.warmup} warm-up. PyTorch: bench/nanogpt_ref.py (nanoGPT model.py/train.py, tied embeddings like Kindling's baby-gpt, no biases, fused=False, float32, no compile). Kindling in Chromium: trainSteps(1) timed one by one.`);
-notes.push(`(b) embedding 128 → LSTM 128 × 2 (returnSequences) → dense to the vocabulary, batch 64 × 64 characters, softmax cross-entropy, Adam 1e-3; tokens/s = 4096 / median step time (each step reads the loss back) over ${opts.lstmIters} steps after ${opts.lstmWarmup} (TF.js cpu: ${opts.tfjsCpuIters} after 1). TF.js: sigmoid gates as burn's; its embedding is a bias-free dense layer on one-hot input (same function and gradient) because TF.js-wasm lacks the lookup's gradient kernel (UnsortedSegmentSum); burn's LSTM has two biases per gate, TF.js one (${value('browserLstm', 'parameterCount') ?? '—'} vs ${value('tfjsWasm', 'parameterCount') ?? '—'} parameters). Kindling is single-threaded in the browser.`);
+notes.push(`(a) one iteration = batch 12 × context 64, forward, backward, clip, AdamW step and the loss read back; median of ${opts.iters} after ${opts.warmup} warm-up. PyTorch: bench/nanogpt_ref.py (nanoGPT model.py/train.py, tied embeddings like Kindling's baby-gpt, no biases, fused=False, float32, no compile). Kindling in Chromium: trainSteps(1) timed one by one, in one worker and ${withHelpers} (each computes the gradient of its rows of the batch; the training worker adds them up and takes the optimizer step).`);
+notes.push(`(b) embedding 128 → LSTM 128 × 2 (returnSequences) → dense to the vocabulary, batch 64 × 64 characters, softmax cross-entropy, Adam 1e-3; tokens/s = 4096 / median step time (each step reads the loss back) over ${opts.lstmIters} steps after ${opts.lstmWarmup} (TF.js cpu: ${opts.tfjsCpuIters} after 1). TF.js: sigmoid gates as burn's; its embedding is a bias-free dense layer on one-hot input (same function and gradient) because TF.js-wasm lacks the lookup's gradient kernel (UnsortedSegmentSum); burn's LSTM has two biases per gate, TF.js one (${value('browserLstm', 'parameterCount') ?? '—'} vs ${value('tfjsWasm', 'parameterCount') ?? '—'} parameters). Kindling "one worker" is single-threaded; "${withHelpers}": the training worker plus helper workers each computing a shard of every batch (www/helpers.js, src/parallel.rs), no cross-origin isolation needed.`);
 notes.push(`(c) untrained models (speed does not depend on the weights), prompt "ROMEO:", temperature 0.8; tokens/s = tokens / time from generate() to the last token, first token included. In Chromium the first generate() call on a fresh page (model just created) is timed on its own, then ${opts.genRuns} more calls; native: the binary's single call. baby-GPT's context is 64: past it the KV cache restarts from the last 32 tokens.`);
 if (busyWarning(BUSY)) notes.unshift(busyWarning(BUSY));
 const disturbed = Object.entries(legs).filter(([n, r]) => n !== 'wasmSize' && r?.ok && r.otherCores > 0.2);

@@ -3,6 +3,7 @@
 // exposes `window.bench`, whose functions the Playwright drivers call with page.evaluate. The
 // training text is passed in by the driver (read from ../shared/data at run time).
 import { loadKindling } from '../www/kindling.js';
+import { HelperWorkers } from '../www/helpers.js';
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -35,36 +36,40 @@ function describe(k) {
 
 // Training speed: `warmup` untimed trainSteps(1), then `iters` individually timed trainSteps(1)
 // (each reads the loss back), then `chunks` timed trainSteps(chunk) for the chunked figure.
-// Automatic evaluations are off (evalInterval 0) so that no timed step includes one.
-async function train({ text, options, warmup = 10, iters = 50, chunk = 10, chunks = 3 }) {
+// Automatic evaluations are off (evalInterval 0) so that no timed step includes one. With
+// `helpers` > 0, that many helper workers compute shards of each batch (www/helpers.js).
+async function train({ text, options, helpers = 0, warmup = 10, iters = 50, chunk = 10, chunks = 3 }) {
   try {
     const { k, createMs } = await create(text, { evalInterval: 0, ...options });
+    const workers = helpers > 0 ? new HelperWorkers(helpers) : null;
     try {
+      await workers?.replicate(k);
       const info = describe(k);
       const tokensPerStep = info.config.batchSize * info.config.blockSize;
       const warmupMs = [];
       for (let i = 0; i < warmup; i++) {
         const start = performance.now();
-        await k.trainSteps(1);
+        await k.trainSteps(1, workers);
         warmupMs.push(performance.now() - start);
       }
       const times = [];
       let last = null;
       for (let i = 0; i < iters; i++) {
         const start = performance.now();
-        last = await k.trainSteps(1);
+        last = await k.trainSteps(1, workers);
         times.push(performance.now() - start);
       }
       const chunked = [];
       for (let i = 0; i < chunks; i++) {
         const start = performance.now();
-        last = await k.trainSteps(chunk);
+        last = await k.trainSteps(chunk, workers);
         chunked.push((performance.now() - start) / chunk);
       }
       const msPerIterMedian = median(times);
       return {
         ok: true,
         ...info,
+        helpers,
         createMs,
         warmup,
         iters,
@@ -81,6 +86,7 @@ async function train({ text, options, warmup = 10, iters = 50, chunk = 10, chunk
         step: last.step,
       };
     } finally {
+      workers?.terminate();
       k.free();
     }
   } catch (error) {

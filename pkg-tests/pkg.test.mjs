@@ -130,6 +130,41 @@ test('toBytes → fromBytes keeps step and history; bad bytes are rejected', asy
   }
 });
 
+test('helper workers train a model as one worker does, and a wrong replica fails cleanly', async () => {
+  const run = await page.evaluate(async (text) => {
+    const options = { text, preset: 'tiny', batchSize: 8, evalInterval: 0, backend: 'cpu' };
+    const alone = await Kindling.create(options);
+    const shared = await Kindling.fromBytes(await alone.toBytes(), { backend: 'cpu' });
+    const helpers = new HelperWorkers(2);
+    const other = await Kindling.create({ ...options, nEmbd: 64 });
+    try {
+      await helpers.replicate(shared);
+      const losses = [];
+      for (let i = 0; i < 4; i++) {
+        const a = await alone.trainSteps(5);
+        const b = await shared.trainSteps(5, helpers);
+        losses.push([a.trainLoss, b.trainLoss]);
+      }
+      await helpers.replicate(other);
+      const stepBefore = shared.step;
+      let failure = null;
+      try {
+        await shared.trainSteps(2, helpers);
+      } catch (error) {
+        failure = error.message;
+      }
+      return { losses, failure, stepBefore, stepAfter: shared.step };
+    } finally {
+      helpers.terminate();
+      for (const k of [alone, shared, other]) k.free();
+    }
+  }, TEXT);
+  for (const [a, b] of run.losses) assert.ok(Math.abs(a - b) <= 1e-4 * a, `alone ${a} vs with helpers ${b}`);
+  assert.ok(run.losses.at(-1)[1] < run.losses[0][1] - 0.3, `loss did not fall: ${JSON.stringify(run.losses)}`);
+  assert.match(run.failure ?? '', /another model/);
+  assert.equal(run.stepAfter, run.stepBefore, 'the failed call kept its steps');
+});
+
 test('everything came from the page origin', () => {
   assert.ok(browser.requests.some((url) => url.endsWith('/pkg/kindling_bg.wasm')), 'the wasm was fetched over HTTP');
   assert.deepEqual(foreignRequests(browser.requests, server.url), []);

@@ -84,8 +84,12 @@ describe('a training session', () => {
     }, firstLoss);
     assert.ok((await value(page, '#loss')) < firstLoss);
     assert.equal(await page.locator('#train').textContent(), 'Pause');
-    // This browser has no WebGPU flag, so 'auto' computes on the CPU (webgpu.test.mjs: with it).
-    assert.equal(await page.locator('#backend').textContent(), 'CPU');
+    // This browser has no WebGPU flag, so 'auto' computes on the CPU (webgpu.test.mjs: with it),
+    // with a helper worker per spare core (at most 3) sharing each batch.
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    const workers = Math.min(cores, 4);
+    assert.equal(await page.locator('#backend').textContent(), workers > 1 ? `CPU ×${workers}` : 'CPU');
+    if (workers > 1) assert.match(await page.locator('#backend').getAttribute('title'), new RegExp(`in ${workers} workers`));
   });
 
   test('the page stays responsive while training', async () => {

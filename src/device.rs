@@ -103,7 +103,17 @@ pub async fn copy_module<M: Module>(module: &M, device: &Device) -> Result<M, St
     for (id, tensor) in flat.0 {
         values.insert(id, read_floats(tensor).await?);
     }
-    Ok(module.clone().map(&mut Place { values, device }))
+    Ok(place_values(module.clone(), values, device))
+}
+
+/// `module` with each parameter's values replaced by those in `values` (every parameter must
+/// have an entry), on `device`. Parameter ids are kept.
+pub fn place_values<M: Module>(
+    module: M,
+    values: HashMap<ParamId, Vec<f32>>,
+    device: &Device,
+) -> M {
+    module.map(&mut Place { values, device })
 }
 
 /// Milliseconds from an arbitrary origin. `std::time::Instant` panics on wasm32.

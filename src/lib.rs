@@ -1,8 +1,8 @@
 //! Kindling: train and run tiny language models in the browser.
 //!
 //! Plain Rust that builds and tests natively: `config` and `tokenizer` are plain data, `model`
-//! holds the burn modules, `train`, `adamw`, `sample` and `checkpoint` one idea each. `web` is the thin
-//! wasm-bindgen layer the page uses.
+//! holds the burn modules, `train`, `parallel`, `adamw`, `sample` and `checkpoint` one idea
+//! each. `web` is the thin wasm-bindgen layer the page uses.
 
 pub mod adamw;
 pub mod checkpoint;
@@ -11,6 +11,7 @@ pub mod device;
 #[cfg(feature = "webgpu")]
 pub mod gpu;
 pub mod model;
+pub mod parallel;
 pub mod rng;
 pub mod sample;
 pub mod tokenizer;

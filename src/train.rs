@@ -7,11 +7,14 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
 
 use crate::adamw::AdamW;
 use crate::config::{split_sizes, Config, ConfigError};
 use crate::device::{now_ms, read_scalar};
 use crate::model::LanguageModel;
+use crate::parallel::{flat_gradients, flat_weights, gradients_from_flat, load_weights};
+use crate::parallel::{Alone, Helpers, Shard, ShardGradients};
 use crate::rng::Rng;
 use crate::sample::{Generator, SamplingOptions};
 use crate::tokenizer::Tokenizer;
@@ -63,18 +66,20 @@ impl Dataset {
     }
 }
 
-/// `batch` random windows of `block` tokens from `ids`, with their next-token targets.
+/// Rows `rows` of a batch of `batch` random windows of `block` tokens from `ids`, with their
+/// next-token targets. Every window is drawn, so the shards of one step share one batch.
 pub fn batch(
     ids: &[u32],
     batch: usize,
     block: usize,
+    rows: Range<usize>,
     rng: &mut Rng,
     device: &Device,
 ) -> (Tensor<2, Int>, Tensor<2, Int>) {
-    let mut inputs = Vec::with_capacity(batch * block);
-    let mut targets = Vec::with_capacity(batch * block);
-    for _ in 0..batch {
-        let start = rng.below(ids.len() - block);
+    let starts: Vec<usize> = (0..batch).map(|_| rng.below(ids.len() - block)).collect();
+    let mut inputs = Vec::with_capacity(rows.len() * block);
+    let mut targets = Vec::with_capacity(rows.len() * block);
+    for &start in &starts[rows.clone()] {
         inputs.extend(ids[start..start + block].iter().map(|&id| id as i64));
         targets.extend(
             ids[start + 1..start + block + 1]
@@ -82,7 +87,8 @@ pub fn batch(
                 .map(|&id| id as i64),
         );
     }
-    let tensor = |data: Vec<i64>| Tensor::from_data(TensorData::new(data, [batch, block]), device);
+    let tensor =
+        |data: Vec<i64>| Tensor::from_data(TensorData::new(data, [rows.len(), block]), device);
     (tensor(inputs), tensor(targets))
 }
 
@@ -288,8 +294,18 @@ impl Trainer {
     /// Runs `steps` (at least one) optimizer steps. If the loss turns NaN or infinite, or the
     /// device fails, the model and optimizer go back to where this call started.
     pub async fn train_steps(&mut self, steps: usize) -> Result<Metrics, TrainError> {
+        self.train_steps_with(steps, &mut Alone).await
+    }
+
+    /// `train_steps` with `helpers` computing part of each batch (see `parallel`). A helper's
+    /// failure fails the call like a device failure.
+    pub async fn train_steps_with<H: Helpers>(
+        &mut self,
+        steps: usize,
+        helpers: &mut H,
+    ) -> Result<Metrics, TrainError> {
         let last_good = (self.model().clone(), self.optimizer.clone(), self.step);
-        let result = self.run_steps(steps).await;
+        let result = self.run_steps(steps, helpers).await;
         if result.is_err() {
             // Diverged, or the device failed: either way the steps of this call are void.
             let (model, optimizer, step) = last_good;
@@ -300,13 +316,24 @@ impl Trainer {
         result
     }
 
-    async fn run_steps(&mut self, steps: usize) -> Result<Metrics, TrainError> {
+    async fn run_steps<H: Helpers>(
+        &mut self,
+        steps: usize,
+        helpers: &mut H,
+    ) -> Result<Metrics, TrainError> {
         let started = now_ms();
         let first_step = self.step;
         let mut loss_sum: Option<Tensor<1>> = None;
         let mut val_loss = None;
+        let shards = (helpers.count() + 1).min(self.config.batch_size);
         for _ in 0..steps {
-            let loss = self.step_once();
+            let loss = if shards > 1 {
+                self.step_shared(helpers, shards)
+                    .await
+                    .map_err(TrainError::Device)?
+            } else {
+                self.step_once()
+            };
             loss_sum = Some(match loss_sum {
                 Some(sum) => sum + loss,
                 None => loss,
@@ -341,32 +368,119 @@ impl Trainer {
 
     /// One optimizer step; returns its loss (detached, still on the device).
     fn step_once(&mut self) -> Tensor<1> {
+        let model = self.take_model();
+        let (loss, grads) = self.shard_loss(&model, self.step, Shard::WHOLE);
+        self.update(model, grads);
+        loss
+    }
+
+    /// One optimizer step over the gradients of this trainer's shard and the helpers' shards.
+    async fn step_shared<H: Helpers>(
+        &mut self,
+        helpers: &mut H,
+        shards: usize,
+    ) -> Result<Tensor<1>, String> {
+        let model = self.take_model();
+        let others = helpers.gradients(self.step, shards, flat_weights(&model).await?);
+        let shard = Shard {
+            rank: 0,
+            count: shards,
+        };
+        let (loss, grads) = self.shard_loss(&model, self.step, shard);
+        let mut sum = ShardGradients {
+            loss: read_scalar(loss).await?,
+            grads: flat_gradients(&model, &grads).await?,
+        };
+        for other in others.await? {
+            if other.grads.len() != sum.grads.len() {
+                return Err("a helper worker sent gradients of another model".into());
+            }
+            sum.loss += other.loss;
+            sum.grads
+                .iter_mut()
+                .zip(&other.grads)
+                .for_each(|(a, b)| *a += b);
+        }
+        let device = self.device.clone().inner();
+        let grads = gradients_from_flat(&model, &sum.grads, &device)?;
+        self.update(model, grads);
+        Ok(Tensor::from_floats([sum.loss], &device))
+    }
+
+    /// This replica's part of step `step` at `weights` (from the trainer's `flat_weights`), for
+    /// the trainer that asked: the loss and gradient of `shard`'s rows. The optimizer and the
+    /// step count are untouched; the weights stay.
+    pub async fn shard_gradients(
+        &mut self,
+        step: usize,
+        shard: Shard,
+        weights: &[f32],
+    ) -> Result<ShardGradients, String> {
+        if !(shard.rank < shard.count && shard.count <= self.config.batch_size) {
+            return Err(format!(
+                "shard {} of {} does not fit a batch of {}",
+                shard.rank, shard.count, self.config.batch_size
+            ));
+        }
+        let model = load_weights(self.model(), weights, &self.device)?;
+        let (loss, grads) = self.shard_loss(&model, step, shard);
+        let gradients = ShardGradients {
+            loss: read_scalar(loss).await?,
+            grads: flat_gradients(&model, &grads).await?,
+        };
+        self.model = Some(model);
+        Ok(gradients)
+    }
+
+    fn take_model(&mut self) -> LanguageModel {
+        self.model
+            .take()
+            .expect("the model is present between steps")
+    }
+
+    /// The loss of `shard`'s rows of step `step`'s batch (detached) and its gradient, both
+    /// scaled by the shard's share of the batch.
+    fn shard_loss(
+        &self,
+        model: &LanguageModel,
+        step: usize,
+        shard: Shard,
+    ) -> (Tensor<1>, GradientsParams) {
         let config = &self.config;
         // Each step draws from its own streams, so a run resumed from a checkpoint at step n
-        // sees exactly the batches and dropout masks of an uninterrupted one.
+        // sees exactly the batches and dropout masks of an uninterrupted one. Each shard
+        // draws its own dropout masks.
+        let dropout_seed = Rng::derive(config.seed, DROPOUT_STREAM, step as u64).next_u64();
         self.device
-            .seed(Rng::derive(config.seed, DROPOUT_STREAM, self.step as u64).next_u64());
-        let mut rng = Rng::derive(config.seed, BATCH_STREAM, self.step as u64);
+            .seed(dropout_seed.wrapping_add(shard.rank as u64));
+        let mut rng = Rng::derive(config.seed, BATCH_STREAM, step as u64);
+        let rows = shard.rows(config.batch_size);
+        let share = rows.len() as f64 / config.batch_size as f64;
         let (inputs, targets) = batch(
             &self.data.train,
             config.batch_size,
             config.block_size,
+            rows,
             &mut rng,
             &self.device,
         );
-        let model = self
-            .model
-            .take()
-            .expect("the model is present between steps");
-        let loss = loss(&model, inputs, targets);
-        let mut grads = GradientsParams::from_grads(loss.backward(), &model);
+        let mut loss = loss(model, inputs, targets);
+        if shard.count > 1 {
+            loss = loss.mul_scalar(share);
+        }
+        let grads = GradientsParams::from_grads(loss.backward(), model);
+        (loss.detach(), grads)
+    }
+
+    /// Clips `grads`, takes the optimizer step and counts it.
+    fn update(&mut self, model: LanguageModel, mut grads: GradientsParams) {
+        let config = &self.config;
         if config.grad_clip > 0.0 {
             clip_global_norm(&model, &mut grads, config.grad_clip);
         }
         let lr = config.learning_rate_at(self.step);
         self.model = Some(self.optimizer.step(lr, model, grads));
         self.step += 1;
-        loss.detach()
     }
 
     /// Mean loss over `eval_batches` fixed windows of the validation split.
@@ -380,6 +494,7 @@ impl Trainer {
                 &self.data.val,
                 self.config.batch_size,
                 self.config.block_size,
+                0..self.config.batch_size,
                 &mut rng,
                 &device,
             );

@@ -5,15 +5,16 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use js_sys::{Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Float32Array, Function, Object, Promise, Reflect, Uint8Array};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use crate::config::{self, Config, ConfigError, PRESET_NAMES};
 use crate::device::Backend;
 use crate::model::LanguageModel;
+use crate::parallel::{Helpers, Shard, ShardGradients};
 use crate::sample::{Generator, SamplingOptions};
 use crate::tokenizer::Tokenizer;
 use crate::train::{TrainError, Trainer};
@@ -250,8 +251,19 @@ impl Session {
         }
     }
 
-    async fn train(&mut self, steps: usize) -> Result<JsValue, JsValue> {
-        let metrics = match self.trainer.train_steps(steps).await {
+    /// Helpers share the work on the CPU only: WebGPU does a step at once.
+    async fn train(
+        &mut self,
+        steps: usize,
+        helpers: Option<HelperWorkers>,
+    ) -> Result<JsValue, JsValue> {
+        let result = match helpers {
+            Some(mut helpers) if self.backend == Backend::Cpu => {
+                self.trainer.train_steps_with(steps, &mut helpers).await
+            }
+            _ => self.trainer.train_steps(steps).await,
+        };
+        let metrics = match result {
             Err(TrainError::Device(reason)) if self.backend == Backend::WebGpu => {
                 self.fall_back_to_cpu(&reason)?;
                 self.trainer.train_steps(steps).await
@@ -288,6 +300,85 @@ impl Session {
             self.trainer.step()
         ));
         Ok(())
+    }
+}
+
+/// Workers holding replicas of the model, as the page passes them to `trainSteps`: an object
+/// `{ count, gradients(step, shards, weights) }` whose `gradients` sends each of helpers
+/// 1..`shards` its shard and resolves to their `[{ loss, grads }]` (see `parallel`).
+struct HelperWorkers {
+    object: JsValue,
+    count: usize,
+    gradients: Function,
+}
+
+impl HelperWorkers {
+    fn from_js(value: JsValue) -> Result<Option<Self>, JsValue> {
+        if value.is_undefined() || value.is_null() {
+            return Ok(None);
+        }
+        let invalid =
+            || error("helpers must be an object { count, gradients(step, shards, weights) }");
+        let count = Reflect::get(&value, &"count".into())?
+            .as_f64()
+            .filter(|n| n.fract() == 0.0 && (0.0..=64.0).contains(n))
+            .ok_or_else(invalid)?;
+        let gradients = Reflect::get(&value, &"gradients".into())?
+            .dyn_into::<Function>()
+            .map_err(|_| invalid())?;
+        Ok(Some(HelperWorkers {
+            object: value,
+            count: count as usize,
+            gradients,
+        }))
+    }
+}
+
+impl Helpers for HelperWorkers {
+    fn count(&self) -> usize {
+        self.count
+    }
+
+    fn gradients(
+        &mut self,
+        step: usize,
+        shards: usize,
+        weights: Vec<f32>,
+    ) -> impl std::future::Future<Output = Result<Vec<ShardGradients>, String>> {
+        // Called now, not when the future is polled: the helpers start before this trainer
+        // computes its own shard.
+        let called = self.gradients.call3(
+            &self.object,
+            &(step as f64).into(),
+            &(shards as f64).into(),
+            &Float32Array::from(&weights[..]),
+        );
+        async move {
+            let promise: Promise = called.map_err(js_message)?.into();
+            let replies = JsFuture::from(promise).await.map_err(js_message)?;
+            Array::from(&replies).iter().map(reply_gradients).collect()
+        }
+    }
+}
+
+fn reply_gradients(reply: JsValue) -> Result<ShardGradients, String> {
+    let field = |name: &str| Reflect::get(&reply, &name.into()).unwrap_or(JsValue::UNDEFINED);
+    let loss = field("loss").as_f64();
+    let grads = field("grads").dyn_into::<Float32Array>().ok();
+    match (loss, grads) {
+        (Some(loss), Some(grads)) => Ok(ShardGradients {
+            loss: loss as f32,
+            grads: grads.to_vec(),
+        }),
+        _ => Err("a helper worker replied without { loss, grads }".into()),
+    }
+}
+
+/// The message of a JS exception or rejection.
+fn js_message(value: JsValue) -> String {
+    match value.dyn_ref::<js_sys::Error>() {
+        Some(error) => String::from(error.message()),
+        None => value.as_string().unwrap_or_else(|| format!("{value:?}")),
     }
 }
 
@@ -427,9 +518,10 @@ impl Kindling {
 
     /// Runs `steps` training steps: `{ step, trainLoss, valLoss?, lr, tokensPerSecond,
     /// notice? }`. If the GPU is lost, training moves to the CPU and `notice` says so.
+    /// `helpers` (optional, see `HelperWorkers`) compute part of each batch on the CPU.
     #[allow(clippy::await_holding_refcell_ref)]
     #[wasm_bindgen(js_name = trainSteps)]
-    pub fn train_steps(&self, steps: u32) -> Promise {
+    pub fn train_steps(&self, steps: u32, helpers: JsValue) -> Promise {
         let session = self.session.clone();
         future_to_promise(async move {
             if !(1..=100_000).contains(&steps) {
@@ -437,8 +529,44 @@ impl Kindling {
                     "steps must be between 1 and 100000 (got {steps})"
                 )));
             }
+            let helpers = HelperWorkers::from_js(helpers)?;
             let mut session = session.try_borrow_mut().map_err(|_| busy())?;
-            session.train(steps as usize).await
+            session.train(steps as usize, helpers).await
+        })
+    }
+
+    /// A helper worker's part of another worker's training step: the loss and gradient of
+    /// rows `rank` of `count` shards of step `step`'s batch, at `weights`. Resolves to
+    /// `{ loss, grads }` (a Float32Array).
+    #[allow(clippy::await_holding_refcell_ref)]
+    #[wasm_bindgen(js_name = shardGradients)]
+    pub fn shard_gradients(
+        &self,
+        step: u32,
+        rank: u32,
+        count: u32,
+        weights: Float32Array,
+    ) -> Promise {
+        let session = self.session.clone();
+        future_to_promise(async move {
+            let mut session = session.try_borrow_mut().map_err(|_| busy())?;
+            let shard = Shard {
+                rank: rank as usize,
+                count: count as usize,
+            };
+            let gradients = session
+                .trainer
+                .shard_gradients(step as usize, shard, &weights.to_vec())
+                .await
+                .map_err(error)?;
+            let result = Object::new();
+            Reflect::set(&result, &"loss".into(), &gradients.loss.into())?;
+            Reflect::set(
+                &result,
+                &"grads".into(),
+                &Float32Array::from(&gradients.grads[..]),
+            )?;
+            Ok(result.into())
         })
     }
 

@@ -973,12 +973,14 @@ class KindlingPlayground extends HTMLElement {
   // The badge names the backend; its tooltip the GPU adapter, or why the CPU (no WebGPU here).
   // Moving to the CPU mid-run (a lost GPU) is news, so that notice also goes where training
   // status is read; starting on the CPU is not.
-  showBackend({ backend, adapter, notice }) {
+  // `workers`: how many workers share each training step on the CPU (known once training runs).
+  showBackend({ backend, adapter, notice, workers = 1 }) {
     const badge = this.$('backend');
-    badge.textContent = backend === 'webgpu' ? 'WebGPU' : 'CPU';
+    const cores = workers > 1 ? ` in ${workers} workers, one per core` : '';
+    badge.textContent = backend === 'webgpu' ? 'WebGPU' : workers > 1 ? `CPU ×${workers}` : 'CPU';
     badge.title = backend === 'webgpu'
       ? `WebGPU: ${adapter || 'adapter'}`
-      : ['Computing on the CPU.', notice].filter(Boolean).join(' ');
+      : [`Computing on the CPU${cores}.`, notice].filter(Boolean).join(' ');
     if (notice && this.shownBackend === 'webgpu' && backend === 'cpu') {
       this.$('train-status').textContent = notice;
     }

@@ -3,10 +3,12 @@
 // Page → worker: load (first: the compiled engine module, or nothing to fetch it here),
 //                configure, validate, create, train, pause, reset, generate, stop, export,
 //                open, restore
+// On the CPU, helper workers (www/helpers.js) compute part of every training batch.
 // Worker → page: ready, validated, model, metrics, paused, finished, saved, exported,
 //                token, warning, generated, error
 // Every request may carry an `id`; replies about it carry the same `id`.
 import { loadKindling, tokens } from './kindling.js';
+import { HelperWorkers, helperCountFor } from './helpers.js';
 import { saveSession, loadSession } from './store.js';
 
 // A chunk of steps about this long keeps pause, stop and generation responsive while
@@ -19,9 +21,11 @@ const session = {
   autosaveEvery: 100, // steps between autosaves
   persist: true, // false: never autosave (embeds that show a fixed demo)
   backend: 'auto',
+  helpers: 'auto', // helper workers for CPU training: 'auto' (one per spare core) or a count
 };
 
 let Kindling = null;
+let engineModule = null; // the compiled engine, handed on to helper workers
 let model = null;
 let modelSetup = null; // { text, options } the model was made from
 let lastSavedStep = 0;
@@ -29,6 +33,8 @@ let training = null; // the running train loop's promise
 let keepTraining = false;
 let pauseReason = 'user';
 const generations = new Map(); // id -> { stopped }
+let helpers = null; // HelperWorkers, started at the first training on the CPU
+let helpersFailure = null; // why helpers were given up; training then goes on in this worker
 
 const post = (message, transfer = []) => self.postMessage(message, transfer);
 
@@ -101,8 +107,6 @@ function requireModel() {
   if (!model) throw new Error('There is no model yet: train one or open a saved model.');
 }
 
-// ---- training -------------------------------------------------------------------------
-
 function nextChunkSize(size, elapsedMs) {
   const target = generations.size ? CHUNK_MS_WHILE_GENERATING : CHUNK_MS;
   const scaled = Math.round((size * target) / Math.max(elapsedMs, 1));
@@ -110,6 +114,51 @@ function nextChunkSize(size, elapsedMs) {
   // a little overhead.
   return Math.max(1, Math.min(scaled, size * 2, 10_000));
 }
+
+// ---- helper workers --------------------------------------------------------------------
+
+function helperCount() {
+  return session.helpers === 'auto' ? helperCountFor() : Math.max(0, Math.floor(session.helpers) || 0);
+}
+
+// The helper workers that share `trained`'s steps, replicating it first; null when it trains
+// alone (WebGPU, a batch of one row, one core, or helpers that failed).
+async function helpersFor(trained) {
+  if (helpersFailure || trained.backend !== 'cpu' || trained.config.batchSize < 2) return null;
+  const count = helperCount();
+  if (helpers?.count !== count) {
+    helpers?.terminate();
+    helpers = count > 0 ? new HelperWorkers(count, engineModule) : null;
+  }
+  await helpers?.replicate(trained);
+  return helpers;
+}
+
+// Helpers only ever speed training up: when one fails, the others stop and this worker goes
+// on alone from the last completed step (the failed call's steps are void).
+function giveUpHelpers(error) {
+  helpersFailure = `Training continues in one worker: ${error.message}`;
+  helpers?.terminate();
+  helpers = null;
+}
+
+const isHelperFailure = (error) => /helper worker/.test(error?.message ?? '');
+
+async function trainChunk(trained, steps) {
+  const started = performance.now();
+  let used = null;
+  try {
+    used = await helpersFor(trained);
+    const metrics = await trained.trainSteps(steps, used);
+    return { metrics, elapsedMs: performance.now() - started, workers: 1 + (used ? Math.min(used.count, trained.config.batchSize - 1) : 0) };
+  } catch (error) {
+    if (!isHelperFailure(error)) throw error;
+    giveUpHelpers(error);
+    return trainChunk(trained, steps);
+  }
+}
+
+// ---- training -------------------------------------------------------------------------
 
 async function trainLoop() {
   const trained = model;
@@ -119,16 +168,13 @@ async function trainLoop() {
   // `model === trained` goes first: a reset or an opened file may have freed `trained`.
   while (model === trained && keepTraining && trained.step < total) {
     const steps = Math.min(chunk, total - trained.step);
-    const { metrics, elapsedMs } = await exclusive(async () => {
-      const started = performance.now();
-      const metrics = await trained.trainSteps(steps);
-      return { metrics, elapsedMs: performance.now() - started };
-    });
+    const { metrics, elapsedMs, workers } = await exclusive(() => trainChunk(trained, steps));
     chunk = nextChunkSize(steps, elapsedMs);
     const rate = (steps * 1000) / elapsedMs;
     stepsPerSecond = stepsPerSecond ? 0.9 * stepsPerSecond + 0.1 * rate : rate;
     // `backend` can change mid-run: a lost GPU moves training to the CPU.
-    post({ type: 'metrics', total, ...metrics, stepsPerSecond, backend: trained.backend });
+    const notice = metrics.notice ?? (trained.backend === 'cpu' ? helpersFailure : null) ?? undefined;
+    post({ type: 'metrics', total, ...metrics, notice, stepsPerSecond, backend: trained.backend, workers });
     if (trained.step - lastSavedStep >= session.autosaveEvery) await autosave();
     await nextTask();
   }
@@ -217,12 +263,13 @@ async function generate({ id, prompt, options }) {
 // ---- messages -------------------------------------------------------------------------
 
 const handlers = {
-  configure({ name, autosaveEvery, persist, backend }) {
+  configure({ name, autosaveEvery, persist, backend, helpers: helperSetting }) {
     Object.assign(session, {
       name: name ?? session.name,
       autosaveEvery: autosaveEvery ?? session.autosaveEvery,
       persist: persist ?? session.persist,
       backend: backend ?? session.backend,
+      helpers: helperSetting ?? session.helpers,
     });
   },
   validate({ id, options }) {
@@ -278,6 +325,7 @@ const handlers = {
 };
 
 function load({ module }) {
+  engineModule = module ?? null;
   return loadKindling(module).then(
     (engine) => {
       Kindling = engine;

@@ -1,0 +1,84 @@
+// Helper workers for data-parallel training on the CPU: each holds a replica of the model and
+// computes the gradient of its rows of every batch while the training worker computes its
+// own; the engine adds them up and takes one optimizer step (src/parallel.rs, which also says
+// why workers rather than wasm threads). Pass an instance to `trainSteps(steps, helpers)`.
+
+// Helpers worth starting here: one per core besides the training worker's, at most three
+// (a batch of 12 rows splits into shards of 3).
+export function helperCountFor(cores = globalThis.navigator?.hardwareConcurrency ?? 1) {
+  return Math.max(0, Math.min(cores - 1, 3));
+}
+
+export class HelperWorkers {
+  // `module`: the compiled engine (WebAssembly.Module), or nothing to fetch it in each worker.
+  constructor(count, module) {
+    this.workers = Array.from({ length: count }, () => new HelperWorker(module));
+    this.replicated = null; // the model the workers hold a replica of
+  }
+
+  get count() {
+    return this.workers.length;
+  }
+
+  // Gives every helper a replica of `model` (a Kindling on the CPU); its weights then travel
+  // with each step. Must not overlap another call on `model`.
+  async replicate(model) {
+    if (this.replicated === model) return;
+    this.replicated = null;
+    const bytes = await model.toBytes();
+    await Promise.all(this.workers.map((worker) => worker.request({ type: 'model', bytes })));
+    this.replicated = model;
+  }
+
+  // Called by the engine at each step: helpers 1..shards-1 compute their shards.
+  gradients(step, shards, weights) {
+    const asked = this.workers.slice(0, shards - 1);
+    return Promise.all(
+      asked.map((worker, i) => worker.request({ type: 'gradients', step, rank: i + 1, count: shards, weights })),
+    );
+  }
+
+  terminate() {
+    for (const worker of this.workers) worker.terminate();
+    this.workers = [];
+    this.replicated = null;
+  }
+}
+
+// One worker and its requests, answered in order.
+class HelperWorker {
+  constructor(module) {
+    this.pending = [];
+    this.worker = new Worker(new URL('./helper-worker.js', import.meta.url), { type: 'module' });
+    this.worker.onmessage = ({ data }) => {
+      const request = this.pending.shift();
+      if (!request) return; // answered after a failure already rejected it
+      const { resolve, reject } = request;
+      if (data.error) reject(new Error(`a helper worker failed: ${data.error}`));
+      else resolve(data);
+    };
+    this.worker.onerror = (event) => {
+      event.preventDefault();
+      this.failAll(`a helper worker crashed (${event.message || 'it could not start'})`);
+    };
+    this.request({ type: 'load', module }).catch((error) => this.failAll(error.message));
+  }
+
+  request(message) {
+    if (this.failure) return Promise.reject(new Error(this.failure));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ resolve, reject });
+      this.worker.postMessage(message);
+    });
+  }
+
+  failAll(reason) {
+    this.failure = reason;
+    for (const { reject } of this.pending.splice(0)) reject(new Error(reason));
+  }
+
+  terminate() {
+    this.worker.terminate();
+    this.failAll('the helper workers were stopped');
+  }
+}
