@@ -57,6 +57,17 @@ impl ModuleVisitor for Flatten {
     }
 }
 
+/// Draws every parameter that burn would otherwise draw lazily, at its first use.
+pub fn initialize<M: Module>(module: &M) {
+    struct Touch;
+    impl ModuleVisitor for Touch {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let _ = param.val();
+        }
+    }
+    module.visit(&mut Touch);
+}
+
 /// Each float parameter's id and number of values, in the module's visiting order (the same for
 /// every module built from one config).
 pub fn parameters<M: Module>(module: &M) -> Vec<(ParamId, usize)> {

@@ -11,7 +11,7 @@ use std::ops::Range;
 
 use crate::adamw::AdamW;
 use crate::config::{split_sizes, Config, ConfigError};
-use crate::device::{now_ms, read_scalar};
+use crate::device::{initialize, now_ms, read_scalar};
 use crate::model::LanguageModel;
 use crate::parallel::{flat_gradients, flat_weights, gradients_from_flat, load_weights};
 use crate::parallel::{Alone, Helpers, Shard, ShardGradients};
@@ -198,6 +198,10 @@ impl Trainer {
         }
         device.seed(Rng::derive(config.seed, INIT_STREAM, 0).next_u64());
         let model = LanguageModel::new(&config, tokenizer.vocab_size(), &device);
+        // Now, while the seed above holds: drawn lazily, the weights would depend on what the
+        // RNG did before their first use, and an untrained model's first generation would wait
+        // for the draw (~30 ms for baby-GPT in wasm).
+        initialize(&model);
         let optimizer = AdamW::new(&config);
         Ok(Self::assemble(
             text, config, tokenizer, model, optimizer, device,
