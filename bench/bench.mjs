@@ -185,7 +185,7 @@ if (!opts.skipBrowser || !opts.skipTfjs) {
     // The long runs last, so that the short comparisons above see the same machine.
     if (opts.full && !opts.skipBrowser) {
       await leg('browserFull', () => kindling((page) => page.evaluate((a) => window.bench.trainFull(a), {
-        text: TEXT, options: { preset: 'baby-gpt', backend: 'cpu' }, iters: opts.fullIters, chunk: 50,
+        text: TEXT, options: { preset: 'baby-gpt', backend: 'cpu' }, helpers: HELPERS, iters: opts.fullIters, chunk: 50,
       })));
     }
     legs.browserProblems = browser.problems;
@@ -243,7 +243,7 @@ for (const [name, how] of [['browserTrain', 'one worker'], ['browserTrainHelpers
 }
 if (opts.full) {
   const refLoss = value('torchFull', 'valLoss');
-  for (const [name, label] of [['browserFull', 'Chromium'], ['nativeFull', 'native']]) {
+  for (const [name, label] of [['browserFull', `Chromium (${withHelpers})`], ['nativeFull', 'native']]) {
     const loss = value(name, 'valLoss');
     // Issue 5 sets no target here; nanoGPT's own figure is the yardstick. 20 batches of 12
     // windows make a noisy estimate (a few hundredths between seeds).
@@ -251,7 +251,7 @@ if (opts.full) {
       cell(name, 'valLoss', fmt.loss), cell('torchFull', 'valLoss', fmt.loss), ratio(loss, refLoss),
       'nanoGPT: 1.8857', '—');
   }
-  row('(a) baby-GPT training', `whole ${opts.fullIters}-iteration run, mean ms/iteration: Chromium (chunks of 50) vs PyTorch ${CORES} threads`,
+  row('(a) baby-GPT training', `whole ${opts.fullIters}-iteration run, mean ms/iteration: Chromium (${withHelpers}, chunks of 50) vs PyTorch ${CORES} threads`,
     cell('browserFull', 'msPerIterMean', fmt.ms), cell('torchFull', 'totalMs', (v) => fmt.ms(v / opts.fullIters)),
     ratio(value('browserFull', 'msPerIterMean'), value('torchFull', 'totalMs') / opts.fullIters));
 }

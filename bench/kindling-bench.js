@@ -95,19 +95,22 @@ async function train({ text, options, helpers = 0, warmup = 10, iters = 50, chun
 }
 
 // A whole training run (e.g. baby-GPT's 2000 iterations) in chunks, then the val loss once
-// (no evaluations on the way, as the PyTorch reference).
-async function trainFull({ text, options, iters = 2000, chunk = 50 }) {
+// (no evaluations on the way, as the PyTorch reference). `helpers` as in `train`.
+async function trainFull({ text, options, helpers = 0, iters = 2000, chunk = 50 }) {
   try {
     const { k } = await create(text, { evalInterval: 0, ...options });
+    const workers = helpers > 0 ? new HelperWorkers(helpers) : null;
     try {
+      await workers?.replicate(k);
       const start = performance.now();
       let last = null;
-      while (k.step < iters) last = await k.trainSteps(Math.min(chunk, iters - k.step));
+      while (k.step < iters) last = await k.trainSteps(Math.min(chunk, iters - k.step), workers);
       const trainMs = performance.now() - start;
       const valLoss = await k.evaluate();
       return {
         ok: true,
         ...describe(k),
+        helpers,
         iters: k.step,
         trainMs,
         msPerIterMean: trainMs / k.step,
@@ -116,6 +119,7 @@ async function trainFull({ text, options, iters = 2000, chunk = 50 }) {
         evalBatches: k.config.evalBatches,
       };
     } finally {
+      workers?.terminate();
       k.free();
     }
   } catch (error) {
