@@ -92,6 +92,17 @@ describe('a training session', () => {
     if (workers > 1) assert.match(await page.locator('#backend').getAttribute('title'), new RegExp(`in ${workers} workers`));
   });
 
+  test('the workers attribute sets how many workers share each step', async () => {
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    const badge = page.locator('#backend');
+    await page.evaluate(() => document.querySelector('kindling-playground').setAttribute('workers', '1'));
+    await badge.filter({ hasText: /^CPU$/ }).waitFor(LONG);
+    const step = await stepOf(page);
+    await waitFor(page, (s) => Number(inShadow('#step').dataset.value) > s + 5, step);
+    await page.evaluate(() => document.querySelector('kindling-playground').removeAttribute('workers'));
+    if (cores > 1) await badge.filter({ hasText: `CPU ×${Math.min(cores, 4)}` }).waitFor(LONG);
+  });
+
   test('the page stays responsive while training', async () => {
     const framesBefore = await page.evaluate(() => {
       window.frames_ = 0;

@@ -253,6 +253,13 @@ function sentence(message) {
   return /[.!?]$/.test(message) ? message : `${message}.`;
 }
 
+// The `workers` attribute: `auto` (one per core, at most 4) or how many workers share each CPU
+// training step; the worker takes the number of helpers besides itself.
+function helperSetting(value) {
+  const workers = Number.parseInt(value, 10);
+  return workers >= 1 ? Math.min(workers, 8) - 1 : 'auto';
+}
+
 function oneOf(value, allowed) {
   const normal = String(value ?? '').trim().toLowerCase();
   return allowed.includes(normal) ? normal : allowed[0];
@@ -261,7 +268,7 @@ function oneOf(value, allowed) {
 class KindlingPlayground extends HTMLElement {
   static get observedAttributes() {
     return [
-      'mode', 'theme', 'model-src', 'text', 'preset', 'steps', 'backend', 'prompt',
+      'mode', 'theme', 'model-src', 'text', 'preset', 'steps', 'backend', 'workers', 'prompt',
       'temperature', 'top-k', 'top-p', 'max-tokens', 'autoplay',
     ];
   }
@@ -358,6 +365,7 @@ class KindlingPlayground extends HTMLElement {
       autosaveEvery: Number(this.getAttribute('autosave-every')) || 100,
       persist: !this.compact,
       backend: oneOf(this.getAttribute('backend'), ['auto', 'cpu', 'webgpu']),
+      helpers: helperSetting(this.getAttribute('workers')),
     };
   }
 
@@ -391,6 +399,10 @@ class KindlingPlayground extends HTMLElement {
       return;
     }
     switch (name) {
+      case 'workers':
+        // Takes effect from the next chunk of training.
+        if (this.worker) this.send({ type: 'configure', ...this.workerSettings() });
+        break;
       case 'mode':
       case 'theme':
         this.applyLook();
