@@ -89,7 +89,7 @@ describe('a training session', () => {
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);
     const workers = Math.min(cores, 4);
     assert.equal(await page.locator('#backend').textContent(), workers > 1 ? `CPU ×${workers}` : 'CPU');
-    if (workers > 1) assert.match(await page.locator('#backend').getAttribute('title'), new RegExp(`in ${workers} workers`));
+    if (workers > 1) assert.match(await page.locator('#backend').getAttribute('title'), new RegExp(`shared by ${workers} workers`));
   });
 
   test('the workers attribute sets how many workers share each step', async () => {

@@ -19,7 +19,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use crate::device::{parameters, place_values, read_floats};
 
 /// The rows of each batch one replica computes when `count` share a step.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub struct Shard {
     pub rank: usize,
     pub count: usize,
@@ -35,11 +35,14 @@ impl Shard {
 
 /// One shard's loss and gradient, each already scaled by its share of the batch, so that the
 /// shards' sums are the whole batch's mean loss and its gradient.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug)]
 pub struct ShardGradients {
     pub loss: f32,
     /// Every parameter's gradient, flattened and concatenated in the model's visiting order.
     pub grads: Vec<f32>,
+    /// The replica's fingerprint of its config and text: a replica of the same shape trained
+    /// on other text or settings would send plausible but wrong gradients.
+    pub model: u32,
 }
 
 /// Replicas elsewhere that compute the other shards of each step.
@@ -121,35 +124,37 @@ async fn read_concatenated(tensors: Vec<Tensor<1>>) -> Result<Vec<f32>, String> 
     read_floats(Tensor::cat(tensors, 0)).await
 }
 
-/// `flat` (laid out as `flat_gradients` writes) as gradients of `module`'s parameters, on
-/// `device` (without autodiff, where gradients live).
-pub fn gradients_from_flat<M: Module>(
+/// Replaces each gradient in `grads` by its values in `flat` (laid out as `flat_gradients`
+/// writes, from a module of the same shape), on `device` (without autodiff, where gradients
+/// live). Parameters without a gradient stay without one, as the optimizer expects.
+pub fn replace_gradients<M: Module>(
     module: &M,
+    grads: &mut GradientsParams,
     flat: &[f32],
     device: &Device,
-) -> Result<GradientsParams, String> {
-    struct Register<'a> {
+) {
+    struct Replace<'a> {
         flat: &'a [f32],
         device: &'a Device,
-        grads: GradientsParams,
+        grads: &'a mut GradientsParams,
     }
-    impl ModuleVisitor for Register<'_> {
+    impl ModuleVisitor for Replace<'_> {
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
             let shape = param.val().shape();
             let (values, rest) = self.flat.split_at(shape.num_elements());
             self.flat = rest;
-            let grad = Tensor::<D>::from_data(TensorData::new(values.to_vec(), shape), self.device);
-            self.grads.register(param.id, grad);
+            if self.grads.remove::<D>(param.id).is_some() {
+                let grad =
+                    Tensor::<D>::from_data(TensorData::new(values.to_vec(), shape), self.device);
+                self.grads.register(param.id, grad);
+            }
         }
     }
-    check_len(module, flat)?;
-    let mut register = Register {
+    module.visit(&mut Replace {
         flat,
         device,
-        grads: GradientsParams::new(),
-    };
-    module.visit(&mut register);
-    Ok(register.grads)
+        grads,
+    });
 }
 
 /// A copy of `module` with its parameters' values replaced by `flat` (laid out as `flat_weights` writes).

@@ -13,7 +13,7 @@ use crate::adamw::AdamW;
 use crate::config::{split_sizes, Config, ConfigError};
 use crate::device::{initialize, now_ms, read_scalar};
 use crate::model::LanguageModel;
-use crate::parallel::{flat_gradients, flat_weights, gradients_from_flat, load_weights};
+use crate::parallel::{flat_gradients, flat_weights, load_weights, replace_gradients};
 use crate::parallel::{Alone, Helpers, Shard, ShardGradients};
 use crate::rng::Rng;
 use crate::sample::{Generator, SamplingOptions};
@@ -104,6 +104,15 @@ fn loss(model: &LanguageModel, inputs: Tensor<2, Int>, targets: Tensor<2, Int>) 
         )
 }
 
+/// FNV-1a over `parts`: the same on every platform and build.
+fn fnv1a(parts: &[&[u8]]) -> u32 {
+    let mut hash = 0x811c_9dc5_u32;
+    for byte in parts.iter().flat_map(|part| part.iter()) {
+        hash = (hash ^ u32::from(*byte)).wrapping_mul(0x0100_0193);
+    }
+    hash
+}
+
 /// Sums the squares of every gradient, for the global norm.
 struct SquaredNorm<'a> {
     grads: &'a GradientsParams,
@@ -185,6 +194,8 @@ pub struct Trainer {
     device: Device,
     step: usize,
     history: Vec<HistoryPoint>,
+    /// Identifies the config and text, so a helper's replica can be checked (see `parallel`).
+    fingerprint: u32,
 }
 
 impl Trainer {
@@ -218,7 +229,10 @@ impl Trainer {
         device: Device,
     ) -> Self {
         let data = Dataset::new(tokenizer.encode_known(&text), config.val_fraction);
+        let config_json = serde_json::to_string(&config).expect("configs serialize");
+        let fingerprint = fnv1a(&[config_json.as_bytes(), text.as_bytes()]);
         Trainer {
+            fingerprint,
             config,
             tokenizer,
             text,
@@ -390,25 +404,22 @@ impl Trainer {
             rank: 0,
             count: shards,
         };
-        let (loss, grads) = self.shard_loss(&model, self.step, shard);
-        let mut sum = ShardGradients {
-            loss: read_scalar(loss).await?,
-            grads: flat_gradients(&model, &grads).await?,
-        };
+        let (loss, mut grads) = self.shard_loss(&model, self.step, shard);
+        let mut loss = read_scalar(loss).await?;
+        let mut sum = flat_gradients(&model, &grads).await?;
         for other in others.await? {
-            if other.grads.len() != sum.grads.len() {
-                return Err("a helper worker sent gradients of another model".into());
+            if other.model != self.fingerprint || other.grads.len() != sum.len() {
+                return Err(
+                    "a helper worker holds another model (other text, settings or shape)".into(),
+                );
             }
-            sum.loss += other.loss;
-            sum.grads
-                .iter_mut()
-                .zip(&other.grads)
-                .for_each(|(a, b)| *a += b);
+            loss += other.loss;
+            sum.iter_mut().zip(&other.grads).for_each(|(a, b)| *a += b);
         }
         let device = self.device.clone().inner();
-        let grads = gradients_from_flat(&model, &sum.grads, &device)?;
+        replace_gradients(&model, &mut grads, &sum, &device);
         self.update(model, grads);
-        Ok(Tensor::from_floats([sum.loss], &device))
+        Ok(Tensor::from_floats([loss], &device))
     }
 
     /// This replica's part of step `step` at `weights` (from the trainer's `flat_weights`), for
@@ -431,6 +442,7 @@ impl Trainer {
         let gradients = ShardGradients {
             loss: read_scalar(loss).await?,
             grads: flat_gradients(&model, &grads).await?,
+            model: self.fingerprint,
         };
         self.model = Some(model);
         Ok(gradients)

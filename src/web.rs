@@ -313,21 +313,21 @@ struct HelperWorkers {
 }
 
 impl HelperWorkers {
-    fn from_js(value: JsValue) -> Result<Option<Self>, JsValue> {
-        if value.is_undefined() || value.is_null() {
+    fn from_js(value: Option<Object>) -> Result<Option<Self>, JsValue> {
+        let Some(object) = value else {
             return Ok(None);
-        }
+        };
         let invalid =
             || error("helpers must be an object { count, gradients(step, shards, weights) }");
-        let count = Reflect::get(&value, &"count".into())?
+        let count = Reflect::get(&object, &"count".into())?
             .as_f64()
             .filter(|n| n.fract() == 0.0 && (0.0..=64.0).contains(n))
             .ok_or_else(invalid)?;
-        let gradients = Reflect::get(&value, &"gradients".into())?
+        let gradients = Reflect::get(&object, &"gradients".into())?
             .dyn_into::<Function>()
             .map_err(|_| invalid())?;
         Ok(Some(HelperWorkers {
-            object: value,
+            object: object.into(),
             count: count as usize,
             gradients,
         }))
@@ -354,9 +354,21 @@ impl Helpers for HelperWorkers {
             &Float32Array::from(&weights[..]),
         );
         async move {
-            let promise: Promise = called.map_err(js_message)?.into();
+            // `resolve` and `dyn_into` check what JS returned: a JS exception thrown through
+            // the wasm frames would leave this session borrowed for good.
+            let promise = Promise::resolve(&called.map_err(js_message)?);
             let replies = JsFuture::from(promise).await.map_err(js_message)?;
-            Array::from(&replies).iter().map(reply_gradients).collect()
+            let replies: Array = replies
+                .dyn_into()
+                .map_err(|_| "helpers.gradients() must resolve to an array of replies")?;
+            if replies.length() as usize != shards - 1 {
+                return Err(format!(
+                    "{} helper replies for {} shards: a helper worker is missing",
+                    replies.length(),
+                    shards
+                ));
+            }
+            replies.iter().map(reply_gradients).collect()
         }
     }
 }
@@ -365,12 +377,14 @@ fn reply_gradients(reply: JsValue) -> Result<ShardGradients, String> {
     let field = |name: &str| Reflect::get(&reply, &name.into()).unwrap_or(JsValue::UNDEFINED);
     let loss = field("loss").as_f64();
     let grads = field("grads").dyn_into::<Float32Array>().ok();
-    match (loss, grads) {
-        (Some(loss), Some(grads)) => Ok(ShardGradients {
+    let model = field("model").as_f64();
+    match (loss, grads, model) {
+        (Some(loss), Some(grads), Some(model)) => Ok(ShardGradients {
             loss: loss as f32,
             grads: grads.to_vec(),
+            model: model as u32,
         }),
-        _ => Err("a helper worker replied without { loss, grads }".into()),
+        _ => Err("a helper worker replied without { loss, grads, model }".into()),
     }
 }
 
@@ -521,7 +535,7 @@ impl Kindling {
     /// `helpers` (optional, see `HelperWorkers`) compute part of each batch on the CPU.
     #[allow(clippy::await_holding_refcell_ref)]
     #[wasm_bindgen(js_name = trainSteps)]
-    pub fn train_steps(&self, steps: u32, helpers: JsValue) -> Promise {
+    pub fn train_steps(&self, steps: u32, helpers: Option<Object>) -> Promise {
         let session = self.session.clone();
         future_to_promise(async move {
             if !(1..=100_000).contains(&steps) {
@@ -537,7 +551,7 @@ impl Kindling {
 
     /// A helper worker's part of another worker's training step: the loss and gradient of
     /// rows `rank` of `count` shards of step `step`'s batch, at `weights`. Resolves to
-    /// `{ loss, grads }` (a Float32Array).
+    /// `{ loss, grads, model }`: `grads` a Float32Array, `model` this replica's fingerprint.
     #[allow(clippy::await_holding_refcell_ref)]
     #[wasm_bindgen(js_name = shardGradients)]
     pub fn shard_gradients(
@@ -566,6 +580,7 @@ impl Kindling {
                 &"grads".into(),
                 &Float32Array::from(&gradients.grads[..]),
             )?;
+            Reflect::set(&result, &"model".into(), &gradients.model.into())?;
             Ok(result.into())
         })
     }

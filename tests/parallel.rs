@@ -121,6 +121,19 @@ fn a_replica_of_another_model_fails_the_call_and_keeps_the_weights() {
 }
 
 #[test]
+fn a_replica_of_the_same_shape_on_other_text_is_refused() {
+    let config = config(ModelKind::Gpt);
+    let mut shared = trainer(&config);
+    // The same characters, so the same vocabulary and shapes, in another order.
+    let reversed: String = repeated_text().chars().rev().collect();
+    let other = Trainer::new(reversed, config.clone(), cpu()).unwrap();
+    let mut helpers = Replicas(vec![other]);
+    let error = pollster::block_on(shared.train_steps_with(1, &mut helpers)).unwrap_err();
+    assert!(error.to_string().contains("another model"), "{error}");
+    assert_eq!(shared.step(), 0);
+}
+
+#[test]
 fn a_shard_outside_the_batch_is_refused() {
     let config = config(ModelKind::Gpt);
     let mut replica = trainer(&config);

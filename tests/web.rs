@@ -29,7 +29,7 @@ async fn wait(promise: Promise) -> Result<JsValue, JsValue> {
 /// Trains until a chunk's mean loss is below 0.1; returns that loss.
 async fn overfit(k: &Kindling) -> f64 {
     for _ in 0..40 {
-        let metrics = wait(k.train_steps(25, JsValue::UNDEFINED)).await.unwrap();
+        let metrics = wait(k.train_steps(25, None)).await.unwrap();
         let loss = get(&metrics, "trainLoss").as_f64().unwrap();
         if loss < 0.1 {
             return loss;
@@ -41,9 +41,7 @@ async fn overfit(k: &Kindling) -> f64 {
 /// Runs `steps` training steps; their mean training loss.
 async fn train_loss(k: &Kindling, steps: u32) -> f64 {
     get(
-        &wait(k.train_steps(steps, JsValue::UNDEFINED))
-            .await
-            .unwrap(),
+        &wait(k.train_steps(steps, None)).await.unwrap(),
         "trainLoss",
     )
     .as_f64()
@@ -154,16 +152,14 @@ async fn a_rejected_config_is_an_error_with_its_message() {
 async fn bytes_round_trip_and_bad_bytes_are_refused() {
     let options = js(json!({ "text": "hello there, general. ".repeat(30), "seed": 3 }));
     let k = Kindling::create(options).await.unwrap();
-    wait(k.train_steps(5, JsValue::UNDEFINED)).await.unwrap();
+    wait(k.train_steps(5, None)).await.unwrap();
     let bytes: Uint8Array = wait(k.to_bytes()).await.unwrap().unchecked_into();
     let restored = Kindling::from_bytes(bytes.clone(), JsValue::UNDEFINED)
         .await
         .unwrap();
     assert_eq!(restored.step().unwrap(), 5);
-    let a = wait(k.train_steps(3, JsValue::UNDEFINED)).await.unwrap();
-    let b = wait(restored.train_steps(3, JsValue::UNDEFINED))
-        .await
-        .unwrap();
+    let a = wait(k.train_steps(3, None)).await.unwrap();
+    let b = wait(restored.train_steps(3, None)).await.unwrap();
     assert_eq!(get(&a, "trainLoss").as_f64(), get(&b, "trainLoss").as_f64());
 
     let truncated = bytes.subarray(0, bytes.length() / 2);
@@ -207,9 +203,7 @@ fn assert_relative(a: f64, b: f64, tolerance: f64, what: &str) {
 async fn cpu_and_webgpu_agree_on_the_same_checkpoint() {
     let options = js(json!({ "text": PHRASE.repeat(40), "backend": "cpu", "seed": 5 }));
     let trained = Kindling::create(options).await.unwrap();
-    wait(trained.train_steps(30, JsValue::UNDEFINED))
-        .await
-        .unwrap();
+    wait(trained.train_steps(30, None)).await.unwrap();
     let bytes: Uint8Array = wait(trained.to_bytes()).await.unwrap().unchecked_into();
 
     let load =
@@ -287,7 +281,7 @@ async fn auto_falls_back_to_the_cpu_when_webgpu_fails() {
     assert_eq!(k.backend().unwrap(), "cpu");
     let notice = k.notice().unwrap().expect("a notice");
     assert!(notice.starts_with("WebGPU is not available"), "{notice}");
-    wait(k.train_steps(2, JsValue::UNDEFINED)).await.unwrap();
+    wait(k.train_steps(2, None)).await.unwrap();
 
     let options = json!({ "text": text, "backend": "webgpu", "debugFailWebgpu": true });
     let error: Error = Kindling::create(js(options))

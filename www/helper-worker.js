@@ -2,7 +2,7 @@
 // its rows of each batch (src/parallel.rs). Requests, answered one at a time in order:
 //   { type: 'load', module }  the compiled engine, or nothing to fetch it here
 //   { type: 'model', bytes }  a checkpoint of the model to replicate (text, tokenizer, config)
-//   { type: 'gradients', step, rank, count, weights }  → { loss, grads }
+//   { type: 'gradients', step, rank, count, weights }  → { loss, grads, model }
 // A failed request is answered { error: message }.
 import { loadKindling } from './kindling.js';
 
@@ -22,8 +22,8 @@ const handlers = {
   },
   async gradients({ step, rank, count, weights }) {
     if (!replica) throw new Error('no model to compute gradients of');
-    const { loss, grads } = await replica.shardGradients(step, rank, count, weights);
-    return [{ loss, grads }, [grads.buffer]];
+    const reply = await replica.shardGradients(step, rank, count, weights);
+    return [reply, [reply.grads.buffer]];
   },
 };
 

@@ -45,6 +45,10 @@ export class HelperWorkers {
   }
 }
 
+// A helper that has not answered in this long is taken for stuck (a step of the largest model
+// the engine accepts takes seconds); the training worker then goes on alone.
+const REPLY_TIMEOUT_MS = 120_000;
+
 // One worker and its requests, answered in order.
 class HelperWorker {
   constructor(module) {
@@ -53,7 +57,8 @@ class HelperWorker {
     this.worker.onmessage = ({ data }) => {
       const request = this.pending.shift();
       if (!request) return; // answered after a failure already rejected it
-      const { resolve, reject } = request;
+      const { resolve, reject, timer } = request;
+      clearTimeout(timer);
       if (data.error) reject(new Error(`a helper worker failed: ${data.error}`));
       else resolve(data);
     };
@@ -67,14 +72,22 @@ class HelperWorker {
   request(message) {
     if (this.failure) return Promise.reject(new Error(this.failure));
     return new Promise((resolve, reject) => {
-      this.pending.push({ resolve, reject });
+      // Queued only once posted: replies are matched to requests by their order.
       this.worker.postMessage(message);
+      const timer = setTimeout(
+        () => this.failAll(`a helper worker did not answer within ${REPLY_TIMEOUT_MS / 1000} s`),
+        REPLY_TIMEOUT_MS,
+      );
+      this.pending.push({ resolve, reject, timer });
     });
   }
 
   failAll(reason) {
-    this.failure = reason;
-    for (const { reject } of this.pending.splice(0)) reject(new Error(reason));
+    this.failure ??= reason;
+    for (const { reject, timer } of this.pending.splice(0)) {
+      clearTimeout(timer);
+      reject(new Error(reason));
+    }
   }
 
   terminate() {

@@ -988,11 +988,11 @@ class KindlingPlayground extends HTMLElement {
   // `workers`: how many workers share each training step on the CPU (known once training runs).
   showBackend({ backend, adapter, notice, workers = 1 }) {
     const badge = this.$('backend');
-    const cores = workers > 1 ? ` in ${workers} workers, one per core` : '';
+    const sharing = workers > 1 ? `, each step shared by ${workers} workers` : '';
     badge.textContent = backend === 'webgpu' ? 'WebGPU' : workers > 1 ? `CPU ×${workers}` : 'CPU';
     badge.title = backend === 'webgpu'
       ? `WebGPU: ${adapter || 'adapter'}`
-      : [`Computing on the CPU${cores}.`, notice].filter(Boolean).join(' ');
+      : [`Computing on the CPU${sharing}.`, notice].filter(Boolean).join(' ');
     if (notice && this.shownBackend === 'webgpu' && backend === 'cpu') {
       this.$('train-status').textContent = notice;
     }

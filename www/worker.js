@@ -92,6 +92,7 @@ function replaceModel(next, setup) {
   keepTraining = false;
   stopAllGenerations();
   return exclusive(() => {
+    stopHelpers();
     model?.free();
     model = next;
     modelSetup = setup;
@@ -135,20 +136,28 @@ async function helpersFor(trained) {
 }
 
 // Helpers only ever speed training up: when one fails, the others stop and this worker goes
-// on alone from the last completed step (the failed call's steps are void).
+// on alone from the last completed step (the failed call's steps are void), until the model
+// or the setting changes.
 function giveUpHelpers(error) {
+  stopHelpers();
   helpersFailure = `Training continues in one worker: ${error.message}`;
-  helpers?.terminate();
-  helpers = null;
 }
 
+// Frees the helpers' replicas; the next CPU training starts fresh ones.
+function stopHelpers() {
+  helpers?.terminate();
+  helpers = null;
+  helpersFailure = null;
+}
+
+// Helper errors reach here through the engine as plain messages; www/helpers.js and the
+// engine name the helper worker in every one of them.
 const isHelperFailure = (error) => /helper worker/.test(error?.message ?? '');
 
 async function trainChunk(trained, steps) {
   const started = performance.now();
-  let used = null;
   try {
-    used = await helpersFor(trained);
+    const used = await helpersFor(trained);
     const metrics = await trained.trainSteps(steps, used);
     return { metrics, elapsedMs: performance.now() - started, workers: 1 + (used ? Math.min(used.count, trained.config.batchSize - 1) : 0) };
   } catch (error) {
@@ -271,6 +280,7 @@ const handlers = {
       backend: backend ?? session.backend,
       helpers: helperSetting ?? session.helpers,
     });
+    if (helperSetting !== undefined) helpersFailure = null; // a new setting gets a new try
   },
   validate({ id, options }) {
     post({ type: 'validated', id, result: Kindling.validate(options) });
