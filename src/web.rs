@@ -353,11 +353,12 @@ impl Helpers for HelperWorkers {
             &(shards as f64).into(),
             &Float32Array::from(&weights[..]),
         );
+        // `resolve` and `dyn_into` check what JS returned: a JS exception thrown through the
+        // wasm frames would leave this session borrowed for good. The JsFuture is made now so
+        // that a rejection is handled even if this trainer's own shard fails first.
+        let replies = called.map(|value| JsFuture::from(Promise::resolve(&value)));
         async move {
-            // `resolve` and `dyn_into` check what JS returned: a JS exception thrown through
-            // the wasm frames would leave this session borrowed for good.
-            let promise = Promise::resolve(&called.map_err(js_message)?);
-            let replies = JsFuture::from(promise).await.map_err(js_message)?;
+            let replies = replies.map_err(js_message)?.await.map_err(js_message)?;
             let replies: Array = replies
                 .dyn_into()
                 .map_err(|_| "helpers.gradients() must resolve to an array of replies")?;
