@@ -46,15 +46,20 @@ pub async fn read_scalar(tensor: Tensor<1>) -> Result<f32, String> {
     Ok(read_floats(tensor).await?[0])
 }
 
-/// Every float parameter, flattened, with its id.
-struct Flatten(Vec<(ParamId, Tensor<1>)>);
-
-impl ModuleVisitor for Flatten {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        let value = param.val();
-        let len = value.shape().num_elements();
-        self.0.push((param.id, value.reshape([len])));
+/// Every float parameter, flattened, with its id, in the module's visiting order (the same for
+/// every module built from one config).
+pub fn flattened<M: Module>(module: &M) -> Vec<(ParamId, Tensor<1>)> {
+    struct Flatten(Vec<(ParamId, Tensor<1>)>);
+    impl ModuleVisitor for Flatten {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let value = param.val();
+            let len = value.shape().num_elements();
+            self.0.push((param.id, value.reshape([len])));
+        }
     }
+    let mut flat = Flatten(Vec::new());
+    module.visit(&mut flat);
+    flat.0
 }
 
 /// Draws every parameter that burn would otherwise draw lazily, at its first use.
@@ -68,12 +73,9 @@ pub fn initialize<M: Module>(module: &M) {
     module.visit(&mut Touch);
 }
 
-/// Each float parameter's id and number of values, in the module's visiting order (the same for
-/// every module built from one config).
+/// Each float parameter's id and number of values, in visiting order.
 pub fn parameters<M: Module>(module: &M) -> Vec<(ParamId, usize)> {
-    let mut flat = Flatten(Vec::new());
-    module.visit(&mut flat);
-    flat.0
+    flattened(module)
         .into_iter()
         .map(|(id, tensor)| (id, tensor.shape().num_elements()))
         .collect()
@@ -108,10 +110,9 @@ impl ModuleMapper for Place<'_> {
 /// synchronously, which WebGPU in a browser cannot do). Parameter ids are kept, so optimizer
 /// state and checkpoints still match.
 pub async fn copy_module<M: Module>(module: &M, device: &Device) -> Result<M, String> {
-    let mut flat = Flatten(Vec::new());
-    module.visit(&mut flat);
-    let mut values = HashMap::with_capacity(flat.0.len());
-    for (id, tensor) in flat.0 {
+    let flat = flattened(module);
+    let mut values = HashMap::with_capacity(flat.len());
+    for (id, tensor) in flat {
         values.insert(id, read_floats(tensor).await?);
     }
     Ok(place_values(module.clone(), values, device))

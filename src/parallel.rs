@@ -16,7 +16,7 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::device::{parameters, place_values, read_floats};
+use crate::device::{flattened, parameters, place_values, read_floats};
 
 /// The rows of each batch one replica computes when `count` share a step.
 #[derive(Clone, Copy, Debug)]
@@ -81,17 +81,11 @@ impl Helpers for Alone {
 
 /// Every float parameter's values, in the layout of the gradients.
 pub async fn flat_weights<M: Module>(module: &M) -> Result<Vec<f32>, String> {
-    struct Values(Vec<Tensor<1>>);
-    impl ModuleVisitor for Values {
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            let value = param.val().inner();
-            let len = value.shape().num_elements();
-            self.0.push(value.reshape([len]));
-        }
-    }
-    let mut values = Values(Vec::new());
-    module.visit(&mut values);
-    read_concatenated(values.0).await
+    // Without autodiff: concatenating tracked parameters would record a graph for nothing.
+    let values = flattened(module)
+        .into_iter()
+        .map(|(_, value)| value.inner());
+    read_concatenated(values.collect()).await
 }
 
 /// Every parameter's gradient in `grads`, flattened and concatenated in visiting order; zeros
@@ -157,27 +151,23 @@ pub fn replace_gradients<M: Module>(
     });
 }
 
-/// A copy of `module` with its parameters' values replaced by `flat` (laid out as `flat_weights` writes).
+/// A copy of `module` with its parameters' values replaced by `flat` (laid out as
+/// `flat_weights` writes).
 pub fn load_weights<M: Module>(module: &M, flat: &[f32], device: &Device) -> Result<M, String> {
-    check_len(module, flat)?;
+    let params = parameters(module);
+    let expected: usize = params.iter().map(|(_, len)| len).sum();
+    if flat.len() != expected {
+        return Err(format!(
+            "a replica sent {} values where this model has {expected} parameters: it holds another model",
+            flat.len()
+        ));
+    }
     let mut rest = flat;
-    let mut values = HashMap::new();
-    for (id, len) in parameters(module) {
+    let mut values = HashMap::with_capacity(params.len());
+    for (id, len) in params {
         let (head, tail) = rest.split_at(len);
         values.insert(id, head.to_vec());
         rest = tail;
     }
     Ok(place_values(module.clone(), values, device))
-}
-
-fn check_len<M: Module>(module: &M, flat: &[f32]) -> Result<(), String> {
-    let expected: usize = parameters(module).iter().map(|(_, len)| len).sum();
-    if flat.len() == expected {
-        Ok(())
-    } else {
-        Err(format!(
-            "a replica sent {} values where this model has {expected} parameters: it holds another model",
-            flat.len()
-        ))
-    }
 }

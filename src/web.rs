@@ -305,7 +305,7 @@ impl Session {
 
 /// Workers holding replicas of the model, as the page passes them to `trainSteps`: an object
 /// `{ count, gradients(step, shards, weights) }` whose `gradients` sends each of helpers
-/// 1..`shards` its shard and resolves to their `[{ loss, grads }]` (see `parallel`).
+/// 1..`shards` its shard and resolves to their `[{ loss, grads, model }]` (see `parallel`).
 struct HelperWorkers {
     object: JsValue,
     count: usize,
