@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-wasm-pack build --target web --release
+wasm-pack build --target web --release -- --features webgpu

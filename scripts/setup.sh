@@ -5,6 +5,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 export PATH="$HOME/.cargo/bin:$PATH"
+# One build cache for every clone on this machine, outside the clone: CI builds a fresh clone
+# each run, and a second run then reuses what the first built instead of compiling burn and
+# wgpu again. Set CARGO_TARGET_DIR to use another (an empty one measures a fresh machine).
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kindling/target}"
 
 have() { command -v "$1" >/dev/null 2>&1; }
 say() { echo "[setup] $*"; }

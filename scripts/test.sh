@@ -1,25 +1,57 @@
 #!/usr/bin/env bash
 # Every check CI runs: formatting, lints for both targets, native tests, tests in headless
-# Chromium, and the tests of the built package and page. Exits non-zero on the first failure.
+# Chromium, and the tests of the built package and page. Exits non-zero on the first failure
+# and prints each stage's time (CI's budget is the scarcest resource; see docs/design.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+started=$SECONDS
 source scripts/setup.sh
 
-step() { echo; echo "== $* =="; }
+timings=()
+stage_name=""
+stage_start=$SECONDS
+finish_stage() {
+  if [ -n "$stage_name" ]; then
+    timings+=("$(printf '%5ds  %s' $((SECONDS - stage_start)) "$stage_name")")
+  fi
+}
+step() {
+  finish_stage
+  stage_name="$*"
+  stage_start=$SECONDS
+  echo; echo "== $* =="
+}
+report() {
+  finish_stage
+  stage_name=""
+  echo; echo "Stage times (setup: $((stage_first - started)) s):"
+  printf '%s\n' "${timings[@]}"
+  echo "total $((SECONDS - started)) s"
+}
+trap report EXIT
+stage_first=$SECONDS
 
 step "cargo fmt --check"
 cargo fmt --check
 
+# Natively the engine is CPU-only (no wgpu to build); WebGPU is compiled only for wasm32,
+# where the browser tests exercise it.
 step "clippy (native)"
 cargo clippy --all-targets -- -D warnings
-step "clippy (wasm32)"
-cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
+step "clippy (wasm32, with WebGPU)"
+cargo clippy --all-targets --target wasm32-unknown-unknown --features webgpu -- -D warnings
 
-step "cargo test (native)"
-cargo test
+step "native tests"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --lib --test native --no-fail-fast
+else
+  # Without nextest's process per test, tests sharing burn's CPU RNG must not overlap.
+  cargo test --lib --test native -- --test-threads=1
+fi
 
-step "wasm-pack test in headless Chromium"
-WASM_BINDGEN_TEST_TIMEOUT=300 wasm-pack test --headless --chrome --release --test web --test gpu_lost
+step "wasm-pack test in headless Chromium (CPU and WebGPU)"
+WASM_BINDGEN_TEST_TIMEOUT=300 wasm-pack test --headless --chrome --release --features webgpu \
+  --test web --test gpu_lost
 
 step "build pkg/"
 bash scripts/build.sh

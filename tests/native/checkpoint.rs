@@ -1,12 +1,6 @@
-//! Checkpoints resume training bit-identically.
-//!
-//! In its own test binary (its own process): burn's CPU random generator is global, and a
-//! test training in parallel would draw from it between a step's seeding and its dropout.
-#![cfg(not(target_arch = "wasm32"))]
+//! Checkpoints resume training bit-identically (needs its own process: see main.rs).
 
-mod common;
-
-use common::{last_logits, repeated_text};
+use crate::common::{last_logits, repeated_text};
 use kindling::config::{Config, ModelKind};
 use kindling::device::cpu;
 use kindling::{checkpoint, Trainer};

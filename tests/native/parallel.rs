@@ -1,10 +1,7 @@
 //! Data-parallel training: replicas computing shards of each batch train the model as one
 //! trainer computing the whole batch would.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-
-use common::repeated_text;
+use crate::common::repeated_text;
 
 use kindling::config::{Config, ModelKind};
 use kindling::device::cpu;

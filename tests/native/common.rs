@@ -1,5 +1,4 @@
-//! Helpers shared by the native test binaries.
-#![allow(dead_code)] // each test binary uses its own subset
+//! Helpers shared by the native tests.
 
 use burn::tensor::Tensor;
 use kindling::device::{cpu, read_floats};

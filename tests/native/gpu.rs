@@ -1,11 +1,9 @@
 //! The engine on burn's wgpu backend natively (Vulkan; Mesa's lavapipe on a machine without a
-//! GPU). One test in its own process: the wgpu runtime is registered once per process.
-#![cfg(all(not(target_arch = "wasm32"), feature = "webgpu"))]
+//! GPU). Needs its own process: the wgpu runtime is registered once per process. Only with
+//! `--features webgpu` (CI tests WebGPU in Chromium instead: see scripts/test.sh).
 
-mod common;
-
+use crate::common::{repeated_text, PHRASE};
 use burn::module::Module;
-use common::{repeated_text, PHRASE};
 use kindling::config::Config;
 use kindling::device::{copy_module, cpu};
 use kindling::gpu::gpu;

@@ -1,9 +1,6 @@
 //! Training behaviour: the models really learn, decoding is consistent, bad input is refused.
-#![cfg(not(target_arch = "wasm32"))]
 
-mod common;
-
-use common::{last_logits, repeated_text, PHRASE};
+use crate::common::{last_logits, repeated_text, PHRASE};
 
 use burn::module::Module;
 use burn::tensor::Tensor;
