@@ -1,6 +1,6 @@
-// Issue 4's benchmark, run through scripts/bench-browser.sh: in headless Chromium, ms per
-// training step and generation tokens/s of tiny, baby-gpt and a 256-dim GPT, on the CPU and
-// on WebGPU. A backend the engine refuses is reported with the engine's own message, never
+// The in-browser speed benchmark, run through scripts/bench-browser.sh: in headless
+// Chromium, ms per training step and generation tokens/s of tiny, baby-gpt and a 256-dim GPT,
+// on the CPU and on WebGPU. A backend the engine refuses is reported with the engine's own message, never
 // with numbers. Prints a Markdown table; writes the raw figures as JSON.
 import { readFileSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';

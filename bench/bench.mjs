@@ -1,5 +1,6 @@
-// Issue 5's side-by-side benchmarks; run through scripts/bench.sh, which installs what this
-// needs first. Runs every leg one after the other (never two at once: 2 cores), prints a
+// Kindling side by side with PyTorch (the baby-GPT step) and TF.js (the LSTM step), plus
+// generation speed and start-up; run through scripts/bench.sh, which installs what this needs
+// first. Runs every leg one after the other (never two at once: 2 cores), prints a
 // Markdown table with ratios and targets, and writes the raw figures as JSON.
 import { execSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -40,7 +41,7 @@ if (opts.quick) {
     genTokens: 50, genRuns: 1, loads: 1,
   });
 } else if (opts.iters < 50) {
-  throw new Error('--iters must be at least 50 (issue 5); --quick checks the harness with fewer');
+  throw new Error('--iters must be at least 50 (fewer make a noisy median); --quick checks the harness with fewer');
 }
 
 const BUSY = await waitIdle(opts.waitIdle);
@@ -245,7 +246,7 @@ if (opts.full) {
   const refLoss = value('torchFull', 'valLoss');
   for (const [name, label] of [['browserFull', `Chromium (${withHelpers})`], ['nativeFull', 'native']]) {
     const loss = value(name, 'valLoss');
-    // Issue 5 sets no target here; nanoGPT's own figure is the yardstick. 20 batches of 12
+    // No target for the val loss; nanoGPT's own figure is the yardstick. 20 batches of 12
     // windows make a noisy estimate (a few hundredths between seeds).
     row('(a) baby-GPT training', `val loss after ${opts.fullIters} iterations (20 batches of 12): Kindling ${label} vs PyTorch ${CORES} threads`,
       cell(name, 'valLoss', fmt.loss), cell('torchFull', 'valLoss', fmt.loss), ratio(loss, refLoss),
@@ -303,7 +304,7 @@ const headers = ['component', 'figure', 'Kindling', 'reference', 'ratio', 'targe
 const notes = [];
 const gflops = (name) => value(name, 'matmul1024Gflops');
 if (gflops('torch1') != null) {
-  notes.push(`PyTorch ${value('torch1', 'torchVersion')}: 1024² f32 matmul ${gflops('torch1').toFixed(0)} GFLOP/s at 1 thread, ${gflops('torchAll')?.toFixed(0) ?? '—'} at ${CORES} (issue 5 saw ~210 on this kind of machine).`);
+  notes.push(`PyTorch ${value('torch1', 'torchVersion')}: 1024² f32 matmul ${gflops('torch1').toFixed(0)} GFLOP/s at 1 thread, ${gflops('torchAll')?.toFixed(0) ?? '—'} at ${CORES} (an earlier run on this kind of machine saw ~210).`);
 }
 notes.push(`(a) one iteration = batch 12 × context 64, forward, backward, clip, AdamW step and the loss read back; median of ${opts.iters} after ${opts.warmup} warm-up. PyTorch: bench/nanogpt_ref.py (nanoGPT model.py/train.py, tied embeddings like Kindling's baby-gpt, no biases, fused=False, float32, no compile). Kindling in Chromium: trainSteps(1) timed one by one, in one worker and ${withHelpers} (each computes the gradient of its rows of the batch; the training worker adds them up and takes the optimizer step).`);
 notes.push(`(b) embedding 128 → LSTM 128 × 2 (returnSequences) → dense to the vocabulary, batch 64 × 64 characters, softmax cross-entropy, Adam 1e-3; tokens/s = 4096 / median step time (each step reads the loss back) over ${opts.lstmIters} steps after ${opts.lstmWarmup} (TF.js cpu: ${opts.tfjsCpuIters} after 1). TF.js: sigmoid gates as burn's; its embedding is a bias-free dense layer on one-hot input (same function and gradient) because TF.js-wasm lacks the lookup's gradient kernel (UnsortedSegmentSum); burn's LSTM has two biases per gate, TF.js one (${value('browserLstm', 'parameterCount') ?? '—'} vs ${value('tfjsWasm', 'parameterCount') ?? '—'} parameters). Kindling "one worker" is single-threaded; "${withHelpers}": the training worker plus helper workers each computing a shard of every batch (www/helpers.js, src/parallel.rs), no cross-origin isolation needed.`);
@@ -334,6 +335,6 @@ const out = resolve(REPO, opts.out);
 writeJson(out, { machine: { ...info, busyCoresAtStart: BUSY }, command: opts.command, options: opts, legs, table: { headers, rows }, markdown });
 log(`raw figures: ${out}`);
 if (opts.readme) {
-  replaceBlock(join(REPO, 'README.md'), 'bench', '## Benchmarks', markdown);
-  log('README.md updated');
+  replaceBlock(join(REPO, 'docs', 'benchmarks.md'), 'bench', '## Latest `scripts/bench.sh` run', markdown);
+  log('docs/benchmarks.md updated');
 }

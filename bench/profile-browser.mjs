@@ -1,6 +1,6 @@
 // Where a CPU-wasm training step spends its time: trains baby-GPT in headless Chromium under the
-// DevTools sampling profiler and prints the functions with the most self time. A tool for the
-// speed work of issue 5, not a benchmark (the profiler itself slows the page).
+// DevTools sampling profiler and prints the functions with the most self time. A tool for
+// speeding up the CPU step in the browser, not a benchmark (the profiler itself slows the page).
 //
 //   node bench/profile-browser.mjs [--preset baby-gpt] [--steps 20] [--top 40]
 // Function names need a pkg/ built with them: CARGO_PROFILE_RELEASE_STRIP=false scripts/build.sh

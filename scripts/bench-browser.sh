@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Issue 4's benchmark: in headless Chromium, ms per training step and generation tokens/s for
-# tiny, baby-gpt and a 256-dim GPT, on the CPU and on WebGPU (Chromium runs with
+# The in-browser speed benchmark: in headless Chromium, ms per training step and generation
+# tokens/s for tiny, baby-gpt and a 256-dim GPT, on the CPU and on WebGPU (Chromium runs with
 # --enable-unsafe-webgpu; a backend the engine refuses shows "unavailable: <its message>").
 # Prints a Markdown table; raw figures go to bench/results/browser-latest.json. Not run by CI.
 #

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Side-by-side benchmarks (issue 5): Kindling (native Flex and CPU wasm in headless Chromium)
-# against a PyTorch reference and TF.js 4.22, in one run on this machine. Prints a Markdown
-# table with ratios and targets and writes the raw figures to bench/results/latest.json.
+# Side-by-side benchmarks: Kindling (native Flex and CPU wasm in headless Chromium) against
+# PyTorch on the baby-GPT step and TF.js 4.22 on the LSTM step, in one run on this machine.
+# Prints a Markdown table with ratios and targets and writes the raw figures to
+# bench/results/latest.json.
 # Not run by CI. Takes ~5 minutes on 2 cores (--full: ~20 more).
 #
 #   scripts/bench.sh [--full] [--readme] [--no-build] [--skip-native] [--skip-torch]
@@ -9,7 +10,7 @@
 #                    [--wait-idle SECONDS]
 #
 #   --full          also train baby-GPT for all 2000 iterations on each side; report val loss
-#   --readme        put the table into README.md (between the bench markers)
+#   --readme        put the table into docs/benchmarks.md (between the bench markers)
 #   --no-build      use pkg/ as it is instead of rebuilding it (wasm-pack, incremental ~7 s)
 #   --skip-native   leave out the native legs (they build the example with cargo)
 #   --skip-torch / --skip-browser / --skip-tfjs   leave out those legs
