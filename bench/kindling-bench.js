@@ -3,7 +3,7 @@
 // exposes `window.bench`, whose functions the Playwright drivers call with page.evaluate. The
 // training text is passed in by the driver (read from ../shared/data at run time).
 import { loadKindling } from '../www/kindling.js';
-import { HelperWorkers } from '../www/helpers.js';
+import { HelperWorkers } from '../www/helper-pool.js';
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -37,7 +37,7 @@ function describe(k) {
 // Training speed: `warmup` untimed trainSteps(1), then `iters` individually timed trainSteps(1)
 // (each reads the loss back), then `chunks` timed trainSteps(chunk) for the chunked figure.
 // Automatic evaluations are off (evalInterval 0) so that no timed step includes one. With
-// `helpers` > 0, that many helper workers compute shards of each batch (www/helpers.js).
+// `helpers` > 0, that many helper workers compute shards of each batch (www/helper-pool.js).
 async function train({ text, options, helpers = 0, warmup = 10, iters = 50, chunk = 10, chunks = 3 }) {
   try {
     const { k, createMs } = await create(text, { evalInterval: 0, ...options });

@@ -31,7 +31,7 @@ function get(path) {
 test('serves files with their MIME types and the security headers', async () => {
   const expected = {
     '/': 'text/html; charset=utf-8',
-    '/www/playground.js': 'text/javascript; charset=utf-8',
+    '/www/kindling-playground.js': 'text/javascript; charset=utf-8',
     '/www/style.css': 'text/css; charset=utf-8',
     '/package.json': 'application/json; charset=utf-8',
   };

@@ -13,5 +13,5 @@
 // Nothing heavy happens here: each element shows a placeholder at once, and the engine
 // (the .wasm) is downloaded and compiled only when an element first scrolls into view or
 // is interacted with, once for all the elements on the page.
-export { KindlingPlayground } from './playground.js';
+export { KindlingPlayground } from './kindling-playground.js';
 export { compileEngine, wasmSupported } from './engine-loader.js';

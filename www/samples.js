@@ -48,7 +48,7 @@ function grammar() {
 }
 
 async function ownSource() {
-  const response = await fetch(new URL('./playground.js', import.meta.url));
+  const response = await fetch(new URL('./kindling-playground.js', import.meta.url));
   if (!response.ok) throw new Error(`Could not load the source (${response.status}).`);
   return response.text();
 }

@@ -3,13 +3,13 @@
 // Page → worker: load (first: the compiled engine module, or nothing to fetch it here),
 //                configure, validate, create, train, pause, reset, generate, stop, export,
 //                open, restore
-// On the CPU, helper workers (www/helpers.js) compute part of every training batch.
+// On the CPU, helper workers (www/helper-pool.js) compute part of every training batch.
 // Worker → page: ready, validated, model, metrics, paused, finished, saved, exported,
 //                token, warning, generated, error
 // Every request may carry an `id`; replies about it carry the same `id`.
 import { loadKindling, tokens } from './kindling.js';
-import { HelperWorkers, helperCountFor } from './helpers.js';
-import { saveSession, loadSession } from './store.js';
+import { HelperWorkers, helperCountFor } from './helper-pool.js';
+import { saveSession, loadSession } from './autosave-store.js';
 
 // A chunk of steps about this long keeps pause, stop and generation responsive while
 // spending little time on message overhead. Shorter while a generation interleaves.
@@ -150,7 +150,7 @@ function stopHelpers() {
   helpersFailure = null;
 }
 
-// Helper errors reach here through the engine as plain messages; www/helpers.js and the
+// Helper errors reach here through the engine as plain messages; www/helper-pool.js and the
 // engine name the helper worker in every one of them.
 const isHelperFailure = (error) => /helper worker/.test(error?.message ?? '');
 

@@ -1,6 +1,6 @@
 // <kindling-playground>: the whole training page as one custom element, and the same
 // element compact enough to sit in a blog post (see kindling-embed.js and the README's
-// "Embed in your blog"). It renders and forwards; each element's worker (worker.js) owns
+// "Embed in your blog"). It renders and forwards; each element's worker (engine-worker.js) owns
 // its own engine and does the work.
 //
 // Attributes (changes after load take effect):
@@ -23,14 +23,14 @@
 //
 // Safety: the markup below is a constant; every user or generated string reaches the
 // DOM through textContent only.
-import { LossChart } from './chart.js';
+import { LossChart } from './loss-chart.js';
 import { SAMPLES } from './samples.js';
-import { loadSummary, clearSession } from './store.js';
+import { loadSummary, clearSession } from './autosave-store.js';
 import { compileEngine, wasmSupported, loadProgress, currentProgress } from './engine-loader.js';
 import * as format from './format.js';
 
 const STYLE_URL = new URL('./style.css', import.meta.url).href;
-const WORKER_URL = new URL('./worker.js', import.meta.url);
+const WORKER_URL = new URL('./engine-worker.js', import.meta.url);
 const MAX_FILE_BYTES = 20 * 1024 * 1024;
 const VALIDATE_DELAY_MS = 150;
 const MAX_RESTARTS = 3;
