@@ -11,8 +11,9 @@ test('numbers are formatted for people', () => {
   assert.equal(format.compact(1_234_567), '1.2M');
   assert.equal(format.compact(undefined), '—');
   assert.equal(format.bytes(512), '512 B');
-  assert.equal(format.bytes(395 * 1024), '395 KB');
-  assert.equal(format.bytes(3.5 * 1024 * 1024), '3.5 MB');
+  assert.equal(format.bytes(395 * 1024), '395 KiB');
+  assert.equal(format.bytes(3.5 * 1024 * 1024), '3.5 MiB');
+  assert.equal(format.bytes(1.25 * 1024 ** 3), '1.3 GiB');
   assert.equal(format.loss(1.23456), '1.235');
   assert.equal(format.percent(0.4213), '42%');
   assert.equal(format.percent(0.0123), '1.2%');

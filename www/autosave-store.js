@@ -1,7 +1,10 @@
-// IndexedDB persistence for a training session. The worker writes checkpoints; the page
-// only reads the small summary (to offer "resume") and clears it. Each session is two
-// records under one name so the page never has to load the weights just to show a line.
+// The autosave: a model and what it was made from, kept in IndexedDB so a reload can pick up
+// where it left off. The engine worker writes it; the page only reads the small summary (to
+// offer "resume") and clears it. Each autosave is two records under one name so the page never
+// has to load the weights just to show a line.
 
+// The names on disk predate the word "autosave"; renaming the store would need a version
+// upgrade and would orphan what readers already saved.
 const DB_NAME = 'kindling';
 const DB_VERSION = 1;
 const STORE = 'sessions';
@@ -13,8 +16,8 @@ function openDb() {
     const request = indexedDB.open(DB_NAME, DB_VERSION);
     request.onupgradeneeded = () => request.result.createObjectStore(STORE);
     request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(storageError(request.error, 'open the saved sessions'));
-    request.onblocked = () => reject(new Error('Saved sessions are locked by another tab.'));
+    request.onerror = () => reject(storageError(request.error, 'open the autosaves'));
+    request.onblocked = () => reject(storageError({ message: 'they are locked by another tab' }, 'open the autosaves'));
   }).catch((error) => {
     opening = null;
     throw error;
@@ -22,15 +25,15 @@ function openDb() {
   return opening;
 }
 
-// Turns a DOMException into a message a person can act on; quota errors get their own.
+// Turns a DOMException into a message a person can act on; quota errors get their own. The
+// kind is what the engine worker forwards to the page with it.
 function storageError(cause, doing) {
-  if (cause?.name === 'QuotaExceededError') {
-    return new Error(
-      `Could not ${doing}: the browser's storage quota is full (QuotaExceededError). ` +
-        'Download the model to keep it, or free space for this site.',
-    );
-  }
-  return new Error(`Could not ${doing}: ${cause?.message || cause?.name || 'storage error'}`);
+  const message =
+    cause?.name === 'QuotaExceededError'
+      ? `Could not ${doing}: the browser's storage quota is full (QuotaExceededError). ` +
+        'Download the model to keep it, or free space for this site.'
+      : `Could not ${doing}: ${cause?.message || cause?.name || 'storage error'}`;
+  return Object.assign(new Error(message), { name: 'KindlingError', kind: 'storage' });
 }
 
 async function transact(mode, doing, work) {
@@ -58,7 +61,7 @@ function read(store, key) {
 
 // summary: small, plain data shown on reload ({ step, maxSteps, preset, savedAt, ... }).
 // data: { checkpoint: Uint8Array, text, options } — what the engine needs to continue.
-export function saveSession(name, summary, data) {
+export function saveAutosave(name, summary, data) {
   return transact('readwrite', 'autosave the model', (store) => {
     store.put(data, `${name}:data`);
     store.put(summary, `${name}:summary`);
@@ -66,16 +69,16 @@ export function saveSession(name, summary, data) {
   });
 }
 
-export function loadSummary(name) {
-  return transact('readonly', 'read the saved session', (store) => read(store, `${name}:summary`));
+export function loadAutosaveSummary(name) {
+  return transact('readonly', 'read the autosave', (store) => read(store, `${name}:summary`));
 }
 
-export function loadSession(name) {
+export function loadAutosave(name) {
   return transact('readonly', 'read the saved model', (store) => read(store, `${name}:data`));
 }
 
-export function clearSession(name) {
-  return transact('readwrite', 'clear the saved session', (store) => {
+export function clearAutosave(name) {
+  return transact('readwrite', 'clear the autosave', (store) => {
     store.delete(`${name}:data`);
     store.delete(`${name}:summary`);
     return {};

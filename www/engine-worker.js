@@ -1,23 +1,32 @@
-// The worker owns the wasm engine; the page only renders what this posts back.
+// The engine worker owns the wasm engine; the page only renders what this posts back.
 //
 // Page → worker: load (first: the compiled engine module, or nothing to fetch it here),
 //                configure, validate, create, train, pause, reset, generate, stop, export,
 //                open, restore
-// On the CPU, helper workers (www/helper-pool.js) compute part of every training batch.
 // Worker → page: ready, validated, model, metrics, paused, finished, saved, exported,
 //                token, warning, generated, error
 // Every request may carry an `id`; replies about it carry the same `id`.
+//
+// error: { source (the request's type, or 'train', 'storage', 'load'), kind, message, fatal,
+// errors? }. `kind` is the engine's (a KindlingError's: 'config' with per-field `errors`,
+// 'argument', 'busy', 'helper', 'device', 'diverged', 'checkpoint', 'webgpu-unavailable',
+// 'freed') or this worker's own: 'state' (no model yet, the engine not loaded, the autosave
+// gone), 'storage' (IndexedDB), 'load' (the engine could not load), 'crashed' (the wasm
+// instance trapped or ran out of memory: `fatal`, the page starts a fresh worker).
+//
+// On the CPU, helper workers (helper-pool.js) compute part of every training batch.
 import { loadKindling, tokens } from './kindling.js';
 import { HelperWorkers, helperCountFor } from './helper-pool.js';
-import { saveSession, loadSession } from './autosave-store.js';
+import { saveAutosave, loadAutosave } from './autosave-store.js';
 
 // A chunk of steps about this long keeps pause, stop and generation responsive while
 // spending little time on message overhead. Shorter while a generation interleaves.
 const CHUNK_MS = 80;
 const CHUNK_MS_WHILE_GENERATING = 30;
 
-const session = {
-  name: 'playground', // IndexedDB key; an embed can use its own
+// What the page configures (the `configure` message).
+const settings = {
+  name: 'playground', // the autosave's IndexedDB key; an embed can use its own
   autosaveEvery: 100, // steps between autosaves
   persist: true, // false: never autosave (embeds that show a fixed demo)
   backend: 'auto',
@@ -56,22 +65,30 @@ const nextTask = () =>
     channel.port2.postMessage(null);
   });
 
-// A RuntimeError means the wasm instance trapped (a panic, or an allocation that failed):
-// it is unusable and the page must start a fresh worker.
+// An error of this worker's own, shaped as the engine's are.
+function failure(kind, message) {
+  return Object.assign(new Error(message), { name: 'KindlingError', kind });
+}
+
+// What the page is told about an error. A RuntimeError means the wasm instance trapped (a
+// panic, or an allocation that failed): it is unusable and the page must start a fresh worker.
 function describe(error) {
   const message = error?.message || String(error);
   if (error instanceof WebAssembly.RuntimeError) {
     return {
       fatal: true,
+      kind: 'crashed',
       message:
         `The engine crashed (${message}). This is most often running out of memory: ` +
         'try a smaller preset, fewer layers or a smaller batch.',
     };
   }
   if (error instanceof RangeError && /memory|allocat/i.test(message)) {
-    return { fatal: true, message: `Out of memory (${message}). Try a smaller model or batch.` };
+    return { fatal: true, kind: 'crashed', message: `Out of memory (${message}). Try a smaller model or batch.` };
   }
-  return { fatal: false, message };
+  const described = { fatal: false, kind: typeof error?.kind === 'string' ? error.kind : undefined, message };
+  if (Array.isArray(error?.errors)) described.errors = error.errors;
+  return described;
 }
 
 function modelInfo() {
@@ -105,7 +122,7 @@ function stopAllGenerations() {
 }
 
 function requireModel() {
-  if (!model) throw new Error('There is no model yet: train one or open a saved model.');
+  if (!model) throw failure('state', 'There is no model yet: train one or open a saved model.');
 }
 
 function nextChunkSize(size, elapsedMs) {
@@ -119,7 +136,7 @@ function nextChunkSize(size, elapsedMs) {
 // ---- helper workers --------------------------------------------------------------------
 
 function helperCount() {
-  return session.helpers === 'auto' ? helperCountFor() : Math.max(0, Math.floor(session.helpers) || 0);
+  return settings.helpers === 'auto' ? helperCountFor() : Math.max(0, Math.floor(settings.helpers) || 0);
 }
 
 // The helper workers that share `trained`'s steps, replicating it first; null when it trains
@@ -150,9 +167,8 @@ function stopHelpers() {
   helpersFailure = null;
 }
 
-// Helper errors reach here through the engine as plain messages; www/helper-pool.js and the
-// engine name the helper worker in every one of them.
-const isHelperFailure = (error) => /helper worker/.test(error?.message ?? '');
+// A helper that failed or replied malformed, whether the engine or helper-pool.js noticed.
+const isHelperFailure = (error) => error?.kind === 'helper';
 
 async function trainChunk(trained, steps) {
   const started = performance.now();
@@ -184,7 +200,7 @@ async function trainLoop() {
     // `backend` can change mid-run: a lost GPU moves training to the CPU.
     const notice = metrics.notice ?? (trained.backend === 'cpu' ? helpersFailure : null) ?? undefined;
     post({ type: 'metrics', total, ...metrics, notice, stepsPerSecond, backend: trained.backend, workers });
-    if (trained.step - lastSavedStep >= session.autosaveEvery) await autosave();
+    if (trained.step - lastSavedStep >= settings.autosaveEvery) await autosave();
     await nextTask();
   }
   if (model !== trained) return;
@@ -203,10 +219,10 @@ function startTraining() {
   training ??= trainLoop()
     .catch((error) => {
       keepTraining = false;
-      const { fatal, message } = describe(error);
-      post({ type: 'error', source: 'train', fatal, message });
+      const described = describe(error);
+      post({ type: 'error', source: 'train', ...described });
       // The engine has restored the last good weights; show the page where it stands.
-      if (!fatal && model) post({ type: 'model', origin: 'recovered', info: modelInfo() });
+      if (!described.fatal && model) post({ type: 'model', origin: 'recovered', info: modelInfo() });
     })
     .finally(() => {
       training = null;
@@ -221,7 +237,7 @@ function checkpoint() {
 
 // Saves the model with what it needs to continue; storage failures are reported.
 async function autosave() {
-  if (!model || !modelSetup || !session.persist) return;
+  if (!model || !modelSetup || !settings.persist) return;
   const step = model.step;
   try {
     const bytes = await checkpoint();
@@ -233,17 +249,17 @@ async function autosave() {
       lastLoss: model.history.at(-1)?.trainLoss,
       savedAt: Date.now(),
     };
-    await saveSession(session.name, summary, { checkpoint: bytes, ...modelSetup });
+    await saveAutosave(settings.name, summary, { checkpoint: bytes, ...modelSetup });
     lastSavedStep = step;
     post({ type: 'saved', step, savedAt: summary.savedAt });
   } catch (error) {
-    post({ type: 'error', source: 'storage', message: describe(error).message });
+    post({ type: 'error', source: 'storage', ...describe(error) });
   }
 }
 
 async function restoreFrom(bytes, setup, origin) {
   // The checkpoint carries its own training text; `setup` is what the page shows.
-  const next = await Kindling.fromBytes(bytes, { backend: session.backend });
+  const next = await Kindling.fromBytes(bytes, { backend: settings.backend });
   setup = { ...setup, text: setup.text ?? next.text };
   await replaceModel(next, setup);
   post({ type: 'model', origin, info: modelInfo(), setup });
@@ -273,12 +289,12 @@ async function generate({ id, prompt, options }) {
 
 const handlers = {
   configure({ name, autosaveEvery, persist, backend, helpers: helperSetting }) {
-    Object.assign(session, {
-      name: name ?? session.name,
-      autosaveEvery: autosaveEvery ?? session.autosaveEvery,
-      persist: persist ?? session.persist,
-      backend: backend ?? session.backend,
-      helpers: helperSetting ?? session.helpers,
+    Object.assign(settings, {
+      name: name ?? settings.name,
+      autosaveEvery: autosaveEvery ?? settings.autosaveEvery,
+      persist: persist ?? settings.persist,
+      backend: backend ?? settings.backend,
+      helpers: helperSetting ?? settings.helpers,
     });
     if (helperSetting !== undefined) helpersFailure = null; // a new setting gets a new try
   },
@@ -287,7 +303,7 @@ const handlers = {
   },
   async create({ options, train }) {
     const setup = { text: options.text, options };
-    const next = await Kindling.create({ ...options, backend: session.backend });
+    const next = await Kindling.create({ ...options, backend: settings.backend });
     await replaceModel(next, setup);
     post({ type: 'model', origin: 'create', info: modelInfo() });
     if (train) startTraining();
@@ -322,8 +338,8 @@ const handlers = {
     await restoreFrom(bytes, { text: null, options }, origin ?? 'open');
   },
   async restore() {
-    const saved = await loadSession(session.name);
-    if (!saved) throw new Error('The saved session is gone (was it cleared in another tab?).');
+    const saved = await loadAutosave(settings.name);
+    if (!saved) throw failure('state', 'The saved session is gone (was it cleared in another tab?).');
     const { checkpoint: bytes, ...setup } = saved;
     await restoreFrom(bytes, setup, 'restore');
   },
@@ -342,7 +358,7 @@ function load({ module }) {
       post({ type: 'ready', presets: Kindling.presets() });
     },
     (error) => {
-      post({ type: 'error', source: 'load', fatal: true, message: `The engine failed to load: ${error.message}` });
+      post({ type: 'error', source: 'load', fatal: true, kind: 'load', message: `The engine failed to load: ${error.message}` });
     },
   );
 }
@@ -354,7 +370,7 @@ self.onmessage = ({ data }) => {
   inbox = inbox
     .then(() => {
       if (data.type === 'load') return load(data);
-      if (!Kindling && data.type !== 'configure') throw new Error('The engine is not loaded.');
+      if (!Kindling && data.type !== 'configure') throw failure('state', 'The engine is not loaded.');
       return handlers[data.type](data);
     })
     .catch((error) => post({ type: 'error', source: data.type, id: data.id, ...describe(error) }));

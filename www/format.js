@@ -17,9 +17,11 @@ export function codePoints(text) {
   return count;
 }
 
+// Binary units, named as such (KiB, not KB): the engine's memory limit is 1 GiB, and a
+// limit shown as "1.1 GB" here would disagree with its own message.
 export function bytes(value) {
   if (!Number.isFinite(value)) return '—';
-  const units = ['B', 'KB', 'MB', 'GB'];
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
   let unit = 0;
   while (value >= 1024 && unit < units.length - 1) {
     value /= 1024;

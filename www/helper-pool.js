@@ -2,6 +2,10 @@
 // computes the gradient of its rows of every batch while the training worker computes its
 // own; the engine adds them up and takes one optimizer step (src/parallel.rs, which also says
 // why workers rather than wasm threads). Pass an instance to `trainSteps(steps, helpers)`.
+//
+// Every failure here is an Error with name 'KindlingError' and kind 'helper', as the engine's
+// own helper errors are: the engine worker tells "drop the helpers, go on alone" from "stop
+// training" by that kind alone.
 
 // Helpers worth starting here: one per core besides the training worker's, at most three
 // (a batch of 12 rows splits into shards of 3).
@@ -45,6 +49,10 @@ export class HelperWorkers {
   }
 }
 
+function helperError(message) {
+  return Object.assign(new Error(message), { name: 'KindlingError', kind: 'helper' });
+}
+
 // A helper that has not answered in this long is taken for stuck (a step of the largest model
 // the engine accepts takes seconds); the training worker then goes on alone.
 const REPLY_TIMEOUT_MS = 120_000;
@@ -59,7 +67,7 @@ class HelperWorker {
       if (!request) return; // answered after a failure already rejected it
       const { resolve, reject, timer } = request;
       clearTimeout(timer);
-      if (data.error) reject(new Error(`a helper worker failed: ${data.error}`));
+      if (data.error) reject(helperError(`a helper worker failed: ${data.error}`));
       else resolve(data);
     };
     this.worker.onerror = (event) => {
@@ -70,7 +78,7 @@ class HelperWorker {
   }
 
   request(message) {
-    if (this.failure) return Promise.reject(new Error(this.failure));
+    if (this.failure) return Promise.reject(helperError(this.failure));
     return new Promise((resolve, reject) => {
       // Queued only once posted: replies are matched to requests by their order.
       this.worker.postMessage(message);
@@ -86,7 +94,7 @@ class HelperWorker {
     this.failure ??= reason;
     for (const { reject, timer } of this.pending.splice(0)) {
       clearTimeout(timer);
-      reject(new Error(reason));
+      reject(helperError(reason));
     }
   }
 

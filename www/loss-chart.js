@@ -3,7 +3,9 @@
 // vendoring, and keep the page free of third-party code.
 //
 // Colours come from CSS custom properties on the canvas (--chart-train, --chart-val,
-// --chart-grid, --chart-text), so light/dark themes need no code here.
+// --chart-grid, --chart-text), so light/dark themes need no code here. They are written with
+// light-dark(), which a custom property keeps unresolved: each is resolved through the
+// canvas's own `color` (unused by a canvas) into a colour the 2D context understands.
 
 const PAD = { left: 44, right: 12, top: 12, bottom: 26 };
 
@@ -126,7 +128,10 @@ export class LossChart {
     ctx.clearRect(0, 0, width, height);
 
     const style = getComputedStyle(canvas);
-    const color = (name) => style.getPropertyValue(name).trim() || 'gray';
+    const color = (name) => {
+      canvas.style.color = `var(${name}, gray)`;
+      return style.color;
+    };
     ctx.font = `11px ${style.fontFamily}`;
 
     const all = [...this.train, ...this.val];
