@@ -1,0 +1,85 @@
+// The element's phase rules (www/playground/controls.js), in Node: which controls a state
+// allows, and the phase each message to or from the engine worker leads to.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { controls, nextPhase, PHASES } from '../www/playground/controls.js';
+
+const usable = (state) =>
+  Object.entries(controls(state))
+    .filter(([, properties]) => properties.disabled === false)
+    .map(([id]) => id)
+    .sort();
+
+test('before the engine is ready only the text and settings can be edited', () => {
+  assert.deepEqual(usable({ ready: false, phase: 'empty', valid: true }), ['model-fields', 'pick-file', 'sample']);
+  assert.equal(controls({ ready: false }).train.disabled, true);
+  assert.equal(controls({ ready: false }).generate.disabled, true);
+});
+
+test('no model: Train once the settings are valid; the text and settings are editable', () => {
+  const invalid = controls({ ready: true, phase: 'empty', valid: false });
+  assert.equal(invalid.train.textContent, 'Train');
+  assert.equal(invalid.train.disabled, true);
+  const valid = controls({ ready: true, phase: 'empty', valid: true });
+  assert.equal(valid.train.disabled, false);
+  assert.deepEqual(usable({ ready: true, phase: 'empty', valid: true }), ['model-fields', 'open-model', 'pick-file', 'sample', 'train']);
+  assert.equal(valid.text.readOnly, false);
+  assert.equal(valid['model-hint'].hidden, true);
+  assert.equal(valid.reset.disabled, true);
+  assert.equal(valid.download.disabled, true);
+});
+
+test('training: Pause, Reset, Download and Generate; the setup is locked', () => {
+  const state = controls({ ready: true, phase: 'training', valid: false });
+  assert.equal(state.train.textContent, 'Pause');
+  assert.deepEqual(usable({ ready: true, phase: 'training' }), ['download', 'generate', 'open-model', 'reset', 'train']);
+  assert.equal(state.text.readOnly, true);
+  assert.equal(state['model-fields'].disabled, true);
+  assert.equal(state['model-hint'].hidden, false);
+});
+
+test('the Train button names what it does in each phase', () => {
+  const labels = PHASES.map((phase) => controls({ ready: true, phase, valid: true }).train.textContent);
+  assert.deepEqual(labels, ['Train', 'Pause', 'Pausing…', 'Resume', 'Finished']);
+  const disabled = PHASES.map((phase) => controls({ ready: true, phase, valid: true }).train.disabled);
+  assert.deepEqual(disabled, [false, false, true, false, true]);
+});
+
+test('while generating, Stop is the way out and Generate waits', () => {
+  const state = controls({ ready: true, phase: 'finished', generating: true });
+  assert.equal(state.generate.disabled, true);
+  assert.equal(state.stop.disabled, false);
+  assert.equal(controls({ ready: true, phase: 'finished' }).stop.disabled, true);
+  assert.equal(controls({ ready: true, phase: 'finished' }).generate.disabled, false);
+});
+
+test('a model-src file on its way holds Generate back', () => {
+  assert.equal(controls({ ready: true, phase: 'finished', loadingModel: true }).generate.disabled, true);
+});
+
+test('every id names an element of the template', async () => {
+  const { MARKUP } = await import('../www/playground/markup.js');
+  for (const id of Object.keys(controls())) assert.match(MARKUP, new RegExp(`id="${id}"`), id);
+});
+
+test('an unknown phase is a bug, not a silent default', () => {
+  assert.throws(() => controls({ phase: 'trainning' }), /unknown phase/);
+});
+
+test('the phase follows the messages to and from the worker', () => {
+  const model = (step, maxSteps, origin) => ({ type: 'model', origin, info: { step, config: { maxSteps } } });
+  const run = (messages, phase = 'empty') => messages.reduce(nextPhase, phase);
+  assert.equal(run([{ type: 'create', train: true }]), 'training');
+  assert.equal(run([{ type: 'create' }, model(0, 100, 'create')]), 'training');
+  assert.equal(run([{ type: 'pause' }], 'training'), 'pausing');
+  assert.equal(run([{ type: 'pause' }, { type: 'paused' }], 'training'), 'paused');
+  assert.equal(run([{ type: 'train' }, { type: 'finished' }], 'paused'), 'finished');
+  assert.equal(run([{ type: 'reset' }, { type: 'model', info: null }], 'finished'), 'empty');
+  assert.equal(run([model(40, 100, 'restore')]), 'paused');
+  assert.equal(run([model(100, 100, 'model-src')]), 'finished');
+  // A failed create leaves no model; a failed chunk keeps the last good weights, paused.
+  assert.equal(run([{ type: 'error', source: 'create' }], 'training'), 'empty');
+  assert.equal(run([{ type: 'error', source: 'train' }], 'training'), 'paused');
+  assert.equal(run([{ type: 'error', source: 'generate' }], 'training'), 'training');
+  assert.equal(run([{ type: 'metrics' }, { type: 'token' }, { type: 'saved' }], 'training'), 'training');
+});

@@ -1,0 +1,102 @@
+// What the element's attributes mean: their properties, the engine worker's settings they make,
+// and the training text a page author writes inside the element.
+
+export const MODES = ['full', 'train', 'generate'];
+export const THEMES = ['auto', 'light', 'dark'];
+const BACKENDS = ['auto', 'cpu', 'webgpu'];
+
+// Attributes mirrored by properties: 'string', 'number', 'boolean' or the allowed values (the
+// first is the default). `backend` has none: the element's `backend` says where the model runs.
+export const REFLECTED = {
+  mode: MODES,
+  theme: THEMES,
+  'model-src': 'string',
+  text: 'string',
+  preset: 'string',
+  steps: 'number',
+  workers: 'string',
+  prompt: 'string',
+  temperature: 'number',
+  'top-k': 'number',
+  'top-p': 'number',
+  'max-tokens': 'number',
+  autoplay: 'boolean',
+  'storage-name': 'string',
+  'autosave-every': 'number',
+};
+
+const camel = (name) => name.replace(/-(\w)/g, (_, letter) => letter.toUpperCase());
+
+export function oneOf(value, allowed) {
+  const normal = String(value ?? '').trim().toLowerCase();
+  return allowed.includes(normal) ? normal : allowed[0];
+}
+
+// Defines the properties on the element's class: numbers read as numbers, booleans as
+// presence, absent as null; null, undefined and false remove the attribute.
+export function reflectAttributes(elementClass) {
+  for (const [attribute, type] of Object.entries(REFLECTED)) {
+    Object.defineProperty(elementClass.prototype, camel(attribute), {
+      configurable: true,
+      get() {
+        const value = this.getAttribute(attribute);
+        if (type === 'boolean') return value !== null;
+        if (Array.isArray(type)) return oneOf(value, type);
+        if (value === null) return null;
+        return type === 'number' ? Number(value) : value;
+      },
+      set(value) {
+        if (value === null || value === undefined || value === false) this.removeAttribute(attribute);
+        else this.setAttribute(attribute, value === true ? '' : String(value));
+      },
+    });
+  }
+}
+
+// A property a page set before the element was defined shadows the class's accessor: pass it
+// through, so it becomes the attribute it stands for.
+export function upgradeProperties(element) {
+  for (const property of Object.keys(REFLECTED).map(camel)) {
+    if (!Object.hasOwn(element, property)) continue;
+    const value = element[property];
+    delete element[property];
+    element[property] = value;
+  }
+}
+
+// The `workers` attribute: `auto` (one per core, at most 4) or how many workers share each CPU
+// training step; the worker takes the number of helpers besides itself.
+function helperSetting(value) {
+  const workers = Number.parseInt(value, 10);
+  return workers >= 1 ? Math.min(workers, 8) - 1 : 'auto';
+}
+
+// The engine worker's `configure` message. Full mode keeps an autosave, the compact embeds
+// do not (they show a fixed demo in someone's blog post).
+export function workerSettings(element) {
+  return {
+    name: element.getAttribute('storage-name') || 'playground',
+    autosaveEvery: Number(element.getAttribute('autosave-every')) || 100,
+    persist: oneOf(element.getAttribute('mode'), MODES) === 'full',
+    backend: oneOf(element.getAttribute('backend'), BACKENDS),
+    helpers: helperSetting(element.getAttribute('workers')),
+  };
+}
+
+// Training text written inside the element: indentation from the HTML source is removed.
+function dedent(raw) {
+  const lines = raw.replace(/\r\n?/g, '\n').split('\n');
+  while (lines.length && !lines[0].trim()) lines.shift();
+  while (lines.length && !lines.at(-1).trim()) lines.pop();
+  if (!lines.length) return '';
+  const indent = Math.min(...lines.filter((line) => line.trim()).map((line) => line.match(/^[ \t]*/)[0].length));
+  return lines.map((line) => line.slice(indent)).join('\n') + '\n';
+}
+
+// The training text the page author wrote: the attribute, else a child element; null if none.
+export function givenText(element) {
+  if (element.hasAttribute('text')) return element.getAttribute('text');
+  const source = element.querySelector(':scope > template, :scope > textarea');
+  if (!source) return null;
+  return dedent(source instanceof HTMLTemplateElement ? source.content.textContent : source.value);
+}

@@ -1,0 +1,296 @@
+// What a model is made from: the training text (typed, dropped, opened or a sample) and the
+// settings (a preset and the hyper-parameters it fills in), checked by the engine as they
+// change, with each message next to its field.
+import * as format from '../format.js';
+import { SAMPLES } from '../samples.js';
+import { el, nodes, say, setNumber } from './markup.js';
+
+const MAX_FILE_BYTES = 20 * 1024 * 1024;
+const VALIDATE_DELAY_MS = 150;
+
+// The hyper-parameters the form edits, by their engine (config) names.
+export const FIELDS = [
+  { name: 'nLayer', label: 'Layers', integer: true, min: 1 },
+  { name: 'nHead', label: 'Attention heads', integer: true, min: 1, models: ['gpt'] },
+  { name: 'nEmbd', label: 'Embedding size', integer: true, min: 1 },
+  { name: 'hiddenSize', label: 'Hidden size', integer: true, min: 1, models: ['lstm', 'gru'] },
+  { name: 'blockSize', label: 'Context length', integer: true, min: 1 },
+  { name: 'dropout', label: 'Dropout', min: 0, max: 1, step: 0.05 },
+  { name: 'batchSize', label: 'Batch size', integer: true, min: 1 },
+  { name: 'learningRate', label: 'Learning rate', min: 0, step: 'any' },
+  { name: 'maxSteps', label: 'Training steps', integer: true, min: 1 },
+];
+
+const TEXT_HINTS = {
+  full: 'Paste, drop a file, or pick a sample. The model learns one character at a time.',
+  compact: 'Edit the text or paste your own; the model learns one character at a time.',
+};
+
+function numberField({ name, label, integer, min, max, step }) {
+  const input = el('input', {
+    id: `f-${name}`,
+    name,
+    type: 'number',
+    inputmode: integer ? 'numeric' : 'decimal',
+    step: step ?? (integer ? 1 : 'any'),
+    'aria-describedby': `err-${name}`,
+    ...(min !== undefined && { min }),
+    ...(max !== undefined && { max }),
+  });
+  return el('div', { class: 'field', 'data-field': name }, [
+    el('label', { for: input.id }, [label]),
+    input,
+    el('p', { class: 'field-error', id: `err-${name}` }),
+  ]);
+}
+
+const usedBy = (field, model) => !field.models || field.models.includes(model);
+
+export class ConfigForm {
+  // validate(options): resolves to the engine's validation result.
+  // onPending(): a change is waiting to be validated.  onValidated(result): it was.
+  // steps(): the training steps the page asked for (they override the preset's), or null.
+  constructor(root, { validate, onPending, onValidated, steps }) {
+    Object.assign(this, { root, validate, onPending, onValidated, steps });
+    this.$ = nodes(
+      root,
+      'text sample pick-file file text-hint text-error chars vocab train-tokens val-tokens model-form ' +
+        'model-fields preset f-model params memory model-error config-error',
+    );
+    this.presets = {};
+    this.result = null; // the last validation
+    this.validationId = 0;
+    this.shownId = -1;
+    this.ready = false; // set by the element: validation needs the engine
+    this.locked = false; // set by the element: a model fixes its text and settings
+    this.compact = false;
+    this.waiting = []; // settled() callers
+
+    const fields = this.$.modelFields.querySelector('.fields');
+    for (const field of FIELDS) fields.append(numberField(field));
+    for (const sample of SAMPLES) this.$.sample.append(el('option', { value: sample.id }, [sample.label]));
+    this.bind();
+  }
+
+  field(name) {
+    return this.root.getElementById(`f-${name}`);
+  }
+
+  bind() {
+    const { text, sample, pickFile, file, preset, modelForm } = this.$;
+    text.addEventListener('input', () => this.textChanged());
+    text.addEventListener('dragover', (event) => {
+      if (!event.dataTransfer?.types.includes('Files')) return;
+      event.preventDefault();
+      text.classList.add('dropping');
+    });
+    text.addEventListener('dragleave', () => text.classList.remove('dropping'));
+    text.addEventListener('drop', (event) => {
+      const dropped = event.dataTransfer?.files[0];
+      if (!dropped) return; // plain text dropped: let the textarea insert it
+      event.preventDefault();
+      text.classList.remove('dropping');
+      this.readTextFile(dropped);
+    });
+    sample.addEventListener('change', () => this.loadSample(sample.value));
+    pickFile.addEventListener('click', () => file.click());
+    file.addEventListener('change', () => this.readTextFile(file.files[0]));
+    preset.addEventListener('change', () => this.applyPreset(preset.value));
+    modelForm.addEventListener('input', () => this.schedule());
+    modelForm.addEventListener('submit', (event) => event.preventDefault());
+  }
+
+  setCompact(compact) {
+    this.compact = compact;
+    this.$.textHint.textContent = compact ? TEXT_HINTS.compact : TEXT_HINTS.full;
+    this.showGeneralErrors();
+  }
+
+  // ---- text -------------------------------------------------------------------------
+
+  get text() {
+    return this.$.text.value;
+  }
+
+  setText(text) {
+    this.$.text.value = text;
+    this.textChanged();
+  }
+
+  textChanged() {
+    say(this.$.textError, '');
+    setNumber(this.$.chars, format.codePoints(this.$.text.value), format.compact);
+    this.schedule();
+  }
+
+  async loadSample(id) {
+    const sample = SAMPLES.find((s) => s.id === id);
+    if (!sample || this.locked) return;
+    try {
+      this.$.sample.value = id;
+      this.setText(await sample.load());
+    } catch (error) {
+      say(this.$.textError, error.message);
+    }
+  }
+
+  // Only valid UTF-8 text replaces the current text; anything else leaves it as it was.
+  async readTextFile(file) {
+    this.$.file.value = '';
+    if (!file) return;
+    const refuse = (message) => say(this.$.textError, message);
+    if (this.locked) return refuse('Reset the model before training on another text.');
+    if (file.size > MAX_FILE_BYTES) {
+      return refuse(`“${file.name}” is ${format.bytes(file.size)}; the limit is ${format.bytes(MAX_FILE_BYTES)}.`);
+    }
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    let text;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      return refuse(`“${file.name}” is not UTF-8 text, so it was not loaded. Your text is unchanged.`);
+    }
+    if (text.includes('\0')) {
+      return refuse(`“${file.name}” looks like a binary file, so it was not loaded. Your text is unchanged.`);
+    }
+    this.$.sample.value = '';
+    this.setText(text);
+  }
+
+  // ---- settings ---------------------------------------------------------------------
+
+  // The engine's presets, once it is loaded; `wanted` is chosen if it is one of them.
+  setPresets(presets, wanted) {
+    this.presets = presets;
+    if (this.$.preset.options.length) return;
+    for (const name of Object.keys(presets)) this.$.preset.append(el('option', { value: name }, [name]));
+    this.applyPreset(this.presetName(wanted));
+  }
+
+  presetName(wanted) {
+    if (wanted in this.presets) return wanted;
+    return 'tiny' in this.presets ? 'tiny' : Object.keys(this.presets)[0];
+  }
+
+  applyPreset(name) {
+    const config = this.presets[name];
+    if (!config) return;
+    this.$.preset.value = name;
+    this.$.fModel.value = config.model;
+    for (const { name: field } of FIELDS) {
+      // A preset may lack a field its model type ignores; keep another preset's value so
+      // switching the model type still has something sensible there.
+      const value = config[field] ?? Object.values(this.presets).find((p) => p[field] != null)?.[field];
+      if (value != null) this.field(field).value = value;
+    }
+    this.applySteps();
+  }
+
+  // Training steps: the page's, else the preset's.
+  applySteps() {
+    const steps = this.steps() ?? this.presets[this.$.preset.value]?.maxSteps;
+    if (steps != null) this.field('maxSteps').value = steps;
+    this.schedule();
+  }
+
+  // Puts a restored or opened model's text and settings back into the form.
+  showSetup(setup, config) {
+    if (setup.text != null) this.setText(setup.text);
+    if (setup.options?.preset in this.presets) this.$.preset.value = setup.options.preset;
+    this.$.fModel.value = config.model;
+    for (const { name } of FIELDS) if (config[name] != null) this.field(name).value = config[name];
+    this.schedule();
+  }
+
+  showParameters(count) {
+    setNumber(this.$.params, count, format.compact);
+  }
+
+  // Options for Kindling.validate / create: the text, the preset and the visible fields.
+  // Returns { options } or { errors } when a field is not a number.
+  read() {
+    const model = this.$.fModel.value;
+    const options = { text: this.$.text.value, preset: this.$.preset.value, model };
+    const errors = [];
+    for (const field of FIELDS) {
+      if (!usedBy(field, model)) continue;
+      const raw = this.field(field.name).value.trim();
+      const value = Number(raw);
+      if (raw === '' || !Number.isFinite(value)) errors.push({ field: field.name, message: 'Enter a number.' });
+      else if (field.integer && !Number.isInteger(value)) errors.push({ field: field.name, message: 'Enter a whole number.' });
+      else options[field.name] = value;
+    }
+    // The decay floor must stay at or below the learning rate: keep the preset's ratio.
+    const preset = this.presets[options.preset];
+    if (preset && options.learningRate > 0 && options.learningRate !== preset.learningRate) {
+      options.minLearningRate = options.learningRate * (preset.minLearningRate / preset.learningRate);
+    }
+    return errors.length ? { errors } : { options };
+  }
+
+  // ---- validation -------------------------------------------------------------------
+
+  // Validates once the typing pauses; shows only the fields the chosen model type uses.
+  schedule() {
+    const model = this.$.fModel.value;
+    for (const field of FIELDS) this.field(field.name).closest('.field').hidden = !usedBy(field, model);
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.run(), VALIDATE_DELAY_MS);
+    this.onPending();
+  }
+
+  async run() {
+    this.timer = 0;
+    if (!this.ready) return;
+    const id = ++this.validationId;
+    const { options, errors } = this.read();
+    let result = errors && { ok: false, errors };
+    try {
+      result ??= await this.validate(options);
+    } catch (error) {
+      if (error.kind === 'state') return; // the engine stopped; its successor validates again
+      result = { ok: false, errors: [{ message: error.message }] };
+    }
+    // A later change is waiting or being validated: this result is stale already.
+    if (id === this.validationId && !this.timer) this.show(result, id);
+  }
+
+  // Resolves to the result of validating what the form holds now (and no later change).
+  settled() {
+    if (!this.timer && this.shownId === this.validationId && this.result) return Promise.resolve(this.result);
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  show(result, id) {
+    this.result = result;
+    this.shownId = id;
+    for (const node of this.root.querySelectorAll('.field-error')) node.textContent = '';
+    for (const { field, message } of result.errors ?? []) {
+      const target = field && this.root.getElementById(`err-${field}`);
+      if (target) target.textContent = message;
+    }
+    for (const node of this.root.querySelectorAll('.field')) {
+      node.classList.toggle('invalid', Boolean(node.querySelector('.field-error')?.textContent));
+    }
+    this.showGeneralErrors();
+    // A failed validation reports zeros for what it could not work out; show those as unknown.
+    const known = (value) => (value > 0 ? value : undefined);
+    setNumber(this.$.vocab, known(result.vocabSize), format.compact);
+    setNumber(this.$.trainTokens, known(result.trainTokens), format.compact);
+    setNumber(this.$.valTokens, known(result.valTokens), format.compact);
+    setNumber(this.$.params, known(result.parameterCount), format.compact);
+    setNumber(this.$.memory, known(result.memoryBytes), format.bytes);
+    this.onValidated(result);
+    for (const resolve of this.waiting.splice(0)) resolve(result);
+  }
+
+  // Validation messages with no field on screen: next to the model in full mode, above
+  // the Train button in the compact modes (which show only the text of all the fields).
+  showGeneralErrors() {
+    const errors = this.result?.errors ?? [];
+    const shown = ({ field }) => field && this.root.getElementById(`err-${field}`) && (!this.compact || field === 'text');
+    const general = errors.filter((error) => !shown(error)).map(({ message }) => message);
+    say(this.compact ? this.$.configError : this.$.modelError, general.join(' '));
+    say(this.compact ? this.$.modelError : this.$.configError, '');
+  }
+}

@@ -1,0 +1,74 @@
+// The element's phase and what it allows, as pure functions: which controls are usable and
+// what the Train button says for a state, and the phase after each message to or from the
+// engine. The one place these rules live, testable without a browser (pkg-tests/controls.test.mjs).
+//
+// state:
+//   ready         the engine is loaded in the worker
+//   phase         'empty' (no model) | 'training' | 'pausing' | 'paused' | 'finished'
+//   valid         the text and settings passed validation (matters only without a model)
+//   loadingModel  a model-src file is being fetched or opened
+//   generating    a generation is streaming
+//
+// Returns { [element id in markup.js]: { DOM property: value } }, applied as it is.
+
+export const PHASES = ['empty', 'training', 'pausing', 'paused', 'finished'];
+
+const TRAIN_LABELS = {
+  empty: 'Train',
+  training: 'Pause',
+  pausing: 'Pausing…',
+  paused: 'Resume',
+  finished: 'Finished',
+};
+
+export function controls({ ready = false, phase = 'empty', valid = false, loadingModel = false, generating = false } = {}) {
+  if (!PHASES.includes(phase)) throw new Error(`controls: unknown phase ${phase}`);
+  const hasModel = phase !== 'empty';
+  // A model fixes its text and settings: they change only after Reset.
+  const locked = hasModel;
+  return {
+    train: {
+      textContent: TRAIN_LABELS[phase],
+      disabled: !ready || phase === 'pausing' || phase === 'finished' || (phase === 'empty' && !valid),
+    },
+    reset: { disabled: !ready || !hasModel },
+    download: { disabled: !ready || !hasModel },
+    'open-model': { disabled: !ready },
+    'model-fields': { disabled: locked },
+    text: { readOnly: locked },
+    sample: { disabled: locked },
+    'pick-file': { disabled: locked },
+    'model-hint': { hidden: !locked },
+    generate: { disabled: !ready || !hasModel || loadingModel || generating },
+    stop: { disabled: !generating },
+  };
+}
+
+// The phase after a message to or from the engine worker (engine-worker.js): requests move
+// it at once (a click shows at once), the worker's replies settle it.
+export function nextPhase(phase, message) {
+  switch (message.type) {
+    case 'create': // with train: true, the only way the element creates
+    case 'train':
+      return 'training';
+    case 'pause':
+      return 'pausing';
+    case 'paused':
+      return 'paused';
+    case 'finished':
+      return 'finished';
+    case 'model': {
+      const { info, origin } = message;
+      if (!info) return 'empty';
+      if (origin === 'create') return phase;
+      return info.step >= info.config.maxSteps ? 'finished' : 'paused';
+    }
+    case 'error':
+      if (message.source === 'create') return 'empty';
+      // The engine kept the last good weights: the model is there, paused.
+      if (message.source === 'train' && phase !== 'empty') return 'paused';
+      return phase;
+    default:
+      return phase;
+  }
+}

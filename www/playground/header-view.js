@@ -1,0 +1,45 @@
+// The element's header: its name, the engine's status line and download progress, and the
+// notice under it for what concerns the whole element (no WebAssembly, no model to run).
+import { nodes, say } from './markup.js';
+
+export const NO_WASM =
+  'This browser cannot run WebAssembly, which Kindling needs to train and run models. ' +
+  'A current Chrome, Edge, Firefox or Safari can.';
+
+export class HeaderView {
+  constructor(root) {
+    this.$ = nodes(root, 'title engine-status load-progress notice');
+  }
+
+  // In a blog post the element must not add a heading to the post's outline.
+  setCompact(compact) {
+    if (compact) this.$.title.setAttribute('role', 'none');
+    else this.$.title.removeAttribute('role');
+  }
+
+  status(text) {
+    this.$.engineStatus.textContent = text;
+  }
+
+  notice(message) {
+    say(this.$.notice, message);
+  }
+
+  // The page-wide download of the engine: { loaded, total } (total 0 when unknown).
+  loading({ loaded, total }) {
+    const bar = this.$.loadProgress;
+    bar.hidden = false;
+    if (total && loaded <= total) {
+      bar.value = loaded / total;
+      this.status(`Loading the engine… ${Math.floor((100 * loaded) / total)}%`);
+    } else {
+      bar.removeAttribute('value'); // indeterminate
+      this.status('Loading the engine…');
+    }
+  }
+
+  loaded(status) {
+    this.$.loadProgress.hidden = true;
+    this.status(status);
+  }
+}

@@ -1,0 +1,186 @@
+// The element's shadow DOM: one constant template, and the small DOM helpers every part of the
+// element uses. Safety: the template holds no user data; every user or generated string
+// reaches the DOM through textContent only (or an attribute set by el(), never as markup).
+
+const STYLE_URL = new URL('../style.css', import.meta.url).href;
+
+export const MARKUP = `
+<link rel="stylesheet" href="${STYLE_URL}">
+<div class="app" id="app" data-mode="full" data-theme="auto" role="group" aria-label="Kindling: a tiny language model in your browser">
+  <header class="top">
+    <div class="brand">
+      <h1 id="title">Kindling</h1>
+      <p class="tagline">Train a tiny language model in your browser. Nothing leaves this page.</p>
+      <p id="model-line" class="model-line" hidden></p>
+    </div>
+    <div class="top-status">
+      <span id="backend" class="badge" title="Where the model computes.">CPU</span>
+      <span id="engine-status" class="muted" role="status">Loads when it scrolls into view</span>
+    </div>
+    <progress id="load-progress" class="load-progress" max="1" aria-label="Loading the engine" hidden></progress>
+  </header>
+  <p id="notice" class="error notice" role="alert" hidden></p>
+
+  <section id="resume-offer" class="banner" hidden aria-labelledby="resume-title">
+    <div>
+      <h2 id="resume-title">Pick up where you left off?</h2>
+      <p id="resume-text"></p>
+      <p id="resume-error" class="error" role="alert" hidden></p>
+    </div>
+    <div class="row">
+      <button id="resume" class="primary" type="button">Resume</button>
+      <button id="discard" type="button">Start fresh</button>
+    </div>
+  </section>
+
+  <div class="grid">
+    <section class="card text-card" aria-labelledby="text-title">
+      <h2 id="text-title"><span class="num" aria-hidden="true">1</span>Text to learn from</h2>
+      <div class="row sample-row">
+        <label for="sample">Sample</label>
+        <select id="sample"><option value="">Choose a sample…</option></select>
+        <button id="pick-file" type="button">Open text file…</button>
+        <input id="file" type="file" accept=".txt,.md,text/plain,text/markdown" hidden>
+      </div>
+      <label for="text" class="sr-only">Training text</label>
+      <textarea id="text" class="corpus" spellcheck="false" aria-describedby="text-hint err-text text-error"
+        placeholder="Paste any text here, or drop a .txt or .md file."></textarea>
+      <p id="text-hint" class="hint">Paste, drop a file, or pick a sample. The model learns one character at a time.</p>
+      <p id="err-text" class="field-error"></p>
+      <p id="text-error" class="error" role="alert" hidden></p>
+      <dl class="stats text-stats">
+        <div><dt>Characters</dt><dd id="chars">—</dd></div>
+        <div><dt>Vocabulary</dt><dd id="vocab">—</dd></div>
+        <div><dt>Train tokens</dt><dd id="train-tokens">—</dd></div>
+        <div><dt>Val tokens</dt><dd id="val-tokens">—</dd></div>
+      </dl>
+    </section>
+
+    <section class="card model-card" aria-labelledby="model-title">
+      <h2 id="model-title"><span class="num" aria-hidden="true">2</span>Model</h2>
+      <form id="model-form" novalidate>
+        <fieldset id="model-fields">
+          <legend class="sr-only">Hyper-parameters</legend>
+          <div class="fields">
+            <div class="field">
+              <label for="preset">Preset</label>
+              <select id="preset" name="preset"></select>
+            </div>
+            <div class="field">
+              <label for="f-model">Model type</label>
+              <select id="f-model" name="model">
+                <option value="gpt">GPT</option>
+                <option value="lstm">LSTM</option>
+                <option value="gru">GRU</option>
+              </select>
+              <p class="field-error" id="err-model"></p>
+            </div>
+          </div>
+        </fieldset>
+      </form>
+      <p id="model-hint" class="hint" hidden>Reset to change the text or the model.</p>
+      <p id="model-error" class="error" role="alert" hidden></p>
+      <dl class="stats">
+        <div><dt>Parameters</dt><dd id="params">—</dd></div>
+        <div><dt>Est. memory</dt><dd id="memory">—</dd></div>
+      </dl>
+      <p id="err-memory" class="field-error"></p>
+    </section>
+
+    <section class="card wide train-card" aria-labelledby="train-title">
+      <h2 id="train-title"><span class="num" aria-hidden="true">3</span>Train</h2>
+      <p id="config-error" class="error" role="alert" hidden></p>
+      <div class="row">
+        <button id="train" class="primary" type="button" disabled>Train</button>
+        <button id="reset" type="button" disabled>Reset</button>
+        <span class="spacer files"></span>
+        <button id="download" class="files" type="button" disabled>Download model</button>
+        <button id="open-model" class="files" type="button" disabled>Open model…</button>
+        <input id="model-file" type="file" accept=".kindling,application/octet-stream" hidden>
+      </div>
+      <p id="file-error" class="error" role="alert" hidden></p>
+      <progress id="progress" max="1" value="0" aria-label="Training progress"></progress>
+      <dl class="metrics">
+        <div><dt>Step</dt><dd id="step">0 / —</dd></div>
+        <div><dt>Train loss</dt><dd id="loss">—</dd></div>
+        <div><dt>Val loss</dt><dd id="val-loss">—</dd></div>
+        <div class="detail"><dt>Tokens/s</dt><dd id="speed">—</dd></div>
+        <div class="detail"><dt>Time left</dt><dd id="eta">—</dd></div>
+      </dl>
+      <p id="train-status" class="status" role="status"></p>
+      <p id="train-error" class="error" role="alert" hidden></p>
+      <figure class="chart">
+        <canvas id="chart" role="img" aria-label="Loss chart: no data yet"></canvas>
+        <figcaption class="legend">
+          <span class="key train">train loss</span><span class="key val">validation loss</span>
+        </figcaption>
+      </figure>
+      <p id="save-status" class="hint" role="status"></p>
+      <p id="save-error" class="error" role="alert" hidden></p>
+    </section>
+
+    <section class="card wide gen-card" aria-labelledby="gen-title">
+      <h2 id="gen-title"><span class="num" aria-hidden="true">4</span>Generate</h2>
+      <label for="prompt">Prompt</label>
+      <textarea id="prompt" class="prompt" rows="2" spellcheck="false" aria-describedby="prompt-warning"
+        placeholder="How the text should start (optional)"></textarea>
+      <p id="prompt-warning" class="warning" hidden></p>
+      <div class="fields knobs">
+        <div class="field"><label for="temperature">Temperature</label>
+          <input id="temperature" type="number" min="0.05" max="3" step="0.05" value="0.8" inputmode="decimal"></div>
+        <div class="field detail"><label for="top-k">Top-k</label>
+          <input id="top-k" type="number" min="0" max="1000" step="1" value="20" inputmode="numeric"></div>
+        <div class="field detail"><label for="top-p">Top-p</label>
+          <input id="top-p" type="number" min="0.05" max="1" step="0.05" value="0.95" inputmode="decimal"></div>
+        <div class="field"><label for="length">Length</label>
+          <input id="length" type="number" min="1" max="5000" step="1" value="300" inputmode="numeric"></div>
+      </div>
+      <div class="row">
+        <button id="generate" class="primary" type="button" disabled>Generate</button>
+        <button id="stop" type="button" disabled>Stop</button>
+        <span id="gen-status" class="muted" role="status"></span>
+      </div>
+      <p id="gen-error" class="error" role="alert" hidden></p>
+      <div id="output" class="output" tabindex="0" role="group"
+        aria-label="Generated text. Use the arrow keys to inspect each token." aria-describedby="token-info"></div>
+      <p id="token-info" class="token-info" aria-live="polite">Hover over a token, or focus the text and use the arrow keys, to see how likely it was.</p>
+    </section>
+  </div>
+</div>`;
+
+// Element factory for markup built in code (never from user text).
+export function el(tag, attributes = {}, children = []) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
+  node.append(...children);
+  return node;
+}
+
+// The template's elements a part of the element works with, looked up once:
+// nodes(root, 'train-status gen-error') → { trainStatus, genError }.
+export function nodes(root, ids) {
+  const found = {};
+  for (const id of ids.trim().split(/\s+/)) {
+    const node = root.getElementById(id);
+    if (!node) throw new Error(`markup.js has no #${id}`);
+    found[id.replace(/-(\w)/g, (_, letter) => letter.toUpperCase())] = node;
+  }
+  return found;
+}
+
+// A message line (errors, notices): shown with its text, hidden when there is none.
+export function say(node, message) {
+  node.textContent = message;
+  node.hidden = !message;
+}
+
+// A read-out with its raw value kept in data-value, for the tests and for assistive tools.
+export function setNumber(node, value, formatter) {
+  node.textContent = formatter(value);
+  node.dataset.value = value ?? '';
+}
+
+// Messages from the engine end without a full stop; sentences shown to people do not.
+export function sentence(message) {
+  return /[.!?]$/.test(message) ? message : `${message}.`;
+}

@@ -1,0 +1,163 @@
+// A model's ways in and out of the element: the autosave offered after a reload, "Download
+// model", "Open model…", and the model-src attribute's file. The engine worker reads and
+// writes the bytes; this fetches them, asks for them and says how it went.
+import * as format from '../format.js';
+import { loadAutosaveSummary, clearAutosave } from '../autosave-store.js';
+import { el, nodes, say, sentence } from './markup.js';
+import { workerSettings } from './attributes.js';
+
+export class ModelFiles {
+  // host: the element (its attributes and state); engine: its EngineClient; form: its
+  // ConfigForm (an opened model keeps the form's settings for what it lacks); header and
+  // training: the views that show the status and the autosave line.
+  constructor(root, { host, engine, form, header, training }) {
+    Object.assign(this, { host, engine, form, header, training });
+    this.$ = nodes(
+      root,
+      'resume-offer resume-text resume-error resume discard download open-model model-file file-error save-error',
+    );
+    this.modelSrcId = 0;
+    this.opening = null; // { name, from: 'file' | 'model-src' } while the worker opens bytes
+    const { resume, discard, download, openModel, modelFile } = this.$;
+    resume.addEventListener('click', () => this.resume());
+    discard.addEventListener('click', () => this.discard());
+    download.addEventListener('click', () => this.download());
+    openModel.addEventListener('click', () => modelFile.click());
+    modelFile.addEventListener('change', () => this.openFile(modelFile.files[0]));
+  }
+
+  // ---- the autosave -----------------------------------------------------------------
+
+  async offerAutosave() {
+    let saved;
+    try {
+      saved = await loadAutosaveSummary(workerSettings(this.host).name);
+    } catch (error) {
+      return say(this.$.saveError, error.message);
+    }
+    if (!saved || this.host.phase !== 'empty') return;
+    const loss = Number.isFinite(saved.lastLoss) ? `, loss ${format.loss(saved.lastLoss)}` : '';
+    this.$.resumeText.textContent =
+      `A ${saved.preset ?? saved.model} model was saved at step ${saved.step} of ${saved.maxSteps}${loss}, ${format.ago(saved.savedAt)}.`;
+    this.$.resumeOffer.hidden = false;
+  }
+
+  hideOffer() {
+    this.$.resumeOffer.hidden = true;
+  }
+
+  resume() {
+    say(this.$.resumeError, '');
+    this.engine.send({ type: 'restore' });
+  }
+
+  async discard() {
+    try {
+      await clearAutosave(workerSettings(this.host).name);
+      this.hideOffer();
+    } catch (error) {
+      say(this.$.resumeError, error.message);
+    }
+  }
+
+  // The worker's `model` and `saved` messages.
+  received(message) {
+    if (message.type === 'saved') {
+      say(this.$.saveError, '');
+      this.training.saved(message);
+    } else if (message.type === 'model') {
+      this.clearError();
+      if (message.setup) this.hideOffer();
+      if (message.origin === 'model-src') this.modelSrcLoaded();
+    }
+  }
+
+  // ---- files ------------------------------------------------------------------------
+
+  async download() {
+    let reply;
+    try {
+      reply = await this.engine.request({ type: 'export' });
+    } catch (error) {
+      return say(this.$.fileError, error.message);
+    }
+    const { bytes, step, config } = reply;
+    const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+    el('a', { href: url, download: `kindling-${config.model}-step${step}.kindling` }).click();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+
+  async openFile(file) {
+    this.$.modelFile.value = '';
+    if (!file) return;
+    this.clearError();
+    this.open(new Uint8Array(await file.arrayBuffer()), { name: file.name, from: 'file' });
+  }
+
+  // The worker answers with a `model` message (origin 'open' or 'model-src') or an error.
+  open(bytes, opening) {
+    this.opening = opening;
+    const { options } = this.form.read();
+    const origin = opening.from === 'model-src' ? 'model-src' : undefined;
+    this.engine.send({ type: 'open', bytes, options: options ?? {}, origin }, [bytes.buffer]);
+  }
+
+  clearError() {
+    say(this.$.fileError, '');
+  }
+
+  // ---- model-src ----------------------------------------------------------------------
+
+  // Fetches model-src (relative to the page, like any link) and opens it in the worker.
+  async loadModelSrc() {
+    const id = ++this.modelSrcId;
+    const src = this.host.getAttribute('model-src');
+    if (!src || !this.host.ready) return;
+    this.header.notice('');
+    this.header.status('Loading the model…');
+    this.host.update({ loadingModel: true });
+    let bytes;
+    try {
+      const response = await fetch(new URL(src, document.baseURI));
+      if (!response.ok) throw new Error(`the server answered ${response.status} ${response.statusText}`.trim());
+      bytes = new Uint8Array(await response.arrayBuffer());
+    } catch (error) {
+      if (id === this.modelSrcId) this.modelSrcFailed(`Could not load the model “${src}”: ${sentence(error.message)}`);
+      return;
+    }
+    if (id !== this.modelSrcId || !this.host.ready) return;
+    this.open(bytes, { name: src, from: 'model-src' });
+  }
+
+  modelSrcLoaded() {
+    this.opening = null;
+    this.header.status('Ready');
+    this.host.update({ loadingModel: false });
+  }
+
+  modelSrcFailed(message) {
+    this.header.status('No model');
+    this.header.notice(message);
+    this.host.update({ loadingModel: false });
+  }
+
+  // The engine is gone: a model-src on its way is no longer wanted.
+  forget() {
+    this.modelSrcId++;
+    this.opening = null;
+  }
+
+  // Shows the errors that belong here; false for the others.
+  showError(source, message) {
+    if (source === 'open') {
+      const { name, from } = this.opening ?? {};
+      this.opening = null;
+      if (from === 'model-src') this.modelSrcFailed(`Could not open the model “${name}”: ${sentence(message)}`);
+      else say(this.$.fileError, `Could not open “${name}”: ${sentence(message)} Your current model is unchanged.`);
+      return true;
+    }
+    const place = { storage: this.$.saveError, export: this.$.fileError, restore: this.$.resumeError }[source];
+    if (place) say(place, message);
+    return Boolean(place);
+  }
+}

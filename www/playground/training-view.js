@@ -1,0 +1,151 @@
+// The Train card's read-outs (step, losses, speed, time left, the loss chart, the status and
+// error lines, the autosave line), the backend badge, and the compact modes' one-line model
+// summary: what the engine worker says about training, shown.
+import * as format from '../format.js';
+import { LossChart } from '../loss-chart.js';
+import { nodes, say, setNumber } from './markup.js';
+
+const MODEL_NAMES = { gpt: 'GPT', lstm: 'LSTM', gru: 'GRU' };
+
+export class TrainingView {
+  constructor(root) {
+    this.$ = nodes(root, 'step loss val-loss speed eta progress chart train-status train-error backend model-line save-status');
+    this.chart = new LossChart(this.$.chart);
+    this.totalSteps = 0;
+    this.step = 0;
+    this.backend = null; // where the shown model computes: 'cpu' | 'webgpu'
+    this.compact = false;
+  }
+
+  status(text) {
+    this.$.trainStatus.textContent = text;
+  }
+
+  error(message) {
+    say(this.$.trainError, message);
+  }
+
+  // Requests to the worker show at once.
+  sent({ type }) {
+    if (type === 'create') this.status('Building the model…');
+    else if (type === 'train') this.status('Training…');
+  }
+
+  received(message) {
+    switch (message.type) {
+      case 'model':
+        return message.info ? this.show(message.info, message.origin) : this.clear();
+      case 'metrics':
+        return this.chunk(message);
+      case 'paused':
+        return this.paused(message);
+      case 'finished':
+        return this.finished(message);
+    }
+  }
+
+  setCompact(compact) {
+    this.compact = compact;
+    this.$.modelLine.hidden = !compact || !this.$.modelLine.textContent;
+    this.chart.redraw();
+  }
+
+  // No model: empty chart and read-outs.
+  clear() {
+    this.chart.setHistory([], 0);
+    this.metrics({ step: 0, total: 0 });
+    this.status('');
+    this.$.saveStatus.textContent = '';
+    this.backend = null;
+  }
+
+  // A model was made, opened or restored: its history, read-outs and badge.
+  show(info, origin) {
+    this.totalSteps = info.config.maxSteps;
+    this.showBackend(info);
+    this.modelLine(info.config, info.parameterCount, info.step);
+    this.chart.setHistory(info.history, this.totalSteps);
+    const last = info.history.at(-1) ?? {};
+    const lastVal = info.history.findLast((point) => Number.isFinite(point.valLoss));
+    this.metrics({ step: info.step, total: this.totalSteps, trainLoss: last.trainLoss, valLoss: lastVal?.valLoss });
+    this.status({
+      create: 'Training…',
+      restore: `Restored at step ${info.step}. Press Resume to keep training.`,
+      open: `Opened a model at step ${info.step}.`,
+      'model-src': `Loaded a model trained for ${info.step} steps.`,
+      recovered: `Stopped at step ${info.step}; the last good weights are back.`,
+    }[origin]);
+  }
+
+  // One chunk of training done (or many, if the page was busy): plot and read out.
+  chunk(message) {
+    if (message.backend) this.showBackend(message);
+    this.chart.add(message);
+    this.metrics(message);
+    this.$.chart.setAttribute('aria-label', `Loss chart: train loss ${format.loss(message.trainLoss)} at step ${message.step}`);
+  }
+
+  metrics({ step, total, trainLoss, valLoss, tokensPerSecond, stepsPerSecond }) {
+    this.step = step;
+    const { progress } = this.$;
+    this.$.step.textContent = `${step} / ${total || '—'}`;
+    this.$.step.dataset.value = step;
+    progress.value = total ? step / total : 0;
+    progress.setAttribute('aria-valuetext', `step ${step} of ${total}`);
+    if (trainLoss !== undefined) setNumber(this.$.loss, trainLoss, format.loss);
+    if (valLoss !== undefined) setNumber(this.$.valLoss, valLoss, format.loss);
+    if (step === 0) for (const node of [this.$.loss, this.$.valLoss]) setNumber(node, undefined, format.loss);
+    this.$.speed.textContent = tokensPerSecond ? format.compact(tokensPerSecond) : '—';
+    this.$.eta.textContent = stepsPerSecond ? format.duration((total - step) / stepsPerSecond) : '—';
+  }
+
+  paused({ step, reason }) {
+    this.status(
+      {
+        hidden: `Paused at step ${step} because the tab was hidden; training resumes when you come back.`,
+        offscreen: `Paused at step ${step} while out of view; training resumes when you scroll back.`,
+      }[reason] ?? `Paused at step ${step}.`,
+    );
+  }
+
+  finished({ step }) {
+    this.status(`Finished: ${step} steps. Generate below, or Reset to start again.`);
+    this.$.eta.textContent = '—';
+  }
+
+  saved({ step, savedAt }) {
+    this.$.saveStatus.textContent = `Autosaved at step ${step} (${new Date(savedAt).toLocaleTimeString()}).`;
+  }
+
+  // The badge names the backend; its tooltip the GPU adapter, or why the CPU (no WebGPU here).
+  // Moving to the CPU mid-run (a lost GPU) is news, so that notice also goes where training
+  // status is read; starting on the CPU is not.
+  // `workers`: how many workers share each training step on the CPU (known once training runs).
+  showBackend({ backend, adapter, notice, workers = 1 }) {
+    const badge = this.$.backend;
+    const sharing = workers > 1 ? `, each step shared by ${workers} workers` : '';
+    badge.textContent = backend === 'webgpu' ? 'WebGPU' : workers > 1 ? `CPU ×${workers}` : 'CPU';
+    badge.title = backend === 'webgpu'
+      ? `WebGPU: ${adapter || 'adapter'}`
+      : [`Computing on the CPU${sharing}.`, notice].filter(Boolean).join(' ');
+    if (notice && this.backend === 'webgpu' && backend === 'cpu') this.status(notice);
+    this.backend = backend;
+  }
+
+  // The compact modes' one-line summary of the model under the name.
+  modelLine(config, parameterCount, step) {
+    const parts = [MODEL_NAMES[config.model] ?? config.model];
+    if (parameterCount) parts.push(`${format.compact(parameterCount)} parameters`);
+    parts.push(step ? `trained ${step.toLocaleString('en')} steps` : `${config.maxSteps.toLocaleString('en')} training steps`);
+    this.$.modelLine.textContent = parts.join(' · ');
+    this.$.modelLine.hidden = !this.compact;
+  }
+
+  connect() {
+    this.chart.connect();
+  }
+
+  disconnect() {
+    this.chart.disconnect();
+  }
+}

@@ -1,0 +1,51 @@
+// Whether the reader can see the element: it is on screen in a visible tab (training runs only
+// then), and whether it is well in view (autoplay waits for that; never before it has been
+// scrolled to).
+
+// Well in view: this much of the element on screen, or it fills half the view.
+const WELL_IN_VIEW = 0.25;
+
+export class Visibility {
+  // onChange(): `inView`, `wellInView` or the tab's visibility changed.
+  constructor(element, onChange) {
+    Object.assign(this, { element, onChange });
+    this.inView = false;
+    this.wellInView = false;
+    this.onTab = () => onChange();
+    this.observer = new IntersectionObserver((entries) => this.viewChanged(entries.at(-1)), {
+      threshold: [0, WELL_IN_VIEW],
+    });
+  }
+
+  get shown() {
+    return this.inView && !document.hidden;
+  }
+
+  // Why training would pause now: 'hidden' (the tab), 'offscreen', or null.
+  get hiddenBecause() {
+    if (document.hidden) return 'hidden';
+    return this.inView ? null : 'offscreen';
+  }
+
+  // Reports at once whether the element is in view.
+  connect() {
+    document.addEventListener('visibilitychange', this.onTab);
+    this.observer.observe(this.element);
+  }
+
+  disconnect() {
+    document.removeEventListener('visibilitychange', this.onTab);
+    this.observer.unobserve(this.element);
+    this.inView = false;
+    this.wellInView = false;
+  }
+
+  viewChanged(entry) {
+    if (!entry || !this.element.isConnected) return;
+    const view = entry.rootBounds?.height || innerHeight;
+    this.inView = entry.isIntersecting;
+    this.wellInView =
+      entry.isIntersecting && (entry.intersectionRatio >= WELL_IN_VIEW || entry.intersectionRect.height >= view / 2);
+    this.onChange();
+  }
+}
