@@ -1,33 +1,23 @@
 // Headless Chromium for the benchmarks: scripts/server.mjs on a free port and Debian's chromium
 // driven by playwright-core (never a downloaded browser), with the flags of shared/TOOLCHAIN.md.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_ARGS as TEST_CHROMIUM_ARGS } from '../pkg-tests/browser.mjs';
+import { serve } from '../scripts/server.mjs';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 // pkg-tests' flags, plus WebGPU (SwiftShader here) for the WebGPU column.
 export const CHROMIUM_ARGS = [...TEST_CHROMIUM_ARGS, '--enable-unsafe-webgpu'];
 
-// scripts/server.mjs on a free port; resolves to { url, close }. `coi` adds the cross-origin
-// isolation headers (SharedArrayBuffer, which TF.js-wasm needs for its threads).
+// scripts/server.mjs on a free port, without the CSP (TF.js needs more than the page);
+// resolves to { url, close }. `coi` adds the cross-origin isolation headers
+// (SharedArrayBuffer, which TF.js-wasm needs for its threads).
 export function startServer({ coi = false } = {}) {
-  const args = ['scripts/server.mjs', '--port', '0', '--root', '.'];
-  if (coi) args.push('--coi');
-  const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.once('exit', (code) => reject(new Error(`server exited early (${code}): ${output}`)));
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-      const match = output.match(/listening on (http:\/\/\S+)/);
-      if (match) resolve({ url: match[1], close: () => child.kill() });
-    });
-  });
+  return serve({ root: REPO, coi });
 }
 
 export async function launchBrowser() {

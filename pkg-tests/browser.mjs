@@ -1,11 +1,11 @@
 // Shared set-up for the browser tests: the static server and Debian's Chromium driven by
 // playwright-core (never a downloaded browser).
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { serve } from '../scripts/server.mjs';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const ARTIFACTS = join(REPO, 'test-artifacts');
@@ -24,20 +24,10 @@ export const CHROMIUM_ARGS = [
   '--disable-extensions',
 ];
 
-// Starts scripts/server.mjs on a free port; resolves to { url, close }.
-export function startServer({ csp = true } = {}) {
-  const args = ['scripts/server.mjs', '--port', '0', '--root', process.env.KINDLING_WEB_ROOT ?? '.'];
-  if (csp) args.push('--csp');
-  const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.once('exit', (code) => reject(new Error(`server exited early (${code}): ${output}`)));
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-      const match = output.match(/listening on (http:\/\/\S+)/);
-      if (match) resolve({ url: match[1], close: () => child.kill() });
-    });
-  });
+// scripts/server.mjs, as the page is served, on a free port: with the strict CSP unless told
+// otherwise. Resolves to { url, close }.
+export function startServer({ csp = true, coi = false } = {}) {
+  return serve({ root: process.env.KINDLING_WEB_ROOT ?? REPO, csp, coi });
 }
 
 // A fresh Chromium profile that records every request and console problem, so tests can

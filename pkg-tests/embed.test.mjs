@@ -8,7 +8,7 @@ import { mkdtemp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ARTIFACTS, REPO, startServer, launchBrowser } from './browser.mjs';
-import { startServer as startStaticServer } from '../scripts/server.mjs';
+import { serve } from '../scripts/server.mjs';
 
 const LONG = { timeout: 120_000 };
 const WEB_ROOT = process.env.KINDLING_WEB_ROOT ?? REPO;
@@ -87,14 +87,13 @@ async function makeSite() {
   ${GENERATE('good', '../../static/models/demo.kindling')}
   <p id="outro">The end.</p>`,
   }));
-  return startStaticServer({ port: 0, root: siteRoot, csp: true });
+  return serve({ root: siteRoot, csp: true });
 }
 
 before(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
   server = await startServer({ csp: true });
-  const siteServer = await makeSite();
-  site = { url: `http://127.0.0.1:${siteServer.address().port}`, close: () => siteServer.close() };
+  site = await makeSite();
   browser = await launchBrowser();
   // Counts what each worker sends, and any CSP violation the document sees.
   await browser.context.addInitScript(() => {

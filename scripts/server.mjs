@@ -103,6 +103,20 @@ export function startServer({ port = 0, root = '.', csp = false, coi = false } =
   });
 }
 
+// The server the browser tests and benchmarks use (pkg-tests/browser.mjs, bench/browser.mjs):
+// on a free port, closed with every connection it holds (a browser keeps them alive).
+// Resolves to { url, close }.
+export async function serve(options = {}) {
+  const server = await startServer({ ...options, port: 0 });
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    close() {
+      server.close();
+      server.closeAllConnections();
+    },
+  };
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
     const server = await startServer(parseArgs(process.argv.slice(2)));
