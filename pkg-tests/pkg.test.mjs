@@ -165,6 +165,43 @@ test('helper workers train a model as one worker does, and a wrong replica fails
   assert.equal(run.stepAfter, run.stepBefore, 'the failed call kept its steps');
 });
 
+// The contract with the page (engine-worker.js): every error the engine throws is a
+// KindlingError with a `kind`, so the worker never has to read a message to decide.
+test('errors name their kind: helper, config, checkpoint', async () => {
+  const run = await page.evaluate(async (text) => {
+    const caught = async (promise) => {
+      try {
+        await promise;
+        return null;
+      } catch (error) {
+        return { name: error.name, kind: error.kind, message: error.message, errors: error.errors };
+      }
+    };
+    const k = await Kindling.create({ text, preset: 'tiny', batchSize: 4, backend: 'cpu' });
+    try {
+      const step = k.step;
+      // Helpers that answer, but not with { loss, grads, model }.
+      const malformed = { count: 1, gradients: async () => [{ loss: 'x' }] };
+      const helper = await caught(k.trainSteps(2, malformed));
+      const stepAfter = k.step;
+      const alone = await k.trainSteps(1); // the model is still usable on its own
+      const config = await caught(Kindling.create({ text, preset: 'tiny', nLayer: 100000 }));
+      const checkpoint = await caught(Kindling.fromBytes(new TextEncoder().encode('not a model'), { backend: 'cpu' }));
+      return { helper, config, checkpoint, step, stepAfter, alone: alone.step };
+    } finally {
+      k.free();
+    }
+  }, TEXT);
+  assert.ok(run.helper, 'malformed helper replies were accepted');
+  assert.equal(run.helper.name, 'KindlingError', run.helper.message);
+  assert.equal(run.helper.kind, 'helper', run.helper.message);
+  assert.equal(run.stepAfter, run.step, 'the failed call kept its steps');
+  assert.equal(run.alone, run.step + 1);
+  assert.equal(run.config?.kind, 'config', run.config?.message);
+  assert.ok(run.config.errors.some((e) => e.field === 'nLayer'), JSON.stringify(run.config.errors));
+  assert.equal(run.checkpoint?.kind, 'checkpoint', run.checkpoint?.message);
+});
+
 test('everything came from the page origin', () => {
   assert.ok(browser.requests.some((url) => url.endsWith('/pkg/kindling_bg.wasm')), 'the wasm was fetched over HTTP');
   assert.deepEqual(foreignRequests(browser.requests, server.url), []);

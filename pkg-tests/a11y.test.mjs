@@ -1,0 +1,115 @@
+// Accessibility: an axe-core audit (every rule axe runs by default, best practices included)
+// of the playground in each state a reader meets (engine ready, training, text generated),
+// light and dark, desktop and phone, and of the example blog post's embeds: zero violations.
+// Screenshots of each audited view go to test-artifacts/a11y-*.png.
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { ARTIFACTS, startServer, launchBrowser } from './browser.mjs';
+import { corpus } from './corpus.mjs';
+
+const LONG = { timeout: 120_000 };
+const VIEWPORTS = { desktop: { width: 1280, height: 900 }, phone: { width: 360, height: 780 } };
+const SCHEMES = ['light', 'dark'];
+let server;
+let browser;
+let axeSource;
+
+before(async () => {
+  await mkdir(ARTIFACTS, { recursive: true });
+  axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  server = await startServer({ csp: true });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+// Audits what the page shows now, in each scheme and viewport, and saves a screenshot of each.
+// axe goes in through DevTools, as the strict CSP admits no injected script tag.
+async function audit(page, name) {
+  if (!(await page.evaluate(() => Boolean(window.axe)))) await page.evaluate(axeSource);
+  const found = [];
+  for (const [viewport, size] of Object.entries(VIEWPORTS)) {
+    await page.setViewportSize(size);
+    for (const colorScheme of SCHEMES) {
+      await page.emulateMedia({ colorScheme });
+      await page.waitForTimeout(200); // the chart redraws on the next frame
+      await page.screenshot({ path: join(ARTIFACTS, `a11y-${name}-${viewport}-${colorScheme}.png`), fullPage: true });
+      const violations = await page.evaluate(async () => {
+        const { violations } = await window.axe.run(document, { resultTypes: ['violations'] });
+        return violations.map(({ id, impact, help, nodes }) => ({
+          id,
+          impact,
+          help,
+          nodes: nodes.slice(0, 5).map(({ target, failureSummary }) => ({ target, failureSummary })),
+        }));
+      });
+      for (const violation of violations) found.push({ view: `${name}, ${viewport}, ${colorScheme}`, ...violation });
+    }
+  }
+  await page.setViewportSize(VIEWPORTS.desktop);
+  await page.emulateMedia({ colorScheme: 'light' });
+  assert.deepEqual(found, [], JSON.stringify(found, null, 2));
+}
+
+describe('the playground page', () => {
+  let page;
+
+  before(async () => {
+    page = await browser.context.newPage();
+    await page.goto(`${server.url}/`);
+    await page.locator('#engine-status').filter({ hasText: 'Ready' }).waitFor(LONG);
+    await page.locator('kindling-playground:not([data-validation=pending])').waitFor(LONG);
+  });
+
+  after(() => page.close());
+
+  test('ready, before training', async () => {
+    await audit(page, 'ready');
+  });
+
+  test('training', async () => {
+    await page.locator('#text').fill(corpus());
+    await page.locator('#f-maxSteps').fill('100000');
+    await page.locator('kindling-playground:not([data-validation=pending])').waitFor(LONG);
+    await page.locator('#train').click();
+    await page.waitForFunction(
+      () => Number(document.querySelector('kindling-playground').shadowRoot.querySelector('#chart').dataset.points) >= 3,
+      null,
+      { ...LONG, polling: 100 },
+    );
+    await audit(page, 'training');
+  });
+
+  test('text generated, a token inspected', async () => {
+    await page.locator('#train').click(); // pause
+    await page.locator('#train').filter({ hasText: 'Resume' }).waitFor(LONG);
+    await page.locator('#prompt').fill('the ');
+    await page.locator('#length').fill('200');
+    await page.locator('#generate').click();
+    await page.locator('#gen-status').filter({ hasText: 'Done' }).waitFor(LONG);
+    await page.locator('#output').focus();
+    await page.keyboard.press('Home');
+    await page.keyboard.press('ArrowRight');
+    await audit(page, 'generated');
+  });
+});
+
+test('the example blog post, its embeds loaded and one of them done writing', async () => {
+  const page = await browser.context.newPage();
+  await page.setViewportSize({ width: 1280, height: 2700 }); // both embeds in view
+  await page.goto(`${server.url}/www/embed-example.html`);
+  await page.locator('#demo-generate #gen-status').filter({ hasText: 'Done' }).waitFor(LONG);
+  await page.locator('#demo-train #train:enabled').waitFor(LONG);
+  await audit(page, 'embed-example');
+  await page.close();
+});
+
+test('the audits raised no page errors', () => {
+  assert.deepEqual(browser.problems.filter((text) => /page error|Content.Security.Policy/i.test(text)), []);
+});
