@@ -2,7 +2,7 @@
 // allows, and the phase each message to or from the engine worker leads to.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { controls, nextPhase, PHASES } from '../www/playground/controls.js';
+import { controls, nextPhase, autoplayAction, PHASES } from '../www/playground/controls.js';
 
 const usable = (state) =>
   Object.entries(controls(state))
@@ -82,4 +82,15 @@ test('the phase follows the messages to and from the worker', () => {
   assert.equal(run([{ type: 'error', source: 'train' }], 'training'), 'paused');
   assert.equal(run([{ type: 'error', source: 'generate' }], 'training'), 'training');
   assert.equal(run([{ type: 'metrics' }, { type: 'token' }, { type: 'saved' }], 'training'), 'training');
+});
+
+test('autoplay trains a fresh element and generates with a loaded model, only when ready for it', () => {
+  assert.equal(autoplayAction({ ready: true, phase: 'empty', valid: true }), 'train');
+  assert.equal(autoplayAction({ ready: true, phase: 'empty', valid: false }), null);
+  assert.equal(autoplayAction({ ready: false, phase: 'empty', valid: true }), null);
+  assert.equal(autoplayAction({ ready: true, phase: 'finished', wantsModel: true }), 'generate');
+  assert.equal(autoplayAction({ ready: true, phase: 'empty', valid: true, wantsModel: true }), null, 'no model yet');
+  assert.equal(autoplayAction({ ready: true, phase: 'finished', wantsModel: true, loadingModel: true }), null);
+  assert.equal(autoplayAction({ ready: true, phase: 'finished', wantsModel: true, generating: true }), null);
+  assert.equal(autoplayAction({ ready: true, phase: 'training', wantsModel: true }), null);
 });

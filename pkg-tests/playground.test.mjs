@@ -195,7 +195,7 @@ describe('a training session', () => {
     assert.equal(await page.locator('#file-error').isHidden(), true);
   });
 
-  test('after a reload the saved session resumes at the same step and loss', async () => {
+  test('after a reload the autosave resumes at the same step and loss', async () => {
     // Pausing autosaved; opening the file above kept the same step.
     await page.locator('#save-status').filter({ hasText: 'Autosaved' }).waitFor(LONG);
     const step = await stepOf(page);
@@ -236,7 +236,7 @@ describe('bad input', () => {
 
   before(async () => {
     page = await openPlayground();
-    // A session saved by the tests above may be offered; these tests start fresh.
+    // An autosave from the tests above may be offered; these tests start fresh.
     if (await page.locator('#resume-offer').isVisible()) await page.locator('#discard').click();
   });
 

@@ -339,7 +339,7 @@ const handlers = {
   },
   async restore() {
     const saved = await loadAutosave(settings.name);
-    if (!saved) throw failure('state', 'The saved session is gone (was it cleared in another tab?).');
+    if (!saved) throw failure('state', 'The autosave is gone (was it cleared in another tab?).');
     const { checkpoint: bytes, ...setup } = saved;
     await restoreFrom(bytes, setup, 'restore');
   },

@@ -1,23 +1,12 @@
 /**
  * <kindling-playground>: train a tiny language model and watch it write, in one element. The
- * whole playground (index.html), or compact enough to sit in a blog post (kindling-embed.js;
- * the README's "Embed in your blog"). The element renders and forwards; its own worker
- * (engine-worker.js) owns the engine and does the work.
+ * whole playground (index.html), or compact enough to sit in a blog post (kindling-embed.js).
+ * The element renders and forwards; its own worker (engine-worker.js) owns the engine.
  *
- * Attributes (changes after load take effect), each with a property of the same meaning
- * (camelCase; numbers as numbers, `autoplay` as a boolean, absent as null):
- *   mode            "full" (default) | "train" (text, train, generate; compact) | "generate"
- *   model-src       URL of a model saved with "Download model": loaded, ready to generate
- *   text            training text (or a child <template> / <textarea> holding it)
- *   preset          engine preset (default "tiny");  steps  training steps (maxSteps)
- *   backend         "auto" | "cpu" | "webgpu" (default "auto"; no property: `backend` is
- *                   where the model runs)
- *   workers         "auto" | 1–8 workers sharing each training step on the CPU
- *   prompt, temperature, top-k, top-p, max-tokens   generation settings
- *   autoplay        train (or generate, with a loaded model) once well in view
- *   theme           "auto" | "light" | "dark"
- *   storage-name    IndexedDB name for full mode's autosave (default "playground")
- *   autosave-every  steps between autosaves (default 100)
+ * Attributes: mode ("full" | "train" | "generate"), model-src, text, preset, steps, backend,
+ * workers, prompt, temperature, top-k, top-p, max-tokens, autoplay, theme, storage-name,
+ * autosave-every; each but `backend` with a property of the same meaning, in camelCase
+ * (playground/attributes.js says what each does; docs/embedding.md, for page authors).
  *
  * Read-only properties:
  *   ready       the engine is loaded           phase  'empty' | 'training' | 'pausing' |
@@ -29,8 +18,8 @@
  *                      settings, or resumes a paused one. Resolves once training has started;
  *                      rejects with a KindlingError of kind 'config' (and `errors`, per field)
  *                      when the settings are invalid.
- *   generate(prompt?)  streams text from the model (the prompt field's, or `prompt`); resolves
- *                      to { reason: 'done' | 'stopped' | 'error', text, tokens } when it ends.
+ *   generate(prompt?)  streams text from the model after `prompt` (else the prompt field's);
+ *                      resolves to { reason: 'done' | 'stopped' | 'error', text, tokens }.
  *                      Rejects with kind 'state' without a model, 'busy' while one streams.
  *   stop()             stops the generation and pauses training.
  *
@@ -52,7 +41,7 @@ import { wasmSupported } from './engine-loader.js';
 import { SAMPLES } from './samples.js';
 import { MARKUP, sentence } from './playground/markup.js';
 import { REFLECTED, reflectAttributes, upgradeProperties, workerSettings, givenText } from './playground/attributes.js';
-import { controls, nextPhase } from './playground/controls.js';
+import { controls, nextPhase, autoplayAction } from './playground/controls.js';
 import { ConfigForm } from './playground/config-form.js';
 import { GenerationView, KNOBS } from './playground/generation-view.js';
 import { TrainingView } from './playground/training-view.js';
@@ -306,20 +295,14 @@ class KindlingPlayground extends HTMLElement {
     this.maybeAutoplay();
   }
 
-  // Starts training (no model yet) or generating (a model is loaded) once, when the
-  // element is well in view and ready; never before it has been scrolled to.
+  // Autoplay starts once, when the element is well in view; never before it was scrolled to.
   maybeAutoplay() {
-    const { ready, phase, loadingModel, valid } = this.state;
-    if (!this.hasAttribute('autoplay') || this.autoplayed || !ready) return;
-    if (!this.visibility.wellInView || document.hidden || loadingModel || this.generation.active) return;
-    if (this.mode === 'generate' || this.hasAttribute('model-src')) {
-      if (phase === 'empty' || phase === 'training' || phase === 'pausing') return;
-      this.autoplayed = true;
-      this.startGeneration();
-    } else if (phase === 'empty' && valid) {
-      this.autoplayed = true;
-      this.trainClicked();
-    }
+    if (!this.autoplay || this.autoplayed || !this.visibility.wellInView || document.hidden) return;
+    const wantsModel = this.mode === 'generate' || this.hasAttribute('model-src');
+    const action = autoplayAction({ ...this.state, generating: this.generation.active, wantsModel });
+    if (action) this.autoplayed = true;
+    if (action === 'generate') this.startGeneration();
+    if (action === 'train') this.trainClicked();
   }
 
   // ---- the engine -------------------------------------------------------------------

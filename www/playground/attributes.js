@@ -5,24 +5,26 @@ export const MODES = ['full', 'train', 'generate'];
 export const THEMES = ['auto', 'light', 'dark'];
 const BACKENDS = ['auto', 'cpu', 'webgpu'];
 
-// Attributes mirrored by properties: 'string', 'number', 'boolean' or the allowed values (the
-// first is the default). `backend` has none: the element's `backend` says where the model runs.
+// The element's attributes (changes after load take effect), mirrored by properties of the
+// same name in camelCase: 'string', 'number' (read as a number), 'boolean' (presence) or the
+// allowed values (the first is the default). Absent reads as null. `backend` ("auto" |
+// "cpu" | "webgpu") has no property: the element's `backend` says where the model runs.
 export const REFLECTED = {
-  mode: MODES,
+  mode: MODES, // full: the whole playground; train: text, train, generate, compact; generate: inference
   theme: THEMES,
-  'model-src': 'string',
-  text: 'string',
-  preset: 'string',
-  steps: 'number',
-  workers: 'string',
-  prompt: 'string',
+  'model-src': 'string', // a model saved with "Download model": loaded, ready to generate
+  text: 'string', // the training text (or a child <template> / <textarea> holding it)
+  preset: 'string', // the engine preset (default "tiny")
+  steps: 'number', // training steps (maxSteps), else the preset's
+  workers: 'string', // "auto" | 1–8 workers sharing each training step on the CPU
+  prompt: 'string', // generation settings: prompt, temperature, top-k, top-p, max-tokens
   temperature: 'number',
   'top-k': 'number',
   'top-p': 'number',
   'max-tokens': 'number',
-  autoplay: 'boolean',
-  'storage-name': 'string',
-  'autosave-every': 'number',
+  autoplay: 'boolean', // train (or generate, with a loaded model) once well in view
+  'storage-name': 'string', // IndexedDB name of full mode's autosave (default "playground")
+  'autosave-every': 'number', // steps between autosaves (default 100)
 };
 
 const camel = (name) => name.replace(/-(\w)/g, (_, letter) => letter.toUpperCase());

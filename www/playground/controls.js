@@ -72,3 +72,12 @@ export function nextPhase(phase, message) {
       return phase;
   }
 }
+
+// What autoplay starts now, if anything. An element given a model (model-src, or generate
+// mode) generates once the model is loaded and not training; the others train once the
+// settings are valid.
+export function autoplayAction({ ready, phase, valid, loadingModel, generating, wantsModel }) {
+  if (!ready || loadingModel || generating) return null;
+  if (wantsModel) return phase === 'paused' || phase === 'finished' ? 'generate' : null;
+  return phase === 'empty' && valid ? 'train' : null;
+}
