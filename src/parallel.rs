@@ -8,15 +8,8 @@
 //! on stable Rust, with the one build. The price is a copy of the weights to each helper and
 //! of its gradient back, 4 bytes per parameter each way per step.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::ops::Range;
-
-use burn::module::{Module, ModuleVisitor, Param};
-use burn::optim::GradientsParams;
-use burn::tensor::{Device, Tensor, TensorData};
-
-use crate::device::{flattened, parameters, place_values, read_floats};
 
 /// The rows of each batch one replica computes when `count` share a step.
 #[derive(Clone, Copy, Debug)]
@@ -33,7 +26,7 @@ impl Shard {
     }
 }
 
-/// One shard's loss and gradient, each already scaled by its share of the batch, so that the
+/// One shard's loss and gradient (flattened as `params::flat_gradients` lays them out), each already scaled by its share of the batch, so that the
 /// shards' sums are the whole batch's mean loss and its gradient.
 #[derive(Debug)]
 pub struct ShardGradients {
@@ -52,7 +45,8 @@ pub trait Helpers {
 
     /// Asks helpers 1..`shards` for their shards of step `step` at `weights` (flattened like
     /// the gradients). They must start before the returned future is first polled: the
-    /// trainer computes its own shard meanwhile.
+    /// trainer computes its own shard meanwhile. An error says why a helper failed; the
+    /// trainer reports it as `TrainError::Helper`.
     fn gradients(
         &mut self,
         step: usize,
@@ -77,97 +71,4 @@ impl Helpers for Alone {
     ) -> Result<Vec<ShardGradients>, String> {
         Ok(Vec::new())
     }
-}
-
-/// Every float parameter's values, in the layout of the gradients.
-pub async fn flat_weights<M: Module>(module: &M) -> Result<Vec<f32>, String> {
-    // Without autodiff: concatenating tracked parameters would record a graph for nothing.
-    let values = flattened(module)
-        .into_iter()
-        .map(|(_, value)| value.inner());
-    read_concatenated(values.collect()).await
-}
-
-/// Every parameter's gradient in `grads`, flattened and concatenated in visiting order; zeros
-/// for a parameter without one.
-pub async fn flat_gradients<M: Module>(
-    module: &M,
-    grads: &GradientsParams,
-) -> Result<Vec<f32>, String> {
-    struct Grads<'a>(&'a GradientsParams, Vec<Tensor<1>>);
-    impl ModuleVisitor for Grads<'_> {
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            let value = param.val().inner();
-            let len = value.shape().num_elements();
-            let grad = self
-                .0
-                .get::<D>(param.id)
-                .unwrap_or_else(|| value.zeros_like());
-            self.1.push(grad.reshape([len]));
-        }
-    }
-    let mut collected = Grads(grads, Vec::new());
-    module.visit(&mut collected);
-    read_concatenated(collected.1).await
-}
-
-async fn read_concatenated(tensors: Vec<Tensor<1>>) -> Result<Vec<f32>, String> {
-    if tensors.is_empty() {
-        return Ok(Vec::new());
-    }
-    read_floats(Tensor::cat(tensors, 0)).await
-}
-
-/// Replaces each gradient in `grads` by its values in `flat` (laid out as `flat_gradients`
-/// writes, from a module of the same shape), on `device` (without autodiff, where gradients
-/// live). Parameters without a gradient stay without one, as the optimizer expects.
-pub fn replace_gradients<M: Module>(
-    module: &M,
-    grads: &mut GradientsParams,
-    flat: &[f32],
-    device: &Device,
-) {
-    struct Replace<'a> {
-        flat: &'a [f32],
-        device: &'a Device,
-        grads: &'a mut GradientsParams,
-    }
-    impl ModuleVisitor for Replace<'_> {
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            let shape = param.val().shape();
-            let (values, rest) = self.flat.split_at(shape.num_elements());
-            self.flat = rest;
-            if self.grads.remove::<D>(param.id).is_some() {
-                let grad =
-                    Tensor::<D>::from_data(TensorData::new(values.to_vec(), shape), self.device);
-                self.grads.register(param.id, grad);
-            }
-        }
-    }
-    module.visit(&mut Replace {
-        flat,
-        device,
-        grads,
-    });
-}
-
-/// A copy of `module` with its parameters' values replaced by `flat` (laid out as
-/// `flat_weights` writes).
-pub fn load_weights<M: Module>(module: &M, flat: &[f32], device: &Device) -> Result<M, String> {
-    let params = parameters(module);
-    let expected: usize = params.iter().map(|(_, len)| len).sum();
-    if flat.len() != expected {
-        return Err(format!(
-            "a replica sent {} values where this model has {expected} parameters: it holds another model",
-            flat.len()
-        ));
-    }
-    let mut rest = flat;
-    let mut values = HashMap::with_capacity(params.len());
-    for (id, len) in params {
-        let (head, tail) = rest.split_at(len);
-        values.insert(id, head.to_vec());
-        rest = tail;
-    }
-    Ok(place_values(module.clone(), values, device))
 }

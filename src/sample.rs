@@ -4,7 +4,6 @@
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use crate::config::ConfigError;
 use crate::device::read_floats;
 use crate::model::{DecoderState, LanguageModel};
 use crate::rng::Rng;
@@ -14,9 +13,10 @@ use crate::tokenizer::Tokenizer;
 pub const TOP_ALTERNATIVES: usize = 5;
 /// The repetition penalty looks this far back.
 const PENALTY_WINDOW: usize = 64;
-const MAX_TOKENS_LIMIT: usize = 100_000;
 
+/// How to pick each token (checked by `validate`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct SamplingOptions {
     pub max_tokens: usize,
@@ -28,6 +28,7 @@ pub struct SamplingOptions {
     pub top_p: f64,
     /// Above 1 makes recently seen tokens less likely.
     pub repetition_penalty: f64,
+    /// 0: a fresh sample on every call (see `Session::generate`).
     pub seed: u64,
 }
 
@@ -44,48 +45,8 @@ impl Default for SamplingOptions {
     }
 }
 
-impl SamplingOptions {
-    pub fn validate(&self) -> Vec<ConfigError> {
-        let mut errors = Vec::new();
-        let mut check = |ok: bool, field: &str, message: String| {
-            if !ok {
-                errors.push(ConfigError::new(field, message));
-            }
-        };
-        check(
-            (1..=MAX_TOKENS_LIMIT).contains(&self.max_tokens),
-            "maxTokens",
-            format!(
-                "length must be between 1 and {MAX_TOKENS_LIMIT} tokens (got {})",
-                self.max_tokens
-            ),
-        );
-        check(
-            self.temperature.is_finite() && (0.0..=10.0).contains(&self.temperature),
-            "temperature",
-            format!(
-                "temperature must be between 0 and 10 (got {})",
-                self.temperature
-            ),
-        );
-        check(
-            self.top_p.is_finite() && self.top_p > 0.0 && self.top_p <= 1.0,
-            "topP",
-            format!("top-p must be above 0 and at most 1 (got {})", self.top_p),
-        );
-        check(
-            self.repetition_penalty.is_finite() && (0.1..=10.0).contains(&self.repetition_penalty),
-            "repetitionPenalty",
-            format!(
-                "repetition penalty must be between 0.1 and 10 (got {})",
-                self.repetition_penalty
-            ),
-        );
-        errors
-    }
-}
-
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Alternative {
     pub id: u32,
     pub text: String,
@@ -95,6 +56,7 @@ pub struct Alternative {
 /// A generated token. `prob` and `top` are the model's own probabilities (softmax of its
 /// logits), before temperature and truncation: they say how sure the model was.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Token {
     pub id: u32,
     pub text: String,
@@ -317,22 +279,5 @@ mod tests {
         };
         // Token 1 (logit 3) halves to 1.5, below token 5 (2.5).
         assert_eq!(choose(&LOGITS, &[1], &opts, &mut Rng::new(0)), 5);
-    }
-
-    #[test]
-    fn bad_options_are_explained() {
-        let bad = SamplingOptions {
-            max_tokens: 0,
-            temperature: f64::NAN,
-            top_p: 0.0,
-            repetition_penalty: -1.0,
-            ..SamplingOptions::default()
-        };
-        let fields: Vec<String> = bad.validate().into_iter().map(|e| e.field).collect();
-        assert_eq!(
-            fields,
-            ["maxTokens", "temperature", "topP", "repetitionPenalty"]
-        );
-        assert!(SamplingOptions::default().validate().is_empty());
     }
 }

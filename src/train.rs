@@ -2,22 +2,24 @@
 //! random windows from the train split, AdamW, warmup + cosine learning rate, global gradient
 //! clipping, and a validation loss over a fixed set of held-out windows.
 
-use burn::module::{Module, ModuleVisitor, Param};
+use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::GradientsParams;
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor};
 use serde::{Deserialize, Serialize};
-use std::ops::Range;
 
-use crate::adamw::AdamW;
-use crate::config::{split_sizes, Config, ConfigError};
-use crate::device::{initialize, now_ms, read_scalar};
+use crate::config::Config;
+use crate::data::{batch, Dataset};
+use crate::device::{now_ms, read_scalar};
+use crate::error::{Error, ErrorKind};
 use crate::model::LanguageModel;
-use crate::parallel::{flat_gradients, flat_weights, load_weights, replace_gradients};
+use crate::optim::{clip_global_norm, learning_rate_at, AdamW};
 use crate::parallel::{Alone, Helpers, Shard, ShardGradients};
+use crate::params::{flat_gradients, flat_weights, initialize, load_weights, replace_gradients};
 use crate::rng::Rng;
 use crate::sample::{Generator, SamplingOptions};
 use crate::tokenizer::Tokenizer;
+use crate::validate::FieldError;
 
 /// Separate random streams of one seeded run.
 const BATCH_STREAM: u64 = 1;
@@ -27,6 +29,7 @@ const INIT_STREAM: u64 = 4;
 
 /// What one call of `train_steps` reports.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct Metrics {
     pub step: usize,
@@ -41,55 +44,13 @@ pub struct Metrics {
 
 /// A point of the loss curve, kept with the model.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryPoint {
     pub step: usize,
     pub train_loss: f32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub val_loss: Option<f32>,
-}
-
-/// The text as token ids, split by position: validation is the end of the text, so no window
-/// of one split overlaps the other.
-#[derive(Clone, Debug)]
-pub struct Dataset {
-    pub train: Vec<u32>,
-    pub val: Vec<u32>,
-}
-
-impl Dataset {
-    pub fn new(ids: Vec<u32>, val_fraction: f64) -> Self {
-        let (train_len, _) = split_sizes(ids.len(), val_fraction);
-        let mut train = ids;
-        let val = train.split_off(train_len);
-        Dataset { train, val }
-    }
-}
-
-/// Rows `rows` of a batch of `batch` random windows of `block` tokens from `ids`, with their
-/// next-token targets. Every window is drawn, so the shards of one step share one batch.
-pub fn batch(
-    ids: &[u32],
-    batch: usize,
-    block: usize,
-    rows: Range<usize>,
-    rng: &mut Rng,
-    device: &Device,
-) -> (Tensor<2, Int>, Tensor<2, Int>) {
-    let starts: Vec<usize> = (0..batch).map(|_| rng.below(ids.len() - block)).collect();
-    let mut inputs = Vec::with_capacity(rows.len() * block);
-    let mut targets = Vec::with_capacity(rows.len() * block);
-    for &start in &starts[rows.clone()] {
-        inputs.extend(ids[start..start + block].iter().map(|&id| id as i64));
-        targets.extend(
-            ids[start + 1..start + block + 1]
-                .iter()
-                .map(|&id| id as i64),
-        );
-    }
-    let tensor =
-        |data: Vec<i64>| Tensor::from_data(TensorData::new(data, [rows.len(), block]), device);
-    (tensor(inputs), tensor(targets))
 }
 
 /// Mean next-token cross-entropy of `model` on one batch.
@@ -104,70 +65,31 @@ fn loss(model: &LanguageModel, inputs: Tensor<2, Int>, targets: Tensor<2, Int>) 
         )
 }
 
-/// FNV-1a over `parts`: the same on every platform and build.
-fn fnv1a(parts: &[&[u8]]) -> u32 {
-    let mut hash = 0x811c_9dc5_u32;
-    for byte in parts.iter().flat_map(|part| part.iter()) {
-        hash = (hash ^ u32::from(*byte)).wrapping_mul(0x0100_0193);
-    }
-    hash
-}
-
-/// Sums the squares of every gradient, for the global norm.
-struct SquaredNorm<'a> {
-    grads: &'a GradientsParams,
-    total: Option<Tensor<1>>,
-}
-
-impl ModuleVisitor for SquaredNorm<'_> {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        if let Some(grad) = self.grads.get::<D>(param.id) {
-            let squares = grad.powi_scalar(2).sum();
-            self.total = Some(match self.total.take() {
-                Some(total) => total + squares,
-                None => squares,
-            });
-        }
-    }
-}
-
-struct ScaleGrads<'a> {
-    grads: &'a mut GradientsParams,
-    scale: Tensor<1>,
-}
-
-impl ModuleVisitor for ScaleGrads<'_> {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        if let Some(grad) = self.grads.remove::<D>(param.id) {
-            let scale = self.scale.clone().unsqueeze::<D>();
-            self.grads.register(param.id, grad * scale);
-        }
-    }
-}
-
-/// Scales all gradients together so their global norm is at most `max_norm`, as
-/// `torch.nn.utils.clip_grad_norm_` does. burn's own clipping works per parameter. The scale
-/// stays a tensor so nothing is read back to the host.
-fn clip_global_norm(model: &LanguageModel, grads: &mut GradientsParams, max_norm: f64) {
-    let mut norm = SquaredNorm { grads, total: None };
-    model.visit(&mut norm);
-    let Some(total) = norm.total else { return };
-    let scale = total
-        .sqrt()
-        .clamp_min(max_norm)
-        .recip()
-        .mul_scalar(max_norm);
-    model.visit(&mut ScaleGrads { grads, scale });
-}
-
-/// Why training stopped.
+/// Why training stopped. Each way leaves the trainer at the step the call started from.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TrainError {
-    /// The loss became NaN or infinite; the weights are back to where the chunk started.
-    Diverged {
-        step: usize,
-    },
+    /// The loss became NaN or infinite.
+    Diverged { step: usize },
+    /// The device failed (a lost GPU, a failed read-back).
     Device(String),
+    /// A helper failed, timed out or sent something else than its shard of this model.
+    Helper(String),
+}
+
+impl TrainError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            TrainError::Diverged { .. } => ErrorKind::Diverged,
+            TrainError::Device(_) => ErrorKind::Device,
+            TrainError::Helper(_) => ErrorKind::Helper,
+        }
+    }
+}
+
+impl From<TrainError> for Error {
+    fn from(error: TrainError) -> Self {
+        Error::new(error.kind(), error.to_string())
+    }
 }
 
 impl std::fmt::Display for TrainError {
@@ -177,9 +99,20 @@ impl std::fmt::Display for TrainError {
                 f,
                 "the loss became NaN or infinite before step {step}: the learning rate is probably too high. Training stopped and the last good weights (step {step}) were restored; lower the learning rate and train again"
             ),
-            TrainError::Device(message) => f.write_str(message),
+            TrainError::Device(message) | TrainError::Helper(message) => f.write_str(message),
         }
     }
+}
+
+/// A run as a checkpoint holds it: everything a trainer is but its device and derived data.
+pub struct RunState {
+    pub text: String,
+    pub config: Config,
+    pub tokenizer: Tokenizer,
+    pub model: LanguageModel,
+    pub optimizer: AdamW,
+    pub step: usize,
+    pub history: Vec<HistoryPoint>,
 }
 
 /// A model, its optimizer and its data, at some step of a seeded run.
@@ -201,7 +134,7 @@ pub struct Trainer {
 impl Trainer {
     /// Checks everything, then builds the tokenizer, model and optimizer on `device` (which
     /// must have autodiff).
-    pub fn new(text: String, config: Config, device: Device) -> Result<Self, Vec<ConfigError>> {
+    pub fn new(text: String, config: Config, device: Device) -> Result<Self, Vec<FieldError>> {
         let tokenizer = Tokenizer::from_text(&text);
         let errors = config.validate(text.chars().count(), tokenizer.vocab_size());
         if !errors.is_empty() {
@@ -214,34 +147,40 @@ impl Trainer {
         // for the draw (~30 ms for baby-GPT in wasm).
         initialize(&model);
         let optimizer = AdamW::new(&config);
-        Ok(Self::assemble(
-            text, config, tokenizer, model, optimizer, device,
-        ))
-    }
-
-    /// Puts together a trainer from parts already checked (a checkpoint).
-    pub(crate) fn assemble(
-        text: String,
-        config: Config,
-        tokenizer: Tokenizer,
-        model: LanguageModel,
-        optimizer: AdamW,
-        device: Device,
-    ) -> Self {
-        let data = Dataset::new(tokenizer.encode_known(&text), config.val_fraction);
-        let config_json = serde_json::to_string(&config).expect("configs serialize");
-        let fingerprint = fnv1a(&[config_json.as_bytes(), text.as_bytes()]);
-        Trainer {
-            fingerprint,
+        let state = RunState {
+            text,
             config,
             tokenizer,
-            text,
-            data,
-            model: Some(model),
+            model,
             optimizer,
-            device,
             step: 0,
             history: Vec::new(),
+        };
+        Ok(Self::resume(state, device))
+    }
+
+    /// Continues a run from its state (already checked: see `checkpoint::load`); `state.model`
+    /// must be on `device`.
+    pub fn resume(state: RunState, device: Device) -> Self {
+        let data = Dataset::new(
+            state.tokenizer.encode_known(&state.text),
+            state.config.val_fraction,
+        );
+        let config_json = serde_json::to_string(&state.config).expect("configs serialize");
+        let mut hasher = crc32fast::Hasher::new();
+        hasher.update(config_json.as_bytes());
+        hasher.update(state.text.as_bytes());
+        Trainer {
+            fingerprint: hasher.finalize(),
+            config: state.config,
+            tokenizer: state.tokenizer,
+            text: state.text,
+            data,
+            model: Some(state.model),
+            optimizer: state.optimizer,
+            device,
+            step: state.step,
+            history: state.history,
         }
     }
 
@@ -271,25 +210,20 @@ impl Trainer {
         &self.optimizer
     }
 
-    pub(crate) fn restore(&mut self, step: usize, history: Vec<HistoryPoint>) {
-        self.step = step;
-        self.history = history;
-    }
-
     /// The same run continued on `device` with `model` (already there): same step, history
     /// and data. The optimizer's moments start afresh: they were on the device being left, which
     /// may be lost.
     pub fn continue_on(&self, model: LanguageModel, device: Device) -> Trainer {
-        let mut trainer = Trainer::assemble(
-            self.text.clone(),
-            self.config.clone(),
-            self.tokenizer.clone(),
+        let state = RunState {
+            text: self.text.clone(),
+            config: self.config.clone(),
+            tokenizer: self.tokenizer.clone(),
             model,
-            AdamW::new(&self.config),
-            device,
-        );
-        trainer.restore(self.step, self.history.clone());
-        trainer
+            optimizer: AdamW::new(&self.config),
+            step: self.step,
+            history: self.history.clone(),
+        };
+        Trainer::resume(state, device)
     }
 
     /// A token stream continuing `prompt_ids` (non-empty, from this tokenizer), from a snapshot
@@ -346,9 +280,7 @@ impl Trainer {
         let shards = (helpers.count() + 1).min(self.config.batch_size);
         for _ in 0..steps {
             let loss = if shards > 1 {
-                self.step_shared(helpers, shards)
-                    .await
-                    .map_err(TrainError::Device)?
+                self.step_shared(helpers, shards).await?
             } else {
                 self.step_once()
             };
@@ -358,7 +290,11 @@ impl Trainer {
             });
             let interval = self.config.eval_interval;
             if interval > 0 && self.step.is_multiple_of(interval) {
-                val_loss = Some(self.evaluate().await.map_err(TrainError::Device)?);
+                val_loss = Some(
+                    self.evaluate()
+                        .await
+                        .map_err(|e| TrainError::Device(e.message))?,
+                );
             }
         }
         let Some(loss_sum) = loss_sum else {
@@ -379,7 +315,7 @@ impl Trainer {
             step: self.step,
             train_loss,
             val_loss,
-            lr: self.config.learning_rate_at(self.step - 1),
+            lr: learning_rate_at(&self.config, self.step - 1),
             tokens_per_second: tokens / elapsed_ms * 1000.0,
         })
     }
@@ -397,21 +333,24 @@ impl Trainer {
         &mut self,
         helpers: &mut H,
         shards: usize,
-    ) -> Result<Tensor<1>, String> {
+    ) -> Result<Tensor<1>, TrainError> {
         let model = self.take_model();
-        let others = helpers.gradients(self.step, shards, flat_weights(&model).await?);
+        let weights = flat_weights(&model).await.map_err(TrainError::Device)?;
+        let others = helpers.gradients(self.step, shards, weights);
         let shard = Shard {
             rank: 0,
             count: shards,
         };
         let (loss, mut grads) = self.shard_loss(&model, self.step, shard);
-        let mut loss = read_scalar(loss).await?;
-        let mut sum = flat_gradients(&model, &grads).await?;
-        for other in others.await? {
+        let mut loss = read_scalar(loss).await.map_err(TrainError::Device)?;
+        let mut sum = flat_gradients(&model, &grads)
+            .await
+            .map_err(TrainError::Device)?;
+        for other in others.await.map_err(TrainError::Helper)? {
             if other.model != self.fingerprint || other.grads.len() != sum.len() {
-                return Err(
+                return Err(TrainError::Helper(
                     "a helper worker holds another model (other text, settings or shape)".into(),
-                );
+                ));
             }
             loss += other.loss;
             sum.iter_mut().zip(&other.grads).for_each(|(a, b)| *a += b);
@@ -430,18 +369,30 @@ impl Trainer {
         step: usize,
         shard: Shard,
         weights: &[f32],
-    ) -> Result<ShardGradients, String> {
+    ) -> Result<ShardGradients, Error> {
         if !(shard.rank < shard.count && shard.count <= self.config.batch_size) {
-            return Err(format!(
+            return Err(Error::argument(format!(
                 "shard {} of {} does not fit a batch of {}",
                 shard.rank, shard.count, self.config.batch_size
-            ));
+            )));
         }
-        let model = load_weights(self.model(), weights, &self.device)?;
+        let model =
+            load_weights(self.model(), weights, &self.device).ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Helper,
+                    format!(
+                    "a replica was sent {} weights where its model has {}: it holds another model",
+                    weights.len(),
+                    crate::params::parameters(self.model()).iter().map(|(_, n)| n).sum::<usize>()
+                ),
+                )
+            })?;
         let (loss, grads) = self.shard_loss(&model, step, shard);
         let gradients = ShardGradients {
-            loss: read_scalar(loss).await?,
-            grads: flat_gradients(&model, &grads).await?,
+            loss: read_scalar(loss).await.map_err(Error::device)?,
+            grads: flat_gradients(&model, &grads)
+                .await
+                .map_err(Error::device)?,
             model: self.fingerprint,
         };
         self.model = Some(model);
@@ -494,13 +445,13 @@ impl Trainer {
         if config.grad_clip > 0.0 {
             clip_global_norm(&model, &mut grads, config.grad_clip);
         }
-        let lr = config.learning_rate_at(self.step);
+        let lr = learning_rate_at(config, self.step);
         self.model = Some(self.optimizer.step(lr, model, grads));
         self.step += 1;
     }
 
     /// Mean loss over `eval_batches` fixed windows of the validation split.
-    pub async fn evaluate(&self) -> Result<f32, String> {
+    pub async fn evaluate(&self) -> Result<f32, Error> {
         let model = self.inference_model();
         let device = self.device.clone().inner();
         let mut rng = Rng::derive(self.config.seed, VAL_STREAM, 0);
@@ -521,6 +472,7 @@ impl Trainer {
             });
         }
         let total = total.expect("validation uses at least one batch");
-        Ok(read_scalar(total).await? / self.config.eval_batches as f32)
+        let total = read_scalar(total).await.map_err(Error::device)?;
+        Ok(total / self.config.eval_batches as f32)
     }
 }

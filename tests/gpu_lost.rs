@@ -13,7 +13,9 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 async fn train(k: &Kindling, steps: u32) -> JsValue {
-    JsFuture::from(k.train_steps(steps, None)).await.unwrap()
+    JsFuture::from(k.train_steps(steps as f64, None))
+        .await
+        .unwrap()
 }
 
 #[wasm_bindgen_test]

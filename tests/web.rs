@@ -30,7 +30,7 @@ async fn wait(promise: Promise) -> Result<JsValue, JsValue> {
 /// steps of `tiny`, deterministic, so bounded by work whatever the machine.
 async fn overfit(k: &Kindling) -> f64 {
     for _ in 0..40 {
-        let metrics = wait(k.train_steps(25, None)).await.unwrap();
+        let metrics = wait(k.train_steps(25.0, None)).await.unwrap();
         let loss = get(&metrics, "trainLoss").as_f64().unwrap();
         if loss < 0.1 {
             return loss;
@@ -42,7 +42,7 @@ async fn overfit(k: &Kindling) -> f64 {
 /// Runs `steps` training steps; their mean training loss.
 async fn train_loss(k: &Kindling, steps: u32) -> f64 {
     get(
-        &wait(k.train_steps(steps, None)).await.unwrap(),
+        &wait(k.train_steps(steps as f64, None)).await.unwrap(),
         "trainLoss",
     )
     .as_f64()
@@ -121,52 +121,88 @@ async fn learns_chinese_text() {
     .await;
 }
 
+/// A rejection as JS sees it: a `KindlingError` with a kind; returns it and its message.
+fn kindling_error(error: JsValue, kind: &str) -> (JsValue, String) {
+    let js_error: &Error = error.dyn_ref().expect("a JS Error");
+    assert_eq!(String::from(js_error.name()), "KindlingError");
+    let message = String::from(js_error.message());
+    assert_eq!(
+        get(&error, "kind").as_string().as_deref(),
+        Some(kind),
+        "{message}"
+    );
+    (error, message)
+}
+
+/// The first `{ field, kind }` of a config error's `errors`.
+fn first_field(error: &JsValue) -> (String, String) {
+    let first = js_sys::Array::from(&get(error, "errors")).get(0);
+    let text = |key| get(&first, key).as_string().unwrap();
+    (text("field"), text("kind"))
+}
+
 #[wasm_bindgen_test]
-async fn a_rejected_config_is_an_error_with_its_message() {
+async fn a_rejected_config_is_an_error_with_its_kind_and_fields() {
     let options = js(json!({ "text": "far too short", "preset": "baby-gpt" }));
     let error = Kindling::create(options).await.err().expect("rejected");
-    let error: Error = error.dyn_into().expect("a JS Error");
-    let message = String::from(error.message());
+    let (error, message) = kindling_error(error, "config");
     assert!(
         message.starts_with("the text has 13 characters but the context is 64"),
         "{message}"
     );
+    assert_eq!(first_field(&error), ("text".into(), "text".into()));
 
     let options = js(json!({ "text": "abc".repeat(100), "nEmbd": 130, "nHead": 4 }));
-    let error: Error = Kindling::create(options)
-        .await
+    let error = Kindling::create(options).await.err().unwrap();
+    let (error, message) = kindling_error(error, "config");
+    assert_eq!(message, "embedding size 130 is not divisible by 4 heads");
+    assert_eq!(first_field(&error), ("nEmbd".into(), "inconsistent".into()));
+}
+
+#[wasm_bindgen_test]
+async fn method_arguments_are_checked_in_the_same_voice() {
+    let options = js(json!({ "text": PHRASE.repeat(20), "backend": "cpu" }));
+    let k = Kindling::create(options).await.unwrap();
+    for steps in [-5.0, f64::NAN, 2.5] {
+        let error = wait(k.train_steps(steps, None)).await.expect_err("refused");
+        let (error, message) = kindling_error(error, "config");
+        assert_eq!(first_field(&error).0, "steps", "{message}");
+        assert!(!message.contains("4294967291"), "{message}");
+    }
+    let error = k
+        .generate("the", js(json!({ "topK": -3 })))
         .err()
-        .unwrap()
-        .dyn_into()
-        .unwrap();
-    assert_eq!(
-        String::from(error.message()),
-        "embedding size 130 is not divisible by 4 heads"
-    );
+        .expect("refused");
+    let (_, message) = kindling_error(error, "config");
+    assert_eq!(message, "topK must be 0 or more (got -3)");
+
+    let helpers = js_sys::Object::new();
+    let error = wait(k.train_steps(1.0, Some(helpers))).await.err().unwrap();
+    kindling_error(error, "argument");
+    assert_eq!(k.step().unwrap(), 0, "nothing ran");
 }
 
 #[wasm_bindgen_test]
 async fn bytes_round_trip_and_bad_bytes_are_refused() {
     let options = js(json!({ "text": "hello there, general. ".repeat(30), "seed": 3 }));
     let k = Kindling::create(options).await.unwrap();
-    wait(k.train_steps(5, None)).await.unwrap();
+    wait(k.train_steps(5.0, None)).await.unwrap();
     let bytes: Uint8Array = wait(k.to_bytes()).await.unwrap().unchecked_into();
     let restored = Kindling::from_bytes(bytes.clone(), JsValue::UNDEFINED)
         .await
         .unwrap();
     assert_eq!(restored.step().unwrap(), 5);
-    let a = wait(k.train_steps(3, None)).await.unwrap();
-    let b = wait(restored.train_steps(3, None)).await.unwrap();
+    let a = wait(k.train_steps(3.0, None)).await.unwrap();
+    let b = wait(restored.train_steps(3.0, None)).await.unwrap();
     assert_eq!(get(&a, "trainLoss").as_f64(), get(&b, "trainLoss").as_f64());
 
     let truncated = bytes.subarray(0, bytes.length() / 2);
-    let error: Error = Kindling::from_bytes(truncated, JsValue::UNDEFINED)
+    let error = Kindling::from_bytes(truncated, JsValue::UNDEFINED)
         .await
         .err()
-        .unwrap()
-        .dyn_into()
         .unwrap();
-    assert!(String::from(error.message()).contains("truncated"));
+    let (_, message) = kindling_error(error, "checkpoint");
+    assert!(message.contains("truncated"), "{message}");
 }
 
 /// On WebGPU every test is a fixed amount of work: SwiftShader (headless Chromium's software
@@ -207,7 +243,7 @@ fn assert_relative(a: f64, b: f64, tolerance: f64, what: &str) {
 async fn cpu_and_webgpu_agree_on_the_same_checkpoint() {
     let options = js(json!({ "text": PHRASE.repeat(40), "backend": "cpu", "seed": 5 }));
     let trained = Kindling::create(options).await.unwrap();
-    wait(trained.train_steps(30, None)).await.unwrap();
+    wait(trained.train_steps(30.0, None)).await.unwrap();
     let bytes: Uint8Array = wait(trained.to_bytes()).await.unwrap().unchecked_into();
 
     let load =
@@ -285,14 +321,10 @@ async fn auto_falls_back_to_the_cpu_when_webgpu_fails() {
     assert_eq!(k.backend().unwrap(), "cpu");
     let notice = k.notice().unwrap().expect("a notice");
     assert!(notice.starts_with("WebGPU is not available"), "{notice}");
-    wait(k.train_steps(2, None)).await.unwrap();
+    wait(k.train_steps(2.0, None)).await.unwrap();
 
     let options = json!({ "text": text, "backend": "webgpu", "debugFailWebgpu": true });
-    let error: Error = Kindling::create(js(options))
-        .await
-        .err()
-        .unwrap()
-        .dyn_into()
-        .unwrap();
-    assert!(String::from(error.message()).starts_with("WebGPU is not available"));
+    let error = Kindling::create(js(options)).await.err().unwrap();
+    let (_, message) = kindling_error(error, "webgpu-unavailable");
+    assert!(message.starts_with("WebGPU is not available"), "{message}");
 }

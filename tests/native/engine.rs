@@ -5,12 +5,12 @@ use crate::common::{last_logits, repeated_text, PHRASE};
 use burn::module::Module;
 use burn::tensor::Tensor;
 use kindling::config::{Config, ModelKind};
+use kindling::data::{batch, Dataset};
 use kindling::device::{cpu, read_floats};
 use kindling::model::{tokens, LanguageModel};
 use kindling::rng::Rng;
 use kindling::sample::SamplingOptions;
-use kindling::train::{batch, Dataset};
-use kindling::{checkpoint, TrainError, Trainer};
+use kindling::{checkpoint, ErrorKind, TrainError, Trainer};
 
 fn tiny(model: ModelKind) -> Config {
     Config {
@@ -177,7 +177,11 @@ fn bad_checkpoint_bytes_are_refused_with_a_reason() {
     let mut trainer = Trainer::new(repeated_text(), Config::tiny(), cpu()).unwrap();
     pollster::block_on(trainer.train_steps(2)).unwrap();
     let bytes = pollster::block_on(checkpoint::save(&trainer)).unwrap();
-    let error = |bytes: &[u8]| checkpoint::load(bytes, cpu()).err().expect("refused");
+    let error = |bytes: &[u8]| {
+        let error = checkpoint::load(bytes, cpu()).err().expect("refused");
+        assert_eq!(error.kind, ErrorKind::Checkpoint, "{error}");
+        error.message
+    };
 
     assert!(error(b"").contains("not a Kindling model"));
     assert!(error(b"PK\x03\x04 some zip file").contains("not a Kindling model"));

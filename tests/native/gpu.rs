@@ -5,8 +5,9 @@
 use crate::common::{repeated_text, PHRASE};
 use burn::module::Module;
 use kindling::config::Config;
-use kindling::device::{copy_module, cpu};
+use kindling::device::cpu;
 use kindling::gpu::gpu;
+use kindling::params::copy_module;
 use kindling::sample::SamplingOptions;
 use kindling::{checkpoint, Trainer};
 

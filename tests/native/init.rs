@@ -4,7 +4,7 @@
 
 use burn::tensor::{Distribution, Tensor};
 use kindling::device::cpu;
-use kindling::parallel::flat_weights;
+use kindling::params::flat_weights;
 use kindling::{Config, Trainer};
 
 #[test]

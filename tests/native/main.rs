@@ -12,7 +12,10 @@ mod common;
 
 mod checkpoint;
 mod engine;
+mod fuzz;
 #[cfg(feature = "webgpu")]
 mod gpu;
 mod init;
 mod parallel;
+mod session;
+mod validate;

@@ -5,8 +5,9 @@ use crate::common::repeated_text;
 
 use kindling::config::{Config, ModelKind};
 use kindling::device::cpu;
-use kindling::parallel::{flat_weights, Helpers, Shard, ShardGradients};
-use kindling::{checkpoint, TrainError, Trainer};
+use kindling::parallel::{Helpers, Shard, ShardGradients};
+use kindling::params::flat_weights;
+use kindling::{checkpoint, ErrorKind, TrainError, Trainer};
 
 /// Helper replicas in this process; each computes its shard when the future is polled (a
 /// browser's helpers run meanwhile, in other workers).
@@ -29,7 +30,8 @@ impl Helpers for Replicas {
                 rank: i + 1,
                 count: shards,
             };
-            out.push(replica.shard_gradients(step, shard, &weights).await?);
+            let gradients = replica.shard_gradients(step, shard, &weights).await;
+            out.push(gradients.map_err(|e| e.message)?);
         }
         Ok(out)
     }
@@ -109,8 +111,8 @@ fn a_replica_of_another_model_fails_the_call_and_keeps_the_weights() {
     };
     let mut helpers = Replicas(vec![trainer(&bigger)]);
     let error = pollster::block_on(shared.train_steps_with(2, &mut helpers)).unwrap_err();
-    let TrainError::Device(message) = error else {
-        panic!("expected a device error, got {error:?}")
+    let TrainError::Helper(message) = error else {
+        panic!("expected a helper error, got {error:?}")
     };
     assert!(message.contains("another model"), "{message}");
     assert_eq!(shared.step(), 3);
@@ -126,6 +128,7 @@ fn a_replica_of_the_same_shape_on_other_text_is_refused() {
     let other = Trainer::new(reversed, config.clone(), cpu()).unwrap();
     let mut helpers = Replicas(vec![other]);
     let error = pollster::block_on(shared.train_steps_with(1, &mut helpers)).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Helper, "{error}");
     assert!(error.to_string().contains("another model"), "{error}");
     assert_eq!(shared.step(), 0);
 }
@@ -138,6 +141,8 @@ fn a_shard_outside_the_batch_is_refused() {
     for (rank, count) in [(2, 2), (0, 8)] {
         let shard = Shard { rank, count };
         let result = pollster::block_on(replica.shard_gradients(0, shard, &weights));
-        assert!(result.unwrap_err().contains("does not fit"));
+        let error = result.unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Argument);
+        assert!(error.message.contains("does not fit"), "{error}");
     }
 }

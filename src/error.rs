@@ -1,0 +1,94 @@
+//! What every engine call can fail with: a kind a caller tests and a sentence a person reads.
+//! The page tells the two apart (`error.kind === 'helper'`), never by matching the sentence.
+
+use serde::Serialize;
+
+use crate::validate::FieldError;
+
+/// Why a call failed, as the JS `error.kind` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorKind {
+    /// Options that cannot make a model or a generation; `fields` says which and why.
+    Config,
+    /// A method argument out of range or of the wrong type.
+    Argument,
+    /// Another call on the same model has not finished.
+    Busy,
+    /// A helper worker failed, timed out or replied with something else than its shard: training
+    /// can go on without helpers.
+    Helper,
+    /// The GPU (or reading results back from it) failed.
+    Device,
+    /// The loss became NaN or infinite; the weights were restored.
+    Diverged,
+    /// Bytes that are not a complete, consistent Kindling model file.
+    Checkpoint,
+    /// WebGPU was asked for and cannot start.
+    WebgpuUnavailable,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Error {
+    pub kind: ErrorKind,
+    pub message: String,
+    /// Per-field problems of a `Config` error (empty for the other kinds).
+    pub fields: Vec<FieldError>,
+}
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+            fields: Vec::new(),
+        }
+    }
+
+    /// A `Config` error listing every problem in `fields` (at least one).
+    pub fn fields(fields: Vec<FieldError>) -> Self {
+        let message = fields
+            .iter()
+            .map(|e| e.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        Error {
+            kind: ErrorKind::Config,
+            message,
+            fields,
+        }
+    }
+
+    pub fn argument(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Argument, message)
+    }
+
+    pub fn device(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Device, message)
+    }
+
+    pub fn checkpoint(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Checkpoint, message)
+    }
+}
+
+impl From<Vec<FieldError>> for Error {
+    fn from(fields: Vec<FieldError>) -> Self {
+        Error::fields(fields)
+    }
+}
+
+impl From<FieldError> for Error {
+    fn from(field: FieldError) -> Self {
+        Error::fields(vec![field])
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}

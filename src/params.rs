@@ -1,0 +1,204 @@
+//! Every walk over a module's parameters. burn visits them through generic traits
+//! (`ModuleVisitor`, `ModuleMapper`) whose methods are generic over the tensor's rank; the four
+//! walkers here hide that behind closures over flattened tensors, and the named functions
+//! below are what the engine needs: draw, copy, flatten and place weights and gradients.
+//!
+//! Order: every walk visits parameters in the module's visiting order, which is the same for
+//! every module built from one config; flat layouts (helpers' weights and gradients, optimizer
+//! moments in checkpoints) rely on it.
+
+use std::collections::HashMap;
+
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
+use burn::optim::GradientsParams;
+use burn::tensor::{Device, Tensor, TensorData};
+
+use crate::device::read_floats;
+
+/// Calls `f` with each float parameter's id and value, flattened.
+pub fn visit<M: Module>(module: &M, mut f: impl FnMut(ParamId, Tensor<1>)) {
+    visit_grads(module, &GradientsParams::new(), |id, value, _| f(id, value));
+}
+
+// The walkers take their closure as `dyn`: each walker is then compiled once per module type,
+// not once per closure, which keeps the .wasm from growing with every use.
+
+/// Calls `f` with each float parameter's id, value and gradient in `grads` (if it has one),
+/// flattened.
+pub fn visit_grads<M: Module>(
+    module: &M,
+    grads: &GradientsParams,
+    mut f: impl FnMut(ParamId, Tensor<1>, Option<Tensor<1>>),
+) {
+    type F<'f> = dyn FnMut(ParamId, Tensor<1>, Option<Tensor<1>>) + 'f;
+    struct Visitor<'a, 'f>(&'a GradientsParams, &'a mut F<'f>);
+    impl ModuleVisitor for Visitor<'_, '_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let value = param.val();
+            let len = value.shape().num_elements();
+            let grad = self.0.get::<D>(param.id).map(|g| g.reshape([len]));
+            (self.1)(param.id, value.reshape([len]), grad);
+        }
+    }
+    module.visit(&mut Visitor(grads, &mut f));
+}
+
+/// `module` with each float parameter replaced by what `f` makes of it (flattened in, any
+/// tensor of as many values out), or kept where `f` gives `None`. `f` also gets the
+/// parameter's gradient, taken out of `grads`, and its rank. Ids are kept, so optimizer state
+/// and checkpoints still match, and so is `require_grad` wherever the result can track it.
+pub fn map<M: Module>(
+    module: M,
+    grads: &mut GradientsParams,
+    mut f: impl FnMut(ParamId, Tensor<1>, Option<Tensor<1>>, usize) -> Option<Tensor<1>>,
+) -> M {
+    type F<'f> = dyn FnMut(ParamId, Tensor<1>, Option<Tensor<1>>, usize) -> Option<Tensor<1>> + 'f;
+    struct Mapper<'a, 'f>(&'a mut GradientsParams, &'a mut F<'f>);
+    impl ModuleMapper for Mapper<'_, '_> {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            let (id, tensor, mapper) = param.consume();
+            let shape = tensor.shape();
+            let len = shape.num_elements();
+            let grad = self.0.remove::<D>(id).map(|g| g.reshape([len]));
+            let Some(new) = (self.1)(id, tensor.clone().reshape([len]), grad, D) else {
+                return Param::from_mapped_value(id, tensor, mapper);
+            };
+            let new: Tensor<D> = new.reshape(shape);
+            let new = if tensor.is_require_grad() && new.is_autodiff() {
+                new.require_grad()
+            } else {
+                new
+            };
+            Param::from_mapped_value(id, new, mapper)
+        }
+    }
+    module.map(&mut Mapper(grads, &mut f))
+}
+
+/// Rewrites the gradients in `grads`: `f` gets each parameter's id, value and gradient (if
+/// any), flattened, and returns its new gradient (`None`: none).
+pub fn map_grads<M: Module>(
+    module: &M,
+    grads: &mut GradientsParams,
+    mut f: impl FnMut(ParamId, Tensor<1>, Option<Tensor<1>>) -> Option<Tensor<1>>,
+) {
+    type F<'f> = dyn FnMut(ParamId, Tensor<1>, Option<Tensor<1>>) -> Option<Tensor<1>> + 'f;
+    struct Rewriter<'a, 'f>(&'a mut GradientsParams, &'a mut F<'f>);
+    impl ModuleVisitor for Rewriter<'_, '_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let value = param.val();
+            let shape = value.shape();
+            let len = shape.num_elements();
+            let grad = self.0.remove::<D>(param.id).map(|g| g.reshape([len]));
+            if let Some(new) = (self.1)(param.id, value.reshape([len]), grad) {
+                let new: Tensor<D> = new.reshape(shape);
+                self.0.register(param.id, new);
+            }
+        }
+    }
+    module.visit(&mut Rewriter(grads, &mut f));
+}
+
+/// Draws every parameter that burn would otherwise draw lazily, at its first use.
+pub fn initialize<M: Module>(module: &M) {
+    visit(module, |_, _| {});
+}
+
+/// Each float parameter's id and number of values.
+pub fn parameters<M: Module>(module: &M) -> Vec<(ParamId, usize)> {
+    let mut params = Vec::new();
+    visit(module, |id, value| params.push((id, value.dims()[0])));
+    params
+}
+
+/// `module` with each parameter's values replaced by those in `values` (every parameter must
+/// have an entry), on `device`.
+pub fn place_values<M: Module>(
+    module: M,
+    mut values: HashMap<ParamId, Vec<f32>>,
+    device: &Device,
+) -> M {
+    map(module, &mut GradientsParams::new(), |id, value, _, _| {
+        let values = values.remove(&id).expect("every parameter has values");
+        Some(Tensor::from_data(
+            TensorData::new(values, value.shape()),
+            device,
+        ))
+    })
+}
+
+/// A copy of `module` on `device`, read back asynchronously (burn's `to_device` reads
+/// synchronously, which WebGPU in a browser cannot do).
+pub async fn copy_module<M: Module>(module: &M, device: &Device) -> Result<M, String> {
+    let mut flat = Vec::new();
+    visit(module, |id, value| flat.push((id, value)));
+    let mut values = HashMap::with_capacity(flat.len());
+    for (id, tensor) in flat {
+        values.insert(id, read_floats(tensor).await?);
+    }
+    Ok(place_values(module.clone(), values, device))
+}
+
+/// Every float parameter's values, concatenated: the layout helpers exchange.
+pub async fn flat_weights<M: Module>(module: &M) -> Result<Vec<f32>, String> {
+    let mut values = Vec::new();
+    // Without autodiff: concatenating tracked parameters would record a graph for nothing.
+    visit(module, |_, value| values.push(value.inner()));
+    read_concatenated(values).await
+}
+
+/// Every parameter's gradient in `grads`, laid out as `flat_weights`; zeros for a parameter
+/// without one.
+pub async fn flat_gradients<M: Module>(
+    module: &M,
+    grads: &GradientsParams,
+) -> Result<Vec<f32>, String> {
+    let mut flat = Vec::new();
+    visit_grads(module, grads, |_, value, grad| {
+        flat.push(grad.unwrap_or_else(|| value.inner().zeros_like()));
+    });
+    read_concatenated(flat).await
+}
+
+async fn read_concatenated(tensors: Vec<Tensor<1>>) -> Result<Vec<f32>, String> {
+    if tensors.is_empty() {
+        return Ok(Vec::new());
+    }
+    read_floats(Tensor::cat(tensors, 0)).await
+}
+
+/// Replaces each gradient in `grads` by its values in `flat` (laid out as `flat_gradients`
+/// writes), on `device` (without autodiff, where gradients live). Parameters without a
+/// gradient stay without one, as the optimizer expects.
+pub fn replace_gradients<M: Module>(
+    module: &M,
+    grads: &mut GradientsParams,
+    flat: &[f32],
+    device: &Device,
+) {
+    let mut rest = flat;
+    map_grads(module, grads, |_, value, grad| {
+        let len = value.dims()[0];
+        let (values, tail) = rest.split_at(len);
+        rest = tail;
+        grad.map(|_| Tensor::from_data(TensorData::new(values.to_vec(), [len]), device))
+    });
+}
+
+/// A copy of `module` with its parameters' values replaced by `flat` (laid out as
+/// `flat_weights` writes); `None` if `flat` has not exactly one value per parameter.
+pub fn load_weights<M: Module>(module: &M, flat: &[f32], device: &Device) -> Option<M> {
+    let params = parameters(module);
+    let expected: usize = params.iter().map(|(_, len)| len).sum();
+    if flat.len() != expected {
+        return None;
+    }
+    let mut rest = flat;
+    let mut values = HashMap::with_capacity(params.len());
+    for (id, len) in params {
+        let (head, tail) = rest.split_at(len);
+        values.insert(id, head.to_vec());
+        rest = tail;
+    }
+    Some(place_values(module.clone(), values, device))
+}

@@ -1,0 +1,349 @@
+//! A model being trained in this tab and where it runs: the rules between what a page asks
+//! for and the trainer. Which backend (`auto` falls back to the CPU with a notice), moving to
+//! the CPU when the GPU is lost mid-training, helpers only on the CPU, the bound on steps per
+//! call, and generation's defaults. The wasm-bindgen layer (`web`) only converts to and from
+//! JS; everything here is tested natively (tests/native/session.rs).
+
+use std::future::Future;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::device::{self, Backend};
+use crate::error::{Error, ErrorKind};
+use crate::model::LanguageModel;
+use crate::parallel::{Alone, Helpers, Shard, ShardGradients};
+use crate::params::copy_module;
+use crate::sample::{Generator, SamplingOptions};
+use crate::train::{Metrics, Trainer};
+use crate::validate::{self, FieldError, Problem};
+use crate::{checkpoint, Config, PRESET_NAMES};
+
+/// Which backend a caller asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendChoice {
+    /// WebGPU when the browser has it, else the CPU with a notice.
+    Auto,
+    Cpu,
+    /// WebGPU or an error.
+    WebGpu,
+}
+
+/// The backend part of the options: `backend`, and `debugFailWebgpu`, which makes WebGPU fail
+/// to start so the fallback can be tested in a browser that has WebGPU.
+#[derive(Clone, Copy, Debug)]
+pub struct BackendRequest {
+    pub choice: BackendChoice,
+    pub fail_webgpu: bool,
+}
+
+impl BackendRequest {
+    /// Takes `backend` and `debugFailWebgpu` out of `options`.
+    pub fn take(options: &mut Map<String, Value>) -> Result<Self, Error> {
+        let choice = match options.remove("backend") {
+            None => BackendChoice::Auto,
+            Some(Value::String(name)) if name == "auto" => BackendChoice::Auto,
+            Some(Value::String(name)) if name == "cpu" => BackendChoice::Cpu,
+            Some(Value::String(name)) if name == "webgpu" => BackendChoice::WebGpu,
+            Some(other) => {
+                return Err(FieldError::new(
+                    "backend",
+                    Problem::Unknown,
+                    format!("unknown backend {other}: use \"auto\", \"cpu\" or \"webgpu\""),
+                )
+                .into())
+            }
+        };
+        let fail_webgpu = options.remove("debugFailWebgpu") == Some(Value::Bool(true));
+        Ok(BackendRequest {
+            choice,
+            fail_webgpu,
+        })
+    }
+}
+
+/// What `create` and `validate` take apart: the text, the backend and the config (or why
+/// there is none).
+pub struct Request {
+    pub text: String,
+    pub backend: BackendRequest,
+    pub config: Result<Config, Vec<FieldError>>,
+}
+
+impl Request {
+    /// `options`: `text`, `preset`, `backend` and any config field.
+    pub fn parse(mut options: Map<String, Value>) -> Result<Self, Error> {
+        let text = match options.remove("text") {
+            Some(Value::String(text)) => text,
+            None => String::new(),
+            Some(_) => {
+                return Err(
+                    FieldError::new("text", Problem::WrongType, "text must be a string").into(),
+                )
+            }
+        };
+        let backend = BackendRequest::take(&mut options)?;
+        let preset = match options.remove("preset") {
+            Some(Value::String(preset)) => Some(preset),
+            None => None,
+            Some(_) => {
+                let message = format!("preset must be one of {}", PRESET_NAMES.join(", "));
+                return Err(FieldError::new("preset", Problem::WrongType, message).into());
+            }
+        };
+        Ok(Request {
+            text,
+            backend,
+            config: validate::config(preset.as_deref(), &options),
+        })
+    }
+}
+
+/// Where a model runs, and what the page should know about that choice.
+pub struct Placement {
+    pub device: burn::tensor::Device,
+    pub backend: Backend,
+    pub adapter: Option<String>,
+    pub notice: Option<String>,
+}
+
+impl Placement {
+    pub fn cpu(notice: Option<String>) -> Self {
+        Placement {
+            device: device::cpu(),
+            backend: Backend::Cpu,
+            adapter: None,
+            notice,
+        }
+    }
+}
+
+/// Places a model as `request` asks, starting the GPU with `gpu` only if it may be used.
+pub async fn place_with<F>(
+    request: BackendRequest,
+    gpu: impl FnOnce() -> F,
+) -> Result<Placement, Error>
+where
+    F: Future<Output = Result<Placement, String>>,
+{
+    if request.choice == BackendChoice::Cpu {
+        return Ok(Placement::cpu(None));
+    }
+    let gpu = if request.fail_webgpu {
+        Err("initialization failed on purpose (debugFailWebgpu)".to_string())
+    } else {
+        gpu().await
+    };
+    match (gpu, request.choice) {
+        (Ok(placement), _) => Ok(placement),
+        (Err(reason), BackendChoice::WebGpu) => Err(Error::new(
+            ErrorKind::WebgpuUnavailable,
+            format!("WebGPU is not available: {reason}. Use backend \"cpu\" or \"auto\""),
+        )),
+        (Err(reason), _) => Ok(Placement::cpu(Some(format!(
+            "WebGPU is not available ({reason}); training on the CPU"
+        )))),
+    }
+}
+
+/// Places a model on this build's GPU or the CPU. A build without WebGPU says nothing about
+/// it when `auto` lands on the CPU: there was nothing else to choose.
+pub async fn place(request: BackendRequest) -> Result<Placement, Error> {
+    if !cfg!(feature = "webgpu") && request.choice == BackendChoice::Auto {
+        return Ok(Placement::cpu(None));
+    }
+    place_with(request, gpu_placement).await
+}
+
+#[cfg(feature = "webgpu")]
+async fn gpu_placement() -> Result<Placement, String> {
+    let gpu = crate::gpu::gpu().await?;
+    Ok(Placement {
+        device: gpu.device.clone(),
+        backend: Backend::WebGpu,
+        adapter: Some(gpu.adapter.clone()),
+        notice: None,
+    })
+}
+
+#[cfg(not(feature = "webgpu"))]
+async fn gpu_placement() -> Result<Placement, String> {
+    Err("this build of Kindling has no WebGPU".into())
+}
+
+/// What one `train` call reports: the trainer's metrics and, when the backend changed or fell
+/// back, a sentence about it.
+#[derive(Debug, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct Trained {
+    #[serde(flatten)]
+    pub metrics: Metrics,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
+}
+
+/// A model being trained, and where.
+pub struct Session {
+    trainer: Trainer,
+    backend: Backend,
+    adapter: Option<String>,
+    notice: Option<String>,
+    /// On a GPU: the weights of the last completed step, on the CPU, to carry on with if the
+    /// GPU is lost (its memory cannot be read any more then).
+    cpu_weights: Option<LanguageModel>,
+    /// Tests only: the next chunk fails as on a lost GPU (see `simulate_device_loss`).
+    device_lost: bool,
+}
+
+impl Session {
+    pub fn new(trainer: Trainer, placement: Placement) -> Self {
+        Session {
+            trainer,
+            backend: placement.backend,
+            adapter: placement.adapter,
+            notice: placement.notice,
+            cpu_weights: None,
+            device_lost: false,
+        }
+    }
+
+    /// A new model from `options` (see `Request::parse`).
+    pub async fn create(options: Map<String, Value>) -> Result<Self, Error> {
+        let request = Request::parse(options)?;
+        let config = request.config?;
+        let placement = place(request.backend).await?;
+        let trainer = Trainer::new(request.text, config, placement.device.clone())?;
+        Ok(Session::new(trainer, placement))
+    }
+
+    /// A model saved by `checkpoint::save`, placed as `options` (`backend`) ask.
+    pub async fn open(bytes: &[u8], mut options: Map<String, Value>) -> Result<Self, Error> {
+        let placement = place(BackendRequest::take(&mut options)?).await?;
+        let trainer = checkpoint::load(bytes, placement.device.clone())?;
+        Ok(Session::new(trainer, placement))
+    }
+
+    pub fn trainer(&self) -> &Trainer {
+        &self.trainer
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn adapter(&self) -> Option<&str> {
+        self.adapter.as_deref()
+    }
+
+    /// A sentence about the backend choice worth showing (fallback to the CPU, lost GPU).
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
+    }
+
+    /// Runs `steps` (a whole number from 1 to `validate::MAX_STEPS_PER_CALL`, as JS sends it)
+    /// training steps. `helpers` share the work on the CPU only: a GPU does a step at once. If
+    /// the GPU is lost, training moves to the CPU from the last completed chunk and says so.
+    pub async fn train<H: Helpers>(
+        &mut self,
+        steps: f64,
+        helpers: Option<&mut H>,
+    ) -> Result<Trained, Error> {
+        let steps = validate::steps(steps)?;
+        let result = if std::mem::take(&mut self.device_lost) {
+            Err(crate::TrainError::Device(
+                "the device was lost (simulated)".into(),
+            ))
+        } else {
+            match helpers {
+                Some(helpers) if self.backend == Backend::Cpu => {
+                    self.trainer.train_steps_with(steps, helpers).await
+                }
+                _ => self.trainer.train_steps_with(steps, &mut Alone).await,
+            }
+        };
+        let metrics = match result {
+            Err(crate::TrainError::Device(reason)) if self.backend != Backend::Cpu => {
+                self.fall_back_to_cpu(&reason)?;
+                self.trainer.train_steps(steps).await
+            }
+            other => other,
+        }?;
+        if self.backend != Backend::Cpu {
+            match copy_module(self.trainer.model(), &device::cpu()).await {
+                Ok(weights) => self.cpu_weights = Some(weights),
+                Err(reason) => self.fall_back_to_cpu(&reason)?,
+            }
+        }
+        Ok(Trained {
+            metrics,
+            notice: self.notice.clone(),
+        })
+    }
+
+    /// Tests only: the next `train` call fails as it would on a lost GPU (the browser tests
+    /// destroy a real WebGPU device instead; see `Kindling.debugLoseGpu`).
+    #[doc(hidden)]
+    pub fn simulate_device_loss(&mut self) {
+        self.device_lost = true;
+    }
+
+    /// Moves training to the CPU with the weights of the last completed chunk.
+    fn fall_back_to_cpu(&mut self, reason: &str) -> Result<(), Error> {
+        let weights = self.cpu_weights.take().ok_or_else(|| {
+            Error::device(format!(
+                "the GPU failed before any step completed ({reason}): create the model again"
+            ))
+        })?;
+        self.trainer = self.trainer.continue_on(weights, device::cpu());
+        self.backend = Backend::Cpu;
+        self.adapter = None;
+        self.notice = Some(format!(
+            "The GPU was lost ({reason}); training moved to the CPU and continues from step {}",
+            self.trainer.step()
+        ));
+        Ok(())
+    }
+
+    /// A token stream continuing `prompt`. Seed 0 (the default) means a fresh sample on every
+    /// call, as a person pressing Generate again expects: `fresh_seed` gives one. An empty
+    /// prompt starts from the tokenizer's start token. Characters the model never saw are
+    /// skipped (an "unknown" id would feed it a token it never learned); the second value
+    /// names them.
+    pub fn generate(
+        &self,
+        prompt: &str,
+        mut options: SamplingOptions,
+        fresh_seed: impl FnOnce() -> u64,
+    ) -> Result<(Generator, Option<String>), Error> {
+        let errors = options.validate();
+        if !errors.is_empty() {
+            return Err(errors.into());
+        }
+        if options.seed == 0 {
+            options.seed = fresh_seed().max(1);
+        }
+        let tokenizer = &self.trainer.tokenizer;
+        let encoded = tokenizer.encode(prompt);
+        let mut ids = encoded.ids.clone();
+        if ids.is_empty() {
+            ids.push(tokenizer.start_id());
+        }
+        Ok((self.trainer.generator(ids, options), encoded.warning()))
+    }
+
+    /// A helper's part of another worker's step (see `Trainer::shard_gradients`).
+    pub async fn shard_gradients(
+        &mut self,
+        step: usize,
+        shard: Shard,
+        weights: &[f32],
+    ) -> Result<ShardGradients, Error> {
+        self.trainer.shard_gradients(step, shard, weights).await
+    }
+
+    /// Everything needed to continue later, as bytes, on either backend.
+    pub async fn save(&self) -> Result<Vec<u8>, Error> {
+        checkpoint::save(&self.trainer).await
+    }
+}

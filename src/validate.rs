@@ -1,0 +1,476 @@
+//! Every check of what a caller sends, before anything is allocated: config fields, sampling
+//! options, step counts, and the typing of JSON overrides. One voice for all of them: a field,
+//! a kind of problem, and a sentence that says what to do.
+
+use std::fmt::Display;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::config::{human_bytes, Config, ModelKind, MEMORY_LIMIT_BYTES, PRESET_NAMES};
+use crate::data::split_sizes;
+use crate::sample::SamplingOptions;
+use crate::tokenizer::Tokenizer;
+
+/// What is wrong with one field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "kebab-case")]
+pub enum Problem {
+    /// A number outside its allowed range.
+    OutOfRange,
+    /// Not a number, a whole number, true/false or a string where one is expected.
+    WrongType,
+    /// A setting or a choice that does not exist.
+    Unknown,
+    /// Fields that are each fine but not together (heads and width, warmup and steps).
+    Inconsistent,
+    /// The text cannot train this model (empty, one character, shorter than the context).
+    Text,
+    /// The model would need more memory than a tab can give.
+    TooLarge,
+}
+
+/// A value a person has to change, and why.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct FieldError {
+    pub field: String,
+    pub kind: Problem,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, kind: Problem, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.to_string(),
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// One end of an allowed range; `Open` ends exclude their value.
+#[derive(Clone, Copy)]
+enum End {
+    Closed(f64),
+    Open(f64),
+    Unbounded,
+}
+
+/// Collects problems; `range` is the one range check every numeric field goes through.
+#[derive(Default)]
+struct Checks(Vec<FieldError>);
+
+impl Checks {
+    fn require(&mut self, ok: bool, field: &str, kind: Problem, message: impl FnOnce() -> String) {
+        if !ok {
+            self.0.push(FieldError::new(field, kind, message()));
+        }
+    }
+
+    /// `value` (finite) between `low` and `high`; the message reads "`label` must be ...".
+    fn range(&mut self, field: &str, label: &str, x: f64, low: End, high: End) {
+        let fits_low = match low {
+            End::Closed(l) => x >= l,
+            End::Open(l) => x > l,
+            End::Unbounded => true,
+        };
+        let fits_high = match high {
+            End::Closed(h) => x <= h,
+            End::Open(h) => x < h,
+            End::Unbounded => true,
+        };
+        self.require(
+            x.is_finite() && fits_low && fits_high,
+            field,
+            Problem::OutOfRange,
+            || format!("{label} must be {} (got {x})", describe(low, high)),
+        );
+    }
+
+    /// A whole-number field from 1 to `max`.
+    fn count(&mut self, field: &str, label: &str, value: usize, max: usize) {
+        self.range(
+            field,
+            label,
+            value as f64,
+            End::Closed(1.0),
+            End::Closed(max as f64),
+        );
+    }
+}
+
+fn describe(low: End, high: End) -> String {
+    let n = |x: f64| x.to_string();
+    match (low, high) {
+        (End::Closed(l), End::Closed(h)) => format!("between {} and {}", n(l), n(h)),
+        (End::Closed(l), End::Open(h)) => format!("at least {} and below {}", n(l), n(h)),
+        (End::Open(l), End::Closed(h)) => format!("above {} and at most {}", n(l), n(h)),
+        (End::Open(l), End::Open(h)) => format!("above {} and below {}", n(l), n(h)),
+        (End::Closed(l), End::Unbounded) => format!("a number of at least {}", n(l)),
+        (End::Open(l), End::Unbounded) => format!("a number above {}", n(l)),
+        (End::Unbounded, _) => "a finite number".to_string(),
+    }
+}
+
+/// Sizes beyond these are refused before any estimate: they are typos, not experiments.
+const MAX_LAYERS: usize = 64;
+const MAX_WIDTH: usize = 8192;
+const MAX_CONTEXT: usize = 4096;
+const MAX_BATCH: usize = 4096;
+const MAX_STEPS: usize = 10_000_000;
+/// `trainSteps` runs at most this many steps per call, so a call stays interruptible.
+pub const MAX_STEPS_PER_CALL: usize = 100_000;
+const MAX_TOKENS: usize = 100_000;
+
+impl Config {
+    /// Every problem with this config for a text of `text_chars` characters (`vocab` distinct).
+    /// Empty means it is fine.
+    pub fn validate(&self, text_chars: usize, vocab: usize) -> Vec<FieldError> {
+        let mut c = Checks::default();
+        c.count("nLayer", "layers", self.n_layer, MAX_LAYERS);
+        c.count("nEmbd", "embedding size", self.n_embd, MAX_WIDTH);
+        if self.model == ModelKind::Gpt {
+            c.range(
+                "nHead",
+                "heads",
+                self.n_head as f64,
+                End::Closed(1.0),
+                End::Closed(self.n_embd.max(1) as f64),
+            );
+            c.require(
+                self.n_head == 0 || self.n_embd.is_multiple_of(self.n_head),
+                "nEmbd",
+                Problem::Inconsistent,
+                || {
+                    format!(
+                        "embedding size {} is not divisible by {} heads",
+                        self.n_embd, self.n_head
+                    )
+                },
+            );
+        } else {
+            c.count("hiddenSize", "hidden size", self.hidden_size, MAX_WIDTH);
+        }
+        c.count("blockSize", "context", self.block_size, MAX_CONTEXT);
+        c.count("batchSize", "batch size", self.batch_size, MAX_BATCH);
+        c.range(
+            "dropout",
+            "dropout",
+            self.dropout,
+            End::Closed(0.0),
+            End::Open(1.0),
+        );
+        c.range(
+            "learningRate",
+            "learning rate",
+            self.learning_rate,
+            End::Open(0.0),
+            End::Unbounded,
+        );
+        c.range(
+            "minLearningRate",
+            "minimum learning rate",
+            self.min_learning_rate,
+            End::Closed(0.0),
+            End::Closed(self.learning_rate),
+        );
+        c.count("maxSteps", "steps", self.max_steps, MAX_STEPS);
+        c.require(
+            self.warmup_steps <= self.max_steps,
+            "warmupSteps",
+            Problem::Inconsistent,
+            || {
+                format!(
+                    "warmup ({} steps) is longer than the whole run ({} steps)",
+                    self.warmup_steps, self.max_steps
+                )
+            },
+        );
+        c.range(
+            "weightDecay",
+            "weight decay",
+            self.weight_decay,
+            End::Closed(0.0),
+            End::Closed(1.0),
+        );
+        c.range(
+            "beta1",
+            "beta1",
+            self.beta1,
+            End::Closed(0.0),
+            End::Open(1.0),
+        );
+        c.range(
+            "beta2",
+            "beta2",
+            self.beta2,
+            End::Closed(0.0),
+            End::Open(1.0),
+        );
+        c.range(
+            "gradClip",
+            "gradient clip (0 turns it off)",
+            self.grad_clip,
+            End::Closed(0.0),
+            End::Unbounded,
+        );
+        c.count("evalBatches", "validation batches", self.eval_batches, 1000);
+        c.range(
+            "valFraction",
+            "the validation share",
+            self.val_fraction,
+            End::Open(0.0),
+            End::Open(0.5),
+        );
+        if !c.0.is_empty() {
+            return c.0;
+        }
+        if let Some(error) = self.text_problem(text_chars, vocab) {
+            return vec![error];
+        }
+        let bytes = self.memory_estimate(vocab);
+        c.require(bytes <= MEMORY_LIMIT_BYTES, "memory", Problem::TooLarge, || {
+            format!(
+                "this model needs about {} to train, above the {} limit: make it smaller (layers, width, context or batch)",
+                human_bytes(bytes),
+                human_bytes(MEMORY_LIMIT_BYTES)
+            )
+        });
+        c.0
+    }
+
+    fn text_problem(&self, text_chars: usize, vocab: usize) -> Option<FieldError> {
+        let message = if text_chars == 0 || vocab == 0 {
+            "the text is empty: paste some text to train on".to_string()
+        } else if vocab < 2 {
+            "the text uses a single character: a model needs at least two different characters to learn anything".to_string()
+        } else {
+            let (train, val) = split_sizes(text_chars, self.val_fraction);
+            let needed = self.block_size + 1;
+            if train >= needed && val >= needed {
+                return None;
+            }
+            let total_needed = needed as f64 / self.val_fraction.min(1.0 - self.val_fraction);
+            format!(
+                "the text has {text_chars} characters but the context is {}: paste more text (at least {} characters) or shorten the context",
+                self.block_size,
+                total_needed.ceil() as usize
+            )
+        };
+        Some(FieldError::new("text", Problem::Text, message))
+    }
+}
+
+impl SamplingOptions {
+    pub fn validate(&self) -> Vec<FieldError> {
+        let mut c = Checks::default();
+        c.count("maxTokens", "length in tokens", self.max_tokens, MAX_TOKENS);
+        c.range(
+            "temperature",
+            "temperature",
+            self.temperature,
+            End::Closed(0.0),
+            End::Closed(10.0),
+        );
+        c.range(
+            "topP",
+            "top-p",
+            self.top_p,
+            End::Open(0.0),
+            End::Closed(1.0),
+        );
+        c.range(
+            "repetitionPenalty",
+            "repetition penalty",
+            self.repetition_penalty,
+            End::Closed(0.1),
+            End::Closed(10.0),
+        );
+        c.0
+    }
+}
+
+/// A step count as JS sends it (any number): a whole number from 1 to `MAX_STEPS_PER_CALL`.
+pub fn steps(value: f64) -> Result<usize, FieldError> {
+    let mut c = Checks::default();
+    c.range(
+        "steps",
+        "steps",
+        value,
+        End::Closed(1.0),
+        End::Closed(MAX_STEPS_PER_CALL as f64),
+    );
+    c.require(value.fract() == 0.0, "steps", Problem::WrongType, || {
+        format!("steps must be a whole number (got {value})")
+    });
+    match c.0.into_iter().next() {
+        Some(error) => Err(error),
+        None => Ok(value as usize),
+    }
+}
+
+/// The values of `Config::model`.
+const MODEL_KINDS: &[&str] = &["gpt", "lstm", "gru"];
+
+/// The config of a preset (default `tiny`) with `overrides` (any config fields) applied.
+pub fn config(
+    preset: Option<&str>,
+    overrides: &Map<String, Value>,
+) -> Result<Config, Vec<FieldError>> {
+    let name = preset.unwrap_or("tiny");
+    let base = Config::preset(name).ok_or_else(|| {
+        vec![FieldError::new(
+            "preset",
+            Problem::Unknown,
+            format!(
+                "unknown preset \"{name}\": choose one of {}",
+                PRESET_NAMES.join(", ")
+            ),
+        )]
+    })?;
+    typed(&base, overrides, |field| {
+        (field == "model").then_some(MODEL_KINDS)
+    })
+}
+
+/// Sampling options: the defaults with `overrides` applied.
+pub fn sampling(overrides: &Map<String, Value>) -> Result<SamplingOptions, Vec<FieldError>> {
+    typed(&SamplingOptions::default(), overrides, |_| None)
+}
+
+/// `base` with each of `overrides` in place, after checking that each names a field of `base`
+/// and has its type (whole numbers where `base` has one; `choices` lists a string field's
+/// values). serde's own messages ("invalid type: floating point `-3.0`, expected usize") are
+/// for programmers; these complete a sentence that starts with the field's name.
+fn typed<T: Serialize + DeserializeOwned>(
+    base: &T,
+    overrides: &Map<String, Value>,
+    choices: impl Fn(&str) -> Option<&'static [&'static str]>,
+) -> Result<T, Vec<FieldError>> {
+    let Value::Object(mut merged) = serde_json::to_value(base).expect("engine types serialize")
+    else {
+        unreachable!("configs and options serialize to objects")
+    };
+    let mut errors = Vec::new();
+    for (key, value) in overrides {
+        let Some(default) = merged.get(key) else {
+            errors.push(FieldError::new(
+                "options",
+                Problem::Unknown,
+                format!("unknown setting \"{key}\""),
+            ));
+            continue;
+        };
+        if let Err((kind, expected)) = check_type(default, value, choices(key)) {
+            errors.push(FieldError::new(
+                key,
+                kind,
+                format!("{key} {expected} (got {value})"),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    merged.extend(overrides.clone());
+    // Every field was checked above, so this cannot fail on what a caller sends.
+    serde_json::from_value(Value::Object(merged)).map_err(|e| {
+        vec![FieldError::new(
+            "options",
+            Problem::WrongType,
+            e.to_string(),
+        )]
+    })
+}
+
+/// Whether `value` can stand where the base has `default`; the error completes "`field` ...".
+fn check_type(
+    default: &Value,
+    value: &Value,
+    choices: Option<&[&str]>,
+) -> Result<(), (Problem, String)> {
+    match default {
+        Value::Number(n) if n.is_u64() => match value.as_f64() {
+            _ if value.is_u64() => Ok(()),
+            Some(x) if x.is_finite() && x < 0.0 && x.fract() == 0.0 => {
+                Err((Problem::OutOfRange, "must be 0 or more".into()))
+            }
+            _ => Err((
+                Problem::WrongType,
+                "must be a whole number of 0 or more".into(),
+            )),
+        },
+        Value::Number(_) if value.as_f64().is_some_and(f64::is_finite) => Ok(()),
+        Value::Number(_) => Err((Problem::WrongType, "must be a finite number".into())),
+        Value::Bool(_) if value.is_boolean() => Ok(()),
+        Value::Bool(_) => Err((Problem::WrongType, "must be true or false".into())),
+        Value::String(_) => match (value.as_str(), choices) {
+            (Some(s), Some(choices)) if choices.contains(&s) => Ok(()),
+            (Some(_), None) => Ok(()),
+            (_, Some(choices)) => Err((
+                Problem::Unknown,
+                format!("must be one of {}", choices.join(", ")),
+            )),
+            (None, None) => Err((Problem::WrongType, "must be a string".into())),
+        },
+        _ => Ok(()),
+    }
+}
+
+/// What `validate` answers: the problems, and what the model would be.
+#[derive(Debug, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub ok: bool,
+    pub errors: Vec<FieldError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<Config>,
+    pub parameter_count: u64,
+    pub memory_bytes: u64,
+    pub vocab_size: usize,
+    pub train_tokens: usize,
+    pub val_tokens: usize,
+}
+
+/// Checks a config (or the errors that kept it from being made) against `text`.
+pub fn report(text: &str, config: Result<Config, Vec<FieldError>>) -> Report {
+    let vocab = Tokenizer::from_text(text).vocab_size();
+    let chars = text.chars().count();
+    let (errors, config) = match config {
+        Ok(config) => (config.validate(chars, vocab), Some(config)),
+        Err(errors) => (errors, None),
+    };
+    // Values out of range would overflow the estimates and the split; a text or memory
+    // problem is reported with them, so the page can say how big the model would be.
+    let sized = errors
+        .iter()
+        .all(|e| matches!(e.kind, Problem::Text | Problem::TooLarge));
+    let (train_tokens, val_tokens) = match &config {
+        Some(c) if sized => split_sizes(chars, c.val_fraction),
+        _ => (0, 0),
+    };
+    let estimate = |f: fn(&Config, usize) -> u64| match &config {
+        Some(c) if sized => f(c, vocab),
+        _ => 0,
+    };
+    Report {
+        ok: errors.is_empty(),
+        parameter_count: estimate(Config::parameter_count),
+        memory_bytes: estimate(Config::memory_estimate),
+        errors,
+        config,
+        vocab_size: vocab,
+        train_tokens,
+        val_tokens,
+    }
+}

@@ -1,0 +1,321 @@
+//! The wasm-bindgen layer and nothing else: JS values in (`convert`), `Session` calls out,
+//! errors back as `KindlingError`s with a kind. Every rule lives in `session` and below, where
+//! native tests reach it.
+
+mod convert;
+mod helpers;
+mod types;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use js_sys::{Float32Array, Object, Promise, Reflect, Uint8Array};
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::error::{Error, ErrorKind};
+use crate::parallel::{Alone, Shard};
+use crate::sample::Generator;
+use crate::session::{Request, Session};
+use crate::{validate, Config, PRESET_NAMES};
+use convert::to_js;
+use helpers::HelperWorkers;
+
+unsafe extern "C" {
+    fn __wasm_call_ctors();
+}
+
+/// cubecl registers its kernels through `inventory`, i.e. wasm constructors. When a module has
+/// constructors, the linker makes every exported function run `__wasm_call_ctors` on entry,
+/// including wasm-bindgen's externref helpers that WebGPU calls constantly: steady training
+/// steps become ~40x slower. Calling the constructors once ourselves (the linker then skips
+/// them) avoids that. Called from `start` and every static entry point, because
+/// wasm-bindgen-test never calls `start`.
+fn run_constructors_once() {
+    static DONE: AtomicBool = AtomicBool::new(false);
+    if !DONE.swap(true, Ordering::SeqCst) {
+        // SAFETY: the linker-provided constructor list, run exactly once.
+        unsafe { __wasm_call_ctors() };
+    }
+}
+
+#[wasm_bindgen(start)]
+pub fn start() {
+    run_constructors_once();
+    // Without this a Rust panic shows up as a bare "unreachable executed".
+    std::panic::set_hook(Box::new(|info| {
+        web_sys::console::error_1(&format!("Kindling crashed: {info}").into());
+    }));
+}
+
+fn busy() -> JsValue {
+    Error::new(
+        ErrorKind::Busy,
+        "the model is busy with another call (trainSteps, evaluate or toBytes): wait for it to finish",
+    )
+    .into()
+}
+
+/// A model being trained in this tab: its tokenizer, weights, optimizer and data.
+#[wasm_bindgen]
+pub struct Kindling {
+    session: Rc<RefCell<Session>>,
+}
+
+impl From<Session> for Kindling {
+    fn from(session: Session) -> Self {
+        Kindling {
+            session: Rc::new(RefCell::new(session)),
+        }
+    }
+}
+
+#[wasm_bindgen]
+impl Kindling {
+    /// Builds tokenizer, model and optimizer; rejects with the validation messages.
+    pub async fn create(
+        #[wasm_bindgen(unchecked_param_type = "CreateOptions")] options: JsValue,
+    ) -> Result<Kindling, JsValue> {
+        run_constructors_once();
+        Ok(Session::create(convert::options(&options)?).await?.into())
+    }
+
+    /// Restores a model saved by `toBytes`; rejects (kind `checkpoint`) with a clear message
+    /// for bytes that are not a complete Kindling checkpoint.
+    #[wasm_bindgen(js_name = fromBytes)]
+    pub async fn from_bytes(
+        bytes: Uint8Array,
+        #[wasm_bindgen(unchecked_optional_param_type = "OpenOptions")] options: JsValue,
+    ) -> Result<Kindling, JsValue> {
+        run_constructors_once();
+        let session = Session::open(&bytes.to_vec(), convert::options(&options)?).await?;
+        Ok(session.into())
+    }
+
+    /// The named presets, as config objects.
+    #[wasm_bindgen(unchecked_return_type = "Record<PresetName, Config>")]
+    pub fn presets() -> JsValue {
+        run_constructors_once();
+        let presets: serde_json::Map<String, Value> = PRESET_NAMES
+            .iter()
+            .map(|name| {
+                let config = Config::preset(name).expect("listed presets exist");
+                let json = serde_json::to_value(config).expect("configs serialize");
+                (name.to_string(), json)
+            })
+            .collect();
+        to_js(&presets)
+    }
+
+    /// Checks options without building anything: `{ ok, errors, config, parameterCount,
+    /// memoryBytes, vocabSize, trainTokens, valTokens }`.
+    #[wasm_bindgen(unchecked_return_type = "Report")]
+    pub fn validate(
+        #[wasm_bindgen(unchecked_param_type = "CreateOptions")] options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        run_constructors_once();
+        let request = Request::parse(convert::options(&options)?)?;
+        Ok(to_js(&validate::report(&request.text, request.config)))
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Session) -> T) -> Result<T, JsValue> {
+        Ok(f(&*self.session.try_borrow().map_err(|_| busy())?))
+    }
+
+    /// `"cpu"` or `"webgpu"`; changes to `"cpu"` if the GPU is lost during training.
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> Result<String, JsValue> {
+        self.read(|s| s.backend().name().to_string())
+    }
+
+    /// The GPU adapter's name, when training on WebGPU.
+    #[wasm_bindgen(getter)]
+    pub fn adapter(&self) -> Result<Option<String>, JsValue> {
+        self.read(|s| s.adapter().map(str::to_string))
+    }
+
+    /// A sentence about the backend choice worth showing (fallback to the CPU, lost GPU).
+    #[wasm_bindgen(getter)]
+    pub fn notice(&self) -> Result<Option<String>, JsValue> {
+        self.read(|s| s.notice().map(str::to_string))
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn step(&self) -> Result<usize, JsValue> {
+        self.read(|s| s.trainer().step())
+    }
+
+    #[wasm_bindgen(getter, js_name = vocabSize)]
+    pub fn vocab_size(&self) -> Result<usize, JsValue> {
+        self.read(|s| s.trainer().tokenizer.vocab_size())
+    }
+
+    #[wasm_bindgen(getter, js_name = parameterCount)]
+    pub fn parameter_count(&self) -> Result<f64, JsValue> {
+        use burn::module::Module;
+        self.read(|s| s.trainer().model().num_params() as f64)
+    }
+
+    #[wasm_bindgen(getter, unchecked_return_type = "Config")]
+    pub fn config(&self) -> Result<JsValue, JsValue> {
+        self.read(|s| to_js(&s.trainer().config))
+    }
+
+    /// The text the model trains on (restored with the model by `fromBytes`).
+    #[wasm_bindgen(getter)]
+    pub fn text(&self) -> Result<String, JsValue> {
+        self.read(|s| s.trainer().text.clone())
+    }
+
+    /// The loss curve so far: `[{ step, trainLoss, valLoss? }]`.
+    #[wasm_bindgen(getter, unchecked_return_type = "HistoryPoint[]")]
+    pub fn history(&self) -> Result<JsValue, JsValue> {
+        self.read(|s| to_js(&s.trainer().history()))
+    }
+
+    // The borrows below are held across awaits on purpose: they make overlapping calls fail
+    // with a "busy" error (every entry point uses try_borrow) instead of interleaving.
+
+    /// Runs `steps` training steps: `{ step, trainLoss, valLoss?, lr, tokensPerSecond,
+    /// notice? }`. If the GPU is lost, training moves to the CPU and `notice` says so.
+    /// `helpers` (optional, see `web::helpers`) compute part of each batch on the CPU.
+    #[allow(clippy::await_holding_refcell_ref)]
+    #[wasm_bindgen(js_name = trainSteps, unchecked_return_type = "Promise<Trained>")]
+    pub fn train_steps(
+        &self,
+        steps: f64,
+        #[wasm_bindgen(unchecked_optional_param_type = "HelperPool")] helpers: Option<Object>,
+    ) -> Promise {
+        let session = self.session.clone();
+        future_to_promise(async move {
+            let mut helpers = HelperWorkers::from_js(helpers)?;
+            let mut session = session.try_borrow_mut().map_err(|_| busy())?;
+            let trained = match helpers.as_mut() {
+                Some(helpers) => session.train(steps, Some(helpers)).await,
+                None => session.train(steps, None::<&mut Alone>).await,
+            }?;
+            Ok(to_js(&trained))
+        })
+    }
+
+    /// A helper worker's part of another worker's training step: the loss and gradient of
+    /// rows `rank` of `count` shards of step `step`'s batch, at `weights`. Resolves to
+    /// `{ loss, grads, model }`: `grads` a Float32Array, `model` this replica's fingerprint.
+    #[allow(clippy::await_holding_refcell_ref)]
+    #[wasm_bindgen(js_name = shardGradients, unchecked_return_type = "Promise<ShardReply>")]
+    pub fn shard_gradients(
+        &self,
+        step: u32,
+        rank: u32,
+        count: u32,
+        weights: Float32Array,
+    ) -> Promise {
+        let session = self.session.clone();
+        future_to_promise(async move {
+            let mut session = session.try_borrow_mut().map_err(|_| busy())?;
+            let shard = Shard {
+                rank: rank as usize,
+                count: count as usize,
+            };
+            let weights = weights.to_vec();
+            let gradients = session
+                .shard_gradients(step as usize, shard, &weights)
+                .await?;
+            let result = Object::new();
+            Reflect::set(&result, &"loss".into(), &gradients.loss.into())?;
+            let grads = Float32Array::from(&gradients.grads[..]);
+            Reflect::set(&result, &"grads".into(), &grads)?;
+            Reflect::set(&result, &"model".into(), &gradients.model.into())?;
+            Ok(result.into())
+        })
+    }
+
+    /// Mean validation loss over the fixed validation batches.
+    #[allow(clippy::await_holding_refcell_ref)]
+    #[wasm_bindgen(unchecked_return_type = "Promise<number>")]
+    pub fn evaluate(&self) -> Promise {
+        let session = self.session.clone();
+        future_to_promise(async move {
+            let session = session.try_borrow().map_err(|_| busy())?;
+            let loss = session.trainer().evaluate().await?;
+            Ok(JsValue::from_f64(loss as f64))
+        })
+    }
+
+    /// A token stream continuing `prompt`. Options: `{ maxTokens, temperature, topK, topP,
+    /// repetitionPenalty, seed }`; without a seed each call samples differently.
+    pub fn generate(
+        &self,
+        prompt: &str,
+        #[wasm_bindgen(unchecked_optional_param_type = "GenerateOptions")] options: JsValue,
+    ) -> Result<GenerationStream, JsValue> {
+        let options = validate::sampling(&convert::options(&options)?).map_err(Error::from)?;
+        let random_seed = || (js_sys::Math::random() * 9.0e15) as u64;
+        let (generator, warning) =
+            self.read(|session| session.generate(prompt, options, random_seed))??;
+        Ok(GenerationStream {
+            generator: Rc::new(RefCell::new(generator)),
+            warning,
+        })
+    }
+
+    /// Everything needed to continue later, as bytes, on either backend.
+    #[allow(clippy::await_holding_refcell_ref)]
+    #[wasm_bindgen(js_name = toBytes, unchecked_return_type = "Promise<Uint8Array>")]
+    pub fn to_bytes(&self) -> Promise {
+        let session = self.session.clone();
+        future_to_promise(async move {
+            let session = session.try_borrow().map_err(|_| busy())?;
+            let bytes = session.save().await?;
+            Ok(Uint8Array::from(&bytes[..]).into())
+        })
+    }
+
+    /// Test hook: destroys the GPU device, as a driver crash would.
+    #[cfg(feature = "webgpu")]
+    #[wasm_bindgen(js_name = debugLoseGpu)]
+    pub async fn debug_lose_gpu() -> Result<(), JsValue> {
+        crate::gpu::gpu().await.map_err(Error::device)?.destroy();
+        Ok(())
+    }
+}
+
+/// Tokens, one per `next()`, from a snapshot of the model taken when generation started.
+#[wasm_bindgen]
+pub struct GenerationStream {
+    generator: Rc<RefCell<Generator>>,
+    warning: Option<String>,
+}
+
+#[wasm_bindgen]
+impl GenerationStream {
+    /// `{ done, value: { text, id, prob, top: [{ text, id, prob }] } }`, like an iterator.
+    #[allow(clippy::await_holding_refcell_ref)] // see Kindling::train_steps
+    #[wasm_bindgen(unchecked_return_type = "Promise<TokenStep>")]
+    pub fn next(&self) -> Promise {
+        let generator = self.generator.clone();
+        future_to_promise(async move {
+            let mut generator = generator.try_borrow_mut().map_err(|_| {
+                Error::new(
+                    ErrorKind::Busy,
+                    "next() was called before the previous next() finished",
+                )
+            })?;
+            let token = generator.next().await.map_err(Error::device)?;
+            let result = Object::new();
+            Reflect::set(&result, &"done".into(), &token.is_none().into())?;
+            if let Some(token) = token {
+                Reflect::set(&result, &"value".into(), &to_js(&token))?;
+            }
+            Ok(result.into())
+        })
+    }
+
+    /// Set when the prompt had characters the model never saw; they were skipped.
+    #[wasm_bindgen(getter)]
+    pub fn warning(&self) -> Option<String> {
+        self.warning.clone()
+    }
+}
