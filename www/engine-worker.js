@@ -9,8 +9,8 @@
 //
 // error: { source (the request's type, or 'train', 'storage', 'load'), kind, message, fatal,
 // errors? }. `kind` is the engine's (a KindlingError's: 'config' with per-field `errors`,
-// 'argument', 'busy', 'helper', 'device', 'diverged', 'checkpoint', 'webgpu-unavailable',
-// 'freed') or this worker's own: 'state' (no model yet, the engine not loaded, the autosave
+// 'argument', 'busy', 'helper', 'device', 'diverged', 'checkpoint', 'webgpu-unavailable')
+// or this worker's own: 'state' (no model yet, the engine not loaded, the autosave
 // gone), 'storage' (IndexedDB), 'load' (the engine could not load), 'crashed' (the wasm
 // instance trapped or ran out of memory: `fatal`, the page starts a fresh worker).
 //

@@ -125,7 +125,7 @@ impl Kindling {
     }
 
     /// `"cpu"` or `"webgpu"`; changes to `"cpu"` if the GPU is lost during training.
-    #[wasm_bindgen(getter)]
+    #[wasm_bindgen(getter, unchecked_return_type = "\"cpu\" | \"webgpu\"")]
     pub fn backend(&self) -> Result<String, JsValue> {
         self.read(|s| s.backend().name().to_string())
     }
