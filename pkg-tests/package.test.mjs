@@ -292,11 +292,12 @@ describe('the npm package', () => {
 <head>
   <meta charset="utf-8">
   <title>An app with Kindling from node_modules</title>
+  <link rel="icon" href="${src.replace(/kindling-embed\.js$/, 'icon.svg')}" type="image/svg+xml">
   <script type="module" src="${src}"></script>
 </head>
 <body>
   <h1>Kindling, installed</h1>
-  <kindling-playground mode="train" steps="5" workers="2" text="${text}"></kindling-playground>
+  <kindling-playground mode="train" steps="30" workers="2" text="${text}"></kindling-playground>
 </body>
 </html>
 `,
@@ -304,11 +305,11 @@ describe('the npm package', () => {
     const server = await serve({ root: app, csp: true });
     const browser = await launchBrowser();
     try {
-      const page = await browser.context.newPage();
       const failed = [];
-      page.on('response', (response) => {
+      browser.context.on('response', (response) => {
         if (response.status() >= 400) failed.push(`${response.status()} ${response.url()}`);
       });
+      const page = await browser.context.newPage();
       await page.goto(`${server.url}/index.html`);
       // Renders: defined, with its controls in a shadow root, and taking space on the page.
       await page.waitForFunction(() => customElements.get('kindling-playground'), null, { timeout: 30_000 });
@@ -343,7 +344,7 @@ describe('the npm package', () => {
           }),
       );
       assert.equal(outcome.error, undefined, `the element failed: ${outcome.error}`);
-      assert.deepEqual(outcome, { ready: true, step: 5, backend: 'cpu' });
+      assert.deepEqual(outcome, { ready: true, step: 30, backend: 'cpu' });
       // Everything came from the installed package, on this origin, and nothing was refused.
       const wasm = browser.requests.filter((url) => url.endsWith('.wasm'));
       assert.deepEqual(wasm, [`${server.url}/node_modules/kindling/pkg/kindling_bg.wasm`]);
