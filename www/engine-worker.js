@@ -198,7 +198,9 @@ async function trainLoop() {
     const rate = (steps * 1000) / elapsedMs;
     stepsPerSecond = stepsPerSecond ? 0.9 * stepsPerSecond + 0.1 * rate : rate;
     // `backend` can change mid-run: a lost GPU moves training to the CPU.
-    const notice = metrics.notice ?? (trained.backend === 'cpu' ? helpersFailure : null) ?? undefined;
+    // Both can be news: the engine's (no WebGPU here, or a lost GPU) and why the helpers stopped.
+    const notices = [metrics.notice, trained.backend === 'cpu' ? helpersFailure : null].filter(Boolean);
+    const notice = notices.length ? notices.join('. ') : undefined;
     post({ type: 'metrics', total, ...metrics, notice, stepsPerSecond, backend: trained.backend, workers });
     if (trained.step - lastSavedStep >= settings.autosaveEvery) await autosave();
     await nextTask();

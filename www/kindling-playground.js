@@ -39,7 +39,7 @@
  */
 import { wasmSupported } from './engine-loader.js';
 import { SAMPLES } from './samples.js';
-import { MARKUP, sentence } from './playground/markup.js';
+import { MARKUP, sentence, setOutline } from './playground/markup.js';
 import { REFLECTED, reflectAttributes, upgradeProperties, workerSettings, givenText } from './playground/attributes.js';
 import { controls, nextPhase, autoplayAction } from './playground/controls.js';
 import { ConfigForm } from './playground/config-form.js';
@@ -209,7 +209,7 @@ class KindlingPlayground extends HTMLElement {
     this.app.dataset.mode = this.mode;
     this.app.dataset.theme = this.theme;
     this.app.classList.toggle('compact', this.compact);
-    this.header.setCompact(this.compact);
+    setOutline(this.shadowRoot, this.compact);
     this.form.setCompact(this.compact);
     this.training.setCompact(this.compact);
   }

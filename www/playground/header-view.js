@@ -1,5 +1,5 @@
-// The element's header: its name, the engine's status line and download progress, and the
-// notice under it for what concerns the whole element (no WebAssembly, no model to run).
+// The element's header: the engine's status line and download progress, and the notice under
+// it for what concerns the whole element (no WebAssembly, no model to run).
 import { nodes, say } from './markup.js';
 
 export const NO_WASM =
@@ -8,13 +8,7 @@ export const NO_WASM =
 
 export class HeaderView {
   constructor(root) {
-    this.$ = nodes(root, 'title engine-status load-progress notice');
-  }
-
-  // In a blog post the element must not add a heading to the post's outline.
-  setCompact(compact) {
-    if (compact) this.$.title.setAttribute('role', 'none');
-    else this.$.title.removeAttribute('role');
+    this.$ = nodes(root, 'engine-status load-progress notice');
   }
 
   status(text) {

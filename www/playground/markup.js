@@ -180,6 +180,24 @@ export function setNumber(node, value, formatter) {
   node.dataset.value = value ?? '';
 }
 
+// In a blog post (compact) the element must add no heading to the post's outline and no
+// landmarks to its page, where its cards' titles are hidden anyway; the full playground is the
+// page, and has both.
+export function setOutline(root, compact) {
+  const title = root.getElementById('title');
+  if (compact) title.setAttribute('role', 'none');
+  else title.removeAttribute('role');
+  for (const section of root.querySelectorAll('section')) {
+    // A section is a landmark only while it has a name.
+    if (compact && section.hasAttribute('aria-labelledby')) {
+      section.dataset.labelledby = section.getAttribute('aria-labelledby');
+      section.removeAttribute('aria-labelledby');
+    } else if (!compact && section.dataset.labelledby) {
+      section.setAttribute('aria-labelledby', section.dataset.labelledby);
+    }
+  }
+}
+
 // Messages from the engine end without a full stop; sentences shown to people do not.
 export function sentence(message) {
   return /[.!?]$/.test(message) ? message : `${message}.`;
