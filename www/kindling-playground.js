@@ -86,7 +86,6 @@ class KindlingPlayground extends HTMLElement {
     root.append(template.content);
     this.app = root.getElementById('app');
     this.state = { ready: false, phase: 'empty', valid: false, loadingModel: false };
-    this.pausedByVisibility = false;
     this.autoplayed = false;
 
     this.engine = new EngineClient({
@@ -283,15 +282,10 @@ class KindlingPlayground extends HTMLElement {
 
   // Training runs only while the element is on screen in a visible tab.
   visibilityChanged() {
-    const { inView, shown, hiddenBecause } = this.visibility;
-    if (inView) this.activate();
-    if (!shown && this.state.phase === 'training') {
-      this.pausedByVisibility = true;
-      this.pause(hiddenBecause);
-    } else if (shown && this.pausedByVisibility && this.state.phase === 'paused') {
-      this.pausedByVisibility = false;
-      this.resumeTraining();
-    }
+    if (this.visibility.inView) this.activate();
+    const action = this.visibility.trainingAction(this.state.phase);
+    if (action === 'pause') this.pause(this.visibility.hiddenBecause);
+    if (action === 'resume') this.resumeTraining();
     this.maybeAutoplay();
   }
 
@@ -329,10 +323,13 @@ class KindlingPlayground extends HTMLElement {
     if (message.type === 'error') return this.showError(message);
     for (const part of [this.training, this.generation, this.files]) part.received(message);
     if (message.type === 'model') this.modelChanged(message);
-    else if (message.type === 'metrics') this.emitMetrics(message);
-    else if (message.type === 'finished') this.emit('kindling-finished', { task: 'training', step: message.step });
-    // The tab or the element came back before the pause took effect.
-    else if (message.type === 'paused' && this.pausedByVisibility && this.visibility.shown) this.visibilityChanged();
+    if (message.type === 'finished') this.emit('kindling-finished', { task: 'training', step: message.step });
+    if (message.type === 'paused') this.visibilityChanged(); // the reader may be back already
+    if (message.type === 'metrics') {
+      const { step, total, trainLoss, valLoss, tokensPerSecond, workers } = message;
+      const detail = { step, totalSteps: total, trainLoss, valLoss: valLoss ?? null, tokensPerSecond, workers };
+      this.emit('kindling-metrics', { ...detail, backend: this.backend });
+    }
   }
 
   async engineLoaded(presets) {
@@ -365,7 +362,7 @@ class KindlingPlayground extends HTMLElement {
     this.engine.stop();
     this.files.forget();
     this.engineGone('Loads when it scrolls into view');
-    this.pausedByVisibility = false;
+    this.visibility.pausedTraining = false;
     this.autoplayed = false;
   }
 
@@ -401,7 +398,7 @@ class KindlingPlayground extends HTMLElement {
   }
 
   reset() {
-    this.pausedByVisibility = false;
+    this.visibility.pausedTraining = false;
     this.generation.stop();
     this.send({ type: 'reset' });
   }
@@ -416,12 +413,6 @@ class KindlingPlayground extends HTMLElement {
     this.form.showParameters(info.parameterCount);
     if (setup) this.form.showSetup(setup, info.config);
     this.maybeAutoplay();
-  }
-
-  emitMetrics({ step, total, trainLoss, valLoss, tokensPerSecond, workers }) {
-    this.emit('kindling-metrics', {
-      step, totalSteps: total, trainLoss, valLoss: valLoss ?? null, tokensPerSecond, backend: this.backend, workers,
-    });
   }
 
   // ---- generation and errors --------------------------------------------------------

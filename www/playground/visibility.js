@@ -11,6 +11,7 @@ export class Visibility {
     Object.assign(this, { element, onChange });
     this.inView = false;
     this.wellInView = false;
+    this.pausedTraining = false; // training was paused because the reader could not see it
     this.onTab = () => onChange();
     this.observer = new IntersectionObserver((entries) => this.viewChanged(entries.at(-1)), {
       threshold: [0, WELL_IN_VIEW],
@@ -25,6 +26,20 @@ export class Visibility {
   get hiddenBecause() {
     if (document.hidden) return 'hidden';
     return this.inView ? null : 'offscreen';
+  }
+
+  // What training should do now, in `phase`: 'pause' (it runs unseen), 'resume' (it was
+  // paused for that and the reader is back), or null.
+  trainingAction(phase) {
+    if (!this.shown && phase === 'training') {
+      this.pausedTraining = true;
+      return 'pause';
+    }
+    if (this.shown && this.pausedTraining && phase === 'paused') {
+      this.pausedTraining = false;
+      return 'resume';
+    }
+    return null;
   }
 
   // Reports at once whether the element is in view.
