@@ -5,9 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -f node_modules/playwright-core/package.json ]; then
-  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
-fi
+bash scripts/npm-install.sh
 if [ ! -f pkg/kindling_bg.wasm ] && [ -z "${KINDLING_WEB_ROOT:-}" ]; then
   echo "pkg-tests: pkg/ is not built (run wasm-pack build --target web first)" >&2
   exit 1

@@ -35,9 +35,7 @@ if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium mesa-vulkan-drivers >/dev/null
 fi
-if [ ! -f node_modules/playwright-core/package.json ]; then
-  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent
-fi
+bash scripts/npm-install.sh
 if [ "$build" = 1 ]; then
   echo "[bench] building pkg/ (wasm-pack build --target web --release)" >&2
   bash scripts/build.sh >&2

@@ -52,10 +52,7 @@ if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
-if [ ! -f node_modules/playwright-core/package.json ]; then
-  say "installing playwright-core"
-  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent
-fi
+bash scripts/npm-install.sh
 
 # --- TF.js 4.22 for the LSTM comparison, served to the page from bench/node_modules ----------
 if [ ! -f bench/node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm ]; then

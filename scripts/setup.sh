@@ -46,8 +46,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# playwright-core drives the system Chromium; it must never download a browser.
-if [ ! -d node_modules/playwright-core ]; then
-  say "installing npm packages"
-  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent
-fi
+bash scripts/npm-install.sh
