@@ -72,3 +72,17 @@ export async function launchBrowser({ webgpu = false } = {}) {
 export function foreignRequests(requests, origin) {
   return requests.filter((url) => !url.startsWith(`${origin}/`) && !/^(data|blob):/.test(url));
 }
+
+// The server, a browser and pkg-tests/pkg-page.html (the package loaded through
+// www/kindling.js, as `window.Kindling`), for the tests that call the engine from a page.
+// Resolves to { server, browser, page }; fails when the package did not load.
+export async function openPackagePage() {
+  const server = await startServer();
+  const browser = await launchBrowser();
+  const page = await browser.context.newPage();
+  await page.goto(`${server.url}/pkg-tests/pkg-page.html`);
+  await page.waitForFunction(() => document.body.dataset.state, null, { timeout: 120_000 });
+  const failure = await page.evaluate(() => document.body.dataset.error);
+  if (failure !== undefined) throw new Error(`the package failed to load: ${failure}`);
+  return { server, browser, page };
+}

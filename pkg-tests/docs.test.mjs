@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO, startServer, launchBrowser, foreignRequests } from './browser.mjs';
+import { REPO, openPackagePage, foreignRequests } from './browser.mjs';
 import { corpus } from './corpus.mjs';
 import { CSP } from '../scripts/server.mjs';
 
@@ -44,13 +44,7 @@ let browser;
 let page; // pkg-tests/pkg-page.html: the package loaded through www/kindling.js
 
 before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
-  await page.goto(`${server.url}/pkg-tests/pkg-page.html`);
-  await page.waitForFunction(() => document.body.dataset.state, null, { timeout: 120_000 });
-  const failure = await page.evaluate(() => document.body.dataset.error);
-  assert.equal(failure, undefined, `the package failed to load: ${failure}`);
+  ({ server, browser, page } = await openPackagePage());
 });
 
 after(async () => {

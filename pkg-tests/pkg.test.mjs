@@ -2,7 +2,7 @@
 // create → trainSteps → generate, plus the contract's validation and checkpoint errors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, foreignRequests } from './browser.mjs';
+import { openPackagePage, foreignRequests } from './browser.mjs';
 import { corpus } from './corpus.mjs';
 
 const TEXT = corpus();
@@ -11,13 +11,7 @@ let browser;
 let page;
 
 before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
-  await page.goto(`${server.url}/pkg-tests/pkg-page.html`);
-  await page.waitForFunction(() => document.body.dataset.state, null, { timeout: 120_000 });
-  const failure = await page.evaluate(() => document.body.dataset.error);
-  assert.equal(failure, undefined, `the package failed to load: ${failure}`);
+  ({ server, browser, page } = await openPackagePage());
 });
 
 after(async () => {
