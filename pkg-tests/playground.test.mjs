@@ -319,12 +319,19 @@ describe('bad input', () => {
   });
 
   test('a crashed worker is reported and the engine comes back', async () => {
+    // The markup test above finished a model, which autosaved at its last step: it is offered
+    // once the engine is back.
     const [worker] = page.workers();
     await worker.evaluate(() => setTimeout(() => {
       throw new Error('simulated crash');
     }));
     await page.locator('#train-error').filter({ hasText: 'simulated crash' }).waitFor(LONG);
+    assert.match(await page.locator('#train-error').textContent(), /Your last autosave is kept/);
+    // The page never froze: it answers while the engine restarts.
+    assert.equal(await page.evaluate(() => document.querySelector('kindling-playground').ready), false);
     await page.locator('#engine-status').filter({ hasText: 'Ready' }).waitFor(LONG);
+    await page.locator('#resume-offer').waitFor(LONG);
+    assert.match(await page.locator('#resume-text').textContent(), /was saved at step \d+ of/);
     await page.locator('#text').fill(corpus(100));
     await setField(page, '#f-learningRate', 0.003);
     await validated(page);

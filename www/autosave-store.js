@@ -13,6 +13,9 @@ let opening = null;
 
 function openDb() {
   opening ??= new Promise((resolve, reject) => {
+    // Private windows and locked-down browsers may have no IndexedDB, or one whose open()
+    // throws: the same clear message as a failed open, never a raw exception.
+    if (typeof indexedDB === 'undefined') throw { name: 'UnavailableError' };
     const request = indexedDB.open(DB_NAME, DB_VERSION);
     request.onupgradeneeded = () => request.result.createObjectStore(STORE);
     request.onsuccess = () => resolve(request.result);
@@ -20,7 +23,7 @@ function openDb() {
     request.onblocked = () => reject(storageError({ message: 'they are locked by another tab' }, 'open the autosaves'));
   }).catch((error) => {
     opening = null;
-    throw error;
+    throw error?.kind ? error : storageError(error, 'open the autosaves');
   });
   return opening;
 }
@@ -31,8 +34,11 @@ function storageError(cause, doing) {
   const message =
     cause?.name === 'QuotaExceededError'
       ? `Could not ${doing}: the browser's storage quota is full (QuotaExceededError). ` +
-        'Download the model to keep it, or free space for this site.'
-      : `Could not ${doing}: ${cause?.message || cause?.name || 'storage error'}`;
+        'Training goes on; download the model to keep it, or free space for this site.'
+      : ['UnavailableError', 'SecurityError', 'InvalidStateError'].includes(cause?.name) || !cause?.message
+        ? `Could not ${doing}: this browser keeps no storage for this page (a private window?). ` +
+          'Training goes on; download the model to keep it.'
+        : `Could not ${doing}: ${cause.message}`;
   return Object.assign(new Error(message), { name: 'KindlingError', kind: 'storage' });
 }
 
@@ -45,7 +51,14 @@ async function transact(mode, doing, work) {
     } catch (error) {
       return reject(storageError(error, doing));
     }
-    const result = work(tx.objectStore(STORE));
+    let result;
+    try {
+      result = work(tx.objectStore(STORE));
+    } catch (error) {
+      // A request can also fail at once (a value it cannot store, a full disk).
+      tx.abort();
+      return reject(storageError(error, doing));
+    }
     tx.oncomplete = () => resolve(result.value);
     // A failed put aborts the transaction; the abort carries the real cause (e.g. quota).
     tx.onabort = () => reject(storageError(tx.error, doing));

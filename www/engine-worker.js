@@ -11,7 +11,8 @@
 // errors? }. `kind` is the engine's (a KindlingError's: 'config' with per-field `errors`,
 // 'argument', 'busy', 'helper', 'device', 'diverged', 'checkpoint', 'webgpu-unavailable')
 // or this worker's own: 'state' (no model yet, the engine not loaded, the autosave
-// gone), 'storage' (IndexedDB), 'load' (the engine could not load), 'crashed' (the wasm
+// gone), 'storage' (IndexedDB: full, unavailable or failing), 'locked' (another tab owns
+// this autosave name; nothing is saved here), 'load' (the engine could not load), 'crashed' (the wasm
 // instance trapped or ran out of memory: `fatal`, the page starts a fresh worker).
 //
 // On the CPU, helper workers (helper-pool.js) compute part of every training batch.
@@ -237,11 +238,44 @@ function checkpoint() {
   return exclusive(() => model.toBytes());
 }
 
+// Two tabs on one autosave name would overwrite each other's model: the first worker to
+// autosave under a name holds a Web Lock on it until it ends (its tab closes, reloads or
+// crashes), and the others are told, once, and keep their model in memory only. Asked
+// again at each autosave, so a second tab takes over once the first has gone.
+const heldLocks = new Set(); // names this worker owns
+let refusedName = null; // the name another tab owns, once this worker has been told
+
+function ownsAutosave(name) {
+  if (heldLocks.has(name) || !self.navigator?.locks) return Promise.resolve(true);
+  return new Promise((resolve, reject) => {
+    navigator.locks
+      .request(`kindling-autosave:${name}`, { ifAvailable: true }, (lock) => {
+        resolve(Boolean(lock));
+        if (!lock) return undefined;
+        heldLocks.add(name);
+        return new Promise(() => {}); // held for the worker's life
+      })
+      .catch(reject);
+  });
+}
+
 // Saves the model with what it needs to continue; storage failures are reported.
 async function autosave() {
   if (!model || !modelSetup || !settings.persist) return;
   const step = model.step;
+  const name = settings.name;
   try {
+    if (!(await ownsAutosave(name))) {
+      if (refusedName !== name) {
+        refusedName = name;
+        const message =
+          `Another tab is autosaving to “${name}”, so this tab's model is not autosaved. ` +
+          'Training goes on; download the model to keep it, or close the other tab.';
+        post({ type: 'error', source: 'storage', kind: 'locked', fatal: false, message });
+      }
+      return;
+    }
+    refusedName = null;
     const bytes = await checkpoint();
     const summary = {
       step,
@@ -251,7 +285,7 @@ async function autosave() {
       lastLoss: model.history.at(-1)?.trainLoss,
       savedAt: Date.now(),
     };
-    await saveAutosave(settings.name, summary, { checkpoint: bytes, ...modelSetup });
+    await saveAutosave(name, summary, { checkpoint: bytes, ...modelSetup });
     lastSavedStep = step;
     post({ type: 'saved', step, savedAt: summary.savedAt });
   } catch (error) {

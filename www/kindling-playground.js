@@ -30,7 +30,8 @@
  *   kindling-token     { text, id, prob, top: [{ text, id, prob }] }   each generated token
  *   kindling-finished  { task: 'training', step } | { task: 'generation', reason, text, tokens }
  *   kindling-error     { source, kind, message }   an error shown in the element (kinds: the
- *                      engine's, see engine-worker.js, and 'crashed' when its worker died)
+ *                      engine's and the worker's, see engine-worker.js; 'crashed' when its
+ *                      worker died; 'fetch' when model-src could not be read)
  *
  * The engine loads lazily, when the element first scrolls into view or is interacted with
  * (or train() / generate() is called); the .wasm is downloaded and compiled once per page

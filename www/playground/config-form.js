@@ -143,11 +143,15 @@ export class ConfigForm {
     if (file.size > MAX_FILE_BYTES) {
       return refuse(`“${file.name}” is ${format.bytes(file.size)}; the limit is ${format.bytes(MAX_FILE_BYTES)}.`);
     }
-    const bytes = new Uint8Array(await file.arrayBuffer());
+    // The size is checked above, before a byte is read: a huge file never fills the memory.
     let text;
     try {
+      const bytes = new Uint8Array(await file.arrayBuffer());
       text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    } catch {
+    } catch (error) {
+      if (error?.name !== 'TypeError') {
+        return refuse(`Could not read “${file.name}”: ${error?.message ?? error}. Your text is unchanged.`);
+      }
       return refuse(`“${file.name}” is not UTF-8 text, so it was not loaded. Your text is unchanged.`);
     }
     if (text.includes('\0')) {

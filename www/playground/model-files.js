@@ -6,6 +6,13 @@ import { loadAutosaveSummary, clearAutosave } from '../autosave-store.js';
 import { el, nodes, say, sentence } from './markup.js';
 import { workerSettings } from './attributes.js';
 
+// No model the engine can train fits in more: its memory limit (src/config.rs,
+// MEMORY_LIMIT_BYTES) holds the weights and more. Checked before a byte is read, so a huge
+// file picked by mistake costs nothing.
+const MAX_MODEL_BYTES = 1024 * 1024 * 1024;
+// A slow server gets a line saying so; the fetch itself goes on, as the reader may wait.
+const SLOW_MODEL_MS = 5000;
+
 export class ModelFiles {
   // host: the element (its attributes and state); engine: its EngineClient; form: its
   // ConfigForm (an opened model keeps the form's settings for what it lacks); header and
@@ -91,7 +98,18 @@ export class ModelFiles {
     this.$.modelFile.value = '';
     if (!file) return;
     this.clearError();
-    this.open(new Uint8Array(await file.arrayBuffer()), { name: file.name, from: 'file' });
+    if (file.size > MAX_MODEL_BYTES) {
+      const size = `${format.bytes(file.size)}; the limit is ${format.bytes(MAX_MODEL_BYTES)}`;
+      return say(this.$.fileError, `Could not open “${file.name}”: it is ${size}. Your current model is unchanged.`);
+    }
+    let bytes;
+    try {
+      bytes = new Uint8Array(await file.arrayBuffer());
+    } catch (error) {
+      // The file went away or the browser could not hold it.
+      return say(this.$.fileError, `Could not read “${file.name}”: ${sentence(error.message)} Your current model is unchanged.`);
+    }
+    this.open(bytes, { name: file.name, from: 'file' });
   }
 
   // The worker answers with a `model` message (origin 'open' or 'model-src') or an error.
@@ -116,14 +134,21 @@ export class ModelFiles {
     this.header.notice('');
     this.header.status('Loading the model…');
     this.host.update({ loadingModel: true });
+    const url = new URL(src, document.baseURI);
+    const slow = setTimeout(() => {
+      if (id === this.modelSrcId) this.header.status('Loading the model… (the server is slow)');
+    }, SLOW_MODEL_MS);
     let bytes;
     try {
-      const response = await fetch(new URL(src, document.baseURI));
-      if (!response.ok) throw new Error(`the server answered ${response.status} ${response.statusText}`.trim());
-      bytes = new Uint8Array(await response.arrayBuffer());
+      bytes = await fetchModel(url);
     } catch (error) {
-      if (id === this.modelSrcId) this.modelSrcFailed(`Could not load the model “${src}”: ${sentence(error.message)}`);
+      if (id !== this.modelSrcId) return;
+      const message = `Could not load the model “${src}”: ${sentence(error.message)}`;
+      this.modelSrcFailed(message);
+      this.host.emit('kindling-error', { source: 'model-src', kind: 'fetch', message });
       return;
+    } finally {
+      clearTimeout(slow);
     }
     if (id !== this.modelSrcId || !this.host.ready) return;
     this.open(bytes, { name: src, from: 'model-src' });
@@ -160,4 +185,29 @@ export class ModelFiles {
     if (place) say(place, message);
     return Boolean(place);
   }
+}
+
+// model-src's bytes, or an error that says what to do: a page instead of a file, a file too
+// large to be a model, another origin that refuses the page (no CORS, or the page's CSP).
+async function fetchModel(url) {
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    if (url.origin === location.origin) throw error;
+    throw new Error(
+      `it is on another origin (${url.origin}), which did not allow this page to read it: ` +
+        'that server must send Access-Control-Allow-Origin, and a Content-Security-Policy must list it in connect-src',
+    );
+  }
+  if (!response.ok) throw new Error(`the server answered ${response.status} ${response.statusText}`.trim());
+  const type = response.headers.get('Content-Type') ?? '';
+  if (/^text\/html\b/i.test(type)) {
+    throw new Error('the server sent a web page (text/html), not a model file: check the address');
+  }
+  const length = Number(response.headers.get('Content-Length'));
+  if (length > MAX_MODEL_BYTES) {
+    throw new Error(`it is ${format.bytes(length)}; the limit is ${format.bytes(MAX_MODEL_BYTES)}`);
+  }
+  return new Uint8Array(await response.arrayBuffer());
 }
