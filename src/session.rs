@@ -19,6 +19,9 @@ use crate::train::{Metrics, Trainer};
 use crate::validate::{self, FieldError, Problem};
 use crate::{checkpoint, Config, PRESET_NAMES};
 
+/// More workers than this never share a step (a batch is split among them).
+const MAX_SHARDS: usize = 64;
+
 /// Which backend a caller asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BackendChoice {
@@ -332,13 +335,20 @@ impl Session {
         Ok((self.trainer.generator(ids, options), encoded.warning()))
     }
 
-    /// A helper's part of another worker's step (see `Trainer::shard_gradients`).
+    /// A helper's part of another worker's step (see `Trainer::shard_gradients`): rows `rank`
+    /// of `count` shards of step `step`, numbers as JS sends them.
     pub async fn shard_gradients(
         &mut self,
-        step: usize,
-        shard: Shard,
+        step: f64,
+        rank: f64,
+        count: f64,
         weights: &[f32],
     ) -> Result<ShardGradients, Error> {
+        let step = validate::whole("step", step, 0, validate::MAX_STEPS)?;
+        let shard = Shard {
+            rank: validate::whole("rank", rank, 0, MAX_SHARDS - 1)?,
+            count: validate::whole("count", count, 1, MAX_SHARDS)?,
+        };
         self.trainer.shard_gradients(step, shard, weights).await
     }
 

@@ -126,7 +126,7 @@ const MAX_LAYERS: usize = 64;
 const MAX_WIDTH: usize = 8192;
 const MAX_CONTEXT: usize = 4096;
 const MAX_BATCH: usize = 4096;
-const MAX_STEPS: usize = 10_000_000;
+pub const MAX_STEPS: usize = 10_000_000;
 /// `trainSteps` runs at most this many steps per call, so a call stays interruptible.
 pub const MAX_STEPS_PER_CALL: usize = 100_000;
 const MAX_TOKENS: usize = 100_000;
@@ -301,16 +301,16 @@ impl SamplingOptions {
 
 /// A step count as JS sends it (any number): a whole number from 1 to `MAX_STEPS_PER_CALL`.
 pub fn steps(value: f64) -> Result<usize, FieldError> {
+    whole("steps", value, 1, MAX_STEPS_PER_CALL)
+}
+
+/// A whole number from `min` to `max` as JS sends it (any number, never wrapped or truncated).
+pub fn whole(field: &str, value: f64, min: usize, max: usize) -> Result<usize, FieldError> {
     let mut c = Checks::default();
-    c.range(
-        "steps",
-        "steps",
-        value,
-        End::Closed(1.0),
-        End::Closed(MAX_STEPS_PER_CALL as f64),
-    );
-    c.require(value.fract() == 0.0, "steps", Problem::WrongType, || {
-        format!("steps must be a whole number (got {value})")
+    let (low, high) = (End::Closed(min as f64), End::Closed(max as f64));
+    c.range(field, field, value, low, high);
+    c.require(value.fract() == 0.0, field, Problem::WrongType, || {
+        format!("{field} must be a whole number (got {value})")
     });
     match c.0.into_iter().next() {
         Some(error) => Err(error),

@@ -16,7 +16,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::error::{Error, ErrorKind};
-use crate::parallel::{Alone, Shard};
+use crate::parallel::Alone;
 use crate::sample::Generator;
 use crate::session::{Request, Session};
 use crate::{validate, Config, PRESET_NAMES};
@@ -207,22 +207,16 @@ impl Kindling {
     #[wasm_bindgen(js_name = shardGradients, unchecked_return_type = "Promise<ShardReply>")]
     pub fn shard_gradients(
         &self,
-        step: u32,
-        rank: u32,
-        count: u32,
+        step: f64,
+        rank: f64,
+        count: f64,
         weights: Float32Array,
     ) -> Promise {
         let session = self.session.clone();
         future_to_promise(async move {
             let mut session = session.try_borrow_mut().map_err(|_| busy())?;
-            let shard = Shard {
-                rank: rank as usize,
-                count: count as usize,
-            };
             let weights = weights.to_vec();
-            let gradients = session
-                .shard_gradients(step as usize, shard, &weights)
-                .await?;
+            let gradients = session.shard_gradients(step, rank, count, &weights).await?;
             let result = Object::new();
             Reflect::set(&result, &"loss".into(), &gradients.loss.into())?;
             let grads = Float32Array::from(&gradients.grads[..]);

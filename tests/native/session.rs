@@ -220,3 +220,29 @@ fn generation_defaults_seed_zero_is_fresh_and_an_empty_prompt_starts() {
         (ErrorKind::Config, "maxTokens")
     );
 }
+
+#[test]
+fn shard_arguments_are_whole_numbers_never_wrapped() {
+    let mut session = session_on(Placement::cpu(None));
+    let weights = pollster::block_on(kindling::params::flat_weights(session.trainer().model()));
+    let weights = weights.unwrap();
+    for (step, rank, count, field) in [
+        (-1.0, 0.0, 2.0, "step"),
+        (0.0, 1.5, 2.0, "rank"),
+        (0.0, 0.0, 0.0, "count"),
+        (0.0, 0.0, f64::NAN, "count"),
+    ] {
+        let result = session.shard_gradients(step, rank, count, &weights);
+        let error = pollster::block_on(result).expect_err("refused");
+        assert_eq!(
+            (error.kind, error.fields[0].field.as_str()),
+            (ErrorKind::Config, field)
+        );
+        assert!(!error.message.contains("4294967295"), "{error}");
+    }
+    let gradients = pollster::block_on(session.shard_gradients(0.0, 1.0, 2.0, &weights));
+    assert_eq!(
+        gradients.expect("rows 8..16 of 16").grads.len(),
+        weights.len()
+    );
+}
