@@ -133,6 +133,22 @@ describe('the autosave', () => {
     await page.close();
   });
 
+  test('a tab closed mid-training: a new tab offers the last saved step and restores it', async () => {
+    const closing = await openPlayground('closed');
+    await train(closing);
+    await closing.locator('#save-status').filter({ hasText: 'Autosaved at step' }).waitFor(LONG);
+    assert.equal(await closing.evaluate(() => document.querySelector('kindling-playground').phase), 'training');
+    await closing.close();
+    const page = await openPlayground('closed');
+    await page.locator('#resume-offer').waitFor(LONG);
+    const saved = await readAutosave(page, 'closed', 'summary');
+    assert.match(await page.locator('#resume-text').textContent(), new RegExp(`saved at step ${saved.step} of`));
+    await page.locator('#resume').click();
+    await page.locator('#train-status').filter({ hasText: `Restored at step ${saved.step}` }).waitFor(LONG);
+    assert.equal(await stepOf(page), saved.step);
+    await page.close();
+  });
+
   test('two tabs on one autosave: the first owns it, the second is told and trains on, then takes over', async () => {
     const first = await openPlayground('shared');
     const second = await openPlayground('shared');
