@@ -10,8 +10,13 @@ import { serve } from '../scripts/server.mjs';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-// pkg-tests' flags, plus WebGPU (SwiftShader here) for the WebGPU column.
-export const CHROMIUM_ARGS = [...TEST_CHROMIUM_ARGS, '--enable-unsafe-webgpu'];
+// pkg-tests' flags, plus WebGPU (SwiftShader here) for the WebGPU column, plus any in
+// KINDLING_CHROMIUM_ARGS (scripts/bench-gpu.sh: Vulkan, for a hardware adapter).
+export const CHROMIUM_ARGS = [
+  ...TEST_CHROMIUM_ARGS,
+  '--enable-unsafe-webgpu',
+  ...(process.env.KINDLING_CHROMIUM_ARGS ?? '').split(/\s+/).filter(Boolean),
+];
 
 // scripts/server.mjs on a free port, without the CSP (TF.js needs more than the page);
 // resolves to { url, close }. `coi` adds the cross-origin isolation headers

@@ -4,6 +4,10 @@
 // training text is passed in by the driver (read from ../shared/data at run time).
 import { loadKindling } from '../www/kindling.js';
 import { HelperWorkers } from '../www/helper-pool.js';
+import { installGpuCounters, gpuCalls, gpuCallsBetween } from './gpu-calls.js';
+
+// Before the engine starts, so that its device's first calls are counted too.
+const countingGpu = new URLSearchParams(location.search).has('count-gpu') && installGpuCounters();
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -13,14 +17,15 @@ const median = (values) => {
 const mean = (values) => values.reduce((a, b) => a + b, 0) / values.length;
 const message = (error) => (error && error.message) || String(error);
 
-let Kindling = null;
+let Kindling = null; // the CPU build (pkg/); WebGPU models come from pkg-webgpu/
 
 // Creates a model; the caller frees it. Fails with the engine's own message, and also when the
 // engine quietly ran on another backend than the one asked for (a benchmark must not report a
 // CPU figure as a WebGPU one).
-async function create(text, options) {
+async function createModel(text, options) {
+  const Engine = options.backend === 'webgpu' ? await loadKindling(undefined, 'webgpu') : Kindling;
   const start = performance.now();
-  const k = await Kindling.create({ text, ...options });
+  const k = await Engine.create({ text, ...options });
   const createMs = performance.now() - start;
   if (options.backend && options.backend !== 'auto' && k.backend !== options.backend) {
     const backend = k.backend;
@@ -40,7 +45,7 @@ function describe(k) {
 // `helpers` > 0, that many helper workers compute shards of each batch (www/helper-pool.js).
 async function train({ text, options, helpers = 0, warmup = 10, iters = 50, chunk = 10, chunks = 3 }) {
   try {
-    const { k, createMs } = await create(text, { evalInterval: 0, ...options });
+    const { k, createMs } = await createModel(text, { evalInterval: 0, ...options });
     const workers = helpers > 0 ? new HelperWorkers(helpers) : null;
     try {
       await workers?.replicate(k);
@@ -98,7 +103,7 @@ async function train({ text, options, helpers = 0, warmup = 10, iters = 50, chun
 // (no evaluations on the way, as the PyTorch reference). `helpers` as in `train`.
 async function trainFull({ text, options, helpers = 0, iters = 2000, chunk = 50 }) {
   try {
-    const { k } = await create(text, { evalInterval: 0, ...options });
+    const { k } = await createModel(text, { evalInterval: 0, ...options });
     const workers = helpers > 0 ? new HelperWorkers(helpers) : null;
     try {
       await workers?.replicate(k);
@@ -135,7 +140,7 @@ async function trainFull({ text, options, helpers = 0, iters = 2000, chunk = 50 
 // native bench counts it); steady = the tokens after the first over the time after the first.
 async function generate({ text, options, prompt = 'ROMEO:', maxTokens = 500, runs = 3 }) {
   try {
-    const { k } = await create(text, options);
+    const { k } = await createModel(text, options);
     try {
       const once = async (seed) => {
         const start = performance.now();
@@ -187,6 +192,53 @@ async function generate({ text, options, prompt = 'ROMEO:', maxTokens = 500, run
   }
 }
 
+// What one WebGPU training step and one generated token cost in GPU calls (see gpu-calls.js),
+// beside their time: model creation; the first step (its shader compilations); `steps` single
+// trainSteps(1) calls after `warmup` steps (the first included); one trainSteps(steps) chunk
+// (one loss read-back for the whole chunk); `tokens` generated tokens after the first (which
+// compiles the inference kernels).
+async function gpuCounts({ text, options, warmup = 2, steps = 5, tokens = 20 }) {
+  if (!countingGpu) return { ok: false, error: 'open the page with ?count-gpu to count WebGPU calls' };
+  try {
+    const measure = async (work, per = 1) => {
+      const before = gpuCalls();
+      const start = performance.now();
+      await work();
+      const ms = (performance.now() - start) / per;
+      return { ms, ...gpuCallsBetween(before, gpuCalls(), per) };
+    };
+    let k = null;
+    const create = await measure(async () => {
+      ({ k } = await createModel(text, { evalInterval: 0, ...options }));
+    });
+    try {
+      const firstStep = await measure(() => k.trainSteps(1));
+      for (let i = 1; i < warmup; i++) await k.trainSteps(1);
+      const single = await measure(async () => {
+        for (let i = 0; i < steps; i++) await k.trainSteps(1);
+      }, steps);
+      const chunk = await measure(() => k.trainSteps(steps), steps);
+      const stream = k.generate('ROMEO:', { maxTokens: tokens + 1, temperature: 0.8, seed: 1 });
+      let generated = 0;
+      let token = null;
+      try {
+        const firstToken = await measure(() => stream.next());
+        token = await measure(async () => {
+          while (!(await stream.next()).done) generated++;
+        }, tokens);
+        token.firstToken = firstToken;
+      } finally {
+        stream.free();
+      }
+      return { ok: true, ...describe(k), create, firstStep, single, chunk, steps, token, tokens: generated };
+    } finally {
+      k.free();
+    }
+  } catch (error) {
+    return { ok: false, error: message(error) };
+  }
+}
+
 // What WebGPU adapter Chromium offers (SwiftShader, a CPU emulating a GPU, on GPU-less machines).
 async function gpuInfo() {
   if (!navigator.gpu) return { ok: false, error: 'navigator.gpu is undefined (no WebGPU in this browser)' };
@@ -206,7 +258,7 @@ async function gpuInfo() {
   }
 }
 
-window.bench = { train, trainFull, generate, gpuInfo };
+window.bench = { train, trainFull, generate, gpuCounts, gpuInfo };
 window.benchReady = (async () => {
   try {
     Kindling = await loadKindling();

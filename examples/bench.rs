@@ -1,7 +1,9 @@
-//! Native benchmarks (Flex, the CPU backend), printed as JSON for scripts/bench*.sh.
+//! Native benchmarks, printed as JSON for scripts/bench*.sh: Flex (the CPU backend), and with
+//! `--features webgpu` wgpu (Vulkan, Metal or DX12 natively; lavapipe on a GPU-less Linux).
 //!
 //!   cargo run --release --example bench -- train-baby-gpt --iters 2000 --data PATH
 //!   cargo run --release --example bench -- generate --preset baby-gpt --tokens 500
+//!   cargo run --release --features webgpu --example bench -- train-speed --backend webgpu --n-embd 256
 
 use kindling::config::Config;
 use kindling::device::{cpu, now_ms};
@@ -60,6 +62,51 @@ fn train_baby_gpt(args: &[String]) -> serde_json::Value {
     })
 }
 
+/// ms per step of baby-GPT's shape (`--n-embd` wide) on `--backend` (cpu | webgpu): the first
+/// step (shader compilation on a GPU) on its own, then the median of `--iters` single steps
+/// (each reads its loss back) and the mean over one chunk of as many steps.
+fn train_speed(args: &[String]) -> serde_json::Value {
+    let iters: usize = arg(args, "--iters").map_or(20, |s| s.parse().expect("--iters N"));
+    let backend = arg(args, "--backend").unwrap_or_else(|| "cpu".into());
+    let n_embd: usize = arg(args, "--n-embd").map_or(128, |s| s.parse().expect("--n-embd N"));
+    let (device, adapter) = match backend.as_str() {
+        "cpu" => (cpu(), None),
+        #[cfg(feature = "webgpu")]
+        "webgpu" => {
+            let gpu = pollster::block_on(kindling::gpu::gpu()).expect("wgpu could not start");
+            (gpu.device.clone(), Some(gpu.adapter.clone()))
+        }
+        other => panic!("backend {other}: use cpu, or webgpu in a build with --features webgpu"),
+    };
+    let config = Config {
+        n_embd,
+        eval_interval: 0,
+        ..Config::baby_gpt()
+    };
+    let mut trainer =
+        Trainer::new(shared_text(args), config, device).unwrap_or_else(|e| panic!("{e:?}"));
+    let mut step = || {
+        let start = now_ms();
+        pollster::block_on(trainer.train_steps(1)).expect("training failed");
+        now_ms() - start
+    };
+    let first_step_ms = step();
+    for _ in 1..WARMUP {
+        step();
+    }
+    let times: Vec<f64> = (0..iters).map(|_| step()).collect();
+    let start = now_ms();
+    pollster::block_on(trainer.train_steps(iters)).expect("training failed");
+    json!({
+        "backend": backend,
+        "adapter": adapter,
+        "nEmbd": n_embd,
+        "firstStepMs": first_step_ms,
+        "msPerIterMedian": median(times),
+        "chunkedMsPerIter": (now_ms() - start) / iters as f64,
+    })
+}
+
 /// Generation speed of an untrained model: speed does not depend on the weights.
 fn generate(args: &[String]) -> serde_json::Value {
     let preset = arg(args, "--preset").unwrap_or_else(|| "baby-gpt".into());
@@ -99,8 +146,9 @@ fn main() {
     let result = match args.first().map(String::as_str) {
         Some("train-baby-gpt") => train_baby_gpt(&args),
         Some("generate") => generate(&args),
+        Some("train-speed") => train_speed(&args),
         _ => {
-            eprintln!("usage: bench train-baby-gpt [--iters N] [--data PATH] [--eval] | generate [--preset P] [--tokens N]");
+            eprintln!("usage: bench train-baby-gpt [--iters N] [--data PATH] [--eval] | generate [--preset P] [--tokens N] | train-speed [--backend cpu|webgpu] [--n-embd N] [--iters N]");
             std::process::exit(2);
         }
     };

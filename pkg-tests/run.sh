@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Browser tests of the built package and the playground page (see pkg-tests/*.test.mjs).
-# Needs pkg/ from `wasm-pack build --target web` and Debian's chromium at /usr/bin/chromium
+# Needs pkg/ and pkg-webgpu/ from scripts/build.sh and Debian's chromium at /usr/bin/chromium
 # (or $CHROMIUM). Never downloads a browser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/npm-install.sh
-if [ ! -f pkg/kindling_bg.wasm ] && [ -z "${KINDLING_WEB_ROOT:-}" ]; then
-  echo "pkg-tests: pkg/ is not built (run wasm-pack build --target web first)" >&2
-  exit 1
-fi
+for dir in pkg pkg-webgpu; do
+  if [ ! -f "$dir/kindling_bg.wasm" ] && [ -z "${KINDLING_WEB_ROOT:-}" ]; then
+    echo "pkg-tests: $dir/ is not built (run scripts/build.sh first)" >&2
+    exit 1
+  fi
+done
 if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
   echo "pkg-tests: no Chromium at ${CHROMIUM:-/usr/bin/chromium} (apt-get install chromium)" >&2
   exit 1

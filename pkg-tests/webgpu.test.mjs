@@ -1,18 +1,27 @@
-// The playground on WebGPU: with Chromium's software adapter (--enable-unsafe-webgpu) the
-// badge says WebGPU, names the adapter, and training works; the other page tests run without
-// the flag and see the CPU badge. No adapter FAILS this test unless KINDLING_ALLOW_NO_WEBGPU=1.
+// The playground where Chromium offers a WebGPU adapter (--enable-unsafe-webgpu: SwiftShader, a
+// CPU emulating a GPU, slower than the CPU engine). 'auto' trains on the CPU at once, fetches
+// the WebGPU build, measures both and stays on the CPU here, saying why; with a GPU faked fast
+// it moves the model to WebGPU; the backend control moves it either way, keeping its step.
+// The other page tests run without the flag and never fetch the WebGPU build.
+// No adapter FAILS these tests unless KINDLING_ALLOW_NO_WEBGPU=1.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, foreignRequests } from './browser.mjs';
 import { corpus } from './corpus.mjs';
 
 const LONG = { timeout: 180_000 };
+const GPU_WASM = '/pkg-webgpu/kindling_bg.wasm';
 let server;
 let browser;
+let hasAdapter = false;
 
 before(async () => {
   server = await startServer({ csp: true });
   browser = await launchBrowser({ webgpu: true });
+  await browser.context.addInitScript(() => {
+    window.inShadow = (selector) =>
+      document.querySelector('kindling-playground').shadowRoot.querySelector(selector);
+  });
 });
 
 after(async () => {
@@ -20,37 +29,87 @@ after(async () => {
   server?.close();
 });
 
-const shadowValue = (page, id) =>
-  page.evaluate((id) => Number(document.querySelector('kindling-playground').shadowRoot.querySelector(id).dataset.value), id);
-
-test('with a WebGPU adapter the badge says WebGPU and the loss falls', async (t) => {
+// A fresh playground with tiny ready to train for long enough to be measured and moved.
+async function openPlayground(t, setUp = () => {}) {
   const page = await browser.context.newPage();
+  t.after(() => page.close());
   await page.goto(`${server.url}/`);
   await page.locator('#engine-status').filter({ hasText: 'Ready' }).waitFor(LONG);
-  const hasAdapter = await page.evaluate(async () => Boolean(await navigator.gpu?.requestAdapter()));
-  if (!hasAdapter && process.env.KINDLING_ALLOW_NO_WEBGPU === '1') {
-    t.skip('no WebGPU adapter in this Chromium (KINDLING_ALLOW_NO_WEBGPU=1)');
-    return;
-  }
+  hasAdapter = await page.evaluate(async () => Boolean(await navigator.gpu?.requestAdapter()));
+  if (!hasAdapter && process.env.KINDLING_ALLOW_NO_WEBGPU === '1') return null;
   assert.ok(hasAdapter, 'Chromium with --enable-unsafe-webgpu has no WebGPU adapter');
-
+  await page.evaluate(setUp);
   await page.locator('#text').fill(corpus());
   await page.locator('#preset').selectOption('tiny');
+  await page.evaluate(() => document.querySelector('kindling-playground').setAttribute('steps', '100000'));
   await page.locator('kindling-playground:not([data-validation=pending])').waitFor(LONG);
-  await page.locator('#train').click();
-  await page.locator('#backend').filter({ hasText: 'WebGPU' }).waitFor(LONG);
-  assert.match(await page.locator('#backend').getAttribute('title'), /^WebGPU: \S/);
+  return page;
+}
 
-  await page.waitForFunction(() => {
-    const root = document.querySelector('kindling-playground').shadowRoot;
-    return Number(root.querySelector('#chart').dataset.points) >= 2;
-  }, null, { ...LONG, polling: 200 });
-  const first = await shadowValue(page, '#loss');
-  await page.waitForFunction((first) => {
-    const loss = Number(document.querySelector('kindling-playground').shadowRoot.querySelector('#loss').dataset.value);
-    return loss < first * 0.8;
-  }, first, { ...LONG, polling: 200 });
-  assert.equal(await page.locator('#backend').textContent(), 'WebGPU', 'still on WebGPU after training');
+const numberIn = (page, id) => page.evaluate((id) => Number(inShadow(id).dataset.value), id);
+const stepOf = (page) => numberIn(page, '#step');
+const stepsPass = (page, from, count) =>
+  page.waitForFunction(([from, count]) => Number(inShadow('#step').dataset.value) >= from + count, [from, count], { ...LONG, polling: 100 });
+const fetchedGpuBuild = () => browser.requests.some((url) => url.endsWith(GPU_WASM));
+
+test("'auto' starts on the CPU, measures WebGPU beside it, and stays on the faster CPU, saying so", async (t) => {
+  const page = await openPlayground(t);
+  if (!page) return t.skip('no WebGPU adapter in this Chromium (KINDLING_ALLOW_NO_WEBGPU=1)');
+  assert.equal(fetchedGpuBuild(), false, 'the WebGPU build was fetched before anything asked for it');
+  await page.locator('#train').click();
+  await stepsPass(page, 0, 1);
+  assert.match(await page.locator('#backend').textContent(), /^CPU/, 'training starts on the CPU');
+
+  const status = page.locator('#train-status').filter({ hasText: /^WebGPU [\d.]+ ms\/step, CPU.* [\d.]+ ms\/step: training on the CPU$/ });
+  await status.waitFor(LONG);
+  const [, gpuMs, cpuMs] = (await status.textContent()).match(/^WebGPU ([\d.]+) ms\/step, CPU.* ([\d.]+) ms\/step/).map(Number);
+  assert.ok(gpuMs > cpuMs * 0.9, `SwiftShader measured faster than the CPU (${gpuMs} vs ${cpuMs} ms/step) yet 'auto' stayed`);
+  assert.ok(fetchedGpuBuild(), 'the WebGPU build was fetched to measure it');
+  assert.match(await page.locator('#backend').textContent(), /^CPU/);
+  assert.match(await page.locator('#backend').getAttribute('title'), /WebGPU [\d.]+ ms\/step, CPU.*: training on the CPU/);
+  await stepsPass(page, await stepOf(page), 5); // and it trains on
+  await page.locator('#train').click();
+});
+
+test("'auto' moves the model to WebGPU when WebGPU measures faster, and it keeps learning there", async (t) => {
+  // A fast GPU where there is only SwiftShader: the measurement says 0.01 ms/step.
+  const page = await openPlayground(t, () => {
+    const element = document.querySelector('kindling-playground');
+    element.dataset.debugWebgpuMs = '0.01';
+    element.setAttribute('backend', 'auto'); // sends the settings to the worker
+  });
+  if (!page) return t.skip('no WebGPU adapter in this Chromium (KINDLING_ALLOW_NO_WEBGPU=1)');
+  await page.locator('#train').click();
+  await stepsPass(page, 0, 1);
+  const firstLoss = await numberIn(page, '#loss');
+  await page.locator('#backend').filter({ hasText: 'WebGPU' }).waitFor(LONG);
+  assert.match(await page.locator('#train-status').textContent(), /^WebGPU 0\.0 ms\/step, CPU.* ms\/step: training on WebGPU$/);
+  assert.match(await page.locator('#backend').getAttribute('title'), /^WebGPU: \S.*training on WebGPU/);
+  const moved = await stepOf(page);
+  assert.ok(moved > 0, 'the model moved with its steps');
+  await stepsPass(page, moved, 3);
+  await page.waitForFunction((first) => Number(inShadow('#loss').dataset.value) < first * 0.9, firstLoss, { ...LONG, polling: 200 });
+  assert.equal(await page.locator('#backend').textContent(), 'WebGPU', 'still on WebGPU');
+  await page.locator('#train').click();
+});
+
+test('the backend control moves a training model to WebGPU and back, keeping its step', async (t) => {
+  const page = await openPlayground(t);
+  if (!page) return t.skip('no WebGPU adapter in this Chromium (KINDLING_ALLOW_NO_WEBGPU=1)');
+  await page.locator('#train').click();
+  await stepsPass(page, 0, 20);
+  await page.locator('#backend-choice').selectOption('webgpu');
+  await page.locator('#backend').filter({ hasText: 'WebGPU' }).waitFor(LONG);
+  const onGpu = await stepOf(page);
+  assert.ok(onGpu >= 20, `the step went back to ${onGpu} in the move`);
+  await stepsPass(page, onGpu, 2);
+  assert.equal(await page.evaluate(() => document.querySelector('kindling-playground').getAttribute('backend')), 'webgpu');
+
+  await page.locator('#backend-choice').selectOption('cpu');
+  await page.locator('#backend').filter({ hasText: /^CPU/ }).waitFor(LONG);
+  const onCpu = await stepOf(page);
+  assert.ok(onCpu >= onGpu, `the step went back from ${onGpu} to ${onCpu} in the move`);
+  await stepsPass(page, onCpu, 5);
   await page.locator('#train').click();
 });
 

@@ -56,7 +56,7 @@ step "wasm-pack test in headless Chromium (CPU and WebGPU)"
 WASM_BINDGEN_TEST_TIMEOUT=300 wasm-pack test --headless --chrome --release --features webgpu \
   --test web --test gpu_lost
 
-step "build pkg/"
+step "build pkg/ (CPU) and pkg-webgpu/"
 bash scripts/build.sh
 
 step "pkg-tests (the built package and the page in Chromium)"

@@ -128,15 +128,11 @@ pub fn place_values<M: Module>(
 }
 
 /// A copy of `module` on `device`, read back asynchronously (burn's `to_device` reads
-/// synchronously, which WebGPU in a browser cannot do).
+/// synchronously, which WebGPU in a browser cannot do) in one read: a read per parameter
+/// would cost a GPU round trip each.
 pub async fn copy_module<M: Module>(module: &M, device: &Device) -> Result<M, String> {
-    let mut flat = Vec::new();
-    visit(module, |id, value| flat.push((id, value)));
-    let mut values = HashMap::with_capacity(flat.len());
-    for (id, tensor) in flat {
-        values.insert(id, read_floats(tensor).await?);
-    }
-    Ok(place_values(module.clone(), values, device))
+    let flat = flat_weights(module).await?;
+    Ok(load_weights(module, &flat, device).expect("flat_weights reads every parameter once"))
 }
 
 /// Every float parameter's values, concatenated: the layout helpers exchange.

@@ -1,14 +1,21 @@
-// The page side of loading the engine: the .wasm is downloaded and compiled once per page,
-// however many <kindling-playground> elements it has. Each element's worker instantiates
+// The page side of loading the engine: each build's .wasm is downloaded and compiled once per
+// page, however many <kindling-playground> elements it has. Each element's worker instantiates
 // the same compiled WebAssembly.Module (its own memory, no second download or compile).
+//
+// Two builds of one engine: 'cpu' (pkg/, no wgpu: the small download every reader gets) and
+// 'webgpu' (pkg-webgpu/, the same engine with WebGPU), fetched only when a worker has a GPU
+// adapter to use it with.
+export const WASM_URLS = {
+  cpu: new URL('../pkg/kindling_bg.wasm', import.meta.url),
+  webgpu: new URL('../pkg-webgpu/kindling_bg.wasm', import.meta.url),
+};
 
-const WASM_URL = new URL('../pkg/kindling_bg.wasm', import.meta.url);
-
-// Progress of the one download, for every element that shows it:
-// `progress` events with detail { loaded, total } (total 0 when the size is unknown).
+// Progress of the CPU build's download, for every element that shows it (the WebGPU build
+// loads in the background while the CPU one trains): `progress` events with detail
+// { loaded, total } (total 0 when the size is unknown).
 export const loadProgress = new EventTarget();
 
-let compiling = null;
+const compiling = new Map(); // build → promise of its module
 let lastProgress = { loaded: 0, total: 0 };
 
 export function wasmSupported() {
@@ -19,20 +26,23 @@ export function currentProgress() {
   return lastProgress;
 }
 
-function report(loaded, total) {
+function reportProgress(loaded, total) {
   lastProgress = { loaded, total };
   loadProgress.dispatchEvent(new CustomEvent('progress', { detail: lastProgress }));
 }
 
-async function compile() {
+async function compile(build) {
+  const url = WASM_URLS[build];
+  if (!url) throw new Error(`unknown engine build ${build}: use "cpu" or "webgpu"`);
+  const report = build === 'cpu' ? reportProgress : () => {};
   let response;
   try {
-    response = await fetch(WASM_URL);
+    response = await fetch(url);
   } catch (error) {
-    throw new Error(`could not download ${WASM_URL.pathname} (${error.message})`);
+    throw new Error(`could not download ${url.pathname} (${error.message})`);
   }
   if (!response.ok) {
-    throw new Error(`could not download ${WASM_URL.pathname}: the server answered ${response.status} ${response.statusText}`.trim());
+    throw new Error(`could not download ${url.pathname}: the server answered ${response.status} ${response.statusText}`.trim());
   }
   // With compression the header counts compressed bytes while the stream yields plain
   // ones; the indicator then only goes as far as it can tell.
@@ -60,12 +70,14 @@ async function compile() {
   return WebAssembly.compile(await new Response(counted).arrayBuffer());
 }
 
-// Resolves to the compiled engine module. The first call downloads and compiles; later
-// calls share that promise. A failure is forgotten so a later call can try again.
-export function compileEngine() {
-  compiling ??= compile().catch((error) => {
-    compiling = null;
-    throw error;
-  });
-  return compiling;
+// Resolves to the compiled module of `build` ('cpu' or 'webgpu'). The first call downloads and
+// compiles; later calls share that promise. A failure is forgotten so a later call can try again.
+export function compileEngine(build = 'cpu') {
+  if (!compiling.has(build)) {
+    compiling.set(build, compile(build).catch((error) => {
+      compiling.delete(build);
+      throw error;
+    }));
+  }
+  return compiling.get(build);
 }

@@ -1,10 +1,11 @@
 // The engine worker owns the wasm engine; the page only renders what this posts back.
 //
-// Page → worker: load (first: the compiled engine module, or nothing to fetch it here),
+// Page → worker: load (first: the compiled CPU engine module, or nothing to fetch it here),
+//                engine (the compiled module of a build asked for with need-engine),
 //                configure, validate, create, train, pause, reset, generate, stop, export,
 //                open, restore
-// Worker → page: ready, validated, model, metrics, paused, finished, saved, exported,
-//                token, warning, generated, error
+// Worker → page: ready, need-engine, validated, model, backend, metrics, paused, finished,
+//                saved, exported, token, warning, generated, error
 // Every request may carry an `id`; replies about it carry the same `id`.
 //
 // error: { source (the request's type, or 'train', 'storage', 'load'), kind, message, fatal,
@@ -15,10 +16,12 @@
 // this autosave name; nothing is saved here), 'load' (the engine could not load), 'crashed' (the wasm
 // instance trapped or ran out of memory: `fatal`, the page starts a fresh worker).
 //
-// On the CPU, helper workers (helper-pool.js) compute part of every training batch.
+// On the CPU, helper workers (helper-pool.js) compute part of every training batch. The
+// WebGPU build of the engine loads beside the CPU one when it may be used (engine-backends.js).
 import { loadKindling, tokens } from './kindling.js';
 import { HelperWorkers, helperCountFor } from './helper-pool.js';
 import { saveAutosave, loadAutosave } from './autosave-store.js';
+import { Backends } from './engine-backends.js';
 
 // A chunk of steps about this long keeps pause, stop and generation responsive while
 // spending little time on message overhead. Shorter while a generation interleaves.
@@ -32,11 +35,13 @@ const settings = {
   persist: true, // false: never autosave (embeds that show a fixed demo)
   backend: 'auto',
   helpers: 'auto', // helper workers for CPU training: 'auto' (one per spare core) or a count
+  debugWebgpuMs: null, // tests: 'auto' takes this as WebGPU's measured ms/step
 };
 
-let Kindling = null;
+let Kindling = null; // the CPU build's class (the WebGPU build's: backends.gpuEngine())
 let engineModule = null; // the compiled engine, handed on to helper workers
 let model = null;
+let modelEpoch = 0; // a new, opened or dropped model ends the old one's train loop; a move does not
 let modelSetup = null; // { text, options } the model was made from
 let lastSavedStep = 0;
 let training = null; // the running train loop's promise
@@ -92,11 +97,14 @@ function describe(error) {
   return described;
 }
 
+// The engine's notice (a lost GPU) and this worker's ('auto': why this backend).
+const notices = (...more) => [model?.notice, backendNotice, ...more].filter(Boolean).join('. ') || undefined;
+
 function modelInfo() {
   return {
     backend: model.backend,
     adapter: model.adapter,
-    notice: model.notice,
+    notice: notices(),
     step: model.step,
     vocabSize: model.vocabSize,
     parameterCount: model.parameterCount,
@@ -113,9 +121,117 @@ function replaceModel(next, setup) {
     stopHelpers();
     model?.free();
     model = next;
+    modelEpoch += 1;
     modelSetup = setup;
     lastSavedStep = next?.step ?? 0;
   });
+}
+
+// ---- backends -------------------------------------------------------------------------
+
+let backendNotice = null; // why the model computes where it does, when 'auto' chose
+let measuring = null; // 'auto': the running WebGPU measurement, if any
+const engineReplies = new Map(); // build → { resolve, reject } of requestModule
+
+// The page compiles each build once for all its elements; this asks it for one.
+function requestModule(build) {
+  return new Promise((resolve, reject) => {
+    engineReplies.set(build, { resolve, reject });
+    post({ type: 'need-engine', build });
+  });
+}
+
+function engineArrived({ build, module, error }) {
+  const reply = engineReplies.get(build);
+  engineReplies.delete(build);
+  if (error) reply?.reject(failure('load', `The ${build} engine failed to load: ${error}`));
+  else reply?.resolve(module ?? null);
+}
+
+const backends = new Backends({ requestModule, loadEngine: loadKindling });
+
+// `from`'s copy on `backend` ('cpu' | 'webgpu'), through a checkpoint; frees `from` once the
+// copy exists.
+async function moved(from, backend) {
+  const Engine = backend === 'webgpu' ? await backends.gpuEngine() : Kindling;
+  const next = await Engine.fromBytes(await from.toBytes(), { backend });
+  from.free();
+  return next;
+}
+
+// A new model, made by `make(Engine, backend)` where the backend setting puts it: 'webgpu' on
+// the WebGPU build; 'cpu' and 'auto' on the CPU build, from where 'auto' moves it to WebGPU if
+// a model of its shape was measured faster there (else training measures it: autoChoose).
+async function placeNew(make) {
+  backendNotice = null;
+  if (settings.backend === 'webgpu') return make(await backends.gpuEngine(), 'webgpu');
+  const made = await make(Kindling, 'cpu');
+  if (settings.backend !== 'auto') return made;
+  const unavailable = await backends.unavailable();
+  if (unavailable) {
+    backendNotice = `WebGPU is not available (${unavailable}); training on the CPU`;
+    return made;
+  }
+  const choice = backends.choiceFor(made);
+  backendNotice = choice?.notice ?? null;
+  if (choice?.backend !== 'webgpu') return made;
+  try {
+    return await moved(made, 'webgpu');
+  } catch (error) {
+    backendNotice = `WebGPU failed (${error.message}); training on the CPU`;
+    return made;
+  }
+}
+
+// Moves the live model to `backend` between engine calls; a running train loop goes on there.
+function moveModel(backend) {
+  return exclusive(async () => {
+    if (!model || model.backend === backend) return;
+    stopHelpers();
+    model = await moved(model, backend);
+    post({ type: 'backend', backend: model.backend, adapter: model.adapter, notice: notices() });
+  });
+}
+
+// The backend setting changed: the model moves where it now belongs ('auto': where its
+// shape was measured faster, else the CPU, which measures it again while training).
+async function backendChanged() {
+  backendNotice = null;
+  if (!model) return;
+  const target = settings.backend === 'auto' ? backends.choiceFor(model)?.backend ?? 'cpu' : settings.backend;
+  if (settings.backend === 'auto') backendNotice = backends.choiceFor(model)?.notice ?? null;
+  await moveModel(target);
+}
+
+// 'auto' with an adapter, training on the CPU, this shape not measured yet: once the CPU's
+// speed is known, measure WebGPU beside it and move the model there if it is faster.
+function autoChoose(trained, cpuMsPerStep, workers) {
+  if (measuring || settings.backend !== 'auto' || trained.backend !== 'cpu' || backends.choiceFor(trained)) return;
+  measuring = (async () => {
+    if (await backends.unavailable()) return;
+    const shape = { config: trained.config, vocabSize: trained.vocabSize };
+    const bytes = await exclusive(() => (model === trained ? trained.toBytes() : null));
+    if (!bytes) return;
+    const choice = await backends.measure({
+      shape,
+      bytes,
+      cpuMs: cpuMsPerStep,
+      workers,
+      exclusive,
+      fakeGpuMs: settings.debugWebgpuMs ?? undefined,
+    });
+    if (model !== trained || settings.backend !== 'auto') return;
+    backendNotice = choice.notice;
+    post({ type: 'backend', backend: trained.backend, adapter: trained.adapter, notice: notices(), measured: true });
+    if (choice.backend === 'webgpu') await moveModel('webgpu');
+  })()
+    .catch((error) => {
+      backendNotice = `WebGPU could not be measured (${error.message}); training on the CPU`;
+      if (model === trained) post({ type: 'backend', backend: 'cpu', notice: notices(), measured: true });
+    })
+    .finally(() => {
+      measuring = null;
+    });
 }
 
 function stopAllGenerations() {
@@ -187,32 +303,42 @@ async function trainChunk(trained, steps) {
 // ---- training -------------------------------------------------------------------------
 
 async function trainLoop() {
-  const trained = model;
-  const total = trained.config.maxSteps;
+  const epoch = modelEpoch;
+  const total = model.config.maxSteps;
   let chunk = 1;
+  let chunks = 0;
   let stepsPerSecond = 0; // smoothed, so the page's time-left estimate does not jitter
-  // `model === trained` goes first: a reset or an opened file may have freed `trained`.
-  while (model === trained && keepTraining && trained.step < total) {
-    const steps = Math.min(chunk, total - trained.step);
-    const { metrics, elapsedMs, workers } = await exclusive(() => trainChunk(trained, steps));
+  // `epoch` goes first: a reset or an opened file may have freed the model. A move to another
+  // backend keeps the epoch: the loop goes on with the moved model.
+  while (epoch === modelEpoch && keepTraining && model.step < total) {
+    // The model is read inside the exclusive call: a move queued before it replaces it.
+    const done = await exclusive(async () => {
+      if (epoch !== modelEpoch) return null;
+      const steps = Math.min(chunk, total - model.step);
+      return { trained: model, steps, ...(await trainChunk(model, steps)) };
+    });
+    if (!done) break;
+    const { trained, steps, metrics, elapsedMs, workers } = done;
     chunk = nextChunkSize(steps, elapsedMs);
     const rate = (steps * 1000) / elapsedMs;
     stepsPerSecond = stepsPerSecond ? 0.9 * stepsPerSecond + 0.1 * rate : rate;
     // `backend` can change mid-run: a lost GPU moves training to the CPU.
     // Both can be news: the engine's (no WebGPU here, or a lost GPU) and why the helpers stopped.
-    const notices = [metrics.notice, trained.backend === 'cpu' ? helpersFailure : null].filter(Boolean);
-    const notice = notices.length ? notices.join('. ') : undefined;
+    const notice = notices(trained.backend === 'cpu' ? helpersFailure : null);
     post({ type: 'metrics', total, ...metrics, notice, stepsPerSecond, backend: trained.backend, workers });
+    // The first chunks warm the engine up and grow to their steady size (CHUNK_MS); after
+    // them a chunk's speed is the CPU's.
+    if (++chunks >= 5 && model === trained) autoChoose(trained, elapsedMs / steps, workers);
     if (trained.step - lastSavedStep >= settings.autosaveEvery) await autosave();
     await nextTask();
   }
-  if (model !== trained) return;
+  if (epoch !== modelEpoch) return;
   keepTraining = false;
   await autosave();
   post(
-    trained.step >= total
-      ? { type: 'finished', step: trained.step }
-      : { type: 'paused', step: trained.step, reason: pauseReason },
+    model.step >= total
+      ? { type: 'finished', step: model.step }
+      : { type: 'paused', step: model.step, reason: pauseReason },
   );
 }
 
@@ -295,7 +421,7 @@ async function autosave() {
 
 async function restoreFrom(bytes, setup, origin) {
   // The checkpoint carries its own training text; `setup` is what the page shows.
-  const next = await Kindling.fromBytes(bytes, { backend: settings.backend });
+  const next = await placeNew((Engine, backend) => Engine.fromBytes(bytes, { backend }));
   setup = { ...setup, text: setup.text ?? next.text };
   await replaceModel(next, setup);
   post({ type: 'model', origin, info: modelInfo(), setup });
@@ -324,22 +450,25 @@ async function generate({ id, prompt, options }) {
 // ---- messages -------------------------------------------------------------------------
 
 const handlers = {
-  configure({ name, autosaveEvery, persist, backend, helpers: helperSetting }) {
+  async configure({ name, autosaveEvery, persist, backend, helpers: helperSetting, debugWebgpuMs }) {
+    const previousBackend = settings.backend;
     Object.assign(settings, {
       name: name ?? settings.name,
       autosaveEvery: autosaveEvery ?? settings.autosaveEvery,
       persist: persist ?? settings.persist,
       backend: backend ?? settings.backend,
       helpers: helperSetting ?? settings.helpers,
+      debugWebgpuMs: debugWebgpuMs ?? settings.debugWebgpuMs,
     });
     if (helperSetting !== undefined) helpersFailure = null; // a new setting gets a new try
+    if (Kindling && settings.backend !== previousBackend) await backendChanged();
   },
   validate({ id, options }) {
     post({ type: 'validated', id, result: Kindling.validate(options) });
   },
   async create({ options, train }) {
     const setup = { text: options.text, options };
-    const next = await Kindling.create({ ...options, backend: settings.backend });
+    const next = await placeNew((Engine, backend) => Engine.create({ ...options, backend }));
     await replaceModel(next, setup);
     post({ type: 'model', origin: 'create', info: modelInfo() });
     if (train) startTraining();
@@ -403,6 +532,8 @@ function load({ module }) {
 // the long-running ones (train, generate) start their loop and return at once.
 let inbox = Promise.resolve();
 self.onmessage = ({ data }) => {
+  // Not queued: a request in the inbox may be waiting for it.
+  if (data.type === 'engine') return engineArrived(data);
   inbox = inbox
     .then(() => {
       if (data.type === 'load') return load(data);

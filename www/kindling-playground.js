@@ -127,9 +127,10 @@ class KindlingPlayground extends HTMLElement {
     on('reset', () => this.reset());
     on('generate', () => this.startGeneration());
     on('stop', () => this.generation.stop());
+    root.getElementById('backend-choice').addEventListener('change', ({ target }) => this.setAttribute('backend', target.value));
     upgradeProperties(this);
     this.applyLook();
-    for (const name of ['prompt', ...Object.keys(KNOBS)]) this.attributeChanged(name);
+    for (const name of ['prompt', 'backend', ...Object.keys(KNOBS)]) this.attributeChanged(name);
     const text = givenText(this);
     if (text != null) this.form.setText(text);
     this.update(); // the buttons stay disabled until the engine is ready
@@ -236,11 +237,10 @@ class KindlingPlayground extends HTMLElement {
       case 'steps':
         return this.setupChanged(() => this.form.applySteps());
       case 'backend':
-        if (!this.engine.started) return;
-        this.engine.configure();
-        // The model in the worker was built for the old backend: build or load it again.
-        if (this.hasAttribute('model-src')) return this.files.loadModelSrc();
-        return this.setupChanged(() => {});
+        this.header.backendSetting(workerSettings(this).backend);
+        // The worker moves the model (it keeps its weights, optimizer and step).
+        if (this.engine.started) this.engine.configure();
+        return;
       case 'model-src':
         this.autoplayed = false;
         return this.files.loadModelSrc();

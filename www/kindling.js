@@ -1,24 +1,33 @@
 // The one way JS code reaches the engine: load the wasm package once, and walk token
 // streams with `for await`. Used by the worker, the browser tests and any later embed.
 
-const PKG_URL = new URL('../pkg/kindling.js', import.meta.url);
+// The two builds of the engine (see engine-loader.js): the same API, the CPU one without WebGPU.
+const PKG_URLS = {
+  cpu: new URL('../pkg/kindling.js', import.meta.url),
+  webgpu: new URL('../pkg-webgpu/kindling.js', import.meta.url),
+};
 
-let loading = null;
+const loading = new Map(); // build → promise of its Kindling class
 
-// Resolves to the engine's `Kindling` class. Initialises the wasm module on first call
-// only; a failed load is forgotten so a later call can try again. `module` is an already
-// compiled WebAssembly.Module (a page compiles it once and hands it to each worker);
-// without it the .wasm is fetched next to pkg/kindling.js.
-export function loadKindling(module) {
-  loading ??= (async () => {
-    const pkg = await import(PKG_URL.href);
-    await pkg.default(module ? { module_or_path: module } : undefined);
-    return pkg.Kindling;
-  })().catch((error) => {
-    loading = null;
-    throw error;
-  });
-  return loading;
+// Resolves to the `Kindling` class of `build` ('cpu': pkg/, 'webgpu': pkg-webgpu/).
+// Initialises each build's wasm module on its first call only; a failed load is forgotten so
+// a later call can try again. `module` is that build's already compiled WebAssembly.Module (a
+// page compiles it once and hands it to each worker); without it the .wasm is fetched next to
+// the build's kindling.js. Both builds can live in one worker, each with its own memory.
+export function loadKindling(module, build = 'cpu') {
+  if (!PKG_URLS[build]) return Promise.reject(new Error(`unknown engine build ${build}: use "cpu" or "webgpu"`));
+  if (!loading.has(build)) {
+    const load = (async () => {
+      const pkg = await import(PKG_URLS[build].href);
+      await pkg.default(module ? { module_or_path: module } : undefined);
+      return pkg.Kindling;
+    })().catch((error) => {
+      loading.delete(build);
+      throw error;
+    });
+    loading.set(build, load);
+  }
+  return loading.get(build);
 }
 
 // Makes an engine token stream `for await`-iterable, yielding

@@ -3,7 +3,7 @@
 
 export const MODES = ['full', 'train', 'generate'];
 export const THEMES = ['auto', 'light', 'dark'];
-const BACKENDS = ['auto', 'cpu', 'webgpu'];
+export const BACKENDS = ['auto', 'cpu', 'webgpu'];
 
 // The element's attributes (changes after load take effect), mirrored by properties of the
 // same name in camelCase: 'string', 'number' (read as a number), 'boolean' (presence) or the
@@ -82,6 +82,8 @@ export function workerSettings(element) {
     persist: oneOf(element.getAttribute('mode'), MODES) === 'full',
     backend: oneOf(element.getAttribute('backend'), BACKENDS),
     helpers: helperSetting(element.getAttribute('workers')),
+    // Tests: 'auto' takes this as WebGPU's measured ms/step (a fast GPU where there is none).
+    debugWebgpuMs: Number(element.dataset.debugWebgpuMs) || null,
   };
 }
 

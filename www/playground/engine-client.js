@@ -61,6 +61,24 @@ export class EngineClient {
     );
   }
 
+  // The worker asks for another build (WebGPU) once it has an adapter to use it with.
+  sendEngine(build) {
+    const worker = this.worker;
+    compileEngine(build).then(
+      (module) => {
+        if (this.worker !== worker) return;
+        try {
+          worker.postMessage({ type: 'engine', build, module });
+        } catch {
+          worker.postMessage({ type: 'engine', build }); // a module that cannot be sent: fetch it there
+        }
+      },
+      (error) => {
+        if (this.worker === worker) worker.postMessage({ type: 'engine', build, error: error.message });
+      },
+    );
+  }
+
   configure() {
     this.send({ type: 'configure', ...this.settings() });
   }
@@ -85,6 +103,7 @@ export class EngineClient {
   }
 
   received(message) {
+    if (message.type === 'need-engine') return this.sendEngine(message.build);
     if (message.type === 'ready' || message.source === 'load') this.loadingDone();
     const request = this.pending.get(message.id);
     if (request) {

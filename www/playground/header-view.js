@@ -8,11 +8,16 @@ export const NO_WASM =
 
 export class HeaderView {
   constructor(root) {
-    this.$ = nodes(root, 'engine-status load-progress notice');
+    this.$ = nodes(root, 'engine-status load-progress notice backend-choice');
   }
 
   status(text) {
     this.$.engineStatus.textContent = text;
+  }
+
+  // The backend setting ('auto' | 'cpu' | 'webgpu'), as the select shows it.
+  backendSetting(value) {
+    this.$.backendChoice.value = value;
   }
 
   notice(message) {

@@ -14,6 +14,13 @@ export const MARKUP = `
       <p id="model-line" class="model-line" hidden></p>
     </div>
     <div class="top-status">
+      <label class="backend-choice"><span class="sr-only">Compute on</span>
+        <select id="backend-choice" title="Where to train: Auto measures WebGPU against the CPU and picks the faster">
+          <option value="auto">Auto</option>
+          <option value="cpu">CPU</option>
+          <option value="webgpu">WebGPU</option>
+        </select>
+      </label>
       <span id="backend" class="badge" title="Where the model computes.">CPU</span>
       <span id="engine-status" class="muted" role="status">Loads when it scrolls into view</span>
     </div>

@@ -37,6 +37,10 @@ export class TrainingView {
         return message.info ? this.show(message.info, message.origin) : this.clear();
       case 'metrics':
         return this.chunk(message);
+      case 'backend':
+        // 'auto' measured both backends: the figures are news.
+        if (message.measured) this.status(message.notice);
+        return this.showBackend(message);
       case 'paused':
         return this.paused(message);
       case 'finished':
@@ -126,7 +130,7 @@ export class TrainingView {
     const sharing = workers > 1 ? `, each step shared by ${workers} workers` : '';
     badge.textContent = backend === 'webgpu' ? 'WebGPU' : workers > 1 ? `CPU ×${workers}` : 'CPU';
     badge.title = backend === 'webgpu'
-      ? `WebGPU: ${adapter || 'adapter'}`
+      ? [`WebGPU: ${adapter || 'adapter'}.`, notice].filter(Boolean).join(' ')
       : [`Computing on the CPU${sharing}.`, notice].filter(Boolean).join(' ');
     if (notice && this.backend === 'webgpu' && backend === 'cpu') this.status(notice);
     this.backend = backend;

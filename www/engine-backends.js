@@ -1,0 +1,103 @@
+// Where the engine worker's model computes. The CPU build (pkg/) is always loaded; the WebGPU
+// build (pkg-webgpu/) only once this browser offers a GPU adapter and the backend setting may
+// use it. For 'auto' the faster of the two is found by measuring, per model shape: training
+// starts on the CPU at once, WebGPU warms up beside it (its first step compiles the shaders),
+// a few warm steps are timed on it, and the model moves there only if it trains faster.
+
+// A warm WebGPU step slower than this many CPU steps is not worth timing further.
+const HOPELESS = 3;
+// WebGPU must beat the CPU by this much to be worth a move (a move costs a checkpoint).
+const MARGIN = 0.9;
+// The timed WebGPU chunk aims at about this long, as the worker's own chunks do.
+const PROBE_MS = 100;
+
+// What the speed of a model's step depends on; models with the same key get the same choice.
+export function shapeKey({ config, vocabSize }) {
+  const { model, nLayer, nHead, nEmbd, hiddenSize, blockSize, batchSize } = config;
+  return JSON.stringify([model, nLayer, nHead, nEmbd, hiddenSize, blockSize, batchSize, vocabSize]);
+}
+
+const ms = (value) => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
+
+// The choice between two measured speeds, and the sentence that explains it.
+export function decide({ cpuMs, gpuMs, workers = 1 }) {
+  const backend = gpuMs < cpuMs * MARGIN ? 'webgpu' : 'cpu';
+  const cpu = workers > 1 ? `CPU with ${workers - 1} helper${workers > 2 ? 's' : ''}` : 'CPU';
+  const where = backend === 'webgpu' ? 'training on WebGPU' : 'training on the CPU';
+  return { backend, cpuMs, gpuMs, notice: `WebGPU ${ms(gpuMs)} ms/step, ${cpu} ${ms(cpuMs)} ms/step: ${where}` };
+}
+
+export class Backends {
+  // requestModule(build): resolves to the page's compiled module of `build` (null: fetch it here).
+  constructor({ requestModule, loadEngine }) {
+    Object.assign(this, { requestModule, loadEngine });
+    this.adapterCheck = null;
+    this.gpuLoad = null;
+    this.choices = new Map(); // shapeKey → decide()'s result
+  }
+
+  // Why this browser cannot use WebGPU, or null when it offers an adapter.
+  unavailable() {
+    this.adapterCheck ??= (async () => {
+      if (!self.navigator?.gpu) return 'this browser has no WebGPU';
+      try {
+        return (await navigator.gpu.requestAdapter()) ? null : 'this browser offers no GPU adapter';
+      } catch (error) {
+        return `the GPU adapter request failed (${error.message})`;
+      }
+    })();
+    return this.adapterCheck;
+  }
+
+  // The WebGPU build's Kindling class; rejects with kind 'webgpu-unavailable' when there is no
+  // adapter to use it with (nothing is downloaded then).
+  async gpuEngine() {
+    const reason = await this.unavailable();
+    if (reason) {
+      throw Object.assign(new Error(`WebGPU is not available: ${reason}. Use backend "cpu" or "auto"`), {
+        name: 'KindlingError',
+        kind: 'webgpu-unavailable',
+      });
+    }
+    this.gpuLoad ??= (async () => this.loadEngine(await this.requestModule('webgpu'), 'webgpu'))().catch((error) => {
+      this.gpuLoad = null;
+      throw error;
+    });
+    return this.gpuLoad;
+  }
+
+  // For 'auto': the choice already made for a model of this shape, if any.
+  choiceFor(model) {
+    return this.choices.get(shapeKey(model)) ?? null;
+  }
+
+  // Times a model (`shape`: its config and vocabSize; `bytes`: its checkpoint; training on the
+  // CPU at `cpuMs` per step with `workers` workers) on WebGPU and records the choice for its shape. `exclusive(task)` runs
+  // the timed steps while nothing else computes; the warm-up step runs beside the CPU's
+  // training. `fakeGpuMs` (tests) replaces the measured figure.
+  async measure({ shape, bytes, cpuMs, workers, exclusive, fakeGpuMs }) {
+    const Gpu = await this.gpuEngine();
+    const probe = await Gpu.fromBytes(bytes, { backend: 'webgpu' });
+    try {
+      await probe.trainSteps(1);
+      const gpuMs = fakeGpuMs ?? (await exclusive(() => timeSteps(probe, cpuMs)));
+      const choice = decide({ cpuMs, gpuMs, workers });
+      this.choices.set(shapeKey(shape), choice);
+      return choice;
+    } finally {
+      probe.free();
+    }
+  }
+}
+
+// ms per warm WebGPU step: one step, then, unless it is hopeless, a chunk of about PROBE_MS.
+async function timeSteps(probe, cpuMs) {
+  const timed = async (steps) => {
+    const start = performance.now();
+    await probe.trainSteps(steps);
+    return (performance.now() - start) / steps;
+  };
+  const one = await timed(1);
+  if (one > cpuMs * HOPELESS) return one;
+  return timed(Math.max(2, Math.min(20, Math.round(PROBE_MS / one))));
+}
