@@ -183,13 +183,22 @@ async function placeNew(make) {
   }
 }
 
+// Tells the page where the model computes now; `measured`: 'auto' has just compared the two.
+// Reads the model: call it only where nothing else runs on it (in an exclusive call).
+function postBackend(measured = false) {
+  post({ type: 'backend', backend: model.backend, adapter: model.adapter, notice: notices(), measured });
+}
+
 // Moves the live model to `backend` between engine calls; a running train loop goes on there.
-function moveModel(backend) {
+// Its getters are read inside the exclusive call too: a training step holds the model.
+function moveModel(backend, measured = false) {
   return exclusive(async () => {
-    if (!model || model.backend === backend) return;
-    stopHelpers();
-    model = await moved(model, backend);
-    post({ type: 'backend', backend: model.backend, adapter: model.adapter, notice: notices() });
+    if (!model) return;
+    if (model.backend !== backend) {
+      stopHelpers();
+      model = await moved(model, backend);
+    }
+    postBackend(measured);
   });
 }
 
@@ -197,19 +206,18 @@ function moveModel(backend) {
 // shape was measured faster, else the CPU, which measures it again while training).
 async function backendChanged() {
   backendNotice = null;
-  if (!model) return;
-  const target = settings.backend === 'auto' ? backends.choiceFor(model)?.backend ?? 'cpu' : settings.backend;
-  if (settings.backend === 'auto') backendNotice = backends.choiceFor(model)?.notice ?? null;
-  await moveModel(target);
+  const choice = model && settings.backend === 'auto' ? await exclusive(() => backends.choiceFor(model)) : null;
+  backendNotice = choice?.notice ?? null;
+  await moveModel(settings.backend === 'auto' ? choice?.backend ?? 'cpu' : settings.backend);
 }
 
 // 'auto' with an adapter, training on the CPU, this shape not measured yet: once the CPU's
 // speed is known, measure WebGPU beside it and move the model there if it is faster.
-function autoChoose(trained, cpuMsPerStep, workers) {
-  if (measuring || settings.backend !== 'auto' || trained.backend !== 'cpu' || backends.choiceFor(trained)) return;
+// `shape`: the model's { config, vocabSize }, read while it was idle.
+function autoChoose(trained, shape, cpuMsPerStep, workers) {
+  if (measuring || settings.backend !== 'auto' || backends.choiceFor(shape)) return;
   measuring = (async () => {
     if (await backends.unavailable()) return;
-    const shape = { config: trained.config, vocabSize: trained.vocabSize };
     const bytes = await exclusive(() => (model === trained ? trained.toBytes() : null));
     if (!bytes) return;
     const choice = await backends.measure({
@@ -222,12 +230,13 @@ function autoChoose(trained, cpuMsPerStep, workers) {
     });
     if (model !== trained || settings.backend !== 'auto') return;
     backendNotice = choice.notice;
-    post({ type: 'backend', backend: trained.backend, adapter: trained.adapter, notice: notices(), measured: true });
-    if (choice.backend === 'webgpu') await moveModel('webgpu');
+    if (choice.backend === 'webgpu') await moveModel('webgpu', true);
+    else await exclusive(() => postBackend(true)); // the model is idle only in an exclusive call
   })()
     .catch((error) => {
       backendNotice = `WebGPU could not be measured (${error.message}); training on the CPU`;
-      if (model === trained) post({ type: 'backend', backend: 'cpu', notice: notices(), measured: true });
+      // Not reading the model: a training step may hold it.
+      if (model === trained) post({ type: 'backend', backend: 'cpu', notice: backendNotice, measured: true });
     })
     .finally(() => {
       measuring = null;
@@ -315,21 +324,23 @@ async function trainLoop() {
     const done = await exclusive(async () => {
       if (epoch !== modelEpoch) return null;
       const steps = Math.min(chunk, total - model.step);
-      return { trained: model, steps, ...(await trainChunk(model, steps)) };
+      const result = await trainChunk(model, steps);
+      const shape = { config: model.config, vocabSize: model.vocabSize };
+      return { trained: model, backend: model.backend, shape, steps, ...result };
     });
     if (!done) break;
-    const { trained, steps, metrics, elapsedMs, workers } = done;
+    const { trained, backend, shape, steps, metrics, elapsedMs, workers } = done;
     chunk = nextChunkSize(steps, elapsedMs);
     const rate = (steps * 1000) / elapsedMs;
     stepsPerSecond = stepsPerSecond ? 0.9 * stepsPerSecond + 0.1 * rate : rate;
     // `backend` can change mid-run: a lost GPU moves training to the CPU.
     // Both can be news: the engine's (no WebGPU here, or a lost GPU) and why the helpers stopped.
-    const notice = notices(trained.backend === 'cpu' ? helpersFailure : null);
-    post({ type: 'metrics', total, ...metrics, notice, stepsPerSecond, backend: trained.backend, workers });
+    const notice = notices(backend === 'cpu' ? helpersFailure : null);
+    post({ type: 'metrics', total, ...metrics, notice, stepsPerSecond, backend, workers });
     // The first chunks warm the engine up and grow to their steady size (CHUNK_MS); after
     // them a chunk's speed is the CPU's.
-    if (++chunks >= 5 && model === trained) autoChoose(trained, elapsedMs / steps, workers);
-    if (trained.step - lastSavedStep >= settings.autosaveEvery) await autosave();
+    if (++chunks >= 5 && model === trained && backend === 'cpu') autoChoose(trained, shape, elapsedMs / steps, workers);
+    if (metrics.step - lastSavedStep >= settings.autosaveEvery) await autosave();
     await nextTask();
   }
   if (epoch !== modelEpoch) return;
