@@ -70,7 +70,7 @@ fn train_speed(args: &[String]) -> serde_json::Value {
     let backend = arg(args, "--backend").unwrap_or_else(|| "cpu".into());
     let n_embd: usize = arg(args, "--n-embd").map_or(128, |s| s.parse().expect("--n-embd N"));
     let (device, adapter) = match backend.as_str() {
-        "cpu" => (cpu(), None),
+        "cpu" => (cpu(), None::<String>),
         #[cfg(feature = "webgpu")]
         "webgpu" => {
             let gpu = pollster::block_on(kindling::gpu::gpu()).expect("wgpu could not start");

@@ -4,22 +4,17 @@
 // Screenshots of each audited view go to test-artifacts/a11y-*.png.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import { ARTIFACTS, startServer, launchBrowser } from './browser.mjs';
+import { audit } from './audit.mjs';
 import { corpus } from './corpus.mjs';
 
 const LONG = { timeout: 120_000 };
-const VIEWPORTS = { desktop: { width: 1280, height: 900 }, phone: { width: 360, height: 780 } };
-const SCHEMES = ['light', 'dark'];
 let server;
 let browser;
-let axeSource;
 
 before(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
-  axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
   server = await startServer({ csp: true });
   browser = await launchBrowser();
 });
@@ -28,34 +23,6 @@ after(async () => {
   await browser?.close();
   server?.close();
 });
-
-// Audits what the page shows now, in each scheme and viewport, and saves a screenshot of each.
-// axe goes in through DevTools, as the strict CSP admits no injected script tag.
-async function audit(page, name) {
-  if (!(await page.evaluate(() => Boolean(window.axe)))) await page.evaluate(axeSource);
-  const found = [];
-  for (const [viewport, size] of Object.entries(VIEWPORTS)) {
-    await page.setViewportSize(size);
-    for (const colorScheme of SCHEMES) {
-      await page.emulateMedia({ colorScheme });
-      await page.waitForTimeout(200); // the chart redraws on the next frame
-      await page.screenshot({ path: join(ARTIFACTS, `a11y-${name}-${viewport}-${colorScheme}.png`), fullPage: true });
-      const violations = await page.evaluate(async () => {
-        const { violations } = await window.axe.run(document, { resultTypes: ['violations'] });
-        return violations.map(({ id, impact, help, nodes }) => ({
-          id,
-          impact,
-          help,
-          nodes: nodes.slice(0, 5).map(({ target, failureSummary }) => ({ target, failureSummary })),
-        }));
-      });
-      for (const violation of violations) found.push({ view: `${name}, ${viewport}, ${colorScheme}`, ...violation });
-    }
-  }
-  await page.setViewportSize(VIEWPORTS.desktop);
-  await page.emulateMedia({ colorScheme: 'light' });
-  assert.deepEqual(found, [], JSON.stringify(found, null, 2));
-}
 
 describe('the playground page', () => {
   let page;

@@ -205,6 +205,9 @@ function moveModel(backend, measured = false) {
 // The backend setting changed: the model moves where it now belongs ('auto': where its
 // shape was measured faster, else the CPU, which measures it again while training).
 async function backendChanged() {
+  // One GPU model at a time: a measurement under way finishes first (it leaves the model
+  // where it is, now that the setting is no longer 'auto').
+  await measuring;
   backendNotice = null;
   const choice = model && settings.backend === 'auto' ? await exclusive(() => backends.choiceFor(model)) : null;
   backendNotice = choice?.notice ?? null;

@@ -14,7 +14,7 @@ export const MARKUP = `
       <p id="model-line" class="model-line" hidden></p>
     </div>
     <div class="top-status">
-      <label class="backend-choice"><span class="sr-only">Compute on</span>
+      <label class="backend-choice"><span class="muted">Compute on</span>
         <select id="backend-choice" title="Where to train: Auto measures WebGPU against the CPU and picks the faster">
           <option value="auto">Auto</option>
           <option value="cpu">CPU</option>
