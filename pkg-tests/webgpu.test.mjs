@@ -53,7 +53,7 @@ const stepsPass = (page, from, count) =>
   page.waitForFunction(([from, count]) => Number(inShadow('#step').dataset.value) >= from + count, [from, count], { ...LONG, polling: 100 });
 const fetchedGpuBuild = () => browser.requests.some((url) => url.endsWith(GPU_WASM));
 
-test("backend 'cpu' never fetches the WebGPU build, even with an adapter", async (t) => {
+test('backend cpu never fetches the WebGPU build, even with an adapter', async (t) => {
   const page = await openPlayground(t, () => document.querySelector('kindling-playground').setAttribute('backend', 'cpu'));
   if (!page) return t.skip('no WebGPU adapter in this Chromium (KINDLING_ALLOW_NO_WEBGPU=1)');
   assert.equal(await page.locator('#backend-choice').inputValue(), 'cpu', 'the control shows the attribute');
@@ -65,7 +65,7 @@ test("backend 'cpu' never fetches the WebGPU build, even with an adapter", async
   await page.locator('#train').click();
 });
 
-test("'auto' starts on the CPU, measures WebGPU beside it, and stays on the faster CPU, saying so", async (t) => {
+test('auto starts on the CPU, measures WebGPU beside it, and stays on the faster CPU, saying so', async (t) => {
   const page = await openPlayground(t);
   if (!page) return t.skip('no WebGPU adapter in this Chromium (KINDLING_ALLOW_NO_WEBGPU=1)');
   await page.locator('#train').click();
@@ -87,7 +87,7 @@ test("'auto' starts on the CPU, measures WebGPU beside it, and stays on the fast
   await page.locator('#train').click();
 });
 
-test("'auto' moves the model to WebGPU when WebGPU measures faster; it keeps learning and writes there", async (t) => {
+test('auto moves the model to WebGPU when WebGPU measures faster; it keeps learning and writes there', async (t) => {
   // A fast GPU where there is only SwiftShader: the measurement says 0.01 ms/step.
   const page = await openPlayground(t, () => {
     const element = document.querySelector('kindling-playground');

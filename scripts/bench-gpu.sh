@@ -6,17 +6,19 @@
 # SwiftShader (software: a check of the script, not a GPU figure; the table names the adapter).
 # Prints Markdown; raw figures go to bench/results/gpu-latest.json. Not run by CI.
 #
-#   scripts/bench-gpu.sh [--iters N] [--no-browser]
+#   scripts/bench-gpu.sh [--iters N] [--no-browser] [--browser-models baby-gpt,gpt-256]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh >&2
 
 iters=20
 browser=1
+browser_models=baby-gpt,gpt-256
 while [ $# -gt 0 ]; do
   case "$1" in
     --iters) iters="$2"; shift ;;
     --no-browser) browser=0 ;;
+    --browser-models) browser_models="$2"; shift ;;
     -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) echo "bench-gpu: unknown option $1" >&2; exit 2 ;;
   esac
@@ -54,6 +56,6 @@ if [ "$browser" = 1 ]; then
   bash scripts/npm-install.sh
   [ -f pkg-webgpu/kindling_bg.wasm ] || bash scripts/build.sh >&2
   KINDLING_CHROMIUM_ARGS="--enable-features=Vulkan --use-vulkan=native --use-angle=vulkan --ignore-gpu-blocklist" \
-    node bench/bench-webgpu.mjs --data "$data" --models baby-gpt,gpt-256 --steps 10 --tokens 50 \
+    node bench/bench-webgpu.mjs --data "$data" --models "$browser_models" --steps 10 --tokens 50 \
     --out bench/results/gpu-browser-latest.json --command "scripts/bench-gpu.sh"
 fi
