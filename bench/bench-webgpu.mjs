@@ -26,6 +26,10 @@ const MODELS = {
   // The same kernels per step as seed-lstm (100 time steps, 2 layers of 512) on 2 rows instead
   // of 32: the counts are seed-lstm's, and SwiftShader finishes a step in minutes, not tens.
   'seed-lstm-b2': { preset: 'seed-lstm', batchSize: 2 },
+  // seed-lstm's layers on 8 time steps of 2 rows: an RNN's kernels per step grow with the
+  // context, so this gives the per-time-step figure where the whole context cannot finish.
+  'seed-lstm-t8': { preset: 'seed-lstm', batchSize: 2, blockSize: 8 },
+  'seed-lstm-t16': { preset: 'seed-lstm', batchSize: 2, blockSize: 16 },
 };
 const models = opts.models.split(',');
 for (const m of models) if (!MODELS[m]) throw new Error(`unknown model ${m}: choose from ${Object.keys(MODELS).join(', ')}`);
