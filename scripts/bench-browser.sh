@@ -8,41 +8,11 @@
 #                            [--models tiny,baby-gpt,gpt-256] [--backends cpu,webgpu] [--quick]
 #                            [--wait-idle SECONDS]
 #
-#   --no-build   use pkg/ as it is instead of rebuilding it (wasm-pack, incremental ~7 s)
+#   --no-build   use pkg/ and pkg-webgpu/ as they are instead of rebuilding them
 #   --quick      few iterations: checks the harness, measures nothing reliable
 #   --wait-idle S   wait up to S seconds for other processes to leave the CPU before starting
-set -euo pipefail
-cd "$(dirname "$0")/.."
-
-build=1
-args=()
-for arg in "$@"; do
-  case "$arg" in
-    --no-build) build=0 ;;
-    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
-    *) args+=("$arg") ;;
-  esac
-done
-
-data="${KINDLING_DATA:-../shared/data/tinyshakespeare.txt}"
-if [ ! -f "$data" ]; then
-  echo "bench-browser: no training text at $data (set KINDLING_DATA)" >&2
-  exit 1
-fi
-if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
-  echo "[bench] installing Debian's chromium" >&2
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium mesa-vulkan-drivers >/dev/null
-fi
-bash scripts/npm-install.sh
-if [ "$build" = 1 ]; then
-  echo "[bench] building pkg/ (wasm-pack build --target web --release)" >&2
-  bash scripts/build.sh >&2
-elif [ ! -f pkg/kindling_bg.wasm ]; then
-  echo "bench-browser: pkg/ is not built (drop --no-build, or run scripts/build.sh)" >&2
-  exit 1
-fi
+name=bench-browser
+source "$(dirname "$0")/bench-page.sh"
 
 command=(scripts/bench-browser.sh "$@")
 exec node bench/bench-browser.mjs --data "$data" --command "${command[*]}" ${args[@]+"${args[@]}"}
