@@ -110,6 +110,10 @@ test('auto moves the model to WebGPU when WebGPU measures faster; it keeps learn
   await page.waitForFunction(() => inShadow('#output').querySelectorAll('.tok').length >= 5, null, { ...LONG, polling: 200 });
   await stepsPass(page, await stepOf(page), 1);
   assert.equal(await page.locator('#backend').textContent(), 'WebGPU', 'still on WebGPU');
+  // Forced back to the CPU, the badge keeps the measured figures for comparison.
+  await page.locator('#backend-choice').selectOption('cpu');
+  await page.locator('#backend').filter({ hasText: /^CPU/ }).waitFor(LONG);
+  assert.match(await page.locator('#backend').getAttribute('title'), /Measured here: WebGPU 0\.0 ms\/step, CPU.* ms\/step$/);
   await page.locator('#train').click();
 });
 

@@ -24,7 +24,8 @@ export function decide({ cpuMs, gpuMs, workers = 1 }) {
   const backend = gpuMs < cpuMs * MARGIN ? 'webgpu' : 'cpu';
   const cpu = workers > 1 ? `CPU with ${workers - 1} helper${workers > 2 ? 's' : ''}` : 'CPU';
   const where = backend === 'webgpu' ? 'training on WebGPU' : 'training on the CPU';
-  return { backend, cpuMs, gpuMs, notice: `WebGPU ${ms(gpuMs)} ms/step, ${cpu} ${ms(cpuMs)} ms/step: ${where}` };
+  const figures = `WebGPU ${ms(gpuMs)} ms/step, ${cpu} ${ms(cpuMs)} ms/step`;
+  return { backend, cpuMs, gpuMs, figures, notice: `${figures}: ${where}` };
 }
 
 export class Backends {

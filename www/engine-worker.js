@@ -209,8 +209,9 @@ async function backendChanged() {
   // where it is, now that the setting is no longer 'auto').
   await measuring;
   backendNotice = null;
-  const choice = model && settings.backend === 'auto' ? await exclusive(() => backends.choiceFor(model)) : null;
-  backendNotice = choice?.notice ?? null;
+  const choice = model ? await exclusive(() => backends.choiceFor(model)) : null;
+  // Forced elsewhere, the figures of a measurement still help the reader compare.
+  if (choice) backendNotice = settings.backend === 'auto' ? choice.notice : `Measured here: ${choice.figures}`;
   await moveModel(settings.backend === 'auto' ? choice?.backend ?? 'cpu' : settings.backend);
 }
 
