@@ -14,7 +14,6 @@ const LONG = { timeout: 180_000 };
 const GPU_WASM = '/pkg-webgpu/kindling_bg.wasm';
 let server;
 let browser;
-let hasAdapter = false;
 
 before(async () => {
   server = await startServer({ csp: true });
@@ -30,14 +29,18 @@ after(async () => {
   server?.close();
 });
 
-// A fresh playground with tiny ready to train for long enough to be measured and moved.
+// A fresh playground with tiny ready to train for long enough to be measured and moved; null
+// (the test skipped) where Chromium has no adapter and KINDLING_ALLOW_NO_WEBGPU=1 allows that.
 async function openPlayground(t, setUp = () => {}) {
   const page = await browser.context.newPage();
   t.after(() => page.close());
   await page.goto(`${server.url}/`);
   await page.locator('#engine-status').filter({ hasText: 'Ready' }).waitFor(LONG);
-  hasAdapter = await page.evaluate(async () => Boolean(await navigator.gpu?.requestAdapter()));
-  if (!hasAdapter && process.env.KINDLING_ALLOW_NO_WEBGPU === '1') return null;
+  const hasAdapter = await page.evaluate(async () => Boolean(await navigator.gpu?.requestAdapter()));
+  if (!hasAdapter && process.env.KINDLING_ALLOW_NO_WEBGPU === '1') {
+    t.skip('no WebGPU adapter in this Chromium (KINDLING_ALLOW_NO_WEBGPU=1)');
+    return null;
+  }
   assert.ok(hasAdapter, 'Chromium with --enable-unsafe-webgpu has no WebGPU adapter');
   await page.evaluate(setUp);
   await page.locator('#text').fill(corpus());
@@ -55,7 +58,7 @@ const fetchedGpuBuild = () => browser.requests.some((url) => url.endsWith(GPU_WA
 
 test('backend cpu never fetches the WebGPU build, even with an adapter', async (t) => {
   const page = await openPlayground(t, () => document.querySelector('kindling-playground').setAttribute('backend', 'cpu'));
-  if (!page) return t.skip('no WebGPU adapter in this Chromium (KINDLING_ALLOW_NO_WEBGPU=1)');
+  if (!page) return; // skipped: no adapter
   assert.equal(await page.locator('#backend-choice').inputValue(), 'cpu', 'the control shows the attribute');
   await page.locator('#train').click();
   await stepsPass(page, 0, 100);
@@ -67,7 +70,7 @@ test('backend cpu never fetches the WebGPU build, even with an adapter', async (
 
 test('auto starts on the CPU, measures WebGPU beside it, and stays on the faster CPU, saying so', async (t) => {
   const page = await openPlayground(t);
-  if (!page) return t.skip('no WebGPU adapter in this Chromium (KINDLING_ALLOW_NO_WEBGPU=1)');
+  if (!page) return; // skipped: no adapter
   await page.locator('#train').click();
   await stepsPass(page, 0, 1);
   assert.match(await page.locator('#backend').textContent(), /^CPU/, 'training starts on the CPU');
@@ -94,7 +97,7 @@ test('auto moves the model to WebGPU when WebGPU measures faster; it keeps learn
     element.dataset.debugWebgpuMs = '0.01';
     element.setAttribute('backend', 'auto'); // sends the settings to the worker
   });
-  if (!page) return t.skip('no WebGPU adapter in this Chromium (KINDLING_ALLOW_NO_WEBGPU=1)');
+  if (!page) return; // skipped: no adapter
   await page.locator('#train').click();
   await stepsPass(page, 0, 1);
   const firstLoss = await numberIn(page, '#loss');
@@ -119,7 +122,7 @@ test('auto moves the model to WebGPU when WebGPU measures faster; it keeps learn
 
 test('the backend control moves a training model to WebGPU and back, keeping its step', async (t) => {
   const page = await openPlayground(t);
-  if (!page) return t.skip('no WebGPU adapter in this Chromium (KINDLING_ALLOW_NO_WEBGPU=1)');
+  if (!page) return; // skipped: no adapter
   await page.locator('#train').click();
   await stepsPass(page, 0, 20);
   await page.locator('#backend-choice').selectOption('webgpu');

@@ -1,3 +1,5 @@
+import { kindlingError } from './kindling-error.js';
+
 // Where the engine worker's model computes. The CPU build (pkg/) is always loaded; the WebGPU
 // build (pkg-webgpu/) only once this browser offers a GPU adapter and the backend setting may
 // use it. For 'auto' the faster of the two is found by measuring, per model shape: training
@@ -55,10 +57,7 @@ export class Backends {
   async gpuEngine() {
     const reason = await this.unavailable();
     if (reason) {
-      throw Object.assign(new Error(`WebGPU is not available: ${reason}. Use backend "cpu" or "auto"`), {
-        name: 'KindlingError',
-        kind: 'webgpu-unavailable',
-      });
+      throw kindlingError('webgpu-unavailable', `WebGPU is not available: ${reason}. Use backend "cpu" or "auto"`);
     }
     this.gpuLoad ??= (async () => this.loadEngine(await this.requestModule('webgpu'), 'webgpu'))().catch((error) => {
       this.gpuLoad = null;
@@ -73,9 +72,9 @@ export class Backends {
   }
 
   // Times a model (`shape`: its config and vocabSize; `bytes`: its checkpoint; training on the
-  // CPU at `cpuMs` per step with `workers` workers) on WebGPU and records the choice for its shape. `exclusive(task)` runs
-  // the timed steps while nothing else computes; the warm-up step runs beside the CPU's
-  // training. `fakeGpuMs` (tests) replaces the measured figure.
+  // CPU at `cpuMs` per step with `workers` workers) on WebGPU and records the choice for its
+  // shape. `exclusive(task)` runs the timed steps while nothing else computes; the warm-up step
+  // runs beside the CPU's training. `fakeGpuMs` (tests) replaces the measured figure.
   async measure({ shape, bytes, cpuMs, workers, exclusive, fakeGpuMs }) {
     const Gpu = await this.gpuEngine();
     const probe = await Gpu.fromBytes(bytes, { backend: 'webgpu' });

@@ -22,6 +22,7 @@ import { loadKindling, tokens } from './kindling.js';
 import { HelperWorkers, helperCountFor } from './helper-pool.js';
 import { saveAutosave, loadAutosave } from './autosave-store.js';
 import { Backends } from './engine-backends.js';
+import { kindlingError as failure } from './kindling-error.js';
 
 // A chunk of steps about this long keeps pause, stop and generation responsive while
 // spending little time on message overhead. Shorter while a generation interleaves.
@@ -71,11 +72,6 @@ const nextTask = () =>
     channel.port2.postMessage(null);
   });
 
-// An error of this worker's own, shaped as the engine's are.
-function failure(kind, message) {
-  return Object.assign(new Error(message), { name: 'KindlingError', kind });
-}
-
 // What the page is told about an error. A RuntimeError means the wasm instance trapped (a
 // panic, or an allocation that failed): it is unusable and the page must start a fresh worker.
 function describe(error) {
@@ -97,14 +93,14 @@ function describe(error) {
   return described;
 }
 
-// The engine's notice (a lost GPU) and this worker's ('auto': why this backend).
-const notices = (...more) => [model?.notice, backendNotice, ...more].filter(Boolean).join('. ') || undefined;
+// The engine's notice (a lost GPU), this worker's ('auto': why this backend) and `more`.
+const notices = (engineNotice, ...more) => [engineNotice, backendNotice, ...more].filter(Boolean).join('. ') || undefined;
 
 function modelInfo() {
   return {
     backend: model.backend,
     adapter: model.adapter,
-    notice: notices(),
+    notice: notices(model.notice),
     step: model.step,
     vocabSize: model.vocabSize,
     parameterCount: model.parameterCount,
@@ -186,7 +182,7 @@ async function placeNew(make) {
 // Tells the page where the model computes now; `measured`: 'auto' has just compared the two.
 // Reads the model: call it only where nothing else runs on it (in an exclusive call).
 function postBackend(measured = false) {
-  post({ type: 'backend', backend: model.backend, adapter: model.adapter, notice: notices(), measured });
+  post({ type: 'backend', backend: model.backend, adapter: model.adapter, notice: notices(model.notice), measured });
 }
 
 // Moves the live model to `backend` between engine calls; a running train loop goes on there.
@@ -317,7 +313,9 @@ async function trainChunk(trained, steps) {
 
 async function trainLoop() {
   const epoch = modelEpoch;
-  const total = model.config.maxSteps;
+  // What 'auto' keys its choice on; a move to another backend keeps it.
+  const shape = { config: model.config, vocabSize: model.vocabSize };
+  const total = shape.config.maxSteps;
   let chunk = 1;
   let chunks = 0;
   let stepsPerSecond = 0; // smoothed, so the page's time-left estimate does not jitter
@@ -329,17 +327,16 @@ async function trainLoop() {
       if (epoch !== modelEpoch) return null;
       const steps = Math.min(chunk, total - model.step);
       const result = await trainChunk(model, steps);
-      const shape = { config: model.config, vocabSize: model.vocabSize };
-      return { trained: model, backend: model.backend, shape, steps, ...result };
+      return { trained: model, backend: model.backend, steps, ...result };
     });
     if (!done) break;
-    const { trained, backend, shape, steps, metrics, elapsedMs, workers } = done;
+    const { trained, backend, steps, metrics, elapsedMs, workers } = done;
     chunk = nextChunkSize(steps, elapsedMs);
     const rate = (steps * 1000) / elapsedMs;
     stepsPerSecond = stepsPerSecond ? 0.9 * stepsPerSecond + 0.1 * rate : rate;
     // `backend` can change mid-run: a lost GPU moves training to the CPU.
     // Both can be news: the engine's (no WebGPU here, or a lost GPU) and why the helpers stopped.
-    const notice = notices(backend === 'cpu' ? helpersFailure : null);
+    const notice = notices(metrics.notice, backend === 'cpu' ? helpersFailure : null);
     post({ type: 'metrics', total, ...metrics, notice, stepsPerSecond, backend, workers });
     // The first chunks warm the engine up and grow to their steady size (CHUNK_MS); after
     // them a chunk's speed is the CPU's.

@@ -2,14 +2,22 @@
 // compiled the engine (engine-loader.js, once per page), posts messages, matches replies to
 // requests, and starts a fresh worker when one crashes, unless they keep crashing.
 import { compileEngine, loadProgress, currentProgress } from '../engine-loader.js';
+import { kindlingError } from '../kindling-error.js';
+
+export { kindlingError };
 
 const WORKER_URL = new URL('../engine-worker.js', import.meta.url);
 // A worker that keeps dying would only loop; after this many the reader reloads.
 const MAX_RESTARTS = 3;
 
-// Errors the element reports to its host, shaped as the engine's: name 'KindlingError', `kind`.
-export function kindlingError(kind, message, extra = {}) {
-  return Object.assign(new Error(message), { name: 'KindlingError', kind, ...extra });
+// Sends a compiled engine module with `message`; one that cannot be sent goes without, and the
+// worker fetches it itself.
+function postModule(worker, message, module) {
+  try {
+    worker.postMessage({ ...message, module });
+  } catch {
+    worker.postMessage(message);
+  }
 }
 
 export class EngineClient {
@@ -47,11 +55,7 @@ export class EngineClient {
       (module) => {
         if (this.worker !== worker) return;
         this.onMessage({ type: 'starting' });
-        try {
-          worker.postMessage({ type: 'load', module });
-        } catch {
-          worker.postMessage({ type: 'load' }); // a module that cannot be sent: fetch it there
-        }
+        postModule(worker, { type: 'load' }, module);
       },
       (error) => {
         if (this.worker !== worker) return;
@@ -66,12 +70,7 @@ export class EngineClient {
     const worker = this.worker;
     compileEngine(build).then(
       (module) => {
-        if (this.worker !== worker) return;
-        try {
-          worker.postMessage({ type: 'engine', build, module });
-        } catch {
-          worker.postMessage({ type: 'engine', build }); // a module that cannot be sent: fetch it there
-        }
+        if (this.worker === worker) postModule(worker, { type: 'engine', build }, module);
       },
       (error) => {
         if (this.worker === worker) worker.postMessage({ type: 'engine', build, error: error.message });
