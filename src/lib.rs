@@ -2,11 +2,11 @@
 //!
 //! Plain Rust that builds and tests natively. What a model is: `config` (its shape and run
 //! settings), `tokenizer`, `model`. How it learns: `data`, `train`, `optim`, `parallel` (helpers
-//! computing shards of a step). How it writes: `sample`. Around them: `validate` (every check
-//! of what a caller sends), `error` (the kinds every failure carries), `params` (walks over a
-//! module's parameters), `checkpoint` (every byte layout), `device` and `gpu` (where tensors
-//! live), `session` (the rules between a page's requests and a trainer). `web` is the
-//! wasm-bindgen layer, conversions only.
+//! computing shards of a step). How it writes: `sample`; what happens inside it: `inspect`.
+//! Around them: `validate` (every check of what a caller sends), `error` (the kinds every
+//! failure carries), `params` (walks over a module's parameters), `checkpoint` (every byte
+//! layout), `device` and `gpu` (where tensors live), `session` (the rules between a page's
+//! requests and a trainer). `web` is the wasm-bindgen layer, conversions only.
 
 pub mod checkpoint;
 pub mod config;
@@ -15,6 +15,7 @@ pub mod device;
 pub mod error;
 #[cfg(feature = "webgpu")]
 pub mod gpu;
+pub mod inspect;
 pub mod model;
 pub mod optim;
 pub mod parallel;

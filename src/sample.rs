@@ -81,8 +81,10 @@ fn ranked(values: &[f64]) -> Vec<usize> {
     order
 }
 
-/// Picks the next token id from `logits`, given the `recent` ids for the repetition penalty.
-pub fn choose(logits: &[f32], recent: &[u32], options: &SamplingOptions, rng: &mut Rng) -> u32 {
+/// The tokens `choose` may pick from `logits` after the repetition penalty (given the `recent`
+/// ids), temperature, top-k and top-p, most likely first, with the probabilities it draws them
+/// by (they sum to 1). Temperature 0 keeps only the most likely token.
+pub fn kept(logits: &[f32], recent: &[u32], options: &SamplingOptions) -> Vec<(usize, f64)> {
     let mut logits = logits.to_vec();
     if options.repetition_penalty != 1.0 {
         let mut seen = vec![false; logits.len()];
@@ -100,7 +102,7 @@ pub fn choose(logits: &[f32], recent: &[u32], options: &SamplingOptions, rng: &m
     }
     if options.temperature == 0.0 {
         let as_f64: Vec<f64> = logits.iter().map(|&l| l as f64).collect();
-        return ranked(&as_f64)[0] as u32;
+        return vec![(ranked(&as_f64)[0], 1.0)];
     }
     let probs = softmax(&logits, options.temperature);
     let order = ranked(&probs);
@@ -118,14 +120,43 @@ pub fn choose(logits: &[f32], recent: &[u32], options: &SamplingOptions, rng: &m
             break;
         }
     }
-    let mut target = rng.unit() * mass;
-    for &id in &kept {
-        target -= probs[id];
+    kept.into_iter().map(|id| (id, probs[id] / mass)).collect()
+}
+
+/// `kept` as a distribution over the whole vocabulary (0 for the tokens left out): what the
+/// sampling settings make of the model's distribution, for showing beside it.
+pub fn sampling_distribution(logits: &[f32], options: &SamplingOptions) -> Vec<f64> {
+    let mut probs = vec![0.0; logits.len()];
+    for (id, prob) in kept(logits, &[], options) {
+        probs[id] = prob;
+    }
+    probs
+}
+
+/// Picks the next token id from `logits`, given the `recent` ids for the repetition penalty.
+pub fn choose(logits: &[f32], recent: &[u32], options: &SamplingOptions, rng: &mut Rng) -> u32 {
+    let kept = kept(logits, recent, options);
+    let mut target = rng.unit();
+    for &(id, prob) in &kept {
+        target -= prob;
         if target < 0.0 {
             return id as u32;
         }
     }
-    *kept.last().expect("at least one token is always kept") as u32
+    kept.last().expect("at least one token is always kept").0 as u32
+}
+
+/// The `k` most likely tokens of `probs` (by id), most likely first.
+pub fn top(probs: &[f64], k: usize, tokenizer: &Tokenizer) -> Vec<Alternative> {
+    ranked(probs)
+        .into_iter()
+        .take(k)
+        .map(|id| Alternative {
+            id: id as u32,
+            text: tokenizer.token(id as u32).to_string(),
+            prob: probs[id] as f32,
+        })
+        .collect()
 }
 
 /// Streams tokens from a snapshot of a model: training may go on while this generates.
@@ -185,20 +216,11 @@ impl Generator {
 
     fn describe(&self, id: u32, logits: &[f32]) -> Token {
         let probs = softmax(logits, 1.0);
-        let top = ranked(&probs)
-            .into_iter()
-            .take(TOP_ALTERNATIVES)
-            .map(|alt| Alternative {
-                id: alt as u32,
-                text: self.tokenizer.token(alt as u32).to_string(),
-                prob: probs[alt] as f32,
-            })
-            .collect();
         Token {
             id,
             text: self.tokenizer.token(id).to_string(),
             prob: probs[id as usize] as f32,
-            top,
+            top: top(&probs, TOP_ALTERNATIVES, &self.tokenizer),
         }
     }
 }
@@ -268,6 +290,25 @@ mod tests {
             let freq = seen.iter().filter(|&&s| s == id as u32).count() as f64 / n as f64;
             assert!((freq - p).abs() < 0.02, "token {id}: {freq} vs {p}");
         }
+    }
+
+    #[test]
+    fn the_sampling_distribution_is_what_choose_draws_from() {
+        let opts = options(0.7, 3, 0.9);
+        let probs = sampling_distribution(&LOGITS, &opts);
+        assert!((probs.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+        // Top-3 keeps 1, 5, 3; a lower temperature sharpens what is kept.
+        let kept: Vec<usize> = (0..6).filter(|&id| probs[id] > 0.0).collect();
+        assert!(kept.iter().all(|id| [1, 5, 3].contains(id)));
+        assert!(probs[1] > softmax(&LOGITS, 1.0)[1]);
+        let n = 20_000;
+        let seen = draws(&opts, 9, n);
+        for (id, p) in probs.iter().enumerate() {
+            let freq = seen.iter().filter(|&&s| s == id as u32).count() as f64 / n as f64;
+            assert!((freq - p).abs() < 0.02, "token {id}: {freq} vs {p}");
+        }
+        let greedy = sampling_distribution(&LOGITS, &options(0.0, 0, 1.0));
+        assert_eq!(greedy, [0.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
     }
 
     #[test]

@@ -11,10 +11,11 @@ use serde_json::{Map, Value};
 
 use crate::device::{self, Backend};
 use crate::error::{Error, ErrorKind};
+use crate::inspect::{self, InspectOptions, Inspection};
 use crate::model::LanguageModel;
 use crate::parallel::{Alone, Helpers, Shard, ShardGradients};
 use crate::params::copy_module;
-use crate::sample::{Generator, SamplingOptions};
+use crate::sample::{self, Generator, SamplingOptions};
 use crate::train::{Metrics, Trainer};
 use crate::validate::{self, FieldError, Problem};
 use crate::{checkpoint, Config, PRESET_NAMES};
@@ -186,6 +187,24 @@ pub struct Trained {
     pub notice: Option<String>,
 }
 
+/// What sampling with `options` makes of `logits` (see `sample::sampling_distribution`), as
+/// `f32`s; `logits` must be a non-empty list of finite numbers.
+pub fn sampling_distribution(logits: &[f32], options: &SamplingOptions) -> Result<Vec<f32>, Error> {
+    if logits.is_empty() || logits.iter().any(|l| !l.is_finite()) {
+        return Err(Error::argument(
+            "logits must be a non-empty list of finite numbers, one per token (an inspection's nextLogits)",
+        ));
+    }
+    let errors = options.validate();
+    if !errors.is_empty() {
+        return Err(errors.into());
+    }
+    Ok(sample::sampling_distribution(logits, options)
+        .into_iter()
+        .map(|p| p as f32)
+        .collect())
+}
+
 /// A model being trained, and where.
 pub struct Session {
     trainer: Trainer,
@@ -333,6 +352,19 @@ impl Session {
             ids.push(tokenizer.start_id());
         }
         Ok((self.trainer.generator(ids, options), encoded.warning()))
+    }
+
+    /// What happens inside the model as it reads `text` (see `inspect::inspect`), from a
+    /// snapshot of the current weights.
+    pub async fn inspect(&self, text: &str, options: InspectOptions) -> Result<Inspection, Error> {
+        let errors = options.validate();
+        if !errors.is_empty() {
+            return Err(errors.into());
+        }
+        let trainer = &self.trainer;
+        let device = trainer.device().clone().inner();
+        let model = trainer.inference_model();
+        inspect::inspect(&model, &trainer.tokenizer, text, &options, &device).await
     }
 
     /// A helper's part of another worker's step (see `Trainer::shard_gradients`): rows `rank`

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::config::{human_bytes, Config, ModelKind, MEMORY_LIMIT_BYTES, PRESET_NAMES};
 use crate::data::split_sizes;
+use crate::inspect::{InspectOptions, MAX_TOP_K};
 use crate::sample::SamplingOptions;
 use crate::tokenizer::Tokenizer;
 
@@ -296,6 +297,26 @@ impl SamplingOptions {
             End::Closed(10.0),
         );
         c.0
+    }
+}
+
+impl InspectOptions {
+    pub fn validate(&self) -> Vec<FieldError> {
+        let mut c = Checks::default();
+        let (low, high) = (End::Closed(1.0), End::Closed(MAX_TOP_K as f64));
+        c.range("topK", "top-k", self.top_k as f64, low, high);
+        c.0
+    }
+}
+
+/// Inspection options: the defaults with `overrides` applied, checked.
+pub fn inspect_options(overrides: &Map<String, Value>) -> Result<InspectOptions, Vec<FieldError>> {
+    let options: InspectOptions = typed(&InspectOptions::default(), overrides, |_| None)?;
+    let errors = options.validate();
+    if errors.is_empty() {
+        Ok(options)
+    } else {
+        Err(errors)
     }
 }
 

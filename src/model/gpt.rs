@@ -66,7 +66,13 @@ impl CausalSelfAttention {
 
     /// `x` holds the new positions; `cache` the earlier ones, and receives the new ones. Causal
     /// masking is needed only among the new positions: they all come after the cached ones.
-    fn forward(&self, x: Tensor<3>, cache: Option<&mut Option<LayerCache>>) -> Tensor<3> {
+    /// `trace` receives the attention weights.
+    fn forward(
+        &self,
+        x: Tensor<3>,
+        cache: Option<&mut Option<LayerCache>>,
+        trace: Option<&mut Trace>,
+    ) -> Tensor<3> {
         let [batch, time, d_model] = x.dims();
         let head_dim = d_model / self.n_head;
         let heads = |t: Tensor<3>| {
@@ -103,7 +109,11 @@ impl CausalSelfAttention {
         } else {
             scores
         };
-        let weights = self.attn_dropout.forward(softmax(scores, 3));
+        let weights = softmax(scores, 3);
+        if let Some(trace) = trace {
+            trace.attention.push(weights.clone());
+        }
+        let weights = self.attn_dropout.forward(weights);
         let context = weights
             .matmul(value)
             .swap_dims(1, 2)
@@ -149,10 +159,31 @@ pub struct Block {
 }
 
 impl Block {
-    fn forward(&self, x: Tensor<3>, cache: Option<&mut Option<LayerCache>>) -> Tensor<3> {
-        let x = x.clone() + self.attn.forward(self.ln_1.forward(x), cache);
-        x.clone() + self.mlp.forward(self.ln_2.forward(x))
+    fn forward(
+        &self,
+        x: Tensor<3>,
+        cache: Option<&mut Option<LayerCache>>,
+        mut trace: Option<&mut Trace>,
+    ) -> Tensor<3> {
+        let x = x.clone()
+            + self
+                .attn
+                .forward(self.ln_1.forward(x), cache, trace.as_deref_mut());
+        let x = x.clone() + self.mlp.forward(self.ln_2.forward(x));
+        if let Some(trace) = trace {
+            trace.residual.push(x.clone());
+        }
+        x
     }
+}
+
+/// What a forward pass leaves behind for looking inside (see `inspect`), one entry per block:
+/// its attention weights `[batch, heads, time, time]` (each row a distribution over the
+/// positions up to its own) and the residual stream after it `[batch, time, d_model]`.
+#[derive(Debug, Default)]
+pub struct Trace {
+    pub attention: Vec<Tensor<4>>,
+    pub residual: Vec<Tensor<3>>,
 }
 
 #[derive(Module, Debug)]
@@ -213,16 +244,26 @@ impl Gpt {
 
     /// Logits `[batch, time, vocab]` for every position of `tokens` `[batch, time]`.
     pub fn forward(&self, tokens: Tensor<2, Int>) -> Tensor<3> {
-        self.run(tokens, None)
+        self.run(tokens, None, None)
     }
 
     /// Logits for `tokens` that follow the positions already in `cache`, which grows by them.
     pub fn forward_cached(&self, tokens: Tensor<2, Int>, cache: &mut KvCache) -> Tensor<3> {
-        self.run(tokens, Some(cache))
+        self.run(tokens, Some(cache), None)
     }
 
-    fn run(&self, tokens: Tensor<2, Int>, mut cache: Option<&mut KvCache>) -> Tensor<3> {
-        let [batch, time] = tokens.dims();
+    /// `forward`, leaving each block's attention weights and output in `trace`.
+    pub fn forward_traced(&self, tokens: Tensor<2, Int>, trace: &mut Trace) -> Tensor<3> {
+        self.run(tokens, None, Some(trace))
+    }
+
+    fn run(
+        &self,
+        tokens: Tensor<2, Int>,
+        mut cache: Option<&mut KvCache>,
+        mut trace: Option<&mut Trace>,
+    ) -> Tensor<3> {
+        let time = tokens.dims()[1];
         let device = tokens.device();
         let past = cache.as_ref().map_or(0, |c| c.len());
         let positions =
@@ -234,8 +275,16 @@ impl Gpt {
             cache.layers.resize(self.blocks.len(), None);
         }
         for (i, block) in self.blocks.iter().enumerate() {
-            x = block.forward(x, cache.as_mut().map(|c| &mut c.layers[i]));
+            let cache = cache.as_mut().map(|c| &mut c.layers[i]);
+            x = block.forward(x, cache, trace.as_deref_mut());
         }
+        self.read_out(x)
+    }
+
+    /// Logits `[batch, time, vocab]` from the residual stream `x` `[batch, time, d_model]`: the
+    /// final LayerNorm and the head. Applied to an earlier block's output, it is the logit lens.
+    pub fn read_out(&self, x: Tensor<3>) -> Tensor<3> {
+        let [batch, time, _] = x.dims();
         let x = self.ln_f.forward(x);
         match &self.lm_head {
             Some(head) => head.forward(x),
@@ -247,6 +296,11 @@ impl Gpt {
                     .reshape([batch, time, vocab])
             }
         }
+    }
+
+    /// The token embedding `[vocab, d_model]`.
+    pub fn token_embedding(&self) -> Tensor<2> {
+        self.token_embedding.weight.val()
     }
 
     /// Longest sequence the position embedding covers.

@@ -48,6 +48,14 @@ impl LanguageModel {
         }
     }
 
+    /// The token embedding `[vocab, d]`: one row per token.
+    pub fn token_embedding(&self) -> Tensor<2> {
+        match self {
+            LanguageModel::Gpt(gpt) => gpt.token_embedding(),
+            LanguageModel::Rnn(rnn) => rnn.token_embedding(),
+        }
+    }
+
     pub fn start(&self) -> DecoderState {
         let cache = match self {
             LanguageModel::Gpt(_) => DecoderCache::Gpt(KvCache::default()),

@@ -2,8 +2,8 @@
 
 use burn::module::Module;
 use burn::nn::{
-    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Gru, GruConfig, Linear, LinearConfig, Lstm,
-    LstmConfig, LstmState,
+    Dropout, DropoutConfig, Embedding, EmbeddingConfig, GateController, Gru, GruConfig, Linear,
+    LinearConfig, Lstm, LstmConfig, LstmState,
 };
 use burn::tensor::{Int, Tensor};
 
@@ -61,6 +61,71 @@ impl RecurrentLayer {
             }
         }
     }
+
+    /// What each of `gates`' tensors is, in order.
+    pub fn gate_names(&self) -> &'static [&'static str] {
+        match self {
+            RecurrentLayer::Lstm(_) => &["input", "forget", "output", "candidate"],
+            RecurrentLayer::Gru(_) => &["reset", "update", "candidate"],
+        }
+    }
+
+    /// The gate activations `[time, hidden]` (see `gate_names`) of this layer when it read
+    /// `input` `[1, time, d_input]` from a zero state and wrote `output` `[1, time, hidden]`.
+    /// burn's layers compute them without returning them; with every earlier hidden state
+    /// known from `output`, all time steps take one product per gate, not a loop over time.
+    pub fn gates(&self, input: Tensor<3>, output: Tensor<3>) -> Vec<Tensor<2>> {
+        let [_, time, d_input] = input.dims();
+        let hidden = output.dims()[2];
+        let x = input.reshape([time, d_input]);
+        // h_{t-1} for each t: the zero state, then every output but the last.
+        let zero = Tensor::<2>::zeros([1, hidden], &output.device());
+        let earlier = output
+            .slice([0..1, 0..time - 1, 0..hidden])
+            .reshape([time - 1, hidden]);
+        let h = Tensor::cat(vec![zero, earlier], 0);
+        match self {
+            RecurrentLayer::Lstm(lstm) => {
+                let gate = |g: &GateController| {
+                    lstm.gate_activation
+                        .forward(g.gate_product(x.clone(), h.clone()))
+                };
+                let input_gate = gate(&lstm.input_gate);
+                let forget = match &lstm.forget_gate {
+                    Some(forget) => gate(forget),
+                    None => input_gate.clone().neg().add_scalar(1.0),
+                };
+                let candidate = lstm
+                    .cell_activation
+                    .forward(lstm.cell_gate.gate_product(x.clone(), h.clone()));
+                vec![input_gate, forget, gate(&lstm.output_gate), candidate]
+            }
+            RecurrentLayer::Gru(gru) => {
+                let gate = |g: &GateController| {
+                    gru.gate_activation
+                        .forward(g.gate_product(x.clone(), h.clone()))
+                };
+                let reset = gate(&gru.reset_gate);
+                let new = &gru.new_gate;
+                let candidate = if gru.reset_after {
+                    new.input_transform.forward(x.clone())
+                        + reset.clone() * new.hidden_transform.forward(h.clone())
+                } else {
+                    new.gate_product(x.clone(), h.clone() * reset.clone())
+                };
+                let candidate = gru.hidden_activation.forward(candidate);
+                vec![reset, gate(&gru.update_gate), candidate]
+            }
+        }
+    }
+}
+
+/// One recurrent layer's input `[batch, time, d_input]` and output `[batch, time, hidden]` in a
+/// forward pass, for looking inside (see `inspect`).
+#[derive(Debug)]
+pub struct LayerTrace {
+    pub input: Tensor<3>,
+    pub output: Tensor<3>,
 }
 
 #[derive(Module, Debug)]
@@ -98,6 +163,29 @@ impl Rnn {
         tokens: Tensor<2, Int>,
         state: Option<Vec<LayerState>>,
     ) -> (Tensor<3>, Vec<LayerState>) {
+        self.run(tokens, state, None)
+    }
+
+    /// Logits for `tokens` from a zero state, leaving each layer's input and output in `trace`.
+    pub fn forward_traced(&self, tokens: Tensor<2, Int>, trace: &mut Vec<LayerTrace>) -> Tensor<3> {
+        self.run(tokens, None, Some(trace)).0
+    }
+
+    pub fn layers(&self) -> &[RecurrentLayer] {
+        &self.layers
+    }
+
+    /// The token embedding `[vocab, n_embd]`.
+    pub fn token_embedding(&self) -> Tensor<2> {
+        self.embedding.weight.val()
+    }
+
+    fn run(
+        &self,
+        tokens: Tensor<2, Int>,
+        state: Option<Vec<LayerState>>,
+        mut trace: Option<&mut Vec<LayerTrace>>,
+    ) -> (Tensor<3>, Vec<LayerState>) {
         let mut states = state.map(Vec::into_iter);
         let mut x = self.embedding.forward(tokens);
         let mut next_states = Vec::with_capacity(self.layers.len());
@@ -105,7 +193,13 @@ impl Rnn {
             if i > 0 {
                 x = self.dropout.forward(x);
             }
-            let (out, state) = layer.forward(x, states.as_mut().and_then(Iterator::next));
+            let (out, state) = layer.forward(x.clone(), states.as_mut().and_then(Iterator::next));
+            if let Some(trace) = trace.as_deref_mut() {
+                trace.push(LayerTrace {
+                    input: x,
+                    output: out.clone(),
+                });
+            }
             x = out;
             next_states.push(state);
         }

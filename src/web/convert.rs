@@ -2,12 +2,13 @@
 //! the engine's `kind` (and, for config errors, `errors: [{ field, kind, message }]`), so a
 //! page tests `error.kind`, never the message.
 
-use js_sys::{Object, Reflect};
+use js_sys::{Float32Array, Object, Reflect};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
 
 use crate::error::{Error, ErrorKind};
+use crate::inspect::Inspection;
 use crate::validate::{FieldError, Problem};
 
 pub fn to_js<T: Serialize>(value: &T) -> JsValue {
@@ -27,6 +28,29 @@ impl From<Error> for JsValue {
         }
         js.into()
     }
+}
+
+/// An inspection for JS, each `Floats`' values as a Float32Array.
+pub fn inspection(inspection: &Inspection) -> JsValue {
+    let js = to_js(inspection);
+    let floats = [
+        ("nextLogits", Some(&inspection.next_logits)),
+        ("attention", inspection.attention.as_ref()),
+        ("hidden", inspection.hidden.as_ref()),
+        ("cell", inspection.cell.as_ref()),
+        (
+            "gates",
+            inspection.gates.as_ref().map(|gates| &gates.floats),
+        ),
+        ("embedding", Some(&inspection.embedding.points)),
+    ];
+    for (key, floats) in floats {
+        if let (Some(floats), Ok(target)) = (floats, Reflect::get(&js, &key.into())) {
+            let values = Float32Array::from(&floats.values[..]);
+            let _ = Reflect::set(&target, &"values".into(), &values);
+        }
+    }
+    js
 }
 
 /// An options object as JSON (`undefined` and `null` are no options). Non-finite numbers,

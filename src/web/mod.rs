@@ -18,6 +18,7 @@ use wasm_bindgen_futures::future_to_promise;
 use crate::error::{Error, ErrorKind};
 use crate::parallel::Alone;
 use crate::sample::Generator;
+use crate::session::sampling_distribution;
 use crate::session::{Request, Session};
 use crate::{validate, Config, PRESET_NAMES};
 use convert::to_js;
@@ -253,6 +254,39 @@ impl Kindling {
             generator: Rc::new(RefCell::new(generator)),
             warning,
         })
+    }
+
+    /// What happens inside the model as it reads `text`: per position its guesses, a GPT's
+    /// attention and logit lens or an RNN's states and gates, and the embedding map (see
+    /// `inspect::Inspection`). Options: `{ topK }`.
+    #[allow(clippy::await_holding_refcell_ref)]
+    #[wasm_bindgen(unchecked_return_type = "Promise<Inspection>")]
+    pub fn inspect(
+        &self,
+        text: String,
+        #[wasm_bindgen(unchecked_optional_param_type = "InspectOptions")] options: JsValue,
+    ) -> Promise {
+        let session = self.session.clone();
+        let options = convert::options(&options)
+            .and_then(|options| validate::inspect_options(&options).map_err(Error::from));
+        future_to_promise(async move {
+            let options = options?;
+            let session = session.try_borrow().map_err(|_| busy())?;
+            Ok(convert::inspection(&session.inspect(&text, options).await?))
+        })
+    }
+
+    /// The probabilities the sampler draws from once `options` (`temperature`, `topK`,
+    /// `topP`) have reshaped `logits`; the repetition penalty is left out.
+    #[wasm_bindgen(js_name = samplingDistribution)]
+    pub fn sampling_distribution(
+        logits: Float32Array,
+        #[wasm_bindgen(unchecked_optional_param_type = "GenerateOptions")] options: JsValue,
+    ) -> Result<Float32Array, JsValue> {
+        run_constructors_once();
+        let options = validate::sampling(&convert::options(&options)?).map_err(Error::from)?;
+        let probs = sampling_distribution(&logits.to_vec(), &options)?;
+        Ok(Float32Array::from(&probs[..]))
     }
 
     /// Everything needed to continue later, as bytes, on either backend.

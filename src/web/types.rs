@@ -36,6 +36,42 @@ export interface HelperPool {
 }
 /** One `GenerationStream.next()`, like an iterator's. */
 export type TokenStep = { done: false; value: Token } | { done: true; value?: undefined };
+/** Numbers with their shape, row-major. */
+export interface Floats {
+    dims: number[];
+    values: Float32Array;
+}
+/** One position of an inspected text. */
+export interface Piece {
+    id: number;
+    text: string;
+}
+/** `Kindling.inspect`'s result: what the model does at each of the `tokens` it read. */
+export interface Inspection {
+    model: ModelKind;
+    tokens: Piece[];
+    /** Leading tokens not read: a GPT reads at most its context. */
+    skipped: number;
+    /** Characters the model never saw were left out. */
+    warning?: string;
+    /** [time][topK]: the guesses for the token after each position. */
+    predictions: Alternative[][];
+    /** [vocab]: the logits after the last position (see `samplingDistribution`). */
+    nextLogits: Floats;
+    /** GPT: [layers, heads, time, time], each row a distribution over earlier positions. */
+    attention?: Floats;
+    /** GPT: [layers][time][topK], the logit lens: guesses read after each block. */
+    lens?: Alternative[][][];
+    /** LSTM/GRU: hidden state [layers, time, units]. */
+    hidden?: Floats;
+    /** LSTM: cell state [layers, time, units]. */
+    cell?: Floats;
+    /** LSTM/GRU: [layers, names.length, time, units]; LSTM: input, forget, output, candidate;
+     * GRU: reset, update, candidate. */
+    gates?: Floats & { names: string[] };
+    /** The token embedding on its two principal components: [vocab, 2]. */
+    embedding: Floats & { tokens: string[]; explained: [number, number] };
+}
 /** What every engine call rejects or throws with: test `kind`, show `message`. */
 export interface KindlingError extends Error {
     name: "KindlingError";

@@ -16,6 +16,7 @@ mod fuzz;
 #[cfg(feature = "webgpu")]
 mod gpu;
 mod init;
+mod inspect;
 mod parallel;
 mod session;
 mod validate;
