@@ -258,7 +258,41 @@ async function gpuInfo() {
   }
 }
 
-window.bench = { train, trainFull, generate, gpuCounts, gpuInfo };
+// Inspection speed: `runs` timed inspect() calls over the first `tokens` characters of the
+// text (after one untimed call), the whole result read into JS (Float32Arrays included).
+async function inspect({ text, options, tokens = 64, runs = 5 }) {
+  try {
+    const { k } = await createModel(text, options);
+    try {
+      const sample = [...text].slice(0, tokens).join('');
+      const once = async () => {
+        const start = performance.now();
+        const inspection = await k.inspect(sample);
+        return { ms: performance.now() - start, inspection };
+      };
+      const cold = await once();
+      const times = [];
+      for (let i = 0; i < runs; i++) times.push((await once()).ms);
+      const floats = ['attention', 'hidden', 'cell', 'gates', 'embedding', 'nextLogits']
+        .reduce((sum, key) => sum + (cold.inspection[key]?.values.length ?? 0), 0);
+      return {
+        ok: true,
+        ...describe(k),
+        tokens: cold.inspection.tokens.length,
+        coldMs: cold.ms,
+        ms: median(times),
+        perRun: times,
+        floats,
+      };
+    } finally {
+      k.free();
+    }
+  } catch (error) {
+    return { ok: false, error: message(error) };
+  }
+}
+
+window.bench = { train, trainFull, generate, inspect, gpuCounts, gpuInfo };
 window.benchReady = (async () => {
   try {
     Kindling = await loadKindling();
