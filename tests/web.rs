@@ -2,7 +2,7 @@
 //! on WebGPU (SwiftShader in headless Chromium, enabled by webdriver.json).
 #![cfg(target_arch = "wasm32")]
 
-use js_sys::{Error, Promise, Reflect, Uint8Array};
+use js_sys::{Error, Float32Array, Promise, Reflect, Uint8Array};
 use kindling::web::{GenerationStream, Kindling};
 use serde::Serialize;
 use serde_json::json;
@@ -180,6 +180,56 @@ async fn method_arguments_are_checked_in_the_same_voice() {
     let error = wait(k.train_steps(1.0, Some(helpers))).await.err().unwrap();
     kindling_error(error, "argument");
     assert_eq!(k.step().unwrap(), 0, "nothing ran");
+
+    let error = wait(k.inspect("the".into(), js(json!({ "topK": 0 })))).await;
+    let (error, _) = kindling_error(error.expect_err("refused"), "config");
+    assert_eq!(first_field(&error).0, "topK");
+    kindling_error(
+        wait(k.inspect("".into(), JsValue::UNDEFINED))
+            .await
+            .unwrap_err(),
+        "argument",
+    );
+
+    let logits = Float32Array::from(&[1.0f32, 3.0, 2.0][..]);
+    let greedy = Kindling::sampling_distribution(logits.clone(), js(json!({ "temperature": 0 })));
+    assert_eq!(greedy.unwrap().to_vec(), [0.0, 1.0, 0.0]);
+    let error = Kindling::sampling_distribution(logits, js(json!({ "topP": 2 }))).unwrap_err();
+    kindling_error(error, "config");
+    let empty = Float32Array::new_with_length(0);
+    kindling_error(
+        Kindling::sampling_distribution(empty, JsValue::UNDEFINED).unwrap_err(),
+        "argument",
+    );
+}
+
+/// `k.inspect(text)`.
+#[cfg(feature = "webgpu")]
+async fn inspect(k: &Kindling, text: &str) -> JsValue {
+    wait(k.inspect(text.into(), JsValue::UNDEFINED))
+        .await
+        .unwrap()
+}
+
+/// An inspection's `key`: its numbers, which arrive as a Float32Array.
+#[cfg(feature = "webgpu")]
+fn floats(inspection: &JsValue, key: &str) -> Vec<f32> {
+    let values = get(&get(inspection, key), "values");
+    values
+        .dyn_into::<Float32Array>()
+        .expect("a Float32Array")
+        .to_vec()
+}
+
+#[cfg(feature = "webgpu")]
+fn assert_close(a: &[f32], b: &[f32], tolerance: f32, what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}");
+    for (x, y) in a.iter().zip(b) {
+        assert!(
+            (x - y).abs() <= tolerance * (1.0 + y.abs()),
+            "{what}: {x} vs {y}"
+        );
+    }
 }
 
 #[wasm_bindgen_test]
@@ -256,6 +306,11 @@ async fn cpu_and_webgpu_agree_on_the_same_checkpoint() {
     };
     assert_eq!(gpu.backend().unwrap(), "webgpu");
     assert_relative(val_loss(&gpu).await, val_loss(&cpu).await, 1e-3, "val loss");
+    // Inspection of a model from a file reads the same inside on both backends.
+    let (on_cpu, on_gpu) = (inspect(&cpu, PHRASE).await, inspect(&gpu, PHRASE).await);
+    for key in ["attention", "nextLogits"] {
+        assert_close(&floats(&on_gpu, key), &floats(&on_cpu, key), 1e-3, key);
+    }
 
     // The same 6 batches (they depend on the seed and step only) on both backends.
     for step in 0..6 {
@@ -304,6 +359,15 @@ async fn an_lstm_trains_generates_and_moves_from_webgpu_to_the_cpu() {
         .await
         .unwrap();
     assert_eq!(on_cpu.step().unwrap(), 6);
+    let (inside_gpu, inside_cpu) = (inspect(&k, PHRASE).await, inspect(&on_cpu, PHRASE).await);
+    for key in ["hidden", "cell", "gates"] {
+        assert_close(
+            &floats(&inside_gpu, key),
+            &floats(&inside_cpu, key),
+            1e-3,
+            key,
+        );
+    }
     assert_relative(
         val_loss(&on_cpu).await,
         val_loss(&k).await,
