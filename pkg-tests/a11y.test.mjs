@@ -1,35 +1,23 @@
 // Accessibility: an axe-core audit (every rule axe runs by default, best practices included)
-// of the playground in each state a reader meets (engine ready, training, text generated),
-// light and dark, desktop and phone, and of the example blog post's embeds: zero violations.
+// of the playground in each state a reader meets (engine ready, training, text generated,
+// stepping through a generation), light and dark, desktop and phone, and of the example blog
+// post's embeds: zero violations.
 // Screenshots of each audited view go to test-artifacts/a11y-*.png.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import { ARTIFACTS, startServer, launchBrowser } from './browser.mjs';
+import { browserSuite } from './browser.mjs';
 import { audit } from './audit.mjs';
 import { corpus } from './corpus.mjs';
 
 const LONG = { timeout: 120_000 };
-let server;
-let browser;
-
-before(async () => {
-  await mkdir(ARTIFACTS, { recursive: true });
-  server = await startServer({ csp: true });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const suite = browserSuite();
 
 describe('the playground page', () => {
   let page;
 
   before(async () => {
-    page = await browser.context.newPage();
-    await page.goto(`${server.url}/`);
+    page = await suite.browser.context.newPage();
+    await page.goto(`${suite.server.url}/`);
     await page.locator('#engine-status').filter({ hasText: 'Ready' }).waitFor(LONG);
     await page.locator('kindling-playground:not([data-validation=pending])').waitFor(LONG);
   });
@@ -58,6 +46,7 @@ describe('the playground page', () => {
     await page.locator('#train').filter({ hasText: 'Resume' }).waitFor(LONG);
     await page.locator('#prompt').fill('the ');
     await page.locator('#length').fill('200');
+    await page.locator('#pace label').filter({ hasText: 'Instant' }).click();
     await page.locator('#generate').click();
     await page.locator('#gen-status').filter({ hasText: 'Done' }).waitFor(LONG);
     await page.locator('#output').focus();
@@ -65,12 +54,22 @@ describe('the playground page', () => {
     await page.keyboard.press('ArrowRight');
     await audit(page, 'generated');
   });
+
+  test('stepping through a generation, a token at a time', async () => {
+    await page.locator('#pace label').filter({ hasText: 'Step' }).click();
+    await page.locator('#generate').click();
+    for (let i = 0; i < 3; i++) await page.locator('#next-token').click();
+    await page.locator('#output .tok >> nth=2').waitFor(LONG);
+    await audit(page, 'stepping');
+    await page.locator('#stop').click();
+    await page.locator('#gen-status').filter({ hasText: 'Stopped after 3 tokens' }).waitFor(LONG);
+  });
 });
 
 test('the example blog post, its embeds loaded and one of them done writing', async () => {
-  const page = await browser.context.newPage();
+  const page = await suite.browser.context.newPage();
   await page.setViewportSize({ width: 1280, height: 2700 }); // both embeds in view
-  await page.goto(`${server.url}/www/embed-example.html`);
+  await page.goto(`${suite.server.url}/www/embed-example.html`);
   await page.locator('#demo-generate #gen-status').filter({ hasText: 'Done' }).waitFor(LONG);
   await page.locator('#demo-train #train:enabled').waitFor(LONG);
   await audit(page, 'embed-example');
@@ -80,5 +79,5 @@ test('the example blog post, its embeds loaded and one of them done writing', as
 // Not the CSP: axe.run itself applies an inline style, which the strict policy refuses (the
 // other page tests hold the pages to the policy, without axe).
 test('the audits raised no page errors', () => {
-  assert.deepEqual(browser.problems.filter((text) => /page error/i.test(text)), []);
+  assert.deepEqual(suite.browser.problems.filter((text) => /page error/i.test(text)), []);
 });

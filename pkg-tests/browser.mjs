@@ -1,6 +1,7 @@
 // Shared set-up for the browser tests: the static server and Debian's Chromium driven by
 // playwright-core (never a downloaded browser).
-import { mkdtemp, rm } from 'node:fs/promises';
+import { before, after } from 'node:test';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +67,34 @@ export async function launchBrowser({ webgpu = false } = {}) {
       await rm(profile, { recursive: true, force: true });
     },
   };
+}
+
+// The server and a browser shared by one test file's tests: started before them (with
+// `init`, a script every page runs first; then `setUp(suite)`, in the same hook: a second
+// top-level `before` in the file did not wait for this one), closed after them. Its `server` and
+// `browser` are there once the tests run.
+export function browserSuite({ csp = true, webgpu = false, init, setUp } = {}) {
+  const suite = {};
+  before(async () => {
+    await mkdir(ARTIFACTS, { recursive: true });
+    suite.server = await startServer({ csp });
+    suite.browser = await launchBrowser({ webgpu });
+    if (init) await suite.browser.context.addInitScript(init);
+    await setUp?.(suite);
+  });
+  after(async () => {
+    await suite.browser?.close();
+    suite.server?.close();
+  });
+  return suite;
+}
+
+// An init script: the page keeps the CSP violations it sees in `window.cspViolations`.
+export function recordCspViolations() {
+  window.cspViolations = [];
+  document.addEventListener('securitypolicyviolation', (event) => {
+    window.cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+  }, true);
 }
 
 // Requests that went anywhere but the test server (data:/blob: stay in the page).

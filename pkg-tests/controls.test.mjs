@@ -29,10 +29,10 @@ test('no model: Train once the settings are valid; the text and settings are edi
   assert.equal(valid.download.disabled, true);
 });
 
-test('training: Pause, Reset, Download and Generate; the setup is locked', () => {
+test('training: Pause, Reset, Download, Generate and Inspect; the setup is locked', () => {
   const state = controls({ ready: true, phase: 'training', valid: false });
   assert.equal(state.train.textContent, 'Pause');
-  assert.deepEqual(usable({ ready: true, phase: 'training' }), ['download', 'generate', 'open-model', 'reset', 'train']);
+  assert.deepEqual(usable({ ready: true, phase: 'training' }), ['download', 'generate', 'inspect', 'open-model', 'reset', 'train']);
   assert.equal(state.text.readOnly, true);
   assert.equal(state['model-fields'].disabled, true);
   assert.equal(state['model-hint'].hidden, false);
@@ -45,16 +45,20 @@ test('the Train button names what it does in each phase', () => {
   assert.deepEqual(disabled, [false, false, true, false, true]);
 });
 
-test('while generating, Stop is the way out and Generate waits', () => {
+test('while generating, Stop is the way out, Next token steps and Generate waits', () => {
   const state = controls({ ready: true, phase: 'finished', generating: true });
   assert.equal(state.generate.disabled, true);
   assert.equal(state.stop.disabled, false);
+  assert.equal(state['next-token'].disabled, false);
   assert.equal(controls({ ready: true, phase: 'finished' }).stop.disabled, true);
+  assert.equal(controls({ ready: true, phase: 'finished' })['next-token'].disabled, true);
   assert.equal(controls({ ready: true, phase: 'finished' }).generate.disabled, false);
 });
 
-test('a model-src file on its way holds Generate back', () => {
+test('a model-src file on its way holds Generate and Inspect back', () => {
   assert.equal(controls({ ready: true, phase: 'finished', loadingModel: true }).generate.disabled, true);
+  assert.equal(controls({ ready: true, phase: 'finished', loadingModel: true }).inspect.disabled, true);
+  assert.equal(controls({ ready: true, phase: 'finished', generating: true }).inspect.disabled, false, 'inspecting while it writes');
 });
 
 test('every id names an element of the template', async () => {

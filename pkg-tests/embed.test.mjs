@@ -69,7 +69,7 @@ async function makeSite() {
   const layout = `
   <h1>A post</h1>
   <p id="before">A paragraph before the embeds.</p>
-  ${GENERATE('gen', '../../static/models/demo.kindling', 'autoplay')}
+  ${GENERATE('gen', '../../static/models/demo.kindling', 'autoplay pace="instant"')}
   <p id="between">A paragraph between them.</p>
   ${TRAIN('train')}
   <p id="after">A paragraph after them.</p>`;
@@ -174,7 +174,7 @@ describe('the example blog post', () => {
   test('scrolled into view, the generate embed loads its model and streams tokens', async () => {
     await host(page, 'demo-generate').scrollIntoViewIfNeeded();
     await inside(page, 'demo-generate', '#gen-status').filter({ hasText: 'Done: 240 tokens' }).waitFor(LONG);
-    // Tokens are drawn once per frame: several updates, not one dump at the end.
+    // At the default, readable pace: many updates, not one dump at the end.
     assert.ok(await page.evaluate(() => window.outputUpdates['demo-generate']) >= 3, 'tokens arrived as a stream');
     assert.match(await inside(page, 'demo-generate', '#model-line').textContent(), /trained 1,500 steps/);
     assert.equal(await inside(page, 'demo-generate', '#notice').isHidden(), true);
@@ -272,7 +272,11 @@ describe('the example blog post', () => {
 
   test('a removed embed stops its worker; put back, it works again', async () => {
     await host(page, 'demo-generate').scrollIntoViewIfNeeded();
-    await host(page, 'demo-generate').evaluate((element) => element.setAttribute('max-tokens', '5000'));
+    // Put back, it autoplays these 5000 tokens again: at once, not at a readable pace.
+    await host(page, 'demo-generate').evaluate((element) => {
+      element.setAttribute('max-tokens', '5000');
+      element.pace = 'instant';
+    });
     await inside(page, 'demo-generate', '#generate').click();
     await waitFor(page, () => document.getElementById('demo-generate').shadowRoot.querySelectorAll('.tok').length > 20);
     const workers = page.workers().length;
@@ -338,6 +342,11 @@ describe('a site that keeps Kindling in another folder', () => {
     await page.goto(`${site.url}/blog/2026/post.html`);
     await inside(page, 'gen', '#gen-status').filter({ hasText: 'Done: 60 tokens' }).waitFor(LONG);
     await inside(page, 'train', '#train-status').filter({ hasText: 'Finished: 30 steps' }).waitFor(LONG);
+    // pace="instant", in the markup: the compact embed's Pace control shows it.
+    assert.equal(await host(page, 'gen').evaluate((element) => element.pace), 'instant');
+    assert.equal(await inside(page, 'gen', '#pace input[value=instant]').isChecked(), true);
+    assert.equal(await inside(page, 'gen', '#pace').isVisible(), true);
+    assert.equal(await inside(page, 'gen', '#output .tok').count(), 60);
     browser.normalLayout = await layout(page);
     await assertNoViolations(page);
     await page.close();

@@ -2,36 +2,24 @@
 // The steps of one training session run in order and share the page.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ARTIFACTS, startServer, launchBrowser, foreignRequests } from './browser.mjs';
+import { ARTIFACTS, browserSuite, foreignRequests } from './browser.mjs';
 import { corpus } from './corpus.mjs';
 
 const XSS = '<img src=x onerror=alert(1)>';
 const LONG = { timeout: 120_000 };
-let server;
-let browser;
-
-before(async () => {
-  await mkdir(ARTIFACTS, { recursive: true });
-  server = await startServer({ csp: true });
-  browser = await launchBrowser();
-  // For predicates that run in the page: an element inside the playground's shadow root.
-  await browser.context.addInitScript(() => {
+// For predicates that run in the page: an element inside the playground's shadow root.
+const suite = browserSuite({
+  init: () => {
     window.inShadow = (selector) =>
       document.querySelector('kindling-playground').shadowRoot.querySelector(selector);
-  });
-});
-
-after(async () => {
-  await browser?.close();
-  server?.close();
+  },
 });
 
 async function openPlayground(viewport = { width: 1280, height: 900 }) {
-  const page = await browser.context.newPage();
+  const page = await suite.browser.context.newPage();
   await page.setViewportSize(viewport);
-  await page.goto(`${server.url}/`);
+  await page.goto(`${suite.server.url}/`);
   await page.locator('#engine-status').filter({ hasText: 'Ready' }).waitFor(LONG);
   return page;
 }
@@ -47,6 +35,9 @@ function waitFor(page, predicate, arg) {
 async function setField(page, id, text) {
   await page.locator(id).fill(String(text));
 }
+
+// The tests that are not about the pace (pace.test.mjs is) show generated text at once.
+const instantPace = (page) => page.locator('#pace label').filter({ hasText: 'Instant' }).click();
 
 // Validation is debounced and asynchronous; the element says when it is settled.
 function validated(page) {
@@ -216,6 +207,7 @@ describe('a training session', () => {
   test('screenshots at desktop and phone width', async () => {
     await page.locator('#prompt').fill('the ');
     await setField(page, '#length', 240);
+    await instantPace(page);
     await page.locator('#generate').click();
     await page.locator('#gen-status').filter({ hasText: 'Done' }).waitFor(LONG);
     await page.screenshot({ path: join(ARTIFACTS, 'playground-desktop.png'), fullPage: true });
@@ -238,6 +230,7 @@ describe('bad input', () => {
     page = await openPlayground();
     // An autosave from the tests above may be offered; these tests start fresh.
     if (await page.locator('#resume-offer').isVisible()) await page.locator('#discard').click();
+    await instantPace(page);
   });
 
   after(() => page.close());
@@ -340,7 +333,7 @@ describe('bad input', () => {
 });
 
 test('nothing left the origin and the strict CSP was never violated', () => {
-  assert.ok(browser.requests.some((url) => url.endsWith('/pkg/kindling_bg.wasm')), 'worker requests are recorded');
-  assert.deepEqual(foreignRequests(browser.requests, server.url), []);
-  assert.deepEqual(browser.problems.filter((text) => /Content.Security.Policy|Refused|dialog/i.test(text)), []);
+  assert.ok(suite.browser.requests.some((url) => url.endsWith('/pkg/kindling_bg.wasm')), 'worker requests are recorded');
+  assert.deepEqual(foreignRequests(suite.browser.requests, suite.server.url), []);
+  assert.deepEqual(suite.browser.problems.filter((text) => /Content.Security.Policy|Refused|dialog/i.test(text)), []);
 });

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as format from '../www/format.js';
 import { SAMPLES } from '../www/samples.js';
+import { FEATURES, pearson, findNeurons } from '../www/playground/inspect/features.js';
 
 test('numbers are formatted for people', () => {
   assert.equal(format.compact(950), '950');
@@ -40,4 +41,36 @@ test('generated samples are the same every time and long enough to train on', as
     assert.ok(text.length > 5000, `${sample.id} has ${text.length} characters`);
     assert.ok(new Set(text).size > 10, `${sample.id} has a vocabulary`);
   }
+});
+
+test('"find a neuron" features: where the text stands after each character', () => {
+  const texts = [...'a "b" (c)\nde'];
+  const feature = (id) => FEATURES.find((f) => f.id === id).values(texts);
+  assert.deepEqual(feature('quoted'), [0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0]);
+  assert.deepEqual(feature('column'), [1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2]);
+  assert.deepEqual(feature('newline'), [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0]);
+  assert.deepEqual(FEATURES.find((f) => f.id === 'cjk').values([...'a猫 1の']), [0, 1, null, null, 1]);
+});
+
+test("Pearson's r, and the units that track a feature best", () => {
+  assert.equal(pearson([1, 2, 3], [2, 4, 6]), 1);
+  assert.equal(pearson([1, 2, 3], [3, 2, 1]), -1);
+  assert.equal(pearson([1, null, 3], [0, 99, 1]), 1, 'positions without a value are left out');
+  assert.equal(pearson([1, 1, 1], [1, 2, 3]), null, 'a feature that never varies says nothing');
+  // Two layers of three units over five characters: layer 2's unit 3 follows the quotes,
+  // inverted; layer 1's unit 1 the position in the line.
+  const texts = [...'x"ab"'];
+  const [layers, T, units] = [2, 5, 3];
+  const values = new Float32Array(layers * T * units).map((_, i) => Math.sin(i * 12.9898) * 0.1);
+  texts.forEach((_, t) => {
+    values[(1 * T + t) * units + 2] = [0, 1, 1, 1, 0][t] ? -0.8 : 0.5;
+    values[t * units] = t / 10;
+  });
+  const found = Object.fromEntries(findNeurons({ dims: [layers, T, units], values }, texts).map((f) => [f.id, f]));
+  assert.deepEqual({ ...found.quoted.units[0], r: Math.round(found.quoted.units[0].r * 100) / 100 }, { layer: 1, unit: 2, r: -1 });
+  assert.deepEqual({ ...found.column.units[0], r: Math.round(found.column.units[0].r * 100) / 100 }, { layer: 0, unit: 0, r: 1 });
+  assert.equal(found.quoted.units.length, 3);
+  assert.equal(found.newline.units.length, 0);
+  assert.match(found.newline.absent, /no line break/);
+  assert.match(found.cjk.absent, /CJK/);
 });

@@ -3,9 +3,9 @@
 // Page → worker: load (first: the compiled CPU engine module, or nothing to fetch it here),
 //                engine (the compiled module of a build asked for with need-engine),
 //                configure, validate, create, train, pause, reset, generate, stop, export,
-//                open, restore
+//                open, restore, inspect, distribution
 // Worker → page: ready, need-engine, validated, model, backend, metrics, paused, finished,
-//                saved, exported, token, warning, generated, error
+//                saved, exported, token, warning, generated, inspected, distribution, error
 // Every request may carry an `id`; replies about it carry the same `id`.
 //
 // error: { source (the request's type, or 'train', 'storage', 'load'), kind, message, fatal,
@@ -504,6 +504,21 @@ const handlers = {
     const generation = generations.get(id);
     if (generation) generation.stopped = true;
   },
+  // The model run over `text`, everything it computes on the way (model.inspect); its arrays
+  // travel without a copy.
+  async inspect({ id, text, options }) {
+    const inspection = await exclusive(() => {
+      requireModel(); // a model dropped while this waited is gone
+      return model.inspect(text, options);
+    });
+    post({ type: 'inspected', id, inspection }, buffersOf(inspection));
+  },
+  // What the sampler draws from once `options` (temperature, topK, topP) reshape `logits`.
+  // Needs the engine, not the model.
+  distribution({ id, logits, options }) {
+    const probs = Kindling.samplingDistribution(logits, options);
+    post({ type: 'distribution', id, probs }, [probs.buffer]);
+  },
   async export({ id }) {
     requireModel();
     const bytes = await checkpoint();
@@ -526,6 +541,12 @@ const handlers = {
     post({ type: 'model', origin: 'reset', info: null });
   },
 };
+
+// The buffers of an inspection's arrays, each once (two arrays may share one).
+function buffersOf({ nextLogits, attention, hidden, cell, gates, embedding }) {
+  const parts = [nextLogits, attention, hidden, cell, gates, embedding].filter(Boolean);
+  return [...new Set(parts.map((part) => part.values.buffer))];
+}
 
 function load({ module }) {
   engineModule = module ?? null;

@@ -3,10 +3,18 @@
  * whole playground (index.html), or compact enough to sit in a blog post (kindling-embed.js).
  * The element renders and forwards; its own worker (engine-worker.js) owns the engine.
  *
- * Attributes: mode ("full" | "train" | "generate"), model-src, text, preset, steps, backend,
- * workers, prompt, temperature, top-k, top-p, max-tokens, autoplay, theme, storage-name,
- * autosave-every; each but `backend` with a property of the same meaning, in camelCase
- * (playground/attributes.js says what each does; docs/embedding.md, for page authors).
+ * Attributes: mode ("full" | "train" | "generate" | "inspect"), view, model-src, text, preset,
+ * steps, backend, workers, prompt, temperature, top-k, top-p, max-tokens, pace, autoplay, theme,
+ * storage-name, autosave-every; each but `backend` with a property of the same meaning, in
+ * camelCase (playground/attributes.js says what each does; docs/embedding.md, for page authors).
+ * `pace` ("readable" | "step" | "instant") is how fast generated text is shown: about 40
+ * tokens a second, one per press of Next token, or as it comes. The engine computes at full
+ * speed whatever the pace; the Pace control sets the attribute, in every mode.
+ * mode="inspect" shows the Inspect card alone: it loads model-src and, once loaded (so once in
+ * view), runs it over `text` (or the child <template> / <textarea>; else the start of the
+ * model's own training text), showing `view` ("attention" | "lens" | "neurons" | "embeddings" |
+ * "sampling"; a view the model lacks gives way to one it has). The reader may edit the text and
+ * switch views; the Inspect card of the other modes looks at generated or typed text.
  *
  * Read-only properties:
  *   ready       the engine is loaded           phase  'empty' | 'training' | 'pausing' |
@@ -19,15 +27,17 @@
  *                      rejects with a KindlingError of kind 'config' (and `errors`, per field)
  *                      when the settings are invalid.
  *   generate(prompt?)  streams text from the model after `prompt` (else the prompt field's);
- *                      resolves to { reason: 'done' | 'stopped' | 'error', text, tokens }.
+ *                      resolves to { reason: 'done' | 'stopped' | 'error', text, tokens }:
+ *                      what was shown, once the last token is (so later at a slow pace).
  *                      Rejects with kind 'state' without a model, 'busy' while one streams.
- *   stop()             stops the generation and pauses training.
+ *   stop()             stops the generation where the reader is, and pauses training.
  *
  * Events (bubbling, composed; `detail`):
  *   kindling-ready     { presets: names }                      the engine is loaded
  *   kindling-metrics   { step, totalSteps, trainLoss, valLoss (null between evaluations),
  *                        tokensPerSecond, backend, workers }     after each chunk of steps
- *   kindling-token     { text, id, prob, top: [{ text, id, prob }] }   each generated token
+ *   kindling-token     { text, id, prob, top: [{ text, id, prob }] }   each generated token,
+ *                      as it is shown: at the pace, so the host sees what the reader sees
  *   kindling-finished  { task: 'training', step } | { task: 'generation', reason, text, tokens }
  *   kindling-error     { source, kind, message }   an error shown in the element (kinds: the
  *                      engine's and the worker's, see engine-worker.js; 'crashed' when its
@@ -50,6 +60,7 @@ import { ModelFiles } from './playground/model-files.js';
 import { EngineClient, kindlingError } from './playground/engine-client.js';
 import { Visibility } from './playground/visibility.js';
 import { HeaderView, NO_WASM } from './playground/header-view.js';
+import { InspectView } from './playground/inspect-view.js';
 
 class KindlingPlayground extends HTMLElement {
   static get observedAttributes() {
@@ -116,10 +127,11 @@ class KindlingPlayground extends HTMLElement {
     });
     const { engine, form, header, training } = this;
     this.files = new ModelFiles(root, { host: this, engine, form, header, training });
+    this.inspector = new InspectView(root, { host: this, request: (message) => engine.request(message) });
     this.visibility = new Visibility(this, () => this.visibilityChanged());
     // Training text given as a child <template> or <textarea> may arrive after the element.
     this.childObserver = new MutationObserver(() => {
-      if (!this.hasAttribute('text')) this.setupChanged(() => this.form.setText(givenText(this) ?? ''));
+      if (!this.hasAttribute('text')) this.textGiven();
     });
 
     const on = (id, handler) => root.getElementById(id).addEventListener('click', handler);
@@ -128,9 +140,10 @@ class KindlingPlayground extends HTMLElement {
     on('generate', () => this.startGeneration());
     on('stop', () => this.generation.stop());
     root.getElementById('backend-choice').addEventListener('change', ({ target }) => this.setAttribute('backend', target.value));
+    root.getElementById('pace').addEventListener('change', ({ target }) => (this.pace = target.value));
     upgradeProperties(this);
     this.applyLook();
-    for (const name of ['prompt', 'backend', ...Object.keys(KNOBS)]) this.attributeChanged(name);
+    for (const name of ['prompt', 'backend', 'pace', 'view', ...Object.keys(KNOBS)]) this.attributeChanged(name);
     const text = givenText(this);
     if (text != null) this.form.setText(text);
     this.update(); // the buttons stay disabled until the engine is ready
@@ -206,6 +219,11 @@ class KindlingPlayground extends HTMLElement {
     return this.mode !== 'full';
   }
 
+  // generate and inspect: the modes that show no training, only a model-src's model at work.
+  get runsGivenModel() {
+    return this.mode === 'generate' || this.mode === 'inspect';
+  }
+
   applyLook() {
     this.app.dataset.mode = this.mode;
     this.app.dataset.theme = this.theme;
@@ -213,6 +231,7 @@ class KindlingPlayground extends HTMLElement {
     setOutline(this.shadowRoot, this.compact);
     this.form.setCompact(this.compact);
     this.training.setCompact(this.compact);
+    this.inspector.setMode(this.mode);
   }
 
   attributeChanged(name) {
@@ -230,8 +249,12 @@ class KindlingPlayground extends HTMLElement {
       case 'prompt':
         this.generation.prompt = this.getAttribute('prompt') ?? '';
         return;
+      case 'pace':
+        return this.generation.setPace(this.pace);
       case 'text':
-        return this.setupChanged(() => this.form.setText(givenText(this) ?? ''));
+        return this.textGiven();
+      case 'view':
+        return this.inspector.select(this.view);
       case 'preset':
         return this.setupChanged(() => this.form.applyPreset(this.form.presetName(this.getAttribute('preset'))));
       case 'steps':
@@ -247,6 +270,12 @@ class KindlingPlayground extends HTMLElement {
       case 'autoplay':
         return this.maybeAutoplay();
     }
+  }
+
+  // The page's text changed: the training text, and in mode="inspect" the text looked at.
+  textGiven() {
+    this.setupChanged(() => this.form.setText(givenText(this) ?? ''));
+    this.inspector.givenTextChanged();
   }
 
   // The text or settings a model was made from changed: a model made from the old ones
@@ -291,8 +320,10 @@ class KindlingPlayground extends HTMLElement {
   }
 
   // Autoplay starts once, when the element is well in view; never before it was scrolled to.
+  // mode="inspect" has nothing to play: it inspects as soon as its model is loaded.
   maybeAutoplay() {
-    if (!this.autoplay || this.autoplayed || !this.visibility.wellInView || document.hidden) return;
+    if (!this.autoplay || this.autoplayed || this.mode === 'inspect') return;
+    if (!this.visibility.wellInView || document.hidden) return;
     const wantsModel = this.mode === 'generate' || this.hasAttribute('model-src');
     const action = autoplayAction({ ...this.state, generating: this.generation.active, wantsModel });
     if (action) this.autoplayed = true;
@@ -322,7 +353,7 @@ class KindlingPlayground extends HTMLElement {
     if (message.type === 'ready') return this.engineLoaded(message.presets);
     this.update({ phase: nextPhase(this.state.phase, message) });
     if (message.type === 'error') return this.showError(message);
-    for (const part of [this.training, this.generation, this.files]) part.received(message);
+    for (const part of [this.training, this.generation, this.files, this.inspector]) part.received(message);
     if (message.type === 'model') this.modelChanged(message);
     if (message.type === 'finished') this.emit('kindling-finished', { task: 'training', step: message.step });
     if (message.type === 'paused') this.visibilityChanged(); // the reader may be back already
@@ -342,7 +373,7 @@ class KindlingPlayground extends HTMLElement {
     this.update({ ready: true });
     this.emit('kindling-ready', { presets: Object.keys(presets) });
     if (this.hasAttribute('model-src')) this.files.loadModelSrc();
-    else if (this.mode === 'generate') {
+    else if (this.runsGivenModel) {
       this.header.notice('This embed has no model to run: set its model-src to a file saved with “Download model”.');
     }
     if (!this.compact) await this.files.offerAutosave();
@@ -372,7 +403,7 @@ class KindlingPlayground extends HTMLElement {
     const next = restarting ? 'It restarts now.' : 'Reload the page to try again.';
     const saved = restarting ? 'it is offered at the top once the engine restarts.' : 'reload the page to try again.';
     const message = `The engine stopped: ${sentence(reason)} ` + (this.compact ? next : `Your last autosave is kept; ${saved}`);
-    if (this.mode === 'generate') this.header.notice(message);
+    if (this.runsGivenModel) this.header.notice(message);
     else this.training.error(message);
     this.emit('kindling-error', { source: 'engine', kind: 'crashed', message });
   }

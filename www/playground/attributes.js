@@ -1,19 +1,23 @@
 // What the element's attributes mean: their properties, the engine worker's settings they make,
 // and the training text a page author writes inside the element.
 
-export const MODES = ['full', 'train', 'generate'];
+export const MODES = ['full', 'train', 'generate', 'inspect'];
+export const VIEWS = ['attention', 'lens', 'neurons', 'embeddings', 'sampling']; // the Inspect card's
 export const THEMES = ['auto', 'light', 'dark'];
 export const BACKENDS = ['auto', 'cpu', 'webgpu'];
+export const PACES = ['readable', 'step', 'instant'];
 
 // The element's attributes (changes after load take effect), mirrored by properties of the
 // same name in camelCase: 'string', 'number' (read as a number), 'boolean' (presence) or the
 // allowed values (the first is the default). Absent reads as null. `backend` ("auto" |
 // "cpu" | "webgpu") has no property: the element's `backend` says where the model runs.
 export const REFLECTED = {
-  mode: MODES, // full: the whole playground; train: text, train, generate, compact; generate: inference
+  mode: MODES, // full: the whole playground; train: text, train, generate, compact; generate: inference;
+  // inspect: the Inspect card alone, on model-src's model and the text (attribute or child)
+  view: VIEWS, // the Inspect card's view: where mode="inspect" starts
   theme: THEMES,
   'model-src': 'string', // a model saved with "Download model": loaded, ready to generate
-  text: 'string', // the training text (or a child <template> / <textarea> holding it)
+  text: 'string', // the training text (or a child <template> / <textarea> holding it); inspect: the text looked at
   preset: 'string', // the engine preset (default "tiny")
   steps: 'number', // training steps (maxSteps), else the preset's
   workers: 'string', // "auto" | 1–8 workers sharing each training step on the CPU
@@ -22,6 +26,7 @@ export const REFLECTED = {
   'top-k': 'number',
   'top-p': 'number',
   'max-tokens': 'number',
+  pace: PACES, // how fast generated text is shown (pacer.js); the Generate card's Pace sets it
   autoplay: 'boolean', // train (or generate, with a loaded model) once well in view
   'storage-name': 'string', // IndexedDB name of full mode's autosave (default "playground")
   'autosave-every': 'number', // steps between autosaves (default 100)

@@ -40,7 +40,9 @@ export function controls({ ready = false, phase = 'empty', valid = false, loadin
     'pick-file': { disabled: locked },
     'model-hint': { hidden: !locked },
     generate: { disabled: !ready || !hasModel || loadingModel || generating },
+    'next-token': { disabled: !generating },
     stop: { disabled: !generating },
+    inspect: { disabled: !ready || !hasModel || loadingModel },
   };
 }
 

@@ -1,8 +1,9 @@
-// The Generate card: the prompt and sampling knobs, the output drawn as the tokens stream in,
-// and the token inspector (hover a token, or focus the text and use the arrow keys: how likely
-// the model found it, and the alternatives it weighed).
+// The Generate card: the prompt and sampling knobs, the output drawn as the tokens stream in
+// at the chosen pace (pacer.js), and the token inspector (hover a token, or focus the text and
+// use the arrow keys: how likely the model found it, and the alternatives it weighed).
 import * as format from '../format.js';
 import { el, nodes, say } from './markup.js';
+import { Pacer } from './pacer.js';
 
 // Generation attributes → the inputs they fill, with the inputs' defaults.
 export const KNOBS = {
@@ -21,17 +22,23 @@ function tokenClass(prob) {
 }
 
 export class GenerationView {
-  // send(message): to the engine worker.  onToken(token): each token as it arrives.
-  // onEnd({ reason, text, tokens }): a generation ended ('done', 'stopped' or 'error').
+  // send(message): to the engine worker.  onToken(token): each token as it is shown.
+  // onEnd({ reason, text, tokens }): a generation ended ('done', 'stopped' or 'error'), with
+  // what was shown.
   constructor(root, { send, onToken, onEnd }) {
     Object.assign(this, { root, send, onToken, onEnd });
-    this.$ = nodes(root, 'prompt prompt-warning temperature top-k top-p length gen-status gen-error output token-info');
-    // While streaming: { id, count, text, pending (tokens not drawn yet), resolve }.
+    this.$ = nodes(
+      root,
+      'prompt prompt-warning temperature top-k top-p length pace next-token gen-status gen-error output token-info',
+    );
+    // From start to end: { id, count and text (shown), finished (the engine's 'done'), resolve }.
     this.current = null;
-    const { output } = this.$;
+    this.pacer = new Pacer((tokens) => this.draw(tokens));
+    const { output, nextToken } = this.$;
     output.addEventListener('mouseover', (event) => this.inspect(event.target.closest('.tok')));
     output.addEventListener('focus', () => this.inspect(this.currentToken() ?? output.lastElementChild));
     output.addEventListener('keydown', (event) => this.tokenKey(event));
+    nextToken.addEventListener('click', () => this.pacer.step());
   }
 
   get active() {
@@ -52,17 +59,29 @@ export class GenerationView {
     this.root.getElementById(knob.id).value = value ?? knob.value;
   }
 
+  // 'step' | 'readable' | 'instant' (the element's `pace`): takes effect at once.
+  setPace(pace) {
+    this.$.pace.querySelector(`input[value=${pace}]`).checked = true;
+    this.$.nextToken.hidden = pace !== 'step';
+    this.pacer.setPace(pace);
+    if (this.current) this.generatingStatus();
+  }
+
+  generatingStatus() {
+    const stepping = this.pacer.pace === 'step';
+    this.$.genStatus.textContent = stepping ? 'Press “Next token” for each token.' : 'Generating…';
+  }
+
   // Starts generation `id`; resolves to { reason, text, tokens } when it ends.
   start(id) {
     const number = (node) => Number(node.value);
     say(this.$.genError, '');
     this.$.promptWarning.hidden = true;
-    this.flush(); // what is left of an earlier generation
     this.$.output.replaceChildren();
-    this.$.genStatus.textContent = 'Generating…';
     const ended = new Promise((resolve) => {
-      this.current = { id, count: 0, text: '', pending: [], resolve };
+      this.current = { id, count: 0, text: '', finished: false, resolve };
     });
+    this.generatingStatus();
     this.send({
       type: 'generate',
       id,
@@ -77,16 +96,26 @@ export class GenerationView {
     return ended;
   }
 
+  // Stops the engine, and the display where it is.
   stop() {
-    if (this.current) this.send({ type: 'stop', id: this.current.id });
+    if (!this.current) return;
+    if (!this.current.finished) this.send({ type: 'stop', id: this.current.id });
+    this.end('stopped');
   }
 
   // token, warning and generated messages; those of an earlier generation are ignored.
   received(message) {
     if (!this.current || message.id !== this.current.id) return;
-    if (message.type === 'token') this.add(message.token);
+    if (message.type === 'token') this.pacer.push(message.token);
     else if (message.type === 'warning') say(this.$.promptWarning, message.message);
-    else if (message.type === 'generated') this.end(message.reason);
+    else if (message.type === 'generated') this.generated(message.reason);
+  }
+
+  // The engine is done: the generation ends once the reader has seen every token. Stopped
+  // by the engine (a new model), it ends where the display is.
+  generated(reason) {
+    this.current.finished = true;
+    if (reason !== 'done' || !this.pacer.queued) this.end(reason);
   }
 
   failed(message) {
@@ -99,8 +128,9 @@ export class GenerationView {
     if (this.current) this.end('error');
   }
 
+  // The tokens not shown yet are dropped: the result is what the reader saw.
   end(reason) {
-    this.flush();
+    this.pacer.drop();
     const { count, text, resolve } = this.current;
     this.$.genStatus.textContent = {
       done: `Done: ${count} tokens.`,
@@ -113,38 +143,25 @@ export class GenerationView {
     this.onEnd(result);
   }
 
-  // Tokens can arrive faster than frames; they are drawn once per frame (or every 100 ms
-  // where frames stop, as in a background tab), so a long generation costs one layout per
-  // frame rather than one per token.
-  add(token) {
+  // The pacer's tokens, all in one go: a long instant generation costs one layout per frame
+  // rather than one per token. Stepping, the inspector describes each token as it comes.
+  draw(tokens) {
     const generation = this.current;
-    generation.pending.push(token);
-    generation.count++;
-    generation.text += token.text;
-    this.onToken(token);
-    if (this.flushTimer) return;
-    const flush = () => this.flush();
-    this.flushFrame = requestAnimationFrame(flush);
-    this.flushTimer = setTimeout(flush, 100);
-  }
-
-  flush() {
-    cancelAnimationFrame(this.flushFrame);
-    clearTimeout(this.flushTimer);
-    this.flushTimer = 0;
-    const pending = this.current?.pending.splice(0) ?? [];
-    if (!pending.length) return;
     const { output } = this.$;
     const atBottom = output.scrollHeight - output.scrollTop - output.clientHeight < 24;
-    output.append(
-      ...pending.map((token) => {
-        const span = el('span', { class: tokenClass(token.prob) });
-        span.textContent = token.text;
-        span.token = token;
-        return span;
-      }),
-    );
+    const spans = tokens.map((token) => {
+      const span = el('span', { class: tokenClass(token.prob) });
+      span.textContent = token.text;
+      span.token = token;
+      return span;
+    });
+    output.append(...spans);
     if (atBottom) output.scrollTop = output.scrollHeight;
+    if (this.pacer.pace === 'step') this.inspect(spans.at(-1));
+    generation.count += tokens.length;
+    generation.text += tokens.map((token) => token.text).join('');
+    for (const token of tokens) this.onToken(token);
+    if (generation.finished && !this.pacer.queued && generation === this.current) this.end('done');
   }
 
   // ---- the token inspector ------------------------------------------------------------
@@ -156,6 +173,12 @@ export class GenerationView {
   tokenKey(event) {
     const { output } = this.$;
     const current = this.currentToken() ?? output.lastElementChild;
+    // Stepping, Space or → past the last token shows the next one.
+    const stepKey = event.key === ' ' || (event.key === 'ArrowRight' && !current?.nextElementSibling);
+    if (this.current && this.pacer.pace === 'step' && stepKey) {
+      event.preventDefault();
+      return this.pacer.step();
+    }
     const moves = {
       ArrowLeft: () => current?.previousElementSibling,
       ArrowRight: () => current?.nextElementSibling,

@@ -141,9 +141,18 @@ export const MARKUP = `
           <input id="top-p" type="number" min="0.05" max="1" step="0.05" value="0.95" inputmode="decimal"></div>
         <div class="field"><label for="length">Length</label>
           <input id="length" type="number" min="1" max="5000" step="1" value="300" inputmode="numeric"></div>
+        <fieldset id="pace" class="field pace">
+          <legend>Pace</legend>
+          <div class="segmented">
+            <label title="One token each time you press Next token"><input type="radio" name="pace" value="step"><span>Step</span></label>
+            <label title="About 40 tokens a second"><input type="radio" name="pace" value="readable" checked><span>Readable</span></label>
+            <label title="As fast as the model writes"><input type="radio" name="pace" value="instant"><span>Instant</span></label>
+          </div>
+        </fieldset>
       </div>
       <div class="row">
         <button id="generate" class="primary" type="button" disabled>Generate</button>
+        <button id="next-token" type="button" disabled hidden>Next token</button>
         <button id="stop" type="button" disabled>Stop</button>
         <span id="gen-status" class="muted" role="status"></span>
       </div>
@@ -151,6 +160,34 @@ export const MARKUP = `
       <div id="output" class="output" tabindex="0" role="group"
         aria-label="Generated text. Use the arrow keys to inspect each token." aria-describedby="token-info"></div>
       <p id="token-info" class="token-info" aria-live="polite">Hover over a token, or focus the text and use the arrow keys, to see how likely it was.</p>
+    </section>
+
+    <section class="card wide inspect-card" aria-labelledby="inspect-title">
+      <h2 id="inspect-title"><span class="num" aria-hidden="true">5</span>Inspect</h2>
+      <fieldset id="inspect-source" class="field inspect-source">
+        <legend>Text to inspect</legend>
+        <div class="segmented">
+          <label><input type="radio" name="inspect-source" value="generated" checked><span>The text just generated</span></label>
+          <label><input type="radio" name="inspect-source" value="typed"><span>Text I type</span></label>
+        </div>
+      </fieldset>
+      <label for="inspect-text" class="sr-only">Text to inspect</label>
+      <textarea id="inspect-text" class="inspect-text" rows="3" spellcheck="false"
+        placeholder="The text to run the model over"></textarea>
+      <div class="row">
+        <button id="inspect" class="primary" type="button" disabled>Inspect</button>
+        <span id="inspect-status" class="muted" role="status"></span>
+      </div>
+      <p id="inspect-error" class="error" role="alert" hidden></p>
+      <div id="inspect-tabs" class="tabs" role="tablist" aria-label="What to look at" hidden>
+        <button id="tab-attention" type="button" role="tab" aria-controls="inspect-panel" data-view="attention">Attention</button>
+        <button id="tab-lens" type="button" role="tab" aria-controls="inspect-panel" data-view="lens">Logit lens</button>
+        <button id="tab-neurons" type="button" role="tab" aria-controls="inspect-panel" data-view="neurons">Neurons</button>
+        <button id="tab-embeddings" type="button" role="tab" aria-controls="inspect-panel" data-view="embeddings">Embeddings</button>
+        <button id="tab-sampling" type="button" role="tab" aria-controls="inspect-panel" data-view="sampling">Sampling</button>
+      </div>
+      <p id="inspect-note" class="hint" hidden></p>
+      <div id="inspect-panel" class="inspect-panel" role="tabpanel" aria-labelledby="tab-attention"></div>
     </section>
   </div>
 </div>`;

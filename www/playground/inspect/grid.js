@@ -1,0 +1,106 @@
+// What the inspect views share: SVG built in code, the small labelled controls they carry, and
+// a reader for cells in rows and columns (a heatmap, a grid of guesses, a strip of text, the
+// points of a plot) that the mouse and the keyboard both reach: hover a cell, or focus the
+// region and use the arrow keys; a live region says what the current cell holds. Every string
+// reaches the DOM as text.
+import * as format from '../../format.js';
+import { el } from '../markup.js';
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+export function svg(tag, attributes = {}, text) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+// SVG text centred on its x and y.
+export const CENTRED = { 'text-anchor': 'middle', 'dominant-baseline': 'central' };
+
+export const range = (n) => Array.from({ length: n }, (_, i) => i);
+
+// A token as a reader sees it on its own: “a”, “␣”.
+export const quoted = (text) => `“${format.visibleToken(text)}”`;
+
+// A token inside running text: a newline shows as ⏎ and still breaks the line.
+export const inline = (text) => (text === '\n' ? '⏎\n' : text);
+
+// A labelled <select> of `options` ([value, label] pairs); onChange(value) on each change.
+export function choice(id, label, options, value, onChange) {
+  const input = el('select', { id });
+  for (const [optionValue, optionLabel] of options) {
+    input.append(el('option', { value: optionValue }, [optionLabel]));
+  }
+  input.value = String(value);
+  input.addEventListener('change', () => onChange(input.value));
+  return { input, field: el('div', { class: 'field' }, [el('label', { for: id }, [label]), input]) };
+}
+
+// The line that says what the current cell holds, read out as it changes.
+export function readout(id, hint) {
+  const node = el('p', { id, class: 'readout', 'aria-live': 'polite' });
+  node.textContent = hint;
+  return node;
+}
+
+// Moves a marker (the outline of the current cell) and shows it: markers start hidden, as
+// there is no current cell before the reader points at one.
+export function place(marker, attributes) {
+  for (const [key, value] of Object.entries(attributes)) marker.setAttribute(key, value);
+  marker.removeAttribute('visibility');
+}
+
+// A value in [0, 1] as the heat of a cell: SVG cells take it as their fill's opacity, HTML
+// ones as --v (style.css mixes the heat colour with it; a property, so the strict CSP allows it).
+export function heat(node, value, negative = false) {
+  const v = Math.min(1, Math.abs(value) || 0).toFixed(3);
+  if (node instanceof SVGElement) node.setAttribute('fill-opacity', v);
+  else node.style.setProperty('--v', v);
+  node.classList.toggle('negative', negative);
+}
+
+const MOVES = {
+  ArrowLeft: ([row, col]) => [row, col - 1],
+  ArrowRight: ([row, col]) => [row, col + 1],
+  ArrowUp: ([row, col]) => [row - 1, col],
+  ArrowDown: ([row, col]) => [row + 1, col],
+  Home: ([row]) => [row, 0],
+  End: ([row], cols) => [row, cols - 1],
+};
+
+export class CellReader {
+  // region: the focusable element the cells are in (it gets tabindex and the key handling);
+  // rows, cols: the grid's size; locate(node): the [row, col] of a hovered node, or null;
+  // show(row, col): marks that cell as current and returns what the readout says of it;
+  // readout: the live region.
+  constructor({ region, rows, cols, locate, show, readout, start = [0, 0] }) {
+    Object.assign(this, { region, rows, cols, locate, show, readout });
+    this.current = start;
+    region.tabIndex = 0;
+    region.addEventListener('mouseover', ({ target }) => {
+      const cell = this.locate(target);
+      if (cell) this.move(cell);
+    });
+    region.addEventListener('focus', () => this.move(this.current));
+    region.addEventListener('keydown', (event) => {
+      const move = MOVES[event.key];
+      if (!move) return;
+      const [row, col] = move(this.current, this.cols);
+      if (row < 0 || col < 0 || row >= this.rows || col >= this.cols) return;
+      event.preventDefault();
+      this.move([row, col]);
+    });
+  }
+
+  move([row, col]) {
+    this.current = [row, col];
+    this.readout.textContent = this.show(row, col);
+  }
+}
+
+// The [row, col] of the cell a node stands for (its data-row and data-col), or null.
+export function cellOf(node) {
+  const { row, col } = node?.dataset ?? {};
+  return row === undefined || col === undefined ? null : [Number(row), Number(col)];
+}

@@ -1,0 +1,138 @@
+// Sampling made visible: the model's distribution for the character after the text, as bars
+// before (its own probabilities: temperature 1, nothing cut) and after the Generate card's
+// temperature, top-k and top-p reshape it. The sliders here move those same settings, and the
+// bars follow either as they move (the engine's own sampler reshapes them: `distribution`).
+import * as format from '../../format.js';
+import { el, say, sentence } from '../markup.js';
+import { quoted } from './grid.js';
+
+export const has = () => true;
+
+const SHOWN = 20; // bars: the most likely characters before reshaping
+const BEFORE = { temperature: 1, topK: 0, topP: 1 };
+
+// The Generate card's settings this view moves: its inputs' ids in markup.js, and the sliders.
+const KNOBS = [
+  { name: 'temperature', input: 'temperature', label: 'Temperature', min: 0.05, max: 3, step: 0.05 },
+  { name: 'topK', input: 'top-k', label: 'Top-k (0: all)', min: 0, max: null, step: 1 },
+  { name: 'topP', input: 'top-p', label: 'Top-p', min: 0.05, max: 1, step: 0.05 },
+];
+
+function bar(kind) {
+  const fill = el('span', { class: 'fill' });
+  const text = el('span', { class: 'pct' });
+  const cell = el('td', { class: kind }, [el('span', { class: 'bar', 'aria-hidden': 'true' }, [fill]), text]);
+  return {
+    cell,
+    set(prob) {
+      fill.style.width = `${(prob * 100).toFixed(2)}%`; // a CSSOM property: the strict CSP allows it
+      text.textContent = prob > 0 ? format.percent(prob) : 'cut';
+      cell.dataset.value = prob;
+      cell.classList.toggle('cut', prob === 0);
+    },
+  };
+}
+
+export function render(panel, { tokens, nextLogits, embedding }, { root, distribution }) {
+  const names = embedding.tokens;
+  const tail = tokens.slice(-12).map((token) => token.text).join('');
+  const summary = el('p', { class: 'readout', 'aria-live': 'polite' });
+  const error = el('p', { class: 'error', role: 'alert', hidden: '' });
+  const body = el('tbody');
+  const table = el('table', { class: 'dist' }, [
+    el('caption', {}, [`The next character after ${quoted(tail)}: the ${Math.min(SHOWN, names.length)} most likely`]),
+    el('thead', {}, [el('tr', {}, [
+      el('th', { scope: 'col' }, ['Next']),
+      el('th', { scope: 'col' }, ['Before: the model']),
+      el('th', { scope: 'col' }, ['After: the sampler']),
+    ])]),
+    body,
+  ]);
+
+  // The sliders and the Generate card's inputs move together.
+  const sliders = el('div', { class: 'fields sliders' });
+  const listeners = [];
+  for (const knob of KNOBS) {
+    const input = root.getElementById(knob.input);
+    const slider = el('input', { id: `slide-${knob.input}`, type: 'range', min: knob.min, max: knob.max ?? names.length, step: knob.step });
+    const shown = el('output', { for: slider.id });
+    const sync = (from, to) => () => {
+      to.value = from.value;
+      shown.textContent = input.value;
+      schedule();
+    };
+    slider.value = input.value;
+    shown.textContent = input.value;
+    slider.addEventListener('input', sync(slider, input));
+    const fromCard = sync(input, slider);
+    input.addEventListener('input', fromCard);
+    listeners.push(() => input.removeEventListener('input', fromCard));
+    sliders.append(el('div', { class: 'field' }, [el('label', { for: slider.id }, [knob.label, ' ', shown]), slider]));
+  }
+  const settings = () => Object.fromEntries(KNOBS.map(({ name, input }) => [name, Number(root.getElementById(input).value)]));
+
+  let rows = [];
+  let alive = true;
+  let frame = 0;
+  let busy = false;
+  let again = false;
+  function schedule() {
+    frame ||= requestAnimationFrame(() => {
+      frame = 0;
+      refresh();
+    });
+  }
+  // One request at a time; moves made meanwhile are drawn from the latest settings after it.
+  async function refresh() {
+    if (busy) return void (again = true);
+    busy = true;
+    const options = settings();
+    try {
+      const after = await distribution(nextLogits.values, options);
+      if (!alive) return;
+      say(error, '');
+      rows.forEach(({ id, after: cell }) => cell.set(after[id]));
+      const drawn = after.filter((prob) => prob > 0).length;
+      const best = rows.reduce((a, b) => (after[b.id] > after[a.id] ? b : a));
+      summary.textContent =
+        `At temperature ${options.temperature}, top-k ${options.topK || 'off'}, top-p ${options.topP}: ` +
+        `${drawn} of ${names.length} characters can be drawn; ${quoted(names[best.id])} has ${format.percent(after[best.id])}.`;
+    } catch (failure) {
+      if (alive) say(error, sentence(failure.message));
+    } finally {
+      busy = false;
+      if (again && alive) {
+        again = false;
+        refresh();
+      }
+    }
+  }
+
+  distribution(nextLogits.values, BEFORE).then((before) => {
+    if (!alive) return;
+    const ids = Array.from(before.keys()).sort((a, b) => before[b] - before[a]).slice(0, SHOWN);
+    rows = ids.map((id) => {
+      const row = { id, before: bar('before'), after: bar('after') };
+      row.before.set(before[id]);
+      body.append(el('tr', {}, [el('th', { scope: 'row' }, [format.visibleToken(names[id])]), row.before.cell, row.after.cell]));
+      return row;
+    });
+    refresh();
+  }, (failure) => alive && say(error, sentence(failure.message)));
+
+  panel.append(
+    sliders,
+    table,
+    summary,
+    error,
+    el('p', { class: 'hint' }, [
+      'Temperature divides the scores before they become probabilities: below 1 the favourites grow, above 1 the long shots do. ' +
+        'Top-k keeps only the k most likely characters, top-p the fewest whose probabilities add up to p; the rest are cut and the others scaled up.',
+    ]),
+  );
+  return () => {
+    alive = false;
+    cancelAnimationFrame(frame);
+    for (const remove of listeners) remove();
+  };
+}
