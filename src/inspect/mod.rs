@@ -24,6 +24,9 @@ use crate::tokenizer::Tokenizer;
 pub const MAX_TOP_K: usize = 20;
 /// An RNN reads any length, but past this the activations of a wide model run to tens of MB.
 pub const MAX_RNN_TOKENS: usize = 2048;
+/// A GPT reads at most its context, and at most this: attention grows with its square (a
+/// 12-layer, 12-head model's over 256 positions is already 9.4 M numbers).
+pub const MAX_GPT_TOKENS: usize = 256;
 
 /// What to inspect (checked by `validate`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -114,7 +117,8 @@ pub struct Inspection {
 }
 
 /// Runs `model` over `text` on `device` from a fresh state (a GPT over the last `block_size`
-/// tokens) and reads back what happens inside. `options` must be valid.
+/// tokens, at most `MAX_GPT_TOKENS`) and reads back what happens inside. `options` must be
+/// valid.
 pub async fn inspect(
     model: &LanguageModel,
     tokenizer: &Tokenizer,
@@ -132,7 +136,7 @@ pub async fn inspect(
         return Err(Error::argument(message));
     }
     let window = match model {
-        LanguageModel::Gpt(gpt) => gpt.block_size(),
+        LanguageModel::Gpt(gpt) => gpt.block_size().min(MAX_GPT_TOKENS),
         LanguageModel::Rnn(_) => MAX_RNN_TOKENS,
     };
     let skipped = encoded.ids.len().saturating_sub(window);

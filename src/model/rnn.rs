@@ -80,10 +80,12 @@ impl RecurrentLayer {
         let x = input.reshape([time, d_input]);
         // h_{t-1} for each t: the zero state, then every output but the last.
         let zero = Tensor::<2>::zeros([1, hidden], &output.device());
-        let earlier = output
-            .slice([0..1, 0..time - 1, 0..hidden])
-            .reshape([time - 1, hidden]);
-        let h = Tensor::cat(vec![zero, earlier], 0);
+        let h = if time == 1 {
+            zero // burn refuses an empty slice
+        } else {
+            let earlier = output.slice([0..1, 0..time - 1, 0..hidden]);
+            Tensor::cat(vec![zero, earlier.reshape([time - 1, hidden])], 0)
+        };
         match self {
             RecurrentLayer::Lstm(lstm) => {
                 let gate = |g: &GateController| {

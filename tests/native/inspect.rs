@@ -1,11 +1,11 @@
 //! Looking inside: `inspect` shows what the model computes, the same numbers as the forward
 //! pass and the KV-cache / recurrent-state path generation takes.
 
-use crate::common::{last_logits, repeated_text};
+use crate::common::{last_logits, repeated_text, PHRASE};
 
 use kindling::config::{Config, ModelKind};
 use kindling::device::{cpu, read_floats};
-use kindling::inspect::{Floats, InspectOptions, Inspection};
+use kindling::inspect::{Floats, InspectOptions, Inspection, MAX_GPT_TOKENS};
 use kindling::model::rnn::LayerState;
 use kindling::model::{tokens, LanguageModel};
 use kindling::sample::softmax;
@@ -128,6 +128,20 @@ fn a_gpt_reads_only_its_context_and_unknown_characters_are_left_out() {
     assert!(inspection.warning.unwrap().contains("'Q'"));
 }
 
+#[test]
+fn a_long_context_gpt_reads_at_most_the_inspection_cap() {
+    let config = Config {
+        block_size: MAX_GPT_TOKENS + 44,
+        ..Config::tiny()
+    };
+    let trainer = Trainer::new(PHRASE.repeat(100), config, cpu()).unwrap();
+    let session = Session::new(trainer, Placement::cpu(None));
+    let text = PHRASE.repeat(10);
+    let inspection = inspect(&session, &text);
+    assert_eq!(inspection.tokens.len(), MAX_GPT_TOKENS);
+    assert_eq!(inspection.skipped, text.len() - MAX_GPT_TOKENS);
+}
+
 /// Checks `inspect`'s RNN states against the ones carried from token to token by generation.
 fn rnn_states_match_generation(kind: ModelKind) {
     let session = trained(kind);
@@ -193,6 +207,19 @@ fn rnn_states_match_generation(kind: ModelKind) {
     let expected = softmax(&last_logits(&trainer.inference_model(), &ids), 1.0);
     for guess in inspection.predictions.last().unwrap() {
         assert!((guess.prob as f64 - expected[guess.id as usize]).abs() < 1e-5);
+    }
+}
+
+#[test]
+fn a_single_character_is_inspected_too() {
+    for kind in [ModelKind::Gpt, ModelKind::Lstm, ModelKind::Gru] {
+        let inspection = inspect(&trained(kind), "t");
+        assert_eq!(inspection.tokens.len(), 1, "{kind:?}");
+        assert_eq!(inspection.predictions.len(), 1);
+        if let Some(gates) = inspection.gates {
+            assert_eq!(gates.floats.dims[2], 1);
+            assert!(gates.floats.values.iter().all(|v| v.is_finite()));
+        }
     }
 }
 
