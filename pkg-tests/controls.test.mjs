@@ -58,7 +58,13 @@ test('while generating, Stop is the way out, Next token steps and Generate waits
 test('a model-src file on its way holds Generate and Inspect back', () => {
   assert.equal(controls({ ready: true, phase: 'finished', loadingModel: true }).generate.disabled, true);
   assert.equal(controls({ ready: true, phase: 'finished', loadingModel: true }).inspect.disabled, true);
-  assert.equal(controls({ ready: true, phase: 'finished', generating: true }).inspect.disabled, false, 'inspecting while it writes');
+});
+
+test('while a generation is shown, Inspect waits for it unless the text to inspect is typed', () => {
+  assert.equal(controls({ ready: true, phase: 'finished', generating: true }).inspect.disabled, true, 'half the text just generated');
+  assert.equal(controls({ ready: true, phase: 'finished', generating: true, inspectsTyped: true }).inspect.disabled, false);
+  assert.equal(controls({ ready: true, phase: 'finished' }).inspect.disabled, false);
+  assert.equal(controls({ ready: true, phase: 'training', inspectsTyped: true }).inspect.disabled, false);
 });
 
 test('every id names an element of the template', async () => {

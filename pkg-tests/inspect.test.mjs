@@ -68,11 +68,15 @@ async function photograph(page, name) {
   await page.emulateMedia({ colorScheme: 'light' });
 }
 
+// A tab shows its view, and sets the element's view attribute.
 async function showView(page, view) {
   await page.locator(`#tab-${view}`).click();
   assert.equal(await page.locator(`#tab-${view}`).getAttribute('aria-selected'), 'true');
   assert.equal(await page.locator('#inspect-panel').getAttribute('data-view'), view);
+  assert.equal(await page.locator('kindling-playground').getAttribute('view'), view);
 }
+
+const focusedId = (page) => page.evaluate(() => document.activeElement.shadowRoot.activeElement.id);
 
 describe('a tiny GPT, trained a few hundred steps', () => {
   let page;
@@ -95,6 +99,8 @@ describe('a tiny GPT, trained a few hundred steps', () => {
   after(() => page.close());
 
   test('Inspect runs the model over the text just generated: its last 32 characters, the context', async () => {
+    // The prompt as it was when the text was generated, not as it is now.
+    await page.locator('#prompt').fill('an edited prompt ');
     const status = await inspect(page);
     const generated = 'the ' + (await page.locator('#output').textContent());
     assert.equal(await page.locator('#inspect-text').inputValue(), generated);
@@ -121,9 +127,11 @@ describe('a tiny GPT, trained a few hundred steps', () => {
     assert.equal(await page.locator('#inspect-panel .heatmap rect.cell.masked').count(), (T * (T - 1)) / 2);
     await cells.nth(5 * T + 2).hover();
     assert.match(await readout(page).textContent(), /^“.+” \(position 6\) gives \d+(\.\d)?% of its attention to “.+” \(position 3\)\.$/);
+    assert.equal(await readout(page).getAttribute('aria-live'), 'off', 'hovering shows the readout without reading it out');
     await page.locator('#inspect-panel .cells').focus();
     await page.keyboard.press('ArrowDown');
     assert.match(await readout(page).textContent(), /\(position 7\) gives .* \(position 3\)/);
+    assert.equal(await readout(page).getAttribute('aria-live'), 'polite', 'the keyboard has it read out');
     await page.locator('#inspect-panel .strip').focus();
     await page.keyboard.press('End');
     assert.match(await readout(page).textContent(), /\(position 32\) looks most at .*\d%/);
@@ -227,6 +235,11 @@ describe('a tiny GPT, trained a few hundred steps', () => {
     await page.locator('#inspect-text').fill('');
     await page.locator('#inspect').click();
     assert.match(await page.locator('#inspect-error').textContent(), /no text to inspect/);
+    // Another model (here none): what was said of this one goes.
+    await page.locator('#reset').click();
+    await page.locator('#inspect-error').waitFor({ state: 'hidden', ...LONG });
+    assert.equal(await page.locator('#inspect-status').textContent(), '');
+    assert.match(await page.locator('#inspect-panel').textContent(), /^Train a model or open one/);
   });
 });
 
@@ -264,12 +277,51 @@ describe('a small LSTM: its neurons', () => {
     await page.locator('#neuron-unit').fill('2');
     assert.notEqual(await heat(), unit1, 'another unit, other colours');
     await spans.nth(4).hover();
-    assert.match(await readout(page).textContent(), /^“c” \(position 5\): layer 1, unit 2 holds [+−]\d\.\d\d\.$/);
+    assert.match(await readout(page).textContent(), /^“c” \(position 5\): the hidden state of layer 1, unit 2 is [+−]\d\.\d\d\.$/);
     await page.locator('#inspect-panel .neuron-text').focus();
     await page.keyboard.press('ArrowRight');
     assert.match(await readout(page).textContent(), /^“a” \(position 6\)/);
     await page.locator('#neuron-state').selectOption('cell');
     assert.match(await page.locator('#inspect-panel .neuron-text').getAttribute('aria-label'), /cell state of layer 1, unit 2/);
+
+    // The gates: a sigmoid's colour is its value, from 0 to 1; the candidate's from −1 to 1.
+    const states = await page.locator('#neuron-state option').evaluateAll((nodes) => nodes.map((node) => node.value));
+    assert.deepEqual(states, ['hidden', 'cell', 'input', 'forget', 'output', 'candidate']);
+    const cellHeat = await heat();
+    await page.locator('#neuron-state').selectOption('forget');
+    assert.notEqual(await heat(), cellHeat, 'the forget gate colours the text');
+    assert.match(await page.locator('#inspect-panel .neuron-text').getAttribute('aria-label'), /forget gate of layer 1, unit 2/);
+    assert.match(await page.locator('#inspect-panel .neuron-text + .readout + .hint').textContent(), /from 0 .* to 1/);
+    await spans.nth(2).hover();
+    const open = (await readout(page).textContent()).match(/^“e” \(position 3\): the forget gate of layer 1, unit 2 is (\d\.\d\d)\.$/);
+    assert.ok(open, await readout(page).textContent());
+    const forget = Number(open[1]);
+    assert.ok(forget >= 0 && forget <= 1, `forget gate ${forget}`);
+    const shade = Number(await spans.nth(2).evaluate((node) => node.style.getPropertyValue('--v')));
+    assert.ok(Math.abs(shade - forget) <= 0.006, `coloured ${shade} for ${forget}`);
+    await photograph(page, 'neurons-forget');
+    await page.locator('#neuron-state').selectOption('candidate');
+    await spans.nth(5).hover();
+    const candidate = (await readout(page).textContent()).match(/^“a” \(position 6\): the candidate gate of layer 1, unit 2 is ([+−]\d\.\d\d)\.$/);
+    assert.ok(candidate, await readout(page).textContent());
+    const value = Number(candidate[1].replace('−', '-'));
+    assert.ok(value >= -1 && value <= 1, `candidate ${value}`);
+
+    // The arrow keys go through the tabs shown (the view chosen by default, attention, is not).
+    await page.locator('#tab-neurons').focus();
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.locator('#tab-embeddings').getAttribute('aria-selected'), 'true');
+    assert.equal(await focusedId(page), 'tab-embeddings');
+    assert.equal(await page.locator('kindling-playground').getAttribute('view'), 'embeddings');
+    await page.keyboard.press('End');
+    assert.equal(await focusedId(page), 'tab-sampling');
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await focusedId(page), 'tab-neurons', 'round to the first');
+    assert.equal(await page.locator('#inspect-panel').getAttribute('data-view'), 'neurons');
+    await page.keyboard.press('ArrowLeft');
+    assert.equal(await focusedId(page), 'tab-sampling');
+    await page.keyboard.press('Home');
+    assert.equal(await focusedId(page), 'tab-neurons');
   });
 
   test('find a neuron: the units that track each feature, with r', async () => {
@@ -346,7 +398,8 @@ describe('mode="inspect" in a post, under the strict CSP', () => {
     await page.locator('#tab-attention').focus();
     await page.keyboard.press('ArrowRight');
     assert.equal(await page.locator('#tab-lens').getAttribute('aria-selected'), 'true');
-    assert.equal(await page.evaluate(() => document.activeElement.shadowRoot.activeElement.id), 'tab-lens');
+    assert.equal(await focusedId(page), 'tab-lens');
+    assert.equal(await page.locator('kindling-playground').getAttribute('view'), 'lens', 'the tabs set the view attribute');
     await page.setViewportSize({ width: 360, height: 780 });
     await page.locator('kindling-playground').screenshot({ path: join(ARTIFACTS, 'inspect-embed-phone.png') });
     await page.setViewportSize({ width: 1280, height: 900 });

@@ -171,6 +171,60 @@ test('step: each press shows exactly one more token, described below the text', 
   assert.equal(await assertResultShown('done'), 300);
 });
 
+const focusedId = () => page.evaluate(() => document.querySelector('kindling-playground').shadowRoot.activeElement?.id);
+
+test('stepping, focus goes on from Generate to Next token, and to the text once it ends', async () => {
+  await choose('step');
+  await page.locator('#length').fill('3');
+  await page.locator('#generate').focus();
+  await page.keyboard.press('Enter');
+  assert.equal(await page.locator('#generate').isDisabled(), true);
+  assert.equal(await focusedId(), 'next-token');
+  // The text just generated is half there: only typed text can be inspected meanwhile.
+  assert.equal(await page.locator('#inspect').isDisabled(), true);
+  await page.locator('#inspect-source input[value=typed]').check();
+  assert.equal(await page.locator('#inspect').isEnabled(), true);
+  await page.locator('#inspect-source input[value=generated]').check();
+  assert.equal(await page.locator('#inspect').isDisabled(), true);
+  await page.locator('#next-token').focus();
+  for (let i = 0; i < 3; i++) await page.keyboard.press('Enter');
+  await page.locator('#gen-status').filter({ hasText: 'Done: 3 tokens' }).waitFor(LONG);
+  assert.equal(await focusedId(), 'output');
+  assert.match(await page.locator('#token-info').textContent(), /had probability/, 'the text, focused, describes its last token');
+  assert.equal(await page.locator('#inspect').isEnabled(), true);
+  // What the Inspect card looks at: the prompt as it was and the text shown after it.
+  const shown = await page.locator('#output').textContent();
+  await page.locator('#prompt').fill('Another ');
+  await page.locator('#inspect').click();
+  assert.equal(await page.locator('#inspect-text').inputValue(), `The ${shown}`);
+  await page.locator('#inspect-status').filter({ hasText: /^Inspected/ }).waitFor(LONG);
+  await page.locator('#prompt').fill('The ');
+});
+
+test('a host that stops the generation from a kindling-token handler hears no token after its end', async () => {
+  await choose('step');
+  await generate(300);
+  await page.waitForFunction(() => window.engineDone === 1, null, LONG);
+  // Switching to instant shows the 300 tokens waiting at once, in one batch.
+  const heard = await page.evaluate(() => {
+    const element = document.querySelector('kindling-playground');
+    const log = [];
+    const token = () => {
+      log.push('token');
+      if (log.length === 1) element.stop();
+    };
+    const finished = () => log.push('finished');
+    element.addEventListener('kindling-token', token);
+    element.addEventListener('kindling-finished', finished);
+    inShadow('#pace input[value=instant]').click();
+    element.removeEventListener('kindling-token', token);
+    element.removeEventListener('kindling-finished', finished);
+    return log;
+  });
+  assert.deepEqual(heard, ['token', 'finished']);
+  assert.equal(await element().evaluate((el) => el.generating), false);
+});
+
 test('screenshots of the Generate card while stepping: desktop, phone, dark', async () => {
   await choose('step');
   await generate(300);

@@ -58,3 +58,6 @@ export function ago(timestamp) {
 export function visibleToken(text) {
   return text.replace(/ /g, '␣').replace(/\n/g, '⏎').replace(/\t/g, '⇥') || '∅';
 }
+
+// A token as a reader sees it on its own: “a”, “␣”.
+export const quoted = (text) => `“${visibleToken(text)}”`;

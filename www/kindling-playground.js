@@ -9,12 +9,13 @@
  * camelCase (playground/attributes.js says what each does; docs/embedding.md, for page authors).
  * `pace` ("readable" | "step" | "instant") is how fast generated text is shown: about 40
  * tokens a second, one per press of Next token, or as it comes. The engine computes at full
- * speed whatever the pace; the Pace control sets the attribute, in every mode.
+ * speed whatever the pace; the Pace control sets the attribute, in every mode with a Generate card.
  * mode="inspect" shows the Inspect card alone: it loads model-src and, once loaded (so once in
  * view), runs it over `text` (or the child <template> / <textarea>; else the start of the
  * model's own training text), showing `view` ("attention" | "lens" | "neurons" | "embeddings" |
  * "sampling"; a view the model lacks gives way to one it has). The reader may edit the text and
- * switch views; the Inspect card of the other modes looks at generated or typed text.
+ * switch views (a tab sets `view`); the Inspect card of the other modes looks at generated or
+ * typed text.
  *
  * Read-only properties:
  *   ready       the engine is loaded           phase  'empty' | 'training' | 'pausing' |
@@ -119,6 +120,7 @@ class KindlingPlayground extends HTMLElement {
     this.training = new TrainingView(root);
     this.generation = new GenerationView(root, {
       send: (message) => this.send(message),
+      onStart: () => this.update(),
       onToken: ({ text, id, prob, top }) => this.emit('kindling-token', { text, id, prob, top }),
       onEnd: (result) => {
         this.update();
@@ -127,7 +129,11 @@ class KindlingPlayground extends HTMLElement {
     });
     const { engine, form, header, training } = this;
     this.files = new ModelFiles(root, { host: this, engine, form, header, training });
-    this.inspector = new InspectView(root, { host: this, request: (message) => engine.request(message) });
+    this.inspector = new InspectView(root, {
+      host: this,
+      request: (message) => engine.request(message),
+      generated: () => this.generation.written,
+    });
     this.visibility = new Visibility(this, () => this.visibilityChanged());
     // Training text given as a child <template> or <textarea> may arrive after the element.
     this.childObserver = new MutationObserver(() => {
@@ -141,6 +147,7 @@ class KindlingPlayground extends HTMLElement {
     on('stop', () => this.generation.stop());
     root.getElementById('backend-choice').addEventListener('change', ({ target }) => this.setAttribute('backend', target.value));
     root.getElementById('pace').addEventListener('change', ({ target }) => (this.pace = target.value));
+    root.getElementById('inspect-source').addEventListener('change', () => this.update());
     upgradeProperties(this);
     this.applyLook();
     for (const name of ['prompt', 'backend', 'pace', 'view', ...Object.keys(KNOBS)]) this.attributeChanged(name);
@@ -293,7 +300,7 @@ class KindlingPlayground extends HTMLElement {
     Object.assign(this.state, change);
     this.dataset.phase = this.state.phase;
     this.form.locked = this.state.phase !== 'empty';
-    const state = { ...this.state, generating: this.generation.active };
+    const state = { ...this.state, generating: this.generation.active, inspectsTyped: this.inspector.source === 'typed' };
     for (const [id, properties] of Object.entries(controls(state))) {
       Object.assign(this.shadowRoot.getElementById(id), properties);
     }
@@ -450,9 +457,7 @@ class KindlingPlayground extends HTMLElement {
   // ---- generation and errors --------------------------------------------------------
 
   startGeneration() {
-    const ended = this.generation.start(this.engine.nextId());
-    this.update();
-    return ended;
+    return this.generation.start(this.engine.nextId());
   }
 
   // Each error goes next to what caused it.

@@ -14,7 +14,7 @@ export const PACES = ['readable', 'step', 'instant'];
 export const REFLECTED = {
   mode: MODES, // full: the whole playground; train: text, train, generate, compact; generate: inference;
   // inspect: the Inspect card alone, on model-src's model and the text (attribute or child)
-  view: VIEWS, // the Inspect card's view: where mode="inspect" starts
+  view: VIEWS, // the Inspect card's view (its tabs set it): where mode="inspect" starts
   theme: THEMES,
   'model-src': 'string', // a model saved with "Download model": loaded, ready to generate
   text: 'string', // the training text (or a child <template> / <textarea> holding it); inspect: the text looked at

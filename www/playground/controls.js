@@ -8,6 +8,7 @@
 //   valid         the text and settings passed validation (matters only without a model)
 //   loadingModel  a model-src file is being fetched or opened
 //   generating    a generation is streaming
+//   inspectsTyped the Inspect card looks at typed text, not the text just generated
 //
 // Returns { [element id in markup.js]: { DOM property: value } }, applied as it is.
 
@@ -21,7 +22,7 @@ const TRAIN_LABELS = {
   finished: 'Finished',
 };
 
-export function controls({ ready = false, phase = 'empty', valid = false, loadingModel = false, generating = false } = {}) {
+export function controls({ ready = false, phase = 'empty', valid = false, loadingModel = false, generating = false, inspectsTyped = false } = {}) {
   if (!PHASES.includes(phase)) throw new Error(`controls: unknown phase ${phase}`);
   const hasModel = phase !== 'empty';
   // A model fixes its text and settings: they change only after Reset.
@@ -42,7 +43,8 @@ export function controls({ ready = false, phase = 'empty', valid = false, loadin
     generate: { disabled: !ready || !hasModel || loadingModel || generating },
     'next-token': { disabled: !generating },
     stop: { disabled: !generating },
-    inspect: { disabled: !ready || !hasModel || loadingModel },
+    // While a generation is shown the text just generated is half there: typed text only.
+    inspect: { disabled: !ready || !hasModel || loadingModel || (generating && !inspectsTyped) },
   };
 }
 

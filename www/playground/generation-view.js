@@ -2,7 +2,7 @@
 // at the chosen pace (pacer.js), and the token inspector (hover a token, or focus the text and
 // use the arrow keys: how likely the model found it, and the alternatives it weighed).
 import * as format from '../format.js';
-import { el, nodes, say } from './markup.js';
+import { el, nodes, say, tell } from './markup.js';
 import { Pacer } from './pacer.js';
 
 // Generation attributes → the inputs they fill, with the inputs' defaults.
@@ -22,20 +22,22 @@ function tokenClass(prob) {
 }
 
 export class GenerationView {
-  // send(message): to the engine worker.  onToken(token): each token as it is shown.
-  // onEnd({ reason, text, tokens }): a generation ended ('done', 'stopped' or 'error'), with
-  // what was shown.
-  constructor(root, { send, onToken, onEnd }) {
-    Object.assign(this, { root, send, onToken, onEnd });
+  // send(message): to the engine worker.  onStart(): a generation started.  onToken(token):
+  // each token as it is shown.  onEnd({ reason, text, tokens }): a generation ended ('done',
+  // 'stopped' or 'error'), with what was shown.
+  constructor(root, { send, onStart, onToken, onEnd }) {
+    Object.assign(this, { root, send, onStart, onToken, onEnd });
     this.$ = nodes(
       root,
-      'prompt prompt-warning temperature top-k top-p length pace next-token gen-status gen-error output token-info',
+      'prompt prompt-warning temperature top-k top-p length pace generate next-token gen-status gen-error output token-info',
     );
-    // From start to end: { id, count and text (shown), finished (the engine's 'done'), resolve }.
+    // From start to end: { id, prompt, count and text (shown), finished (the engine's 'done'), resolve }.
     this.current = null;
+    // The last generation's prompt and the text shown after it (the Inspect card looks at it).
+    this.written = '';
     this.pacer = new Pacer((tokens) => this.draw(tokens));
     const { output, nextToken } = this.$;
-    output.addEventListener('mouseover', (event) => this.inspect(event.target.closest('.tok')));
+    output.addEventListener('mouseover', (event) => this.inspect(event.target.closest('.tok'), false));
     output.addEventListener('focus', () => this.inspect(this.currentToken() ?? output.lastElementChild));
     output.addEventListener('keydown', (event) => this.tokenKey(event));
     nextToken.addEventListener('click', () => this.pacer.step());
@@ -75,17 +77,22 @@ export class GenerationView {
   // Starts generation `id`; resolves to { reason, text, tokens } when it ends.
   start(id) {
     const number = (node) => Number(node.value);
+    const prompt = this.$.prompt.value;
     say(this.$.genError, '');
     this.$.promptWarning.hidden = true;
     this.$.output.replaceChildren();
+    const pressed = this.root.activeElement === this.$.generate;
     const ended = new Promise((resolve) => {
-      this.current = { id, count: 0, text: '', finished: false, resolve };
+      this.current = { id, prompt, count: 0, text: '', finished: false, resolve };
     });
+    this.onStart(); // Generate is disabled, Next token enabled
+    // Stepping, the reader presses Next token next: focus goes there rather than be lost.
+    if (pressed && this.pacer.pace === 'step') this.$.nextToken.focus();
     this.generatingStatus();
     this.send({
       type: 'generate',
       id,
-      prompt: this.$.prompt.value,
+      prompt,
       options: {
         maxTokens: number(this.$.length),
         temperature: number(this.$.temperature),
@@ -131,16 +138,19 @@ export class GenerationView {
   // The tokens not shown yet are dropped: the result is what the reader saw.
   end(reason) {
     this.pacer.drop();
-    const { count, text, resolve } = this.current;
+    const { prompt, count, text, resolve } = this.current;
+    const stepping = this.root.activeElement === this.$.nextToken;
     this.$.genStatus.textContent = {
       done: `Done: ${count} tokens.`,
       stopped: `Stopped after ${count} tokens.`,
       error: `Stopped by an error after ${count} tokens.`,
     }[reason];
     this.current = null;
+    this.written = prompt + text;
     const result = { reason, text, tokens: count };
     resolve(result);
-    this.onEnd(result);
+    this.onEnd(result); // Next token is disabled: the reader goes on to read what was written
+    if (stepping) this.$.output.focus();
   }
 
   // The pacer's tokens, all in one go: a long instant generation costs one layout per frame
@@ -160,7 +170,10 @@ export class GenerationView {
     if (this.pacer.pace === 'step') this.inspect(spans.at(-1));
     generation.count += tokens.length;
     generation.text += tokens.map((token) => token.text).join('');
-    for (const token of tokens) this.onToken(token);
+    for (const token of tokens) {
+      if (generation !== this.current) break; // a host's kindling-token handler stopped it
+      this.onToken(token);
+    }
     if (generation.finished && !this.pacer.queued && generation === this.current) this.end('done');
   }
 
@@ -190,8 +203,9 @@ export class GenerationView {
     this.inspect(moves[event.key]());
   }
 
-  // Shows a token's probability and the alternatives the model weighed.
-  inspect(span) {
+  // Shows a token's probability and the alternatives the model weighed; spoken (read out) but
+  // where the mouse only hovers it.
+  inspect(span, spoken = true) {
     if (!span?.token) return;
     this.currentToken()?.classList.remove('current');
     span.classList.add('current');
@@ -202,8 +216,7 @@ export class GenerationView {
       .slice(0, 5)
       .map((alt) => `${format.visibleToken(alt.text)} ${format.percent(alt.prob)}`)
       .join(' · ');
-    this.$.tokenInfo.textContent =
-      `“${format.visibleToken(text)}” had probability ${format.percent(prob)}.` +
-      (alternatives ? ` Alternatives: ${alternatives}.` : '');
+    const said = `${format.quoted(text)} had probability ${format.percent(prob)}.` + (alternatives ? ` Alternatives: ${alternatives}.` : '');
+    tell(this.$.tokenInfo, said, spoken);
   }
 }

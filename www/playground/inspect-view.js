@@ -33,19 +33,21 @@ const PLACEHOLDER = {
 };
 
 export class InspectView {
-  // host: the element (its mode, its given text); request(message): an engine request.
-  constructor(root, { host, request }) {
-    Object.assign(this, { root, host, request });
-    this.$ = nodes(root, 'inspect-source inspect-text inspect inspect-status inspect-error inspect-tabs inspect-note inspect-panel prompt output');
+  // host: the element (its mode, its view, its given text); request(message): an engine
+  // request; generated(): the last generation's prompt and the text shown after it.
+  constructor(root, { host, request, generated }) {
+    Object.assign(this, { root, host, request, generated });
+    this.$ = nodes(root, 'inspect-source inspect-text inspect inspect-status inspect-error inspect-tabs inspect-note inspect-panel');
     this.kind = null; // the model's kind: 'gpt' | 'lstm' | 'gru', null without one
     this.inspection = null;
-    this.view = VIEWS[0];
+    this.view = VIEWS[0]; // the chosen view
+    this.shown = null; // the view shown: the chosen one, or the first the model has
     this.saved = Object.fromEntries(VIEWS.map((view) => [view, {}])); // each view's choices
     this.cleanup = null;
     this.runs = 0;
     this.embedded = false; // mode="inspect": the text is the page's, or the reader's
     this.tabs = [...this.$.inspectTabs.querySelectorAll('[role=tab]')];
-    for (const tab of this.tabs) tab.addEventListener('click', () => this.select(tab.dataset.view, true));
+    for (const tab of this.tabs) tab.addEventListener('click', () => this.choose(tab.dataset.view));
     this.$.inspectTabs.addEventListener('keydown', (event) => this.tabKey(event));
     this.$.inspect.addEventListener('click', () => this.run());
     this.$.inspectSource.addEventListener('change', () => this.sourceChanged());
@@ -74,13 +76,18 @@ export class InspectView {
     const text = givenText(this.host);
     if (!this.embedded || text == null) return;
     this.$.inspectText.value = text.replace(/\n$/, '');
-    if (this.inspection) this.run();
+    // With a model (even one whose first look is under way: its reply is dropped), look again.
+    if (this.kind) this.run();
   }
 
   received(message) {
     if (message.type !== 'model') return;
     this.kind = message.info?.config.model ?? null;
     this.inspection = null;
+    // What was said of the old model goes, and so do the replies still coming about it.
+    this.runs++;
+    this.$.inspectStatus.textContent = '';
+    say(this.$.inspectError, '');
     this.show();
     if (message.origin === 'model-src' && this.embedded) {
       // Without a text of its own, an embed looks at the start of what the model learned from.
@@ -91,12 +98,12 @@ export class InspectView {
 
   // ---- the text ---------------------------------------------------------------------
 
-  // "The text just generated" follows the Generate card; "Text I type" keeps what is there
-  // to edit.
+  // "The text just generated" is the last generation's prompt and output, as they were when it
+  // ended; "Text I type" keeps what is there to edit.
   sourceChanged() {
     const generated = this.source === 'generated';
     this.$.inspectText.readOnly = generated;
-    if (generated) this.$.inspectText.value = this.$.prompt.value + this.$.output.textContent;
+    if (generated) this.$.inspectText.value = this.generated();
   }
 
   async run() {
@@ -131,21 +138,29 @@ export class InspectView {
     return RENDERERS[view].has(this.kind);
   }
 
-  select(view, focus = false) {
-    if (!VIEWS.includes(view)) return;
+  // The element's `view`: shows it, unless it is the chosen view already.
+  select(view) {
+    if (!VIEWS.includes(view) || view === this.view) return;
     this.view = view;
     this.show();
-    if (focus) this.tabs.find((tab) => tab.dataset.view === this.view)?.focus();
+  }
+
+  // The reader chose a view: the element's `view` follows (as `pace` follows the Pace control)
+  // and, changed, selects it; select() sets no attribute, so nothing loops.
+  choose(view) {
+    this.host.view = view;
+    this.select(view);
+    this.tabs.find((tab) => tab.dataset.view === this.shown)?.focus();
   }
 
   // The arrow keys, Home and End move between the tabs (the ARIA tabs pattern).
   tabKey(event) {
-    const shown = this.tabs.filter((tab) => !tab.hidden);
-    const at = shown.findIndex((tab) => tab.dataset.view === this.view);
-    const next = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: shown.length - 1 }[event.key];
+    const tabs = this.tabs.filter((tab) => !tab.hidden);
+    const at = tabs.findIndex((tab) => tab.dataset.view === this.shown);
+    const next = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 }[event.key];
     if (next === undefined) return;
     event.preventDefault();
-    this.select(shown[(next + shown.length) % shown.length].dataset.view, true);
+    this.choose(tabs[(next + tabs.length) % tabs.length].dataset.view);
   }
 
   // Shows the chosen view of the inspection, or where the model lacks it the first it has.
@@ -154,6 +169,7 @@ export class InspectView {
     inspectTabs.hidden = !this.kind;
     say(inspectNote, this.kind ? MISSING[this.kind] : '');
     const view = !this.kind || this.available(this.view) ? this.view : VIEWS.find((name) => this.available(name));
+    this.shown = view;
     for (const tab of this.tabs) {
       const selected = tab.dataset.view === view;
       tab.hidden = Boolean(this.kind) && !this.available(tab.dataset.view);

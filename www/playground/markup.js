@@ -218,6 +218,13 @@ export function say(node, message) {
   node.hidden = !message;
 }
 
+// Writes a readout. What the keyboard reaches is read out; what the mouse hovers is only shown:
+// a pointer crossing a grid would otherwise have every cell it passes spoken.
+export function tell(node, text, spoken = true) {
+  node.setAttribute('aria-live', spoken ? 'polite' : 'off');
+  node.textContent = text;
+}
+
 // A read-out with its raw value kept in data-value, for the tests and for assistive tools.
 export function setNumber(node, value, formatter) {
   node.textContent = formatter(value);

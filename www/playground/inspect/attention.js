@@ -2,8 +2,8 @@
 // head (a heatmap with the text along both sides) or for every head of a layer at once (small
 // multiples). The text above the figure shows where its current character looks.
 import * as format from '../../format.js';
-import { el } from '../markup.js';
-import { svg, quoted, inline, choice, readout, heat, place, range, CellReader, cellOf } from './grid.js';
+import { el, tell } from '../markup.js';
+import { svg, choice, layerChoice, readout, heat, place, range, strip, CellReader, cellOf } from './grid.js';
 
 export const has = (kind) => kind === 'gpt';
 
@@ -14,7 +14,6 @@ const TILE_CELL = 4;
 export function render(panel, { tokens, attention }, { saved }) {
   const [layers, heads, T] = attention.dims;
   // The reader's layer and head stay when the text is inspected again.
-  if (!(saved.layer < layers)) saved.layer = 0;
   if (saved.head !== 'all' && !(saved.head < heads)) saved.head = 0;
   saved.query = T - 1;
   const at = (layer, head, q, k) => attention.values[((layer * heads + head) * T + q) * T + k];
@@ -40,14 +39,11 @@ export function render(panel, { tokens, attention }, { saved }) {
       }
     }
   }
-  const token = (position) => `${quoted(tokens[position].text)} (position ${position + 1})`;
+  const token = (position) => `${format.quoted(tokens[position].text)} (position ${position + 1})`;
   const share = (q, k, value) =>
     k > q ? `${token(q)} cannot see ${token(k)}: it comes later.` : `${token(q)} gives ${format.percent(value)} of its attention to ${token(k)}.`;
 
-  const layerChoice = choice('attention-layer', 'Layer', range(layers).map((l) => [l, `Layer ${l + 1}`]), saved.layer, (value) => {
-    saved.layer = Number(value);
-    draw();
-  });
+  const layerSelect = layerChoice('attention-layer', layers, saved, draw);
   const headOptions = [...range(heads).map((h) => [h, `Head ${h + 1}`]), ['all', 'All heads']];
   const headChoice = choice('attention-head', 'Head', headOptions, saved.head, (value) => {
     saved.head = value === 'all' ? 'all' : Number(value);
@@ -56,24 +52,9 @@ export function render(panel, { tokens, attention }, { saved }) {
   const said = readout('attention-readout', 'Hover a character, or focus the text and use the arrow keys, to see where it looks.');
 
   // The text: each character tinted by how much the current one attends to it.
-  const strip = el('div', {
-    class: 'strip',
-    role: 'group',
-    'aria-label': 'The text. Use the arrow keys to pick the character whose attention is shown.',
-    'aria-describedby': said.id,
-  });
-  const glyphs = tokens.map(({ text }, position) => {
-    const span = el('span', { class: 'heat', 'data-row': 0, 'data-col': position });
-    span.textContent = inline(text);
-    return span;
-  });
-  strip.append(...glyphs);
-  new CellReader({
-    region: strip,
-    rows: 1,
-    cols: T,
+  const { spans: glyphs, reader: text } = strip(tokens, {
+    label: 'The text. Use the arrow keys to pick the character whose attention is shown.',
     start: [0, T - 1],
-    locate: cellOf,
     readout: said,
     show: (row, q) => {
       setQuery(q);
@@ -121,20 +102,15 @@ export function render(panel, { tokens, attention }, { saved }) {
     const current = svg('rect', { width: CELL, height: CELL, class: 'mark', visibility: 'hidden' });
     image.append(row, current);
     marks.push((q) => row.setAttribute('y', MARGIN + q * CELL));
-    const region = el('div', {
-      class: 'cells',
-      role: 'group',
-      'aria-label':
+    const reader = new CellReader({
+      className: 'cells',
+      label:
         `Attention of layer ${saved.layer + 1}, head ${saved.head + 1}: ${T} rows, the character that looks, ` +
         `by ${T} columns, where it looks. Use the arrow keys to read each cell.`,
-      'aria-describedby': said.id,
-    }, [image]);
-    new CellReader({
-      region,
+      children: [image],
       rows: T,
       cols: T,
       start: [saved.query, saved.query],
-      locate: cellOf,
       readout: said,
       show: (q, k) => {
         place(current, { x: MARGIN + k * CELL, y: MARGIN + q * CELL });
@@ -142,7 +118,7 @@ export function render(panel, { tokens, attention }, { saved }) {
         return share(q, k, weight(q, k));
       },
     });
-    return region;
+    return reader.region;
   }
 
   // Every head of the layer, small; choosing one shows it large.
@@ -169,14 +145,14 @@ export function render(panel, { tokens, attention }, { saved }) {
       if (!cell) return;
       const head = Number(target.closest('.tile').dataset.head);
       const [q, k] = cell;
-      said.textContent = `Layer ${saved.layer + 1}, head ${head + 1}: ${share(q, k, at(saved.layer, head, q, k))}`;
+      tell(said, `Layer ${saved.layer + 1}, head ${head + 1}: ${share(q, k, at(saved.layer, head, q, k))}`, false);
     });
     return grid;
   }
 
   panel.append(
-    el('div', { class: 'fields inspect-fields' }, [layerChoice.field, headChoice.field]),
-    strip,
+    el('div', { class: 'fields inspect-fields' }, [layerSelect.field, headChoice.field]),
+    text.region,
     figure,
     said,
     el('p', { class: 'hint' }, [

@@ -4,7 +4,7 @@
 // gather in groups, coloured here by kind.
 import * as format from '../../format.js';
 import { el } from '../markup.js';
-import { svg, CENTRED, quoted, readout, place, CellReader, cellOf } from './grid.js';
+import { svg, CENTRED, readout, place, CellReader } from './grid.js';
 import { CJK } from './features.js';
 
 export const has = () => true;
@@ -61,17 +61,12 @@ export function render(panel, { embedding: { tokens, values, explained } }) {
   });
 
   const said = readout('embedding-readout', 'Hover a character, or focus the plot and use the arrow keys, to see where it lies and what is near it.');
-  const region = el('div', {
-    class: 'cells plot',
-    role: 'group',
-    'aria-label': `The ${V} characters the model knows, placed by their embeddings. Use the arrow keys to go through them.`,
-    'aria-describedby': said.id,
-  }, [image]);
-  new CellReader({
-    region,
+  const { region } = new CellReader({
+    className: 'cells plot',
+    label: `The ${V} characters the model knows, placed by their embeddings. Use the arrow keys to go through them.`,
+    children: [image],
     rows: 1,
     cols: V,
-    locate: cellOf,
     readout: said,
     show: (row, id) => {
       place(current, { cx: px(xs[id]), cy: py(ys[id]) });
@@ -80,9 +75,9 @@ export function render(panel, { embedding: { tokens, values, explained } }) {
         .filter(([, , other]) => other !== id)
         .sort((a, b) => a[1] - b[1])
         .slice(0, 3)
-        .map(([text]) => quoted(text))
+        .map(([text]) => format.quoted(text))
         .join(', ');
-      return `${quoted(tokens[id])} (${KINDS[kinds[id]][1]}) at (${xs[id].toFixed(2)}, ${ys[id].toFixed(2)}). Nearest here: ${near}.`;
+      return `${format.quoted(tokens[id])} (${KINDS[kinds[id]][1]}) at (${xs[id].toFixed(2)}, ${ys[id].toFixed(2)}). Nearest here: ${near}.`;
     },
   });
 

@@ -1,10 +1,10 @@
 // What the inspect views share: SVG built in code, the small labelled controls they carry, and
 // a reader for cells in rows and columns (a heatmap, a grid of guesses, a strip of text, the
 // points of a plot) that the mouse and the keyboard both reach: hover a cell, or focus the
-// region and use the arrow keys; a live region says what the current cell holds. Every string
-// reaches the DOM as text.
+// region and use the arrow keys; a readout shows what the current cell holds (and reads it out
+// when the keyboard went there). Every string reaches the DOM as text.
 import * as format from '../../format.js';
-import { el } from '../markup.js';
+import { el, tell } from '../markup.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
@@ -20,11 +20,8 @@ export const CENTRED = { 'text-anchor': 'middle', 'dominant-baseline': 'central'
 
 export const range = (n) => Array.from({ length: n }, (_, i) => i);
 
-// A token as a reader sees it on its own: “a”, “␣”.
-export const quoted = (text) => `“${format.visibleToken(text)}”`;
-
 // A token inside running text: a newline shows as ⏎ and still breaks the line.
-export const inline = (text) => (text === '\n' ? '⏎\n' : text);
+const inline = (text) => (text === '\n' ? '⏎\n' : text);
 
 // A labelled <select> of `options` ([value, label] pairs); onChange(value) on each change.
 export function choice(id, label, options, value, onChange) {
@@ -35,6 +32,16 @@ export function choice(id, label, options, value, onChange) {
   input.value = String(value);
   input.addEventListener('change', () => onChange(input.value));
   return { input, field: el('div', { class: 'field' }, [el('label', { for: id }, [label]), input]) };
+}
+
+// The Layer select. The reader's layer is kept in saved.layer (the first layer where the model
+// has fewer); redraw() on a change.
+export function layerChoice(id, layers, saved, redraw) {
+  if (!(saved.layer < layers)) saved.layer = 0;
+  return choice(id, 'Layer', range(layers).map((l) => [l, `Layer ${l + 1}`]), saved.layer, (value) => {
+    saved.layer = Number(value);
+    redraw();
+  });
 }
 
 // The line that says what the current cell holds, read out as it changes.
@@ -70,17 +77,19 @@ const MOVES = {
 };
 
 export class CellReader {
-  // region: the focusable element the cells are in (it gets tabindex and the key handling);
-  // rows, cols: the grid's size; locate(node): the [row, col] of a hovered node, or null;
-  // show(row, col): marks that cell as current and returns what the readout says of it;
-  // readout: the live region.
-  constructor({ region, rows, cols, locate, show, readout, start = [0, 0] }) {
-    Object.assign(this, { region, rows, cols, locate, show, readout });
+  // A focusable group of `rows` × `cols` cells: a <div class=className> of `children`,
+  // labelled `label` (or later) and described by `readout`, the line that says what the current
+  // cell holds. show(row, col, byKey) marks that cell as current and returns what the readout
+  // says of it; byKey: the keyboard went there, not the mouse.
+  constructor({ className, label, children, rows, cols, show, readout, start = [0, 0] }) {
+    const region = el('div', { class: className, role: 'group', 'aria-describedby': readout.id }, children);
+    if (label) region.setAttribute('aria-label', label);
+    Object.assign(this, { region, rows, cols, show, readout });
     this.current = start;
     region.tabIndex = 0;
     region.addEventListener('mouseover', ({ target }) => {
-      const cell = this.locate(target);
-      if (cell) this.move(cell);
+      const cell = cellOf(target);
+      if (cell) this.move(cell, false);
     });
     region.addEventListener('focus', () => this.move(this.current));
     region.addEventListener('keydown', (event) => {
@@ -93,10 +102,21 @@ export class CellReader {
     });
   }
 
-  move([row, col]) {
+  move([row, col], byKey = true) {
     this.current = [row, col];
-    this.readout.textContent = this.show(row, col);
+    tell(this.readout, this.show(row, col, byKey), byKey);
   }
+}
+
+// The text, a span a character (tinted with heat()), read a character at a time: the spans
+// and their CellReader (its region, `className`; `reading`: the rest of its options).
+export function strip(tokens, { className = 'strip', ...reading }) {
+  const spans = tokens.map(({ text }, t) => {
+    const span = el('span', { class: 'heat', 'data-row': 0, 'data-col': t });
+    span.textContent = inline(text);
+    return span;
+  });
+  return { spans, reader: new CellReader({ className, children: spans, rows: 1, cols: tokens.length, ...reading }) };
 }
 
 // The [row, col] of the cell a node stands for (its data-row and data-col), or null.

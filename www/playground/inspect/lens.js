@@ -4,7 +4,7 @@
 // model's own prediction.
 import * as format from '../../format.js';
 import { el } from '../markup.js';
-import { svg, CENTRED, quoted, readout, heat, place, CellReader, cellOf } from './grid.js';
+import { svg, CENTRED, readout, heat, place, CellReader } from './grid.js';
 
 export const has = (kind) => kind === 'gpt';
 
@@ -43,28 +43,24 @@ export function render(panel, { tokens, lens }) {
   image.append(current);
 
   const said = readout('lens-readout', 'Hover a cell, or focus the grid and use the arrow keys, to see what each layer guesses.');
-  const region = el('div', {
-    class: 'cells scroll',
-    role: 'group',
-    'aria-label':
+  const { region } = new CellReader({
+    className: 'cells scroll',
+    label:
       `Logit lens: ${layers} rows, one per layer, by ${T} columns, one per character; each cell is that layer's ` +
       'best guess at the next character. Use the arrow keys to read each cell.',
-    'aria-describedby': said.id,
-  }, [image]);
-  new CellReader({
-    region,
+    children: [image],
     rows: layers,
     cols: T,
     start: [layers - 1, T - 1],
-    locate: cellOf,
     readout: said,
-    show: (layer, t) => {
+    show: (layer, t, byKey) => {
       place(current, { x: LEFT + t * COL, y: TOP + layer * ROW });
-      current.scrollIntoView({ block: 'nearest', inline: 'nearest' });
-      const guesses = lens[layer][t].map(({ text, prob }) => `${quoted(text)} ${format.percent(prob)}`).join(', ');
-      const next = tokens[t + 1] ? ` The text goes on with ${quoted(tokens[t + 1].text)}.` : '';
+      // The keyboard may go past the edge of a narrow screen; the mouse is where it points.
+      if (byKey) current.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+      const guesses = lens[layer][t].map(({ text, prob }) => `${format.quoted(text)} ${format.percent(prob)}`).join(', ');
+      const next = tokens[t + 1] ? ` The text goes on with ${format.quoted(tokens[t + 1].text)}.` : '';
       const which = layer === layers - 1 ? `After the last layer (the model's prediction)` : `After layer ${layer + 1} of ${layers}`;
-      return `${which}, at ${quoted(tokens[t].text)} (position ${t + 1}): ${guesses}.${next}`;
+      return `${which}, at ${format.quoted(tokens[t].text)} (position ${t + 1}): ${guesses}.${next}`;
     },
   });
   panel.append(

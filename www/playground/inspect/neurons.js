@@ -1,29 +1,69 @@
-// Neurons of a recurrent model: the text coloured by one unit's state after each character
-// (orange above zero, blue below), and "find a neuron": the units whose state best tracks a
-// simple feature of the text (features.js), with their correlation, one click from being shown.
-import { el } from '../markup.js';
-import { quoted, inline, choice, readout, heat, range, CellReader, cellOf } from './grid.js';
+// Neurons of a recurrent model: the text coloured by one unit's state, or one of its gates,
+// after each character, and "find a neuron": the units whose state best tracks a simple feature
+// of the text (features.js), with their correlation, one click from being shown.
+import * as format from '../../format.js';
+import { el, tell } from '../markup.js';
+import { choice, layerChoice, readout, heat, strip } from './grid.js';
 import { findNeurons } from './features.js';
 
 export const has = (kind) => kind === 'lstm' || kind === 'gru';
 
 const signed = (value, digits = 2) => (value < 0 ? `−${(-value).toFixed(digits)}` : `+${value.toFixed(digits)}`);
 
-export function render(panel, { tokens, hidden, cell }, { saved }) {
+// How a value is coloured and written. The states have no fixed range (an LSTM's cell grows):
+// the strongest colour is the unit's largest value in the text. The gates have one, and it is
+// their colour scale: a sigmoid goes from 0 (closed) to 1, the candidate (a tanh) from −1 to 1.
+const SCALES = {
+  state: {
+    full: (largest) => largest,
+    amount: signed,
+    legend: (largest) => `Orange: above zero; blue: below. The strongest colour is this unit's largest value here, ${largest.toFixed(2)}.`,
+  },
+  sigmoid: {
+    full: () => 1,
+    amount: (value) => value.toFixed(2),
+    legend: () => 'Orange: how open the gate is, from 0 (closed, no colour) to 1 (open, the strongest).',
+  },
+  tanh: {
+    full: () => 1,
+    amount: signed,
+    legend: () => 'From −1 to +1. Orange: above zero; blue: below; the strongest colour at −1 and +1.',
+  },
+};
+
+// What the text can be coloured by, by the State select's value: its label, its name in a
+// sentence, its scale and its value(layer, t, unit).
+function sources({ hidden, cell, gates }) {
+  const [, T, units] = hidden.dims;
+  const state = (floats) => (layer, t, unit) => floats.values[(layer * T + t) * units + unit];
+  const found = { hidden: { label: 'Hidden (h)', name: 'hidden state', scale: SCALES.state, value: state(hidden) } };
+  if (cell) found.cell = { label: 'Cell (c)', name: 'cell state', scale: SCALES.state, value: state(cell) };
+  // `[layers, gates, time, units]`, the gates in `names`' order.
+  const G = gates?.names.length;
+  gates?.names.forEach((gate, g) => {
+    found[gate] = {
+      label: `${gate[0].toUpperCase()}${gate.slice(1)} gate`,
+      name: `${gate} gate`,
+      scale: gate === 'candidate' ? SCALES.tanh : SCALES.sigmoid,
+      value: (layer, t, unit) => gates.values[((layer * G + g) * T + t) * units + unit],
+    };
+  });
+  return found;
+}
+
+export function render(panel, inspection, { saved }) {
+  const { tokens, hidden } = inspection;
   const [layers, T, units] = hidden.dims;
-  const states = cell ? { hidden, cell } : { hidden };
-  if (!(saved.layer < layers)) saved.layer = 0;
+  const shown = sources(inspection);
   if (!(saved.unit < units)) saved.unit = 0;
-  if (!states[saved.state]) saved.state = 'hidden';
-  const value = (t) => states[saved.state].values[(saved.layer * T + t) * units + saved.unit];
+  if (!shown[saved.state]) saved.state = 'hidden';
+  const source = () => shown[saved.state];
+  const value = (t) => source().value(saved.layer, t, saved.unit);
   const where = () => `layer ${saved.layer + 1}, unit ${saved.unit + 1}`;
 
-  const layerChoice = choice('neuron-layer', 'Layer', range(layers).map((l) => [l, `Layer ${l + 1}`]), saved.layer, (v) => {
-    saved.layer = Number(v);
-    draw();
-  });
-  const stateOptions = [['hidden', 'Hidden (h)'], ...(cell ? [['cell', 'Cell (c)']] : [])];
-  const stateChoice = choice('neuron-state', 'State', stateOptions, saved.state, (v) => {
+  const layerSelect = layerChoice('neuron-layer', layers, saved, draw);
+  const stateOptions = Object.entries(shown).map(([id, { label }]) => [id, label]);
+  const stateChoice = choice('neuron-state', 'State or gate', stateOptions, saved.state, (v) => {
     saved.state = v;
     draw();
   });
@@ -39,37 +79,29 @@ export function render(panel, { tokens, hidden, cell }, { saved }) {
   const unitField = el('div', { class: 'field' }, [el('label', { for: 'neuron-unit' }, [`Unit (1–${units})`]), unitInput]);
 
   const said = readout('neuron-readout', 'Hover a character, or focus the text and use the arrow keys, to read the unit.');
-  const text = el('div', { class: 'strip neuron-text', role: 'group', 'aria-describedby': said.id });
-  const spans = tokens.map((token, t) => {
-    const span = el('span', { class: 'heat', 'data-row': 0, 'data-col': t });
-    span.textContent = inline(token.text);
-    return span;
-  });
-  text.append(...spans);
-  const scale = el('p', { class: 'hint' });
-  const reader = new CellReader({
-    region: text,
-    rows: 1,
-    cols: T,
-    start: [0, 0],
-    locate: cellOf,
+  const { spans, reader } = strip(tokens, {
+    className: 'strip neuron-text',
     readout: said,
     show: (row, t) => {
       spans.forEach((span, i) => span.classList.toggle('current', i === t));
-      return `${quoted(tokens[t].text)} (position ${t + 1}): ${where()} holds ${signed(value(t))}.`;
+      const { name, scale } = source();
+      return `${format.quoted(tokens[t].text)} (position ${t + 1}): the ${name} of ${where()} is ${scale.amount(value(t))}.`;
     },
   });
+  const text = reader.region;
+  const legend = el('p', { class: 'hint' });
 
   function draw() {
-    layerChoice.input.value = String(saved.layer);
+    layerSelect.input.value = String(saved.layer);
     stateChoice.input.value = saved.state;
     unitInput.value = saved.unit + 1;
+    const { name, scale } = source();
     let largest = 0;
     for (let t = 0; t < T; t++) largest = Math.max(largest, Math.abs(value(t)));
-    spans.forEach((span, t) => heat(span, largest ? value(t) / largest : 0, value(t) < 0));
-    const name = saved.state === 'cell' ? 'cell state' : 'hidden state';
+    const full = scale.full(largest);
+    spans.forEach((span, t) => heat(span, full ? value(t) / full : 0, value(t) < 0));
     text.setAttribute('aria-label', `The text coloured by the ${name} of ${where()}. Use the arrow keys to read it at each character.`);
-    scale.textContent = `Orange: above zero; blue: below. The strongest colour is this unit's largest value here, ${largest.toFixed(2)}.`;
+    legend.textContent = scale.legend(largest);
     if (text.matches(':focus')) reader.move(reader.current);
   }
 
@@ -90,7 +122,7 @@ export function render(panel, { tokens, hidden, cell }, { saved }) {
       show.addEventListener('click', () => {
         Object.assign(saved, { layer, unit, state: 'hidden' });
         draw();
-        said.textContent = `Showing ${where()}: its hidden state has r = ${signed(r)} with “${feature.toLowerCase()}”.`;
+        tell(said, `Showing ${where()}: its hidden state has r = ${signed(r)} with “${feature.toLowerCase()}”.`);
       });
       item.append(show);
     }
@@ -98,10 +130,10 @@ export function render(panel, { tokens, hidden, cell }, { saved }) {
   }
 
   panel.append(
-    el('div', { class: 'fields inspect-fields' }, [layerChoice.field, ...(cell ? [stateChoice.field] : []), unitField]),
+    el('div', { class: 'fields inspect-fields' }, [layerSelect.field, ...(stateOptions.length > 1 ? [stateChoice.field] : []), unitField]),
     text,
     said,
-    scale,
+    legend,
     el('div', { class: 'row find-row' }, [
       find,
       el('span', { class: 'muted' }, ["The units whose hidden state best follows a feature of this text (Pearson's r)."]),

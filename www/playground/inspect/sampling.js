@@ -4,18 +4,20 @@
 // bars follow either as they move (the engine's own sampler reshapes them: `distribution`).
 import * as format from '../../format.js';
 import { el, say, sentence } from '../markup.js';
-import { quoted } from './grid.js';
+import { KNOBS as CARD } from '../generation-view.js';
 
 export const has = () => true;
 
 const SHOWN = 20; // bars: the most likely characters before reshaping
 const BEFORE = { temperature: 1, topK: 0, topP: 1 };
+// The line under the bars is read out (a live region): while a slider moves, once it is still.
+const SETTLED_MS = 400;
 
-// The Generate card's settings this view moves: its inputs' ids in markup.js, and the sliders.
+// The Generate card's settings this view moves: its inputs, and the sliders.
 const KNOBS = [
-  { name: 'temperature', input: 'temperature', label: 'Temperature', min: 0.05, max: 3, step: 0.05 },
-  { name: 'topK', input: 'top-k', label: 'Top-k (0: all)', min: 0, max: null, step: 1 },
-  { name: 'topP', input: 'top-p', label: 'Top-p', min: 0.05, max: 1, step: 0.05 },
+  { name: 'temperature', input: CARD.temperature.id, label: 'Temperature', min: 0.05, max: 3, step: 0.05 },
+  { name: 'topK', input: CARD['top-k'].id, label: 'Top-k (0: all)', min: 0, max: null, step: 1 },
+  { name: 'topP', input: CARD['top-p'].id, label: 'Top-p', min: 0.05, max: 1, step: 0.05 },
 ];
 
 function bar(kind) {
@@ -40,7 +42,7 @@ export function render(panel, { tokens, nextLogits, embedding }, { root, distrib
   const error = el('p', { class: 'error', role: 'alert', hidden: '' });
   const body = el('tbody');
   const table = el('table', { class: 'dist' }, [
-    el('caption', {}, [`The next character after ${quoted(tail)}: the ${Math.min(SHOWN, names.length)} most likely`]),
+    el('caption', {}, [`The next character after ${format.quoted(tail)}: the ${Math.min(SHOWN, names.length)} most likely`]),
     el('thead', {}, [el('tr', {}, [
       el('th', { scope: 'col' }, ['Next']),
       el('th', { scope: 'col' }, ['Before: the model']),
@@ -74,9 +76,12 @@ export function render(panel, { tokens, nextLogits, embedding }, { root, distrib
   let rows = [];
   let alive = true;
   let frame = 0;
+  let settled = 0;
   let busy = false;
   let again = false;
+  // Before the first bars there is nothing to redraw: they are drawn from the settings then.
   function schedule() {
+    if (!rows.length) return;
     frame ||= requestAnimationFrame(() => {
       frame = 0;
       refresh();
@@ -94,9 +99,11 @@ export function render(panel, { tokens, nextLogits, embedding }, { root, distrib
       rows.forEach(({ id, after: cell }) => cell.set(after[id]));
       const drawn = after.filter((prob) => prob > 0).length;
       const best = rows.reduce((a, b) => (after[b.id] > after[a.id] ? b : a));
-      summary.textContent =
+      const line =
         `At temperature ${options.temperature}, top-k ${options.topK || 'off'}, top-p ${options.topP}: ` +
-        `${drawn} of ${names.length} characters can be drawn; ${quoted(names[best.id])} has ${format.percent(after[best.id])}.`;
+        `${drawn} of ${names.length} characters can be drawn; ${format.quoted(names[best.id])} has ${format.percent(after[best.id])}.`;
+      clearTimeout(settled);
+      settled = setTimeout(() => (summary.textContent = line), SETTLED_MS);
     } catch (failure) {
       if (alive) say(error, sentence(failure.message));
     } finally {
@@ -133,6 +140,7 @@ export function render(panel, { tokens, nextLogits, embedding }, { root, distrib
   return () => {
     alive = false;
     cancelAnimationFrame(frame);
+    clearTimeout(settled);
     for (const remove of listeners) remove();
   };
 }
