@@ -231,21 +231,21 @@ pub fn chunks(text: &str) -> impl Iterator<Item = &str> {
                 }
             }
         }
-        let mut end = rest.len();
-        let mut count = 1 + usize::from(kind != class(first));
-        for (i, c) in chars {
-            if kind == Class::Newline || class(c) != kind || count == MAX_CHUNK_CHARS {
-                end = i;
-                break;
-            }
-            count += 1;
-        }
+        let taken = 1 + usize::from(kind != class(first));
+        let mut end = chars
+            .zip(taken..)
+            .find(|&((_, c), count)| {
+                kind == Class::Newline || class(c) != kind || count == MAX_CHUNK_CHARS
+            })
+            .map_or(rest.len(), |((i, _), _)| i);
         // A run of spaces leaves its last one to the word after it.
         let joins_next = |c: char| matches!(class(c), Class::Word | Class::Other);
-        if kind == Class::Space && end > 1 && rest[..end].ends_with(' ') {
-            if rest[end..].chars().next().is_some_and(joins_next) {
-                end -= 1;
-            }
+        if kind == Class::Space
+            && end > 1
+            && rest[..end].ends_with(' ')
+            && rest[end..].chars().next().is_some_and(joins_next)
+        {
+            end -= 1;
         }
         let (chunk, after) = rest.split_at(end);
         rest = after;
