@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::tokenizer::TokenizerKind;
+
 /// Refuse configs whose estimated training memory exceeds this. Browsers give a wasm32 module
 /// at most 4 GiB and tabs often die well before that; 1 GiB leaves room for the page.
 pub const MEMORY_LIMIT_BYTES: u64 = 1 << 30;
@@ -30,7 +32,7 @@ pub struct Config {
     pub n_embd: usize,
     /// Recurrent state size (lstm and gru only).
     pub hidden_size: usize,
-    /// Context length: characters seen at once while training (gpt: also when generating).
+    /// Context length: tokens seen at once while training (gpt: also when generating).
     pub block_size: usize,
     pub dropout: f64,
     pub batch_size: usize,
@@ -52,6 +54,17 @@ pub struct Config {
     /// gpt only: the LM head reuses the token embedding matrix.
     pub tie_embeddings: bool,
     pub seed: u64,
+    /// How text becomes tokens: "char" (one per character) or "bpe" (byte-level BPE learned
+    /// from the text). Absent from checkpoints written before BPE: characters.
+    #[serde(default)]
+    pub tokenizer: TokenizerKind,
+    /// bpe only: merges learned from the text; the vocabulary is the 256 bytes and these.
+    #[serde(default = "default_merges")]
+    pub merges: usize,
+}
+
+fn default_merges() -> usize {
+    256
 }
 
 pub const PRESET_NAMES: [&str; 4] = ["tiny", "baby-gpt", "seed-lstm", "gru"];
@@ -81,6 +94,8 @@ impl Config {
             val_fraction: 0.1,
             tie_embeddings: true,
             seed: 1337,
+            tokenizer: TokenizerKind::Char,
+            merges: default_merges(),
         }
     }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::device::read_floats;
 use crate::model::{DecoderState, LanguageModel};
 use crate::rng::Rng;
-use crate::tokenizer::Tokenizer;
+use crate::tokenizer::{TextStream, Tokenizer};
 
 /// How many alternatives each token reports.
 pub const TOP_ALTERNATIVES: usize = 5;
@@ -53,8 +53,11 @@ pub struct Alternative {
     pub prob: f32,
 }
 
-/// A generated token. `prob` and `top` are the model's own probabilities (softmax of its
-/// logits), before temperature and truncation: they say how sure the model was.
+/// A generated piece of text: one token, or, with byte-level BPE, the few tokens it takes to
+/// complete a character (a token can end inside one; a piece never shows half a character).
+/// `prob` and `top` are the model's own probabilities (softmax of its logits), before
+/// temperature and truncation: they say how sure the model was. For a piece of several tokens,
+/// `id` is the last one's, `prob` the product of theirs, `top` the first one's alternatives.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Token {
@@ -153,7 +156,7 @@ pub fn top(probs: &[f64], k: usize, tokenizer: &Tokenizer) -> Vec<Alternative> {
         .take(k)
         .map(|id| Alternative {
             id: id as u32,
-            text: tokenizer.token(id as u32).to_string(),
+            text: tokenizer.token_text(id as u32),
             prob: probs[id] as f32,
         })
         .collect()
@@ -169,6 +172,7 @@ pub struct Generator {
     rng: Rng,
     /// Ids to feed the model before the next token: the prompt, then each sampled token.
     pending: Vec<u32>,
+    text: TextStream,
     recent: Vec<u32>,
     produced: usize,
 }
@@ -192,15 +196,39 @@ impl Generator {
             options,
             recent: prompt_ids.clone(),
             pending: prompt_ids,
+            text: TextStream::default(),
             produced: 0,
         }
     }
 
-    /// The next token, or `None` once `max_tokens` have been produced.
+    /// The next piece of text (see `Token`), or `None` once `max_tokens` tokens have been
+    /// produced; the last piece carries whatever bytes were still held.
     pub async fn next(&mut self) -> Result<Option<Token>, String> {
-        if self.produced >= self.options.max_tokens {
-            return Ok(None);
+        let mut piece: Option<Token> = None;
+        while self.produced < self.options.max_tokens {
+            let (id, logits) = self.sample().await?;
+            let token = self.describe(id, &logits);
+            let text = self.text.push(&self.tokenizer, id);
+            let piece = piece.get_or_insert_with(|| Token {
+                text: String::new(),
+                prob: 1.0,
+                ..token.clone()
+            });
+            piece.id = id;
+            piece.prob *= token.prob;
+            piece.text.push_str(&text);
+            if !text.is_empty() {
+                return Ok(Some(piece.clone()));
+            }
         }
+        Ok(piece.map(|mut piece| {
+            piece.text.push_str(&self.text.finish());
+            piece
+        }))
+    }
+
+    /// Feeds what is pending and draws the next token: its id and the logits it came from.
+    async fn sample(&mut self) -> Result<(u32, Vec<f32>), String> {
         let pending = std::mem::take(&mut self.pending);
         let logits = self.model.feed(&mut self.state, &pending, &self.device);
         let logits = read_floats(logits).await?;
@@ -211,14 +239,14 @@ impl Generator {
             self.recent.remove(0);
         }
         self.produced += 1;
-        Ok(Some(self.describe(id, &logits)))
+        Ok((id, logits))
     }
 
     fn describe(&self, id: u32, logits: &[f32]) -> Token {
         let probs = softmax(logits, 1.0);
         Token {
             id,
-            text: self.tokenizer.token(id).to_string(),
+            text: self.tokenizer.token_text(id),
             prob: probs[id as usize] as f32,
             top: top(&probs, TOP_ALTERNATIVES, &self.tokenizer),
         }

@@ -77,15 +77,7 @@ pub struct Request {
 impl Request {
     /// `options`: `text`, `preset`, `backend` and any config field.
     pub fn parse(mut options: Map<String, Value>) -> Result<Self, Error> {
-        let text = match options.remove("text") {
-            Some(Value::String(text)) => text,
-            None => String::new(),
-            Some(_) => {
-                return Err(
-                    FieldError::new("text", Problem::WrongType, "text must be a string").into(),
-                )
-            }
-        };
+        let text = take_text(&mut options)?;
         let backend = BackendRequest::take(&mut options)?;
         let preset = match options.remove("preset") {
             Some(Value::String(preset)) => Some(preset),
@@ -100,6 +92,15 @@ impl Request {
             backend,
             config: validate::config(preset.as_deref(), &options),
         })
+    }
+}
+
+/// Takes `text` (a string; absent: empty) out of `options`.
+fn take_text(options: &mut Map<String, Value>) -> Result<String, Error> {
+    match options.remove("text") {
+        Some(Value::String(text)) => Ok(text),
+        None => Ok(String::new()),
+        Some(_) => Err(FieldError::new("text", Problem::WrongType, "text must be a string").into()),
     }
 }
 
@@ -243,6 +244,18 @@ impl Session {
     pub async fn open(bytes: &[u8], mut options: Map<String, Value>) -> Result<Self, Error> {
         let placement = place(BackendRequest::take(&mut options)?).await?;
         let trainer = checkpoint::load(bytes, placement.device.clone())?;
+        Ok(Session::new(trainer, placement))
+    }
+
+    /// A new run that fine-tunes the model saved in `bytes` on `options.text`: the base's
+    /// weights, shape and tokenizer, its training settings unless `options` change them
+    /// (`validate::fine_tune_config`), placed as `options.backend` asks.
+    pub async fn fine_tune(bytes: &[u8], mut options: Map<String, Value>) -> Result<Self, Error> {
+        let text = take_text(&mut options)?;
+        let placement = place(BackendRequest::take(&mut options)?).await?;
+        let base = checkpoint::load(bytes, placement.device.clone())?;
+        let config = validate::fine_tune_config(&base.config, &options)?;
+        let trainer = Trainer::fine_tune(base, text, config)?;
         Ok(Session::new(trainer, placement))
     }
 

@@ -19,7 +19,7 @@ use crate::params::{flat_gradients, flat_weights, initialize, load_weights, repl
 use crate::rng::Rng;
 use crate::sample::{Generator, SamplingOptions};
 use crate::tokenizer::Tokenizer;
-use crate::validate::FieldError;
+use crate::validate::{FieldError, Problem};
 
 /// Separate random streams of one seeded run.
 const BATCH_STREAM: u64 = 1;
@@ -40,6 +40,13 @@ pub struct Metrics {
     /// Learning rate of the last step.
     pub lr: f64,
     pub tokens_per_second: f64,
+    /// `train_loss` in bits per character of the text: comparable across tokenizers.
+    pub train_bits_per_char: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub val_bits_per_char: Option<f64>,
+    /// `val_loss` in bits per byte of the text's UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub val_bits_per_byte: Option<f64>,
 }
 
 /// A point of the loss curve, kept with the model.
@@ -129,14 +136,19 @@ pub struct Trainer {
     history: Vec<HistoryPoint>,
     /// Identifies the config and text, so a helper's replica can be checked (see `parallel`).
     fingerprint: u32,
+    /// The text's characters and UTF-8 bytes per token, which turn a loss per token into
+    /// bits per character or byte.
+    chars_per_token: f64,
+    bytes_per_token: f64,
 }
 
 impl Trainer {
     /// Checks everything, then builds the tokenizer, model and optimizer on `device` (which
     /// must have autodiff).
     pub fn new(text: String, config: Config, device: Device) -> Result<Self, Vec<FieldError>> {
-        let tokenizer = Tokenizer::from_text(&text);
-        let errors = config.validate(text.chars().count(), tokenizer.vocab_size());
+        let tokenizer = Tokenizer::train(&text, config.tokenizer, config.merges);
+        let tokens = tokenizer.encode_known(&text).len();
+        let errors = config.validate(tokens, tokenizer.vocab_size());
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -159,13 +171,49 @@ impl Trainer {
         Ok(Self::resume(state, device))
     }
 
+    /// A new run on `text` that starts from `base`'s weights and tokenizer, with `config` (the
+    /// base's shape: see `validate::fine_tune_config`): step 0, a fresh optimizer and history.
+    /// A character tokenizer must know every character of `text`.
+    pub fn fine_tune(base: Trainer, text: String, config: Config) -> Result<Self, Vec<FieldError>> {
+        let encoded = base.tokenizer.encode(&text);
+        if !encoded.unknown.is_empty() {
+            let mut unknown = encoded.unknown;
+            unknown.sort_unstable();
+            unknown.dedup();
+            let shown: Vec<String> = unknown.iter().take(10).map(|c| format!("{c:?}")).collect();
+            let message = format!(
+                "the base model never saw {} of this text's characters ({}): remove them, or start from a byte-level (BPE) model, which reads any text",
+                unknown.len(),
+                shown.join(" ")
+            );
+            return Err(vec![FieldError::new("text", Problem::Text, message)]);
+        }
+        let errors = config.validate(encoded.ids.len(), base.tokenizer.vocab_size());
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let state = RunState {
+            text,
+            optimizer: AdamW::new(&config),
+            config,
+            tokenizer: base.tokenizer,
+            model: base.model.expect("a trainer holds its model between steps"),
+            step: 0,
+            history: Vec::new(),
+        };
+        Ok(Self::resume(state, base.device))
+    }
+
     /// Continues a run from its state (already checked: see `checkpoint::load`); `state.model`
     /// must be on `device`.
     pub fn resume(state: RunState, device: Device) -> Self {
-        let data = Dataset::new(
-            state.tokenizer.encode_known(&state.text),
-            state.config.val_fraction,
+        let ids = state.tokenizer.encode_known(&state.text);
+        let per_token = |n: usize| n as f64 / ids.len().max(1) as f64;
+        let (chars_per_token, bytes_per_token) = (
+            per_token(state.text.chars().count()),
+            per_token(state.text.len()),
         );
+        let data = Dataset::new(ids, state.config.val_fraction);
         let config_json = serde_json::to_string(&state.config).expect("configs serialize");
         let mut hasher = crc32fast::Hasher::new();
         hasher.update(config_json.as_bytes());
@@ -181,7 +229,14 @@ impl Trainer {
             device,
             step: state.step,
             history: state.history,
+            chars_per_token,
+            bytes_per_token,
         }
+    }
+
+    /// A loss in nats per token as bits per `per_token` (characters or bytes per token).
+    fn bits(loss: f32, per_token: f64) -> f64 {
+        loss as f64 / std::f64::consts::LN_2 / per_token
     }
 
     pub fn step(&self) -> usize {
@@ -317,6 +372,9 @@ impl Trainer {
             val_loss,
             lr: learning_rate_at(&self.config, self.step - 1),
             tokens_per_second: tokens / elapsed_ms * 1000.0,
+            train_bits_per_char: Self::bits(train_loss, self.chars_per_token),
+            val_bits_per_char: val_loss.map(|loss| Self::bits(loss, self.chars_per_token)),
+            val_bits_per_byte: val_loss.map(|loss| Self::bits(loss, self.bytes_per_token)),
         })
     }
 

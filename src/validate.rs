@@ -12,7 +12,7 @@ use crate::config::{human_bytes, Config, ModelKind, MEMORY_LIMIT_BYTES, PRESET_N
 use crate::data::split_sizes;
 use crate::inspect::{InspectOptions, MAX_TOP_K};
 use crate::sample::SamplingOptions;
-use crate::tokenizer::Tokenizer;
+use crate::tokenizer::{Tokenizer, TokenizerKind};
 
 /// What is wrong with one field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -131,11 +131,13 @@ pub const MAX_STEPS: usize = 10_000_000;
 /// `trainSteps` runs at most this many steps per call, so a call stays interruptible.
 pub const MAX_STEPS_PER_CALL: usize = 100_000;
 const MAX_TOKENS: usize = 100_000;
+/// BPE merges: a vocabulary of up to 8,448 tokens, already more than a tiny model can use.
+const MAX_MERGES: usize = 8192;
 
 impl Config {
-    /// Every problem with this config for a text of `text_chars` characters (`vocab` distinct).
+    /// Every problem with this config for a text of `text_tokens` tokens (`vocab` distinct).
     /// Empty means it is fine.
-    pub fn validate(&self, text_chars: usize, vocab: usize) -> Vec<FieldError> {
+    pub fn validate(&self, text_tokens: usize, vocab: usize) -> Vec<FieldError> {
         let mut c = Checks::default();
         c.count("nLayer", "layers", self.n_layer, MAX_LAYERS);
         c.count("nEmbd", "embedding size", self.n_embd, MAX_WIDTH);
@@ -162,6 +164,10 @@ impl Config {
             c.count("hiddenSize", "hidden size", self.hidden_size, MAX_WIDTH);
         }
         c.count("blockSize", "context", self.block_size, MAX_CONTEXT);
+        if self.tokenizer == TokenizerKind::Bpe {
+            let (none, most) = (End::Closed(0.0), End::Closed(MAX_MERGES as f64));
+            c.range("merges", "BPE merges", self.merges as f64, none, most);
+        }
         c.count("batchSize", "batch size", self.batch_size, MAX_BATCH);
         c.range(
             "dropout",
@@ -235,7 +241,7 @@ impl Config {
         if !c.0.is_empty() {
             return c.0;
         }
-        if let Some(error) = self.text_problem(text_chars, vocab) {
+        if let Some(error) = self.text_problem(text_tokens, vocab) {
             return vec![error];
         }
         let bytes = self.memory_estimate(vocab);
@@ -249,20 +255,24 @@ impl Config {
         c.0
     }
 
-    fn text_problem(&self, text_chars: usize, vocab: usize) -> Option<FieldError> {
-        let message = if text_chars == 0 || vocab == 0 {
+    fn text_problem(&self, text_tokens: usize, vocab: usize) -> Option<FieldError> {
+        let unit = match self.tokenizer {
+            TokenizerKind::Char => "characters",
+            TokenizerKind::Bpe => "tokens",
+        };
+        let message = if text_tokens == 0 || vocab == 0 {
             "the text is empty: paste some text to train on".to_string()
         } else if vocab < 2 {
             "the text uses a single character: a model needs at least two different characters to learn anything".to_string()
         } else {
-            let (train, val) = split_sizes(text_chars, self.val_fraction);
+            let (train, val) = split_sizes(text_tokens, self.val_fraction);
             let needed = self.block_size + 1;
             if train >= needed && val >= needed {
                 return None;
             }
             let total_needed = needed as f64 / self.val_fraction.min(1.0 - self.val_fraction);
             format!(
-                "the text has {text_chars} characters but the context is {}: paste more text (at least {} characters) or shorten the context",
+                "the text has {text_tokens} {unit} but the context is {}: paste more text (at least {} {unit}) or shorten the context",
                 self.block_size,
                 total_needed.ceil() as usize
             )
@@ -341,6 +351,8 @@ pub fn whole(field: &str, value: f64, min: usize, max: usize) -> Result<usize, F
 
 /// The values of `Config::model`.
 const MODEL_KINDS: &[&str] = &["gpt", "lstm", "gru"];
+/// The values of `Config::tokenizer`.
+const TOKENIZER_KINDS: &[&str] = &["char", "bpe"];
 
 /// The config of a preset (default `tiny`) with `overrides` (any config fields) applied.
 pub fn config(
@@ -358,9 +370,44 @@ pub fn config(
             ),
         )]
     })?;
-    typed(&base, overrides, |field| {
-        (field == "model").then_some(MODEL_KINDS)
+    typed(&base, overrides, |field| match field {
+        "model" => Some(MODEL_KINDS),
+        "tokenizer" => Some(TOKENIZER_KINDS),
+        _ => None,
     })
+}
+
+/// The config fields that shape a model's weights and tokenizer: fine-tuning keeps the base's.
+const SHAPE_FIELDS: &[&str] = &[
+    "model",
+    "nLayer",
+    "nHead",
+    "nEmbd",
+    "hiddenSize",
+    "blockSize",
+    "tieEmbeddings",
+    "tokenizer",
+    "merges",
+];
+
+/// The config of a run fine-tuning `base`: its config with `overrides` of the training
+/// settings (steps, learning rate, …); the fields that shape the weights cannot change.
+pub fn fine_tune_config(
+    base: &Config,
+    overrides: &Map<String, Value>,
+) -> Result<Config, Vec<FieldError>> {
+    let fixed: Vec<FieldError> = overrides
+        .keys()
+        .filter(|key| SHAPE_FIELDS.contains(&key.as_str()))
+        .map(|key| {
+            let message = format!("{key} is the base model's: fine-tuning cannot change it");
+            FieldError::new(key, Problem::Inconsistent, message)
+        })
+        .collect();
+    if !fixed.is_empty() {
+        return Err(fixed);
+    }
+    typed(base, overrides, |_| None)
 }
 
 /// Sampling options: the defaults with `overrides` applied.
@@ -461,14 +508,23 @@ pub struct Report {
     pub vocab_size: usize,
     pub train_tokens: usize,
     pub val_tokens: usize,
+    /// The compression: characters of the text per token (1 for characters).
+    pub chars_per_token: f64,
 }
 
 /// Checks a config (or the errors that kept it from being made) against `text`.
 pub fn report(text: &str, config: Result<Config, Vec<FieldError>>) -> Report {
-    let vocab = Tokenizer::from_text(text).vocab_size();
+    let tokenizer = match &config {
+        Ok(c) if c.tokenizer == TokenizerKind::Bpe && c.merges <= MAX_MERGES => {
+            Tokenizer::train(text, c.tokenizer, c.merges)
+        }
+        _ => Tokenizer::from_text(text),
+    };
+    let vocab = tokenizer.vocab_size();
+    let tokens = tokenizer.encode_known(text).len();
     let chars = text.chars().count();
     let (errors, config) = match config {
-        Ok(config) => (config.validate(chars, vocab), Some(config)),
+        Ok(config) => (config.validate(tokens, vocab), Some(config)),
         Err(errors) => (errors, None),
     };
     // Values out of range would overflow the estimates and the split; a text or memory
@@ -477,7 +533,7 @@ pub fn report(text: &str, config: Result<Config, Vec<FieldError>>) -> Report {
         .iter()
         .all(|e| matches!(e.kind, Problem::Text | Problem::TooLarge));
     let (train_tokens, val_tokens) = match &config {
-        Some(c) if sized => split_sizes(chars, c.val_fraction),
+        Some(c) if sized => split_sizes(tokens, c.val_fraction),
         _ => (0, 0),
     };
     let estimate = |f: fn(&Config, usize) -> u64| match &config {
@@ -493,5 +549,10 @@ pub fn report(text: &str, config: Result<Config, Vec<FieldError>>) -> Report {
         vocab_size: vocab,
         train_tokens,
         val_tokens,
+        chars_per_token: if tokens == 0 {
+            0.0
+        } else {
+            chars as f64 / tokens as f64
+        },
     }
 }

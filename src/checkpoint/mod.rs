@@ -107,17 +107,15 @@ pub fn load(bytes: &[u8], device: Device) -> Result<Trainer, Error> {
         ))
     })?;
     let vocab = header.vocabulary.vocab_size();
-    if Tokenizer::from_text(&header.text) != header.vocabulary {
+    if !header.vocabulary.covers(&header.text)
+        || header.vocabulary.kind() != header.config.tokenizer
+    {
         return Err(Error::checkpoint(
             "this Kindling model file is inconsistent: its text and vocabulary differ",
         ));
     }
-    if let Some(error) = header
-        .config
-        .validate(header.text.chars().count(), vocab)
-        .into_iter()
-        .next()
-    {
+    let tokens = header.vocabulary.encode_known(&header.text).len();
+    if let Some(error) = header.config.validate(tokens, vocab).into_iter().next() {
         return Err(Error::checkpoint(format!(
             "this Kindling model file has an invalid config: {error}"
         )));

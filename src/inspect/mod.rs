@@ -159,7 +159,7 @@ pub async fn inspect(
             .iter()
             .map(|&id| Piece {
                 id,
-                text: tokenizer.token(id).to_string(),
+                text: tokenizer.token_text(id),
             })
             .collect(),
         skipped,
@@ -292,7 +292,7 @@ async fn embedding_map(
     let projection = project(&read_floats(weight).await?, vocab, width);
     Ok(EmbeddingMap {
         tokens: (0..vocab as u32)
-            .map(|id| tokenizer.token(id).to_string())
+            .map(|id| tokenizer.token_text(id))
             .collect(),
         points: Floats::new(vec![vocab, 2], projection.points),
         explained: projection.explained,

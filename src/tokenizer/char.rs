@@ -1,4 +1,4 @@
-//! Character-level tokenizer over Unicode scalar values.
+//! The character-level tokenizer, over Unicode scalar values.
 //!
 //! The vocabulary is the set of distinct characters of the training text, sorted by code point,
 //! so the same text always gives the same ids. Prompt characters never seen in training are
@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(from = "String", into = "String")]
-pub struct Tokenizer {
+pub struct Chars {
     chars: Vec<char>,
     ids: HashMap<char, u32>,
 }
@@ -40,7 +40,7 @@ impl Encoded {
     }
 }
 
-impl Tokenizer {
+impl Chars {
     pub fn from_text(text: &str) -> Self {
         let distinct: BTreeSet<char> = text.chars().collect();
         Self::from_chars(distinct.into_iter().collect())
@@ -52,7 +52,7 @@ impl Tokenizer {
             .enumerate()
             .map(|(id, &c)| (c, id as u32))
             .collect();
-        Tokenizer { chars, ids }
+        Chars { chars, ids }
     }
 
     pub fn vocab_size(&self) -> usize {
@@ -90,14 +90,14 @@ impl Tokenizer {
     }
 }
 
-impl From<String> for Tokenizer {
+impl From<String> for Chars {
     fn from(chars: String) -> Self {
         Self::from_chars(chars.chars().collect())
     }
 }
 
-impl From<Tokenizer> for String {
-    fn from(tokenizer: Tokenizer) -> Self {
+impl From<Chars> for String {
+    fn from(tokenizer: Chars) -> Self {
         tokenizer.chars.into_iter().collect()
     }
 }
@@ -107,7 +107,7 @@ mod tests {
     use super::*;
 
     fn round_trip(text: &str) {
-        let tokenizer = Tokenizer::from_text(text);
+        let tokenizer = Chars::from_text(text);
         let encoded = tokenizer.encode(text);
         assert!(encoded.unknown.is_empty());
         assert_eq!(tokenizer.decode(&encoded.ids), text);
@@ -124,15 +124,15 @@ mod tests {
 
     #[test]
     fn vocabulary_is_sorted_and_deterministic() {
-        let a = Tokenizer::from_text("banana");
-        let b = Tokenizer::from_text("nab");
+        let a = Chars::from_text("banana");
+        let b = Chars::from_text("nab");
         assert_eq!(a, b);
         assert_eq!(a.decode(&[0, 1, 2]), "abn");
     }
 
     #[test]
     fn unknown_prompt_characters_are_skipped_with_a_warning() {
-        let tokenizer = Tokenizer::from_text("abc\n");
+        let tokenizer = Chars::from_text("abc\n");
         let encoded = tokenizer.encode("a🙂bz");
         assert_eq!(tokenizer.decode(&encoded.ids), "ab");
         assert_eq!(encoded.unknown, vec!['🙂', 'z']);
@@ -143,18 +143,18 @@ mod tests {
 
     #[test]
     fn serializes_as_its_characters() {
-        let tokenizer = Tokenizer::from_text("héllo 世界");
+        let tokenizer = Chars::from_text("héllo 世界");
         let json = serde_json::to_string(&tokenizer).unwrap();
-        let back: Tokenizer = serde_json::from_str(&json).unwrap();
+        let back: Chars = serde_json::from_str(&json).unwrap();
         assert_eq!(back, tokenizer);
     }
 
     #[test]
     fn generation_starts_from_a_newline_when_there_is_one() {
         assert_eq!(
-            Tokenizer::from_text("b\na").token(Tokenizer::from_text("b\na").start_id()),
+            Chars::from_text("b\na").token(Chars::from_text("b\na").start_id()),
             '\n'
         );
-        assert_eq!(Tokenizer::from_text("ba").start_id(), 0);
+        assert_eq!(Chars::from_text("ba").start_id(), 0);
     }
 }

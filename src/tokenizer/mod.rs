@@ -1,7 +1,173 @@
 //! Text ↔ token ids: characters (`char`, the default for training from scratch) or byte-level
-//! BPE (`bpe`, merges trained on the text; any UTF-8 is covered).
+//! BPE (`bpe`, merges learned from the text; any UTF-8 is covered, nothing is unknown).
 
 pub mod bpe;
 mod char;
 
-pub use self::char::{Encoded, Tokenizer};
+use serde::{Deserialize, Serialize};
+
+pub use self::char::{Chars, Encoded};
+pub use bpe::{Bpe, Utf8Stream};
+
+/// Which tokenizer a config asks for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "lowercase")]
+pub enum TokenizerKind {
+    #[default]
+    Char,
+    Bpe,
+}
+
+/// A model's tokenizer. In a checkpoint, characters are their string (the format Kindling has
+/// always written) and BPE is `{ "bpe": merges }`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Tokenizer {
+    Chars(Chars),
+    Bytes { bpe: Bpe },
+}
+
+impl Tokenizer {
+    /// The character tokenizer of `text`.
+    pub fn from_text(text: &str) -> Self {
+        Tokenizer::Chars(Chars::from_text(text))
+    }
+
+    /// The tokenizer `kind` learns from `text` (`merges`: BPE only).
+    pub fn train(text: &str, kind: TokenizerKind, merges: usize) -> Self {
+        match kind {
+            TokenizerKind::Char => Tokenizer::from_text(text),
+            TokenizerKind::Bpe => Tokenizer::Bytes {
+                bpe: Bpe::train(text, merges),
+            },
+        }
+    }
+
+    pub fn kind(&self) -> TokenizerKind {
+        match self {
+            Tokenizer::Chars(_) => TokenizerKind::Char,
+            Tokenizer::Bytes { .. } => TokenizerKind::Bpe,
+        }
+    }
+
+    pub fn vocab_size(&self) -> usize {
+        match self {
+            Tokenizer::Chars(chars) => chars.vocab_size(),
+            Tokenizer::Bytes { bpe } => bpe.vocab_size(),
+        }
+    }
+
+    /// Ids for `text`; characters a character tokenizer never saw are skipped and named.
+    pub fn encode(&self, text: &str) -> Encoded {
+        match self {
+            Tokenizer::Chars(chars) => chars.encode(text),
+            Tokenizer::Bytes { bpe } => Encoded {
+                ids: bpe.encode(text),
+                unknown: Vec::new(),
+            },
+        }
+    }
+
+    /// Ids of a text the tokenizer covers entirely (its training text).
+    pub fn encode_known(&self, text: &str) -> Vec<u32> {
+        match self {
+            Tokenizer::Chars(chars) => chars.encode_known(text),
+            Tokenizer::Bytes { bpe } => bpe.encode(text),
+        }
+    }
+
+    /// Whether this tokenizer covers all of `text` (bytes cover any text; a fine-tuning text
+    /// may use fewer characters than the base model knows, never others).
+    pub fn covers(&self, text: &str) -> bool {
+        self.encode(text).unknown.is_empty()
+    }
+
+    /// The text of `ids`; bytes that form no character show as U+FFFD.
+    pub fn decode(&self, ids: &[u32]) -> String {
+        match self {
+            Tokenizer::Chars(chars) => chars.decode(ids),
+            Tokenizer::Bytes { bpe } => String::from_utf8_lossy(&bpe.decode(ids)).into_owned(),
+        }
+    }
+
+    /// Token `id` as a person should see it alone: its character, or its bytes as text where
+    /// they form characters and as `\xNN` where they do not (a piece of a character).
+    pub fn token_text(&self, id: u32) -> String {
+        match self {
+            Tokenizer::Chars(chars) => chars.token(id).to_string(),
+            Tokenizer::Bytes { bpe } => visible_bytes(bpe.token_bytes(id)),
+        }
+    }
+
+    /// What generation starts from when the prompt is empty: a newline if the tokenizer has
+    /// one (a fresh line is a natural start), else its first token.
+    pub fn start_id(&self) -> u32 {
+        match self {
+            Tokenizer::Chars(chars) => chars.start_id(),
+            Tokenizer::Bytes { .. } => u32::from(b'\n'),
+        }
+    }
+}
+
+/// Generated ids to text: a BPE token may end inside a character, so its bytes wait for the
+/// rest (`Utf8Stream`); a character token is always whole.
+#[derive(Clone, Debug, Default)]
+pub struct TextStream {
+    bytes: Utf8Stream,
+}
+
+impl TextStream {
+    /// The whole characters that `id` completes (possibly none).
+    pub fn push(&mut self, tokenizer: &Tokenizer, id: u32) -> String {
+        match tokenizer {
+            Tokenizer::Chars(chars) => chars.token(id).to_string(),
+            Tokenizer::Bytes { bpe } => self.bytes.push(bpe.token_bytes(id)),
+        }
+    }
+
+    /// What is still held once no more ids will come.
+    pub fn finish(&mut self) -> String {
+        self.bytes.finish()
+    }
+}
+
+/// `bytes` as text, each byte that is not part of a whole character written `\xNN`.
+fn visible_bytes(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            out.push_str(&format!("\\x{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_checkpoint_written_before_bpe_still_reads_as_characters() {
+        let old: Tokenizer = serde_json::from_str("\"\\nabc\"").unwrap();
+        assert_eq!(old, Tokenizer::from_text("cab\n"));
+        let bpe = Tokenizer::train("the the the", TokenizerKind::Bpe, 3);
+        let json = serde_json::to_string(&bpe).unwrap();
+        assert!(json.starts_with("{\"bpe\":"), "{json}");
+        assert_eq!(serde_json::from_str::<Tokenizer>(&json).unwrap(), bpe);
+    }
+
+    #[test]
+    fn a_piece_of_a_character_is_shown_as_its_bytes() {
+        let bytes = Tokenizer::train("", TokenizerKind::Bpe, 0);
+        assert_eq!(bytes.token_text(0xE5), "\\xE5");
+        assert_eq!(bytes.token_text(u32::from(b'a')), "a");
+        let mut stream = TextStream::default();
+        let pieces: Vec<String> = "天"
+            .bytes()
+            .map(|b| stream.push(&bytes, u32::from(b)))
+            .collect();
+        assert_eq!(pieces, ["", "", "天"]);
+    }
+}

@@ -95,6 +95,19 @@ impl Kindling {
         Ok(session.into())
     }
 
+    /// A new run that fine-tunes a model saved by `toBytes` on `options.text`, from its weights
+    /// and tokenizer; `options` may change its training settings (steps, learning rate, …), not
+    /// its shape (kind `config`), and choose the `backend`.
+    #[wasm_bindgen(js_name = fineTune)]
+    pub async fn fine_tune(
+        bytes: Uint8Array,
+        #[wasm_bindgen(unchecked_param_type = "FineTuneOptions")] options: JsValue,
+    ) -> Result<Kindling, JsValue> {
+        run_constructors_once();
+        let session = Session::fine_tune(&bytes.to_vec(), convert::options(&options)?).await?;
+        Ok(session.into())
+    }
+
     /// The named presets, as config objects.
     #[wasm_bindgen(unchecked_return_type = "Record<PresetName, Config>")]
     pub fn presets() -> JsValue {

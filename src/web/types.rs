@@ -17,6 +17,11 @@ export type CreateOptions = Partial<Config> & {
     preset?: PresetName;
     backend?: BackendChoice;
 };
+/** `Kindling.fineTune`'s options: the new text, the backend, and training settings. */
+export type FineTuneOptions = Partial<Config> & {
+    text: string;
+    backend?: BackendChoice;
+};
 /** `Kindling.fromBytes`'s options. */
 export interface OpenOptions {
     backend?: BackendChoice;

@@ -1,8 +1,10 @@
 //! Helpers shared by the native tests.
 
 use burn::tensor::Tensor;
+use kindling::config::Config;
 use kindling::device::{cpu, read_floats};
 use kindling::model::{tokens, LanguageModel};
+use kindling::tokenizer::TokenizerKind;
 
 pub const PHRASE: &str = "the quick brown fox jumps over the lazy dog. ";
 
@@ -18,4 +20,13 @@ pub fn last_logits(model: &LanguageModel, ids: &[u32]) -> Vec<f32> {
         .slice([0..1, time - 1..time, 0..vocab])
         .reshape([vocab]);
     pollster::block_on(read_floats(last)).unwrap()
+}
+
+/// `tiny` with byte-level BPE of `merges` merges.
+pub fn bpe_config(merges: usize) -> Config {
+    Config {
+        tokenizer: TokenizerKind::Bpe,
+        merges,
+        ..Config::tiny()
+    }
 }

@@ -12,6 +12,7 @@ mod common;
 
 mod checkpoint;
 mod engine;
+mod fine_tune;
 mod fuzz;
 #[cfg(feature = "webgpu")]
 mod gpu;
@@ -19,4 +20,5 @@ mod init;
 mod inspect;
 mod parallel;
 mod session;
+mod tokenizer;
 mod validate;

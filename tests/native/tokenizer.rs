@@ -1,0 +1,81 @@
+//! Byte-level BPE end to end: a model trains on its tokens, writes whole characters, reports
+//! bits per character, and its checkpoint carries its merges.
+
+use crate::common::bpe_config;
+
+use kindling::config::Config;
+use kindling::device::cpu;
+use kindling::sample::SamplingOptions;
+use kindling::tokenizer::Tokenizer;
+use kindling::{checkpoint, Trainer};
+
+/// English and Chinese: every CJK character is 3 bytes, so BPE tokens can end inside one.
+fn mixed_text() -> String {
+    "天地玄黄，宇宙洪荒。日月盈昃，辰宿列张。the quick brown fox jumps over the lazy dog.\n"
+        .repeat(40)
+}
+
+/// Sampled pieces of text after `prompt`.
+fn pieces(trainer: &Trainer, prompt: &str, max_tokens: usize) -> Vec<String> {
+    let options = SamplingOptions {
+        max_tokens,
+        temperature: 1.0,
+        seed: 3,
+        ..SamplingOptions::default()
+    };
+    let ids = trainer.tokenizer.encode(prompt).ids;
+    let mut generator = trainer.generator(ids, options);
+    let mut out = Vec::new();
+    while let Some(token) = pollster::block_on(generator.next()).unwrap() {
+        out.push(token.text);
+    }
+    out
+}
+
+#[test]
+fn a_bpe_model_learns_and_never_streams_half_a_character() {
+    let mut trainer = Trainer::new(mixed_text(), bpe_config(60), cpu()).unwrap();
+    assert!(matches!(trainer.tokenizer, Tokenizer::Bytes { .. }));
+    assert_eq!(trainer.tokenizer.vocab_size(), 256 + 60);
+    let first = pollster::block_on(trainer.train_steps(1)).unwrap();
+    let later = pollster::block_on(trainer.train_steps(150)).unwrap();
+    assert!(
+        later.train_loss < first.train_loss * 0.6,
+        "{first:?} -> {later:?}"
+    );
+    // Tokens hold more than one character here: a token's bits are spread over them.
+    assert!(later.train_bits_per_char < later.train_loss as f64 / std::f64::consts::LN_2);
+
+    let written = pieces(&trainer, "天地", 120);
+    assert!(!written.is_empty());
+    // Every piece but the last (which may be cut off by maxTokens) is whole characters.
+    for piece in &written[..written.len() - 1] {
+        assert!(
+            !piece.is_empty() && !piece.contains('\u{FFFD}'),
+            "{written:?}"
+        );
+    }
+    assert!(
+        written.concat().chars().any(|c| "天地玄黄宇宙".contains(c)),
+        "{written:?}"
+    );
+}
+
+#[test]
+fn characters_report_bits_per_character_as_their_loss_in_bits() {
+    let mut trainer = Trainer::new(mixed_text(), Config::tiny(), cpu()).unwrap();
+    let metrics = pollster::block_on(trainer.train_steps(3)).unwrap();
+    let bits = metrics.train_loss as f64 / std::f64::consts::LN_2;
+    assert!((metrics.train_bits_per_char - bits).abs() < 1e-9);
+}
+
+#[test]
+fn a_checkpoint_carries_the_merges() {
+    let mut trainer = Trainer::new(mixed_text(), bpe_config(40), cpu()).unwrap();
+    pollster::block_on(trainer.train_steps(5)).unwrap();
+    let bytes = pollster::block_on(checkpoint::save(&trainer)).unwrap();
+    let loaded = checkpoint::load(&bytes, cpu()).unwrap();
+    assert_eq!(loaded.tokenizer, trainer.tokenizer);
+    assert_eq!(loaded.config, trainer.config);
+    assert_eq!(pieces(&loaded, "the ", 30), pieces(&trainer, "the ", 30));
+}
