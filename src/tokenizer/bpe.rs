@@ -302,7 +302,6 @@ impl Utf8Stream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
     const ENGLISH: &str = "the cat sat on the mat. the dog sat on the log. \
         then the cat and the dog sat together on the mat, and that was that.\n";
@@ -381,6 +380,13 @@ mod tests {
         assert_eq!(stream.push(&[0xE5, 0xA4]), "");
         assert_eq!(stream.finish(), "\u{FFFD}");
     }
+}
+
+// proptest is a native dev-dependency only.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
 
     proptest! {
         #[test]
