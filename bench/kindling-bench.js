@@ -292,7 +292,29 @@ async function inspect({ text, options, tokens = 64, runs = 5 }) {
   }
 }
 
-window.bench = { train, trainFull, generate, inspect, gpuCounts, gpuInfo };
+// Tokenizer cost: `runs` timed Kindling.validate calls with byte-level BPE of `merges`
+// merges over `chars` characters of the text (it learns the merges, encodes the text and
+// sizes the model), against the same with characters.
+function tokenizer({ text, chars = 1_000_000, merges = 512, runs = 3 }) {
+  try {
+    const sample = text.slice(0, chars);
+    const time = (options) => {
+      const times = [];
+      let report;
+      for (let i = 0; i < runs; i++) {
+        const start = performance.now();
+        report = Kindling.validate({ text: sample, ...options });
+        times.push(performance.now() - start);
+      }
+      return { ms: median(times), vocabSize: report.vocabSize, charsPerToken: report.charsPerToken, ok: report.ok };
+    };
+    return { ok: true, chars: sample.length, merges, bpe: time({ tokenizer: 'bpe', merges }), char: time({}) };
+  } catch (error) {
+    return { ok: false, error: message(error) };
+  }
+}
+
+window.bench = { train, trainFull, generate, inspect, tokenizer, gpuCounts, gpuInfo };
 window.benchReady = (async () => {
   try {
     Kindling = await loadKindling();

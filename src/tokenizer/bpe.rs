@@ -2,6 +2,10 @@
 //! Any UTF-8 text encodes (nothing is ever unknown); a token may end inside a character, so
 //! streams decode through `Utf8Stream`.
 //!
+//! Written here rather than taken from HuggingFace `tokenizers`: measured in Chromium, that
+//! crate learned 512 merges from 1 MB in 935 ms against this module's 150 ms, and alone weighs
+//! 600 KB gzipped against ~26 KB (docs/benchmarks.md, "Byte-level BPE").
+//!
 //! Merges never cross a chunk boundary (`chunks`: a word with its leading space, a run of
 //! punctuation, a newline), as in GPT-2: the pieces stay word-like, and training counts each
 //! distinct chunk once, which keeps it to milliseconds for a megabyte of text.
