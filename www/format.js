@@ -61,3 +61,8 @@ export function visibleToken(text) {
 
 // A token as a reader sees it on its own: “a”, “␣”.
 export const quoted = (text) => `“${visibleToken(text)}”`;
+
+// A ratio like characters per token: two decimals, enough to compare tokenizers.
+export function ratio(value) {
+  return Number.isFinite(value) ? value.toFixed(2) : '—';
+}

@@ -8,8 +8,11 @@ import { el, nodes, say, setNumber } from './markup.js';
 const MAX_FILE_BYTES = 20 * 1024 * 1024;
 const VALIDATE_DELAY_MS = 150;
 
-// The hyper-parameters the form edits, by their engine (config) names.
+// The hyper-parameters the form edits, by their engine (config) names, in the order shown
+// (after the preset, model type and tokenizer menus); `models` and `tokenizers`: the only
+// model types or tokenizers that use the field.
 export const FIELDS = [
+  { name: 'merges', label: 'BPE merges', integer: true, min: 0, tokenizers: ['bpe'] },
   { name: 'nLayer', label: 'Layers', integer: true, min: 1 },
   { name: 'nHead', label: 'Attention heads', integer: true, min: 1, models: ['gpt'] },
   { name: 'nEmbd', label: 'Embedding size', integer: true, min: 1 },
@@ -21,9 +24,14 @@ export const FIELDS = [
   { name: 'maxSteps', label: 'Training steps', integer: true, min: 1 },
 ];
 
+// What the model reads, by tokenizer, for the text's hint.
+const LEARNS = {
+  char: 'one character at a time',
+  bpe: 'a token at a time: byte-level BPE builds its tokens from the byte pairs that recur most in this text',
+};
 const TEXT_HINTS = {
-  full: 'Paste, drop a file, or pick a sample. The model learns one character at a time.',
-  compact: 'Edit the text or paste your own; the model learns one character at a time.',
+  full: (learns) => `Paste, drop a file, or pick a sample. The model learns ${learns}.`,
+  compact: (learns) => `Edit the text or paste your own; the model learns ${learns}.`,
 };
 
 function numberField({ name, label, integer, min, max, step }) {
@@ -44,7 +52,8 @@ function numberField({ name, label, integer, min, max, step }) {
   ]);
 }
 
-const usedBy = (field, model) => !field.models || field.models.includes(model);
+const usedBy = (field, { model, tokenizer }) =>
+  (!field.models || field.models.includes(model)) && (!field.tokenizers || field.tokenizers.includes(tokenizer));
 
 export class ConfigForm {
   // validate(options): resolves to the engine's validation result.
@@ -54,8 +63,8 @@ export class ConfigForm {
     Object.assign(this, { root, validate, onPending, onValidated, steps });
     this.$ = nodes(
       root,
-      'text sample pick-file file text-hint text-error chars vocab train-tokens val-tokens model-form ' +
-        'model-fields preset f-model params memory model-error config-error',
+      'text sample pick-file file text-hint text-error chars vocab chars-per-token train-tokens val-tokens ' +
+        'model-form model-fields preset f-model f-tokenizer params memory model-error config-error',
     );
     this.presets = {};
     this.result = null; // the last validation
@@ -102,8 +111,13 @@ export class ConfigForm {
 
   setCompact(compact) {
     this.compact = compact;
-    this.$.textHint.textContent = compact ? TEXT_HINTS.compact : TEXT_HINTS.full;
+    this.showTextHint();
     this.showGeneralErrors();
+  }
+
+  showTextHint() {
+    const learns = LEARNS[this.$.fTokenizer.value] ?? LEARNS.char;
+    this.$.textHint.textContent = (this.compact ? TEXT_HINTS.compact : TEXT_HINTS.full)(learns);
   }
 
   // ---- text -------------------------------------------------------------------------
@@ -181,6 +195,7 @@ export class ConfigForm {
     if (!config) return;
     this.$.preset.value = name;
     this.$.fModel.value = config.model;
+    this.$.fTokenizer.value = config.tokenizer ?? 'char';
     for (const { name: field } of FIELDS) {
       // A preset may lack a field its model type ignores; keep another preset's value so
       // switching the model type still has something sensible there.
@@ -202,6 +217,7 @@ export class ConfigForm {
     if (setup.text != null) this.setText(setup.text);
     if (setup.options?.preset in this.presets) this.$.preset.value = setup.options.preset;
     this.$.fModel.value = config.model;
+    this.$.fTokenizer.value = config.tokenizer ?? 'char'; // absent from checkpoints before BPE
     for (const { name } of FIELDS) if (config[name] != null) this.field(name).value = config[name];
     this.schedule();
   }
@@ -213,11 +229,11 @@ export class ConfigForm {
   // Options for Kindling.validate / create: the text, the preset and the visible fields.
   // Returns { options } or { errors } when a field is not a number.
   read() {
-    const model = this.$.fModel.value;
-    const options = { text: this.$.text.value, preset: this.$.preset.value, model };
+    const choice = this.choice();
+    const options = { text: this.$.text.value, preset: this.$.preset.value, ...choice };
     const errors = [];
     for (const field of FIELDS) {
-      if (!usedBy(field, model)) continue;
+      if (!usedBy(field, choice)) continue;
       const raw = this.field(field.name).value.trim();
       const value = Number(raw);
       if (raw === '' || !Number.isFinite(value)) errors.push({ field: field.name, message: 'Enter a number.' });
@@ -234,10 +250,17 @@ export class ConfigForm {
 
   // ---- validation -------------------------------------------------------------------
 
-  // Validates once the typing pauses; shows only the fields the chosen model type uses.
+  // The menus that decide which fields count: { model, tokenizer }.
+  choice() {
+    return { model: this.$.fModel.value, tokenizer: this.$.fTokenizer.value };
+  }
+
+  // Validates once the typing pauses; shows only the fields the chosen model type and
+  // tokenizer use.
   schedule() {
-    const model = this.$.fModel.value;
-    for (const field of FIELDS) this.field(field.name).closest('.field').hidden = !usedBy(field, model);
+    const choice = this.choice();
+    for (const field of FIELDS) this.field(field.name).closest('.field').hidden = !usedBy(field, choice);
+    this.showTextHint();
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.run(), VALIDATE_DELAY_MS);
     this.onPending();
@@ -279,7 +302,10 @@ export class ConfigForm {
     this.showGeneralErrors();
     // A failed validation reports zeros for what it could not work out; show those as unknown.
     const known = (value) => (value > 0 ? value : undefined);
-    setNumber(this.$.vocab, known(result.vocabSize), format.compact);
+    // With a wrong tokenizer setting the engine counts characters instead: not this tokenizer's.
+    const tokenized = !result.errors?.some(({ field }) => field === 'tokenizer' || field === 'merges');
+    setNumber(this.$.vocab, tokenized ? known(result.vocabSize) : undefined, format.compact);
+    setNumber(this.$.charsPerToken, tokenized ? known(result.charsPerToken) : undefined, format.ratio);
     setNumber(this.$.trainTokens, known(result.trainTokens), format.compact);
     setNumber(this.$.valTokens, known(result.valTokens), format.compact);
     setNumber(this.$.params, known(result.parameterCount), format.compact);

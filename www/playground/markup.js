@@ -58,6 +58,7 @@ export const MARKUP = `
       <dl class="stats text-stats">
         <div><dt>Characters</dt><dd id="chars">—</dd></div>
         <div><dt>Vocabulary</dt><dd id="vocab">—</dd></div>
+        <div><dt>Chars per token</dt><dd id="chars-per-token">—</dd></div>
         <div><dt>Train tokens</dt><dd id="train-tokens">—</dd></div>
         <div><dt>Val tokens</dt><dd id="val-tokens">—</dd></div>
       </dl>
@@ -81,6 +82,14 @@ export const MARKUP = `
                 <option value="gru">GRU</option>
               </select>
               <p class="field-error" id="err-model"></p>
+            </div>
+            <div class="field">
+              <label for="f-tokenizer">Tokenizer</label>
+              <select id="f-tokenizer" name="tokenizer">
+                <option value="char">Characters</option>
+                <option value="bpe">BPE (bytes)</option>
+              </select>
+              <p class="field-error" id="err-tokenizer"></p>
             </div>
           </div>
         </fieldset>
@@ -110,7 +119,9 @@ export const MARKUP = `
       <dl class="metrics">
         <div><dt>Step</dt><dd id="step">0 / —</dd></div>
         <div><dt>Train loss</dt><dd id="loss">—</dd></div>
+        <div class="detail"><dt>Train bits/char</dt><dd id="train-bits">—</dd></div>
         <div><dt>Val loss</dt><dd id="val-loss">—</dd></div>
+        <div class="detail"><dt>Val bits/char</dt><dd id="val-bits">—</dd></div>
         <div class="detail"><dt>Tokens/s</dt><dd id="speed">—</dd></div>
         <div class="detail"><dt>Time left</dt><dd id="eta">—</dd></div>
       </dl>

@@ -9,7 +9,10 @@ const MODEL_NAMES = { gpt: 'GPT', lstm: 'LSTM', gru: 'GRU' };
 
 export class TrainingView {
   constructor(root) {
-    this.$ = nodes(root, 'step loss val-loss speed eta progress chart train-status train-error backend model-line save-status');
+    this.$ = nodes(
+      root,
+      'step loss train-bits val-loss val-bits speed eta progress chart train-status train-error backend model-line save-status',
+    );
     this.chart = new LossChart(this.$.chart);
     this.totalSteps = 0;
     this.step = 0;
@@ -71,7 +74,9 @@ export class TrainingView {
     this.chart.setHistory(info.history, this.totalSteps);
     const last = info.history.at(-1) ?? {};
     const lastVal = info.history.findLast((point) => Number.isFinite(point.valLoss));
-    this.metrics({ step: info.step, total: this.totalSteps, trainLoss: last.trainLoss, valLoss: lastVal?.valLoss });
+    // The history keeps the losses only: the bits per character are unknown until the next chunk.
+    const bits = { trainBitsPerChar: null, valBitsPerChar: null };
+    this.metrics({ step: info.step, total: this.totalSteps, trainLoss: last.trainLoss, valLoss: lastVal?.valLoss, ...bits });
     this.status({
       create: 'Training…',
       restore: `Restored at step ${info.step}. Press Resume to keep training.`,
@@ -89,7 +94,10 @@ export class TrainingView {
     this.$.chart.setAttribute('aria-label', `Loss chart: train loss ${format.loss(message.trainLoss)} at step ${message.step}`);
   }
 
-  metrics({ step, total, trainLoss, valLoss, tokensPerSecond, stepsPerSecond }) {
+  // The losses are in nats per token, as the chart plots them; the bits per character of the
+  // text say the same in units that compare across tokenizers. An undefined value keeps the
+  // last one shown (a chunk without an evaluation), null clears it.
+  metrics({ step, total, trainLoss, valLoss, trainBitsPerChar, valBitsPerChar, valBitsPerByte, tokensPerSecond, stepsPerSecond }) {
     this.step = step;
     const { progress } = this.$;
     this.$.step.textContent = `${step} / ${total || '—'}`;
@@ -97,10 +105,22 @@ export class TrainingView {
     progress.value = total ? step / total : 0;
     progress.setAttribute('aria-valuetext', `step ${step} of ${total}`);
     if (trainLoss !== undefined) setNumber(this.$.loss, trainLoss, format.loss);
+    if (trainBitsPerChar !== undefined) setNumber(this.$.trainBits, trainBitsPerChar, format.loss);
     if (valLoss !== undefined) setNumber(this.$.valLoss, valLoss, format.loss);
-    if (step === 0) for (const node of [this.$.loss, this.$.valLoss]) setNumber(node, undefined, format.loss);
+    if (valBitsPerChar !== undefined) this.valBits(valBitsPerChar, valBitsPerByte);
+    if (step === 0) {
+      for (const node of [this.$.loss, this.$.trainBits, this.$.valLoss]) setNumber(node, undefined, format.loss);
+      this.valBits(undefined);
+    }
     this.$.speed.textContent = tokensPerSecond ? format.compact(tokensPerSecond) : '—';
     this.$.eta.textContent = stepsPerSecond ? format.duration((total - step) / stepsPerSecond) : '—';
+  }
+
+  // Bits per byte (of the text's UTF-8) in the tooltip: the measure byte-level models report.
+  valBits(perChar, perByte) {
+    setNumber(this.$.valBits, perChar, format.loss);
+    if (Number.isFinite(perByte)) this.$.valBits.title = `${format.loss(perByte)} bits per byte`;
+    else this.$.valBits.removeAttribute('title');
   }
 
   paused({ step, reason }) {
