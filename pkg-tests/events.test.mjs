@@ -70,6 +70,9 @@ test('training finishes: metrics all the way, then kindling-finished, step and b
   for (const { detail } of metrics) {
     assert.ok(Number.isFinite(detail.trainLoss), JSON.stringify(detail));
     assert.ok(detail.valLoss === null || Number.isFinite(detail.valLoss), JSON.stringify(detail));
+    // Characters: a token is a character, so its bits are the loss in bits.
+    assert.ok(Math.abs(detail.trainBitsPerChar - detail.trainLoss / Math.LN2) < 1e-4, JSON.stringify(detail));
+    assert.equal(detail.valBitsPerChar === null, detail.valLoss === null, JSON.stringify(detail));
     assert.ok(detail.tokensPerSecond > 0, JSON.stringify(detail));
     assert.equal(detail.backend, 'cpu');
     assert.equal(detail.totalSteps, 300);

@@ -36,7 +36,8 @@
  * Events (bubbling, composed; `detail`):
  *   kindling-ready     { presets: names }                      the engine is loaded
  *   kindling-metrics   { step, totalSteps, trainLoss, valLoss (null between evaluations),
- *                        tokensPerSecond, backend, workers }     after each chunk of steps
+ *                        trainBitsPerChar, valBitsPerChar, tokensPerSecond, backend,
+ *                        workers }                               after each chunk of steps
  *   kindling-token     { text, id, prob, top: [{ text, id, prob }] }   each generated token,
  *                      as it is shown: at the pace, so the host sees what the reader sees
  *   kindling-finished  { task: 'training', step } | { task: 'generation', reason, text, tokens }
@@ -365,8 +366,9 @@ class KindlingPlayground extends HTMLElement {
     if (message.type === 'finished') this.emit('kindling-finished', { task: 'training', step: message.step });
     if (message.type === 'paused') this.visibilityChanged(); // the reader may be back already
     if (message.type === 'metrics') {
-      const { step, total, trainLoss, valLoss, tokensPerSecond, workers } = message;
-      const detail = { step, totalSteps: total, trainLoss, valLoss: valLoss ?? null, tokensPerSecond, workers };
+      const { step, total, trainLoss, valLoss, trainBitsPerChar, valBitsPerChar, tokensPerSecond, workers } = message;
+      const bits = { trainBitsPerChar, valBitsPerChar: valBitsPerChar ?? null };
+      const detail = { step, totalSteps: total, trainLoss, valLoss: valLoss ?? null, ...bits, tokensPerSecond, workers };
       this.emit('kindling-metrics', { ...detail, backend: this.backend });
     }
   }

@@ -18,7 +18,7 @@ use crate::model::gpt::{Gpt, Trace};
 use crate::model::rnn::{LayerTrace, Rnn};
 use crate::model::{tokens, LanguageModel};
 use crate::sample::{softmax, top, Alternative};
-use crate::tokenizer::Tokenizer;
+use crate::tokenizer::{Tokenizer, TokenizerKind};
 
 /// The most guesses shown per position.
 pub const MAX_TOP_K: usize = 20;
@@ -88,6 +88,8 @@ pub struct EmbeddingMap {
 #[serde(rename_all = "camelCase")]
 pub struct Inspection {
     pub model: ModelKind,
+    /// What a position is: a character, or a byte-level BPE token.
+    pub tokenizer: TokenizerKind,
     pub tokens: Vec<Piece>,
     /// Leading tokens of the text not read: a GPT reads at most its context.
     pub skipped: usize,
@@ -155,6 +157,7 @@ pub async fn inspect(
     let next_logits = logits[logits.len() - vocab..].to_vec();
     Ok(Inspection {
         model: inside.model,
+        tokenizer: tokenizer.kind(),
         tokens: ids
             .iter()
             .map(|&id| Piece {

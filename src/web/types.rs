@@ -54,6 +54,8 @@ export interface Piece {
 /** `Kindling.inspect`'s result: what the model does at each of the `tokens` it read. */
 export interface Inspection {
     model: ModelKind;
+    /** What a position is: a character, or a byte-level BPE token. */
+    tokenizer: TokenizerKind;
     tokens: Piece[];
     /** Leading tokens not read: a GPT reads at most its context. */
     skipped: number;

@@ -5,8 +5,10 @@ use crate::common::bpe_config;
 
 use kindling::config::Config;
 use kindling::device::cpu;
+use kindling::inspect::InspectOptions;
 use kindling::sample::SamplingOptions;
-use kindling::tokenizer::Tokenizer;
+use kindling::session::{Placement, Session};
+use kindling::tokenizer::{Tokenizer, TokenizerKind};
 use kindling::{checkpoint, Trainer};
 
 /// English and Chinese: every CJK character is 3 bytes, so BPE tokens can end inside one.
@@ -78,4 +80,21 @@ fn a_checkpoint_carries_the_merges() {
     assert_eq!(loaded.tokenizer, trainer.tokenizer);
     assert_eq!(loaded.config, trainer.config);
     assert_eq!(pieces(&loaded, "the ", 30), pieces(&trainer, "the ", 30));
+}
+
+#[test]
+fn an_inspection_of_a_bpe_model_reads_tokens_and_says_so() {
+    let trainer = Trainer::new(mixed_text(), bpe_config(60), cpu()).unwrap();
+    let session = Session::new(trainer, Placement::cpu(None));
+    let text = "the quick brown fox";
+    let options = InspectOptions::default();
+    let inspection = pollster::block_on(session.inspect(text, options)).unwrap();
+    assert_eq!(inspection.tokenizer, TokenizerKind::Bpe);
+    assert!(
+        inspection.tokens.len() < text.len(),
+        "{:?}",
+        inspection.tokens
+    );
+    let read: String = inspection.tokens.iter().map(|t| t.text.as_str()).collect();
+    assert_eq!(read, text);
 }

@@ -194,12 +194,15 @@ export class InspectView {
   }
 }
 
-// What was inspected, in a line: how many characters, and what was left out.
-function summary({ tokens, skipped, warning }, cut) {
-  const count = `${tokens.length.toLocaleString('en')} character${tokens.length === 1 ? '' : 's'}`;
+// What was inspected, in a line: how many characters (or BPE tokens), and what was left out.
+function summary({ tokens, skipped, warning, tokenizer }, cut) {
+  const unit = tokenizer === 'bpe' ? 'token' : 'character';
+  const count = `${tokens.length.toLocaleString('en')} ${unit}${tokens.length === 1 ? '' : 's'}`;
   const before = (n) => ` The ${n.toLocaleString('en')} before them were left out`;
   let left = '';
-  if (skipped) left = `${before(skipped + Math.max(0, cut))}: the model reads at most ${tokens.length} at a time.`;
+  // Tokens and the card's cut in characters do not add up: with BPE the count is left out.
+  if (skipped && unit === 'token') left = ` The text before them was left out: the model reads at most ${tokens.length} tokens at a time.`;
+  else if (skipped) left = `${before(skipped + Math.max(0, cut))}: the model reads at most ${tokens.length} at a time.`;
   else if (cut > 0) left = `${before(cut)}: the Inspect card looks at ${MAX_CHARACTERS.toLocaleString('en')} at most.`;
   return `Inspected ${count}.${left}${warning ? ` ${sentence(warning)}` : ''}`;
 }
