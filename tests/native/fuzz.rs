@@ -289,6 +289,8 @@ fn options() -> impl Strategy<Value = Map<String, Value>> {
             "valFraction",
             "tieEmbeddings",
             "seed",
+            "tokenizer",
+            "merges",
             "maxTokens",
             "temperature",
             "topK",
