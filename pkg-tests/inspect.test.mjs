@@ -190,7 +190,7 @@ describe('a tiny GPT, trained a few hundred steps', () => {
     const before = page.locator('#inspect-panel td.before');
     const after = page.locator('#inspect-panel td.after');
     const shown = Math.min(20, vocab);
-    await page.locator('#inspect-panel .readout').filter({ hasText: /characters can be drawn/ }).waitFor(LONG);
+    await page.locator('#inspect-panel .readout').filter({ hasText: /tokens can be drawn/ }).waitFor(LONG);
     assert.equal(await before.count(), shown);
     const beforeValues = await values(before);
     assert.deepEqual(beforeValues, [...beforeValues].sort((a, b) => b - a), 'most likely first');

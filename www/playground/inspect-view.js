@@ -19,7 +19,7 @@ const MAX_CHARACTERS = 1000;
 
 // Why the views a model lacks are missing.
 const recurrent = (name) =>
-  `${name} reads one character at a time into a recurrent state: it has no attention and no layer-by-layer guesses. ` +
+  `${name} reads one token at a time into a recurrent state: it has no attention and no layer-by-layer guesses. ` +
   'Follow its neurons instead.';
 const MISSING = {
   gpt: 'A GPT has no recurrent state, so there are no neurons to follow: its attention and logit lens show how it reads instead.',

@@ -49,11 +49,11 @@ export function render(panel, { tokens, attention }, { saved }) {
     saved.head = value === 'all' ? 'all' : Number(value);
     draw();
   });
-  const said = readout('attention-readout', 'Hover a character, or focus the text and use the arrow keys, to see where it looks.');
+  const said = readout('attention-readout', 'Hover a token, or focus the text and use the arrow keys, to see where it looks.');
 
   // The text: each character tinted by how much the current one attends to it.
   const { spans: glyphs, reader: text } = strip(tokens, {
-    label: 'The text. Use the arrow keys to pick the character whose attention is shown.',
+    label: 'The text. Use the arrow keys to pick the token whose attention is shown.',
     start: [0, T - 1],
     readout: said,
     show: (row, q) => {
@@ -105,7 +105,7 @@ export function render(panel, { tokens, attention }, { saved }) {
     const reader = new CellReader({
       className: 'cells',
       label:
-        `Attention of layer ${saved.layer + 1}, head ${saved.head + 1}: ${T} rows, the character that looks, ` +
+        `Attention of layer ${saved.layer + 1}, head ${saved.head + 1}: ${T} rows, the token that looks, ` +
         `by ${T} columns, where it looks. Use the arrow keys to read each cell.`,
       children: [image],
       rows: T,
@@ -156,8 +156,8 @@ export function render(panel, { tokens, attention }, { saved }) {
     figure,
     said,
     el('p', { class: 'hint' }, [
-      'Each row is a character; its cells show how much of its attention goes to each character up to it (stronger colour: more). ' +
-        'A model reads characters one after another, so it never attends to later ones (grey).',
+      'Each row is a token (here a character, or a BPE piece); its cells show how much of its attention goes to each token up to it (stronger colour: more). ' +
+        'A model reads tokens one after another, so it never attends to later ones (grey).',
     ]),
   );
   draw();

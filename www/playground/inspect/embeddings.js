@@ -60,10 +60,10 @@ export function render(panel, { embedding: { tokens, values, explained } }) {
     image.append(svg('text', at, format.visibleToken(text)));
   });
 
-  const said = readout('embedding-readout', 'Hover a character, or focus the plot and use the arrow keys, to see where it lies and what is near it.');
+  const said = readout('embedding-readout', 'Hover a token, or focus the plot and use the arrow keys, to see where it lies and what is near it.');
   const { region } = new CellReader({
     className: 'cells plot',
-    label: `The ${V} characters the model knows, placed by their embeddings. Use the arrow keys to go through them.`,
+    label: `The ${V} tokens the model knows, placed by their embeddings. Use the arrow keys to go through them.`,
     children: [image],
     rows: 1,
     cols: V,
@@ -93,7 +93,7 @@ export function render(panel, { embedding: { tokens, values, explained } }) {
     legend,
     said,
     el('p', { class: 'hint' }, [
-      'Each character sits at its embedding, seen along the two directions in which the embeddings differ most. ' +
+      'Each token sits at its embedding, seen along the two directions in which the embeddings differ most. ' +
         'Characters the model treats alike end up close together.',
     ]),
   );

@@ -46,8 +46,8 @@ export function render(panel, { tokens, lens }) {
   const { region } = new CellReader({
     className: 'cells scroll',
     label:
-      `Logit lens: ${layers} rows, one per layer, by ${T} columns, one per character; each cell is that layer's ` +
-      'best guess at the next character. Use the arrow keys to read each cell.',
+      `Logit lens: ${layers} rows, one per layer, by ${T} columns, one per token; each cell is that layer's ` +
+      'best guess at the next token. Use the arrow keys to read each cell.',
     children: [image],
     rows: layers,
     cols: T,
@@ -67,8 +67,8 @@ export function render(panel, { tokens, lens }) {
     region,
     said,
     el('p', { class: 'hint' }, [
-      "Each row reads the model's guess for the next character after one more layer; the last row is its prediction. " +
-        'Stronger colour: a surer guess. Bold and underlined: the text goes on with that character.',
+      "Each row reads the model's guess for the next token after one more layer; the last row is its prediction. " +
+        'Stronger colour: a surer guess. Bold and underlined: the text goes on with that token.',
     ]),
   );
 }

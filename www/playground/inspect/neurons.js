@@ -78,7 +78,7 @@ export function render(panel, inspection, { saved }) {
   });
   const unitField = el('div', { class: 'field' }, [el('label', { for: 'neuron-unit' }, [`Unit (1–${units})`]), unitInput]);
 
-  const said = readout('neuron-readout', 'Hover a character, or focus the text and use the arrow keys, to read the unit.');
+  const said = readout('neuron-readout', 'Hover a token, or focus the text and use the arrow keys, to read the unit.');
   const { spans, reader } = strip(tokens, {
     className: 'strip neuron-text',
     readout: said,
@@ -100,7 +100,7 @@ export function render(panel, inspection, { saved }) {
     for (let t = 0; t < T; t++) largest = Math.max(largest, Math.abs(value(t)));
     const full = scale.full(largest);
     spans.forEach((span, t) => heat(span, full ? value(t) / full : 0, value(t) < 0));
-    text.setAttribute('aria-label', `The text coloured by the ${name} of ${where()}. Use the arrow keys to read it at each character.`);
+    text.setAttribute('aria-label', `The text coloured by the ${name} of ${where()}. Use the arrow keys to read it at each token.`);
     legend.textContent = scale.legend(largest);
     if (text.matches(':focus')) reader.move(reader.current);
   }

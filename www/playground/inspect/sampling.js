@@ -42,7 +42,7 @@ export function render(panel, { tokens, nextLogits, embedding }, { root, distrib
   const error = el('p', { class: 'error', role: 'alert', hidden: '' });
   const body = el('tbody');
   const table = el('table', { class: 'dist' }, [
-    el('caption', {}, [`The next character after ${format.quoted(tail)}: the ${Math.min(SHOWN, names.length)} most likely`]),
+    el('caption', {}, [`The next token after ${format.quoted(tail)}: the ${Math.min(SHOWN, names.length)} most likely`]),
     el('thead', {}, [el('tr', {}, [
       el('th', { scope: 'col' }, ['Next']),
       el('th', { scope: 'col' }, ['Before: the model']),
@@ -101,7 +101,7 @@ export function render(panel, { tokens, nextLogits, embedding }, { root, distrib
       const best = rows.reduce((a, b) => (after[b.id] > after[a.id] ? b : a));
       const line =
         `At temperature ${options.temperature}, top-k ${options.topK || 'off'}, top-p ${options.topP}: ` +
-        `${drawn} of ${names.length} characters can be drawn; ${format.quoted(names[best.id])} has ${format.percent(after[best.id])}.`;
+        `${drawn} of ${names.length} tokens can be drawn; ${format.quoted(names[best.id])} has ${format.percent(after[best.id])}.`;
       clearTimeout(settled);
       settled = setTimeout(() => (summary.textContent = line), SETTLED_MS);
     } catch (failure) {
@@ -134,7 +134,7 @@ export function render(panel, { tokens, nextLogits, embedding }, { root, distrib
     error,
     el('p', { class: 'hint' }, [
       'Temperature divides the scores before they become probabilities: below 1 the favourites grow, above 1 the long shots do. ' +
-        'Top-k keeps only the k most likely characters, top-p the fewest whose probabilities add up to p; the rest are cut and the others scaled up.',
+        'Top-k keeps only the k most likely tokens, top-p the fewest whose probabilities add up to p; the rest are cut and the others scaled up.',
     ]),
   );
   return () => {
