@@ -67,6 +67,19 @@ test('while a generation is shown, Inspect waits for it unless the text to inspe
   assert.equal(controls({ ready: true, phase: 'training', inspectsTyped: true }).inspect.disabled, false);
 });
 
+test('Fine-tune needs some text, and a model that is not training (it replaces it)', () => {
+  const fineTune = (state) => !controls({ ready: true, hasText: true, ...state })['fine-tune'].disabled;
+  assert.equal(fineTune({ phase: 'empty' }), true);
+  assert.equal(fineTune({ phase: 'empty', valid: false }), true, 'the form may be set for another shape');
+  assert.equal(fineTune({ phase: 'paused' }), true);
+  assert.equal(fineTune({ phase: 'finished' }), true);
+  assert.equal(fineTune({ phase: 'training' }), false);
+  assert.equal(fineTune({ phase: 'pausing' }), false);
+  assert.equal(fineTune({ phase: 'empty', hasText: false }), false);
+  assert.equal(fineTune({ phase: 'paused', loadingModel: true }), false);
+  assert.equal(fineTune({ phase: 'empty', ready: false }), false);
+});
+
 test('every id names an element of the template', async () => {
   const { MARKUP } = await import('../www/playground/markup.js');
   for (const id of Object.keys(controls())) assert.match(MARKUP, new RegExp(`id="${id}"`), id);
@@ -87,6 +100,10 @@ test('the phase follows the messages to and from the worker', () => {
   assert.equal(run([{ type: 'reset' }, { type: 'model', info: null }], 'finished'), 'empty');
   assert.equal(run([model(40, 100, 'restore')]), 'paused');
   assert.equal(run([model(100, 100, 'model-src')]), 'finished');
+  // The element fine-tunes with train: true; the request waits for the worker, as it may fail.
+  assert.equal(run([{ type: 'fine-tune' }], 'paused'), 'paused');
+  assert.equal(run([{ type: 'fine-tune' }, model(0, 100, 'fine-tune')], 'finished'), 'training');
+  assert.equal(run([{ type: 'fine-tune' }, { type: 'error', source: 'fine-tune' }], 'finished'), 'finished');
   // A failed create leaves no model; a failed chunk keeps the last good weights, paused.
   assert.equal(run([{ type: 'error', source: 'create' }], 'training'), 'empty');
   assert.equal(run([{ type: 'error', source: 'train' }], 'training'), 'paused');

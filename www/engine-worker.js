@@ -2,8 +2,12 @@
 //
 // Page → worker: load (first: the compiled CPU engine module, or nothing to fetch it here),
 //                engine (the compiled module of a build asked for with need-engine),
-//                configure, validate, create, train, pause, reset, generate, stop, export,
-//                open, restore, inspect, distribution
+//                configure, validate, create, fine-tune, train, pause, reset, generate, stop,
+//                export, open, restore, inspect, distribution
+//                (fine-tune: { bytes, options, name, train }: a new model from a saved one's
+//                weights and tokenizer, trained on options.text from step 0 (Kindling.fineTune);
+//                options hold the text and training settings, never the shape; answered with a
+//                `model` of origin 'fine-tune' and setup { text, options, fineTunedFrom: name })
 // Worker → page: ready, need-engine, validated, model, backend, metrics, paused, finished,
 //                saved, exported, token, warning, generated, inspected, distribution, error
 // Every request may carry an `id`; replies about it carry the same `id`.
@@ -43,7 +47,7 @@ let Kindling = null; // the CPU build's class (the WebGPU build's: backends.gpuE
 let engineModule = null; // the compiled engine, handed on to helper workers
 let model = null;
 let modelEpoch = 0; // a new, opened or dropped model ends the old one's train loop; a move does not
-let modelSetup = null; // { text, options } the model was made from
+let modelSetup = null; // { text, options, fineTunedFrom? } the model was made from
 let lastSavedStep = 0;
 let training = null; // the running train loop's promise
 let keepTraining = false;
@@ -483,6 +487,15 @@ const handlers = {
     const next = await placeNew((Engine, backend) => Engine.create({ ...options, backend }));
     await replaceModel(next, setup);
     post({ type: 'model', origin: 'create', info: modelInfo() });
+    if (train) startTraining();
+  },
+  // On failure (a character model that lacks some of the text's characters, a bad file)
+  // nothing has touched the current model.
+  async 'fine-tune'({ bytes, options, name, train }) {
+    const setup = { text: options.text, options, fineTunedFrom: name };
+    const next = await placeNew((Engine, backend) => Engine.fineTune(bytes, { ...options, backend }));
+    await replaceModel(next, setup);
+    post({ type: 'model', origin: 'fine-tune', info: modelInfo(), setup });
     if (train) startTraining();
   },
   train() {

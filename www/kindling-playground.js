@@ -301,7 +301,12 @@ class KindlingPlayground extends HTMLElement {
     Object.assign(this.state, change);
     this.dataset.phase = this.state.phase;
     this.form.locked = this.state.phase !== 'empty';
-    const state = { ...this.state, generating: this.generation.active, inspectsTyped: this.inspector.source === 'typed' };
+    const state = {
+      ...this.state,
+      generating: this.generation.active,
+      inspectsTyped: this.inspector.source === 'typed',
+      hasText: this.form.text !== '',
+    };
     for (const [id, properties] of Object.entries(controls(state))) {
       Object.assign(this.shadowRoot.getElementById(id), properties);
     }

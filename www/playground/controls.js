@@ -9,6 +9,7 @@
 //   loadingModel  a model-src file is being fetched or opened
 //   generating    a generation is streaming
 //   inspectsTyped the Inspect card looks at typed text, not the text just generated
+//   hasText       the text card holds some text
 //
 // Returns { [element id in markup.js]: { DOM property: value } }, applied as it is.
 
@@ -22,7 +23,15 @@ const TRAIN_LABELS = {
   finished: 'Finished',
 };
 
-export function controls({ ready = false, phase = 'empty', valid = false, loadingModel = false, generating = false, inspectsTyped = false } = {}) {
+export function controls({
+  ready = false,
+  phase = 'empty',
+  valid = false,
+  loadingModel = false,
+  generating = false,
+  inspectsTyped = false,
+  hasText = false,
+} = {}) {
   if (!PHASES.includes(phase)) throw new Error(`controls: unknown phase ${phase}`);
   const hasModel = phase !== 'empty';
   // A model fixes its text and settings: they change only after Reset.
@@ -35,6 +44,8 @@ export function controls({ ready = false, phase = 'empty', valid = false, loadin
     reset: { disabled: !ready || !hasModel },
     download: { disabled: !ready || !hasModel },
     'open-model': { disabled: !ready },
+    // Fine-tuning replaces the model, so never one that is training or still loading.
+    'fine-tune': { disabled: !ready || !hasText || loadingModel || !['empty', 'paused', 'finished'].includes(phase) },
     'model-fields': { disabled: locked },
     text: { readOnly: locked },
     sample: { disabled: locked },
@@ -65,6 +76,7 @@ export function nextPhase(phase, message) {
       const { info, origin } = message;
       if (!info) return 'empty';
       if (origin === 'create') return phase;
+      if (origin === 'fine-tune') return 'training'; // the element fine-tunes with train: true
       return info.step >= info.config.maxSteps ? 'finished' : 'paused';
     }
     case 'error':

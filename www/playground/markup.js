@@ -113,8 +113,11 @@ export const MARKUP = `
         <button id="download" class="files" type="button" disabled>Download model</button>
         <button id="open-model" class="files" type="button" disabled>Open model…</button>
         <input id="model-file" type="file" accept=".kindling,application/octet-stream" hidden>
+        <button id="fine-tune" class="files" type="button" disabled>Fine-tune a model file…</button>
+        <input id="fine-tune-file" type="file" accept=".kindling,application/octet-stream" hidden>
       </div>
       <p id="file-error" class="error" role="alert" hidden></p>
+      <p id="fine-tune-error" class="error" role="alert" hidden></p>
       <progress id="progress" max="1" value="0" aria-label="Training progress"></progress>
       <dl class="metrics">
         <div><dt>Step</dt><dd id="step">0 / —</dd></div>

@@ -1,10 +1,12 @@
 // A model's ways in and out of the element: the autosave offered after a reload, "Download
-// model", "Open model…", and the model-src attribute's file. The engine worker reads and
-// writes the bytes; this fetches them, asks for them and says how it went.
+// model", "Open model…", "Fine-tune a model file…" (fine-tune.js), and the model-src
+// attribute's file. The engine worker reads and writes the bytes; this fetches them, asks for
+// them and says how it went.
 import * as format from '../format.js';
 import { loadAutosaveSummary, clearAutosave } from '../autosave-store.js';
 import { el, nodes, say, sentence } from './markup.js';
 import { workerSettings } from './attributes.js';
+import { FineTune } from './fine-tune.js';
 
 // No model the engine can train fits in more: its memory limit (src/config.rs,
 // MEMORY_LIMIT_BYTES) holds the weights and more. Checked before a byte is read, so a huge
@@ -31,6 +33,7 @@ export class ModelFiles {
     download.addEventListener('click', () => this.download());
     openModel.addEventListener('click', () => modelFile.click());
     modelFile.addEventListener('change', () => this.openFile(modelFile.files[0]));
+    this.fineTune = new FineTune(root, { engine, form, training, readFile: readModelFile });
   }
 
   // ---- the autosave -----------------------------------------------------------------
@@ -74,6 +77,7 @@ export class ModelFiles {
       this.training.saved(message);
     } else if (message.type === 'model') {
       this.clearError();
+      this.fineTune.received(message);
       if (message.setup) this.hideOffer();
       if (message.origin === 'model-src') this.modelSrcLoaded();
     }
@@ -98,16 +102,11 @@ export class ModelFiles {
     this.$.modelFile.value = '';
     if (!file) return;
     this.clearError();
-    if (file.size > MAX_MODEL_BYTES) {
-      const size = `${format.bytes(file.size)}; the limit is ${format.bytes(MAX_MODEL_BYTES)}`;
-      return say(this.$.fileError, `Could not open “${file.name}”: it is ${size}. Your current model is unchanged.`);
-    }
     let bytes;
     try {
-      bytes = new Uint8Array(await file.arrayBuffer());
+      bytes = await readModelFile(file);
     } catch (error) {
-      // The file went away or the browser could not hold it.
-      return say(this.$.fileError, `Could not read “${file.name}”: ${sentence(error.message)} Your current model is unchanged.`);
+      return say(this.$.fileError, `${error.message} Your current model is unchanged.`);
     }
     this.open(bytes, { name: file.name, from: 'file' });
   }
@@ -174,6 +173,7 @@ export class ModelFiles {
 
   // Shows the errors that belong here; false for the others.
   showError(source, message) {
+    if (source === 'fine-tune') return this.fineTune.failed(message);
     if (source === 'open') {
       const { name, from } = this.opening ?? {};
       this.opening = null;
@@ -184,6 +184,20 @@ export class ModelFiles {
     const place = { storage: this.$.saveError, export: this.$.fileError, restore: this.$.resumeError }[source];
     if (place) say(place, message);
     return Boolean(place);
+  }
+}
+
+// A picked model file's bytes, or an error that says why not: too large, gone, or more than
+// the browser could hold.
+export async function readModelFile(file) {
+  if (file.size > MAX_MODEL_BYTES) {
+    const size = `${format.bytes(file.size)}; the limit is ${format.bytes(MAX_MODEL_BYTES)}`;
+    throw new Error(`Could not open “${file.name}”: it is ${size}.`);
+  }
+  try {
+    return new Uint8Array(await file.arrayBuffer());
+  } catch (error) {
+    throw new Error(`Could not read “${file.name}”: ${sentence(error.message)}`);
   }
 }
 
