@@ -136,7 +136,8 @@ describe('byte-level BPE in the playground', () => {
   test('generated pieces are whole characters, every other one shaded', async () => {
     await page.locator('#length').fill('300');
     await page.locator('#generate').click();
-    await page.locator('#gen-status').filter({ hasText: 'Done' }).waitFor(LONG);
+    // The count is of the model's tokens, as Length is, however they were grouped into pieces.
+    await page.locator('#gen-status').filter({ hasText: 'Done: 300 tokens' }).waitFor(LONG);
     const pieces = await page.evaluate(() =>
       [...document.querySelector('kindling-playground').shadowRoot.querySelectorAll('#output > *')].map((span) => ({
         text: span.textContent,

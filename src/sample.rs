@@ -65,6 +65,8 @@ pub struct Token {
     pub text: String,
     pub prob: f32,
     pub top: Vec<Alternative>,
+    /// How many of the model's tokens this piece holds (1 but for such BPE pieces).
+    pub tokens: u32,
 }
 
 pub fn softmax(logits: &[f32], temperature: f64) -> Vec<f64> {
@@ -212,10 +214,12 @@ impl Generator {
             let piece = piece.get_or_insert_with(|| Token {
                 text: String::new(),
                 prob: 1.0,
+                tokens: 0,
                 ..token.clone()
             });
             piece.id = id;
             piece.prob *= token.prob;
+            piece.tokens += 1;
             piece.text.push_str(&text);
             if !text.is_empty() {
                 return Ok(Some(piece.clone()));
@@ -249,6 +253,7 @@ impl Generator {
             text: self.tokenizer.token_text(id),
             prob: probs[id as usize] as f32,
             top: top(&probs, TOP_ALTERNATIVES, &self.tokenizer),
+            tokens: 1,
         }
     }
 }

@@ -28,9 +28,13 @@ fn pieces(trainer: &Trainer, prompt: &str, max_tokens: usize) -> Vec<String> {
     let ids = trainer.tokenizer.encode(prompt).ids;
     let mut generator = trainer.generator(ids, options);
     let mut out = Vec::new();
-    while let Some(token) = pollster::block_on(generator.next()).unwrap() {
-        out.push(token.text);
+    let mut tokens = 0;
+    while let Some(piece) = pollster::block_on(generator.next()).unwrap() {
+        tokens += piece.tokens as usize;
+        out.push(piece.text);
     }
+    // The pieces hold every token asked for, however they were grouped.
+    assert_eq!(tokens, max_tokens);
     out
 }
 

@@ -168,7 +168,8 @@ export class GenerationView {
     output.append(...spans);
     if (atBottom) output.scrollTop = output.scrollHeight;
     if (this.pacer.pace === 'step') this.inspect(spans.at(-1));
-    generation.count += tokens.length;
+    // A BPE piece may hold several of the model's tokens: the count is of those, as Length is.
+    generation.count += tokens.reduce((sum, token) => sum + (token.tokens ?? 1), 0);
     generation.text += tokens.map((token) => token.text).join('');
     for (const token of tokens) {
       if (generation !== this.current) break; // a host's kindling-token handler stopped it
