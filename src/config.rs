@@ -61,6 +61,10 @@ pub struct Config {
     /// bpe only: merges learned from the text; the vocabulary is the 256 bytes and these.
     #[serde(default = "default_merges")]
     pub merges: usize,
+    /// gpt only: 0 trains every weight; a rank of 1 to 64 fine-tunes low-rank adapters of the
+    /// blocks' linear weights and freezes the rest (`model::lora`). Only for fine-tuning.
+    #[serde(default)]
+    pub lora_rank: usize,
 }
 
 fn default_merges() -> usize {
@@ -96,6 +100,7 @@ impl Config {
             seed: 1337,
             tokenizer: TokenizerKind::Char,
             merges: default_merges(),
+            lora_rank: 0,
         }
     }
 

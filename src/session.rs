@@ -9,9 +9,11 @@ use std::future::Future;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::checkpoint::SaveOptions;
 use crate::device::{self, Backend};
 use crate::error::{Error, ErrorKind};
 use crate::inspect::{self, InspectOptions, Inspection};
+use crate::model::lora::{self, ParameterSplit};
 use crate::model::LanguageModel;
 use crate::parallel::{Alone, Helpers, Shard, ShardGradients};
 use crate::params::copy_module;
@@ -263,6 +265,11 @@ impl Session {
         &self.trainer
     }
 
+    /// Trainable and frozen parameters, and the memory each needs while training.
+    pub fn parameters(&self) -> ParameterSplit {
+        lora::split(self.trainer.model())
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -397,8 +404,9 @@ impl Session {
         self.trainer.shard_gradients(step, shard, weights).await
     }
 
-    /// Everything needed to continue later, as bytes, on either backend.
-    pub async fn save(&self) -> Result<Vec<u8>, Error> {
-        checkpoint::save(&self.trainer).await
+    /// The model as bytes that open on either backend: everything needed to continue
+    /// later, unless `options` leave something out.
+    pub async fn save(&self, options: SaveOptions) -> Result<Vec<u8>, Error> {
+        checkpoint::save_with(&self.trainer, options).await
     }
 }

@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::data::{batch, Dataset};
 use crate::device::{now_ms, read_scalar};
 use crate::error::{Error, ErrorKind};
-use crate::model::LanguageModel;
+use crate::model::{lora, LanguageModel};
 use crate::optim::{clip_global_norm, learning_rate_at, AdamW};
 use crate::parallel::{Alone, Helpers, Shard, ShardGradients};
 use crate::params::{flat_gradients, flat_weights, initialize, load_weights, replace_gradients};
@@ -148,7 +148,11 @@ impl Trainer {
     pub fn new(text: String, config: Config, device: Device) -> Result<Self, Vec<FieldError>> {
         let tokenizer = Tokenizer::train(&text, config.tokenizer, config.merges);
         let tokens = tokenizer.encode_known(&text).len();
-        let errors = config.validate(tokens, tokenizer.vocab_size());
+        let mut errors = config.validate(tokens, tokenizer.vocab_size());
+        if config.lora_rank > 0 {
+            let message = "LoRA adapts a trained model: start from a base model or a model file, or set the LoRA rank to 0";
+            errors.push(FieldError::new("loraRank", Problem::Inconsistent, message));
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -173,7 +177,8 @@ impl Trainer {
 
     /// A new run on `text` that starts from `base`'s weights and tokenizer, with `config` (the
     /// base's shape: see `validate::fine_tune_config`): step 0, a fresh optimizer and history.
-    /// A character tokenizer must know every character of `text`.
+    /// A character tokenizer must know every character of `text`. A base with LoRA adapters
+    /// has them merged first; `config.lora_rank` then says whether new ones are trained.
     pub fn fine_tune(base: Trainer, text: String, config: Config) -> Result<Self, Vec<FieldError>> {
         let encoded = base.tokenizer.encode(&text);
         if !encoded.unknown.is_empty() {
@@ -192,12 +197,19 @@ impl Trainer {
         if !errors.is_empty() {
             return Err(errors);
         }
+        let mut model = base.model.expect("a trainer holds its model between steps");
+        if base.config.lora_rank > 0 {
+            model = lora::merge(model);
+        }
+        if config.lora_rank > 0 {
+            model = lora::adapt(model, config.lora_rank);
+        }
         let state = RunState {
             text,
             optimizer: AdamW::new(&config),
             config,
             tokenizer: base.tokenizer,
-            model: base.model.expect("a trainer holds its model between steps"),
+            model,
             step: 0,
             history: Vec::new(),
         };

@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::checkpoint::SaveOptions;
 use crate::config::{human_bytes, Config, ModelKind, MEMORY_LIMIT_BYTES, PRESET_NAMES};
 use crate::data::split_sizes;
 use crate::inspect::{InspectOptions, MAX_TOP_K};
@@ -133,6 +134,8 @@ pub const MAX_STEPS_PER_CALL: usize = 100_000;
 const MAX_TOKENS: usize = 100_000;
 /// BPE merges: a vocabulary of up to 8,448 tokens, already more than a tiny model can use.
 const MAX_MERGES: usize = 8192;
+/// Higher ranks than this adapt a tiny model about as much as training every weight does.
+pub const MAX_LORA_RANK: usize = 64;
 
 impl Config {
     /// Every problem with this config for a text of `text_tokens` tokens (`vocab` distinct).
@@ -167,6 +170,22 @@ impl Config {
         if self.tokenizer == TokenizerKind::Bpe {
             let (none, most) = (End::Closed(0.0), End::Closed(MAX_MERGES as f64));
             c.range("merges", "BPE merges", self.merges as f64, none, most);
+        }
+        if self.lora_rank > 0 {
+            let most = End::Closed(MAX_LORA_RANK.min(self.n_embd.max(1)) as f64);
+            c.range(
+                "loraRank",
+                "LoRA rank",
+                self.lora_rank as f64,
+                End::Closed(0.0),
+                most,
+            );
+            c.require(
+                self.model == ModelKind::Gpt,
+                "loraRank",
+                Problem::Inconsistent,
+                || "LoRA adapts a GPT's linear layers: fine-tune an LSTM or GRU with every weight (LoRA rank 0)".to_string(),
+            );
         }
         c.count("batchSize", "batch size", self.batch_size, MAX_BATCH);
         c.range(
@@ -330,6 +349,11 @@ pub fn inspect_options(overrides: &Map<String, Value>) -> Result<InspectOptions,
     }
 }
 
+/// What `toBytes` should save: the defaults with `overrides` applied.
+pub fn save_options(overrides: &Map<String, Value>) -> Result<SaveOptions, Vec<FieldError>> {
+    typed(&SaveOptions::default(), overrides, |_| None)
+}
+
 /// A step count as JS sends it (any number): a whole number from 1 to `MAX_STEPS_PER_CALL`.
 pub fn steps(value: f64) -> Result<usize, FieldError> {
     whole("steps", value, 1, MAX_STEPS_PER_CALL)
@@ -391,7 +415,8 @@ const SHAPE_FIELDS: &[&str] = &[
 ];
 
 /// The config of a run fine-tuning `base`: its config with `overrides` of the training
-/// settings (steps, learning rate, …); the fields that shape the weights cannot change.
+/// settings (steps, learning rate, `loraRank`, …); the fields that shape the weights cannot
+/// change. Every weight trains unless `overrides` ask for LoRA, whatever the base did.
 pub fn fine_tune_config(
     base: &Config,
     overrides: &Map<String, Value>,
@@ -407,7 +432,11 @@ pub fn fine_tune_config(
     if !fixed.is_empty() {
         return Err(fixed);
     }
-    typed(base, overrides, |_| None)
+    let base = Config {
+        lora_rank: 0,
+        ..base.clone()
+    };
+    typed(&base, overrides, |_| None)
 }
 
 /// Sampling options: the defaults with `overrides` applied.

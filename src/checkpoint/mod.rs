@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::device::is_cpu;
 use crate::error::Error;
-use crate::model::LanguageModel;
+use crate::model::{lora, LanguageModel};
+use crate::optim::AdamW;
 use crate::params::copy_module;
 use crate::tokenizer::Tokenizer;
 use crate::train::{HistoryPoint, RunState, Trainer};
@@ -41,28 +42,67 @@ struct Header {
     history: Vec<HistoryPoint>,
 }
 
-/// Serializes the trainer. Everything on a GPU is read back asynchronously.
+/// What a saved file holds besides the run's config, text and weights.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct SaveOptions {
+    /// LoRA adapters folded into the weights (`lora::merge`): a plain model, as if every
+    /// weight had been fine-tuned. It saves no optimizer state (the adapters' has no meaning
+    /// for the merged weights).
+    pub merged: bool,
+    /// AdamW's moments (two floats per trainable weight); without them the file is smaller
+    /// and continues training with a fresh optimizer.
+    pub optimizer: bool,
+}
+
+impl Default for SaveOptions {
+    fn default() -> Self {
+        SaveOptions {
+            merged: false,
+            optimizer: true,
+        }
+    }
+}
+
+/// Serializes the trainer, everything included. Everything on a GPU is read back
+/// asynchronously.
 pub async fn save(trainer: &Trainer) -> Result<Vec<u8>, Error> {
-    let header = Header {
-        config: trainer.config.clone(),
-        vocabulary: trainer.tokenizer.clone(),
-        text: trainer.text.clone(),
-        step: trainer.step(),
-        history: trainer.history().to_vec(),
-    };
-    let header = serde_json::to_vec(&header).expect("headers serialize");
-    let model = if is_cpu(trainer.device()) {
+    save_with(trainer, SaveOptions::default()).await
+}
+
+/// Serializes the trainer as `options` ask.
+pub async fn save_with(trainer: &Trainer, options: SaveOptions) -> Result<Vec<u8>, Error> {
+    let mut config = trainer.config.clone();
+    let mut model = if is_cpu(trainer.device()) {
         trainer.model().clone()
     } else {
         copy_module(trainer.model(), &Device::flex())
             .await
             .map_err(Error::device)?
     };
+    let merge = options.merged && config.lora_rank > 0;
+    if merge {
+        model = lora::merge(model);
+        config.lora_rank = 0;
+    }
+    let optimizer = if merge || !options.optimizer {
+        optimizer::write(&AdamW::new(&config), &model).await?
+    } else {
+        optimizer::write(trainer.optimizer(), trainer.model()).await?
+    };
+    let header = Header {
+        config,
+        vocabulary: trainer.tokenizer.clone(),
+        text: trainer.text.clone(),
+        step: trainer.step(),
+        history: trainer.history().to_vec(),
+    };
+    let header = serde_json::to_vec(&header).expect("headers serialize");
     let weights = model
         .into_record()
         .into_bytes()
         .map_err(|e| Error::device(format!("could not serialize the weights: {e}")))?;
-    let optimizer = optimizer::write(trainer.optimizer(), trainer.model()).await?;
 
     let total = PREAMBLE + 4 + header.len() + 8 + weights.len() + 8 + optimizer.len() + 4;
     let mut out = Writer(Vec::with_capacity(total));

@@ -1,6 +1,7 @@
 //! The models Kindling trains, behind one type so training and sampling need not care which.
 
 pub mod gpt;
+pub mod lora;
 pub mod rnn;
 
 use burn::module::Module;
@@ -33,10 +34,15 @@ enum DecoderCache {
 }
 
 impl LanguageModel {
+    /// A model of `config`'s shape, with LoRA adapters if it has a `lora_rank`.
     pub fn new(config: &Config, vocab: usize, device: &Device) -> Self {
-        match config.model {
+        let model = match config.model {
             ModelKind::Gpt => LanguageModel::Gpt(Gpt::new(config, vocab, device)),
             ModelKind::Lstm | ModelKind::Gru => LanguageModel::Rnn(Rnn::new(config, vocab, device)),
+        };
+        match config.lora_rank {
+            0 => model,
+            rank => lora::adapt(model, rank),
         }
     }
 

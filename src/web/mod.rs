@@ -172,6 +172,13 @@ impl Kindling {
         self.read(|s| s.trainer().model().num_params() as f64)
     }
 
+    /// Trainable and frozen parameters (LoRA freezes the base) and the memory each needs
+    /// while training.
+    #[wasm_bindgen(getter, unchecked_return_type = "ParameterSplit")]
+    pub fn parameters(&self) -> Result<JsValue, JsValue> {
+        self.read(|s| to_js(&s.parameters()))
+    }
+
     #[wasm_bindgen(getter, unchecked_return_type = "Config")]
     pub fn config(&self) -> Result<JsValue, JsValue> {
         self.read(|s| to_js(&s.trainer().config))
@@ -302,14 +309,22 @@ impl Kindling {
         Ok(Float32Array::from(&probs[..]))
     }
 
-    /// Everything needed to continue later, as bytes, on either backend.
+    /// Everything needed to continue later, as bytes, on either backend. Options:
+    /// `{ merged }` folds LoRA adapters into the weights, `{ optimizer: false }` leaves out
+    /// the optimizer state (see `checkpoint::SaveOptions`).
     #[allow(clippy::await_holding_refcell_ref)]
     #[wasm_bindgen(js_name = toBytes, unchecked_return_type = "Promise<Uint8Array>")]
-    pub fn to_bytes(&self) -> Promise {
+    pub fn to_bytes(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "SaveOptions")] options: JsValue,
+    ) -> Promise {
         let session = self.session.clone();
+        let options = convert::options(&options)
+            .and_then(|options| validate::save_options(&options).map_err(Error::from));
         future_to_promise(async move {
+            let options = options?;
             let session = session.try_borrow().map_err(|_| busy())?;
-            let bytes = session.save().await?;
+            let bytes = session.save(options).await?;
             Ok(Uint8Array::from(&bytes[..]).into())
         })
     }

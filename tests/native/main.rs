@@ -18,6 +18,7 @@ mod fuzz;
 mod gpu;
 mod init;
 mod inspect;
+mod lora;
 mod parallel;
 mod session;
 mod tokenizer;
