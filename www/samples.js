@@ -1,5 +1,7 @@
 // Built-in training texts, all made by the project itself: two generated corpora (same
-// output every time, from a fixed seed) and the playground's own source code.
+// output every time, from a fixed seed), a short play scene in French written for Kindling
+// (samples/scene-fr.txt: text in another language than the base model's, to fine-tune on) and
+// the playground's own source code.
 
 // Small deterministic PRNG (mulberry32): the samples must not change between visits.
 function random(seed) {
@@ -47,14 +49,15 @@ function grammar() {
   });
 }
 
-async function ownSource() {
-  const response = await fetch(new URL('./kindling-playground.js', import.meta.url));
-  if (!response.ok) throw new Error(`Could not load the source (${response.status}).`);
+async function fetchText(path, what) {
+  const response = await fetch(new URL(path, import.meta.url));
+  if (!response.ok) throw new Error(`Could not load ${what} (${response.status}).`);
   return response.text();
 }
 
 export const SAMPLES = [
-  { id: 'grammar', label: 'Tiny grammar (generated)', load: async () => grammar() },
-  { id: 'arithmetic', label: 'Arithmetic (generated)', load: async () => arithmetic() },
-  { id: 'source', label: "This page's source code", load: ownSource },
+  { id: 'grammar', label: 'Tiny grammar (generated)', generated: true, load: async () => grammar() },
+  { id: 'arithmetic', label: 'Arithmetic (generated)', generated: true, load: async () => arithmetic() },
+  { id: 'scene-fr', label: 'A scene in French (written for Kindling)', load: () => fetchText('./samples/scene-fr.txt', 'the scene') },
+  { id: 'source', label: "This page's source code", load: () => fetchText('./kindling-playground.js', 'the source') },
 ];
