@@ -5,7 +5,7 @@
 # table of val bits per character; raw figures go to bench/results/fine-tune-latest.json.
 # Not run by CI.
 #
-#   scripts/bench-fine-tune.sh [--no-build] [--steps N] [--every N] [--rank N] [--text FILE]
+#   scripts/bench-fine-tune.sh [--no-build] [--steps N] [--every N] [--rank N] [--text FILE] [--lr X] [--tune-lr X] [--lora-lr X]
 name=bench-fine-tune
 source "$(dirname "$0")/bench-page.sh"
 
