@@ -146,7 +146,8 @@ impl Trainer {
     /// Checks everything, then builds the tokenizer, model and optimizer on `device` (which
     /// must have autodiff).
     pub fn new(text: String, config: Config, device: Device) -> Result<Self, Vec<FieldError>> {
-        let tokenizer = Tokenizer::train(&text, config.tokenizer, config.merges);
+        let tokenizer =
+            Tokenizer::for_run(&text, config.tokenizer, config.merges, config.val_fraction);
         let tokens = tokenizer.encode_known(&text).len();
         let mut errors = config.validate(tokens, tokenizer.vocab_size());
         if config.lora_rank > 0 {

@@ -545,7 +545,7 @@ pub struct Report {
 pub fn report(text: &str, config: Result<Config, Vec<FieldError>>) -> Report {
     let tokenizer = match &config {
         Ok(c) if c.tokenizer == TokenizerKind::Bpe && c.merges <= MAX_MERGES => {
-            Tokenizer::train(text, c.tokenizer, c.merges)
+            Tokenizer::for_run(text, c.tokenizer, c.merges, c.val_fraction)
         }
         _ => Tokenizer::from_text(text),
     };

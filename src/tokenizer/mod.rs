@@ -44,6 +44,25 @@ impl Tokenizer {
         }
     }
 
+    /// The tokenizer of a run on `text` whose last `val_fraction` is held out. BPE learns its
+    /// merges before that part only: merges fitted to the validation text would flatter its
+    /// loss. Characters come from all of it (a character met only there must still encode).
+    pub fn for_run(text: &str, kind: TokenizerKind, merges: usize, val_fraction: f64) -> Self {
+        let seen = match kind {
+            TokenizerKind::Char => text,
+            TokenizerKind::Bpe => {
+                let chars = text.chars().count();
+                let kept = (chars as f64 * (1.0 - val_fraction)).round() as usize;
+                let end = text
+                    .char_indices()
+                    .nth(kept)
+                    .map_or(text.len(), |(at, _)| at);
+                &text[..end]
+            }
+        };
+        Tokenizer::train(seen, kind, merges)
+    }
+
     pub fn kind(&self) -> TokenizerKind {
         match self {
             Tokenizer::Chars(_) => TokenizerKind::Char,
@@ -147,6 +166,19 @@ fn visible_bytes(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_learns_its_merges_before_the_held_out_text() {
+        // "xy" occurs only in the last tenth, the validation part.
+        let text = format!("{}{}", "ab ".repeat(90), "xy ".repeat(10));
+        let run = Tokenizer::for_run(&text, TokenizerKind::Bpe, 8, 0.1);
+        let everything = Tokenizer::train(&text, TokenizerKind::Bpe, 8);
+        assert_eq!(everything.encode_known(" xy").len(), 1);
+        assert_eq!(run.encode_known(" xy").len(), 3);
+        assert_eq!(run.encode_known("ab").len(), 1);
+        let chars = Tokenizer::for_run(&text, TokenizerKind::Char, 0, 0.1);
+        assert_eq!(chars.encode_known(&text).len(), text.len());
+    }
 
     #[test]
     fn a_checkpoint_written_before_bpe_still_reads_as_characters() {

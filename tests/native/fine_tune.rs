@@ -100,5 +100,8 @@ fn the_shipped_base_model_fine_tunes_on_french_better_than_scratch() {
     let scratch = pollster::block_on(scratch.train_steps(30)).unwrap();
     let (tuned, scratch) = (tuned.metrics.val_bits_per_char, scratch.val_bits_per_char);
     let (tuned, scratch) = (tuned.unwrap(), scratch.unwrap());
-    assert!(tuned < scratch, "val bits/char after 30 steps: fine-tuned {tuned}, scratch {scratch}");
+    assert!(
+        tuned < scratch,
+        "val bits/char after 30 steps: fine-tuned {tuned}, scratch {scratch}"
+    );
 }
