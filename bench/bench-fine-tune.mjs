@@ -80,7 +80,7 @@ const markdown = [
   ),
   '',
   ...(busyWarning(BUSY) ? [`- ${busyWarning(BUSY)}`] : []),
-  `- Same steps and settings for all four (10 warmup steps, cosine to a tenth of the peak rate over the run, the base's batch and context, 8 validation batches, seed 7) but the peak learning rate: ${opts.lr} from scratch, ${opts.tuneLr} fine-tuning every weight, ${opts.loraLr} for LoRA's adapters. Scratch learns its own 256 BPE merges from the text (the validation part included); the fine-tunes keep the base's.`,
+  `- Same steps and settings for all four (10 warmup steps, cosine to a tenth of the peak rate over the run, the base's batch and context, 8 validation batches, seed 7) but the peak learning rate: ${opts.lr} from scratch, ${opts.tuneLr} fine-tuning every weight, ${opts.loraLr} for LoRA's adapters. Scratch learns its own 256 BPE merges from the text's training part; the fine-tunes keep the base's.`,
 ].join('\n');
 console.log(markdown);
 writeJson(resolve(REPO, opts.out), { machine: info, opts, runs });
