@@ -119,6 +119,29 @@ impl Tokenizer {
         }
     }
 
+    /// How this tokenizer cuts the start of `text` (at most `max_chars` characters): one piece
+    /// per token, except that tokens ending inside a character join the next (a piece is
+    /// always whole characters). Characters it does not know are left out. For showing token
+    /// boundaries.
+    pub fn pieces(&self, text: &str, max_chars: usize) -> Vec<Piece> {
+        let end = text
+            .char_indices()
+            .nth(max_chars)
+            .map_or(text.len(), |(at, _)| at);
+        let mut stream = TextStream::default();
+        let mut pieces = Vec::new();
+        let mut tokens = 0;
+        for id in self.encode(&text[..end]).ids {
+            tokens += 1;
+            let text = stream.push(self, id);
+            if !text.is_empty() {
+                pieces.push(Piece { text, tokens });
+                tokens = 0;
+            }
+        }
+        pieces
+    }
+
     /// What generation starts from when the prompt is empty: a newline if the tokenizer has
     /// one (a fresh line is a natural start), else its first token.
     pub fn start_id(&self) -> u32 {
@@ -127,6 +150,14 @@ impl Tokenizer {
             Tokenizer::Bytes { .. } => u32::from(b'\n'),
         }
     }
+}
+
+/// Whole characters of a text and how many tokens they are (see `Tokenizer::pieces`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct Piece {
+    pub text: String,
+    pub tokens: usize,
 }
 
 /// Generated ids to text: a BPE token may end inside a character, so its bytes wait for the
@@ -166,6 +197,33 @@ fn visible_bytes(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pieces_are_whole_characters_and_count_their_tokens() {
+        let bpe = Tokenizer::train("the cat the cat the cat", TokenizerKind::Bpe, 6);
+        let pieces = bpe.pieces("the 猫 sat", 100);
+        let text: String = pieces.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(text, "the 猫 sat");
+        // 猫 is three bytes no merge joins: one piece of three tokens.
+        assert!(
+            pieces.contains(&Piece {
+                text: "猫".into(),
+                tokens: 3
+            }),
+            "{pieces:?}"
+        );
+        assert!(
+            pieces.iter().any(|p| p.text.chars().count() > 1),
+            "merges join characters"
+        );
+        assert_eq!(
+            bpe.pieces("the 猫 sat", 4)
+                .iter()
+                .map(|p| p.text.as_str())
+                .collect::<String>(),
+            "the "
+        );
+    }
 
     #[test]
     fn a_run_learns_its_merges_before_the_held_out_text() {

@@ -190,6 +190,13 @@ impl Kindling {
         self.read(|s| s.trainer().text.clone())
     }
 
+    /// How the model's tokenizer cuts the start of `text` (`maxChars`, default 10,000):
+    /// `[{ text, tokens }]`, whole characters each (see `Tokenizer::pieces`).
+    #[wasm_bindgen(unchecked_return_type = "Piece[]")]
+    pub fn tokenize(&self, text: String, max_chars: Option<f64>) -> Result<JsValue, JsValue> {
+        Ok(to_js(&self.read(|s| s.tokenize(&text, max_chars))??))
+    }
+
     /// The loss curve so far: `[{ step, trainLoss, valLoss? }]`.
     #[wasm_bindgen(getter, unchecked_return_type = "HistoryPoint[]")]
     pub fn history(&self) -> Result<JsValue, JsValue> {
