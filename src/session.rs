@@ -18,7 +18,7 @@ use crate::model::LanguageModel;
 use crate::parallel::{Alone, Helpers, Shard, ShardGradients};
 use crate::params::copy_module;
 use crate::sample::{self, Generator, SamplingOptions};
-use crate::tokenizer::Piece;
+use crate::tokenizer::Segment;
 use crate::train::{Metrics, Trainer};
 use crate::validate::{self, FieldError, Problem};
 use crate::{checkpoint, Config, PRESET_NAMES};
@@ -268,12 +268,12 @@ impl Session {
 
     /// How the tokenizer cuts the start of `text`, at most `max_chars` characters (default
     /// 10,000): for showing token boundaries.
-    pub fn tokenize(&self, text: &str, max_chars: Option<f64>) -> Result<Vec<Piece>, Error> {
+    pub fn tokenize(&self, text: &str, max_chars: Option<f64>) -> Result<Vec<Segment>, Error> {
         let max_chars = match max_chars {
             Some(n) => validate::whole("maxChars", n, 1, validate::MAX_PIECE_CHARS)?,
             None => 10_000,
         };
-        Ok(self.trainer.tokenizer.pieces(text, max_chars))
+        Ok(self.trainer.tokenizer.segments(text, max_chars))
     }
 
     /// Trainable and frozen parameters, and the memory each needs while training.

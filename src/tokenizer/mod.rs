@@ -119,27 +119,27 @@ impl Tokenizer {
         }
     }
 
-    /// How this tokenizer cuts the start of `text` (at most `max_chars` characters): one piece
+    /// How this tokenizer cuts the start of `text` (at most `max_chars` characters): one segment
     /// per token, except that tokens ending inside a character join the next (a piece is
     /// always whole characters). Characters it does not know are left out. For showing token
     /// boundaries.
-    pub fn pieces(&self, text: &str, max_chars: usize) -> Vec<Piece> {
+    pub fn segments(&self, text: &str, max_chars: usize) -> Vec<Segment> {
         let end = text
             .char_indices()
             .nth(max_chars)
             .map_or(text.len(), |(at, _)| at);
         let mut stream = TextStream::default();
-        let mut pieces = Vec::new();
+        let mut segments = Vec::new();
         let mut tokens = 0;
         for id in self.encode(&text[..end]).ids {
             tokens += 1;
             let text = stream.push(self, id);
             if !text.is_empty() {
-                pieces.push(Piece { text, tokens });
+                segments.push(Segment { text, tokens });
                 tokens = 0;
             }
         }
-        pieces
+        segments
     }
 
     /// What generation starts from when the prompt is empty: a newline if the tokenizer has
@@ -152,10 +152,10 @@ impl Tokenizer {
     }
 }
 
-/// Whole characters of a text and how many tokens they are (see `Tokenizer::pieces`).
+/// Whole characters of a text and how many tokens they are (see `Tokenizer::segments`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-pub struct Piece {
+pub struct Segment {
     pub text: String,
     pub tokens: usize,
 }
@@ -199,14 +199,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pieces_are_whole_characters_and_count_their_tokens() {
+    fn segments_are_whole_characters_and_count_their_tokens() {
         let bpe = Tokenizer::train("the cat the cat the cat", TokenizerKind::Bpe, 6);
-        let pieces = bpe.pieces("the 猫 sat", 100);
+        let pieces = bpe.segments("the 猫 sat", 100);
         let text: String = pieces.iter().map(|p| p.text.as_str()).collect();
         assert_eq!(text, "the 猫 sat");
         // 猫 is three bytes no merge joins: one piece of three tokens.
         assert!(
-            pieces.contains(&Piece {
+            pieces.contains(&Segment {
                 text: "猫".into(),
                 tokens: 3
             }),
@@ -217,7 +217,7 @@ mod tests {
             "merges join characters"
         );
         assert_eq!(
-            bpe.pieces("the 猫 sat", 4)
+            bpe.segments("the 猫 sat", 4)
                 .iter()
                 .map(|p| p.text.as_str())
                 .collect::<String>(),

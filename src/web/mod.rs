@@ -191,8 +191,8 @@ impl Kindling {
     }
 
     /// How the model's tokenizer cuts the start of `text` (`maxChars`, default 10,000):
-    /// `[{ text, tokens }]`, whole characters each (see `Tokenizer::pieces`).
-    #[wasm_bindgen(unchecked_return_type = "Piece[]")]
+    /// `[{ text, tokens }]`, whole characters each (see `Tokenizer::segments`).
+    #[wasm_bindgen(unchecked_return_type = "Segment[]")]
     pub fn tokenize(&self, text: String, max_chars: Option<f64>) -> Result<JsValue, JsValue> {
         Ok(to_js(&self.read(|s| s.tokenize(&text, max_chars))??))
     }
