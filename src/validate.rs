@@ -418,7 +418,8 @@ const SHAPE_FIELDS: &[&str] = &[
 
 /// The config of a run fine-tuning `base`: its config with `overrides` of the training
 /// settings (steps, learning rate, `loraRank`, …); the fields that shape the weights cannot
-/// change. Every weight trains unless `overrides` ask for LoRA, whatever the base did.
+/// change. Every weight trains unless `overrides` ask for LoRA, whatever the base did, and the
+/// warmup is at most a tenth of the run unless `overrides` set it.
 pub fn fine_tune_config(
     base: &Config,
     overrides: &Map<String, Value>,
@@ -438,7 +439,13 @@ pub fn fine_tune_config(
         lora_rank: 0,
         ..base.clone()
     };
-    typed(&base, overrides, |_| None)
+    let mut config: Config = typed(&base, overrides, |_| None)?;
+    // The base's warmup suits its own run; a fine-tune shorter than it would be refused for a
+    // setting the reader never chose. A tenth of the run, as long as the base's at most.
+    if !overrides.contains_key("warmupSteps") {
+        config.warmup_steps = base.warmup_steps.min(config.max_steps / 10);
+    }
+    Ok(config)
 }
 
 /// Sampling options: the defaults with `overrides` applied.

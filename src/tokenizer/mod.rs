@@ -120,7 +120,7 @@ impl Tokenizer {
     }
 
     /// How this tokenizer cuts the start of `text` (at most `max_chars` characters): one segment
-    /// per token, except that tokens ending inside a character join the next (a piece is
+    /// per token, except that tokens ending inside a character join the next (a segment is
     /// always whole characters). Characters it does not know are left out. For showing token
     /// boundaries.
     pub fn segments(&self, text: &str, max_chars: usize) -> Vec<Segment> {

@@ -81,6 +81,17 @@ fn fine_tuning_keeps_the_base_shape_and_a_character_model_its_characters() {
     let options = serde_json::json!({ "text": "the cat sat. ".repeat(60), "maxSteps": 50 });
     let tuned = fine_tune(&bytes, options).unwrap();
     assert_eq!(tuned.trainer().config.max_steps, 50);
+    // The base's warmup (20 steps) shrinks to a tenth of a short fine-tune, unless asked for.
+    assert_eq!(tuned.trainer().config.warmup_steps, 5);
+    let options = serde_json::json!({ "text": NEW.repeat(60), "maxSteps": 50, "warmupSteps": 30 });
+    assert_eq!(
+        fine_tune(&bytes, options)
+            .unwrap()
+            .trainer()
+            .config
+            .warmup_steps,
+        30
+    );
 }
 
 /// The claim, small: the shipped base model (English) fine-tuned on the French scene
