@@ -11,7 +11,7 @@ const usable = (state) =>
     .sort();
 
 test('before the engine is ready only the text and settings can be edited', () => {
-  assert.deepEqual(usable({ ready: false, phase: 'empty', valid: true }), ['model-fields', 'pick-file', 'sample']);
+  assert.deepEqual(usable({ ready: false, phase: 'empty', valid: true }), ['model-fields', 'pick-file', 'sample', 'start-fields']);
   assert.equal(controls({ ready: false }).train.disabled, true);
   assert.equal(controls({ ready: false }).generate.disabled, true);
 });
@@ -22,7 +22,7 @@ test('no model: Train once the settings are valid; the text and settings are edi
   assert.equal(invalid.train.disabled, true);
   const valid = controls({ ready: true, phase: 'empty', valid: true });
   assert.equal(valid.train.disabled, false);
-  assert.deepEqual(usable({ ready: true, phase: 'empty', valid: true }), ['model-fields', 'open-model', 'pick-file', 'sample', 'train']);
+  assert.deepEqual(usable({ ready: true, phase: 'empty', valid: true }), ['model-fields', 'open-model', 'pick-file', 'sample', 'start-fields', 'train']);
   assert.equal(valid.text.readOnly, false);
   assert.equal(valid['model-hint'].hidden, true);
   assert.equal(valid.reset.disabled, true);
@@ -35,6 +35,7 @@ test('training: Pause, Reset, Download, Generate and Inspect; the setup is locke
   assert.deepEqual(usable({ ready: true, phase: 'training' }), ['download', 'generate', 'inspect', 'open-model', 'reset', 'train']);
   assert.equal(state.text.readOnly, true);
   assert.equal(state['model-fields'].disabled, true);
+  assert.equal(state['start-fields'].disabled, true);
   assert.equal(state['model-hint'].hidden, false);
 });
 
@@ -67,17 +68,17 @@ test('while a generation is shown, Inspect waits for it unless the text to inspe
   assert.equal(controls({ ready: true, phase: 'training', inspectsTyped: true }).inspect.disabled, false);
 });
 
-test('Fine-tune needs some text, and a model that is not training (it replaces it)', () => {
-  const fineTune = (state) => !controls({ ready: true, hasText: true, ...state })['fine-tune'].disabled;
-  assert.equal(fineTune({ phase: 'empty' }), true);
-  assert.equal(fineTune({ phase: 'empty', valid: false }), true, 'the form may be set for another shape');
-  assert.equal(fineTune({ phase: 'paused' }), true);
-  assert.equal(fineTune({ phase: 'finished' }), true);
-  assert.equal(fineTune({ phase: 'training' }), false);
-  assert.equal(fineTune({ phase: 'pausing' }), false);
-  assert.equal(fineTune({ phase: 'empty', hasText: false }), false);
-  assert.equal(fineTune({ phase: 'paused', loadingModel: true }), false);
-  assert.equal(fineTune({ phase: 'empty', ready: false }), false);
+test('Start from: Train waits for the start point (a base model fetched, a file picked, no fine-tune under way)', () => {
+  const train = (state) => !controls({ ready: true, valid: true, ...state }).train.disabled;
+  assert.equal(train({ phase: 'empty' }), true, 'Scratch is always ready');
+  assert.equal(train({ phase: 'empty', startReady: false }), false);
+  assert.equal(train({ phase: 'empty', startReady: true, valid: false }), false);
+  // With a model, Train pauses and resumes whatever the start point.
+  assert.equal(train({ phase: 'training', startReady: false }), true);
+  assert.equal(train({ phase: 'paused', startReady: false }), true);
+  // The start point is chosen before a model exists: Reset to choose again.
+  assert.equal(controls({ phase: 'empty' })['start-fields'].disabled, false);
+  assert.equal(controls({ phase: 'finished' })['start-fields'].disabled, true);
 });
 
 test('every id names an element of the template', async () => {

@@ -1,75 +1,23 @@
-// "Fine-tune a model file…" in the playground (www/playground/fine-tune.js): a byte-level model
-// trained on one text and downloaded, fine-tuned on another text from step 0 with the form's
-// training settings, starts below the same model trained from scratch on that text; a character
-// model refuses a text with characters it never saw, and a file that is no model is refused,
-// each leaving the page usable; an axe audit of the Train card with the new button, and
-// screenshots of it (test-artifacts/fine-tune-train-card-*.png, a11y-fine-tune-*.png).
+// "Start from: A model file…" in the playground (www/playground/start-from.js): a byte-level
+// model trained on one text and downloaded, fine-tuned (all weights) on another text from step 0
+// with the form's training settings, starts below the same model trained from scratch on that
+// text; a character model refuses a text with characters it never saw, and a file that is no
+// model is refused, each leaving the page usable; an axe audit of the Train card with the
+// refusal, and screenshots of it (test-artifacts/fine-tune-train-card-*.png, a11y-fine-tune-*.png).
+// LoRA, the base model and the Before / after panel: start-from.test.mjs.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { ARTIFACTS, browserSuite } from './browser.mjs';
 import { audit } from './audit.mjs';
+import {
+  LONG, JUNK, recordMetrics, otherText, validated, stepOf, firstMetrics, settings, trainAndDownload, reset, startFrom, fineTuneFile,
+} from './fine-tune-steps.mjs';
 
-const LONG = { timeout: 120_000 };
 const BASE_STEPS = 150;
 // Long enough that the fine-tuning run is still going while it is looked at.
 const FINE_TUNE_STEPS = 1000;
-const suite = browserSuite({
-  init: () => {
-    window.metrics = [];
-    document.addEventListener('kindling-metrics', ({ detail }) => window.metrics.push(detail));
-    window.inShadow = (selector) => document.querySelector('kindling-playground').shadowRoot.querySelector(selector);
-  },
-});
-
-// Sentences in the grammar sample's language but not its own: what a model that learnt the
-// sample's words and spelling carries over, and a model from scratch has yet to learn.
-function otherText(lines = 300) {
-  const subjects = ['the cat', 'a robot', 'the child', 'my neighbour', 'the old baker'];
-  const verbs = ['watches', 'carries', 'finds', 'paints'];
-  const objects = ['the river', 'a boat', 'the red kite', 'some bread', 'a tower'];
-  const places = ['in the garden', 'at dawn', 'near the hill'];
-  const out = [];
-  for (let i = 0; i < lines; i++) {
-    out.push(`${subjects[i % 5]} ${verbs[i % 4]} ${objects[Math.floor(i / 5) % 5]} ${places[i % 3]}.`);
-  }
-  return out.join('\n') + '\n';
-}
-
-const validated = (page) => page.locator('kindling-playground:not([data-validation=pending])').waitFor(LONG);
-const stepOf = (page) => page.locator('#step').getAttribute('data-value').then(Number);
-
-// The first kindling-metrics after `act`: a run's first chunk.
-async function firstMetrics(page, act) {
-  await page.evaluate(() => (window.metrics = []));
-  await act();
-  await page.waitForFunction(() => window.metrics.length > 0, null, { timeout: 120_000, polling: 50 });
-  return page.evaluate(() => window.metrics[0]);
-}
-
-async function settings(page, { tokenizer, steps }) {
-  await page.locator('#preset').selectOption('tiny');
-  await page.locator('#f-tokenizer').selectOption(tokenizer);
-  if (tokenizer === 'bpe') await page.locator('#f-merges').fill('50');
-  await page.locator('#f-maxSteps').fill(String(steps));
-  await validated(page);
-}
-
-// Trains the form's model on the text shown to the end, and downloads it.
-async function trainAndDownload(page, { tokenizer, steps }) {
-  await settings(page, { tokenizer, steps });
-  await page.locator('#train').click();
-  await page.locator('#train').filter({ hasText: 'Finished' }).waitFor(LONG);
-  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#download').click()]);
-  const path = join(ARTIFACTS, `fine-tune-base-${tokenizer}.kindling`);
-  await download.saveAs(path);
-  return path;
-}
-
-async function reset(page) {
-  await page.locator('#reset').click();
-  await page.locator('#train').filter({ hasText: 'Train' }).waitFor(LONG);
-}
+const suite = browserSuite({ init: recordMetrics });
 
 describe('fine-tuning a saved model on the page’s text', () => {
   let page;
@@ -93,21 +41,24 @@ describe('fine-tuning a saved model on the page’s text', () => {
 
   test('the same settings from scratch on another text: the first loss', async () => {
     await reset(page);
-    assert.equal(await page.locator('#fine-tune').isEnabled(), true, 'no model and some text');
+    assert.equal(await page.locator('#start-from input[value=scratch]').isEnabled(), true, 'no model: a start point may be chosen');
     await page.locator('#text').fill(otherText());
     await settings(page, { tokenizer: 'bpe', steps: FINE_TUNE_STEPS });
     const first = await firstMetrics(page, () => page.locator('#train').click());
-    assert.equal(await page.locator('#fine-tune').isEnabled(), false, 'not while a model trains');
+    assert.equal(await page.locator('#start-from input[value=scratch]').isEnabled(), false, 'not while a model trains');
     assert.equal(first.step, 1, 'the first chunk is one step');
     scratchLoss = first.trainLoss;
     await reset(page);
   });
 
   test('fine-tuning the file on that text restarts at step 0 and starts below the run from scratch', async () => {
-    const first = await firstMetrics(page, () => page.locator('#fine-tune-file').setInputFiles(bpeFile));
+    const first = await firstMetrics(page, () => fineTuneFile(page, bpeFile));
     const status = page.locator('#train-status');
     await status.filter({ hasText: 'Fine-tuning fine-tune-base-bpe.kindling' }).waitFor(LONG);
-    assert.match(await status.textContent(), /^Fine-tuning fine-tune-base-bpe\.kindling \(a GPT, [\d.]+k parameters, byte-level BPE\) on this text from step 0\.$/);
+    assert.match(
+      await status.textContent(),
+      /^Fine-tuning fine-tune-base-bpe\.kindling \(a GPT, [\d.]+k parameters, byte-level BPE; all weights\) on this text from step 0\.$/,
+    );
     assert.equal(first.step, 1, 'a new run: its first chunk is step 1');
     assert.equal(first.totalSteps, FINE_TUNE_STEPS, 'the form’s training steps, not the file’s');
     assert.ok(first.trainLoss < scratchLoss, `fine-tuned ${first.trainLoss} ≥ from scratch ${scratchLoss}`);
@@ -115,7 +66,7 @@ describe('fine-tuning a saved model on the page’s text', () => {
     assert.equal(await page.locator('#f-tokenizer').inputValue(), 'bpe');
     assert.equal(await page.locator('#text').inputValue(), otherText());
     await page.waitForFunction((step) => Number(inShadow('#step').dataset.value) > step, first.step, LONG);
-    assert.equal(await page.locator('#fine-tune').isEnabled(), false, 'not while it trains');
+    assert.equal(await page.locator('#start-from input[value=scratch]').isEnabled(), false, 'not while it trains');
 
     const card = page.locator('.train-card');
     await card.screenshot({ path: join(ARTIFACTS, 'fine-tune-train-card-desktop.png') });
@@ -125,17 +76,19 @@ describe('fine-tuning a saved model on the page’s text', () => {
 
     await page.locator('#train').click(); // pause
     await page.locator('#train').filter({ hasText: 'Resume' }).waitFor(LONG);
-    assert.equal(await page.locator('#fine-tune').isEnabled(), true, 'a paused model may be replaced');
+    await reset(page);
+    assert.equal(await page.locator('#start-from input[value=file]').isChecked(), true, 'Reset keeps the start point');
+    assert.equal(await page.locator('#start-from input[value=scratch]').isEnabled(), true);
   });
 
   test('a character model refuses a text with characters it never saw; the page stays usable', async () => {
-    await reset(page);
+    await startFrom(page, 'Scratch');
     const charFile = await trainAndDownload(page, { tokenizer: 'char', steps: 30 }); // on otherText()
     await reset(page);
     await page.locator('#text').fill('17+25=42\n'.repeat(200));
     await validated(page);
-    await page.locator('#fine-tune-file').setInputFiles(charFile);
-    const error = page.locator('#fine-tune-error');
+    await fineTuneFile(page, charFile);
+    const error = page.locator('#start-error');
     await error.filter({ hasText: 'never saw' }).waitFor(LONG);
     const message = await error.textContent();
     assert.match(message, /^Could not fine-tune “fine-tune-base-char\.kindling”: /);
@@ -145,15 +98,12 @@ describe('fine-tuning a saved model on the page’s text', () => {
     assert.equal(await page.locator('#text').isEditable(), true);
 
     // A file that is no model: the engine's checkpoint message.
-    await page.locator('#fine-tune-file').setInputFiles({
-      name: 'notes.kindling',
-      mimeType: 'application/octet-stream',
-      buffer: Buffer.from('not a model at all'),
-    });
+    await fineTuneFile(page, JUNK);
     await error.filter({ hasText: 'notes.kindling' }).waitFor(LONG);
     assert.match(await error.textContent(), /not a Kindling model file/);
 
     // The page goes on: this text trains a model of its own.
+    await startFrom(page, 'Scratch');
     await settings(page, { tokenizer: 'char', steps: 30 });
     await page.locator('#train').click();
     await page.locator('#train').filter({ hasText: 'Finished' }).waitFor(LONG);
@@ -161,16 +111,13 @@ describe('fine-tuning a saved model on the page’s text', () => {
     assert.deepEqual(suite.browser.problems, [], 'no errors in the console');
   });
 
-  test('the Train card with Fine-tune passes an axe audit; screenshots', async () => {
-    // The refusal shown beside the button, on a finished model.
-    await page.locator('#fine-tune-file').setInputFiles({
-      name: 'notes.kindling',
-      mimeType: 'application/octet-stream',
-      buffer: Buffer.from('not a model at all'),
-    });
-    await page.locator('#fine-tune-error').filter({ hasText: 'notes.kindling' }).waitFor(LONG);
-    assert.equal(await page.locator('#train').textContent(), 'Finished', 'the model is kept');
-    await page.locator('#fine-tune').focus();
+  test('the Train card with a refused model file passes an axe audit; screenshots', async () => {
+    // The refusal shown under the control.
+    await reset(page);
+    await fineTuneFile(page, JUNK);
+    await page.locator('#start-error').filter({ hasText: 'notes.kindling' }).waitFor(LONG);
+    assert.equal(await page.locator('#train').textContent(), 'Train', 'still no model');
+    await page.locator('#start-from input[value=file]').focus();
     await audit(page, 'fine-tune');
     await page.setViewportSize({ width: 360, height: 780 });
     await page.locator('.train-card').screenshot({ path: join(ARTIFACTS, 'fine-tune-train-card-phone.png') });

@@ -3,13 +3,19 @@
 // Page → worker: load (first: the compiled CPU engine module, or nothing to fetch it here),
 //                engine (the compiled module of a build asked for with need-engine),
 //                configure, validate, create, fine-tune, train, pause, reset, generate, stop,
-//                export, open, restore, inspect, distribution
-//                (fine-tune: { bytes, options, name, train }: a new model from a saved one's
-//                weights and tokenizer, trained on options.text from step 0 (Kindling.fineTune);
-//                options hold the text and training settings, never the shape; answered with a
-//                `model` of origin 'fine-tune' and setup { text, options, fineTunedFrom: name })
+//                export, open, restore, inspect, distribution, open-run, save-run, compare
+//                (fine-tune: { bytes, options, name, startFrom, train }: a new model from a saved
+//                one's weights and tokenizer, trained on options.text from step 0 (Kindling.fineTune);
+//                options hold the text, training settings and loraRank, never the shape; answered
+//                with a `model` of origin 'fine-tune', setup { text, options, startFrom, fineTunedFrom:
+//                name } and valLossBefore: the start point's val loss on the new text, before a step)
+//                (export: { id, merged }: merged folds a LoRA model's adapters into its weights)
+//                (open-run: { bytes, run }: a run from the list (runs-store.js) as the live model,
+//                going on with that run; save-run: save the live model's run now, if it trained
+//                since its last save; compare: engine-compare.js)
 // Worker → page: ready, need-engine, validated, model, backend, metrics, paused, finished,
-//                saved, exported, token, warning, generated, inspected, distribution, error
+//                saved, exported, token, warning, generated, inspected, distribution, error,
+//                run-saved ({ id, name, step }: the run list changed), compare-token, compared
 // Every request may carry an `id`; replies about it carry the same `id`.
 //
 // error: { source (the request's type, or 'train', 'storage', 'load'), kind, message, fatal,
@@ -25,6 +31,8 @@
 import { loadKindling, tokens } from './kindling.js';
 import { HelperWorkers, helperCountFor } from './helper-pool.js';
 import { saveAutosave, loadAutosave } from './autosave-store.js';
+import { chunkTrained, recordRun, reopenedSetup } from './engine-runs.js';
+import { compare } from './engine-compare.js';
 import { Backends } from './engine-backends.js';
 import { kindlingError as failure } from './kindling-error.js';
 
@@ -41,6 +49,7 @@ const settings = {
   backend: 'auto',
   helpers: 'auto', // helper workers for CPU training: 'auto' (one per spare core) or a count
   debugWebgpuMs: null, // tests: 'auto' takes this as WebGPU's measured ms/step
+  runsCapBytes: null, // tests: the run list's cap (else runs-store.js's RUNS_CAP_BYTES)
 };
 
 let Kindling = null; // the CPU build's class (the WebGPU build's: backends.gpuEngine())
@@ -108,6 +117,7 @@ function modelInfo() {
     step: model.step,
     vocabSize: model.vocabSize,
     parameterCount: model.parameterCount,
+    parameters: model.parameters, // { trainable, frozen, trainableBytes, frozenBytes }
     config: model.config,
     history: model.history,
   };
@@ -117,6 +127,7 @@ function modelInfo() {
 function replaceModel(next, setup) {
   keepTraining = false;
   stopAllGenerations();
+  saveRun(); // the run so far, queued ahead of the swap
   return exclusive(() => {
     stopHelpers();
     model?.free();
@@ -335,6 +346,7 @@ async function trainLoop() {
     });
     if (!done) break;
     const { trained, backend, steps, metrics, elapsedMs, workers } = done;
+    if (epoch === modelEpoch) chunkTrained(modelSetup, metrics, elapsedMs); // not a model that replaced it
     chunk = nextChunkSize(steps, elapsedMs);
     const rate = (steps * 1000) / elapsedMs;
     stepsPerSecond = stepsPerSecond ? 0.9 * stepsPerSecond + 0.1 * rate : rate;
@@ -356,6 +368,7 @@ async function trainLoop() {
       ? { type: 'finished', step: model.step }
       : { type: 'paused', step: model.step, reason: pauseReason },
   );
+  saveRun(); // not awaited: a Resume pressed meanwhile starts a new loop, after the snapshot
 }
 
 function startTraining() {
@@ -376,8 +389,9 @@ function startTraining() {
 
 // ---- persistence ----------------------------------------------------------------------
 
-function checkpoint() {
-  return exclusive(() => model.toBytes());
+// `options`: toBytes's ({ merged: true } folds a LoRA model's adapters into its weights).
+function checkpoint(options) {
+  return exclusive(() => model.toBytes(options));
 }
 
 // Two tabs on one autosave name would overwrite each other's model: the first worker to
@@ -435,6 +449,16 @@ async function autosave() {
   }
 }
 
+// The live model's run, saved in the run list (engine-runs.js); the full page's only, as the
+// autosave. Its snapshot is queued at once, ahead of any later engine call.
+function saveRun() {
+  if (!model || !modelSetup || !settings.persist) return;
+  recordRun({ model, setup: modelSetup, exclusive, cap: settings.runsCapBytes }).then(
+    (saved) => saved && post({ type: 'run-saved', id: saved.id, name: saved.name, step: saved.step }),
+    (error) => post({ type: 'error', source: 'runs', ...describe(error) }),
+  );
+}
+
 async function restoreFrom(bytes, setup, origin) {
   // The checkpoint carries its own training text; `setup` is what the page shows.
   const next = await placeNew((Engine, backend) => Engine.fromBytes(bytes, { backend }));
@@ -466,7 +490,7 @@ async function generate({ id, prompt, options }) {
 // ---- messages -------------------------------------------------------------------------
 
 const handlers = {
-  async configure({ name, autosaveEvery, persist, backend, helpers: helperSetting, debugWebgpuMs }) {
+  async configure({ name, autosaveEvery, persist, backend, helpers: helperSetting, debugWebgpuMs, runsCapBytes }) {
     const previousBackend = settings.backend;
     Object.assign(settings, {
       name: name ?? settings.name,
@@ -475,6 +499,7 @@ const handlers = {
       backend: backend ?? settings.backend,
       helpers: helperSetting ?? settings.helpers,
       debugWebgpuMs: debugWebgpuMs ?? settings.debugWebgpuMs,
+      runsCapBytes: runsCapBytes ?? settings.runsCapBytes,
     });
     if (helperSetting !== undefined) helpersFailure = null; // a new setting gets a new try
     if (Kindling && settings.backend !== previousBackend) await backendChanged();
@@ -491,11 +516,19 @@ const handlers = {
   },
   // On failure (a character model that lacks some of the text's characters, a bad file)
   // nothing has touched the current model.
-  async 'fine-tune'({ bytes, options, name, train }) {
-    const setup = { text: options.text, options, fineTunedFrom: name };
+  async 'fine-tune'({ bytes, options, name, startFrom, train }) {
+    const setup = { text: options.text, options, startFrom, fineTunedFrom: name };
     const next = await placeNew((Engine, backend) => Engine.fineTune(bytes, { ...options, backend }));
+    // Before any step the new model is the start point: its loss on the new text's validation split.
+    let valLossBefore;
+    try {
+      valLossBefore = await next.evaluate();
+    } catch (error) {
+      next.free();
+      throw error;
+    }
     await replaceModel(next, setup);
-    post({ type: 'model', origin: 'fine-tune', info: modelInfo(), setup });
+    post({ type: 'model', origin: 'fine-tune', info: modelInfo(), setup, valLossBefore });
     if (train) startTraining();
   },
   train() {
@@ -532,15 +565,27 @@ const handlers = {
     const probs = Kindling.samplingDistribution(logits, options);
     post({ type: 'distribution', id, probs }, [probs.buffer]);
   },
-  async export({ id }) {
+  async export({ id, merged }) {
     requireModel();
-    const bytes = await checkpoint();
+    const bytes = await checkpoint(merged ? { merged: true } : undefined);
     post({ type: 'exported', id, bytes, step: model.step, config: model.config }, [bytes.buffer]);
   },
-  async open({ bytes, options, origin }) {
+  async open({ bytes, options, origin, name }) {
     // On failure `restoreFrom` throws before touching the current model. The page shows
     // the text the opened model was trained on.
-    await restoreFrom(bytes, { text: null, options }, origin ?? 'open');
+    await restoreFrom(bytes, { text: null, options, openedFrom: name }, origin ?? 'open');
+  },
+  async 'open-run'({ bytes, run }) {
+    await restoreFrom(bytes, reopenedSetup(run), 'run');
+  },
+  'save-run'() {
+    saveRun();
+  },
+  compare(request) {
+    // Not awaited: training, pause and generation go on while the two models write.
+    compare(request, { Kindling, post, nextTask }).catch((error) =>
+      post({ type: 'error', source: 'compare', id: request.id, ...describe(error) }),
+    );
   },
   async restore() {
     const saved = await loadAutosave(settings.name);

@@ -3,10 +3,11 @@
  * whole playground (index.html), or compact enough to sit in a blog post (kindling-embed.js).
  * The element renders and forwards; its own worker (engine-worker.js) owns the engine.
  *
- * Attributes: mode ("full" | "train" | "generate" | "inspect"), view, model-src, text, preset,
- * steps, backend, workers, prompt, temperature, top-k, top-p, max-tokens, pace, autoplay, theme,
- * storage-name, autosave-every; each but `backend` with a property of the same meaning, in
- * camelCase (playground/attributes.js says what each does; docs/embedding.md, for page authors).
+ * Attributes: mode ("full" | "train" | "generate" | "inspect"), view, model-src, base-model-src,
+ * text, preset, steps, backend, workers, prompt, temperature, top-k, top-p, max-tokens, pace,
+ * autoplay, theme, storage-name, autosave-every; each but `backend` with a property of the same
+ * meaning, in camelCase (playground/attributes.js says what each does; docs/embedding.md, for
+ * page authors).
  * `pace` ("readable" | "step" | "instant") is how fast generated text is shown: about 40
  * tokens a second, one per press of Next token, or as it comes. The engine computes at full
  * speed whatever the pace; the Pace control sets the attribute, in every mode with a Generate card.
@@ -43,7 +44,8 @@
  *   kindling-finished  { task: 'training', step } | { task: 'generation', reason, text, tokens }
  *   kindling-error     { source, kind, message }   an error shown in the element (kinds: the
  *                      engine's and the worker's, see engine-worker.js; 'crashed' when its
- *                      worker died; 'fetch' when model-src could not be read)
+ *                      worker died; 'fetch' when model-src, or the base model Start from
+ *                      chose, could not be read)
  *
  * The engine loads lazily, when the element first scrolls into view or is interacted with
  * (or train() / generate() is called); the .wasm is downloaded and compiled once per page
@@ -63,6 +65,8 @@ import { EngineClient, kindlingError } from './playground/engine-client.js';
 import { Visibility } from './playground/visibility.js';
 import { HeaderView, NO_WASM } from './playground/header-view.js';
 import { InspectView } from './playground/inspect-view.js';
+import { RunsView } from './playground/runs-view.js';
+import { BeforeAfter } from './playground/before-after.js';
 
 class KindlingPlayground extends HTMLElement {
   static get observedAttributes() {
@@ -72,6 +76,7 @@ class KindlingPlayground extends HTMLElement {
   connectedCallback() {
     if (!this.shadowRoot) this.build();
     this.training.connect();
+    this.runs.connect();
     this.childObserver.observe(this, { childList: true, subtree: true, characterData: true });
     this.visibility.connect(); // in view, it starts the engine
   }
@@ -82,6 +87,7 @@ class KindlingPlayground extends HTMLElement {
     this.visibility.disconnect();
     this.childObserver.disconnect();
     this.training.disconnect();
+    this.runs.disconnect();
     queueMicrotask(() => {
       if (!this.isConnected) this.shutDown();
     });
@@ -130,6 +136,8 @@ class KindlingPlayground extends HTMLElement {
     });
     const { engine, form, header, training } = this;
     this.files = new ModelFiles(root, { host: this, engine, form, header, training });
+    this.beforeAfter = new BeforeAfter(root, { engine, generation: this.generation, starting: () => this.files.startFrom.starting });
+    this.runs = new RunsView(root, { host: this, engine, training, sampling: () => this.generation.sampling() });
     this.inspector = new InspectView(root, {
       host: this,
       request: (message) => engine.request(message),
@@ -275,6 +283,8 @@ class KindlingPlayground extends HTMLElement {
       case 'model-src':
         this.autoplayed = false;
         return this.files.loadModelSrc();
+      case 'base-model-src':
+        return this.files.startFrom.baseChanged();
       case 'autoplay':
         return this.maybeAutoplay();
     }
@@ -305,7 +315,7 @@ class KindlingPlayground extends HTMLElement {
       ...this.state,
       generating: this.generation.active,
       inspectsTyped: this.inspector.source === 'typed',
-      hasText: this.form.text !== '',
+      startReady: this.files.startFrom.ready,
     };
     for (const [id, properties] of Object.entries(controls(state))) {
       Object.assign(this.shadowRoot.getElementById(id), properties);
@@ -366,7 +376,7 @@ class KindlingPlayground extends HTMLElement {
     if (message.type === 'ready') return this.engineLoaded(message.presets);
     this.update({ phase: nextPhase(this.state.phase, message) });
     if (message.type === 'error') return this.showError(message);
-    for (const part of [this.training, this.generation, this.files, this.inspector]) part.received(message);
+    for (const part of [this.training, this.generation, this.files, this.inspector, this.beforeAfter, this.runs]) part.received(message);
     if (message.type === 'model') this.modelChanged(message);
     if (message.type === 'finished') this.emit('kindling-finished', { task: 'training', step: message.step });
     if (message.type === 'paused') this.visibilityChanged(); // the reader may be back already
@@ -390,7 +400,7 @@ class KindlingPlayground extends HTMLElement {
     else if (this.runsGivenModel) {
       this.header.notice('This embed has no model to run: set its model-src to a file saved with “Download model”.');
     }
-    if (!this.compact) await this.files.offerAutosave();
+    if (!this.compact) await Promise.all([this.files.offerAutosave(), this.runs.refresh()]);
   }
 
   // The worker and its model are gone (removed from the page, or crashed).
@@ -432,6 +442,7 @@ class KindlingPlayground extends HTMLElement {
     const { options } = this.form.read();
     if (phase !== 'empty' || !options || !valid) return;
     this.files.hideOffer(); // the new model's autosaves replace the old one
+    if (this.files.startFrom.fineTunes) return this.files.startFrom.start();
     this.send({ type: 'create', options, train: true });
   }
 
@@ -475,7 +486,9 @@ class KindlingPlayground extends HTMLElement {
       this.header.loaded('The engine could not load');
       this.header.notice(message);
     } else if (source === 'generate') this.generation.failed(message);
-    else if (!this.files.showError(source, message)) this.training.error(source === 'train' ? sentence(message) : message);
+    else if (!this.files.showError(source, message) && !this.runs.showError(source, message, kind)) {
+      this.training.error(source === 'train' ? sentence(message) : message);
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 // A small canvas line chart of train and validation loss against step. Drawn by hand
 // rather than with a library: two lines, two axes and a legend are ~150 lines, need no
-// vendoring, and keep the page free of third-party code.
+// vendoring, and keep the page free of third-party code. The same chart overlays several
+// runs' curves (setCurves: the run list's), each in its own colour and dash pattern.
 //
 // Colours come from CSS custom properties on the canvas (--chart-train, --chart-val,
 // --chart-grid, --chart-text), so light/dark themes need no code here. They are written with
@@ -28,7 +29,7 @@ function ticks(min, max, count) {
 // Exponential moving average: per-step train loss is noisy, the trend is what matters.
 // Short runs are drawn as they are (an average would only lag); the window grows with the
 // run so long runs still read as one line.
-function smooth(points) {
+export function smooth(points) {
   const alpha = Math.min(1, Math.max(0.02, 30 / points.length));
   let average = points[0]?.[1];
   return points.map(([step, loss]) => {
@@ -64,10 +65,13 @@ function formatTick(value) {
 }
 
 export class LossChart {
-  constructor(canvas) {
+  // empty: what the chart says while it has nothing to draw.
+  constructor(canvas, { empty = 'Loss appears here once training starts' } = {}) {
     this.canvas = canvas;
+    this.empty = empty;
     this.train = [];
     this.val = [];
+    this.curves = null; // setCurves's, drawn instead of train and val
     this.totalSteps = 0;
     this.frame = 0;
     this.resizeObserver = new ResizeObserver(() => this.redraw());
@@ -106,6 +110,27 @@ export class LossChart {
     this.redraw();
   }
 
+  // curves: [{ points: [[step, value]], color (a custom property's name), dash (setLineDash's
+  // pattern) }], drawn over each other on shared axes. The canvas's data-curves says how many
+  // have points.
+  setCurves(curves) {
+    this.curves = curves;
+    this.canvas.dataset.curves = String(curves.filter(({ points }) => points.length).length);
+    this.canvas.dataset.points = String(curves.reduce((sum, { points }) => sum + points.length, 0));
+    this.redraw();
+  }
+
+  // What to draw: the live run's train loss (faint as measured, and smoothed) and validation
+  // loss, or the overlaid curves; at most `limit` points each.
+  lines(limit) {
+    if (this.curves) return this.curves.map(({ points, color, dash }) => ({ points: thin(points, limit), color, width: 2, dash }));
+    return [
+      { points: thin(this.train, limit), color: '--chart-train', width: 1, alpha: 0.25 },
+      { points: thin(smooth(this.train), limit), color: '--chart-train', width: 2 },
+      { points: thin(this.val, limit), color: '--chart-val', width: 2, dots: true },
+    ];
+  }
+
   // Coalesces many updates into one paint per frame.
   redraw() {
     if (this.frame) return;
@@ -134,7 +159,7 @@ export class LossChart {
     };
     ctx.font = `11px ${style.fontFamily}`;
 
-    const all = [...this.train, ...this.val];
+    const all = this.curves ? this.curves.flatMap(({ points }) => points) : [...this.train, ...this.val];
     const lastStep = all.reduce((max, [step]) => Math.max(max, step), 0);
     const xMax = stepRange(lastStep, this.totalSteps);
     const losses = all.map(([, loss]) => loss);
@@ -154,16 +179,15 @@ export class LossChart {
     const y = (loss) => plot.top + (1 - (loss - yMin) / (yMax - yMin)) * plot.height;
 
     this.drawAxes(ctx, plot, { x, y, xMax, yMin, yMax }, color);
-    const limit = plot.width * 2;
-    ctx.globalAlpha = 0.25;
-    this.drawLine(ctx, thin(this.train, limit), x, y, color('--chart-train'), { width: 1 });
+    for (const line of this.lines(plot.width * 2)) {
+      ctx.globalAlpha = line.alpha ?? 1;
+      this.drawLine(ctx, line.points, x, y, color(line.color), line);
+    }
     ctx.globalAlpha = 1;
-    this.drawLine(ctx, thin(smooth(this.train), limit), x, y, color('--chart-train'), { width: 2 });
-    this.drawLine(ctx, thin(this.val, limit), x, y, color('--chart-val'), { width: 2, dots: true });
     if (!all.length) {
       ctx.fillStyle = color('--chart-text');
       ctx.textAlign = 'center';
-      ctx.fillText('Loss appears here once training starts', plot.left + plot.width / 2, plot.top + plot.height / 2);
+      ctx.fillText(this.empty, plot.left + plot.width / 2, plot.top + plot.height / 2);
     }
   }
 
@@ -188,15 +212,17 @@ export class LossChart {
     }
   }
 
-  drawLine(ctx, points, x, y, stroke, { width, dots = false }) {
+  drawLine(ctx, points, x, y, stroke, { width, dots = false, dash = [] }) {
     if (!points.length) return;
     ctx.strokeStyle = stroke;
     ctx.fillStyle = stroke;
     ctx.lineWidth = width;
     ctx.lineJoin = 'round';
+    ctx.setLineDash(dash);
     ctx.beginPath();
     points.forEach(([step, loss], i) => (i ? ctx.lineTo(x(step), y(loss)) : ctx.moveTo(x(step), y(loss))));
     ctx.stroke();
+    ctx.setLineDash([]);
     if (!dots && points.length > 1) return;
     for (const [step, loss] of points) {
       ctx.beginPath();

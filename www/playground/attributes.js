@@ -17,6 +17,7 @@ export const REFLECTED = {
   view: VIEWS, // the Inspect card's view (its tabs set it): where mode="inspect" starts
   theme: THEMES,
   'model-src': 'string', // a model saved with "Download model": loaded, ready to generate
+  'base-model-src': 'string', // the model "Start from: Base model" fine-tunes (default: www/models/base.kindling)
   text: 'string', // the training text (or a child <template> / <textarea> holding it); inspect: the text looked at
   preset: 'string', // the engine preset (default "tiny")
   steps: 'number', // training steps (maxSteps), else the preset's
@@ -89,6 +90,8 @@ export function workerSettings(element) {
     helpers: helperSetting(element.getAttribute('workers')),
     // Tests: 'auto' takes this as WebGPU's measured ms/step (a fast GPU where there is none).
     debugWebgpuMs: Number(element.dataset.debugWebgpuMs) || null,
+    // Tests: the run list's cap in bytes (runs-store.js), to reach "full" with small runs.
+    runsCapBytes: Number(element.dataset.runsCapBytes) || null,
   };
 }
 

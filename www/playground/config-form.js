@@ -10,7 +10,8 @@ const VALIDATE_DELAY_MS = 150;
 
 // The hyper-parameters the form edits, by their engine (config) names, in the order shown
 // (after the preset, model type and tokenizer menus); `models` and `tokenizers`: the only
-// model types or tokenizers that use the field.
+// model types or tokenizers that use the field; `training`: a training setting, which a
+// fine-tune may change (the others shape the weights).
 export const FIELDS = [
   { name: 'merges', label: 'BPE merges', integer: true, min: 0, tokenizers: ['bpe'] },
   { name: 'nLayer', label: 'Layers', integer: true, min: 1 },
@@ -18,10 +19,10 @@ export const FIELDS = [
   { name: 'nEmbd', label: 'Embedding size', integer: true, min: 1 },
   { name: 'hiddenSize', label: 'Hidden size', integer: true, min: 1, models: ['lstm', 'gru'] },
   { name: 'blockSize', label: 'Context length', integer: true, min: 1 },
-  { name: 'dropout', label: 'Dropout', min: 0, max: 1, step: 0.05 },
-  { name: 'batchSize', label: 'Batch size', integer: true, min: 1 },
-  { name: 'learningRate', label: 'Learning rate', min: 0, step: 'any' },
-  { name: 'maxSteps', label: 'Training steps', integer: true, min: 1 },
+  { name: 'dropout', label: 'Dropout', min: 0, max: 1, step: 0.05, training: true },
+  { name: 'batchSize', label: 'Batch size', integer: true, min: 1, training: true },
+  { name: 'learningRate', label: 'Learning rate', min: 0, step: 'any', training: true },
+  { name: 'maxSteps', label: 'Training steps', integer: true, min: 1, training: true },
 ];
 
 // What the model reads, by tokenizer, for the text's hint.
@@ -64,7 +65,7 @@ export class ConfigForm {
     this.$ = nodes(
       root,
       'text sample pick-file file text-hint text-error chars vocab chars-per-token train-tokens val-tokens ' +
-        'model-form model-fields preset f-model f-tokenizer params memory model-error config-error',
+        'model-form model-fields preset f-model f-tokenizer params memory model-error config-error shape-note',
     );
     this.presets = {};
     this.result = null; // the last validation
@@ -73,6 +74,7 @@ export class ConfigForm {
     this.ready = false; // set by the element: validation needs the engine
     this.locked = false; // set by the element: a model fixes its text and settings
     this.compact = false;
+    this.shapeFixed = false; // a fine-tune's start point gives the shape (fixShape)
     this.waiting = []; // settled() callers
 
     const fields = this.$.modelFields.querySelector('.fields');
@@ -255,11 +257,22 @@ export class ConfigForm {
     return { model: this.$.fModel.value, tokenizer: this.$.fTokenizer.value };
   }
 
+  // A start point other than Scratch (start-from.js) gives the model's shape: only the
+  // training settings show, and `note` says why; null shows every field again.
+  fixShape(note) {
+    this.shapeFixed = Boolean(note);
+    for (const menu of [this.$.preset, this.$.fModel, this.$.fTokenizer]) menu.closest('.field').hidden = this.shapeFixed;
+    say(this.$.shapeNote, note ?? '');
+    this.schedule();
+  }
+
   // Validates once the typing pauses; shows only the fields the chosen model type and
-  // tokenizer use.
+  // tokenizer use (and a fine-tune changes).
   schedule() {
     const choice = this.choice();
-    for (const field of FIELDS) this.field(field.name).closest('.field').hidden = !usedBy(field, choice);
+    for (const field of FIELDS) {
+      this.field(field.name).closest('.field').hidden = !usedBy(field, choice) || (this.shapeFixed && !field.training);
+    }
     this.showTextHint();
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.run(), VALIDATE_DELAY_MS);
@@ -308,8 +321,10 @@ export class ConfigForm {
     setNumber(this.$.charsPerToken, tokenized ? known(result.charsPerToken) : undefined, format.ratio);
     setNumber(this.$.trainTokens, known(result.trainTokens), format.compact);
     setNumber(this.$.valTokens, known(result.valTokens), format.compact);
-    setNumber(this.$.params, known(result.parameterCount), format.compact);
-    setNumber(this.$.memory, known(result.memoryBytes), format.bytes);
+    // A fine-tune's size is its start point's, not the fields' (once made, the model's own count).
+    const sized = (value) => (this.shapeFixed ? undefined : known(value));
+    if (!(this.shapeFixed && this.locked)) setNumber(this.$.params, sized(result.parameterCount), format.compact);
+    setNumber(this.$.memory, sized(result.memoryBytes), format.bytes);
     this.onValidated(result);
     for (const resolve of this.waiting.splice(0)) resolve(result);
   }

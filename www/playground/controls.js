@@ -9,7 +9,8 @@
 //   loadingModel  a model-src file is being fetched or opened
 //   generating    a generation is streaming
 //   inspectsTyped the Inspect card looks at typed text, not the text just generated
-//   hasText       the text card holds some text
+//   startReady    Train can start from the chosen start point (start-from.js): Scratch, a
+//                 fetched base model or a picked file, and no fine-tune request under way
 //
 // Returns { [element id in markup.js]: { DOM property: value } }, applied as it is.
 
@@ -30,7 +31,7 @@ export function controls({
   loadingModel = false,
   generating = false,
   inspectsTyped = false,
-  hasText = false,
+  startReady = true,
 } = {}) {
   if (!PHASES.includes(phase)) throw new Error(`controls: unknown phase ${phase}`);
   const hasModel = phase !== 'empty';
@@ -39,14 +40,13 @@ export function controls({
   return {
     train: {
       textContent: TRAIN_LABELS[phase],
-      disabled: !ready || phase === 'pausing' || phase === 'finished' || (phase === 'empty' && !valid),
+      disabled: !ready || phase === 'pausing' || phase === 'finished' || (phase === 'empty' && (!valid || !startReady)),
     },
     reset: { disabled: !ready || !hasModel },
     download: { disabled: !ready || !hasModel },
     'open-model': { disabled: !ready },
-    // Fine-tuning replaces the model, so never one that is training or still loading.
-    'fine-tune': { disabled: !ready || !hasText || loadingModel || !['empty', 'paused', 'finished'].includes(phase) },
     'model-fields': { disabled: locked },
+    'start-fields': { disabled: locked },
     text: { readOnly: locked },
     sample: { disabled: locked },
     'pick-file': { disabled: locked },

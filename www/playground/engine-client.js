@@ -91,12 +91,13 @@ export class EngineClient {
     return ++this.lastId;
   }
 
-  // Resolves to the reply carrying the request's id, or rejects with its error.
-  request(message, transfer) {
+  // Resolves to the reply carrying the request's id, or rejects with its error. Replies
+  // marked `partial` (a request that streams, like compare) go to onPartial on the way.
+  request(message, transfer, onPartial) {
     if (!this.worker) return Promise.reject(kindlingError('state', 'The engine is not running.'));
     const id = this.nextId();
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, onPartial });
       this.send({ ...message, id }, transfer);
     });
   }
@@ -105,6 +106,7 @@ export class EngineClient {
     if (message.type === 'need-engine') return this.sendEngine(message.build);
     if (message.type === 'ready' || message.source === 'load') this.loadingDone();
     const request = this.pending.get(message.id);
+    if (request && message.partial) return request.onPartial?.(message);
     if (request) {
       this.pending.delete(message.id);
       if (message.type !== 'error') return request.resolve(message);

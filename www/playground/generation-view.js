@@ -74,9 +74,19 @@ export class GenerationView {
     this.$.genStatus.textContent = stepping ? 'Press “Next token” for each token.' : 'Generating…';
   }
 
+  // The sampling knobs, as the engine's generate options.
+  sampling() {
+    const number = (node) => Number(node.value);
+    return {
+      maxTokens: number(this.$.length),
+      temperature: number(this.$.temperature),
+      topK: number(this.$.topK),
+      topP: number(this.$.topP),
+    };
+  }
+
   // Starts generation `id`; resolves to { reason, text, tokens } when it ends.
   start(id) {
-    const number = (node) => Number(node.value);
     const prompt = this.$.prompt.value;
     say(this.$.genError, '');
     this.$.promptWarning.hidden = true;
@@ -93,12 +103,7 @@ export class GenerationView {
       type: 'generate',
       id,
       prompt,
-      options: {
-        maxTokens: number(this.$.length),
-        temperature: number(this.$.temperature),
-        topK: number(this.$.topK),
-        topP: number(this.$.topP),
-      },
+      options: this.sampling(),
     });
     return ended;
   }

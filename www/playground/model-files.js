@@ -1,12 +1,12 @@
 // A model's ways in and out of the element: the autosave offered after a reload, "Download
-// model", "Open model…", "Fine-tune a model file…" (fine-tune.js), and the model-src
-// attribute's file. The engine worker reads and writes the bytes; this fetches them, asks for
+// model" (a LoRA model: base + adapters, or merged), "Open model…", the start points Train
+// fine-tunes (start-from.js), and the model-src attribute's file. The engine worker reads and writes the bytes; this fetches them, asks for
 // them and says how it went.
 import * as format from '../format.js';
 import { loadAutosaveSummary, clearAutosave } from '../autosave-store.js';
 import { el, nodes, say, sentence } from './markup.js';
 import { workerSettings } from './attributes.js';
-import { FineTune } from './fine-tune.js';
+import { StartFrom } from './start-from.js';
 
 // No model the engine can train fits in more: its memory limit (src/config.rs,
 // MEMORY_LIMIT_BYTES) holds the weights and more. Checked before a byte is read, so a huge
@@ -23,7 +23,8 @@ export class ModelFiles {
     Object.assign(this, { host, engine, form, header, training });
     this.$ = nodes(
       root,
-      'resume-offer resume-text resume-error resume discard download open-model model-file file-error save-error',
+      'resume-offer resume-text resume-error resume discard download download-as-field download-as open-model model-file ' +
+        'file-error save-error',
     );
     this.modelSrcId = 0;
     this.opening = null; // { name, from: 'file' | 'model-src' } while the worker opens bytes
@@ -33,7 +34,7 @@ export class ModelFiles {
     download.addEventListener('click', () => this.download());
     openModel.addEventListener('click', () => modelFile.click());
     modelFile.addEventListener('change', () => this.openFile(modelFile.files[0]));
-    this.fineTune = new FineTune(root, { engine, form, training, readFile: readModelFile });
+    this.startFrom = new StartFrom(root, { host, engine, form, training, readFile: readModelFile, fetchModel });
   }
 
   // ---- the autosave -----------------------------------------------------------------
@@ -77,7 +78,10 @@ export class ModelFiles {
       this.training.saved(message);
     } else if (message.type === 'model') {
       this.clearError();
-      this.fineTune.received(message);
+      this.startFrom.received(message);
+      // A LoRA model saves as base + adapters (it goes on training as LoRA) or merged (an
+      // ordinary model).
+      this.$.downloadAsField.hidden = !(message.info?.config.loraRank > 0);
       if (message.setup) this.hideOffer();
       if (message.origin === 'model-src') this.modelSrcLoaded();
     }
@@ -86,16 +90,16 @@ export class ModelFiles {
   // ---- files ------------------------------------------------------------------------
 
   async download() {
+    const merged = !this.$.downloadAsField.hidden && this.$.downloadAs.value === 'merged';
     let reply;
     try {
-      reply = await this.engine.request({ type: 'export' });
+      reply = await this.engine.request({ type: 'export', merged });
     } catch (error) {
       return say(this.$.fileError, error.message);
     }
     const { bytes, step, config } = reply;
-    const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
-    el('a', { href: url, download: `kindling-${config.model}-step${step}.kindling` }).click();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    const lora = merged ? '-merged' : config.loraRank > 0 ? `-lora${config.loraRank}` : '';
+    saveModelFile(bytes, `kindling-${config.model}-step${step}${lora}.kindling`);
   }
 
   async openFile(file) {
@@ -116,7 +120,7 @@ export class ModelFiles {
     this.opening = opening;
     const { options } = this.form.read();
     const origin = opening.from === 'model-src' ? 'model-src' : undefined;
-    this.engine.send({ type: 'open', bytes, options: options ?? {}, origin }, [bytes.buffer]);
+    this.engine.send({ type: 'open', bytes, options: options ?? {}, origin, name: opening.name }, [bytes.buffer]);
   }
 
   clearError() {
@@ -173,7 +177,7 @@ export class ModelFiles {
 
   // Shows the errors that belong here; false for the others.
   showError(source, message) {
-    if (source === 'fine-tune') return this.fineTune.failed(message);
+    if (source === 'fine-tune') return this.startFrom.failed(message);
     if (source === 'open') {
       const { name, from } = this.opening ?? {};
       this.opening = null;
@@ -185,6 +189,13 @@ export class ModelFiles {
     if (place) say(place, message);
     return Boolean(place);
   }
+}
+
+// Hands a model's bytes to the browser as a download named `name`.
+export function saveModelFile(bytes, name) {
+  const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+  el('a', { href: url, download: name }).click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 // A picked model file's bytes, or an error that says why not: too large, gone, or more than
@@ -201,7 +212,7 @@ export async function readModelFile(file) {
   }
 }
 
-// model-src's bytes, or an error that says what to do: a page instead of a file, a file too
+// model-src's (or the base model's) bytes, or an error that says what to do: a page instead of a file, a file too
 // large to be a model, another origin that refuses the page (no CORS, or the page's CSP).
 async function fetchModel(url) {
   let response;

@@ -1,78 +1,225 @@
-// "Fine-tune a model file…": a saved model's weights and tokenizer, trained on from step 0
-// on the text card's text (Kindling.fineTune, in the engine worker). The file fixes the
-// model's shape; the form gives the training settings.
+// "Start from: Scratch | Base model | A model file…" in the Train card: what Train starts from.
+// Scratch creates a model from the Model card's settings. The others fine-tune a saved model
+// (its weights and tokenizer, so its shape) on the text card's text with the form's training
+// settings (Kindling.fineTune, in the engine worker): every weight, or LoRA adapters of a
+// chosen rank with the weights frozen. The page keeps the start point's bytes: Train may start
+// from them again, and the Before / after panel generates with them.
 import * as format from '../format.js';
+import { FIELDS } from './config-form.js';
 import { nodes, say, sentence } from './markup.js';
 
-// The form's fields that fine-tuning may change; the others shape the weights.
-const TRAINING_FIELDS = ['maxSteps', 'learningRate', 'minLearningRate', 'batchSize', 'dropout'];
+// The project's pretrained byte-level GPT, next to the module like the rest of www/; the
+// base-model-src attribute may name another (relative to the page, like model-src).
+const BASE_MODEL_URL = new URL('../models/base.kindling', import.meta.url);
+const TRAINING_FIELDS = FIELDS.filter((field) => field.training).map((field) => field.name);
+const MAX_LORA_RANK = 64;
 const MODEL_NAMES = { gpt: 'a GPT', lstm: 'an LSTM', gru: 'a GRU' };
 const TOKENIZERS = { char: 'one token per character', bpe: 'byte-level BPE' };
+const SHAPE_NOTE = 'The model’s type, tokenizer and sizes are its start point’s (Start from, in the Train card); the training settings here apply.';
 
-export class FineTune {
-  // engine: the element's EngineClient; form: its ConfigForm; training: its TrainingView;
-  // readFile(file): a picked model file's bytes (model-files.js).
-  constructor(root, { engine, form, training, readFile }) {
-    Object.assign(this, { engine, form, training, readFile });
-    this.$ = nodes(root, 'fine-tune fine-tune-file fine-tune-error');
-    this.name = null; // the file the worker is fine-tuning, until it answers
-    const { fineTune, fineTuneFile } = this.$;
-    fineTune.addEventListener('click', () => fineTuneFile.click());
-    fineTuneFile.addEventListener('change', () => this.start(fineTuneFile.files[0]));
+export class StartFrom {
+  // host: the element; engine: its EngineClient; form: its ConfigForm; training: its
+  // TrainingView; readFile(file) and fetchModel(url): a model's bytes (model-files.js).
+  constructor(root, { host, engine, form, training, readFile, fetchModel }) {
+    Object.assign(this, { host, engine, form, training, readFile, fetchModel });
+    this.$ = nodes(
+      root,
+      'start-from choose-start-file start-file fine-tune-mode lora-rank-field lora-rank start-note start-error param-split',
+    );
+    this.source = 'scratch'; // 'scratch' | 'base' | 'file'
+    this.base = null; // { href, name, bytes }; bytes null while fetched
+    this.file = null; // { name, bytes } the picked model file
+    this.fetchId = 0;
+    this.pending = null; // { name, bytes } sent to the worker, until it answers
+    this.starting = null; // { name, bytes } the start point of the fine-tuned model shown
+    const { startFrom, chooseStartFile, startFile, fineTuneMode } = this.$;
+    startFrom.addEventListener('change', ({ target }) => this.choose(target.value));
+    chooseStartFile.addEventListener('click', () => startFile.click());
+    startFile.addEventListener('change', () => this.picked(startFile.files[0]));
+    fineTuneMode.addEventListener('change', () => this.showMode());
   }
 
-  async start(file) {
-    this.$.fineTuneFile.value = '';
-    if (!file) return;
-    say(this.$.fineTuneError, '');
-    const { options, errors } = this.settings();
-    if (errors) return this.refuse(file.name, 'a setting in the Model card is not a number');
+  // Train fine-tunes rather than creates.
+  get fineTunes() {
+    return this.source !== 'scratch';
+  }
+
+  // Train can start: the start point's bytes are here and no fine-tune is under way.
+  get ready() {
+    if (this.pending) return false;
+    if (this.source === 'base') return Boolean(this.base?.bytes);
+    return this.source === 'scratch' || Boolean(this.file);
+  }
+
+  get lora() {
+    return this.$.fineTuneMode.querySelector('input:checked').value === 'lora';
+  }
+
+  choose(source) {
+    this.source = source;
+    say(this.$.startError, '');
+    this.$.fineTuneMode.hidden = !this.fineTunes;
+    this.$.chooseStartFile.hidden = source !== 'file';
+    this.showMode();
+    this.form.fixShape(this.fineTunes ? SHAPE_NOTE : null);
+    if (source === 'base') this.loadBase();
+    // Chosen for the first time, the file is asked for at once.
+    if (source === 'file' && !this.file) this.$.startFile.click();
+    this.showStart();
+  }
+
+  showMode() {
+    this.$.loraRankField.hidden = !this.fineTunes || !this.lora;
+  }
+
+  // What Train starts from, in a line under the control.
+  showStart() {
+    const loaded = (what, { name, bytes }) => `${what}: ${name} (${format.bytes(bytes.length)}). Train fine-tunes it on this text.`;
+    const lines = {
+      scratch: 'Train makes a new model with the Model card’s settings.',
+      base: this.base?.bytes ? loaded('Base model', this.base) : this.base ? 'Fetching the base model…' : '',
+      file: this.file ? loaded('Model file', this.file) : 'Choose a model file saved with “Download model”.',
+    };
+    this.$.startNote.textContent = lines[this.source];
+    this.$.chooseStartFile.textContent = this.file ? 'Choose another file…' : 'Choose a file…';
+    this.host.update();
+  }
+
+  baseUrl() {
+    const src = this.host.getAttribute('base-model-src');
+    return src ? new URL(src, document.baseURI) : BASE_MODEL_URL;
+  }
+
+  // The base model, fetched once per address; a failed fetch is tried again when chosen again.
+  async loadBase() {
+    const url = this.baseUrl();
+    if (this.base?.href === url.href) return;
+    const id = ++this.fetchId;
+    const name = url.pathname.split('/').pop() || url.href;
+    this.base = { href: url.href, name, bytes: null };
+    this.showStart();
     let bytes;
     try {
-      bytes = await this.readFile(file);
+      bytes = await this.fetchModel(url);
     } catch (error) {
-      return say(this.$.fineTuneError, `${error.message} Your current model is unchanged.`);
+      if (id !== this.fetchId) return;
+      this.base = null;
+      const src = this.host.getAttribute('base-model-src') ?? 'models/base.kindling';
+      const message =
+        `Could not fetch the base model (${src}): ${sentence(error.message)} ` +
+        'Start from Scratch or a model file instead, or check the base-model-src attribute.';
+      this.showStart();
+      say(this.$.startError, message);
+      this.host.emit('kindling-error', { source: 'base-model', kind: 'fetch', message });
+      return;
     }
-    this.name = file.name;
-    this.training.error('');
-    // The worker answers with a `model` (origin 'fine-tune') and trains, or with an error.
-    this.engine.send({ type: 'fine-tune', bytes, options, name: file.name, train: true }, [bytes.buffer]);
+    if (id !== this.fetchId) return;
+    this.base.bytes = bytes;
+    this.showStart();
   }
 
-  // The text and the form's training settings, or the form's { errors }.
+  // base-model-src changed: the next Train fetches the new address.
+  baseChanged() {
+    this.fetchId++;
+    this.base = null;
+    if (this.source === 'base') this.loadBase();
+  }
+
+  async picked(file) {
+    this.$.startFile.value = '';
+    if (!file) return;
+    say(this.$.startError, '');
+    try {
+      this.file = { name: file.name, bytes: await this.readFile(file) };
+    } catch (error) {
+      say(this.$.startError, `${error.message} Choose another file.`);
+    }
+    this.showStart();
+  }
+
+  // Train pressed with a start point other than Scratch: the worker answers with a `model`
+  // (origin 'fine-tune') and trains, or with an error.
+  start() {
+    if (!this.ready) return;
+    say(this.$.startError, '');
+    const from = this.source === 'base' ? this.base : this.file;
+    const { options, error } = this.settings();
+    if (error) return this.refuse(from.name, error);
+    this.pending = { name: from.name, bytes: from.bytes };
+    this.training.error('');
+    this.training.status(`Preparing to fine-tune ${from.name}…`);
+    this.host.update();
+    // The worker gets a copy: the page keeps the start point.
+    const bytes = from.bytes.slice();
+    const message = { type: 'fine-tune', bytes, options, name: from.name, startFrom: this.source, train: true };
+    this.engine.send(message, [bytes.buffer]);
+  }
+
+  // The text, the form's training settings and the LoRA rank, or an { error } to show.
   settings() {
     const { options, errors } = this.form.read();
-    if (errors) return { errors };
+    if (errors) return { error: 'a setting in the Model card is not a number' };
     // read() leaves the decay floor out when the learning rate is the preset's: the preset's floor.
     const floor = options.minLearningRate ?? this.form.presets[options.preset]?.minLearningRate;
     const chosen = { ...options, minLearningRate: floor };
-    const training = TRAINING_FIELDS.filter((name) => chosen[name] !== undefined).map((name) => [name, chosen[name]]);
-    return { options: { text: options.text, ...Object.fromEntries(training) } };
+    const training = [...TRAINING_FIELDS, 'minLearningRate'].filter((name) => chosen[name] !== undefined);
+    const settings = { text: options.text, ...Object.fromEntries(training.map((name) => [name, chosen[name]])) };
+    if (!this.lora) return { options: settings };
+    const rank = Number(this.$.loraRank.value);
+    if (!Number.isInteger(rank) || rank < 1 || rank > MAX_LORA_RANK) {
+      return { error: `the LoRA rank must be a whole number from 1 to ${MAX_LORA_RANK}` };
+    }
+    return { options: { ...settings, loraRank: rank } };
   }
 
   // The worker's `model` messages: a model made, opened or dropped settles the last refusal.
   received({ origin, info, setup }) {
-    say(this.$.fineTuneError, '');
-    if (origin !== 'fine-tune') return;
-    this.name = null;
+    say(this.$.startError, '');
+    const fineTuned = origin === 'fine-tune';
+    if (fineTuned) this.starting = this.pending;
+    else if (origin !== 'recovered') this.starting = null;
+    this.pending = null;
+    this.showParameters(info, setup);
+    this.host.update();
+    if (!fineTuned) return;
     const { config, parameterCount, step } = info;
     const model = [
       MODEL_NAMES[config.model] ?? config.model,
       `${format.compact(parameterCount)} parameters`,
       TOKENIZERS[config.tokenizer ?? 'char'],
     ].join(', ');
-    this.training.status(`Fine-tuning ${setup.fineTunedFrom} (${model}) on this text from step ${step}.`);
+    const how = config.loraRank > 0 ? `LoRA adapters of rank ${config.loraRank}` : 'all weights';
+    this.training.status(`Fine-tuning ${setup.fineTunedFrom} (${model}; ${how}) on this text from step ${step}.`);
   }
 
-  // A fine-tune request failed (the engine's message: a character model that lacks some of
-  // the text's characters, a file that is no model); the worker kept the current model.
+  // What training changes and what it leaves alone, with the memory each needs while training.
+  showParameters(info, setup) {
+    const split = this.$.paramSplit;
+    const parameters = info?.parameters;
+    split.hidden = !parameters || !(info.config.loraRank > 0 || setup?.fineTunedFrom);
+    if (split.hidden) return;
+    const { trainable, frozen, trainableBytes, frozenBytes } = parameters;
+    const how = info.config.loraRank > 0 ? `LoRA r=${info.config.loraRank}` : 'All weights';
+    const kept = frozen ? `${format.compact(frozen)} frozen (${format.bytes(frozenBytes)})` : 'none frozen';
+    split.textContent =
+      `${how}: ${trainable.toLocaleString('en')} trainable (${format.bytes(trainableBytes)} with gradients and AdamW moments) · ${kept}`;
+    Object.assign(split.dataset, { trainable, frozen });
+  }
+
+  // A fine-tune request failed (a character model that lacks some of the text's characters,
+  // a file that is no model, LoRA on an LSTM); the worker kept what it had.
   failed(message) {
-    this.refuse(this.name, message);
-    this.name = null;
+    const { name } = this.pending ?? {};
+    this.pending = null;
+    this.training.status('');
+    // The engine names the fix in its own terms (LoRA rank 0); the page's is a choice above.
+    const lora = this.lora && /LSTM or GRU/.test(message) ? ' Choose “All weights” to fine-tune it.' : '';
+    this.refuse(name, `${sentence(message)}${lora}`);
+    this.host.update();
     return true;
   }
 
   refuse(name, message) {
-    say(this.$.fineTuneError, `Could not fine-tune “${name}”: ${sentence(message)} Your current model is unchanged.`);
+    say(this.$.startError, `Could not fine-tune “${name}”: ${sentence(message)} Nothing was changed.`);
   }
 }

@@ -1,0 +1,81 @@
+// Steps the fine-tuning tests share (fine-tune.test.mjs, start-from.test.mjs): texts, the
+// Model card's settings, training a model and downloading it, and Start from.
+import { basename, join } from 'node:path';
+import { ARTIFACTS } from './browser.mjs';
+
+export const LONG = { timeout: 120_000 };
+export const JUNK = { name: 'notes.kindling', mimeType: 'application/octet-stream', buffer: Buffer.from('not a model at all') };
+
+// browserSuite's init: every page records its kindling-metrics, and reaches into the element.
+export function recordMetrics() {
+  window.metrics = [];
+  document.addEventListener('kindling-metrics', ({ detail }) => window.metrics.push(detail));
+  window.inShadow = (selector) => document.querySelector('kindling-playground').shadowRoot.querySelector(selector);
+}
+
+// Sentences in the grammar sample's language but not its own: what a model that learnt the
+// sample's words and spelling carries over, and a model from scratch has yet to learn.
+export function otherText(lines = 300) {
+  const subjects = ['the cat', 'a robot', 'the child', 'my neighbour', 'the old baker'];
+  const verbs = ['watches', 'carries', 'finds', 'paints'];
+  const objects = ['the river', 'a boat', 'the red kite', 'some bread', 'a tower'];
+  const places = ['in the garden', 'at dawn', 'near the hill'];
+  const out = [];
+  for (let i = 0; i < lines; i++) {
+    out.push(`${subjects[i % 5]} ${verbs[i % 4]} ${objects[Math.floor(i / 5) % 5]} ${places[i % 3]}.`);
+  }
+  return out.join('\n') + '\n';
+}
+
+export const validated = (page) => page.locator('kindling-playground:not([data-validation=pending])').waitFor(LONG);
+export const stepOf = (page) => page.locator('#step').getAttribute('data-value').then(Number);
+
+// The first kindling-metrics after `act`: a run's first chunk.
+export async function firstMetrics(page, act) {
+  await page.evaluate(() => (window.metrics = []));
+  await act();
+  await page.waitForFunction(() => window.metrics.length > 0, null, { timeout: 120_000, polling: 50 });
+  return page.evaluate(() => window.metrics[0]);
+}
+
+export async function settings(page, { tokenizer, steps }) {
+  await page.locator('#preset').selectOption('tiny');
+  await page.locator('#f-tokenizer').selectOption(tokenizer);
+  if (tokenizer === 'bpe') await page.locator('#f-merges').fill('50');
+  await page.locator('#f-maxSteps').fill(String(steps));
+  await validated(page);
+}
+
+// Trains the form's model on the text shown to the end, and downloads it.
+export async function trainAndDownload(page, { tokenizer, steps, prefix = 'fine-tune-base' }) {
+  await settings(page, { tokenizer, steps });
+  await page.locator('#train').click();
+  await page.locator('#train').filter({ hasText: 'Finished' }).waitFor(LONG);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#download').click()]);
+  const path = join(ARTIFACTS, `${prefix}-${tokenizer}.kindling`);
+  await download.saveAs(path);
+  return path;
+}
+
+export async function reset(page) {
+  await page.locator('#reset').click();
+  await page.locator('#train').filter({ hasText: 'Train' }).waitFor(LONG);
+}
+
+export const startFrom = (page, label) => page.locator('#start-from label').filter({ hasText: label }).click();
+
+// Start from = A model file…, `file` (a path, or { name, mimeType, buffer }) picked, then Train.
+export async function fineTuneFile(page, file) {
+  const name = typeof file === 'string' ? basename(file) : file.name;
+  const radio = page.locator('#start-from input[value=file]');
+  if (!(await radio.isChecked()) && (await page.locator('#choose-start-file').textContent()) === 'Choose a file…') {
+    // Chosen with no file yet, the picker opens at once.
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), startFrom(page, 'A model file')]);
+    await chooser.setFiles(file);
+  } else {
+    if (!(await radio.isChecked())) await startFrom(page, 'A model file');
+    await page.locator('#start-file').setInputFiles(file);
+  }
+  await page.locator('#start-note').filter({ hasText: `Model file: ${name}` }).waitFor(LONG);
+  await page.locator('#train').click();
+}
