@@ -237,7 +237,10 @@ async fn bytes_round_trip_and_bad_bytes_are_refused() {
     let options = js(json!({ "text": "hello there, general. ".repeat(30), "seed": 3 }));
     let k = Kindling::create(options).await.unwrap();
     wait(k.train_steps(5.0, None)).await.unwrap();
-    let bytes: Uint8Array = wait(k.to_bytes()).await.unwrap().unchecked_into();
+    let bytes: Uint8Array = wait(k.to_bytes(JsValue::UNDEFINED))
+        .await
+        .unwrap()
+        .unchecked_into();
     let restored = Kindling::from_bytes(bytes.clone(), JsValue::UNDEFINED)
         .await
         .unwrap();
@@ -294,7 +297,10 @@ async fn cpu_and_webgpu_agree_on_the_same_checkpoint() {
     let options = js(json!({ "text": PHRASE.repeat(40), "backend": "cpu", "seed": 5 }));
     let trained = Kindling::create(options).await.unwrap();
     wait(trained.train_steps(30.0, None)).await.unwrap();
-    let bytes: Uint8Array = wait(trained.to_bytes()).await.unwrap().unchecked_into();
+    let bytes: Uint8Array = wait(trained.to_bytes(JsValue::UNDEFINED))
+        .await
+        .unwrap()
+        .unchecked_into();
 
     let load =
         |backend: &str| Kindling::from_bytes(bytes.clone(), js(json!({ "backend": backend })));
@@ -320,7 +326,10 @@ async fn cpu_and_webgpu_agree_on_the_same_checkpoint() {
     }
 
     // And back: weights saved on WebGPU predict the same on the CPU.
-    let gpu_bytes: Uint8Array = wait(gpu.to_bytes()).await.unwrap().unchecked_into();
+    let gpu_bytes: Uint8Array = wait(gpu.to_bytes(JsValue::UNDEFINED))
+        .await
+        .unwrap()
+        .unchecked_into();
     let back = Kindling::from_bytes(gpu_bytes, js(json!({ "backend": "cpu" })))
         .await
         .unwrap();
@@ -329,6 +338,51 @@ async fn cpu_and_webgpu_agree_on_the_same_checkpoint() {
         val_loss(&gpu).await,
         1e-3,
         "val loss after moving back",
+    );
+}
+
+/// LoRA on WebGPU: adapters train over the frozen base there, and the merged file the GPU
+/// writes predicts on the CPU what the adapted model did on the GPU.
+#[cfg(feature = "webgpu")]
+#[wasm_bindgen_test]
+async fn lora_fine_tunes_on_webgpu_and_merges_for_the_cpu() {
+    let options = js(json!({ "text": PHRASE.repeat(40), "backend": "cpu", "seed": 5 }));
+    let base = Kindling::create(options).await.unwrap();
+    wait(base.train_steps(20.0, None)).await.unwrap();
+    let bytes: Uint8Array = wait(base.to_bytes(JsValue::UNDEFINED))
+        .await
+        .unwrap()
+        .unchecked_into();
+    let options = json!({ "text": PHRASE.repeat(40), "backend": "webgpu", "loraRank": 4, "learningRate": 0.01 });
+    let tuned = match Kindling::fine_tune(bytes, js(options)).await {
+        Ok(tuned) => tuned,
+        Err(_) if option_env!("KINDLING_ALLOW_NO_WEBGPU") == Some("1") => return,
+        Err(e) => panic!("no WebGPU in the test browser: {e:?}"),
+    };
+    assert_eq!(tuned.backend().unwrap(), "webgpu");
+    let split = tuned.parameters().unwrap();
+    let count = |key| get(&split, key).as_f64().unwrap();
+    assert!(count("trainable") > 0.0 && count("frozen") > count("trainable"));
+    let first = train_loss(&tuned, 1).await;
+    let later = train_loss(&tuned, 4).await;
+    assert!(later < first, "loss {first} -> {later} in 4 steps");
+
+    let merged: Uint8Array = wait(tuned.to_bytes(js(json!({ "merged": true }))))
+        .await
+        .unwrap()
+        .unchecked_into();
+    let cpu = Kindling::from_bytes(merged, js(json!({ "backend": "cpu" })))
+        .await
+        .unwrap();
+    assert_eq!(
+        get(&cpu.parameters().unwrap(), "frozen").as_f64(),
+        Some(0.0)
+    );
+    assert_relative(
+        val_loss(&cpu).await,
+        val_loss(&tuned).await,
+        1e-3,
+        "merged val loss",
     );
 }
 
@@ -354,7 +408,10 @@ async fn an_lstm_trains_generates_and_moves_from_webgpu_to_the_cpu() {
         .unwrap();
     assert_eq!(stream_text(stream).await.chars().count(), 20);
 
-    let bytes: Uint8Array = wait(k.to_bytes()).await.unwrap().unchecked_into();
+    let bytes: Uint8Array = wait(k.to_bytes(JsValue::UNDEFINED))
+        .await
+        .unwrap()
+        .unchecked_into();
     let on_cpu = Kindling::from_bytes(bytes, js(json!({ "backend": "cpu" })))
         .await
         .unwrap();
