@@ -1,7 +1,8 @@
 // The playground with byte-level BPE: the Model card's Tokenizer menu and merges field, the
 // text's compression, bits per character beside the losses, generated pieces that are whole
 // characters with every other one shaded, a BPE model saved and opened again, and an axe audit
-// of the views BPE adds (light and dark, desktop and phone: test-artifacts/a11y-bpe-*.png).
+// of the views BPE adds (light and dark, desktop and phone: test-artifacts/a11y-bpe-*.png); the
+// training text cut into the model's tokens (Show tokens), for a BPE and a character model.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -49,6 +50,29 @@ async function engineReport(options) {
 }
 
 const value = (page, id) => page.locator(id).getAttribute('data-value').then(Number);
+
+// The Show tokens view as the reader sees it: each segment's text, its token count (1 unless
+// its title says more) and whether it is shaded.
+const tokenSegments = (page) =>
+  page.evaluate(() =>
+    [...document.querySelector('kindling-playground').shadowRoot.querySelectorAll('#token-view > *')].map((span) => ({
+      text: span.textContent,
+      tok: span.classList.contains('tok'),
+      tokens: Number(span.title.match(/^(\d+) tokens$/)?.[1] ?? 1),
+      multi: span.classList.contains('multi'),
+      shaded: getComputedStyle(span).backgroundImage !== 'none',
+    })),
+  );
+
+// Opens the view and waits for it to show the current model's cut.
+async function showTokens(page) {
+  assert.equal(await page.locator('#show-tokens').getAttribute('aria-pressed'), 'false');
+  await page.locator('#show-tokens').click();
+  assert.equal(await page.locator('#show-tokens').getAttribute('aria-pressed'), 'true');
+  await page.locator('#token-view:not([aria-busy]) > .tok').first().waitFor(LONG);
+  const summary = await page.locator('#tokens-summary').textContent();
+  return { segments: await tokenSegments(page), summary };
+}
 const validated = (page) => page.locator('kindling-playground:not([data-validation=pending])').waitFor(LONG);
 
 describe('byte-level BPE in the playground', () => {
@@ -73,6 +97,10 @@ describe('byte-level BPE in the playground', () => {
     assert.equal(await page.locator('#chars-per-token').textContent(), '1.00');
     assert.equal(await value(page, '#vocab'), new Set(TEXT).size);
     assert.match(await page.locator('#text-hint').textContent(), /one character at a time/);
+    // No model, no tokenizer to show.
+    assert.equal(await page.locator('#show-tokens').isDisabled(), true);
+    assert.match(await page.locator('#tokens-hint').textContent(), /once a model exists: press Train or open a model/);
+    assert.equal(await page.locator('#token-panel').isHidden(), true);
   });
 
   test('choosing BPE shows its merges, the vocabulary and the compression validate reports', async () => {
@@ -133,6 +161,42 @@ describe('byte-level BPE in the playground', () => {
     assert.ok(perByte > 0 && perByte <= valBits, `${perByte} bits/byte, ${valBits} bits/char`);
   });
 
+  test('Show tokens cuts the start of the training text as the model does, every other segment shaded', async () => {
+    const Kindling = await loadEngine();
+    // The same text and settings make the same merges: the Node engine's cut is the page's.
+    const twin = await Kindling.create({ text: TEXT, preset: 'tiny', tokenizer: 'bpe', merges: MERGES });
+    const expected = twin.tokenize(TEXT, 4000);
+    twin.free();
+    const { segments, summary } = await showTokens(page);
+    assert.deepEqual(
+      segments.map(({ text, tokens }) => ({ text, tokens })),
+      expected.map(({ text, tokens }) => ({ text, tokens })),
+    );
+    const shown = segments.map((segment) => segment.text).join('');
+    assert.equal(shown, [...TEXT].slice(0, 4000).join(''));
+    assert.ok(segments.every((segment) => segment.tok && segment.text.length > 0));
+    assert.ok(segments.some((segment) => [...segment.text].length > 1), 'no segment of several characters');
+    assert.ok(segments.every((segment) => segment.multi === segment.tokens > 1));
+    segments.forEach((segment, i) => {
+      assert.equal(segment.shaded, i % 2 === 1, `segment ${i} (${JSON.stringify(segment.text)})`);
+    });
+    const tokens = segments.reduce((sum, segment) => sum + segment.tokens, 0);
+    const ratio = (4000 / tokens).toFixed(2);
+    assert.equal(summary, `First 4,000 characters: ${tokens.toLocaleString('en')} tokens (${ratio} characters per token)`);
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const colorScheme of ['light', 'dark']) {
+      await page.emulateMedia({ colorScheme });
+      await page.locator('.text-card').screenshot({ path: join(ARTIFACTS, `bpe-tokens-phone-${colorScheme}.png`) });
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.locator('.text-card').screenshot({ path: join(ARTIFACTS, 'bpe-tokens-desktop-light.png') });
+  });
+
+  test('the token view passes the audit in both themes', async () => {
+    await audit(page, 'bpe-tokens');
+  });
+
   test('generated pieces are whole characters, every other one shaded', async () => {
     await page.locator('#length').fill('300');
     await page.locator('#generate').click();
@@ -188,6 +252,42 @@ describe('byte-level BPE in the playground', () => {
     // The checkpoint keeps the losses, not the bits: those wait for more training.
     assert.equal(await page.locator('#val-bits').textContent(), '—');
     assert.ok((await value(page, '#val-loss')) > 0);
+  });
+
+  test('few merges leave characters of several tokens, marked; a character model shows one per token', async () => {
+    const retrain = async (fill) => {
+      await page.locator('#reset').click();
+      await page.locator('#train').filter({ hasText: 'Train' }).waitFor(LONG);
+      assert.equal(await page.locator('#show-tokens').isDisabled(), true);
+      assert.equal(await page.locator('#token-panel').isHidden(), true);
+      await fill();
+      await page.locator('#f-maxSteps').fill('20');
+      await validated(page);
+      await page.locator('#train').click();
+      await page.locator('#train-status').filter({ hasText: 'Finished' }).waitFor(LONG);
+    };
+    // 10 merges go to the commonest byte pairs, none of them 日's, ⚽'s or 🎩's.
+    await retrain(() => page.locator('#f-merges').fill('10'));
+    const few = await showTokens(page);
+    const multi = few.segments.filter((segment) => segment.tokens > 1);
+    assert.ok(multi.length > 0 && multi.every((segment) => segment.multi), 'no segment marked as several tokens');
+    assert.ok(multi.some((segment) => segment.text.includes('日')), JSON.stringify(multi.slice(0, 5)));
+    assert.equal(few.segments.map((segment) => segment.text).join(''), [...TEXT].slice(0, 4000).join(''));
+    await page.locator('#token-view .multi').first().scrollIntoViewIfNeeded();
+    await page.locator('#token-panel').screenshot({ path: join(ARTIFACTS, 'bpe-tokens-few-merges.png') });
+
+    await retrain(() => page.locator('#preset').selectOption('tiny'));
+    assert.equal(await page.locator('#f-tokenizer').inputValue(), 'char');
+    const { segments, summary } = await showTokens(page);
+    assert.equal(segments.length, 4000);
+    segments.forEach((segment, i) => assert.equal(segment.shaded, i % 2 === 1, `segment ${i}`));
+    assert.ok(segments.every((segment) => [...segment.text].length === 1 && segment.tokens === 1 && !segment.multi));
+    assert.equal(segments.map((segment) => segment.text).join(''), [...TEXT].slice(0, 4000).join(''));
+    assert.equal(summary, 'First 4,000 characters: 4,000 tokens (1.00 characters per token)');
+    await page.locator('#reset').click();
+    await page.locator('#train').filter({ hasText: 'Train' }).waitFor(LONG);
+    assert.equal(await page.locator('#token-panel').isHidden(), true);
+    assert.equal(await page.locator('#show-tokens').getAttribute('aria-pressed'), 'false');
   });
 });
 

@@ -125,10 +125,12 @@ describe('a tiny GPT, trained a few hundred steps', () => {
       assert.ok(Math.abs(row - 1) < 0.03, `row ${q} sums to ${row}`);
     }
     assert.equal(await page.locator('#inspect-panel .heatmap rect.cell.masked').count(), (T * (T - 1)) / 2);
+    // Focus first: focusing may scroll the page, which would slide another cell under a
+    // pointer placed before it.
+    await page.locator('#inspect-panel .cells').focus();
     await cells.nth(5 * T + 2).hover();
     assert.match(await readout(page).textContent(), /^“.+” \(position 6\) gives \d+(\.\d)?% of its attention to “.+” \(position 3\)\.$/);
     assert.equal(await readout(page).getAttribute('aria-live'), 'off', 'hovering shows the readout without reading it out');
-    await page.locator('#inspect-panel .cells').focus();
     await page.keyboard.press('ArrowDown');
     assert.match(await readout(page).textContent(), /\(position 7\) gives .* \(position 3\)/);
     assert.equal(await readout(page).getAttribute('aria-live'), 'polite', 'the keyboard has it read out');

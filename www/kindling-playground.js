@@ -57,16 +57,10 @@ import { SAMPLES } from './samples.js';
 import { MARKUP, sentence, setOutline } from './playground/markup.js';
 import { REFLECTED, reflectAttributes, upgradeProperties, workerSettings, givenText } from './playground/attributes.js';
 import { controls, nextPhase, autoplayAction } from './playground/controls.js';
-import { ConfigForm } from './playground/config-form.js';
-import { GenerationView, KNOBS } from './playground/generation-view.js';
-import { TrainingView } from './playground/training-view.js';
-import { ModelFiles } from './playground/model-files.js';
-import { EngineClient, kindlingError } from './playground/engine-client.js';
-import { Visibility } from './playground/visibility.js';
-import { HeaderView, NO_WASM } from './playground/header-view.js';
-import { InspectView } from './playground/inspect-view.js';
-import { RunsView } from './playground/runs-view.js';
-import { BeforeAfter } from './playground/before-after.js';
+import { KNOBS } from './playground/generation-view.js';
+import { kindlingError } from './playground/engine-client.js';
+import { NO_WASM } from './playground/header-view.js';
+import { wireParts } from './playground/parts.js';
 
 class KindlingPlayground extends HTMLElement {
   static get observedAttributes() {
@@ -108,55 +102,7 @@ class KindlingPlayground extends HTMLElement {
     this.state = { ready: false, phase: 'empty', valid: false, loadingModel: false };
     this.autoplayed = false;
 
-    this.engine = new EngineClient({
-      settings: () => workerSettings(this),
-      onMessage: (message) => this.received(message),
-      onProgress: (progress) => this.header.loading(progress),
-      onCrash: (reason, restarting) => this.engineCrashed(reason, restarting),
-    });
-    this.form = new ConfigForm(root, {
-      validate: (options) => this.engine.request({ type: 'validate', options }).then((reply) => reply.result),
-      onPending: () => {
-        this.dataset.validation = 'pending';
-        this.update({ valid: false });
-      },
-      onValidated: (result) => this.validated(result),
-      steps: () => this.getAttribute('steps'),
-    });
-    this.header = new HeaderView(root);
-    this.training = new TrainingView(root);
-    this.generation = new GenerationView(root, {
-      send: (message) => this.send(message),
-      onStart: () => this.update(),
-      onToken: ({ text, id, prob, top }) => this.emit('kindling-token', { text, id, prob, top }),
-      onEnd: (result) => {
-        this.update();
-        this.emit('kindling-finished', { task: 'generation', ...result });
-      },
-    });
-    const { engine, form, header, training } = this;
-    this.files = new ModelFiles(root, { host: this, engine, form, header, training });
-    this.beforeAfter = new BeforeAfter(root, { engine, generation: this.generation, starting: () => this.files.startFrom.starting });
-    this.runs = new RunsView(root, { host: this, engine, training, sampling: () => this.generation.sampling() });
-    this.inspector = new InspectView(root, {
-      host: this,
-      request: (message) => engine.request(message),
-      generated: () => this.generation.written,
-    });
-    this.visibility = new Visibility(this, () => this.visibilityChanged());
-    // Training text given as a child <template> or <textarea> may arrive after the element.
-    this.childObserver = new MutationObserver(() => {
-      if (!this.hasAttribute('text')) this.textGiven();
-    });
-
-    const on = (id, handler) => root.getElementById(id).addEventListener('click', handler);
-    on('train', () => this.trainClicked());
-    on('reset', () => this.reset());
-    on('generate', () => this.startGeneration());
-    on('stop', () => this.generation.stop());
-    root.getElementById('backend-choice').addEventListener('change', ({ target }) => this.setAttribute('backend', target.value));
-    root.getElementById('pace').addEventListener('change', ({ target }) => (this.pace = target.value));
-    root.getElementById('inspect-source').addEventListener('change', () => this.update());
+    wireParts(this, root);
     upgradeProperties(this);
     this.applyLook();
     for (const name of ['prompt', 'backend', 'pace', 'view', ...Object.keys(KNOBS)]) this.attributeChanged(name);
@@ -294,6 +240,7 @@ class KindlingPlayground extends HTMLElement {
   textGiven() {
     this.setupChanged(() => this.form.setText(givenText(this) ?? ''));
     this.inspector.givenTextChanged();
+    this.tokens.textChanged();
   }
 
   // The text or settings a model was made from changed: a model made from the old ones
@@ -376,7 +323,7 @@ class KindlingPlayground extends HTMLElement {
     if (message.type === 'ready') return this.engineLoaded(message.presets);
     this.update({ phase: nextPhase(this.state.phase, message) });
     if (message.type === 'error') return this.showError(message);
-    for (const part of [this.training, this.generation, this.files, this.inspector, this.beforeAfter, this.runs]) part.received(message);
+    for (const part of [this.training, this.generation, this.files, this.inspector, this.beforeAfter, this.runs, this.tokens]) part.received(message);
     if (message.type === 'model') this.modelChanged(message);
     if (message.type === 'finished') this.emit('kindling-finished', { task: 'training', step: message.step });
     if (message.type === 'paused') this.visibilityChanged(); // the reader may be back already

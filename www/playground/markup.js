@@ -55,6 +55,16 @@ export const MARKUP = `
       <p id="text-hint" class="hint">Paste, drop a file, or pick a sample. The model learns one character at a time.</p>
       <p id="err-text" class="field-error"></p>
       <p id="text-error" class="error" role="alert" hidden></p>
+      <div class="row token-row">
+        <button id="show-tokens" type="button" aria-pressed="false" aria-controls="token-panel" aria-describedby="tokens-hint" disabled>Show tokens</button>
+        <span id="tokens-hint" class="muted"></span>
+      </div>
+      <div id="token-panel" class="token-panel" hidden>
+        <p id="tokens-summary" class="muted" role="status"></p>
+        <div id="token-view" class="output token-view" tabindex="0" role="group" aria-label="The start of the training text, cut into the model's tokens"></div>
+        <p class="hint">Every other token is shaded; a dotted underline marks characters that take several tokens (hover for how many).</p>
+        <p id="tokens-error" class="error" role="alert" hidden></p>
+      </div>
       <dl class="stats text-stats">
         <div><dt>Characters</dt><dd id="chars">—</dd></div>
         <div><dt>Vocabulary</dt><dd id="vocab">—</dd></div>

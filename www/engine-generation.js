@@ -1,0 +1,27 @@
+// Generations: each streams its tokens to the page, one task apart, until done or stopped.
+import { tokens } from './kindling.js';
+import { live, post, exclusive, nextTask, requireModel } from './engine-state.js';
+
+export const generations = new Map(); // id -> { stopped }
+
+export function stopAllGenerations() {
+  for (const generation of generations.values()) generation.stopped = true;
+}
+
+export async function generate({ id, prompt, options }) {
+  requireModel();
+  const stream = await exclusive(() => live.model.generate(prompt, options));
+  const generation = { stopped: false };
+  generations.set(id, generation);
+  try {
+    if (stream.warning) post({ type: 'warning', id, message: stream.warning });
+    for await (const token of tokens(stream)) {
+      post({ type: 'token', id, token });
+      await nextTask();
+      if (generation.stopped) break;
+    }
+    post({ type: 'generated', id, reason: generation.stopped ? 'stopped' : 'done' });
+  } finally {
+    generations.delete(id);
+  }
+}

@@ -1,0 +1,143 @@
+// Where the live model computes: the CPU build or the WebGPU one (engine-backends.js), chosen
+// by the backend setting; 'auto' measures WebGPU beside the CPU and moves the model if faster.
+import { loadKindling } from './kindling.js';
+import { Backends } from './engine-backends.js';
+import { kindlingError as failure } from './kindling-error.js';
+import { settings, live, post, exclusive } from './engine-state.js';
+import { stopHelpers } from './engine-training.js';
+
+let backendNotice = null; // why the model computes where it does, when 'auto' chose
+let measuring = null; // 'auto': the running WebGPU measurement, if any
+const engineReplies = new Map(); // build → { resolve, reject } of requestModule
+
+// The engine's notice (a lost GPU), this worker's ('auto': why this backend) and `more`.
+export const notices = (engineNotice, ...more) => [engineNotice, backendNotice, ...more].filter(Boolean).join('. ') || undefined;
+
+// What the page is told of the live model, where it computes among the rest.
+export function modelInfo() {
+  return {
+    backend: live.model.backend,
+    adapter: live.model.adapter,
+    notice: notices(live.model.notice),
+    step: live.model.step,
+    vocabSize: live.model.vocabSize,
+    parameterCount: live.model.parameterCount,
+    parameters: live.model.parameters, // { trainable, frozen, trainableBytes, frozenBytes }
+    config: live.model.config,
+    history: live.model.history,
+  };
+}
+
+// The page compiles each build once for all its elements; this asks it for one.
+function requestModule(build) {
+  return new Promise((resolve, reject) => {
+    engineReplies.set(build, { resolve, reject });
+    post({ type: 'need-engine', build });
+  });
+}
+
+export function engineArrived({ build, module, error }) {
+  const reply = engineReplies.get(build);
+  engineReplies.delete(build);
+  if (error) reply?.reject(failure('load', `The ${build} engine failed to load: ${error}`));
+  else reply?.resolve(module ?? null);
+}
+
+const backends = new Backends({ requestModule, loadEngine: loadKindling });
+
+// `from`'s copy on `backend` ('cpu' | 'webgpu'), through a checkpoint; frees `from` once the
+// copy exists.
+async function moved(from, backend) {
+  const Engine = backend === 'webgpu' ? await backends.gpuEngine() : live.Kindling;
+  const next = await Engine.fromBytes(await from.toBytes(), { backend });
+  from.free();
+  return next;
+}
+
+// A new model, made by `make(Engine, backend)` where the backend setting puts it: 'webgpu' on
+// the WebGPU build; 'cpu' and 'auto' on the CPU build, from where 'auto' moves it to WebGPU if
+// a model of its shape was measured faster there (else training measures it: autoChoose).
+export async function placeNew(make) {
+  backendNotice = null;
+  if (settings.backend === 'webgpu') return make(await backends.gpuEngine(), 'webgpu');
+  const made = await make(live.Kindling, 'cpu');
+  if (settings.backend !== 'auto') return made;
+  const unavailable = await backends.unavailable();
+  if (unavailable) {
+    backendNotice = `WebGPU is not available (${unavailable}); training on the CPU`;
+    return made;
+  }
+  const choice = backends.choiceFor(made);
+  backendNotice = choice?.notice ?? null;
+  if (choice?.backend !== 'webgpu') return made;
+  try {
+    return await moved(made, 'webgpu');
+  } catch (error) {
+    backendNotice = `WebGPU failed (${error.message}); training on the CPU`;
+    return made;
+  }
+}
+
+// Tells the page where the model computes now; `measured`: 'auto' has just compared the two.
+// Reads the model: call it only where nothing else runs on it (in an exclusive call).
+export function postBackend(measured = false) {
+  post({ type: 'backend', backend: live.model.backend, adapter: live.model.adapter, notice: notices(live.model.notice), measured });
+}
+
+// Moves the live model to `backend` between engine calls; a running train loop goes on there.
+// Its getters are read inside the exclusive call too: a training step holds the model.
+function moveModel(backend, measured = false) {
+  return exclusive(async () => {
+    if (!live.model) return;
+    if (live.model.backend !== backend) {
+      stopHelpers();
+      live.model = await moved(live.model, backend);
+    }
+    postBackend(measured);
+  });
+}
+
+// The backend setting changed: the model moves where it now belongs ('auto': where its
+// shape was measured faster, else the CPU, which measures it again while training).
+export async function backendChanged() {
+  // One GPU model at a time: a measurement under way finishes first (it leaves the model
+  // where it is, now that the setting is no longer 'auto').
+  await measuring;
+  backendNotice = null;
+  const choice = live.model ? await exclusive(() => backends.choiceFor(live.model)) : null;
+  // Forced elsewhere, the figures of a measurement still help the reader compare.
+  if (choice) backendNotice = settings.backend === 'auto' ? choice.notice : `Measured here: ${choice.figures}`;
+  await moveModel(settings.backend === 'auto' ? choice?.backend ?? 'cpu' : settings.backend);
+}
+
+// 'auto' with an adapter, training on the CPU, this shape not measured yet: once the CPU's
+// speed is known, measure WebGPU beside it and move the model there if it is faster.
+// `shape`: the model's { config, vocabSize }, read while it was idle.
+export function autoChoose(trained, shape, cpuMsPerStep, workers) {
+  if (measuring || settings.backend !== 'auto' || backends.choiceFor(shape)) return;
+  measuring = (async () => {
+    if (await backends.unavailable()) return;
+    const bytes = await exclusive(() => (live.model === trained ? trained.toBytes() : null));
+    if (!bytes) return;
+    const choice = await backends.measure({
+      shape,
+      bytes,
+      cpuMs: cpuMsPerStep,
+      workers,
+      exclusive,
+      fakeGpuMs: settings.debugWebgpuMs ?? undefined,
+    });
+    if (live.model !== trained || settings.backend !== 'auto') return;
+    backendNotice = choice.notice;
+    if (choice.backend === 'webgpu') await moveModel('webgpu', true);
+    else await exclusive(() => postBackend(true)); // the model is idle only in an exclusive call
+  })()
+    .catch((error) => {
+      backendNotice = `WebGPU could not be measured (${error.message}); training on the CPU`;
+      // Not reading the model: a training step may hold it.
+      if (live.model === trained) post({ type: 'backend', backend: 'cpu', notice: backendNotice, measured: true });
+    })
+    .finally(() => {
+      measuring = null;
+    });
+}

@@ -1,0 +1,69 @@
+// What the engine worker's parts share (engine-worker.js and the engine-*.js modules it runs):
+// the page's settings, the live model, and the one-at-a-time queue every engine call goes through.
+import { kindlingError as failure } from './kindling-error.js';
+
+// What the page configures (the `configure` message).
+export const settings = {
+  name: 'playground', // the autosave's IndexedDB key; an embed can use its own
+  autosaveEvery: 100, // steps between autosaves
+  persist: true, // false: never autosave (embeds that show a fixed demo)
+  backend: 'auto',
+  helpers: 'auto', // helper workers for CPU training: 'auto' (one per spare core) or a count
+  debugWebgpuMs: null, // tests: 'auto' takes this as WebGPU's measured ms/step
+  runsCapBytes: null, // tests: the run list's cap (else runs-store.js's RUNS_CAP_BYTES)
+};
+
+// The live model and what goes with it; replaced only by engine-worker.js's replaceModel.
+export const live = {
+  Kindling: null, // the CPU build's class (the WebGPU build's: backends.gpuEngine())
+  engineModule: null, // the compiled engine, handed on to helper workers
+  model: null,
+  epoch: 0, // a new, opened or dropped model ends the old one's train loop; a move does not
+  setup: null, // { text, options, fineTunedFrom? } the model was made from
+  lastSavedStep: 0,
+};
+
+export const post = (message, transfer = []) => self.postMessage(message, transfer);
+
+// wasm-bindgen objects must not be used by two calls at once (a second borrow throws),
+// and the train loop, saves and the page's requests all reach the same model.
+let engineQueue = Promise.resolve();
+export function exclusive(task) {
+  const run = engineQueue.then(task);
+  engineQueue = run.catch(() => {});
+  return run;
+}
+
+// Lets queued messages (pause, stop, generate) run between chunks and tokens. A
+// MessageChannel hop avoids setTimeout's 4 ms clamp.
+export const nextTask = () =>
+  new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = resolve;
+    channel.port2.postMessage(null);
+  });
+
+// What the page is told about an error. A RuntimeError means the wasm instance trapped (a
+// panic, or an allocation that failed): it is unusable and the page must start a fresh worker.
+export function describe(error) {
+  const message = error?.message || String(error);
+  if (error instanceof WebAssembly.RuntimeError) {
+    return {
+      fatal: true,
+      kind: 'crashed',
+      message:
+        `The engine crashed (${message}). This is most often running out of memory: ` +
+        'try a smaller preset, fewer layers or a smaller batch.',
+    };
+  }
+  if (error instanceof RangeError && /memory|allocat/i.test(message)) {
+    return { fatal: true, kind: 'crashed', message: `Out of memory (${message}). Try a smaller model or batch.` };
+  }
+  const described = { fatal: false, kind: typeof error?.kind === 'string' ? error.kind : undefined, message };
+  if (Array.isArray(error?.errors)) described.errors = error.errors;
+  return described;
+}
+
+export function requireModel() {
+  if (!live.model) throw failure('state', 'There is no model yet: train one or open a saved model.');
+}

@@ -1,0 +1,70 @@
+// The element's parts, made and wired to it and to each other: the engine client, the form,
+// the views, and the buttons that drive them. The element (kindling-playground.js) keeps the
+// state and the host's API; each part owns its card.
+import { ConfigForm } from './config-form.js';
+import { GenerationView } from './generation-view.js';
+import { TrainingView } from './training-view.js';
+import { ModelFiles } from './model-files.js';
+import { EngineClient } from './engine-client.js';
+import { Visibility } from './visibility.js';
+import { HeaderView } from './header-view.js';
+import { InspectView } from './inspect-view.js';
+import { RunsView } from './runs-view.js';
+import { BeforeAfter } from './before-after.js';
+import { TokenView } from './token-view.js';
+import { workerSettings } from './attributes.js';
+
+// Sets host.engine, host.form, host.header, host.training, host.generation, host.files,
+// host.beforeAfter, host.runs, host.inspector, host.tokens, host.visibility, host.childObserver.
+export function wireParts(host, root) {
+  host.engine = new EngineClient({
+    settings: () => workerSettings(host),
+    onMessage: (message) => host.received(message),
+    onProgress: (progress) => host.header.loading(progress),
+    onCrash: (reason, restarting) => host.engineCrashed(reason, restarting),
+  });
+  host.form = new ConfigForm(root, {
+    validate: (options) => host.engine.request({ type: 'validate', options }).then((reply) => reply.result),
+    onPending: () => {
+      host.dataset.validation = 'pending';
+      host.update({ valid: false });
+    },
+    onValidated: (result) => host.validated(result),
+    steps: () => host.getAttribute('steps'),
+  });
+  host.header = new HeaderView(root);
+  host.training = new TrainingView(root);
+  host.generation = new GenerationView(root, {
+    send: (message) => host.send(message),
+    onStart: () => host.update(),
+    onToken: ({ text, id, prob, top }) => host.emit('kindling-token', { text, id, prob, top }),
+    onEnd: (result) => {
+      host.update();
+      host.emit('kindling-finished', { task: 'generation', ...result });
+    },
+  });
+  const { engine, form, header, training } = host;
+  host.files = new ModelFiles(root, { host, engine, form, header, training });
+  host.beforeAfter = new BeforeAfter(root, { engine, generation: host.generation, starting: () => host.files.startFrom.starting });
+  host.runs = new RunsView(root, { host, engine, training, sampling: () => host.generation.sampling() });
+  host.inspector = new InspectView(root, {
+    host,
+    request: (message) => engine.request(message),
+    generated: () => host.generation.written,
+  });
+  host.tokens = new TokenView(root, { request: (message) => engine.request(message), text: () => host.form.text });
+  host.visibility = new Visibility(host, () => host.visibilityChanged());
+  // Training text given as a child <template> or <textarea> may arrive after the element.
+  host.childObserver = new MutationObserver(() => {
+    if (!host.hasAttribute('text')) host.textGiven();
+  });
+
+  const on = (id, handler) => root.getElementById(id).addEventListener('click', handler);
+  on('train', () => host.trainClicked());
+  on('reset', () => host.reset());
+  on('generate', () => host.startGeneration());
+  on('stop', () => host.generation.stop());
+  root.getElementById('backend-choice').addEventListener('change', ({ target }) => host.setAttribute('backend', target.value));
+  root.getElementById('pace').addEventListener('change', ({ target }) => (host.pace = target.value));
+  root.getElementById('inspect-source').addEventListener('change', () => host.update());
+}
