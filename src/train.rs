@@ -148,8 +148,8 @@ impl Trainer {
     pub fn new(text: String, config: Config, device: Device) -> Result<Self, Vec<FieldError>> {
         let tokenizer =
             Tokenizer::for_run(&text, config.tokenizer, config.merges, config.val_fraction);
-        let tokens = tokenizer.encode_known(&text).len();
-        let mut errors = config.validate(tokens, tokenizer.vocab_size());
+        let ids = tokenizer.encode_known(&text);
+        let mut errors = config.validate(ids.len(), tokenizer.vocab_size());
         if config.lora_rank > 0 {
             let message = "LoRA adapts a trained model: start from a base model or a model file, or set the LoRA rank to 0";
             errors.push(FieldError::new("loraRank", Problem::Inconsistent, message));
@@ -173,7 +173,7 @@ impl Trainer {
             step: 0,
             history: Vec::new(),
         };
-        Ok(Self::resume(state, device))
+        Ok(Self::resume_encoded(state, ids, device))
     }
 
     /// A new run on `text` that starts from `base`'s weights and tokenizer, with `config` (the
@@ -214,13 +214,19 @@ impl Trainer {
             step: 0,
             history: Vec::new(),
         };
-        Ok(Self::resume(state, base.device))
+        Ok(Self::resume_encoded(state, encoded.ids, base.device))
     }
 
     /// Continues a run from its state (already checked: see `checkpoint::load`); `state.model`
     /// must be on `device`.
     pub fn resume(state: RunState, device: Device) -> Self {
         let ids = state.tokenizer.encode_known(&state.text);
+        Self::resume_encoded(state, ids, device)
+    }
+
+    /// `resume`, given `ids`, the state's text encoded by its tokenizer: encoding a megabyte
+    /// with BPE takes tens of milliseconds, and the callers that checked the text have them.
+    pub fn resume_encoded(state: RunState, ids: Vec<u32>, device: Device) -> Self {
         let per_token = |n: usize| n as f64 / ids.len().max(1) as f64;
         let (chars_per_token, bytes_per_token) = (
             per_token(state.text.chars().count()),

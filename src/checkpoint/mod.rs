@@ -147,15 +147,14 @@ pub fn load(bytes: &[u8], device: Device) -> Result<Trainer, Error> {
         ))
     })?;
     let vocab = header.vocabulary.vocab_size();
-    if !header.vocabulary.covers(&header.text)
-        || header.vocabulary.kind() != header.config.tokenizer
-    {
+    let encoded = header.vocabulary.encode(&header.text);
+    if !encoded.unknown.is_empty() || header.vocabulary.kind() != header.config.tokenizer {
         return Err(Error::checkpoint(
             "this Kindling model file is inconsistent: its text and vocabulary differ",
         ));
     }
-    let tokens = header.vocabulary.encode_known(&header.text).len();
-    if let Some(error) = header.config.validate(tokens, vocab).into_iter().next() {
+    let ids = encoded.ids;
+    if let Some(error) = header.config.validate(ids.len(), vocab).into_iter().next() {
         return Err(Error::checkpoint(format!(
             "this Kindling model file has an invalid config: {error}"
         )));
@@ -181,7 +180,7 @@ pub fn load(bytes: &[u8], device: Device) -> Result<Trainer, Error> {
         step: header.step,
         history: header.history,
     };
-    Ok(Trainer::resume(state, device))
+    Ok(Trainer::resume_encoded(state, ids, device))
 }
 
 /// What follows the preamble, up to the checksum, once magic, version, length and checksum

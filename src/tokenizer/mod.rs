@@ -96,12 +96,6 @@ impl Tokenizer {
         }
     }
 
-    /// Whether this tokenizer covers all of `text` (bytes cover any text; a fine-tuning text
-    /// may use fewer characters than the base model knows, never others).
-    pub fn covers(&self, text: &str) -> bool {
-        self.encode(text).unknown.is_empty()
-    }
-
     /// The text of `ids`; bytes that form no character show as U+FFFD.
     pub fn decode(&self, ids: &[u32]) -> String {
         match self {
