@@ -270,7 +270,7 @@ impl Session {
     /// 10,000): for showing token boundaries.
     pub fn tokenize(&self, text: &str, max_chars: Option<f64>) -> Result<Vec<Segment>, Error> {
         let max_chars = match max_chars {
-            Some(n) => validate::whole("maxChars", n, 1, validate::MAX_PIECE_CHARS)?,
+            Some(n) => validate::whole("maxChars", n, 1, validate::MAX_SEGMENT_CHARS)?,
             None => 10_000,
         };
         Ok(self.trainer.tokenizer.segments(text, max_chars))

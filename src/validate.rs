@@ -135,7 +135,7 @@ const MAX_TOKENS: usize = 100_000;
 /// BPE merges: a vocabulary of up to 8,448 tokens, already more than a tiny model can use.
 const MAX_MERGES: usize = 8192;
 /// `tokenize` shows token boundaries; past this many characters nobody reads them.
-pub const MAX_PIECE_CHARS: usize = 1_000_000;
+pub const MAX_SEGMENT_CHARS: usize = 1_000_000;
 /// Higher ranks than this adapt a tiny model about as much as training every weight does.
 pub const MAX_LORA_RANK: usize = 64;
 

@@ -80,7 +80,7 @@ export async function placeNew(make) {
 
 // Tells the page where the model computes now; `measured`: 'auto' has just compared the two.
 // Reads the model: call it only where nothing else runs on it (in an exclusive call).
-export function postBackend(measured = false) {
+function postBackend(measured = false) {
   post({ type: 'backend', backend: live.model.backend, adapter: live.model.adapter, notice: notices(live.model.notice), measured });
 }
 

@@ -4,10 +4,17 @@
 pub mod bpe;
 mod char;
 
+use std::cell::RefCell;
+
 use serde::{Deserialize, Serialize};
 
 pub use self::char::{Chars, Encoded};
 pub use bpe::{Bpe, Utf8Stream};
+
+thread_local! {
+    /// The merges `Tokenizer::for_run` learned last, with the text and count they came from.
+    static LAST_MERGES: RefCell<Option<(String, usize, Bpe)>> = const { RefCell::new(None) };
+}
 
 /// Which tokenizer a config asks for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,33 +41,32 @@ impl Tokenizer {
         Tokenizer::Chars(Chars::from_text(text))
     }
 
-    /// The tokenizer `kind` learns from `text` (`merges`: BPE only).
-    pub fn train(text: &str, kind: TokenizerKind, merges: usize) -> Self {
-        match kind {
-            TokenizerKind::Char => Tokenizer::from_text(text),
-            TokenizerKind::Bpe => Tokenizer::Bytes {
-                bpe: Bpe::train(text, merges),
-            },
-        }
-    }
-
     /// The tokenizer of a run on `text` whose last `val_fraction` is held out. BPE learns its
     /// merges before that part only: merges fitted to the validation text would flatter its
     /// loss. Characters come from all of it (a character met only there must still encode).
     pub fn for_run(text: &str, kind: TokenizerKind, merges: usize, val_fraction: f64) -> Self {
-        let seen = match kind {
-            TokenizerKind::Char => text,
-            TokenizerKind::Bpe => {
-                let chars = text.chars().count();
-                let kept = (chars as f64 * (1.0 - val_fraction)).round() as usize;
-                let end = text
-                    .char_indices()
-                    .nth(kept)
-                    .map_or(text.len(), |(at, _)| at);
-                &text[..end]
+        if kind == TokenizerKind::Char {
+            return Tokenizer::from_text(text);
+        }
+        let chars = text.chars().count();
+        let kept = (chars as f64 * (1.0 - val_fraction)).round() as usize;
+        let end = text
+            .char_indices()
+            .nth(kept)
+            .map_or(text.len(), |(at, _)| at);
+        let seen = &text[..end];
+        // The page checks a config at each change of a setting (`validate::report`) and then
+        // creates the model, each learning the same merges: 150 ms for a megabyte in wasm.
+        LAST_MERGES.with_borrow_mut(|last| match last {
+            Some((text, count, bpe)) if *count == merges && text == seen => {
+                Tokenizer::Bytes { bpe: bpe.clone() }
             }
-        };
-        Tokenizer::train(seen, kind, merges)
+            _ => {
+                let bpe = Bpe::train(seen, merges);
+                *last = Some((seen.to_string(), merges, bpe.clone()));
+                Tokenizer::Bytes { bpe }
+            }
+        })
     }
 
     pub fn kind(&self) -> TokenizerKind {
@@ -192,9 +198,15 @@ fn visible_bytes(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    fn bpe(text: &str, merges: usize) -> Tokenizer {
+        Tokenizer::Bytes {
+            bpe: Bpe::train(text, merges),
+        }
+    }
+
     #[test]
     fn segments_are_whole_characters_and_count_their_tokens() {
-        let bpe = Tokenizer::train("the cat the cat the cat", TokenizerKind::Bpe, 6);
+        let bpe = bpe("the cat the cat the cat", 6);
         let pieces = bpe.segments("the 猫 sat", 100);
         let text: String = pieces.iter().map(|p| p.text.as_str()).collect();
         assert_eq!(text, "the 猫 sat");
@@ -224,19 +236,25 @@ mod tests {
         // "xy" occurs only in the last tenth, the validation part.
         let text = format!("{}{}", "ab ".repeat(90), "xy ".repeat(10));
         let run = Tokenizer::for_run(&text, TokenizerKind::Bpe, 8, 0.1);
-        let everything = Tokenizer::train(&text, TokenizerKind::Bpe, 8);
+        let everything = bpe(&text, 8);
         assert_eq!(everything.encode_known(" xy").len(), 1);
         assert_eq!(run.encode_known(" xy").len(), 3);
         assert_eq!(run.encode_known("ab").len(), 1);
         let chars = Tokenizer::for_run(&text, TokenizerKind::Char, 0, 0.1);
         assert_eq!(chars.encode_known(&text).len(), text.len());
+        // The last merges are kept, never handed to another text or count.
+        let fewer = Tokenizer::for_run(&text, TokenizerKind::Bpe, 1, 0.1);
+        assert_eq!(fewer.vocab_size(), 257);
+        let other = Tokenizer::for_run(&"xy ".repeat(100), TokenizerKind::Bpe, 8, 0.1);
+        assert_eq!(other.encode_known(" xy").len(), 1);
+        assert_eq!(Tokenizer::for_run(&text, TokenizerKind::Bpe, 8, 0.1), run);
     }
 
     #[test]
     fn a_checkpoint_written_before_bpe_still_reads_as_characters() {
         let old: Tokenizer = serde_json::from_str("\"\\nabc\"").unwrap();
         assert_eq!(old, Tokenizer::from_text("cab\n"));
-        let bpe = Tokenizer::train("the the the", TokenizerKind::Bpe, 3);
+        let bpe = bpe("the the the", 3);
         let json = serde_json::to_string(&bpe).unwrap();
         assert!(json.starts_with("{\"bpe\":"), "{json}");
         assert_eq!(serde_json::from_str::<Tokenizer>(&json).unwrap(), bpe);
@@ -244,7 +262,7 @@ mod tests {
 
     #[test]
     fn a_piece_of_a_character_is_shown_as_its_bytes() {
-        let bytes = Tokenizer::train("", TokenizerKind::Bpe, 0);
+        let bytes = bpe("", 0);
         assert_eq!(bytes.token_text(0xE5), "\\xE5");
         assert_eq!(bytes.token_text(u32::from(b'a')), "a");
         let mut stream = TextStream::default();

@@ -291,6 +291,7 @@ fn options() -> impl Strategy<Value = Map<String, Value>> {
             "seed",
             "tokenizer",
             "merges",
+            "loraRank",
             "maxTokens",
             "temperature",
             "topK",

@@ -200,7 +200,7 @@ export function saveModelFile(bytes, name) {
 
 // A picked model file's bytes, or an error that says why not: too large, gone, or more than
 // the browser could hold.
-export async function readModelFile(file) {
+async function readModelFile(file) {
   if (file.size > MAX_MODEL_BYTES) {
     const size = `${format.bytes(file.size)}; the limit is ${format.bytes(MAX_MODEL_BYTES)}`;
     throw new Error(`Could not open “${file.name}”: it is ${size}.`);

@@ -5,7 +5,7 @@ import * as format from '../format.js';
 import { el, nodes, say } from './markup.js';
 
 // Enough to see how the tokenizer cuts a text; a whole corpus would be a long, slow page.
-export const TOKEN_VIEW_CHARS = 4000;
+const TOKEN_VIEW_CHARS = 4000;
 
 const NO_MODEL = 'Tokens show once a model exists: press Train or open a model.';
 
