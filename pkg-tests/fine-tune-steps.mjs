@@ -69,7 +69,7 @@ export async function fineTuneFile(page, file) {
   const name = typeof file === 'string' ? basename(file) : file.name;
   const radio = page.locator('#start-from input[value=file]');
   if (!(await radio.isChecked()) && (await page.locator('#choose-start-file').textContent()) === 'Choose a file…') {
-    // Chosen with no file yet, the picker opens at once.
+    // Clicked with no file yet, the picker opens at once.
     const [chooser] = await Promise.all([page.waitForEvent('filechooser'), startFrom(page, 'A model file')]);
     await chooser.setFiles(file);
   } else {

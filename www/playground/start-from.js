@@ -33,6 +33,11 @@ export class StartFrom {
     this.pending = null; // { name, bytes } sent to the worker, until it answers
     this.starting = null; // { name, bytes } the start point of the fine-tuned model shown
     const { startFrom, chooseStartFile, startFile, fineTuneMode } = this.$;
+    // A click on "A model file…" opens the picker at once; arrowing through the choices does
+    // not (a dialog popping up mid-group would trap a keyboard reader): the button does.
+    this.pointer = false;
+    startFrom.addEventListener('pointerdown', () => (this.pointer = true));
+    startFrom.addEventListener('keydown', () => (this.pointer = false));
     startFrom.addEventListener('change', ({ target }) => this.choose(target.value));
     chooseStartFile.addEventListener('click', () => startFile.click());
     startFile.addEventListener('change', () => this.picked(startFile.files[0]));
@@ -63,8 +68,8 @@ export class StartFrom {
     this.showMode();
     this.form.fixShape(this.fineTunes ? SHAPE_NOTE : null);
     if (source === 'base') this.loadBase();
-    // Chosen for the first time, the file is asked for at once.
-    if (source === 'file' && !this.file) this.$.startFile.click();
+    // Clicked for the first time, the file is asked for at once.
+    if (source === 'file' && !this.file && this.pointer) this.$.startFile.click();
     this.showStart();
   }
 
