@@ -5,8 +5,8 @@
 //! Why workers exchanging gradients, not threads (rayon + wasm-bindgen-rayon): wasm threads
 //! need `SharedArrayBuffer`, i.e. a cross-origin-isolated page (COOP/COEP headers, which a blog
 //! embed cannot set), and a std rebuilt with atomics on nightly Rust. Workers work in any page,
-//! on stable Rust, with the one build. The price is a copy of the weights to each helper and
-//! of its gradient back, 4 bytes per parameter each way per step.
+//! on stable Rust, with the one build. The price is a copy of the trainable weights to each
+//! helper and of its gradient back, 4 bytes per trainable parameter each way per step.
 
 use std::future::Future;
 use std::ops::Range;
@@ -26,12 +26,14 @@ impl Shard {
     }
 }
 
-/// One shard's loss and gradient (flattened as `params::flat_gradients` lays them out), each already scaled by its share of the batch, so that the
-/// shards' sums are the whole batch's mean loss and its gradient.
+/// One shard's loss and gradient (flattened as `params::flat_gradients` lays them out), each
+/// already scaled by its share of the batch, so that the shards' sums are the whole batch's
+/// mean loss and its gradient.
 #[derive(Debug)]
 pub struct ShardGradients {
     pub loss: f32,
-    /// Every parameter's gradient, flattened and concatenated in the model's visiting order.
+    /// Every trainable parameter's gradient, flattened and concatenated in the model's
+    /// visiting order.
     pub grads: Vec<f32>,
     /// The replica's fingerprint of its config and text: a replica of the same shape trained
     /// on other text or settings would send plausible but wrong gradients.

@@ -6,6 +6,10 @@
 //! Order: every walk visits parameters in the module's visiting order, which is the same for
 //! every module built from one config; flat layouts (helpers' weights and gradients, optimizer
 //! moments in checkpoints) rely on it.
+//!
+//! Helpers exchange only the *trainable* parameters (those that require a gradient, on a
+//! training device): all of them but a LoRA model's frozen base, which never changes and so
+//! never needs to travel (a replica has it from the checkpoint it was made from).
 
 use std::collections::HashMap;
 
@@ -135,7 +139,7 @@ pub async fn copy_module<M: Module>(module: &M, device: &Device) -> Result<M, St
     Ok(load_weights(module, &flat, device).expect("flat_weights reads every parameter once"))
 }
 
-/// Every float parameter's values, concatenated: the layout helpers exchange.
+/// Every float parameter's values, concatenated.
 pub async fn flat_weights<M: Module>(module: &M) -> Result<Vec<f32>, String> {
     let mut values = Vec::new();
     // Without autodiff: concatenating tracked parameters would record a graph for nothing.
@@ -143,15 +147,34 @@ pub async fn flat_weights<M: Module>(module: &M) -> Result<Vec<f32>, String> {
     read_concatenated(values).await
 }
 
-/// Every parameter's gradient in `grads`, laid out as `flat_weights`; zeros for a parameter
-/// without one.
+/// Whether a parameter, as the walkers here pass it (flattened), trains: the flattened copy of
+/// a parameter that requires a gradient is tracked by autodiff, that of a frozen one is not.
+fn is_trainable(value: &Tensor<1>) -> bool {
+    value.is_tracked()
+}
+
+/// Every trainable parameter's values, concatenated: the layout helpers exchange.
+pub async fn trainable_weights<M: Module>(module: &M) -> Result<Vec<f32>, String> {
+    let mut values = Vec::new();
+    visit(module, |_, value| {
+        if is_trainable(&value) {
+            values.push(value.inner());
+        }
+    });
+    read_concatenated(values).await
+}
+
+/// Every trainable parameter's gradient in `grads`, laid out as `trainable_weights`; zeros
+/// for one without a gradient.
 pub async fn flat_gradients<M: Module>(
     module: &M,
     grads: &GradientsParams,
 ) -> Result<Vec<f32>, String> {
     let mut flat = Vec::new();
     visit_grads(module, grads, |_, value, grad| {
-        flat.push(grad.unwrap_or_else(|| value.inner().zeros_like()));
+        if is_trainable(&value) {
+            flat.push(grad.unwrap_or_else(|| value.inner().zeros_like()));
+        }
     });
     read_concatenated(flat).await
 }
@@ -174,6 +197,9 @@ pub fn replace_gradients<M: Module>(
 ) {
     let mut rest = flat;
     map_grads(module, grads, |_, value, grad| {
+        if !is_trainable(&value) {
+            return grad;
+        }
         let len = value.dims()[0];
         let (values, tail) = rest.split_at(len);
         rest = tail;
@@ -185,16 +211,44 @@ pub fn replace_gradients<M: Module>(
 /// `flat_weights` writes); `None` if `flat` has not exactly one value per parameter.
 pub fn load_weights<M: Module>(module: &M, flat: &[f32], device: &Device) -> Option<M> {
     let params = parameters(module);
-    let expected: usize = params.iter().map(|(_, len)| len).sum();
-    if flat.len() != expected {
+    let values = split_flat(&params, flat)?;
+    Some(place_values(module.clone(), values, device))
+}
+
+/// A copy of `module` with its trainable parameters' values replaced by `flat` (laid out as
+/// `trainable_weights` writes); `None` if `flat` has not exactly one value per trainable one.
+pub fn load_trainable<M: Module>(module: &M, flat: &[f32], device: &Device) -> Option<M> {
+    let mut trainable = Vec::new();
+    visit(module, |id, value| {
+        if is_trainable(&value) {
+            trainable.push((id, value.dims()[0]));
+        }
+    });
+    let mut values = split_flat(&trainable, flat)?;
+    Some(map(
+        module.clone(),
+        &mut GradientsParams::new(),
+        |id, value, _, _| {
+            let values = values.remove(&id)?;
+            Some(Tensor::from_data(
+                TensorData::new(values, value.shape()),
+                device,
+            ))
+        },
+    ))
+}
+
+/// `flat` cut into each of `params`' values, or `None` if the lengths do not add up.
+fn split_flat(params: &[(ParamId, usize)], flat: &[f32]) -> Option<HashMap<ParamId, Vec<f32>>> {
+    if flat.len() != params.iter().map(|(_, len)| len).sum::<usize>() {
         return None;
     }
     let mut rest = flat;
     let mut values = HashMap::with_capacity(params.len());
-    for (id, len) in params {
+    for &(id, len) in params {
         let (head, tail) = rest.split_at(len);
         values.insert(id, head.to_vec());
         rest = tail;
     }
-    Some(place_values(module.clone(), values, device))
+    Some(values)
 }

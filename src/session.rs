@@ -25,6 +25,8 @@ use crate::{checkpoint, Config, PRESET_NAMES};
 
 /// More workers than this never share a step (a batch is split among them).
 const MAX_SHARDS: usize = 64;
+/// How much of the training text `warm_up` prompts with.
+const WARM_UP_PROMPT_CHARS: usize = 16;
 
 /// Which backend a caller asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -383,6 +385,34 @@ impl Session {
             ids.push(tokenizer.start_id());
         }
         Ok((self.trainer.generator(ids, options), encoded.warning()))
+    }
+
+    /// Generates a few tokens from the start of the training text and drops them; changes
+    /// nothing (no step, no random stream). Why: V8 compiles each wasm function at its first
+    /// call, so a fresh page's first `generate` paid ~25 ms compiling the generation path
+    /// before its first token (bench/profile-browser.mjs --mode generate); the binding calls
+    /// this as it makes a model, so that cost lands there. CPU only: on a GPU the first
+    /// token's cost is shader compilation, which is not worth moving.
+    pub async fn warm_up(&self) -> Result<(), Error> {
+        if self.backend != Backend::Cpu {
+            return Ok(());
+        }
+        // A prompt of several tokens and two tokens after it: the prompt's matmuls (several
+        // rows) and each new token's (one row) take different kernels.
+        let prompt: String = self
+            .trainer
+            .text
+            .chars()
+            .take(WARM_UP_PROMPT_CHARS)
+            .collect();
+        let options = SamplingOptions {
+            max_tokens: 2,
+            seed: 1,
+            ..SamplingOptions::default()
+        };
+        let (mut generator, _) = self.generate(&prompt, options, || 1)?;
+        while generator.next().await.map_err(Error::device)?.is_some() {}
+        Ok(())
     }
 
     /// What happens inside the model as it reads `text` (see `inspect::inspect`), from a

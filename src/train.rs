@@ -15,7 +15,9 @@ use crate::error::{Error, ErrorKind};
 use crate::model::{lora, LanguageModel};
 use crate::optim::{clip_global_norm, learning_rate_at, AdamW};
 use crate::parallel::{Alone, Helpers, Shard, ShardGradients};
-use crate::params::{flat_gradients, flat_weights, initialize, load_weights, replace_gradients};
+use crate::params::{
+    flat_gradients, initialize, load_trainable, replace_gradients, trainable_weights,
+};
 use crate::rng::Rng;
 use crate::sample::{Generator, SamplingOptions};
 use crate::tokenizer::Tokenizer;
@@ -412,7 +414,9 @@ impl Trainer {
         shards: usize,
     ) -> Result<Tensor<1>, TrainError> {
         let model = self.take_model();
-        let weights = flat_weights(&model).await.map_err(TrainError::Device)?;
+        let weights = trainable_weights(&model)
+            .await
+            .map_err(TrainError::Device)?;
         let others = helpers.gradients(self.step, shards, weights);
         let shard = Shard {
             rank: 0,
@@ -438,7 +442,7 @@ impl Trainer {
         Ok(Tensor::from_floats([loss], &device))
     }
 
-    /// This replica's part of step `step` at `weights` (from the trainer's `flat_weights`), for
+    /// This replica's part of step `step` at `weights` (from the trainer's `trainable_weights`), for
     /// the trainer that asked: the loss and gradient of `shard`'s rows. The optimizer and the
     /// step count are untouched; the weights stay.
     pub async fn shard_gradients(
@@ -453,17 +457,16 @@ impl Trainer {
                 shard.rank, shard.count, self.config.batch_size
             )));
         }
-        let model =
-            load_weights(self.model(), weights, &self.device).ok_or_else(|| {
-                Error::new(
-                    ErrorKind::Helper,
-                    format!(
-                    "a replica was sent {} weights where its model has {}: it holds another model",
+        let model = load_trainable(self.model(), weights, &self.device).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Helper,
+                format!(
+                    "a replica was sent {} weights where its model trains {}: it holds another model",
                     weights.len(),
-                    crate::params::parameters(self.model()).iter().map(|(_, n)| n).sum::<usize>()
+                    crate::model::lora::split(self.model()).trainable
                 ),
-                )
-            })?;
+            )
+        })?;
         let (loss, grads) = self.shard_loss(&model, step, shard);
         let gradients = ShardGradients {
             loss: read_scalar(loss).await.map_err(Error::device)?,

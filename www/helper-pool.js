@@ -34,11 +34,16 @@ export class HelperWorkers {
     this.replicated = model;
   }
 
-  // Called by the engine at each step: helpers 1..shards-1 compute their shards.
+  // Called by the engine at each step: helpers 1..shards-1 compute their shards. `weights` is
+  // the engine's copy for this call, so the last helper takes its buffer (a transfer, not
+  // another copy); the others, posted first, get copies.
   gradients(step, shards, weights) {
     const asked = this.workers.slice(0, shards - 1);
     return Promise.all(
-      asked.map((worker, i) => worker.request({ type: 'gradients', step, rank: i + 1, count: shards, weights })),
+      asked.map((worker, i) => worker.request(
+        { type: 'gradients', step, rank: i + 1, count: shards, weights },
+        i === asked.length - 1 ? [weights.buffer] : [],
+      )),
     );
   }
 
@@ -77,11 +82,11 @@ class HelperWorker {
     this.request({ type: 'load', module }).catch((error) => this.failAll(error.message));
   }
 
-  request(message) {
+  request(message, transfer = []) {
     if (this.failure) return Promise.reject(helperError(this.failure));
     return new Promise((resolve, reject) => {
       // Queued only once posted: replies are matched to requests by their order.
-      this.worker.postMessage(message);
+      this.worker.postMessage(message, transfer);
       const timer = setTimeout(
         () => this.failAll(`a helper worker did not answer within ${REPLY_TIMEOUT_MS / 1000} s`),
         REPLY_TIMEOUT_MS,

@@ -80,7 +80,9 @@ impl Kindling {
         #[wasm_bindgen(unchecked_param_type = "CreateOptions")] options: JsValue,
     ) -> Result<Kindling, JsValue> {
         run_constructors_once();
-        Ok(Session::create(convert::options(&options)?).await?.into())
+        let session = Session::create(convert::options(&options)?).await?;
+        session.warm_up().await?;
+        Ok(session.into())
     }
 
     /// Restores a model saved by `toBytes`; rejects (kind `checkpoint`) with a clear message
@@ -92,6 +94,7 @@ impl Kindling {
     ) -> Result<Kindling, JsValue> {
         run_constructors_once();
         let session = Session::open(&bytes.to_vec(), convert::options(&options)?).await?;
+        session.warm_up().await?;
         Ok(session.into())
     }
 
@@ -105,6 +108,7 @@ impl Kindling {
     ) -> Result<Kindling, JsValue> {
         run_constructors_once();
         let session = Session::fine_tune(&bytes.to_vec(), convert::options(&options)?).await?;
+        session.warm_up().await?;
         Ok(session.into())
     }
 

@@ -5,13 +5,15 @@ use crate::common::repeated_text;
 
 use kindling::config::{Config, ModelKind};
 use kindling::device::cpu;
+use kindling::model::lora;
 use kindling::parallel::{Helpers, Shard, ShardGradients};
 use kindling::params::flat_weights;
 use kindling::{checkpoint, ErrorKind, TrainError, Trainer};
 
 /// Helper replicas in this process; each computes its shard when the future is polled (a
-/// browser's helpers run meanwhile, in other workers).
-struct Replicas(Vec<Trainer>);
+/// browser's helpers run meanwhile, in other workers). The second field: how many weights the
+/// last call sent.
+struct Replicas(Vec<Trainer>, usize);
 
 impl Helpers for Replicas {
     fn count(&self) -> usize {
@@ -24,6 +26,7 @@ impl Helpers for Replicas {
         shards: usize,
         weights: Vec<f32>,
     ) -> Result<Vec<ShardGradients>, String> {
+        self.1 = weights.len();
         let mut out = Vec::new();
         for (i, replica) in self.0.iter_mut().take(shards - 1).enumerate() {
             let shard = Shard {
@@ -77,7 +80,7 @@ fn three_replicas_train_as_one_trainer() {
         let config = config(model);
         let mut alone = trainer(&config);
         let mut shared = copy(&alone);
-        let mut helpers = Replicas(vec![trainer(&config), trainer(&config)]);
+        let mut helpers = Replicas(vec![trainer(&config), trainer(&config)], 0);
         let untrained = pollster::block_on(alone.evaluate()).unwrap();
         for _ in 0..10 {
             let a = pollster::block_on(alone.train_steps(3)).unwrap();
@@ -85,6 +88,8 @@ fn three_replicas_train_as_one_trainer() {
             assert_eq!(a.step, b.step);
             assert_close(&[a.train_loss], &[b.train_loss], 1e-5, "loss");
         }
+        let trainable = lora::split(shared.model()).trainable;
+        assert_eq!(helpers.1 as u64, trainable, "every weight travels");
         assert_close(&weights(&alone), &weights(&shared), 1e-4, "weights");
         let (a, b) = (alone.evaluate(), shared.evaluate());
         let (a, b) = (
@@ -100,6 +105,27 @@ fn three_replicas_train_as_one_trainer() {
 }
 
 #[test]
+fn lora_replicas_exchange_only_the_adapters_and_train_as_one() {
+    let base = trainer(&config(ModelKind::Gpt));
+    let lora_config = Config {
+        lora_rank: 2,
+        ..base.config.clone()
+    };
+    let mut alone = Trainer::fine_tune(copy(&base), repeated_text(), lora_config).unwrap();
+    let mut shared = copy(&alone);
+    let mut helpers = Replicas(vec![copy(&alone), copy(&alone)], 0);
+    for _ in 0..3 {
+        let a = pollster::block_on(alone.train_steps(2)).unwrap();
+        let b = pollster::block_on(shared.train_steps_with(2, &mut helpers)).unwrap();
+        assert_close(&[a.train_loss], &[b.train_loss], 1e-5, "loss");
+    }
+    let split = lora::split(shared.model());
+    assert_eq!(helpers.1 as u64, split.trainable);
+    assert!(split.trainable < split.frozen / 4, "{split:?}");
+    assert_close(&weights(&alone), &weights(&shared), 1e-4, "weights");
+}
+
+#[test]
 fn a_replica_of_another_model_fails_the_call_and_keeps_the_weights() {
     let config = config(ModelKind::Gpt);
     let mut shared = trainer(&config);
@@ -109,7 +135,7 @@ fn a_replica_of_another_model_fails_the_call_and_keeps_the_weights() {
         n_embd: 64,
         ..config.clone()
     };
-    let mut helpers = Replicas(vec![trainer(&bigger)]);
+    let mut helpers = Replicas(vec![trainer(&bigger)], 0);
     let error = pollster::block_on(shared.train_steps_with(2, &mut helpers)).unwrap_err();
     let TrainError::Helper(message) = error else {
         panic!("expected a helper error, got {error:?}")
@@ -126,7 +152,7 @@ fn a_replica_of_the_same_shape_on_other_text_is_refused() {
     // The same characters, so the same vocabulary and shapes, in another order.
     let reversed: String = repeated_text().chars().rev().collect();
     let other = Trainer::new(reversed, config.clone(), cpu()).unwrap();
-    let mut helpers = Replicas(vec![other]);
+    let mut helpers = Replicas(vec![other], 0);
     let error = pollster::block_on(shared.train_steps_with(1, &mut helpers)).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Helper, "{error}");
     assert!(error.to_string().contains("another model"), "{error}");

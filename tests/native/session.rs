@@ -189,6 +189,23 @@ fn generated(session: &Session, prompt: &str, options: SamplingOptions, fresh: u
 }
 
 #[test]
+fn warming_up_changes_nothing_a_reader_can_see() {
+    let mut session = session_on(Placement::cpu(None));
+    let options = SamplingOptions {
+        max_tokens: 30,
+        seed: 5,
+        ..SamplingOptions::default()
+    };
+    let before = generated(&session, "the", options.clone(), 1);
+    pollster::block_on(session.warm_up()).unwrap();
+    assert_eq!(generated(&session, "the", options.clone(), 1), before);
+    assert_eq!(session.trainer().step(), 0);
+    train(&mut session, 2.0).unwrap();
+    pollster::block_on(session.warm_up()).unwrap();
+    assert_eq!(session.trainer().step(), 2);
+}
+
+#[test]
 fn generation_defaults_seed_zero_is_fresh_and_an_empty_prompt_starts() {
     let session = session_on(Placement::cpu(None));
     let options = |seed| SamplingOptions {
