@@ -7,7 +7,7 @@ import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { REPO, startServer, launchBrowser, openPage } from './browser.mjs';
 import {
-  busyWarning, waitIdle, cpuMeter, parseArgs, machine, machineLine, log, fmt, markdownTable, writeJson,
+  busyWarning, waitIdle, cpuMeter, parseArgs, machine, machineLine, parallelProbe, log, fmt, markdownTable, writeJson,
 } from './common.mjs';
 
 const opts = parseArgs(process.argv.slice(2), {
@@ -49,6 +49,7 @@ if (busyWarning(BUSY)) log(busyWarning(BUSY).replace(/\*/g, ''));
 const TEXT = readFileSync(resolve(REPO, opts.data), 'utf8');
 const results = {};
 let gpu = null;
+let browserWasm = null;
 let problems = [];
 
 const server = await startServer();
@@ -64,6 +65,7 @@ try {
     }
   };
   gpu = await inPage((page) => page.evaluate(() => window.bench.gpuInfo()));
+  browserWasm = await inPage((page) => page.evaluate(() => window.bench.wasmFeatures()));
   for (const model of models) {
     for (const backend of backends) {
       const { helpers } = BACKENDS[backend];
@@ -110,7 +112,7 @@ const rows = models.map((model) => {
   return row;
 });
 
-const info = machine();
+const info = { ...machine(), parallel: await parallelProbe(), browserWasm };
 const notes = [
   `ms/step: median of ${opts.iters} trainSteps(1) calls (each reads the loss back) after ${opts.warmup} warm-up; chunk: one trainSteps(10) / 10. Generation: ${opts.genTokens} tokens from "ROMEO:" on the untrained model, tokens / time from generate() to the last token (first token included), median of ${opts.genRuns} calls after a first, untimed-in-the-table call (in the JSON as \`cold\`).`,
   `Models: tiny (2 layers, 32 dims, context 32, batch 16), baby-gpt (4 layers, 4 heads, 128 dims, context 64, batch 12), gpt-256 (baby-gpt with 256 dims).`,

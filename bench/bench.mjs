@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { REPO, startServer, launchBrowser, openPage } from './browser.mjs';
 import {
-  busyWarning, waitIdle, cpuMeter, parseArgs, machine, machineLine, spawnCollect, lastJson, log, fmt, markdownTable, writeJson,
+  busyWarning, waitIdle, cpuMeter, parseArgs, machine, machineLine, parallelProbe, spawnCollect, lastJson, log, fmt, markdownTable, writeJson,
   replaceBlock,
 } from './common.mjs';
 
@@ -160,6 +160,7 @@ if (!opts.skipBrowser || !opts.skipTfjs) {
     (page) => page.evaluate((a) => window.tfBench.lstm(a), { text: TEXT, ...TFJS_LSTM, ...args }));
   try {
     if (!opts.skipBrowser) {
+      await leg('browserWasm', () => kindling(async (page) => ({ ok: true, ...(await page.evaluate(() => window.bench.wasmFeatures())) })));
       await leg('pageLoad', async () => {
         const loads = [];
         for (let i = 0; i < opts.loads; i++) loads.push(await kindling(async (_, ready) => ready));
@@ -306,7 +307,7 @@ row('(d) size and start-up', '.wasm gzip -9: WebGPU build (pkg-webgpu/)', cell('
 row('(d) size and start-up', `navigation → engine ready in headless Chromium (median of ${opts.loads} loads)`,
   cell('pageLoad', 'readyMsMedian', fmt.ms), '—', null);
 
-const info = machine();
+const info = { ...machine(), parallel: await parallelProbe(), browserWasm: legs.browserWasm?.ok ? legs.browserWasm : null };
 const headers = ['component', 'figure', 'Kindling', 'reference', 'ratio', 'target', 'met?'];
 const notes = [];
 const gflops = (name) => value(name, 'matmul1024Gflops');

@@ -1,6 +1,7 @@
 // Shared by bench.mjs and bench-browser.mjs: argument parsing, the machine's description,
 // child processes, number formatting and Markdown tables.
 import { execFileSync, spawn } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname } from 'node:path';
@@ -45,13 +46,30 @@ export function machine() {
   })();
   const model = cpuinfo.match(/^model name\s*:\s*(.+)$/m)?.[1] ?? cpus()[0]?.model ?? 'unknown';
   const flags = cpuinfo.match(/^flags\s*:\s*(.+)$/m)?.[1].split(' ') ?? [];
+  const cores = new Set();
+  for (const block of cpuinfo.split(/\n\n+/)) {
+    const core = block.match(/^core id\s*:\s*(\d+)$/m)?.[1];
+    if (core !== undefined) cores.add(`${block.match(/^physical id\s*:\s*(\d+)$/m)?.[1]}:${core}`);
+  }
+  const rustflags = (() => {
+    try {
+      return readFileSync(`${REPO}/.cargo/config.toml`, 'utf8');
+    } catch {
+      return '';
+    }
+  })();
   const commit = run('git', ['rev-parse', '--short', 'HEAD']);
   const dirty = run('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src', 'Cargo.toml', 'Cargo.lock']);
   return {
     date: new Date().toISOString(),
     cores: cpus().length,
+    // As the (maybe virtual) machine reports them: a VM may still put two vCPUs on one core's
+    // SMT siblings, which `parallelProbe` can tell.
+    physicalCores: cores.size || null,
+    virtualMachine: flags.includes('hypervisor'),
     cpuModel: model,
     simd: ['avx2', 'avx512f', 'fma'].filter((f) => flags.includes(f)),
+    wasmBuild: ['simd128', 'relaxed-simd'].filter((f) => rustflags.includes(`+${f}`)),
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     node: process.version,
     chromium: run(process.env.CHROMIUM ?? '/usr/bin/chromium', ['--version']),
@@ -164,7 +182,42 @@ export function busyWarning(busy) {
 }
 
 export function machineLine(m) {
-  return `${m.cores} cores, ${m.cpuModel}${m.simd.length ? ` (${m.simd.join(', ')})` : ''}, ${m.memoryGiB} GiB; ${m.chromium ?? 'no chromium'}; node ${m.node}`;
+  const cores = m.physicalCores && m.physicalCores !== m.cores
+    ? `${m.cores} logical cores on ${m.physicalCores} physical`
+    : `${m.cores} cores${m.physicalCores ? ', 1 thread per core' : ''}`;
+  const probe = m.parallel ? `, two threads at once ran at ${m.parallel.map((r) => `${r.toFixed(2)}×`).join(' and ')} the speed of one alone` : '';
+  const wasm = m.wasmBuild ? `; wasm build: ${m.wasmBuild.join(', ') || 'no SIMD'}` : '';
+  const browser = m.browserWasm ? ` (the browser runs${m.browserWasm.relaxedSimd ? '' : ' no'} relaxed SIMD)` : '';
+  return `${cores}${m.virtualMachine ? ' (virtual machine)' : ''}${probe}, ${m.cpuModel}${m.simd.length ? ` (${m.simd.join(', ')})` : ''}, ${m.memoryGiB} GiB${wasm}${browser}; ${m.chromium ?? 'no chromium'}; node ${m.node}`;
+}
+
+// Whether a second thread gets a core of its own: a float loop timed in one thread, then in two
+// at once; resolves to each one's speed relative to the one alone (about 1: separate cores;
+// about 0.5 to 0.7: SMT siblings of one core, or a busy machine). Takes about a second.
+export async function parallelProbe() {
+  const loop = `
+    const { parentPort } = require('node:worker_threads');
+    parentPort.once('message', () => {
+      let a = 1, b = 2, c = 3, d = 4, e = 5, f = 6, g = 7, h = 8;
+      const start = performance.now();
+      for (let i = 0; i < 1e8; i++) {
+        a = a * 0.9999999 + 1e-7; b = b * 0.9999999 + 1e-7; c = c * 0.9999999 + 1e-7; d = d * 0.9999999 + 1e-7;
+        e = e * 0.9999999 + 1e-7; f = f * 0.9999999 + 1e-7; g = g * 0.9999999 + 1e-7; h = h * 0.9999999 + 1e-7;
+      }
+      parentPort.postMessage({ ms: performance.now() - start, sum: a + b + c + d + e + f + g + h });
+    });`;
+  const timed = async (count) => {
+    const workers = Array.from({ length: count }, () => new Worker(loop, { eval: true }));
+    await new Promise((ready) => setTimeout(ready, 100)); // let them start before the clock
+    const times = await Promise.all(workers.map((w) => new Promise((done) => {
+      w.once('message', ({ ms }) => done(ms));
+      w.postMessage('go');
+    })));
+    await Promise.all(workers.map((w) => w.terminate()));
+    return times;
+  };
+  const [alone] = await timed(1);
+  return (await timed(2)).map((ms) => alone / ms);
 }
 
 // Runs a command, streaming its stderr through (progress) and keeping its stdout; resolves to

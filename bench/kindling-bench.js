@@ -43,7 +43,9 @@ function describe(k) {
 // (each reads the loss back), then `chunks` timed trainSteps(chunk) for the chunked figure.
 // Automatic evaluations are off (evalInterval 0) so that no timed step includes one. With
 // `helpers` > 0, that many helper workers compute shards of each batch (www/helper-pool.js).
-async function train({ text, options, helpers = 0, warmup = 10, iters = 50, chunk = 10, chunks = 3 }) {
+// `profile`: the timed single steps run under the DevTools profiler (console.profile), for
+// bench/profile-browser.mjs.
+async function train({ text, options, helpers = 0, warmup = 10, iters = 50, chunk = 10, chunks = 3, profile = false }) {
   try {
     const { k, createMs } = await createModel(text, { evalInterval: 0, ...options });
     const workers = helpers > 0 ? new HelperWorkers(helpers) : null;
@@ -59,11 +61,13 @@ async function train({ text, options, helpers = 0, warmup = 10, iters = 50, chun
       }
       const times = [];
       let last = null;
+      if (profile) console.profile('timed');
       for (let i = 0; i < iters; i++) {
         const start = performance.now();
         last = await k.trainSteps(1, workers);
         times.push(performance.now() - start);
       }
+      if (profile) console.profileEnd('timed');
       const chunked = [];
       for (let i = 0; i < chunks; i++) {
         const start = performance.now();
@@ -138,7 +142,8 @@ async function trainFull({ text, options, helpers = 0, iters = 2000, chunk = 50 
 // calls, whose medians are the warm figures. Each call is timed from generate() to the first
 // token and to the last; tokensPerSecond = tokens / total time (first token included, as the
 // native bench counts it); steady = the tokens after the first over the time after the first.
-async function generate({ text, options, prompt = 'ROMEO:', maxTokens = 500, runs = 3 }) {
+// `profile`: the cold call runs under the DevTools profiler (console.profile).
+async function generate({ text, options, prompt = 'ROMEO:', maxTokens = 500, runs = 3, profile = false }) {
   try {
     const { k } = await createModel(text, options);
     try {
@@ -166,7 +171,9 @@ async function generate({ text, options, prompt = 'ROMEO:', maxTokens = 500, run
           steadyTokensPerSecond: count > 1 ? ((count - 1) * 1000) / (total - first) : null,
         };
       };
+      if (profile) console.profile('timed');
       const cold = await once(7);
+      if (profile) console.profileEnd('timed');
       const results = [];
       for (let i = 0; i < runs; i++) results.push(await once(1 + i));
       return {
@@ -314,7 +321,27 @@ function tokenizer({ text, chars = 1_000_000, merges = 512, runs = 3 }) {
   }
 }
 
-window.bench = { train, trainFull, generate, inspect, tokenizer, gpuCounts, gpuInfo };
+// Which WebAssembly SIMD this browser runs: each probe is the smallest module using one
+// instruction (as wasm-feature-detect does): v128.const for SIMD128, f32x4.relaxed_madd for
+// relaxed SIMD.
+function wasmFeatures() {
+  const module = (body) => {
+    const code = [0x00, ...body, 0x0b]; // no locals, the body, end
+    return new Uint8Array([
+      0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+      0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // one type: () -> v128
+      0x03, 0x02, 0x01, 0x00, // one function of that type
+      0x0a, code.length + 2, 0x01, code.length, ...code, // its code
+    ]);
+  };
+  const v128 = [0xfd, 0x0c, ...new Array(16).fill(0)]; // v128.const 0
+  return {
+    simd128: WebAssembly.validate(module(v128)),
+    relaxedSimd: WebAssembly.validate(module([...v128, ...v128, ...v128, 0xfd, 0x85, 0x02])),
+  };
+}
+
+window.bench = { train, trainFull, generate, inspect, tokenizer, gpuCounts, gpuInfo, wasmFeatures };
 window.benchReady = (async () => {
   try {
     Kindling = await loadKindling();
