@@ -57,12 +57,10 @@ module = module.replace(old, new, 1).replace('microkernel!(["simd128"],', 'micro
 open(path, 'w').write(head + module)
 EOF
 printf '\n[patch.crates-io]\ngemm-f32 = { path = "vendor/gemm-f32" }\n' >> "$work/Cargo.toml"
-bash scripts/npm-install.sh
-ln -sfn "$repo/node_modules" "$work/node_modules"
 
 say "building pkg/ here and the relaxed-SIMD pkg/ in the worktree"
 bash scripts/build.sh cpu >/dev/null
-(cd "$work" && bash scripts/build.sh cpu >/dev/null)
+(cd "$work" && bash scripts/build.sh cpu >/dev/null) # its own npm packages too (scripts/setup.sh)
 
 ms() { # median ms/step of baby-GPT in one worker, with the pkg/ of directory $1
   (cd "$1" && node bench/bench-browser.mjs --data "$data" --models baby-gpt --backends cpu \
