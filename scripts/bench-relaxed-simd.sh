@@ -64,8 +64,8 @@ bash scripts/build.sh cpu >/dev/null
 
 ms() { # median ms/step of baby-GPT in one worker, with the pkg/ of directory $1
   (cd "$1" && node bench/bench-browser.mjs --data "$data" --models baby-gpt --backends cpu \
-    --out bench/results/relaxed-simd-leg.json >/dev/null)
-  node -e "const r = require('$1/bench/results/relaxed-simd-leg.json'); const t = r.results['baby-gpt/cpu'].train; if (!t.ok) { console.error(t.error); process.exit(1); } console.log(t.msPerIterMedian.toFixed(1))"
+    --out "$work/leg.json" >/dev/null)
+  node -e "const r = require('$work/leg.json'); const t = r.results['baby-gpt/cpu'].train; if (!t.ok) { console.error(t.error); process.exit(1); } console.log(t.msPerIterMedian.toFixed(1))"
 }
 plain=() relaxed=()
 for ((i = 1; i <= rounds; i++)); do
