@@ -442,9 +442,9 @@ impl Trainer {
         Ok(Tensor::from_floats([loss], &device))
     }
 
-    /// This replica's part of step `step` at `weights` (from the trainer's `trainable_weights`), for
-    /// the trainer that asked: the loss and gradient of `shard`'s rows. The optimizer and the
-    /// step count are untouched; the weights stay.
+    /// This replica's part of step `step` at `weights` (from the trainer's `trainable_weights`),
+    /// for the trainer that asked: the loss and gradient of `shard`'s rows. The optimizer and
+    /// the step count are untouched; the weights stay.
     pub async fn shard_gradients(
         &mut self,
         step: usize,
