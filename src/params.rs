@@ -115,15 +115,15 @@ pub fn parameters<M: Module>(module: &M) -> Vec<(ParamId, usize)> {
     params
 }
 
-/// `module` with each parameter's values replaced by those in `values` (every parameter must
-/// have an entry), on `device`.
+/// `module` with each parameter that has an entry in `values` given those values, on `device`;
+/// the others are kept.
 pub fn place_values<M: Module>(
     module: M,
     mut values: HashMap<ParamId, Vec<f32>>,
     device: &Device,
 ) -> M {
     map(module, &mut GradientsParams::new(), |id, value, _, _| {
-        let values = values.remove(&id).expect("every parameter has values");
+        let values = values.remove(&id)?;
         Some(Tensor::from_data(
             TensorData::new(values, value.shape()),
             device,
@@ -224,18 +224,8 @@ pub fn load_trainable<M: Module>(module: &M, flat: &[f32], device: &Device) -> O
             trainable.push((id, value.dims()[0]));
         }
     });
-    let mut values = split_flat(&trainable, flat)?;
-    Some(map(
-        module.clone(),
-        &mut GradientsParams::new(),
-        |id, value, _, _| {
-            let values = values.remove(&id)?;
-            Some(Tensor::from_data(
-                TensorData::new(values, value.shape()),
-                device,
-            ))
-        },
-    ))
+    let values = split_flat(&trainable, flat)?;
+    Some(place_values(module.clone(), values, device))
 }
 
 /// `flat` cut into each of `params`' values, or `None` if the lengths do not add up.
