@@ -25,6 +25,9 @@ pub enum ErrorKind {
     Diverged,
     /// Bytes that are not a complete, consistent Kindling model file.
     Checkpoint,
+    /// A model from elsewhere (safetensors and its manifest, a nanoGPT checkpoint and its
+    /// vocabulary) that cannot become a Kindling model: the message says what is wrong with it.
+    Import,
     /// WebGPU was asked for and cannot start.
     WebgpuUnavailable,
 }
@@ -70,6 +73,10 @@ impl Error {
 
     pub fn checkpoint(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::Checkpoint, message)
+    }
+
+    pub fn import(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Import, message)
     }
 }
 

@@ -9,6 +9,8 @@
 //! requests and a trainer). `web` is the wasm-bindgen layer, conversions only.
 
 pub mod checkpoint;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod cli;
 pub mod config;
 pub mod data;
 pub mod device;
@@ -16,6 +18,7 @@ pub mod error;
 #[cfg(feature = "webgpu")]
 pub mod gpu;
 pub mod inspect;
+pub mod interop;
 pub mod model;
 pub mod optim;
 pub mod parallel;

@@ -264,6 +264,11 @@ impl Trainer {
         self.step
     }
 
+    /// A loss (nats per token) on this run's text in bits per character.
+    pub fn bits_per_char(&self, loss: f32) -> f64 {
+        Self::bits(loss, self.chars_per_token)
+    }
+
     pub fn history(&self) -> &[HistoryPoint] {
         &self.history
     }
