@@ -141,9 +141,12 @@ fn config(args: &TrainArgs) -> Result<Config, Error> {
         // Numbers and booleans as JSON; anything else (gpt, bpe) as a string.
         let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.into()));
         fields.insert(name.into(), value);
+        // Checked one at a time, so the message can say which setting is wrong.
+        serde_json::from_value::<Config>(Value::Object(fields.clone()))
+            .map_err(|e| Error::new(ErrorKind::Config, format!("--set {setting}: {e}")))?;
     }
     serde_json::from_value(Value::Object(fields))
-        .map_err(|e| Error::new(ErrorKind::Config, format!("--set: {e}")))
+        .map_err(|e| Error::new(ErrorKind::Config, format!("the config: {e}")))
 }
 
 /// A flag set by the first Ctrl-C; a second one exits at once.

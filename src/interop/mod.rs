@@ -192,7 +192,8 @@ pub fn import(
 }
 
 /// A model of `config`'s shape on `device` with every tensor from `store`. Tensors in the file
-/// that the model has no place for are an error unless their names match one of `ignored`.
+/// that the model has no place for are an error unless their names end with one of `ignored`.
+/// Errors name tensors as the file does (nanoGPT's names for a GPT).
 fn place<S: ModuleStore>(
     config: &Config,
     vocab: usize,
@@ -206,49 +207,67 @@ where
     let mut model = LanguageModel::new(config, vocab, device);
     let result = model
         .load_from(store)
-        .map_err(|e| Error::import(format!("the weights file is unreadable: {e}")))?;
-    check_applied(&result, ignored)?;
+        .map_err(|e| Error::import(format!(
+            "the weights file is unreadable ({e}): it is truncated or not what it claims to be; export it again"
+        )))?;
+    let to_file = gpt_names(true, &[]).to_regex_pairs();
+    let file_name = |path: &str| match config.model {
+        ModelKind::Gpt => to_file
+            .iter()
+            .fold(path.to_string(), |name, (pattern, to)| {
+                pattern.replace_all(&name, to.as_str()).into_owned()
+            }),
+        ModelKind::Lstm | ModelKind::Gru => path.to_string(),
+    };
+    check_applied(&result, ignored, file_name)?;
     Ok(model)
 }
 
 /// Turns what burn-store could not place into one sentence about the file.
-fn check_applied(result: &ApplyResult, ignored: &[&str]) -> Result<(), Error> {
+fn check_applied(
+    result: &ApplyResult,
+    ignored: &[&str],
+    file_name: impl Fn(&str) -> String,
+) -> Result<(), Error> {
     use burn::store::ApplyError;
+    let first = |names: Vec<String>| names[..names.len().min(4)].join(", ");
     if let Some(error) = result.errors.first() {
         let message = match error {
             ApplyError::ShapeMismatch { path, expected, found } => format!(
-                "the tensor for {path} has shape {found} where this model needs {expected}: the weights and the config describe different models"
+                "the tensor {} has shape {found} where this model needs {expected}: the weights and the config describe different models",
+                file_name(path)
             ),
             ApplyError::DTypeMismatch { path, found, .. } => format!(
-                "the tensor for {path} holds {found:?} values; Kindling reads f32 (and f16/bf16) weights only"
+                "the tensor {} holds {found:?} values; Kindling reads float weights only",
+                file_name(path)
             ),
             other => format!("a tensor could not be read: {other}"),
         };
         return Err(Error::import(message));
     }
     if !result.missing.is_empty() {
-        let names: Vec<&str> = result
+        let names: Vec<String> = result
             .missing
             .iter()
-            .map(|(path, _)| path.as_str())
+            .map(|(path, _)| file_name(path))
             .collect();
         return Err(Error::import(format!(
             "the file has no tensor for {} of this model's weights ({}): it is not a complete model of this shape",
             names.len(),
-            names.iter().take(4).copied().collect::<Vec<_>>().join(", ")
+            first(names)
         )));
     }
-    let unexpected: Vec<&str> = result
+    let unexpected: Vec<String> = result
         .unused
         .iter()
-        .map(String::as_str)
+        .map(|path| file_name(path))
         .filter(|name| !ignored.iter().any(|suffix| name.ends_with(suffix)))
         .collect();
     if !unexpected.is_empty() {
         return Err(Error::import(format!(
             "the file has {} tensor(s) this model has no place for ({}): it holds a different architecture",
             unexpected.len(),
-            unexpected.iter().take(4).copied().collect::<Vec<_>>().join(", ")
+            first(unexpected)
         )));
     }
     Ok(())

@@ -11,6 +11,7 @@
 mod common;
 
 mod checkpoint;
+mod cli;
 mod engine;
 mod fine_tune;
 mod fuzz;
@@ -18,6 +19,7 @@ mod fuzz;
 mod gpu;
 mod init;
 mod inspect;
+mod interop;
 mod lora;
 mod parallel;
 mod session;
