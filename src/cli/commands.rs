@@ -229,7 +229,8 @@ pub struct ImportArgs {
     /// nanoGPT only: the meta.pkl of the dataset (default: beside the checkpoint).
     #[arg(long)]
     meta: Option<PathBuf>,
-    /// safetensors only: the manifest (default: the weights' path with .json).
+    /// safetensors only: the manifest (default: the weights' path with .json, else the one in
+    /// the weights' metadata).
     #[arg(long)]
     manifest: Option<PathBuf>,
     /// Where to save the Kindling model.
@@ -240,10 +241,13 @@ pub struct ImportArgs {
 pub fn import(args: ImportArgs) -> Result<ExitCode, Error> {
     let text = read_text(&args.text)?;
     let trainer = if is_safetensors(&args.weights) {
-        let manifest = args
-            .manifest
-            .unwrap_or_else(|| args.weights.with_extension("json"));
-        interop::import(read(&args.weights)?, &read_text(&manifest)?, text, cpu())?
+        let beside = args.weights.with_extension("json");
+        let manifest = match args.manifest {
+            Some(path) => Some(read_text(&path)?),
+            None if beside.exists() => Some(read_text(&beside)?),
+            None => None,
+        };
+        interop::import(read(&args.weights)?, manifest.as_deref(), text, cpu())?
     } else {
         let meta = args
             .meta

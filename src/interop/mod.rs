@@ -29,6 +29,8 @@ use crate::train::{RunState, Trainer};
 
 /// What `format` says in a manifest Kindling wrote.
 pub const FORMAT: &str = "kindling-safetensors";
+/// The safetensors metadata entry holding the manifest.
+const METADATA_KEY: &str = "kindling";
 
 /// The JSON written beside the weights: everything but the weights and the training text.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -109,29 +111,42 @@ pub async fn export(trainer: &Trainer) -> Result<Exported, Error> {
         model = lora::merge(model);
         config.lora_rank = 0;
     }
+    let is_gpt = config.model == ModelKind::Gpt;
+    let manifest = Manifest {
+        format: FORMAT.into(),
+        nanogpt: nanogpt_args(&config, trainer.tokenizer.vocab_size()),
+        config,
+        vocabulary: trainer.tokenizer.clone(),
+        step: trainer.step(),
+    };
+    let manifest = serde_json::to_string_pretty(&manifest).expect("manifests serialize");
+    // The manifest also rides in the file's metadata: a page download whose .json went
+    // astray still imports.
     let mut store = SafetensorsStore::from_bytes(None)
         .with_to_adapter(BurnToPyTorchAdapter)
-        .skip_enum_variants(true);
-    if config.model == ModelKind::Gpt {
+        .skip_enum_variants(true)
+        .metadata(METADATA_KEY, manifest.clone());
+    if is_gpt {
         store = store.remap(gpt_names(true, &[]));
     }
-    model
+    let weights = model
         .save_into(&mut store)
         .and_then(|()| store.get_bytes())
-        .map(|weights| {
-            let manifest = Manifest {
-                format: FORMAT.into(),
-                nanogpt: nanogpt_args(&config, trainer.tokenizer.vocab_size()),
-                config,
-                vocabulary: trainer.tokenizer.clone(),
-                step: trainer.step(),
-            };
-            Exported {
-                weights,
-                manifest: serde_json::to_string_pretty(&manifest).expect("manifests serialize"),
-            }
-        })
-        .map_err(|e| Error::device(format!("could not write the weights: {e}")))
+        .map_err(|e| Error::device(format!("could not write the weights: {e}")))?;
+    Ok(Exported { weights, manifest })
+}
+
+/// The manifest in a safetensors file's metadata, if Kindling wrote it.
+fn embedded_manifest(weights: &[u8]) -> Result<Option<String>, Error> {
+    let (_, metadata) = safetensors::SafeTensors::read_metadata(weights).map_err(|e| {
+        Error::import(format!(
+            "this is not a safetensors file ({e}): it is truncated or not what it claims to be; export it again"
+        ))
+    })?;
+    Ok(metadata
+        .metadata()
+        .as_ref()
+        .and_then(|entries| entries.get(METADATA_KEY).cloned()))
 }
 
 /// nanoGPT's `GPTConfig` for a GPT of `config` (none for a model nanoGPT cannot hold).
@@ -147,14 +162,21 @@ fn nanogpt_args(config: &Config, vocab_size: usize) -> Option<NanoGptArgs> {
     })
 }
 
-/// A model from exported weights and their manifest, training on `text` (the text it was
-/// trained on, or the one to fine-tune it on), on `device`.
+/// A model from exported weights and their manifest (`None`: the one in the weights'
+/// metadata), training on `text` (the text it was trained on, or the one to fine-tune it on),
+/// on `device`.
 pub fn import(
     weights: Vec<u8>,
-    manifest: &str,
+    manifest: Option<&str>,
     text: String,
     device: Device,
 ) -> Result<Trainer, Error> {
+    let embedded = embedded_manifest(&weights)?;
+    let manifest = manifest.or(embedded.as_deref()).ok_or_else(|| {
+        Error::import(
+            "these weights carry no Kindling manifest: give the .json exported beside them",
+        )
+    })?;
     let manifest: Manifest = serde_json::from_str(manifest).map_err(|e| {
         Error::import(format!(
             "the manifest (.json) is not one Kindling wrote: {e}. Give the .json exported with these weights"

@@ -94,7 +94,7 @@ fn export(trainer: &Trainer) -> Exported {
 fn import(exported: &Exported) -> Result<Trainer, kindling::Error> {
     interop::import(
         exported.weights.clone(),
-        &exported.manifest,
+        Some(&exported.manifest),
         fixture_text(),
         cpu(),
     )
@@ -119,6 +119,9 @@ fn exports_read_back_with_the_same_logits() {
         );
         let back = import(&exported).unwrap();
         assert_eq!(back.step(), 5);
+        // The manifest also travels inside the weights' metadata.
+        let alone = interop::import(exported.weights.clone(), None, fixture_text(), cpu());
+        assert_eq!(alone.unwrap().config, back.config);
         let ids = trainer.tokenizer.encode("Le roi").ids;
         let difference = largest_difference(&all_logits(&trainer, &ids), &all_logits(&back, &ids));
         assert_eq!(difference, 0.0, "{model:?}");
@@ -160,7 +163,7 @@ fn a_lora_model_exports_merged() {
 }
 
 fn import_error(weights: Vec<u8>, manifest: &str, text: String) -> kindling::Error {
-    match interop::import(weights, manifest, text, cpu()) {
+    match interop::import(weights, Some(manifest), text, cpu()) {
         Ok(_) => panic!("the import should have failed"),
         Err(error) => error,
     }
