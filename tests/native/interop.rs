@@ -191,7 +191,7 @@ fn bad_safetensors_and_manifests_are_import_errors_that_say_what_is_wrong() {
     let truncated = exported.weights[..exported.weights.len() / 2].to_vec();
     check(
         import_error(truncated, &exported.manifest, text()),
-        "unreadable",
+        "truncated",
     );
 
     let wrong_shape = with_manifest_field(&exported.manifest, "/config/blockSize", 16.into());
