@@ -9,6 +9,11 @@ export function checkpoint(options) {
   return exclusive(() => live.model.toBytes(options));
 }
 
+// The live model as safetensors and its manifest (Kindling.toSafetensors).
+export function safetensors() {
+  return exclusive(() => live.model.toSafetensors());
+}
+
 // Two tabs on one autosave name would overwrite each other's model: the first worker to
 // autosave under a name holds a Web Lock on it until it ends (its tab closes, reloads or
 // crashes), and the others are told, once, and keep their model in memory only. Asked

@@ -9,7 +9,8 @@
 //                options hold the text, training settings and loraRank, never the shape; answered
 //                with a `model` of origin 'fine-tune', setup { text, options, startFrom, fineTunedFrom:
 //                name } and valLossBefore: the start point's val loss on the new text, before a step)
-//                (export: { id, merged }: merged folds a LoRA model's adapters into its weights)
+//                (export: { id, merged, format }: merged folds a LoRA model's adapters into its
+//                weights; format 'safetensors' answers with { weights, manifest } instead of bytes)
 //                (open-run: { bytes, run }: a run from the list (runs-store.js) as the live model,
 //                going on with that run; save-run: save the live model's run now, if it trained
 //                since its last save; compare: engine-compare.js)
@@ -20,7 +21,7 @@
 //
 // error: { source (the request's type, or 'train', 'storage', 'load'), kind, message, fatal,
 // errors? }. `kind` is the engine's (a KindlingError's: 'config' with per-field `errors`,
-// 'argument', 'busy', 'helper', 'device', 'diverged', 'checkpoint', 'webgpu-unavailable')
+// 'argument', 'busy', 'helper', 'device', 'diverged', 'checkpoint', 'import', 'webgpu-unavailable')
 // or this worker's own: 'state' (no model yet, the engine not loaded, the autosave
 // gone), 'storage' (IndexedDB: full, unavailable or failing), 'locked' (another tab owns
 // this autosave name; nothing is saved here), 'load' (the engine could not load), 'crashed' (the wasm
@@ -39,7 +40,7 @@ import { kindlingError as failure } from './kindling-error.js';
 import { settings, live, post, exclusive, nextTask, describe, requireModel } from './engine-state.js';
 import { modelInfo, engineArrived, placeNew, backendChanged } from './engine-placement.js';
 import { loop, retryHelpers, startTraining, stopHelpers } from './engine-training.js';
-import { checkpoint, saveRun } from './engine-persistence.js';
+import { checkpoint, safetensors, saveRun } from './engine-persistence.js';
 import { generations, generate, stopAllGenerations } from './engine-generation.js';
 
 // Swaps the live model between engine calls, never during one.
@@ -151,10 +152,15 @@ const handlers = {
     const probs = live.Kindling.samplingDistribution(logits, options);
     post({ type: 'distribution', id, probs }, [probs.buffer]);
   },
-  async export({ id, merged }) {
+  async export({ id, merged, format }) {
     requireModel();
+    const about = { type: 'exported', id, step: live.model.step, config: live.model.config };
+    if (format === 'safetensors') {
+      const { weights, manifest } = await safetensors();
+      return post({ ...about, weights, manifest }, [weights.buffer]);
+    }
     const bytes = await checkpoint(merged ? { merged: true } : undefined);
-    post({ type: 'exported', id, bytes, step: live.model.step, config: live.model.config }, [bytes.buffer]);
+    post({ ...about, bytes }, [bytes.buffer]);
   },
   async open({ bytes, options, origin, name }) {
     // On failure `restoreFrom` throws before touching the current model. The page shows

@@ -340,6 +340,23 @@ impl Kindling {
         })
     }
 
+    /// The model as safetensors (nanoGPT's names and PyTorch's layout for a GPT; LoRA merged)
+    /// and the manifest to save beside it (`interop`).
+    #[allow(clippy::await_holding_refcell_ref)]
+    #[wasm_bindgen(js_name = toSafetensors, unchecked_return_type = "Promise<SafetensorsExport>")]
+    pub fn to_safetensors(&self) -> Promise {
+        let session = self.session.clone();
+        future_to_promise(async move {
+            let session = session.try_borrow().map_err(|_| busy())?;
+            let exported = crate::interop::export(session.trainer()).await?;
+            let result = Object::new();
+            let weights = Uint8Array::from(&exported.weights[..]);
+            Reflect::set(&result, &"weights".into(), &weights)?;
+            Reflect::set(&result, &"manifest".into(), &exported.manifest.into())?;
+            Ok(result.into())
+        })
+    }
+
     /// Test hook: destroys the GPU device, as a driver crash would.
     #[cfg(feature = "webgpu")]
     #[wasm_bindgen(js_name = debugLoseGpu)]

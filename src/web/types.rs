@@ -39,6 +39,11 @@ export interface HelperPool {
     count: number;
     gradients(step: number, shards: number, weights: Float32Array): Promise<ShardReply[]> | ShardReply[];
 }
+/** `toSafetensors()`'s result: the weights file and the JSON manifest to save beside it. */
+export interface SafetensorsExport {
+    weights: Uint8Array;
+    manifest: string;
+}
 /** One `GenerationStream.next()`, like an iterator's. */
 export type TokenStep = { done: false; value: Token } | { done: true; value?: undefined };
 /** Numbers with their shape, row-major. */

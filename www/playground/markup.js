@@ -149,6 +149,12 @@ export const MARKUP = `
         <button id="reset" type="button" disabled>Reset</button>
         <span class="spacer files"></span>
         <button id="download" class="files" type="button" disabled>Download model</button>
+        <label class="files download-as">as
+          <select id="download-format">
+            <option value="kindling">Kindling file</option>
+            <option value="safetensors">safetensors + JSON</option>
+          </select>
+        </label>
         <label id="download-as-field" class="files download-as" hidden>Save as
           <select id="download-as">
             <option value="adapters">base + adapters</option>

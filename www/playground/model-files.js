@@ -1,7 +1,8 @@
 // A model's ways in and out of the element: the autosave offered after a reload, "Download
-// model" (a LoRA model: base + adapters, or merged), "Open model…", the start points Train
-// fine-tunes (start-from.js), and the model-src attribute's file. The engine worker reads and writes the bytes; this fetches them, asks for
-// them and says how it went.
+// model" (a Kindling file — a LoRA model's as base + adapters or merged — or safetensors with
+// its JSON manifest, for PyTorch and nanoGPT: src/interop), "Open model…", the start points
+// Train fine-tunes (start-from.js), and the model-src attribute's file. The engine worker reads
+// and writes the bytes; this fetches them, asks for them and says how it went.
 import * as format from '../format.js';
 import { loadAutosaveSummary, clearAutosave } from '../autosave-store.js';
 import { el, nodes, say, sentence } from './markup.js';
@@ -23,15 +24,18 @@ export class ModelFiles {
     Object.assign(this, { host, engine, form, header, training });
     this.$ = nodes(
       root,
-      'resume-offer resume-text resume-error resume discard download download-as-field download-as open-model model-file ' +
+      'resume-offer resume-text resume-error resume discard download download-format download-as-field download-as ' +
+        'open-model model-file ' +
         'file-error save-error',
     );
     this.modelSrcId = 0;
     this.opening = null; // { name, from: 'file' | 'model-src' } while the worker opens bytes
-    const { resume, discard, download, openModel, modelFile } = this.$;
+    const { resume, discard, download, downloadFormat, openModel, modelFile } = this.$;
+    this.lora = false;
     resume.addEventListener('click', () => this.resume());
     discard.addEventListener('click', () => this.discard());
     download.addEventListener('click', () => this.download());
+    downloadFormat.addEventListener('change', () => this.showDownloadAs());
     openModel.addEventListener('click', () => modelFile.click());
     modelFile.addEventListener('change', () => this.openFile(modelFile.files[0]));
     this.startFrom = new StartFrom(root, { host, engine, form, training, readFile: readModelFile, fetchModel });
@@ -79,9 +83,8 @@ export class ModelFiles {
     } else if (message.type === 'model') {
       this.clearError();
       this.startFrom.received(message);
-      // A LoRA model saves as base + adapters (it goes on training as LoRA) or merged (an
-      // ordinary model).
-      this.$.downloadAsField.hidden = !(message.info?.config.loraRank > 0);
+      this.lora = message.info?.config.loraRank > 0;
+      this.showDownloadAs();
       if (message.setup) this.hideOffer();
       if (message.origin === 'model-src') this.modelSrcLoaded();
     }
@@ -89,17 +92,30 @@ export class ModelFiles {
 
   // ---- files ------------------------------------------------------------------------
 
+  // A LoRA model's Kindling file saves as base + adapters (it goes on training as LoRA) or
+  // merged (an ordinary model); safetensors are always merged.
+  showDownloadAs() {
+    this.$.downloadAsField.hidden = !(this.lora && this.$.downloadFormat.value === 'kindling');
+  }
+
   async download() {
+    const format = this.$.downloadFormat.value;
     const merged = !this.$.downloadAsField.hidden && this.$.downloadAs.value === 'merged';
     let reply;
     try {
-      reply = await this.engine.request({ type: 'export', merged });
+      reply = await this.engine.request({ type: 'export', merged, format });
     } catch (error) {
       return say(this.$.fileError, error.message);
     }
-    const { bytes, step, config } = reply;
+    const { step, config } = reply;
+    const name = `kindling-${config.model}-step${step}`;
+    if (format === 'safetensors') {
+      saveModelFile(reply.weights, `${name}.safetensors`);
+      saveModelFile(new TextEncoder().encode(reply.manifest), `${name}.json`, 'application/json');
+      return;
+    }
     const lora = merged ? '-merged' : config.loraRank > 0 ? `-lora${config.loraRank}` : '';
-    saveModelFile(bytes, `kindling-${config.model}-step${step}${lora}.kindling`);
+    saveModelFile(reply.bytes, `${name}${lora}.kindling`);
   }
 
   async openFile(file) {
@@ -192,8 +208,8 @@ export class ModelFiles {
 }
 
 // Hands a model's bytes to the browser as a download named `name`.
-export function saveModelFile(bytes, name) {
-  const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+export function saveModelFile(bytes, name, type = 'application/octet-stream') {
+  const url = URL.createObjectURL(new Blob([bytes], { type }));
   el('a', { href: url, download: name }).click();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
