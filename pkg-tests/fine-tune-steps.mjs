@@ -27,6 +27,15 @@ export function otherText(lines = 300) {
   return out.join('\n') + '\n';
 }
 
+// A new page of the playground, its engine ready, training at full speed.
+export async function openPlayground(suite) {
+  const page = await suite.browser.context.newPage();
+  await page.goto(`${suite.server.url}/`);
+  await page.locator('#engine-status').filter({ hasText: 'Ready' }).waitFor(LONG);
+  await page.locator('kindling-playground').evaluate((el) => (el.pace = 'instant'));
+  return page;
+}
+
 export const validated = (page) => page.locator('kindling-playground:not([data-validation=pending])').waitFor(LONG);
 export const stepOf = (page) => page.locator('#step').getAttribute('data-value').then(Number);
 

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { ARTIFACTS, browserSuite } from './browser.mjs';
 import { audit } from './audit.mjs';
 import { corpus } from './corpus.mjs';
-import { LONG, recordMetrics } from './fine-tune-steps.mjs';
+import { LONG, openPlayground, recordMetrics } from './fine-tune-steps.mjs';
 
 const TARGET = process.env.CARGO_TARGET_DIR ?? join(homedir(), '.cache/kindling/target');
 const CLI = process.env.KINDLING_CLI ?? join(TARGET, 'debug/kindling');
@@ -82,10 +82,7 @@ describe('the JS API and the command', () => {
 describe('the playground and the command', () => {
   let page;
   before(async () => {
-    page = await suite.browser.context.newPage();
-    await page.goto(`${suite.server.url}/`);
-    await page.locator('#engine-status').filter({ hasText: 'Ready' }).waitFor(LONG);
-    await page.locator('kindling-playground').evaluate((el) => (el.pace = 'instant'));
+    page = await openPlayground(suite);
   });
   after(() => page.close());
 

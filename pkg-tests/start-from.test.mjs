@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { ARTIFACTS, REPO, browserSuite } from './browser.mjs';
 import { audit } from './audit.mjs';
 import {
-  LONG, JUNK, recordMetrics, otherText, validated, settings, trainAndDownload, reset, startFrom, fineTuneFile,
+  LONG, JUNK, recordMetrics, openPlayground, otherText, validated, settings, trainAndDownload, reset, startFrom, fineTuneFile,
 } from './fine-tune-steps.mjs';
 
 const BASE_MODEL = join(REPO, 'www/models/base.kindling');
@@ -60,10 +60,7 @@ describe('Start from, LoRA and Before / after', () => {
   let bpeFile;
 
   before(async () => {
-    page = await suite.browser.context.newPage();
-    await page.goto(`${suite.server.url}/`);
-    await page.locator('#engine-status').filter({ hasText: 'Ready' }).waitFor(LONG);
-    await page.locator('kindling-playground').evaluate((el) => (el.pace = 'instant'));
+    page = await openPlayground(suite);
   });
 
   after(() => page.close());

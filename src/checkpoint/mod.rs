@@ -73,19 +73,8 @@ pub async fn save(trainer: &Trainer) -> Result<Vec<u8>, Error> {
 
 /// Serializes the trainer as `options` ask.
 pub async fn save_with(trainer: &Trainer, options: SaveOptions) -> Result<Vec<u8>, Error> {
-    let mut config = trainer.config.clone();
-    let mut model = if is_cpu(trainer.device()) {
-        trainer.model().clone()
-    } else {
-        copy_module(trainer.model(), &Device::flex())
-            .await
-            .map_err(Error::device)?
-    };
-    let merge = options.merged && config.lora_rank > 0;
-    if merge {
-        model = lora::merge(model);
-        config.lora_rank = 0;
-    }
+    let merge = options.merged && trainer.config.lora_rank > 0;
+    let (model, config) = host_model(trainer, merge).await?;
     let optimizer = if merge || !options.optimizer {
         optimizer::write(&AdamW::new(&config), &model).await?
     } else {
@@ -117,6 +106,27 @@ pub async fn save_with(trainer: &Trainer, options: SaveOptions) -> Result<Vec<u8
     out.u32(crc);
     debug_assert_eq!(out.0.len(), total);
     Ok(out.0)
+}
+
+/// The trainer's model on the CPU (read back from a GPU) and its config; with `merge`, LoRA
+/// adapters folded into the weights (`lora::merge`), a plain model.
+pub(crate) async fn host_model(
+    trainer: &Trainer,
+    merge: bool,
+) -> Result<(LanguageModel, Config), Error> {
+    let mut config = trainer.config.clone();
+    let mut model = if is_cpu(trainer.device()) {
+        trainer.model().clone()
+    } else {
+        copy_module(trainer.model(), &Device::flex())
+            .await
+            .map_err(Error::device)?
+    };
+    if merge && config.lora_rank > 0 {
+        model = lora::merge(model);
+        config.lora_rank = 0;
+    }
+    Ok((model, config))
 }
 
 fn truncated() -> Error {

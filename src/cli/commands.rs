@@ -81,6 +81,7 @@ pub struct EvalArgs {
 
 pub fn eval(args: EvalArgs) -> Result<ExitCode, Error> {
     let mut trainer = load(&args.model, cpu())?;
+    let step = trainer.step();
     if let Some(path) = &args.text {
         let config = crate::Config {
             lora_rank: 0,
@@ -91,7 +92,6 @@ pub fn eval(args: EvalArgs) -> Result<ExitCode, Error> {
     let loss = pollster::block_on(trainer.evaluate())?;
     let bits = trainer.bits_per_char(loss);
     if args.json {
-        let step = load(&args.model, cpu())?.step();
         println!(
             "{}",
             json!({ "step": step, "valLoss": loss, "bitsPerChar": bits })

@@ -68,6 +68,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode, Error> {
         )));
     }
     let interrupted = on_interrupt()?;
+    let (first_step, started) = (trainer.step(), std::time::Instant::now());
     let bar = progress_bar(trainer.step(), target);
     let mut failure = None;
     while trainer.step() < target && !interrupted.load(Ordering::SeqCst) {
@@ -80,6 +81,11 @@ pub fn run(args: TrainArgs) -> Result<ExitCode, Error> {
         }
     }
     bar.finish_and_clear();
+    let (steps, seconds) = (trainer.step() - first_step, started.elapsed().as_secs_f64());
+    if steps > 0 {
+        let per_step = 1000.0 * seconds / steps as f64;
+        eprintln!("{steps} steps in {seconds:.1} s: {per_step:.1} ms/step");
+    }
     save(&trainer, &args)?;
     let step = trainer.step();
     let out = args.out.display();
@@ -116,14 +122,20 @@ fn config(args: &TrainArgs) -> Result<Config, Error> {
             PRESET_NAMES.join(", ")
         ))
     })?;
-    let Value::Object(mut fields) = serde_json::to_value(preset).expect("configs serialize") else {
+    let Value::Object(mut fields) = serde_json::to_value(&preset).expect("configs serialize")
+    else {
         unreachable!("a config serializes as an object")
     };
     if let Some(model) = &args.model {
         fields.insert("model".into(), Value::String(model.clone()));
     }
     if let Some(steps) = args.steps {
+        // As for a fine-tune (`validate::fine_tune_config`): a short run keeps its warmup to a
+        // tenth of it, or tiny's 20 warmup steps would refuse `--steps 10`. `--set` may say
+        // otherwise.
+        let warmup = preset.warmup_steps.min(steps / 10);
         fields.insert("maxSteps".into(), steps.into());
+        fields.insert("warmupSteps".into(), warmup.into());
     }
     for setting in &args.set {
         let (name, value) = setting.split_once('=').ok_or_else(|| {

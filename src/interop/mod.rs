@@ -18,12 +18,11 @@ use burn::store::{
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
+use crate::checkpoint::host_model;
 use crate::config::{Config, ModelKind};
-use crate::device::is_cpu;
 use crate::error::Error;
-use crate::model::{lora, LanguageModel};
+use crate::model::LanguageModel;
 use crate::optim::AdamW;
-use crate::params::copy_module;
 use crate::tokenizer::Tokenizer;
 use crate::train::{RunState, Trainer};
 
@@ -99,18 +98,7 @@ fn gpt_names(to_nanogpt: bool, extra: &[(&str, &str)]) -> KeyRemapper {
 
 /// The trainer's model as safetensors and its manifest.
 pub async fn export(trainer: &Trainer) -> Result<Exported, Error> {
-    let mut config = trainer.config.clone();
-    let mut model = if is_cpu(trainer.device()) {
-        trainer.model().clone()
-    } else {
-        copy_module(trainer.model(), &Device::flex())
-            .await
-            .map_err(Error::device)?
-    };
-    if config.lora_rank > 0 {
-        model = lora::merge(model);
-        config.lora_rank = 0;
-    }
+    let (model, config) = host_model(trainer, true).await?;
     let is_gpt = config.model == ModelKind::Gpt;
     let manifest = Manifest {
         format: FORMAT.into(),
@@ -151,7 +139,7 @@ fn embedded_manifest(weights: &[u8]) -> Result<Option<String>, Error> {
 
 /// nanoGPT's `GPTConfig` for a GPT of `config` (none for a model nanoGPT cannot hold).
 fn nanogpt_args(config: &Config, vocab_size: usize) -> Option<NanoGptArgs> {
-    (config.model == ModelKind::Gpt && config.tie_embeddings).then(|| NanoGptArgs {
+    (config.model == ModelKind::Gpt && config.tie_embeddings).then_some(NanoGptArgs {
         n_layer: config.n_layer,
         n_head: config.n_head,
         n_embd: config.n_embd,

@@ -169,6 +169,16 @@ fn import_error(weights: Vec<u8>, manifest: &str, text: String) -> kindling::Err
     }
 }
 
+/// An `Import` error whose message names `names`.
+fn check_import_error(error: kindling::Error, names: &str) {
+    assert_eq!(error.kind, ErrorKind::Import, "{}", error.message);
+    assert!(
+        error.message.contains(names),
+        "{:?} should name {names:?}",
+        error.message
+    );
+}
+
 fn with_manifest_field(manifest: &str, pointer: &str, value: serde_json::Value) -> String {
     let mut manifest: serde_json::Value = serde_json::from_str(manifest).unwrap();
     *manifest.pointer_mut(pointer).unwrap() = value;
@@ -179,35 +189,27 @@ fn with_manifest_field(manifest: &str, pointer: &str, value: serde_json::Value) 
 fn bad_safetensors_and_manifests_are_import_errors_that_say_what_is_wrong() {
     let exported = export(&trained(Config::tiny(), 1));
     let text = fixture_text;
-    let check = |error: kindling::Error, names: &str| {
-        assert_eq!(error.kind, ErrorKind::Import, "{}", error.message);
-        assert!(
-            error.message.contains(names),
-            "{:?} should name {names:?}",
-            error.message
-        );
-    };
 
     let truncated = exported.weights[..exported.weights.len() / 2].to_vec();
-    check(
+    check_import_error(
         import_error(truncated, &exported.manifest, text()),
         "truncated",
     );
 
     let wrong_shape = with_manifest_field(&exported.manifest, "/config/blockSize", 16.into());
-    check(
+    check_import_error(
         import_error(exported.weights.clone(), &wrong_shape, text()),
         "transformer.wpe.weight",
     );
 
     let deeper = with_manifest_field(&exported.manifest, "/config/nLayer", 3.into());
-    check(
+    check_import_error(
         import_error(exported.weights.clone(), &deeper, text()),
         "no tensor for",
     );
 
     let shallower = with_manifest_field(&exported.manifest, "/config/nLayer", 1.into());
-    check(
+    check_import_error(
         import_error(exported.weights.clone(), &shallower, text()),
         "transformer.h.1",
     );
@@ -218,7 +220,7 @@ fn bad_safetensors_and_manifests_are_import_errors_that_say_what_is_wrong() {
     let header = String::from_utf8(integers[8..8 + header_len].to_vec()).unwrap();
     let header = header.replace("\"F32\"", "\"I32\"");
     integers[8..8 + header_len].copy_from_slice(header.as_bytes());
-    check(import_error(integers, &exported.manifest, text()), "I32");
+    check_import_error(import_error(integers, &exported.manifest, text()), "I32");
 
     let mut smaller_vocabulary =
         serde_json::from_str::<serde_json::Value>(&exported.manifest).unwrap();
@@ -234,19 +236,19 @@ fn bad_safetensors_and_manifests_are_import_errors_that_say_what_is_wrong() {
         &smaller_vocabulary.to_string(),
         text(),
     );
-    check(error, "transformer.wte.weight");
+    check_import_error(error, "transformer.wte.weight");
 
-    check(
+    check_import_error(
         import_error(exported.weights.clone(), "{", text()),
         "manifest",
     );
     let other = with_manifest_field(&exported.manifest, "/format", "something-else".into());
-    check(
+    check_import_error(
         import_error(exported.weights.clone(), &other, text()),
         "format",
     );
 
-    check(
+    check_import_error(
         import_error(
             exported.weights.clone(),
             &exported.manifest,
@@ -286,34 +288,26 @@ fn bad_nanogpt_files_are_import_errors_that_say_what_is_wrong() {
         std::fs::write(&path, bytes).unwrap();
         path
     };
-    let check = |error: kindling::Error, names: &str| {
-        assert_eq!(error.kind, ErrorKind::Import, "{}", error.message);
-        assert!(
-            error.message.contains(names),
-            "{:?} should name {names:?}",
-            error.message
-        );
-    };
     let checkpoint = std::fs::read(fixture("ckpt.pt")).unwrap();
     let meta = std::fs::read(fixture("meta.pkl")).unwrap();
 
     let truncated = write("truncated.pt", &checkpoint[..checkpoint.len() / 2]);
-    check(
+    check_import_error(
         nanogpt_error(&truncated, &fixture("meta.pkl")),
         "truncated.pt",
     );
 
     let truncated_meta = write("truncated.pkl", &meta[..meta.len() / 2]);
-    check(
+    check_import_error(
         nanogpt_error(&fixture("ckpt.pt"), &truncated_meta),
         "truncated.pkl",
     );
 
     let small = write("small.pkl", &two_character_meta());
-    check(nanogpt_error(&fixture("ckpt.pt"), &small), "2 characters");
+    check_import_error(nanogpt_error(&fixture("ckpt.pt"), &small), "2 characters");
 
     let not_a_checkpoint = write("meta-as-ckpt.pt", &meta);
-    check(
+    check_import_error(
         nanogpt_error(&not_a_checkpoint, &fixture("meta.pkl")),
         "meta-as-ckpt.pt",
     );
