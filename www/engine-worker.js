@@ -154,13 +154,15 @@ const handlers = {
   },
   async export({ id, merged, format }) {
     requireModel();
-    const about = { type: 'exported', id, step: live.model.step, config: live.model.config };
+    // The model's properties are read once the export has its turn (`exclusive`): read while
+    // a training chunk runs, they fail with kind 'busy'.
+    const about = () => ({ type: 'exported', id, step: live.model.step, config: live.model.config });
     if (format === 'safetensors') {
       const { weights, manifest } = await safetensors();
-      return post({ ...about, weights, manifest }, [weights.buffer]);
+      return post({ ...about(), weights, manifest }, [weights.buffer]);
     }
     const bytes = await checkpoint(merged ? { merged: true } : undefined);
-    post({ ...about, bytes }, [bytes.buffer]);
+    post({ ...about(), bytes }, [bytes.buffer]);
   },
   async open({ bytes, options, origin, name }) {
     // On failure `restoreFrom` throws before touching the current model. The page shows
