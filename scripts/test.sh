@@ -44,12 +44,16 @@ cargo clippy --all-targets -- -D warnings
 step "clippy (wasm32)"
 cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
 
+# With the compute peer (`remote`: burn's remote backend, ~250 more crates), which only this
+# stage builds; clippy leaves src/remote.rs to `cargo clippy --all-targets --features remote`
+# by hand, as it leaves the WebGPU code. The `kindling` command it builds is the one
+# pkg-tests/native.test.mjs runs.
 step "native tests"
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --lib --test native --no-fail-fast
+  cargo nextest run --lib --test native --features remote --no-fail-fast
 else
   # Without nextest's process per test, tests sharing burn's CPU RNG must not overlap.
-  cargo test --lib --test native -- --test-threads=1
+  cargo test --lib --test native --features remote -- --test-threads=1
 fi
 
 step "wasm-pack test in headless Chromium (CPU and WebGPU)"

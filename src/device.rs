@@ -8,6 +8,10 @@ use serde::Serialize;
 pub enum Backend {
     Cpu,
     WebGpu,
+    /// CUDA (the command line's `cuda` feature).
+    Cuda,
+    /// A compute peer's device, over the network (`remote`, native only).
+    Remote,
 }
 
 impl Backend {
@@ -15,6 +19,8 @@ impl Backend {
         match self {
             Backend::Cpu => "cpu",
             Backend::WebGpu => "webgpu",
+            Backend::Cuda => "cuda",
+            Backend::Remote => "remote",
         }
     }
 }

@@ -23,6 +23,8 @@ pub mod model;
 pub mod optim;
 pub mod parallel;
 pub mod params;
+#[cfg(all(feature = "remote", not(target_arch = "wasm32")))]
+pub mod remote;
 pub mod rng;
 pub mod sample;
 pub mod session;

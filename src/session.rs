@@ -118,6 +118,16 @@ pub struct Placement {
 }
 
 impl Placement {
+    /// `device` (with autodiff) of `backend`, which calls itself `adapter`.
+    pub fn on(device: burn::tensor::Device, backend: Backend, adapter: String) -> Self {
+        Placement {
+            device,
+            backend,
+            adapter: Some(adapter),
+            notice: None,
+        }
+    }
+
     pub fn cpu(notice: Option<String>) -> Self {
         Placement {
             device: device::cpu(),
@@ -168,12 +178,11 @@ pub async fn place(request: BackendRequest) -> Result<Placement, Error> {
 #[cfg(feature = "webgpu")]
 async fn gpu_placement() -> Result<Placement, String> {
     let gpu = crate::gpu::gpu().await?;
-    Ok(Placement {
-        device: gpu.device.clone(),
-        backend: Backend::WebGpu,
-        adapter: Some(gpu.adapter.clone()),
-        notice: None,
-    })
+    Ok(Placement::on(
+        gpu.device.clone(),
+        Backend::WebGpu,
+        gpu.adapter.clone(),
+    ))
 }
 
 #[cfg(not(feature = "webgpu"))]
@@ -345,16 +354,20 @@ impl Session {
 
     /// Moves training to the CPU with the weights of the last completed chunk.
     fn fall_back_to_cpu(&mut self, reason: &str) -> Result<(), Error> {
+        let device = match self.backend {
+            Backend::Remote => "compute peer",
+            Backend::Cpu | Backend::WebGpu | Backend::Cuda => "GPU",
+        };
         let weights = self.cpu_weights.take().ok_or_else(|| {
             Error::device(format!(
-                "the GPU failed before any step completed ({reason}): create the model again"
+                "the {device} failed before any step completed ({reason}): create the model again"
             ))
         })?;
         self.trainer = self.trainer.continue_on(weights, device::cpu());
         self.backend = Backend::Cpu;
         self.adapter = None;
         self.notice = Some(format!(
-            "The GPU was lost ({reason}); training moved to the CPU and continues from step {}",
+            "The {device} was lost ({reason}); training moved to the CPU and continues from step {}",
             self.trainer.step()
         ));
         Ok(())

@@ -5,6 +5,7 @@
 //! argument or config and 1 for the rest (130 after Ctrl-C, once the model is saved).
 
 mod commands;
+mod peer;
 mod train;
 
 use std::path::{Path, PathBuf};
@@ -14,6 +15,7 @@ use burn::tensor::Device;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::error::{Error, ErrorKind};
+use crate::session::Placement;
 use crate::{checkpoint, Trainer};
 
 #[derive(Parser)]
@@ -43,46 +45,82 @@ enum Command {
     Export(commands::ExportArgs),
     /// Make a Kindling model from safetensors + manifest or a nanoGPT ckpt.pt + meta.pkl.
     Import(commands::ImportArgs),
+    /// Lend this machine's device to `kindling train --backend remote` (burn's remote server).
+    Peer(peer::PeerArgs),
 }
 
 /// Where the tensors live.
 #[derive(Args)]
 struct BackendArgs {
-    /// cpu (burn's Flex) always; wgpu and cuda in builds with those features.
+    /// cpu (burn's Flex) always; wgpu, cuda and remote in builds with those features.
     #[arg(long, value_enum, default_value_t = Backend::Cpu)]
     backend: Backend,
+    /// remote: the peer's address, as `kindling peer` printed it (ws://host:port).
+    #[arg(long, required_if_eq("backend", "remote"))]
+    peer: Option<String>,
+    /// remote: the peer's secret, as `kindling peer` printed it.
+    #[arg(long, env = "KINDLING_PEER_SECRET", hide_env_values = true)]
+    secret: Option<String>,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Backend {
     Cpu,
     Wgpu,
     Cuda,
+    Remote,
+}
+
+fn built_without(feature: &str) -> Error {
+    Error::argument(format!(
+        "this kindling was built without {feature}: build it with `cargo install --path . --features {feature}`"
+    ))
 }
 
 impl BackendArgs {
-    /// The device to train on (with autodiff).
-    fn device(&self) -> Result<Device, Error> {
-        let missing = |feature: &str| {
-            Error::argument(format!(
-                "this kindling was built without {feature}: build it with `cargo install --path . --features {feature}`"
-            ))
-        };
+    /// The device to train on (with autodiff), as a session places it: a GPU or a peer that is
+    /// lost mid-run hands training to the CPU (`Session::train`).
+    fn placement(&self) -> Result<Placement, Error> {
         match self.backend {
-            Backend::Cpu => Ok(crate::device::cpu()),
+            Backend::Cpu => Ok(Placement::cpu(None)),
             #[cfg(feature = "webgpu")]
             Backend::Wgpu => pollster::block_on(crate::gpu::gpu())
                 .map(|gpu| {
-                    eprintln!("wgpu: {}", gpu.adapter);
-                    gpu.device.clone()
+                    Placement::on(
+                        gpu.device.clone(),
+                        crate::device::Backend::WebGpu,
+                        gpu.adapter.clone(),
+                    )
                 })
                 .map_err(Error::device),
             #[cfg(not(feature = "webgpu"))]
-            Backend::Wgpu => Err(missing("wgpu")),
+            Backend::Wgpu => Err(built_without("wgpu")),
             #[cfg(feature = "cuda")]
-            Backend::Cuda => Ok(Device::cuda(0).autodiff()),
+            Backend::Cuda => Ok(Placement::on(
+                Device::cuda(0).autodiff(),
+                crate::device::Backend::Cuda,
+                "CUDA device 0".into(),
+            )),
             #[cfg(not(feature = "cuda"))]
-            Backend::Cuda => Err(missing("cuda")),
+            Backend::Cuda => Err(built_without("cuda")),
+            #[cfg(feature = "remote")]
+            Backend::Remote => {
+                let url = self
+                    .peer
+                    .as_deref()
+                    .expect("clap requires --peer with remote");
+                let secret = self.secret.as_deref().ok_or_else(|| {
+                    Error::argument("--backend remote needs the peer's secret: --secret or KINDLING_PEER_SECRET")
+                })?;
+                let device = crate::remote::connect(url, secret)?;
+                Ok(Placement::on(
+                    device,
+                    crate::device::Backend::Remote,
+                    format!("peer {url}"),
+                ))
+            }
+            #[cfg(not(feature = "remote"))]
+            Backend::Remote => Err(built_without("remote")),
         }
     }
 }
@@ -97,6 +135,7 @@ pub fn main() -> ExitCode {
         Command::Info(args) => commands::info(args),
         Command::Export(args) => commands::export(args),
         Command::Import(args) => commands::import(args),
+        Command::Peer(args) => peer::run(args),
     };
     match result {
         Ok(code) => code,
@@ -145,4 +184,15 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     file.as_file().sync_all().map_err(failed)?;
     file.persist(path).map_err(|e| failed(e.error))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap checks a command line's definition only when it parses one: here, every command.
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
 }

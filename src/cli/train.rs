@@ -14,6 +14,8 @@ use serde_json::Value;
 use super::{load, read_text, write_atomically, BackendArgs};
 use crate::config::{Config, PRESET_NAMES};
 use crate::error::{Error, ErrorKind};
+use crate::parallel::Alone;
+use crate::session::Session;
 use crate::train::Metrics;
 use crate::{checkpoint, Trainer};
 
@@ -50,11 +52,14 @@ pub struct TrainArgs {
 }
 
 pub fn run(args: TrainArgs) -> Result<ExitCode, Error> {
-    let device = args.backend.device()?;
-    let mut trainer = match &args.resume {
+    let placement = args.backend.placement()?;
+    let device = placement.device.clone();
+    let trainer = match &args.resume {
         Some(path) => load(path, device)?,
         None => new_run(&args, device)?,
     };
+    let mut session = Session::new(trainer, placement);
+    let trainer = session.trainer();
     let target = match (args.steps, &args.resume) {
         (Some(steps), Some(_)) => trainer.step() + steps,
         (Some(steps), None) => steps,
@@ -71,22 +76,34 @@ pub fn run(args: TrainArgs) -> Result<ExitCode, Error> {
     let (first_step, started) = (trainer.step(), std::time::Instant::now());
     let bar = progress_bar(trainer.step(), target);
     let mut failure = None;
-    while trainer.step() < target && !interrupted.load(Ordering::SeqCst) {
-        match pollster::block_on(trainer.train_steps(CHUNK.min(target - trainer.step()))) {
-            Ok(metrics) => show(&bar, &trainer, &metrics),
+    let mut notice = None;
+    while session.trainer().step() < target && !interrupted.load(Ordering::SeqCst) {
+        let steps = CHUNK.min(target - session.trainer().step());
+        match pollster::block_on(session.train(steps as f64, None::<&mut Alone>)) {
+            Ok(trained) => {
+                if trained.notice.is_some() && trained.notice != notice {
+                    notice = trained.notice;
+                    say(
+                        &bar,
+                        format!("kindling: {}", notice.as_deref().unwrap_or_default()),
+                    );
+                }
+                show(&bar, session.trainer(), &trained.metrics);
+            }
             Err(error) => {
-                failure = Some(Error::from(error));
+                failure = Some(error);
                 break;
             }
         }
     }
     bar.finish_and_clear();
+    let trainer = session.trainer();
     let (steps, seconds) = (trainer.step() - first_step, started.elapsed().as_secs_f64());
     if steps > 0 {
         let per_step = 1000.0 * seconds / steps as f64;
         eprintln!("{steps} steps in {seconds:.1} s: {per_step:.1} ms/step");
     }
-    save(&trainer, &args)?;
+    save(trainer, &args)?;
     let step = trainer.step();
     let out = args.out.display();
     if let Some(error) = failure {
@@ -187,8 +204,7 @@ fn progress_bar(step: usize, target: usize) -> ProgressBar {
     bar
 }
 
-/// Updates the bar; an evaluation also gets a line of its own (the only output when stderr is
-/// not a terminal and the bar is hidden).
+/// Updates the bar; an evaluation also gets a line of its own.
 fn show(bar: &ProgressBar, trainer: &Trainer, metrics: &Metrics) {
     bar.set_position(metrics.step as u64);
     bar.set_message(format!(
@@ -202,11 +218,16 @@ fn show(bar: &ProgressBar, trainer: &Trainer, metrics: &Metrics) {
             metrics.train_loss,
             trainer.bits_per_char(val)
         );
-        if bar.is_hidden() {
-            eprintln!("{line}");
-        } else {
-            bar.println(line);
-        }
+        say(bar, line);
+    }
+}
+
+/// A line above the bar, or alone when stderr is not a terminal and the bar is hidden.
+fn say(bar: &ProgressBar, line: String) {
+    if bar.is_hidden() {
+        eprintln!("{line}");
+    } else {
+        bar.println(line);
     }
 }
 

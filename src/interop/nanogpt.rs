@@ -8,7 +8,8 @@ use burn::store::PytorchStore;
 use burn::tensor::Device;
 use serde::Deserialize;
 
-use super::{from_parts, gpt_names, place, NanoGptArgs};
+use super::import::{from_nanogpt, from_parts, place};
+use super::NanoGptArgs;
 use crate::config::{Config, ModelKind};
 use crate::error::Error;
 use crate::tokenizer::{Chars, Tokenizer, TokenizerKind};
@@ -67,7 +68,7 @@ pub fn import(
     };
     let mut store = PytorchStore::from_file(checkpoint)
         .with_top_level_key("model")
-        .remap(gpt_names(false, &[("^_orig_mod\\.", "")]))
+        .remap(from_nanogpt(&[("^_orig_mod\\.", "")]))
         .skip_enum_variants(true)
         .validate(false)
         .allow_partial(true);

@@ -22,6 +22,8 @@ mod inspect;
 mod interop;
 mod lora;
 mod parallel;
+#[cfg(feature = "remote")]
+mod remote;
 mod session;
 mod tokenizer;
 mod validate;

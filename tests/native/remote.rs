@@ -1,0 +1,146 @@
+//! A compute peer on 127.0.0.1 (a `kindling peer` process) and clients of it: the same losses
+//! as on the local CPU, a wrong secret refused and logged, and a peer that goes away mid-run
+//! handing training to the CPU. Every test starts its peer and kills it when done.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+
+use kindling::config::Config;
+use kindling::device::cpu;
+use kindling::{checkpoint, remote, ErrorKind, Trainer};
+
+const SECRET: &str = "correct horse battery staple";
+
+/// A `kindling peer` on a free loopback port, killed when dropped.
+struct Peer {
+    process: Child,
+    url: String,
+}
+
+impl Peer {
+    fn start() -> Peer {
+        let mut process = Command::new(env!("CARGO_BIN_EXE_kindling"))
+            .args(["peer", "--listen", "127.0.0.1:0", "--secret", SECRET])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Its first line: "kindling peer: serving cpu on ws://127.0.0.1:PORT". The pipe closes
+        // after it, as a terminal may: the peer goes on serving.
+        let mut line = String::new();
+        BufReader::new(process.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line.trim().rsplit(' ').next().unwrap().to_string();
+        assert!(url.starts_with("ws://127.0.0.1:"), "{line}");
+        Peer { process, url }
+    }
+
+    /// Stops the peer; what it wrote on stderr.
+    fn stop(mut self) -> String {
+        self.process.kill().unwrap();
+        self.process.wait().unwrap();
+        let mut log = String::new();
+        self.process
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut log)
+            .unwrap();
+        log
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+fn text() -> String {
+    crate::common::PHRASE.repeat(60)
+}
+
+#[test]
+fn training_on_a_peer_gives_the_local_cpus_losses() {
+    let peer = Peer::start();
+    let start = Trainer::new(text(), Config::tiny(), cpu()).unwrap();
+    let bytes = pollster::block_on(checkpoint::save(&start)).unwrap();
+    let mut local = checkpoint::load(&bytes, cpu()).unwrap();
+    let mut remote = checkpoint::load(&bytes, remote::connect(&peer.url, SECRET).unwrap()).unwrap();
+    for _ in 0..3 {
+        let here = pollster::block_on(local.train_steps(5)).unwrap().train_loss;
+        let there = pollster::block_on(remote.train_steps(5))
+            .unwrap()
+            .train_loss;
+        assert!(
+            (here - there).abs() <= 1e-5 * here.abs(),
+            "{here} vs {there}"
+        );
+    }
+    let here = pollster::block_on(local.evaluate()).unwrap();
+    let there = pollster::block_on(remote.evaluate()).unwrap();
+    assert!(
+        (here - there).abs() <= 1e-5 * here.abs(),
+        "{here} vs {there}"
+    );
+    // Saved from the peer, the model reads back on the CPU.
+    let saved = pollster::block_on(checkpoint::save(&remote)).unwrap();
+    assert_eq!(checkpoint::load(&saved, cpu()).unwrap().step(), 15);
+    drop(remote);
+    assert!(peer
+        .stop()
+        .contains("session opened for WebSocket client 127.0.0.1:"));
+}
+
+#[test]
+fn a_client_with_a_wrong_secret_is_refused_and_logged() {
+    let peer = Peer::start();
+    let error = match remote::connect(&peer.url, "guess") {
+        Ok(_) => panic!("a wrong secret was let in"),
+        Err(error) => error,
+    };
+    assert_eq!(error.kind, ErrorKind::Device, "{}", error.message);
+    assert!(error.message.contains(&peer.url), "{}", error.message);
+    let log = peer.stop();
+    assert!(log.contains("refused WebSocket client 127.0.0.1:"), "{log}");
+    assert!(!log.contains("session opened"), "{log}");
+}
+
+/// `kindling train --backend remote`: the peer is killed after the first evaluation; training
+/// goes on on the CPU from the last completed chunk, says so, and ends at the step asked.
+#[test]
+fn the_peer_going_away_mid_run_hands_training_to_the_cpu() {
+    let peer = Peer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let text_file = dir.path().join("text.txt");
+    std::fs::write(&text_file, text()).unwrap();
+    let out = dir.path().join("m.kindling");
+    let mut train = Command::new(env!("CARGO_BIN_EXE_kindling"))
+        .args([
+            "train",
+            "--backend",
+            "remote",
+            "--peer",
+            &peer.url,
+            "--secret",
+            SECRET,
+        ])
+        .args(["--text", text_file.to_str().unwrap(), "--steps", "100"])
+        .args(["--set", "evalInterval=20", "--out", out.to_str().unwrap()])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(train.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.starts_with("step 20:"), "{line}");
+    peer.stop();
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert!(train.wait().unwrap().success(), "{rest}");
+    assert!(rest.contains("The compute peer was lost"), "{rest}");
+    let trainer = checkpoint::load(&std::fs::read(&out).unwrap(), cpu()).unwrap();
+    assert_eq!(trainer.step(), 100);
+}
