@@ -5,7 +5,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use burn::tensor::{Int, Tensor, TensorData};
 use clap::Args;
 use serde_json::json;
 
@@ -130,9 +129,7 @@ pub fn next(args: NextArgs) -> Result<ExitCode, Error> {
         )));
     }
     let model = trainer.inference_model();
-    let device = burn::tensor::Device::flex();
-    let data = TensorData::new(ids.iter().map(|&id| id as i64).collect(), [1, ids.len()]);
-    let logits = model.forward(Tensor::<2, Int>::from_data(data, &device));
+    let logits = model.forward(crate::model::tokens(&ids, &burn::tensor::Device::flex()));
     let logits = pollster::block_on(read_floats(logits)).map_err(Error::device)?;
     let vocab = trainer.tokenizer.vocab_size();
     if args.json {
@@ -167,8 +164,8 @@ pub struct InfoArgs {
 }
 
 pub fn info(args: InfoArgs) -> Result<ExitCode, Error> {
-    let bytes = read(&args.model)?;
     let trainer = load(&args.model, cpu())?;
+    let size = std::fs::metadata(&args.model).map_or(0, |file| file.len());
     let split = lora::split(trainer.model());
     let config = serde_json::to_string_pretty(&trainer.config).expect("configs serialize");
     println!("{}", args.model.display());
@@ -187,7 +184,7 @@ pub fn info(args: InfoArgs) -> Result<ExitCode, Error> {
         trainer.text.chars().count(),
         trainer.data().val.len()
     );
-    println!("  file        {}", human_bytes(bytes.len() as u64));
+    println!("  file        {}", human_bytes(size));
     if let Some(last) = trainer
         .history()
         .iter()
