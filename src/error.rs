@@ -30,6 +30,10 @@ pub enum ErrorKind {
     Import,
     /// WebGPU was asked for and cannot start.
     WebgpuUnavailable,
+    /// The compute peer asked for refused the secret.
+    PeerRefused,
+    /// The compute peer asked for could not be reached at its address (or is no peer).
+    PeerUnreachable,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -23,7 +23,7 @@ pub mod model;
 pub mod optim;
 pub mod parallel;
 pub mod params;
-#[cfg(all(feature = "remote", not(target_arch = "wasm32")))]
+#[cfg(feature = "remote-client")]
 pub mod remote;
 pub mod rng;
 pub mod sample;

@@ -29,36 +29,59 @@ const MAX_SHARDS: usize = 64;
 const WARM_UP_PROMPT_CHARS: usize = 16;
 
 /// Which backend a caller asked for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BackendChoice {
     /// WebGPU when the browser has it, else the CPU with a notice.
     Auto,
     Cpu,
     /// WebGPU or an error.
     WebGpu,
+    /// A compute peer's device, or an error (`peer`: the address `kindling peer` printed;
+    /// builds with `remote-client` only; docs/remote.md).
+    Remote {
+        peer: String,
+        secret: String,
+    },
 }
 
-/// The backend part of the options: `backend`, and `debugFailWebgpu`, which makes WebGPU fail
-/// to start so the fallback can be tested in a browser that has WebGPU.
-#[derive(Clone, Copy, Debug)]
+/// The backend part of the options: `backend` (with `peer` and `secret` for `remote`), and
+/// `debugFailWebgpu`, which makes WebGPU fail to start so the fallback can be tested in a
+/// browser that has WebGPU.
+#[derive(Clone, Debug)]
 pub struct BackendRequest {
     pub choice: BackendChoice,
     pub fail_webgpu: bool,
 }
 
 impl BackendRequest {
-    /// Takes `backend` and `debugFailWebgpu` out of `options`.
+    /// Takes `backend`, `peer`, `secret` and `debugFailWebgpu` out of `options`.
     pub fn take(options: &mut Map<String, Value>) -> Result<Self, Error> {
+        let peer = take_peer_field(options, "peer")?;
+        let secret = take_peer_field(options, "secret")?;
         let choice = match options.remove("backend") {
             None => BackendChoice::Auto,
             Some(Value::String(name)) if name == "auto" => BackendChoice::Auto,
             Some(Value::String(name)) if name == "cpu" => BackendChoice::Cpu,
             Some(Value::String(name)) if name == "webgpu" => BackendChoice::WebGpu,
+            Some(Value::String(name)) if name == "remote" => {
+                let missing = |field: &str| {
+                    let message = format!(
+                        "backend \"remote\" needs the peer's {field}, as `kindling peer --transport iroh` printed it"
+                    );
+                    FieldError::new(field, Problem::WrongType, message)
+                };
+                BackendChoice::Remote {
+                    peer: peer.ok_or_else(|| missing("peer"))?,
+                    secret: secret.ok_or_else(|| missing("secret"))?,
+                }
+            }
             Some(other) => {
                 return Err(FieldError::new(
                     "backend",
                     Problem::Unknown,
-                    format!("unknown backend {other}: use \"auto\", \"cpu\" or \"webgpu\""),
+                    format!(
+                        "unknown backend {other}: use \"auto\", \"cpu\", \"webgpu\" or \"remote\""
+                    ),
                 )
                 .into())
             }
@@ -68,6 +91,20 @@ impl BackendRequest {
             choice,
             fail_webgpu,
         })
+    }
+}
+
+/// `field` (a non-empty string) out of `options`, if there.
+fn take_peer_field(options: &mut Map<String, Value>, field: &str) -> Result<Option<String>, Error> {
+    match options.remove(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(value)) if !value.trim().is_empty() => {
+            Ok(Some(value.trim().to_string()))
+        }
+        Some(_) => {
+            let message = format!("{field} must be the peer's {field}, a non-empty string");
+            Err(FieldError::new(field, Problem::WrongType, message).into())
+        }
     }
 }
 
@@ -146,8 +183,10 @@ pub async fn place_with<F>(
 where
     F: Future<Output = Result<Placement, String>>,
 {
-    if request.choice == BackendChoice::Cpu {
-        return Ok(Placement::cpu(None));
+    match &request.choice {
+        BackendChoice::Cpu => return Ok(Placement::cpu(None)),
+        BackendChoice::Remote { peer, secret } => return remote_placement(peer, secret).await,
+        BackendChoice::Auto | BackendChoice::WebGpu => {}
     }
     let gpu = if request.fail_webgpu {
         Err("initialization failed on purpose (debugFailWebgpu)".to_string())
@@ -173,6 +212,30 @@ pub async fn place(request: BackendRequest) -> Result<Placement, Error> {
         return Ok(Placement::cpu(None));
     }
     place_with(request, gpu_placement).await
+}
+
+/// Connects to the compute peer `options` names (`peer`, `secret`) without making a model,
+/// as a page checks a peer before its first model; the peer's device name.
+pub async fn reach_peer(mut options: Map<String, Value>) -> Result<String, Error> {
+    options.insert("backend".into(), Value::String("remote".into()));
+    let placement = place(BackendRequest::take(&mut options)?).await?;
+    Ok(placement.adapter.unwrap_or_default())
+}
+
+/// The device of the peer at `peer`, named as the peer declares it.
+#[cfg(feature = "remote-client")]
+async fn remote_placement(peer: &str, secret: &str) -> Result<Placement, Error> {
+    let address: crate::remote::PeerAddress = peer.parse()?;
+    let device = crate::remote::connect(&address, secret).await?;
+    Ok(Placement::on(device, Backend::Remote, address.device()))
+}
+
+#[cfg(not(feature = "remote-client"))]
+async fn remote_placement(_: &str, _: &str) -> Result<Placement, Error> {
+    Err(Error::new(
+        ErrorKind::Device,
+        "this build of Kindling cannot reach a compute peer: the page loads its remote engine for \"remote\"",
+    ))
 }
 
 #[cfg(feature = "webgpu")]
@@ -366,6 +429,8 @@ impl Session {
         self.trainer = self.trainer.continue_on(weights, device::cpu());
         self.backend = Backend::Cpu;
         self.adapter = None;
+        // A peer's reason is burn's error chain over several lines; its first says enough.
+        let reason = reason.lines().next().unwrap_or(reason);
         self.notice = Some(format!(
             "The {device} was lost ({reason}); training moved to the CPU and continues from step {}",
             self.trainer.step()

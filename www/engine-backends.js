@@ -2,7 +2,8 @@ import { kindlingError } from './kindling-error.js';
 
 // Where the engine worker's model computes. The CPU build (pkg/) is always loaded; the WebGPU
 // build (pkg-webgpu/) only once this browser offers a GPU adapter and the backend setting may
-// use it. For 'auto' the faster of the two is found by measuring, per model shape: training
+// use it; the remote build (pkg-remote/) only once the reader connects to a compute peer.
+// For 'auto' the faster of CPU and WebGPU is found by measuring, per model shape: training
 // starts on the CPU at once, WebGPU warms up beside it (its first step compiles the shaders),
 // a few warm steps are timed on it, and the model moves there only if it trains faster.
 
@@ -36,6 +37,7 @@ export class Backends {
     Object.assign(this, { requestModule, loadEngine });
     this.adapterCheck = null;
     this.gpuLoad = null;
+    this.remoteLoad = null;
     this.choices = new Map(); // shapeKey → decide()'s result
   }
 
@@ -64,6 +66,15 @@ export class Backends {
       throw error;
     });
     return this.gpuLoad;
+  }
+
+  // The remote build's Kindling class (downloaded on the first connection to a peer).
+  remoteEngine() {
+    this.remoteLoad ??= (async () => this.loadEngine(await this.requestModule('remote'), 'remote'))().catch((error) => {
+      this.remoteLoad = null;
+      throw error;
+    });
+    return this.remoteLoad;
   }
 
   // For 'auto': the choice already made for a model of this shape, if any.

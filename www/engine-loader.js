@@ -2,12 +2,14 @@
 // page, however many <kindling-playground> elements it has. Each element's worker instantiates
 // the same compiled WebAssembly.Module (its own memory, no second download or compile).
 //
-// Two builds of one engine: 'cpu' (pkg/, no wgpu: the small download every reader gets) and
+// Three builds of one engine: 'cpu' (pkg/, no wgpu: the small download every reader gets),
 // 'webgpu' (pkg-webgpu/, the same engine with WebGPU), fetched only when a worker has a GPU
-// adapter to use it with.
+// adapter to use it with, and 'remote' (pkg-remote/, with burn's remote client), fetched only
+// when the reader connects to a compute peer.
 export const WASM_URLS = {
   cpu: new URL('../pkg/kindling_bg.wasm', import.meta.url),
   webgpu: new URL('../pkg-webgpu/kindling_bg.wasm', import.meta.url),
+  remote: new URL('../pkg-remote/kindling_bg.wasm', import.meta.url),
 };
 
 // Progress of the CPU build's download, for every element that shows it (the WebGPU build
@@ -33,7 +35,7 @@ function reportProgress(loaded, total) {
 
 async function compile(build) {
   const url = WASM_URLS[build];
-  if (!url) throw new Error(`unknown engine build ${build}: use "cpu" or "webgpu"`);
+  if (!url) throw new Error(`unknown engine build ${build}: use "cpu", "webgpu" or "remote"`);
   const report = build === 'cpu' ? reportProgress : () => {};
   let response;
   try {
@@ -70,7 +72,7 @@ async function compile(build) {
   return WebAssembly.compile(await new Response(counted).arrayBuffer());
 }
 
-// Resolves to the compiled module of `build` ('cpu' or 'webgpu'). The first call downloads and
+// Resolves to the compiled module of `build` ('cpu', 'webgpu' or 'remote'). The first call downloads and
 // compiles; later calls share that promise. A failure is forgotten so a later call can try again.
 export function compileEngine(build = 'cpu') {
   if (!compiling.has(build)) {

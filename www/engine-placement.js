@@ -1,5 +1,6 @@
-// Where the live model computes: the CPU build or the WebGPU one (engine-backends.js), chosen
-// by the backend setting; 'auto' measures WebGPU beside the CPU and moves the model if faster.
+// Where the live model computes: the CPU build, the WebGPU one or the remote one on a compute
+// peer (engine-backends.js), chosen by the backend setting; 'auto' measures WebGPU beside the
+// CPU and moves the model if faster.
 import { loadKindling } from './kindling.js';
 import { Backends } from './engine-backends.js';
 import { kindlingError as failure } from './kindling-error.js';
@@ -45,22 +46,33 @@ export function engineArrived({ build, module, error }) {
 
 const backends = new Backends({ requestModule, loadEngine: loadKindling });
 
-// `from`'s copy on `backend` ('cpu' | 'webgpu'), through a checkpoint; frees `from` once the
-// copy exists.
+// The build that computes on `backend`, and the engine's options that place a model there.
+async function engineFor(backend) {
+  if (backend === 'webgpu') return [await backends.gpuEngine(), { backend }];
+  if (backend !== 'remote') return [live.Kindling, { backend }];
+  if (!settings.peer) {
+    throw failure('argument', 'There is no compute peer to train on: connect to one first (connectPeer).');
+  }
+  return [await backends.remoteEngine(), { backend, peer: settings.peer.address, secret: settings.peer.secret }];
+}
+
+// `from`'s copy on `backend` ('cpu' | 'webgpu' | 'remote'), through a checkpoint; frees `from`
+// once the copy exists.
 async function moved(from, backend) {
-  const Engine = backend === 'webgpu' ? await backends.gpuEngine() : live.Kindling;
-  const next = await Engine.fromBytes(await from.toBytes(), { backend });
+  const [Engine, placement] = await engineFor(backend);
+  const next = await Engine.fromBytes(await from.toBytes(), placement);
   from.free();
   return next;
 }
 
-// A new model, made by `make(Engine, backend)` where the backend setting puts it: 'webgpu' on
-// the WebGPU build; 'cpu' and 'auto' on the CPU build, from where 'auto' moves it to WebGPU if
-// a model of its shape was measured faster there (else training measures it: autoChoose).
+// A new model, made by `make(Engine, placement)` where the backend setting puts it: 'webgpu'
+// and 'remote' on their builds; 'cpu' and 'auto' on the CPU build, from where 'auto' moves it
+// to WebGPU if a model of its shape was measured faster there (else training measures it:
+// autoChoose). `placement`: the engine's backend options ({ backend, peer?, secret? }).
 export async function placeNew(make) {
   backendNotice = null;
-  if (settings.backend === 'webgpu') return make(await backends.gpuEngine(), 'webgpu');
-  const made = await make(live.Kindling, 'cpu');
+  if (settings.backend === 'webgpu' || settings.backend === 'remote') return make(...(await engineFor(settings.backend)));
+  const made = await make(live.Kindling, { backend: 'cpu' });
   if (settings.backend !== 'auto') return made;
   const unavailable = await backends.unavailable();
   if (unavailable) {
@@ -85,11 +97,12 @@ function postBackend(measured = false) {
 }
 
 // Moves the live model to `backend` between engine calls; a running train loop goes on there.
-// Its getters are read inside the exclusive call too: a training step holds the model.
+// Its getters are read inside the exclusive call too: a training step holds the model. A model
+// on a peer moves even to 'remote': the peer may be another one.
 function moveModel(backend, measured = false) {
   return exclusive(async () => {
     if (!live.model) return;
-    if (live.model.backend !== backend) {
+    if (live.model.backend !== backend || backend === 'remote') {
       stopHelpers();
       live.model = await moved(live.model, backend);
     }
@@ -104,10 +117,20 @@ export async function backendChanged() {
   // where it is, now that the setting is no longer 'auto').
   await measuring;
   backendNotice = null;
+  if (settings.backend === 'remote') return connectPeer();
   const choice = live.model ? await exclusive(() => backends.choiceFor(live.model)) : null;
   // Forced elsewhere, the figures of a measurement still help the reader compare.
   if (choice) backendNotice = settings.backend === 'auto' ? choice.notice : `Measured here: ${choice.figures}`;
   await moveModel(settings.backend === 'auto' ? choice?.backend ?? 'cpu' : settings.backend);
+}
+
+// The backend setting is a peer (settings.peer): the model moves there; without a model the
+// peer is reached all the same, so a wrong address or secret shows now, not at Train.
+async function connectPeer() {
+  if (live.model) return moveModel('remote');
+  const [Remote, placement] = await engineFor('remote');
+  const adapter = await Remote.reachPeer(placement);
+  post({ type: 'backend', backend: 'remote', adapter });
 }
 
 // 'auto' with an adapter, training on the CPU, this shape not measured yet: once the CPU's

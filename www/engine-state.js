@@ -8,6 +8,7 @@ export const settings = {
   autosaveEvery: 100, // steps between autosaves
   persist: true, // false: never autosave (embeds that show a fixed demo)
   backend: 'auto',
+  peer: null, // backend 'remote': { address, secret } of the compute peer (docs/remote.md)
   helpers: 'auto', // helper workers for CPU training: 'auto' (one per spare core) or a count
   debugWebgpuMs: null, // tests: 'auto' takes this as WebGPU's measured ms/step
   runsCapBytes: null, // tests: the run list's cap (else runs-store.js's RUNS_CAP_BYTES)

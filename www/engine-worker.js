@@ -2,8 +2,8 @@
 //
 // Page → worker: load (first: the compiled CPU engine module, or nothing to fetch it here),
 //                engine (the compiled module of a build asked for with need-engine),
-//                configure, validate, create, fine-tune, train, pause, reset, generate, stop,
-//                export, open, restore, inspect, tokenize, distribution, open-run, save-run, compare
+//                configure (with `peer`: { address, secret } for backend 'remote'), validate, create,
+//                fine-tune, train, pause, reset, generate, stop, export, open, restore, inspect, tokenize, distribution, open-run, save-run, compare
 //                (fine-tune: { bytes, options, name, startFrom, train }: a new model from a saved
 //                one's weights and tokenizer, trained on options.text from step 0 (Kindling.fineTune);
 //                options hold the text, training settings and loraRank, never the shape; answered
@@ -14,21 +14,23 @@
 //                (open-run: { bytes, run }: a run from the list (runs-store.js) as the live model,
 //                going on with that run; save-run: save the live model's run now, if it trained
 //                since its last save; compare: engine-compare.js)
-// Worker → page: ready, need-engine, validated, model, backend, metrics, paused, finished,
+// Worker → page: ready, need-engine, configured, validated, model, backend, metrics, paused, finished,
 //                saved, exported, token, warning, generated, inspected, tokenized, distribution, error,
 //                run-saved ({ id, name, step }: the run list changed), compare-token, compared
 // Every request may carry an `id`; replies about it carry the same `id`.
 //
 // error: { source (the request's type, or 'train', 'storage', 'load'), kind, message, fatal,
 // errors? }. `kind` is the engine's (a KindlingError's: 'config' with per-field `errors`,
-// 'argument', 'busy', 'helper', 'device', 'diverged', 'checkpoint', 'import', 'webgpu-unavailable')
+// 'argument', 'busy', 'helper', 'device', 'diverged', 'checkpoint', 'import', 'webgpu-unavailable',
+// 'peer-refused', 'peer-unreachable')
 // or this worker's own: 'state' (no model yet, the engine not loaded, the autosave
 // gone), 'storage' (IndexedDB: full, unavailable or failing), 'locked' (another tab owns
 // this autosave name; nothing is saved here), 'load' (the engine could not load), 'crashed' (the wasm
 // instance trapped or ran out of memory: `fatal`, the page starts a fresh worker).
 //
 // On the CPU, helper workers (helper-pool.js) compute part of every training batch. The
-// WebGPU build of the engine loads beside the CPU one when it may be used (engine-backends.js).
+// WebGPU build of the engine loads beside the CPU one when it may be used, the remote one when
+// the page connects to a compute peer (engine-backends.js).
 //
 // This file answers the page; its parts: engine-state.js (what they share), engine-placement.js
 // (where the model computes), engine-training.js, engine-persistence.js, engine-generation.js.
@@ -60,7 +62,7 @@ function replaceModel(next, setup) {
 
 async function restoreFrom(bytes, setup, origin) {
   // The checkpoint carries its own training text; `setup` is what the page shows.
-  const next = await placeNew((Engine, backend) => Engine.fromBytes(bytes, { backend }));
+  const next = await placeNew((Engine, placement) => Engine.fromBytes(bytes, placement));
   setup = { ...setup, text: setup.text ?? next.text };
   await replaceModel(next, setup);
   post({ type: 'model', origin, info: modelInfo(), setup });
@@ -69,26 +71,39 @@ async function restoreFrom(bytes, setup, origin) {
 // ---- messages -------------------------------------------------------------------------
 
 const handlers = {
-  async configure({ name, autosaveEvery, persist, backend, helpers: helperSetting, debugWebgpuMs, runsCapBytes }) {
-    const previousBackend = settings.backend;
+  // With an `id` (the element's connectPeer), answered with `configured` once the model is
+  // where the backend setting puts it; a peer that cannot be reached leaves the backend as it was.
+  async configure({ id, name, autosaveEvery, persist, backend, peer, helpers: helperSetting, debugWebgpuMs, runsCapBytes }) {
+    const previous = { backend: settings.backend, peer: settings.peer };
     Object.assign(settings, {
       name: name ?? settings.name,
       autosaveEvery: autosaveEvery ?? settings.autosaveEvery,
       persist: persist ?? settings.persist,
       backend: backend ?? settings.backend,
+      peer: peer === undefined ? settings.peer : peer,
       helpers: helperSetting ?? settings.helpers,
       debugWebgpuMs: debugWebgpuMs ?? settings.debugWebgpuMs,
       runsCapBytes: runsCapBytes ?? settings.runsCapBytes,
     });
     if (helperSetting !== undefined) retryHelpers(); // a new setting gets a new try
-    if (live.Kindling && settings.backend !== previousBackend) await backendChanged();
+    const peerChanged = settings.peer?.address !== previous.peer?.address || settings.peer?.secret !== previous.peer?.secret;
+    const moves = settings.backend !== previous.backend || (settings.backend === 'remote' && peerChanged);
+    if (live.Kindling && moves) {
+      try {
+        await backendChanged();
+      } catch (error) {
+        Object.assign(settings, previous);
+        throw error;
+      }
+    }
+    if (id !== undefined) post({ type: 'configured', id });
   },
   validate({ id, options }) {
     post({ type: 'validated', id, result: live.Kindling.validate(options) });
   },
   async create({ options, train }) {
     const setup = { text: options.text, options };
-    const next = await placeNew((Engine, backend) => Engine.create({ ...options, backend }));
+    const next = await placeNew((Engine, placement) => Engine.create({ ...options, ...placement }));
     await replaceModel(next, setup);
     post({ type: 'model', origin: 'create', info: modelInfo() });
     if (train) startTraining();
@@ -97,7 +112,7 @@ const handlers = {
   // nothing has touched the current model.
   async 'fine-tune'({ bytes, options, name, startFrom, train }) {
     const setup = { text: options.text, options, startFrom, fineTunedFrom: name };
-    const next = await placeNew((Engine, backend) => Engine.fineTune(bytes, { ...options, backend }));
+    const next = await placeNew((Engine, placement) => Engine.fineTune(bytes, { ...options, ...placement }));
     // Before any step the new model is the start point: its loss on the new text's validation split.
     let valLossBefore;
     try {

@@ -1,21 +1,24 @@
 // The one way JS code reaches the engine: load the wasm package once, and walk token
 // streams with `for await`. Used by the worker, the browser tests and any later embed.
 
-// The two builds of the engine (see engine-loader.js): the same API, the CPU one without WebGPU.
+// The builds of the engine (see engine-loader.js): the same API, the CPU one without WebGPU,
+// the remote one with burn's remote client.
 const PKG_URLS = {
   cpu: new URL('../pkg/kindling.js', import.meta.url),
   webgpu: new URL('../pkg-webgpu/kindling.js', import.meta.url),
+  remote: new URL('../pkg-remote/kindling.js', import.meta.url),
 };
 
 const loading = new Map(); // build → promise of its Kindling class
 
-// Resolves to the `Kindling` class of `build` ('cpu': pkg/, 'webgpu': pkg-webgpu/).
+// Resolves to the `Kindling` class of `build` ('cpu': pkg/, 'webgpu': pkg-webgpu/, 'remote':
+// pkg-remote/).
 // Initialises each build's wasm module on its first call only; a failed load is forgotten so
 // a later call can try again. `module` is that build's already compiled WebAssembly.Module (a
 // page compiles it once and hands it to each worker); without it the .wasm is fetched next to
-// the build's kindling.js. Both builds can live in one worker, each with its own memory.
+// the build's kindling.js. Several builds can live in one worker, each with its own memory.
 export function loadKindling(module, build = 'cpu') {
-  if (!PKG_URLS[build]) return Promise.reject(new Error(`unknown engine build ${build}: use "cpu" or "webgpu"`));
+  if (!PKG_URLS[build]) return Promise.reject(new Error(`unknown engine build ${build}: use "cpu", "webgpu" or "remote"`));
   if (!loading.has(build)) {
     const load = (async () => {
       const pkg = await import(PKG_URLS[build].href);

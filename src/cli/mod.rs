@@ -45,7 +45,8 @@ enum Command {
     Export(commands::ExportArgs),
     /// Make a Kindling model from safetensors + manifest or a nanoGPT ckpt.pt + meta.pkl.
     Import(commands::ImportArgs),
-    /// Lend this machine's device to `kindling train --backend remote` (burn's remote server).
+    /// Lend this machine's device to `kindling train --backend remote` or a page (burn's remote
+    /// server).
     Peer(peer::PeerArgs),
 }
 
@@ -55,7 +56,8 @@ struct BackendArgs {
     /// cpu (burn's Flex) always; wgpu, cuda and remote in builds with those features.
     #[arg(long, value_enum, default_value_t = Backend::Cpu)]
     backend: Backend,
-    /// remote: the peer's address, as `kindling peer` printed it (ws://host:port).
+    /// remote: the peer's address, as `kindling peer` printed it (ws://host:port, or
+    /// <peer id>@http://host:port for a peer serving pages).
     #[arg(long, required_if_eq("backend", "remote"))]
     peer: Option<String>,
     /// remote: the peer's secret, as `kindling peer` printed it.
@@ -112,11 +114,12 @@ impl BackendArgs {
                 let secret = self.secret.as_deref().ok_or_else(|| {
                     Error::argument("--backend remote needs the peer's secret: --secret or KINDLING_PEER_SECRET")
                 })?;
-                let device = crate::remote::connect(url, secret)?;
+                let address: crate::remote::PeerAddress = url.parse()?;
+                let device = pollster::block_on(crate::remote::connect(&address, secret))?;
                 Ok(Placement::on(
                     device,
                     crate::device::Backend::Remote,
-                    format!("peer {url}"),
+                    address.device(),
                 ))
             }
             #[cfg(not(feature = "remote"))]

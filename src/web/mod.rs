@@ -19,7 +19,7 @@ use crate::error::{Error, ErrorKind};
 use crate::parallel::Alone;
 use crate::sample::Generator;
 use crate::session::sampling_distribution;
-use crate::session::{Request, Session};
+use crate::session::{self, Request, Session};
 use crate::{validate, Config, PRESET_NAMES};
 use convert::to_js;
 use helpers::HelperWorkers;
@@ -110,6 +110,17 @@ impl Kindling {
         let session = Session::fine_tune(&bytes.to_vec(), convert::options(&options)?).await?;
         session.warm_up().await?;
         Ok(session.into())
+    }
+
+    /// Connects to a compute peer (`{ peer, secret }`, as `kindling peer --transport iroh`
+    /// printed them) without making a model; resolves to the peer's device name. Rejects with
+    /// kind `peer-refused` (the secret), `peer-unreachable` or `argument` (the address).
+    #[wasm_bindgen(js_name = reachPeer)]
+    pub async fn reach_peer(
+        #[wasm_bindgen(unchecked_param_type = "BackendOptions")] options: JsValue,
+    ) -> Result<String, JsValue> {
+        run_constructors_once();
+        Ok(session::reach_peer(convert::options(&options)?).await?)
     }
 
     /// The named presets, as config objects.

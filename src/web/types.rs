@@ -9,23 +9,27 @@ use wasm_bindgen::prelude::*;
 const TYPES: &str = r#"
 /** A preset: a named config to start from (see `Kindling.presets()`). */
 export type PresetName = "tiny" | "baby-gpt" | "seed-lstm" | "gru";
-/** Where a model runs. "auto": WebGPU when the browser has it, else the CPU. */
-export type BackendChoice = "auto" | "cpu" | "webgpu";
+/** Where a model runs. "auto": WebGPU when the browser has it, else the CPU. "remote": a
+ * compute peer's device (the remote engine, pkg-remote/, with `peer` and `secret`). */
+export type BackendChoice = "auto" | "cpu" | "webgpu" | "remote";
+/** Where a model runs: the backend, and for "remote" the peer's address and secret as
+ * `kindling peer --transport iroh` printed them. */
+export interface BackendOptions {
+    backend?: BackendChoice;
+    peer?: string;
+    secret?: string;
+}
 /** `Kindling.create`'s options: the text, a preset, the backend, and any config field. */
-export type CreateOptions = Partial<Config> & {
+export type CreateOptions = Partial<Config> & BackendOptions & {
     text?: string;
     preset?: PresetName;
-    backend?: BackendChoice;
 };
 /** `Kindling.fineTune`'s options: the new text, the backend, and training settings. */
-export type FineTuneOptions = Partial<Config> & {
+export type FineTuneOptions = Partial<Config> & BackendOptions & {
     text: string;
-    backend?: BackendChoice;
 };
 /** `Kindling.fromBytes`'s options. */
-export interface OpenOptions {
-    backend?: BackendChoice;
-}
+export type OpenOptions = BackendOptions;
 /** `generate`'s options; each defaults as `SamplingOptions` says. */
 export type GenerateOptions = Partial<SamplingOptions>;
 /** A helper worker's part of a step (see `shardGradients`). */
