@@ -26,9 +26,9 @@ export const CHROMIUM_ARGS = [
 ];
 
 // scripts/server.mjs, as the page is served, on a free port: with the strict CSP unless told
-// otherwise. Resolves to { url, close }.
-export function startServer({ csp = true, coi = false } = {}) {
-  return serve({ root: process.env.KINDLING_WEB_ROOT ?? REPO, csp, coi });
+// otherwise (`connect`: other origins its connect-src allows). Resolves to { url, close }.
+export function startServer({ csp = true, coi = false, connect = [] } = {}) {
+  return serve({ root: process.env.KINDLING_WEB_ROOT ?? REPO, csp, coi, connect });
 }
 
 // A fresh Chromium profile that records every request and console problem, so tests can

@@ -48,9 +48,11 @@ export function parseArgs(argv) {
   return options;
 }
 
-function securityHeaders({ csp, coi }) {
+// `connect`: origins besides the page's own that the page may reach (a compute peer's relay,
+// ws://host:port), as a page that offers a peer lists them in its connect-src.
+function securityHeaders({ csp, coi, connect = [] }) {
   const headers = { 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' };
-  if (csp) headers['Content-Security-Policy'] = CSP;
+  if (csp) headers['Content-Security-Policy'] = [CSP, ...connect].join(' ');
   if (coi) {
     headers['Cross-Origin-Opener-Policy'] = 'same-origin';
     headers['Cross-Origin-Embedder-Policy'] = 'require-corp';
@@ -77,9 +79,9 @@ async function findFile(path) {
   return null;
 }
 
-export function startServer({ port = 0, root = '.', csp = false, coi = false } = {}) {
+export function startServer({ port = 0, root = '.', csp = false, coi = false, connect = [] } = {}) {
   const rootDir = resolve(root);
-  const headers = securityHeaders({ csp, coi });
+  const headers = securityHeaders({ csp, coi, connect });
   const server = createServer(async (req, res) => {
     const send = (status, extra, body) => {
       res.writeHead(status, { ...headers, ...extra });

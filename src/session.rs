@@ -289,9 +289,9 @@ pub struct Session {
     backend: Backend,
     adapter: Option<String>,
     notice: Option<String>,
-    /// On a GPU: the weights of the last completed step, on the CPU, to carry on with if the
-    /// GPU is lost (its memory cannot be read any more then).
-    cpu_weights: Option<LanguageModel>,
+    /// On a GPU: the weights of the last completed chunk, on the CPU, and its step, to carry on
+    /// with if the GPU is lost (its memory cannot be read any more then).
+    cpu_weights: Option<(LanguageModel, usize)>,
     /// Tests only: the next chunk fails as on a lost GPU (see `simulate_device_loss`).
     device_lost: bool,
 }
@@ -377,17 +377,34 @@ impl Session {
         helpers: Option<&mut H>,
     ) -> Result<Trained, Error> {
         let steps = validate::steps(steps)?;
-        let result = if std::mem::take(&mut self.device_lost) {
-            Err(crate::TrainError::Device(
-                "the device was lost (simulated)".into(),
-            ))
-        } else {
-            match helpers {
-                Some(helpers) if self.backend == Backend::Cpu => {
-                    self.trainer.train_steps_with(steps, helpers).await
-                }
-                _ => self.trainer.train_steps_with(steps, &mut Alone).await,
+        let result = match helpers {
+            Some(helpers) if self.backend == Backend::Cpu => {
+                self.trainer.train_steps_with(steps, helpers).await
             }
+            _ => self.trainer.train_steps_with(steps, &mut Alone).await,
+        };
+        // As when the device goes while the chunk's results are read back: its steps were
+        // counted, its weights are gone.
+        let result = if std::mem::take(&mut self.device_lost) {
+            result.and(Err(crate::TrainError::Device(
+                "the device was lost (simulated)".into(),
+            )))
+        } else {
+            result
+        };
+        // A chunk whose weights cannot be read back failed too: its steps are done again on
+        // the CPU from the last weights that were.
+        let result = match result {
+            Ok(metrics) if self.backend != Backend::Cpu => {
+                match copy_module(self.trainer.model(), &device::cpu()).await {
+                    Ok(weights) => {
+                        self.cpu_weights = Some((weights, self.trainer.step()));
+                        Ok(metrics)
+                    }
+                    Err(reason) => Err(crate::TrainError::Device(reason)),
+                }
+            }
+            other => other,
         };
         let metrics = match result {
             Err(crate::TrainError::Device(reason)) if self.backend != Backend::Cpu => {
@@ -396,20 +413,15 @@ impl Session {
             }
             other => other,
         }?;
-        if self.backend != Backend::Cpu {
-            match copy_module(self.trainer.model(), &device::cpu()).await {
-                Ok(weights) => self.cpu_weights = Some(weights),
-                Err(reason) => self.fall_back_to_cpu(&reason)?,
-            }
-        }
         Ok(Trained {
             metrics,
             notice: self.notice.clone(),
         })
     }
 
-    /// Tests only: the next `train` call fails as it would on a lost GPU (the browser tests
-    /// destroy a real WebGPU device instead; see `Kindling.debugLoseGpu`).
+    /// Tests only: the next `train` call fails once its chunk has run, as it would on a GPU lost
+    /// mid-chunk (the browser tests destroy a real WebGPU device instead; see
+    /// `Kindling.debugLoseGpu`).
     #[doc(hidden)]
     pub fn simulate_device_loss(&mut self) {
         self.device_lost = true;
@@ -421,12 +433,12 @@ impl Session {
             Backend::Remote => "compute peer",
             Backend::Cpu | Backend::WebGpu | Backend::Cuda => "GPU",
         };
-        let weights = self.cpu_weights.take().ok_or_else(|| {
+        let (weights, step) = self.cpu_weights.take().ok_or_else(|| {
             Error::device(format!(
                 "the {device} failed before any step completed ({reason}): create the model again"
             ))
         })?;
-        self.trainer = self.trainer.continue_on(weights, device::cpu());
+        self.trainer = self.trainer.continue_on(weights, step, device::cpu());
         self.backend = Backend::Cpu;
         self.adapter = None;
         // A peer's reason is burn's error chain over several lines; its first says enough.

@@ -291,18 +291,23 @@ impl Trainer {
         &self.optimizer
     }
 
-    /// The same run continued on `device` with `model` (already there): same step, history
-    /// and data. The optimizer's moments start afresh: they were on the device being left, which
-    /// may be lost.
-    pub fn continue_on(&self, model: LanguageModel, device: Device) -> Trainer {
+    /// The same run continued on `device` from `model` (already there), the weights of `step`:
+    /// the history up to that step, the same data. The optimizer's moments start afresh: they
+    /// were on the device being left, which may be lost.
+    pub fn continue_on(&self, model: LanguageModel, step: usize, device: Device) -> Trainer {
         let state = RunState {
             text: self.text.clone(),
             config: self.config.clone(),
             tokenizer: self.tokenizer.clone(),
             model,
             optimizer: AdamW::new(&self.config),
-            step: self.step,
-            history: self.history.clone(),
+            step,
+            history: self
+                .history
+                .iter()
+                .filter(|p| p.step <= step)
+                .cloned()
+                .collect(),
         };
         Trainer::resume(state, device)
     }

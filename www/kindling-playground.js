@@ -21,7 +21,8 @@
  * Read-only properties:
  *   ready       the engine is loaded           phase  'empty' | 'training' | 'pausing' |
  *   step        the model's step (0: none)            'paused' | 'finished'
- *   backend     'cpu' | 'webgpu' | null (no model)    generating  a generation is streaming
+ *   backend     'cpu' | 'webgpu' | 'remote' | null    generating  a generation is streaming
+ *               (null: no model)
  *
  * Methods:
  *   train()            loads the engine if needed, then trains a new model from the text and
@@ -33,12 +34,20 @@
  *                      what was shown, once the last token is (so later at a slow pace).
  *                      Rejects with kind 'state' without a model, 'busy' while one streams.
  *   stop()             stops the generation where the reader is, and pauses training.
+ *   connectPeer({ address, secret })
+ *                      trains on a compute peer (`kindling peer --transport iroh`, its
+ *                      printed address and secret): moves the model there (without one, checks
+ *                      the peer answers) and sets backend="remote". Rejects with kind
+ *                      'peer-refused', 'peer-unreachable' or 'argument' and changes nothing.
+ *                      The full playground's "GPU peer…" choice asks for both; embeds offer none.
  *
  * Events (bubbling, composed; `detail`):
  *   kindling-ready     { presets: names }                      the engine is loaded
  *   kindling-metrics   { step, totalSteps, trainLoss, valLoss (null between evaluations),
  *                        trainBitsPerChar, valBitsPerChar, tokensPerSecond, backend,
- *                        workers }                               after each chunk of steps
+ *                        workers, notice }                       after each chunk of steps
+ *                      (notice: why the model computes where it does, when worth saying: a
+ *                      lost GPU or peer, 'auto''s measurement; else null)
  *   kindling-token     { text, id, prob, top: [{ text, id, prob }] }   each generated token,
  *                      as it is shown: at the pace, so the host sees what the reader sees
  *   kindling-finished  { task: 'training', step } | { task: 'generation', reason, text, tokens }
@@ -162,6 +171,11 @@ class KindlingPlayground extends HTMLElement {
     if (this.state?.phase === 'training') this.pause('user');
   }
 
+  connectPeer(peer) {
+    if (!this.shadowRoot) return Promise.reject(kindlingError('state', 'The element is not in a page yet.'));
+    return this.peers.connect(peer ?? {});
+  }
+
   emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
   }
@@ -194,6 +208,7 @@ class KindlingPlayground extends HTMLElement {
     this.form.setCompact(this.compact);
     this.training.setCompact(this.compact);
     this.inspector.setMode(this.mode);
+    this.peers.setCompact(this.compact);
   }
 
   attributeChanged(name) {
@@ -328,10 +343,10 @@ class KindlingPlayground extends HTMLElement {
     if (message.type === 'finished') this.emit('kindling-finished', { task: 'training', step: message.step });
     if (message.type === 'paused') this.visibilityChanged(); // the reader may be back already
     if (message.type === 'metrics') {
-      const { step, total, trainLoss, valLoss, trainBitsPerChar, valBitsPerChar, tokensPerSecond, workers } = message;
+      const { step, total, trainLoss, valLoss, trainBitsPerChar, valBitsPerChar, tokensPerSecond, workers, notice } = message;
       const bits = { trainBitsPerChar, valBitsPerChar: valBitsPerChar ?? null };
       const detail = { step, totalSteps: total, trainLoss, valLoss: valLoss ?? null, ...bits, tokensPerSecond, workers };
-      this.emit('kindling-metrics', { ...detail, backend: this.backend });
+      this.emit('kindling-metrics', { ...detail, backend: this.backend, notice: notice ?? null });
     }
   }
 

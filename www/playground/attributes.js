@@ -4,13 +4,14 @@
 export const MODES = ['full', 'train', 'generate', 'inspect'];
 export const VIEWS = ['attention', 'lens', 'neurons', 'embeddings', 'sampling']; // the Inspect card's
 export const THEMES = ['auto', 'light', 'dark'];
-export const BACKENDS = ['auto', 'cpu', 'webgpu'];
+export const BACKENDS = ['auto', 'cpu', 'webgpu', 'remote'];
 export const PACES = ['readable', 'step', 'instant'];
 
 // The element's attributes (changes after load take effect), mirrored by properties of the
 // same name in camelCase: 'string', 'number' (read as a number), 'boolean' (presence) or the
 // allowed values (the first is the default). Absent reads as null. `backend` ("auto" |
-// "cpu" | "webgpu") has no property: the element's `backend` says where the model runs.
+// "cpu" | "webgpu" | "remote") has no property: the element's `backend` says where the model
+// runs; "remote" is the peer connectPeer() set.
 export const REFLECTED = {
   mode: MODES, // full: the whole playground; train: text, train, generate, compact; generate: inference;
   // inspect: the Inspect card alone, on model-src's model and the text (attribute or child)
@@ -87,6 +88,7 @@ export function workerSettings(element) {
     autosaveEvery: Number(element.getAttribute('autosave-every')) || 100,
     persist: oneOf(element.getAttribute('mode'), MODES) === 'full',
     backend: oneOf(element.getAttribute('backend'), BACKENDS),
+    peer: element.peers?.current ?? null, // { address, secret } for 'remote' (peer-dialog.js)
     helpers: helperSetting(element.getAttribute('workers')),
     // Tests: 'auto' takes this as WebGPU's measured ms/step (a fast GPU where there is none).
     debugWebgpuMs: Number(element.dataset.debugWebgpuMs) || null,

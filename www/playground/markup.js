@@ -19,6 +19,7 @@ export const MARKUP = `
           <option value="auto">Auto</option>
           <option value="cpu">CPU</option>
           <option value="webgpu">WebGPU</option>
+          <option value="remote">GPU peer…</option>
         </select>
       </label>
       <span id="backend" class="badge" title="Where the model computes.">CPU</span>

@@ -12,10 +12,12 @@ import { InspectView } from './inspect-view.js';
 import { RunsView } from './runs-view.js';
 import { BeforeAfter } from './before-after.js';
 import { TokenView } from './token-view.js';
+import { PeerDialog } from './peer-dialog.js';
 import { workerSettings } from './attributes.js';
 
 // Sets host.engine, host.form, host.header, host.training, host.generation, host.files,
-// host.beforeAfter, host.runs, host.inspector, host.tokens, host.visibility, host.childObserver.
+// host.beforeAfter, host.runs, host.inspector, host.tokens, host.peers, host.visibility,
+// host.childObserver.
 export function wireParts(host, root) {
   host.engine = new EngineClient({
     settings: () => workerSettings(host),
@@ -53,6 +55,7 @@ export function wireParts(host, root) {
     generated: () => host.generation.written,
   });
   host.tokens = new TokenView(root, { request: (message) => engine.request(message), text: () => host.form.text });
+  host.peers = new PeerDialog(root, { host, engine });
   host.visibility = new Visibility(host, () => host.visibilityChanged());
   // Training text given as a child <template> or <textarea> may arrive after the element.
   host.childObserver = new MutationObserver(() => {
@@ -64,7 +67,10 @@ export function wireParts(host, root) {
   on('reset', () => host.reset());
   on('generate', () => host.startGeneration());
   on('stop', () => host.generation.stop());
-  root.getElementById('backend-choice').addEventListener('change', ({ target }) => host.setAttribute('backend', target.value));
+  root.getElementById('backend-choice').addEventListener('change', ({ target }) => {
+    if (target.value === 'remote') host.peers.open();
+    else host.setAttribute('backend', target.value);
+  });
   root.getElementById('pace').addEventListener('change', ({ target }) => (host.pace = target.value));
   root.getElementById('inspect-source').addEventListener('change', () => host.update());
 }

@@ -16,7 +16,7 @@ export class TrainingView {
     this.chart = new LossChart(this.$.chart);
     this.totalSteps = 0;
     this.step = 0;
-    this.backend = null; // where the shown model computes: 'cpu' | 'webgpu'
+    this.backend = null; // where the shown model computes: 'cpu' | 'webgpu' | 'remote'
     this.compact = false;
   }
 
@@ -141,18 +141,24 @@ export class TrainingView {
     this.$.saveStatus.textContent = `Autosaved at step ${step} (${new Date(savedAt).toLocaleTimeString()}).`;
   }
 
-  // The badge names the backend; its tooltip the GPU adapter, or why the CPU (no WebGPU here).
-  // Moving to the CPU mid-run (a lost GPU) is news, so that notice also goes where training
-  // status is read; starting on the CPU is not.
+  // The badge names the backend; its tooltip the GPU adapter (or the peer's device), or why the
+  // CPU (no WebGPU here). Moving to the CPU mid-run (a lost GPU or peer) is news, so that notice
+  // also goes where training status is read; starting on the CPU is not.
   // `workers`: how many workers share each training step on the CPU (known once training runs).
   showBackend({ backend, adapter, notice, workers = 1 }) {
+    // Training's metrics name the backend only: the adapter stays what it was.
+    if (adapter === undefined && backend === this.backend) adapter = this.adapter;
+    this.adapter = adapter;
     const badge = this.$.backend;
     const sharing = workers > 1 ? `, each step shared by ${workers} workers` : '';
-    badge.textContent = backend === 'webgpu' ? 'WebGPU' : workers > 1 ? `CPU ×${workers}` : 'CPU';
-    badge.title = backend === 'webgpu'
-      ? [`WebGPU: ${adapter || 'adapter'}.`, notice].filter(Boolean).join(' ')
-      : [`Computing on the CPU${sharing}.`, notice].filter(Boolean).join(' ');
-    if (notice && this.backend === 'webgpu' && backend === 'cpu') this.status(notice);
+    const names = { webgpu: 'WebGPU', remote: `Remote: ${adapter || 'peer'}` };
+    badge.textContent = names[backend] ?? (workers > 1 ? `CPU ×${workers}` : 'CPU');
+    const where = {
+      webgpu: `WebGPU: ${adapter || 'adapter'}.`,
+      remote: `Computing on a compute peer's device: ${adapter || 'unnamed'}.`,
+    };
+    badge.title = [where[backend] ?? `Computing on the CPU${sharing}.`, notice].filter(Boolean).join(' ');
+    if (notice && this.backend in where && backend === 'cpu') this.status(notice);
     this.backend = backend;
   }
 
