@@ -33,10 +33,11 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_ver
   cargo install wasm-bindgen-cli --version "$bindgen_version" --force
 fi
 
-# Debian's Chromium (and its SwiftShader WebGPU), ChromeDriver, and lavapipe for native wgpu.
-# Never Debian's binaryen: its wasm-opt breaks the module.
+# Debian's Chromium (and its SwiftShader WebGPU), ChromeDriver, lavapipe for native wgpu, and
+# clang, which compiles ring's C for pkg-remote/ (burn's remote client over Iroh's TLS; rustc
+# alone cannot). Never Debian's binaryen: its wasm-opt breaks the module.
 missing=()
-for pkg in chromium chromium-driver mesa-vulkan-drivers; do
+for pkg in chromium chromium-driver mesa-vulkan-drivers clang; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -44,10 +44,10 @@ cargo clippy --all-targets -- -D warnings
 step "clippy (wasm32)"
 cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
 
-# With the compute peer (`remote`: burn's remote backend, ~250 more crates), which only this
-# stage builds; clippy leaves src/remote.rs to `cargo clippy --all-targets --features remote`
-# by hand, as it leaves the WebGPU code. The `kindling` command it builds is the one
-# pkg-tests/native.test.mjs runs.
+# With the compute peer (`remote`: burn's remote backend and Iroh's relay, ~250 more crates),
+# which only this stage builds; clippy leaves src/remote.rs to `cargo clippy --all-targets
+# --features remote` by hand, as it leaves the WebGPU code. The `kindling` command it builds is
+# the one pkg-tests/native.test.mjs and remote.test.mjs run.
 step "native tests"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --lib --test native --features remote --no-fail-fast
@@ -60,7 +60,7 @@ step "wasm-pack test in headless Chromium (CPU and WebGPU)"
 WASM_BINDGEN_TEST_TIMEOUT=300 wasm-pack test --headless --chrome --release --features webgpu \
   --test web --test gpu_lost
 
-step "build pkg/ (CPU) and pkg-webgpu/"
+step "build pkg/ (CPU), pkg-webgpu/ and pkg-remote/"
 bash scripts/build.sh
 
 step "pkg-tests (the built package and the page in Chromium)"
