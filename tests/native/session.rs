@@ -83,8 +83,14 @@ fn requests_name_the_field_they_get_wrong() {
         (json!({ "backend": "tpu" }), "backend"),
         (json!({ "preset": 3 }), "preset"),
         (json!({ "backend": "remote", "secret": "s" }), "peer"),
-        (json!({ "backend": "remote", "peer": "id@http://127.0.0.1:1" }), "secret"),
-        (json!({ "backend": "remote", "peer": 7, "secret": "s" }), "peer"),
+        (
+            json!({ "backend": "remote", "peer": "id@http://127.0.0.1:1" }),
+            "secret",
+        ),
+        (
+            json!({ "backend": "remote", "peer": 7, "secret": "s" }),
+            "peer",
+        ),
     ] {
         let error = Request::parse(options(bad)).err().expect("refused");
         assert_eq!(error.kind, ErrorKind::Config);
