@@ -231,6 +231,7 @@ test("errors follow docs/js-api.md's contract: a KindlingError with a kind", asy
         steps: await caught(() => model.trainSteps(0)),
         checkpoint: await caught(() => Kindling.fromBytes(new TextEncoder().encode('not a model'), { backend: 'cpu' })),
         'webgpu-unavailable': await caught(() => Kindling.create({ text, backend: 'webgpu' })),
+        'peer-unreachable': await caught(() => Kindling.create({ text, backend: 'remote', peer: 'id@http://127.0.0.1:1', secret: 's' })),
         helper: await caught(async () => {
           await helpers.replicate(other);
           await model.trainSteps(2, helpers);

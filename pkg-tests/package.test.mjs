@@ -231,6 +231,9 @@ describe('the npm package', () => {
       'pkg-webgpu/kindling.js',
       'pkg-webgpu/kindling_bg.wasm',
       'pkg-webgpu/kindling.d.ts',
+      'pkg-remote/kindling.js',
+      'pkg-remote/kindling_bg.wasm',
+      'pkg-remote/kindling.d.ts',
       'www/kindling-playground.js',
       'www/kindling-embed.js',
       'www/engine-loader.js',
@@ -245,7 +248,7 @@ describe('the npm package', () => {
         /^(src|tests|pkg-tests|bench|scripts|examples|docs|target|node_modules|test-artifacts|\.ci)\//.test(name) ||
         /(^|\/)(Cargo\.(toml|lock)|package-lock\.json|\.gitignore)$/.test(name) ||
         /\.(test|spec)\.m?js$|\.rs$/.test(name) ||
-        (/^pkg(-webgpu)?\//.test(name) && !/^pkg(-webgpu)?\/kindling(_bg)?\.(js|wasm|d\.ts|wasm\.d\.ts)$/.test(name)),
+        (/^pkg(-webgpu|-remote)?\//.test(name) && !/^pkg(-webgpu|-remote)?\/kindling(_bg)?\.(js|wasm|d\.ts|wasm\.d\.ts)$/.test(name)),
     );
     assert.deepEqual(unwanted, [], 'files a package does not need');
     const manifest = JSON.parse(await readFile(join(app, 'node_modules', 'kindling', 'package.json'), 'utf8'));
@@ -257,7 +260,7 @@ describe('the npm package', () => {
 
   test('its exports resolve from an app that installed it', () => {
     // Node's resolution (bundlers follow the same exports map), from inside the scratch app.
-    const specifiers = ['kindling', 'kindling/webgpu', 'kindling/element', 'kindling/embed', 'kindling/www/style.css', 'kindling/pkg/kindling_bg.wasm', 'kindling/pkg-webgpu/kindling_bg.wasm'];
+    const specifiers = ['kindling', 'kindling/webgpu', 'kindling/remote', 'kindling/element', 'kindling/embed', 'kindling/www/style.css', 'kindling/pkg/kindling_bg.wasm', 'kindling/pkg-webgpu/kindling_bg.wasm'];
     const resolved = JSON.parse(
       execFileSync(
         process.execPath,
@@ -268,7 +271,7 @@ describe('the npm package', () => {
     const installed = join(app, 'node_modules', 'kindling');
     assert.deepEqual(
       resolved.map((url) => relative(installed, fileURLToPath(url))),
-      ['pkg/kindling.js', 'pkg-webgpu/kindling.js', 'www/kindling-playground.js', 'www/kindling-embed.js', 'www/style.css', 'pkg/kindling_bg.wasm', 'pkg-webgpu/kindling_bg.wasm'],
+      ['pkg/kindling.js', 'pkg-webgpu/kindling.js', 'pkg-remote/kindling.js', 'www/kindling-playground.js', 'www/kindling-embed.js', 'www/style.css', 'pkg/kindling_bg.wasm', 'pkg-webgpu/kindling_bg.wasm'],
     );
     for (const name of resolved.map((url) => relative(installed, fileURLToPath(url)))) {
       assert.ok(entries.includes(name), `an export points at ${name}, which is not in the tarball`);

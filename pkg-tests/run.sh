@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Browser tests of the built package and the playground page (see pkg-tests/*.test.mjs).
-# Needs pkg/ and pkg-webgpu/ from scripts/build.sh and Debian's chromium at /usr/bin/chromium
-# (or $CHROMIUM). Never downloads a browser.
+# Needs pkg/, pkg-webgpu/ and pkg-remote/ from scripts/build.sh and Debian's chromium at
+# /usr/bin/chromium (or $CHROMIUM). Never downloads a browser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/npm-install.sh
-for dir in pkg pkg-webgpu; do
+for dir in pkg pkg-webgpu pkg-remote; do
   if [ ! -f "$dir/kindling_bg.wasm" ] && [ -z "${KINDLING_WEB_ROOT:-}" ]; then
     echo "pkg-tests: $dir/ is not built (run scripts/build.sh first)" >&2
     exit 1

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Training on a compute peer over loopback against the local CPU (docs/remote.md): baby-GPT
-# and a 256-dim GPT, `kindling train`'s own ms/step. Starts the peer and stops it.
+# and a 256-dim GPT, in the tab (pkg/ against pkg-remote/ on a `--transport iroh` peer, through
+# its relay: bench/bench-remote-page.mjs) and on the command line (`kindling train`'s own
+# ms/step, over WebSocket). Starts the peers and stops them. Needs pkg/ and pkg-remote/
+# (scripts/build.sh cpu remote).
 #
 #   scripts/bench-remote.sh [steps]      # default 30
 #
@@ -14,11 +17,22 @@ text=../shared/data/tinyshakespeare.txt
 cargo build --quiet --bin kindling --features remote
 kindling="$CARGO_TARGET_DIR/debug/kindling"
 work=$(mktemp -d)
-"$kindling" peer --listen 127.0.0.1:0 --secret bench > "$work/peer.out" 2> "$work/peer.log" &
-peer=$!
-trap 'kill $peer 2>/dev/null; rm -rf "$work"' EXIT
-until grep -q '^kindling peer: serving' "$work/peer.out"; do sleep 0.1; done
-url=$(head -1 "$work/peer.out" | awk '{print $NF}')
+peers=()
+trap 'kill "${peers[@]}" 2>/dev/null; rm -rf "$work"' EXIT
+start_peer() { # transport; sets $url to the address the peer printed
+  "$kindling" peer --transport "$1" --listen 127.0.0.1:0 --secret bench > "$work/$1.out" 2> "$work/$1.log" &
+  peers+=($!)
+  until grep -q '^kindling peer: serving' "$work/$1.out"; do sleep 0.1; done
+  url=$(head -1 "$work/$1.out" | awk '{print $NF}')
+}
+
+echo "In the tab (Chromium; chunks of 10 steps):"
+start_peer iroh
+node bench/bench-remote-page.mjs --peer "$url" --secret bench --steps "$steps"
+kill "${peers[@]}"; peers=()
+echo
+echo "On the command line:"
+start_peer websocket
 
 pace() { # model-label, then train arguments
   local label=$1; shift

@@ -12,7 +12,7 @@
 
 use std::str::FromStr;
 
-use burn::tensor::remote::{ConnectError, EndpointId, IrohHost, IrohRelays, RelayUrl, RemoteHost};
+use burn::tensor::remote::{ConnectError, EndpointId, IrohHost, RelayUrl, RemoteHost};
 use burn::tensor::Device;
 
 use crate::error::{Error, ErrorKind};
@@ -83,7 +83,7 @@ impl PeerAddress {
         format!("{id}@{relay}#{}", device.replace(' ', "_"))
     }
 
-    fn host(&self) -> Result<RemoteHost, Error> {
+    async fn host(&self) -> Result<RemoteHost, Error> {
         match self {
             #[cfg(feature = "remote")]
             PeerAddress::WebSocket(url) => Ok(RemoteHost::websocket(url)),
@@ -92,16 +92,68 @@ impl PeerAddress {
                 "{url}: a page reaches a peer only through its relay; start the peer with \
                  `kindling peer --transport iroh` and give the address it prints"
             ))),
-            PeerAddress::Iroh { id, relay, .. } => Ok(RemoteHost::iroh(
-                IrohHost::new(*id).with_relays(IrohRelays::Private { url: relay.clone() }),
-            )),
+            PeerAddress::Iroh { id, relay, .. } => iroh_host(*id, relay).await,
         }
     }
 }
 
+/// Natively, burn binds the endpoint that dials the peer through its relay.
+#[cfg(not(target_arch = "wasm32"))]
+async fn iroh_host(id: EndpointId, relay: &RelayUrl) -> Result<RemoteHost, Error> {
+    let relays = burn::tensor::remote::IrohRelays::Private { url: relay.clone() };
+    Ok(RemoteHost::iroh(IrohHost::new(id).with_relays(relays)))
+}
+
+/// In a browser, an endpoint of our own, for the one setting burn's lacks: how long a silent
+/// connection lives. Iroh's default, 30 s, was how long a page waited on a peer killed mid-run
+/// before training moved to the CPU. Above iroh's 5 s keep-alive, so a peer busy computing (it
+/// answers keep-alives meanwhile) is never dropped. One endpoint per relay, kept for the page.
+#[cfg(target_arch = "wasm32")]
+async fn iroh_host(id: EndpointId, relay: &RelayUrl) -> Result<RemoteHost, Error> {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+
+    use burn::tensor::remote::{Endpoint, EndpointAddr};
+    use iroh::endpoint::{presets, QuicTransportConfig};
+    use iroh::RelayMode;
+
+    const SILENCE: std::time::Duration = std::time::Duration::from_secs(10);
+    thread_local! {
+        static ENDPOINTS: RefCell<HashMap<RelayUrl, Endpoint>> = RefCell::new(HashMap::new());
+    }
+    let open = ENDPOINTS.with_borrow(|all| all.get(relay).filter(|e| !e.is_closed()).cloned());
+    let endpoint = match open {
+        Some(endpoint) => endpoint,
+        None => {
+            let silence = SILENCE
+                .try_into()
+                .expect("10 s is a valid QUIC idle timeout");
+            let endpoint = Endpoint::builder(presets::Minimal)
+                .relay_mode(RelayMode::custom([relay.clone()]))
+                .transport_config(
+                    QuicTransportConfig::builder()
+                        .max_idle_timeout(Some(silence))
+                        .build(),
+                )
+                .bind()
+                .await
+                .map_err(|e| {
+                    let message = format!("this page could not start its Iroh endpoint: {e}");
+                    Error::new(ErrorKind::PeerUnreachable, message)
+                })?;
+            ENDPOINTS.with_borrow_mut(|all| all.insert(relay.clone(), endpoint.clone()));
+            endpoint
+        }
+    };
+    let address = EndpointAddr::new(id).with_relay_url(relay.clone());
+    Ok(RemoteHost::iroh(
+        IrohHost::new(address).with_endpoint(endpoint),
+    ))
+}
+
 /// A training device (with autodiff) on the peer at `address`, which must accept `secret`.
 pub async fn connect(address: &PeerAddress, secret: &str) -> Result<Device, Error> {
-    let host = address.host()?.with_credential(secret);
+    let host = address.host().await?.with_credential(secret);
     let options = Device::remote_options(&host);
     // A browser cannot block: it waits for the handshake.
     #[cfg(target_arch = "wasm32")]

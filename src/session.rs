@@ -94,15 +94,15 @@ impl BackendRequest {
     }
 }
 
-/// `field` (a non-empty string) out of `options`, if there.
+/// `field` (a string; empty counts as absent) out of `options`, if there.
 fn take_peer_field(options: &mut Map<String, Value>, field: &str) -> Result<Option<String>, Error> {
     match options.remove(field) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(value)) if !value.trim().is_empty() => {
-            Ok(Some(value.trim().to_string()))
+        Some(Value::String(value)) => {
+            Ok(Some(value.trim().to_string()).filter(|value| !value.is_empty()))
         }
         Some(_) => {
-            let message = format!("{field} must be the peer's {field}, a non-empty string");
+            let message = format!("{field} must be a string: the peer's {field}");
             Err(FieldError::new(field, Problem::WrongType, message).into())
         }
     }
@@ -233,8 +233,8 @@ async fn remote_placement(peer: &str, secret: &str) -> Result<Placement, Error> 
 #[cfg(not(feature = "remote-client"))]
 async fn remote_placement(_: &str, _: &str) -> Result<Placement, Error> {
     Err(Error::new(
-        ErrorKind::Device,
-        "this build of Kindling cannot reach a compute peer: the page loads its remote engine for \"remote\"",
+        ErrorKind::PeerUnreachable,
+        "this build of Kindling has no remote client: backend \"remote\" needs pkg-remote/",
     ))
 }
 

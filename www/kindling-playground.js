@@ -338,7 +338,11 @@ class KindlingPlayground extends HTMLElement {
     if (message.type === 'ready') return this.engineLoaded(message.presets);
     this.update({ phase: nextPhase(this.state.phase, message) });
     if (message.type === 'error') return this.showError(message);
+    const before = this.backend;
     for (const part of [this.training, this.generation, this.files, this.inspector, this.beforeAfter, this.runs, this.tokens]) part.received(message);
+    // A lost peer left the model on the CPU: so does the setting, or the next model would
+    // wait for a peer that is gone.
+    if (before === 'remote' && this.backend === 'cpu' && this.getAttribute('backend') === 'remote') this.setAttribute('backend', 'cpu');
     if (message.type === 'model') this.modelChanged(message);
     if (message.type === 'finished') this.emit('kindling-finished', { task: 'training', step: message.step });
     if (message.type === 'paused') this.visibilityChanged(); // the reader may be back already
