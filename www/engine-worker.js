@@ -2,8 +2,10 @@
 //
 // Page → worker: load (first: the compiled CPU engine module, or nothing to fetch it here),
 //                engine (the compiled module of a build asked for with need-engine),
-//                configure (with `peer`: { address, secret } for backend 'remote'), validate, create,
-//                fine-tune, train, pause, reset, generate, stop, export, open, restore, inspect, tokenize, distribution, open-run, save-run, compare
+//                configure (with `peer`: { address, secret } for backend 'remote'; with an `id`,
+//                answered by `configured`), validate, create, fine-tune, train, pause, reset,
+//                generate, stop, export, open, restore, inspect, tokenize, distribution, open-run,
+//                save-run, compare
 //                (fine-tune: { bytes, options, name, startFrom, train }: a new model from a saved
 //                one's weights and tokenizer, trained on options.text from step 0 (Kindling.fineTune);
 //                options hold the text, training settings and loraRank, never the shape; answered
@@ -14,9 +16,10 @@
 //                (open-run: { bytes, run }: a run from the list (runs-store.js) as the live model,
 //                going on with that run; save-run: save the live model's run now, if it trained
 //                since its last save; compare: engine-compare.js)
-// Worker → page: ready, need-engine, configured, validated, model, backend, metrics, paused, finished,
-//                saved, exported, token, warning, generated, inspected, tokenized, distribution, error,
-//                run-saved ({ id, name, step }: the run list changed), compare-token, compared
+// Worker → page: ready, need-engine, configured, validated, model, backend, metrics, paused,
+//                finished, saved, exported, token, warning, generated, inspected, tokenized,
+//                distribution, error, run-saved ({ id, name, step }: the run list changed),
+//                compare-token, compared
 // Every request may carry an `id`; replies about it carry the same `id`.
 //
 // error: { source (the request's type, or 'train', 'storage', 'load'), kind, message, fatal,
