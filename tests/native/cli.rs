@@ -1,9 +1,8 @@
 //! The `kindling` command end to end, as a person runs it: train, generate, eval, export,
 //! import, next; bad arguments; Ctrl-C during training.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use kindling::checkpoint;
 use kindling::device::cpu;
@@ -140,25 +139,9 @@ fn ctrl_c_saves_the_model_before_exiting() {
     let dir = tempfile::tempdir().unwrap();
     let text = text_file(dir.path());
     let out = dir.path().join("m.kindling");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kindling"))
-        .args([
-            "train",
-            "--text",
-            &text,
-            "--steps",
-            "1000000",
-            "--set",
-            "evalInterval=20",
-        ])
-        .args(["--out", out.to_str().unwrap()])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait for training to be under way (its first evaluation's line), by work, not by time.
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    assert!(line.starts_with("step 20:"), "{line}");
+    let steps = ["--steps", "1000000", "--out", out.to_str().unwrap()];
+    let (mut child, mut stderr) =
+        crate::common::train_until_first_evaluation(&[&["--text", &text], &steps[..]].concat());
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

@@ -30,3 +30,26 @@ pub fn bpe_config(merges: usize) -> Config {
         ..Config::tiny()
     }
 }
+
+/// `kindling train` with `args` (its evaluations every 20 steps), once it is under way: by
+/// work, not by time, after its first evaluation's line. The rest of its stderr is left to read.
+pub fn train_until_first_evaluation(
+    args: &[&str],
+) -> (
+    std::process::Child,
+    std::io::BufReader<std::process::ChildStderr>,
+) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kindling"))
+        .arg("train")
+        .args(args)
+        .args(["--set", "evalInterval=20"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.starts_with("step 20:"), "{line}");
+    (child, stderr)
+}

@@ -158,25 +158,20 @@ fn the_peer_going_away_mid_run_hands_training_to_the_cpu() {
     let text_file = dir.path().join("text.txt");
     std::fs::write(&text_file, text()).unwrap();
     let out = dir.path().join("m.kindling");
-    let mut train = Command::new(env!("CARGO_BIN_EXE_kindling"))
-        .args([
-            "train",
-            "--backend",
-            "remote",
-            "--peer",
-            &peer.url,
-            "--secret",
-            SECRET,
-        ])
-        .args(["--text", text_file.to_str().unwrap(), "--steps", "100"])
-        .args(["--set", "evalInterval=20", "--out", out.to_str().unwrap()])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(train.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    assert!(line.starts_with("step 20:"), "{line}");
+    let (mut train, mut stderr) = crate::common::train_until_first_evaluation(&[
+        "--backend",
+        "remote",
+        "--peer",
+        &peer.url,
+        "--secret",
+        SECRET,
+        "--text",
+        text_file.to_str().unwrap(),
+        "--steps",
+        "100",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     peer.stop();
     let mut rest = String::new();
     stderr.read_to_string(&mut rest).unwrap();
