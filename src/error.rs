@@ -34,6 +34,9 @@ pub enum ErrorKind {
     PeerRefused,
     /// The compute peer asked for could not be reached at its address (or is no peer).
     PeerUnreachable,
+    /// A call on a model or token stream after its `free()`. Thrown by the package's JS
+    /// entries (www/api/), which guard the generated classes: Rust never sees such a call.
+    Freed,
 }
 
 #[derive(Clone, Debug, PartialEq)]

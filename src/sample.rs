@@ -56,8 +56,10 @@ pub struct Alternative {
 /// A generated piece of text: one token, or, with byte-level BPE, the few tokens it takes to
 /// complete a character (a token can end inside one; a piece never shows half a character).
 /// `prob` and `top` are the model's own probabilities (softmax of its logits), before
-/// temperature and truncation: they say how sure the model was. For a piece of several tokens,
-/// `id` is the last one's, `prob` the product of theirs, `top` the first one's alternatives.
+/// temperature and truncation: they say how sure the model was. With byte-level BPE they are
+/// over the tokens that can come next in valid UTF-8 (`Tokenizer::mask_invalid`), the only
+/// ones sampling draws from. For a piece of several tokens, `id` is the last one's, `prob` the
+/// product of theirs, `top` the first one's alternatives.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Token {
@@ -118,7 +120,8 @@ pub fn kept(logits: &[f32], recent: &[u32], options: &SamplingOptions) -> Vec<(u
     };
     let mut kept = Vec::with_capacity(k);
     let mut mass = 0.0;
-    for &id in &order[..k] {
+    // A token at -∞ (masked, or so unlikely that it underflowed) is never drawn.
+    for &id in order[..k].iter().filter(|&&id| probs[id] > 0.0) {
         kept.push(id);
         mass += probs[id];
         if mass >= options.top_p {
@@ -155,6 +158,7 @@ pub fn choose(logits: &[f32], recent: &[u32], options: &SamplingOptions, rng: &m
 pub fn top(probs: &[f64], k: usize, tokenizer: &Tokenizer) -> Vec<Alternative> {
     ranked(probs)
         .into_iter()
+        .filter(|&id| probs[id] > 0.0)
         .take(k)
         .map(|id| Alternative {
             id: id as u32,
@@ -168,15 +172,10 @@ pub fn top(probs: &[f64], k: usize, tokenizer: &Tokenizer) -> Vec<Alternative> {
 pub struct Generator {
     model: LanguageModel,
     device: Device,
-    tokenizer: Tokenizer,
     state: DecoderState,
-    options: SamplingOptions,
-    rng: Rng,
     /// Ids to feed the model before the next token: the prompt, then each sampled token.
     pending: Vec<u32>,
-    text: TextStream,
-    recent: Vec<u32>,
-    produced: usize,
+    sampler: Sampler,
 }
 
 impl Generator {
@@ -192,58 +191,88 @@ impl Generator {
         Generator {
             model,
             device,
-            tokenizer,
             state,
-            rng: Rng::new(options.seed),
-            options,
-            recent: prompt_ids.clone(),
+            sampler: Sampler::new(tokenizer, &prompt_ids, options),
             pending: prompt_ids,
-            text: TextStream::default(),
-            produced: 0,
         }
     }
 
-    /// The next piece of text (see `Token`), or `None` once `max_tokens` tokens have been
-    /// produced; the last piece carries whatever bytes were still held.
+    /// The next piece of text (see `Token`), or `None` once the sampler is done
+    /// (`Sampler::done`).
     pub async fn next(&mut self) -> Result<Option<Token>, String> {
-        let mut piece: Option<Token> = None;
-        while self.produced < self.options.max_tokens {
-            let (id, logits) = self.sample().await?;
-            let token = self.describe(id, &logits);
-            let text = self.text.push(&self.tokenizer, id);
-            let piece = piece.get_or_insert_with(|| Token {
-                text: String::new(),
-                prob: 1.0,
-                tokens: 0,
-                ..token.clone()
-            });
-            piece.id = id;
-            piece.prob *= token.prob;
-            piece.tokens += 1;
-            piece.text.push_str(&text);
-            if !text.is_empty() {
-                return Ok(Some(piece.clone()));
+        while !self.sampler.done() {
+            let fed = std::mem::take(&mut self.pending);
+            let logits = self.model.feed(&mut self.state, &fed, &self.device);
+            let (id, piece) = self.sampler.draw(read_floats(logits).await?);
+            self.pending.push(id);
+            if piece.is_some() {
+                return Ok(piece);
             }
         }
-        Ok(piece.map(|mut piece| {
-            piece.text.push_str(&self.text.finish());
-            piece
-        }))
+        Ok(None)
+    }
+}
+
+/// Turns each step's logits into the next token and the text it completes; knows nothing of
+/// the model, so that tests can hand it any logits at all.
+pub struct Sampler {
+    tokenizer: Tokenizer,
+    options: SamplingOptions,
+    rng: Rng,
+    text: TextStream,
+    recent: Vec<u32>,
+    produced: usize,
+    /// The tokens drawn since the last whole character.
+    piece: Option<Token>,
+}
+
+impl Sampler {
+    pub fn new(tokenizer: Tokenizer, prompt_ids: &[u32], options: SamplingOptions) -> Self {
+        Sampler {
+            tokenizer,
+            rng: Rng::new(options.seed),
+            options,
+            recent: prompt_ids.to_vec(),
+            text: TextStream::default(),
+            produced: 0,
+            piece: None,
+        }
     }
 
-    /// Feeds what is pending and draws the next token: its id and the logits it came from.
-    async fn sample(&mut self) -> Result<(u32, Vec<f32>), String> {
-        let pending = std::mem::take(&mut self.pending);
-        let logits = self.model.feed(&mut self.state, &pending, &self.device);
-        let logits = read_floats(logits).await?;
+    /// `max_tokens` tokens drawn and the last character whole: with byte-level BPE that may
+    /// take up to three tokens more, so a stream never ends inside a character.
+    pub fn done(&self) -> bool {
+        self.produced >= self.options.max_tokens && self.text.pending().is_empty()
+    }
+
+    /// Draws the next token from `logits` (`[vocab]`, the model's after everything drawn so
+    /// far): its id, and the piece of text it completes, if it completes one.
+    pub fn draw(&mut self, mut logits: Vec<f32>) -> (u32, Option<Token>) {
+        let finishing = self.produced >= self.options.max_tokens;
+        self.tokenizer
+            .mask_invalid(self.text.pending(), finishing, &mut logits);
         let id = choose(&logits, &self.recent, &self.options, &mut self.rng);
-        self.pending.push(id);
         self.recent.push(id);
         if self.recent.len() > PENALTY_WINDOW {
             self.recent.remove(0);
         }
         self.produced += 1;
-        Ok((id, logits))
+        let token = self.describe(id, &logits);
+        let text = self.text.push(&self.tokenizer, id);
+        let piece = self.piece.get_or_insert_with(|| Token {
+            text: String::new(),
+            prob: 1.0,
+            tokens: 0,
+            ..token.clone()
+        });
+        piece.id = id;
+        piece.prob *= token.prob;
+        piece.tokens += 1;
+        piece.text.push_str(&text);
+        if text.is_empty() {
+            return (id, None);
+        }
+        (id, self.piece.take())
     }
 
     fn describe(&self, id: u32, logits: &[f32]) -> Token {

@@ -266,11 +266,13 @@ pub struct Trained {
 }
 
 /// What sampling with `options` makes of `logits` (see `sample::sampling_distribution`), as
-/// `f32`s; `logits` must be a non-empty list of finite numbers.
+/// `f32`s; `logits` must hold one number per token, finite or -∞ for a token that cannot be
+/// drawn (`Tokenizer::mask_invalid`), at least one finite.
 pub fn sampling_distribution(logits: &[f32], options: &SamplingOptions) -> Result<Vec<f32>, Error> {
-    if logits.is_empty() || logits.iter().any(|l| !l.is_finite()) {
+    let drawable = |l: &f32| l.is_finite() || *l == f32::NEG_INFINITY;
+    if !logits.iter().all(drawable) || !logits.iter().any(|l| l.is_finite()) {
         return Err(Error::argument(
-            "logits must be a non-empty list of finite numbers, one per token (an inspection's nextLogits)",
+            "logits must be one number per token, finite or -Infinity for a token that cannot be drawn, at least one finite (an inspection's nextLogits)",
         ));
     }
     let errors = options.validate();

@@ -137,9 +137,10 @@ pub fn next(args: NextArgs) -> Result<ExitCode, Error> {
         println!("{}", json!({ "ids": ids, "logits": rows }));
         return Ok(ExitCode::SUCCESS);
     }
-    let last = &logits[logits.len() - vocab..];
+    let mut last = logits[logits.len() - vocab..].to_vec();
+    trainer.tokenizer.mask_invalid(&[], false, &mut last);
     let probabilities = crate::session::sampling_distribution(
-        last,
+        &last,
         &SamplingOptions {
             temperature: 1.0,
             ..SamplingOptions::default()

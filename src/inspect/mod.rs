@@ -98,7 +98,8 @@ pub struct Inspection {
     pub warning: Option<String>,
     /// `[time][top_k]`: the model's guesses for the token after each position.
     pub predictions: Vec<Vec<Alternative>>,
-    /// `[vocab]`: the logits after the last position, before any sampling setting.
+    /// `[vocab]`: the logits after the last position, before any sampling setting; -∞ for the
+    /// tokens that cannot come next in valid UTF-8 (byte-level BPE: `Tokenizer::mask_invalid`).
     pub next_logits: Floats,
     /// GPT: `[layers, heads, time, time]`, each row a distribution over positions up to its own.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -154,7 +155,9 @@ pub async fn inspect(
         .chunks_exact(vocab)
         .map(|row| top(&softmax(row, 1.0), options.top_k, tokenizer))
         .collect();
-    let next_logits = logits[logits.len() - vocab..].to_vec();
+    // The text ends on a whole character: what may come next is what sampling may draw.
+    let mut next_logits = logits[logits.len() - vocab..].to_vec();
+    tokenizer.mask_invalid(&[], false, &mut next_logits);
     Ok(Inspection {
         model: inside.model,
         tokenizer: tokenizer.kind(),

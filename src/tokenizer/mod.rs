@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use serde::{Deserialize, Serialize};
 
 pub use self::char::{Chars, Encoded};
-pub use bpe::{Bpe, Utf8Stream};
+pub use bpe::{continues_utf8, Bpe, Utf8Stream};
 
 thread_local! {
     /// The merges `Tokenizer::for_run` learned last, with the text and count they came from.
@@ -142,6 +142,25 @@ impl Tokenizer {
         segments
     }
 
+    /// Sets to -∞ the logits of the tokens that cannot come next in valid UTF-8 after the
+    /// `pending` bytes of an unfinished character (`TextStream::pending`; none at a character
+    /// boundary), so that sampling from what is left only ever writes whole, valid characters.
+    /// With `finishing`, only tokens that go on with `pending`'s character and begin no other
+    /// are left: the end of a generation completes its last character in at most three tokens.
+    /// Character tokens are always whole: nothing changes.
+    pub fn mask_invalid(&self, pending: &[u8], finishing: bool, logits: &mut [f32]) {
+        let Tokenizer::Bytes { bpe } = self else {
+            return;
+        };
+        let room = bpe::bytes_to_finish(pending);
+        for (id, logit) in logits.iter_mut().enumerate() {
+            let bytes = bpe.token_bytes(id as u32);
+            if !continues_utf8(pending, bytes) || (finishing && bytes.len() > room) {
+                *logit = f32::NEG_INFINITY;
+            }
+        }
+    }
+
     /// What generation starts from when the prompt is empty: a newline if the tokenizer has
     /// one (a fresh line is a natural start), else its first token.
     pub fn start_id(&self) -> u32 {
@@ -176,9 +195,9 @@ impl TextStream {
         }
     }
 
-    /// What is still held once no more ids will come.
-    pub fn finish(&mut self) -> String {
-        self.bytes.finish()
+    /// The bytes of a character begun but not finished (empty at a character boundary).
+    pub fn pending(&self) -> &[u8] {
+        self.bytes.pending()
     }
 }
 

@@ -72,7 +72,8 @@ export interface Inspection {
     warning?: string;
     /** [time][topK]: the guesses for the token after each position. */
     predictions: Alternative[][];
-    /** [vocab]: the logits after the last position (see `samplingDistribution`). */
+    /** [vocab]: the logits after the last position (see `samplingDistribution`); -Infinity for
+     * the tokens that cannot come next in valid UTF-8 (byte-level BPE), which are never drawn. */
     nextLogits: Floats;
     /** GPT: [layers, heads, time, time], each row a distribution over earlier positions. */
     attention?: Floats;

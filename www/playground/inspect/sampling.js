@@ -35,7 +35,7 @@ function bar(kind) {
   };
 }
 
-export function render(panel, { tokens, nextLogits, embedding }, { root, distribution }) {
+export function render(panel, { tokens, nextLogits, embedding, tokenizer }, { root, distribution }) {
   const names = embedding.tokens;
   const tail = tokens.slice(-12).map((token) => token.text).join('');
   const summary = el('p', { class: 'readout', 'aria-live': 'polite' });
@@ -134,7 +134,10 @@ export function render(panel, { tokens, nextLogits, embedding }, { root, distrib
     error,
     el('p', { class: 'hint' }, [
       'Temperature divides the scores before they become probabilities: below 1 the favourites grow, above 1 the long shots do. ' +
-        'Top-k keeps only the k most likely tokens, top-p the fewest whose probabilities add up to p; the rest are cut and the others scaled up.',
+        'Top-k keeps only the k most likely tokens, top-p the fewest whose probabilities add up to p; the rest are cut and the others scaled up.' +
+        (tokenizer === 'bpe'
+          ? ' This model reads bytes: tokens that cannot begin a valid character (a lone continuation byte) are left out of both columns, as they are when it writes.'
+          : ''),
     ]),
   );
   return () => {
