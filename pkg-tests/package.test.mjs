@@ -271,7 +271,7 @@ describe('the npm package', () => {
     const installed = join(app, 'node_modules', 'kindling');
     assert.deepEqual(
       resolved.map((url) => relative(installed, fileURLToPath(url))),
-      ['pkg/kindling.js', 'pkg-webgpu/kindling.js', 'pkg-remote/kindling.js', 'www/kindling-playground.js', 'www/kindling-embed.js', 'www/style.css', 'pkg/kindling_bg.wasm', 'pkg-webgpu/kindling_bg.wasm'],
+      ['www/api/cpu.js', 'www/api/webgpu.js', 'www/api/remote.js', 'www/kindling-playground.js', 'www/kindling-embed.js', 'www/style.css', 'pkg/kindling_bg.wasm', 'pkg-webgpu/kindling_bg.wasm'],
     );
     for (const name of resolved.map((url) => relative(installed, fileURLToPath(url)))) {
       assert.ok(entries.includes(name), `an export points at ${name}, which is not in the tarball`);

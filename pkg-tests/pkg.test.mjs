@@ -6,6 +6,7 @@ import { openPackagePage, foreignRequests } from './browser.mjs';
 import { corpus } from './corpus.mjs';
 
 const TEXT = corpus();
+const LONG = { timeout: 180_000 };
 let server;
 let browser;
 let page;
@@ -194,6 +195,60 @@ test('errors name their kind: helper, config, checkpoint', async () => {
   assert.equal(run.config?.kind, 'config', run.config?.message);
   assert.ok(run.config.errors.some((e) => e.field === 'nLayer'), JSON.stringify(run.config.errors));
   assert.equal(run.checkpoint?.kind, 'checkpoint', run.checkpoint?.message);
+});
+
+test('a model or stream used after free() throws kind freed, and a second free() is harmless', async () => {
+  const run = await page.evaluate(async (text) => {
+    const thrown = (call) => {
+      try {
+        call();
+        return null;
+      } catch (error) {
+        return { name: error.name, kind: error.kind, message: error.message };
+      }
+    };
+    const k = await Kindling.create({ text, preset: 'tiny', maxSteps: 20 });
+    const stream = k.generate('the ', { maxTokens: 5, seed: 1 });
+    stream.free();
+    const streamNext = thrown(() => stream.next());
+    k.free();
+    return {
+      method: thrown(() => k.trainSteps(1)),
+      getter: thrown(() => k.step),
+      streamNext,
+      again: thrown(() => k.free()),
+    };
+  }, TEXT);
+  for (const what of ['method', 'getter', 'streamNext']) {
+    assert.equal(run[what]?.name, 'KindlingError', `${what}: ${JSON.stringify(run[what])}`);
+    assert.equal(run[what].kind, 'freed', `${what}: ${run[what].message}`);
+    assert.match(run[what].message, /freed/);
+  }
+  assert.equal(run.again, null, 'a second free() threw');
+});
+
+test('a byte-level model trained briefly on Chinese streams whole characters only', LONG, async () => {
+  // 200 steps is too few to learn how every character is spelt in bytes: unmasked, such a
+  // model drew byte tokens that form no character (12 of 60 pieces were U+FFFD).
+  const run = await page.evaluate(async () => {
+    const text = '天地玄黄，宇宙洪荒。日月盈昃，辰宿列张。寒来暑往，秋收冬藏。闰余成岁，律吕调阳。云腾致雨，露结为霜。金生丽水，玉出昆冈。\n'.repeat(30);
+    const k = await Kindling.create({ text, preset: 'tiny', tokenizer: 'bpe', merges: 64, seed: 3 });
+    try {
+      await k.trainSteps(200);
+      const pieces = [];
+      for (const seed of [1, 2, 3]) {
+        const stream = k.generate('天地', { maxTokens: 60, temperature: 1.2, seed });
+        for await (const token of tokens(stream)) pieces.push(token.text);
+      }
+      return { pieces };
+    } finally {
+      k.free();
+    }
+  });
+  assert.ok(run.pieces.length >= 20, `${run.pieces.length} pieces`);
+  const bad = run.pieces.filter((piece) => piece.length === 0 || piece.includes('\uFFFD') || /[\uD800-\uDFFF]/u.test(piece.replace(/[\u{10000}-\u{10FFFF}]/gu, '')));
+  assert.deepEqual(bad, [], `pieces that are not whole characters: ${JSON.stringify(run.pieces)}`);
+  assert.match(run.pieces.join(''), /[\u4e00-\u9fff]/, 'the model wrote no Chinese character');
 });
 
 test('everything came from the page origin', () => {

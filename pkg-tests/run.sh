@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Browser tests of the built package and the playground page (see pkg-tests/*.test.mjs).
 # Needs pkg/, pkg-webgpu/ and pkg-remote/ from scripts/build.sh and Debian's chromium at
-# /usr/bin/chromium (or $CHROMIUM). Never downloads a browser.
+# /usr/bin/chromium (or $CHROMIUM); engines.test.mjs also Debian's firefox-esr, WebKitGTK's
+# WebKitWebDriver and xvfb-run (scripts/setup.sh installs them). Never downloads a browser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,12 @@ if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
   echo "pkg-tests: no Chromium at ${CHROMIUM:-/usr/bin/chromium} (apt-get install chromium)" >&2
   exit 1
 fi
+for tool in "${FIREFOX:-/usr/bin/firefox-esr}" "${WEBKIT_DRIVER:-/usr/bin/WebKitWebDriver}" /usr/bin/xvfb-run; do
+  if [ ! -x "$tool" ]; then
+    echo "pkg-tests: no $tool (apt-get install firefox-esr webkit2gtk-driver xvfb)" >&2
+    exit 1
+  fi
+done
 
 mkdir -p test-artifacts
 # One test file at a time: two browsers at once would starve a 2-core machine.

@@ -35,9 +35,11 @@ fi
 
 # Debian's Chromium (and its SwiftShader WebGPU), ChromeDriver, lavapipe for native wgpu, and
 # clang, which compiles ring's C for pkg-remote/ (burn's remote client over Iroh's TLS; rustc
-# alone cannot). Never Debian's binaryen: its wasm-opt breaks the module.
+# alone cannot); Firefox ESR, WebKitGTK's WebDriver (with its MiniBrowser) and Xvfb, for the
+# core browser tests in every engine (pkg-tests/engines.test.mjs). Never Debian's binaryen: its
+# wasm-opt breaks the module.
 missing=()
-for pkg in chromium chromium-driver mesa-vulkan-drivers clang; do
+for pkg in chromium chromium-driver mesa-vulkan-drivers clang firefox-esr webkit2gtk-driver xvfb; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -63,7 +63,7 @@ WASM_BINDGEN_TEST_TIMEOUT=300 wasm-pack test --headless --chrome --release --fea
 step "build pkg/ (CPU), pkg-webgpu/ and pkg-remote/"
 bash scripts/build.sh
 
-step "pkg-tests (the built package and the page in Chromium)"
+step "pkg-tests (the built package and the page in Chromium; a core set in Firefox and WebKit)"
 bash pkg-tests/run.sh
 
 echo; echo "All checks passed."

@@ -2,11 +2,12 @@
 // streams with `for await`. Used by the worker, the browser tests and any later embed.
 
 // The builds of the engine (see engine-loader.js): the same API, the CPU one without WebGPU,
-// the remote one with burn's remote client.
+// the remote one with burn's remote client; each through its entry in api/, which guards its
+// classes against use after free().
 const PKG_URLS = {
-  cpu: new URL('../pkg/kindling.js', import.meta.url),
-  webgpu: new URL('../pkg-webgpu/kindling.js', import.meta.url),
-  remote: new URL('../pkg-remote/kindling.js', import.meta.url),
+  cpu: new URL('./api/cpu.js', import.meta.url),
+  webgpu: new URL('./api/webgpu.js', import.meta.url),
+  remote: new URL('./api/remote.js', import.meta.url),
 };
 
 const loading = new Map(); // build → promise of its Kindling class
