@@ -120,8 +120,9 @@ pub fn kept(logits: &[f32], recent: &[u32], options: &SamplingOptions) -> Vec<(u
     };
     let mut kept = Vec::with_capacity(k);
     let mut mass = 0.0;
-    // A token at -∞ (masked, or so unlikely that it underflowed) is never drawn.
-    for &id in order[..k].iter().filter(|&&id| probs[id] > 0.0) {
+    // A token of probability 0 (masked at -∞, or so unlikely that it underflowed) is never
+    // drawn. NaN stays: weights blown up by a huge learning rate still generate, as garbage.
+    for &id in order[..k].iter().filter(|&&id| probs[id] != 0.0) {
         kept.push(id);
         mass += probs[id];
         if mass >= options.top_p {
@@ -158,7 +159,7 @@ pub fn choose(logits: &[f32], recent: &[u32], options: &SamplingOptions, rng: &m
 pub fn top(probs: &[f64], k: usize, tokenizer: &Tokenizer) -> Vec<Alternative> {
     ranked(probs)
         .into_iter()
-        .filter(|&id| probs[id] > 0.0)
+        .filter(|&id| probs[id] != 0.0)
         .take(k)
         .map(|id| Alternative {
             id: id as u32,
@@ -371,6 +372,24 @@ mod tests {
         }
         let greedy = sampling_distribution(&LOGITS, &options(0.0, 0, 1.0));
         assert_eq!(greedy, [0.0, 1.0, 0.0, 0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn masked_tokens_are_never_drawn_and_nan_logits_do_not_panic() {
+        let mut logits = LOGITS;
+        logits[1] = f32::NEG_INFINITY;
+        let seen = {
+            let mut rng = Rng::new(1);
+            (0..500)
+                .map(|_| choose(&logits, &[], &options(3.0, 0, 1.0), &mut rng))
+                .collect::<Vec<_>>()
+        };
+        assert!(!seen.contains(&1));
+        assert_eq!(choose(&logits, &[], &options(0.0, 0, 1.0), &mut Rng::new(1)), 5);
+        let nan = [f32::NAN; 6];
+        for opts in [options(1.0, 0, 1.0), options(0.7, 3, 0.9), options(0.0, 0, 1.0)] {
+            assert!(choose(&nan, &[], &opts, &mut Rng::new(2)) < 6);
+        }
     }
 
     #[test]
