@@ -133,6 +133,10 @@ async function connectPeer() {
   post({ type: 'backend', backend: 'remote', adapter });
 }
 
+// Whether WebGPU is being measured: its warm-up computes beside the CPU's training, whose time
+// is then not its own.
+export const measuringWebgpu = () => measuring !== null;
+
 // 'auto' with an adapter, training on the CPU, this shape not measured yet: once the CPU's
 // speed is known, measure WebGPU beside it and move the model there if it is faster.
 // `shape`: the model's { config, vocabSize }, read while it was idle.

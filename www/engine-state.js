@@ -9,8 +9,9 @@ export const settings = {
   persist: true, // false: never autosave (embeds that show a fixed demo)
   backend: 'auto',
   peer: null, // backend 'remote': { address, secret } of the compute peer (docs/remote.md)
-  helpers: 'auto', // helper workers for CPU training: 'auto' (one per spare core) or a count
+  helpers: 'auto', // helper workers for CPU training: 'auto' (as many as measure faster) or a count
   debugWebgpuMs: null, // tests: 'auto' takes this as WebGPU's measured ms/step
+  debugWorkerMs: null, // tests: 'auto' workers take [i] as the measured ms/step of i + 1 workers
   runsCapBytes: null, // tests: the run list's cap (else runs-store.js's RUNS_CAP_BYTES)
 };
 

@@ -1,9 +1,11 @@
 // The train loop: chunks of steps sized to stay responsive, shared with helper workers on the
-// CPU (helper-pool.js), each chunk's metrics posted, autosaved every so many steps.
-import { HelperWorkers, helperCountFor } from './helper-pool.js';
+// CPU (helper-pool.js; how many, for 'auto': helper-count.js), each chunk's metrics posted,
+// autosaved every so many steps.
+import { HelperWorkers } from './helper-pool.js';
+import { WorkerSearch, workerCap } from './helper-count.js';
 import { chunkTrained } from './engine-runs.js';
 import { settings, live, post, exclusive, nextTask, describe, requireModel } from './engine-state.js';
-import { notices, modelInfo, autoChoose } from './engine-placement.js';
+import { notices, modelInfo, autoChoose, measuringWebgpu } from './engine-placement.js';
 import { autosave, saveRun } from './engine-persistence.js';
 import { generations } from './engine-generation.js';
 
@@ -32,21 +34,43 @@ function nextChunkSize(size, elapsedMs) {
 
 // ---- helper workers --------------------------------------------------------------------
 
-function helperCount() {
-  return settings.helpers === 'auto' ? helperCountFor() : Math.max(0, Math.floor(settings.helpers) || 0);
+// 'auto': { key: the model (its epoch) and batch size, measure: a WorkerSearch (helper-count.js)
+// of how many workers pay for them }.
+let search = null;
+
+// How many workers share `trained`'s steps, and for 'auto' the search that chose it. One on
+// WebGPU or a peer and once helpers failed; a fixed setting at most one per batch row.
+function workersFor(trained) {
+  if (helpersFailure || trained.backend !== 'cpu') return { workers: 1, measure: null };
+  const { batchSize } = trained.config;
+  if (settings.helpers === 'auto') {
+    const measure = searchFor(batchSize);
+    return { workers: measure.workers, measure };
+  }
+  search = null; // 'auto' set again measures afresh
+  return { workers: Math.min(1 + Math.max(0, Math.floor(settings.helpers) || 0), batchSize), measure: null };
 }
 
-// The helper workers that share `trained`'s steps, replicating it first; null when it trains
-// alone (WebGPU, a batch of one row, one core, or helpers that failed).
-async function helpersFor(trained) {
-  if (helpersFailure || trained.backend !== 'cpu' || trained.config.batchSize < 2) return null;
-  const count = helperCount();
+// A new model or batch size starts again at one worker; a move to WebGPU and back does not.
+function searchFor(batchSize) {
+  const key = `${live.epoch}/${batchSize}`;
+  if (search?.key !== key) {
+    search = { key, measure: new WorkerSearch(workerCap({ cores: self.navigator?.hardwareConcurrency, batchSize })) };
+  }
+  return search.measure;
+}
+
+// The helper workers that share `trained`'s steps with this one, holding its replica (null:
+// it trains alone); `cold` when they started or replicated it just now.
+async function helpersFor(trained, workers) {
+  const count = workers - 1;
   if (helpers?.count !== count) {
     helpers?.terminate();
     helpers = count > 0 ? new HelperWorkers(count, live.engineModule) : null;
   }
+  const cold = Boolean(helpers) && helpers.replicated !== trained;
   await helpers?.replicate(trained);
-  return helpers;
+  return { used: helpers, cold };
 }
 
 // Helpers only ever speed training up: when one fails, the others stop and this worker goes
@@ -55,6 +79,7 @@ async function helpersFor(trained) {
 function giveUpHelpers(error) {
   stopHelpers();
   helpersFailure = `Training continues in one worker: ${error.message}`;
+  search = null;
 }
 
 // Frees the helpers' replicas; the next CPU training starts fresh ones.
@@ -69,15 +94,35 @@ const isHelperFailure = (error) => error?.kind === 'helper';
 
 async function trainChunk(trained, steps) {
   const started = performance.now();
+  const { workers, measure } = workersFor(trained);
   try {
-    const used = await helpersFor(trained);
+    const { used, cold } = await helpersFor(trained, workers);
     const metrics = await trained.trainSteps(steps, used);
-    return { metrics, elapsedMs: performance.now() - started, workers: 1 + (used ? Math.min(used.count, trained.config.batchSize - 1) : 0) };
+    return { metrics, elapsedMs: performance.now() - started, workers, measure, cold };
   } catch (error) {
     if (!isHelperFailure(error)) throw error;
     giveUpHelpers(error);
     return trainChunk(trained, steps);
   }
+}
+
+// 'auto': a chunk's time goes to the search (a test's fake ms per step for its worker count,
+// where one is set). WebGPU warming up beside it makes it no measure of the CPU's steps, and
+// so does an evaluation (baby-GPT's: 20 batches, in this worker alone) while chunks are short
+// enough that most hold none; once half of them hold one, it is part of the steady cost.
+function measureChunk({ measure, workers, steps, elapsedMs, cold, metrics }, evalInterval) {
+  const fakeMs = settings.debugWorkerMs?.[workers - 1];
+  const ms = fakeMs ? fakeMs * steps : elapsedMs;
+  const evaluationApart = Number.isFinite(metrics.valLoss) && steps * 2 < evalInterval;
+  measure.record({ steps, ms, cold, usable: !evaluationApart && !measuringWebgpu() });
+}
+
+// The CPU's speed once it is known, for 'auto''s comparison with WebGPU: the settled count's
+// measure; with a fixed count, a chunk's once the first ones have warmed the engine up and
+// grown to their steady size (CHUNK_MS).
+function cpuSpeed({ measure, workers, steps, elapsedMs }, chunks) {
+  if (measure) return measure.settled ? { ms: measure.timings[measure.workers], workers: measure.workers } : null;
+  return chunks >= 5 ? { ms: elapsedMs / steps, workers } : null;
 }
 
 // ---- training -------------------------------------------------------------------------
@@ -101,7 +146,7 @@ async function trainLoop() {
       return { trained: live.model, backend: live.model.backend, steps, ...result };
     });
     if (!done) break;
-    const { trained, backend, steps, metrics, elapsedMs, workers } = done;
+    const { trained, backend, steps, metrics, elapsedMs, workers, measure } = done;
     if (epoch === live.epoch) chunkTrained(live.setup, metrics, elapsedMs); // not a model that replaced it
     chunk = nextChunkSize(steps, elapsedMs);
     const rate = (steps * 1000) / elapsedMs;
@@ -109,10 +154,11 @@ async function trainLoop() {
     // `backend` can change mid-run: a lost GPU moves training to the CPU.
     // Both can be news: the engine's (no WebGPU here, or a lost GPU) and why the helpers stopped.
     const notice = notices(metrics.notice, backend === 'cpu' ? helpersFailure : null);
-    post({ type: 'metrics', total, ...metrics, notice, stepsPerSecond, backend, workers });
-    // The first chunks warm the engine up and grow to their steady size (CHUNK_MS); after
-    // them a chunk's speed is the CPU's.
-    if (++chunks >= 5 && live.model === trained && backend === 'cpu') autoChoose(trained, shape, elapsedMs / steps, workers);
+    if (measure) measureChunk(done, shape.config.evalInterval);
+    post({ type: 'metrics', total, ...metrics, notice, stepsPerSecond, backend, workers, workersNote: measure?.note });
+    chunks += 1;
+    const cpu = backend === 'cpu' ? cpuSpeed(done, chunks) : null;
+    if (cpu && live.model === trained) autoChoose(trained, shape, cpu.ms, cpu.workers);
     if (metrics.step - live.lastSavedStep >= settings.autosaveEvery) await autosave();
     await nextTask();
   }

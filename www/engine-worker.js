@@ -31,9 +31,10 @@
 // this autosave name; nothing is saved here), 'load' (the engine could not load), 'crashed' (the wasm
 // instance trapped or ran out of memory: `fatal`, the page starts a fresh worker).
 //
-// On the CPU, helper workers (helper-pool.js) compute part of every training batch. The
-// WebGPU build of the engine loads beside the CPU one when it may be used, the remote one when
-// the page connects to a compute peer (engine-backends.js).
+// On the CPU, helper workers (helper-pool.js) compute part of every training batch; for
+// workers 'auto', as many as measure faster (helper-count.js). The WebGPU build of the engine
+// loads beside the CPU one when it may be used, the remote one when the page connects to a
+// compute peer (engine-backends.js).
 //
 // This file answers the page; its parts: engine-state.js (what they share), engine-placement.js
 // (where the model computes), engine-training.js, engine-persistence.js, engine-generation.js.
@@ -76,7 +77,7 @@ async function restoreFrom(bytes, setup, origin) {
 const handlers = {
   // With an `id` (the element's connectPeer), answered with `configured` once the model is
   // where the backend setting puts it; a peer that cannot be reached leaves the backend as it was.
-  async configure({ id, name, autosaveEvery, persist, backend, peer, helpers: helperSetting, debugWebgpuMs, runsCapBytes }) {
+  async configure({ id, name, autosaveEvery, persist, backend, peer, helpers: helperSetting, debugWebgpuMs, debugWorkerMs, runsCapBytes }) {
     const previous = { backend: settings.backend, peer: settings.peer };
     Object.assign(settings, {
       name: name ?? settings.name,
@@ -86,6 +87,7 @@ const handlers = {
       peer: peer === undefined ? settings.peer : peer,
       helpers: helperSetting ?? settings.helpers,
       debugWebgpuMs: debugWebgpuMs ?? settings.debugWebgpuMs,
+      debugWorkerMs: debugWorkerMs ?? settings.debugWorkerMs,
       runsCapBytes: runsCapBytes ?? settings.runsCapBytes,
     });
     if (helperSetting !== undefined) retryHelpers(); // a new setting gets a new try

@@ -6,12 +6,9 @@
 // Every failure here is an Error with name 'KindlingError' and kind 'helper', as the engine's
 // own helper errors are: the engine worker tells "drop the helpers, go on alone" from "stop
 // training" by that kind alone.
-
-// Helpers worth starting here: one per core besides the training worker's, at most three
-// (a batch of 12 rows splits into shards of 3).
-export function helperCountFor(cores = globalThis.navigator?.hardwareConcurrency ?? 1) {
-  return Math.max(0, Math.min(cores - 1, 3));
-}
+//
+// How many pay depends on the machine, not on its reported core count: the playground measures
+// it (helper-count.js).
 
 export class HelperWorkers {
   // `module`: the compiled engine (WebAssembly.Module), or nothing to fetch it in each worker.

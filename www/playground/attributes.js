@@ -73,8 +73,9 @@ export function upgradeProperties(element) {
   }
 }
 
-// The `workers` attribute: `auto` (one per core, at most 4) or how many workers share each CPU
-// training step; the worker takes the number of helpers besides itself.
+// The `workers` attribute: `auto` (as many as measure faster, at most 4: helper-count.js) or
+// how many workers share each CPU training step; the worker takes the number of helpers
+// besides itself.
 function helperSetting(value) {
   const workers = Number.parseInt(value, 10);
   return workers >= 1 ? Math.min(workers, 8) - 1 : 'auto';
@@ -92,6 +93,8 @@ export function workerSettings(element) {
     helpers: helperSetting(element.getAttribute('workers')),
     // Tests: 'auto' takes this as WebGPU's measured ms/step (a fast GPU where there is none).
     debugWebgpuMs: Number(element.dataset.debugWebgpuMs) || null,
+    // Tests: 'auto' workers take "40,20,12" as the measured ms/step of 1, 2 and 3 workers.
+    debugWorkerMs: element.dataset.debugWorkerMs?.split(',').map(Number) ?? null,
     // Tests: the run list's cap in bytes (runs-store.js), to reach "full" with small runs.
     runsCapBytes: Number(element.dataset.runsCapBytes) || null,
   };

@@ -144,8 +144,9 @@ export class TrainingView {
   // The badge names the backend; its tooltip the GPU adapter (or the peer's device), or why the
   // CPU (no WebGPU here). Moving to the CPU mid-run (a lost GPU or peer) is news, so that notice
   // also goes where training status is read; starting on the CPU is not.
-  // `workers`: how many workers share each training step on the CPU (known once training runs).
-  showBackend({ backend, adapter, notice, workers = 1 }) {
+  // `workers`: how many workers share each training step on the CPU (known once training runs);
+  // `workersNote`: for workers "auto", what each count measured and the count chosen.
+  showBackend({ backend, adapter, notice, workers = 1, workersNote }) {
     // Training's metrics name the backend only: the adapter stays what it was.
     if (adapter === undefined && backend === this.backend) adapter = this.adapter;
     this.adapter = adapter;
@@ -157,7 +158,8 @@ export class TrainingView {
       webgpu: `WebGPU: ${adapter || 'adapter'}.`,
       remote: `Computing on a compute peer's device: ${adapter || 'unnamed'}.`,
     };
-    badge.title = [where[backend] ?? `Computing on the CPU${sharing}.`, notice].filter(Boolean).join(' ');
+    const measured = workersNote && `Workers measured: ${workersNote}.`;
+    badge.title = [where[backend] ?? `Computing on the CPU${sharing}.`, measured, notice].filter(Boolean).join(' ');
     if (notice && this.backend in where && backend === 'cpu') this.status(notice);
     this.backend = backend;
   }

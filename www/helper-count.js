@@ -1,0 +1,127 @@
+// @ts-check
+// How many workers share each CPU training step when the `workers` setting is 'auto': found by
+// measuring, never read off navigator.hardwareConcurrency. WebKit reports 4 on a 2-core machine:
+// three helpers there took the embed's 150 steps to 6.7 s (Chromium: 2.0 s), slower than one
+// worker alone. The count only caps the search. One worker first; a helper is added while it
+// cuts the step time by GAIN; the search stops at the first that does not pay; later measures
+// of the settled count drop a worker that stopped paying (the tab lost its cores). The engine
+// worker keeps one search per model and batch size (engine-training.js).
+
+/** At most this many workers share a step: three helpers beside the training worker. */
+export const MAX_WORKERS = 4;
+/** One more worker must cut the step time by this fraction to be kept. */
+export const GAIN = 0.15;
+/** Chunks left out after the workers change: helpers load the engine and replicate the model. */
+export const WARMUP_CHUNKS = 2;
+/** Steady chunks whose ms per step make one measure. */
+export const MEASURED_CHUNKS = 4;
+
+/** @typedef {Record<number, number>} Timings ms per step by worker count, the latest measure of each */
+/** @typedef {{ action: 'try' | 'settle' | 'drop', workers: number }} Decision */
+
+/**
+ * The most workers worth measuring: a batch of B rows splits among at most B workers, and a
+ * browser's core count bounds the rest (an unknown count bounds nothing).
+ * @param {{ cores?: number, batchSize: number }} limits
+ * @returns {number}
+ */
+export function workerCap({ cores, batchSize }) {
+  return Math.max(1, Math.min(MAX_WORKERS, cores || MAX_WORKERS, batchSize));
+}
+
+/**
+ * Whether `workers` workers beat one fewer by GAIN; one worker is the baseline.
+ * @param {Timings} timings
+ * @param {number} workers
+ */
+function pays(timings, workers) {
+  if (workers === 1) return true;
+  const fewer = timings[workers - 1];
+  // The fall over the time with one fewer, not a product with 1 - GAIN: a fall of exactly GAIN
+  // (20 → 17 ms) then counts, with no rounding in the way.
+  return (fewer - timings[workers]) / fewer >= GAIN;
+}
+
+/**
+ * What to do now that `current` workers have a fresh measure in `timings`: try one more, settle
+ * on a count, or drop back (a settled count that no longer pays).
+ * @param {{ timings: Timings, current: number, cap: number, settled?: boolean }} state
+ * @returns {Decision}
+ */
+export function nextWorkers({ timings, current, cap, settled = false }) {
+  if (!pays(timings, current)) return { action: settled ? 'drop' : 'settle', workers: current - 1 };
+  if (!settled && current < cap) return { action: 'try', workers: current + 1 };
+  return { action: 'settle', workers: current };
+}
+
+/** @param {number} ms */
+const perStep = (ms) => `${ms < 10 ? ms.toFixed(1) : ms.toFixed(0)} ms/step`;
+
+/**
+ * The measures for the badge's tooltip, e.g. "1 worker 17 ms/step · 2 workers 10 ms/step ·
+ * 3 workers 14 ms/step → 2"; undefined before the first measure.
+ * @param {Timings} timings
+ * @param {number} workers the count in use (settled) or being tried
+ * @param {boolean} settled
+ * @returns {string | undefined}
+ */
+export function timingsNote(timings, workers, settled) {
+  const measures = Object.entries(timings).map(([count, ms]) => `${count} worker${count === '1' ? '' : 's'} ${perStep(ms)}`);
+  if (!measures.length) return undefined;
+  return `${measures.join(' · ')} → ${settled ? workers : `trying ${workers}`}`;
+}
+
+/** One model's search: fed every chunk it trains on the CPU, it says how many workers to use. */
+export class WorkerSearch {
+  /** @param {number} cap the most workers to try (workerCap) */
+  constructor(cap) {
+    this.cap = cap;
+    /** @type {Timings} */
+    this.timings = {};
+    this.workers = 1; // the count to train with now
+    this.settled = false;
+    // The first chunks warm the engine up and grow to their steady size.
+    this.window = newWindow(WARMUP_CHUNKS);
+  }
+
+  /**
+   * A chunk of `steps` trained in `ms` with `this.workers` workers. `cold`: helpers started or
+   * replicated the model during it (its next chunk is left out too); `usable` false: it did
+   * something more than its steps (an evaluation, a WebGPU measurement beside it).
+   * @param {{ steps: number, ms: number, cold: boolean, usable: boolean }} chunk
+   */
+  record({ steps, ms, cold, usable }) {
+    if (cold) {
+      this.window = newWindow(WARMUP_CHUNKS - 1);
+      return;
+    }
+    const window = this.window;
+    if (window.skip > 0) window.skip -= 1;
+    else if (usable) {
+      window.chunks += 1;
+      window.steps += steps;
+      window.ms += ms;
+      if (window.chunks === MEASURED_CHUNKS) this.measured(window.ms / window.steps);
+    }
+  }
+
+  /** @param {number} msPerStep */
+  measured(msPerStep) {
+    this.timings[this.workers] = msPerStep;
+    const { action, workers } = nextWorkers({ timings: this.timings, current: this.workers, cap: this.cap, settled: this.settled });
+    this.settled = action !== 'try';
+    // The settled count is measured again and again: it may stop paying.
+    this.window = newWindow(workers === this.workers ? 0 : WARMUP_CHUNKS);
+    this.workers = workers;
+  }
+
+  /** What was measured, for the badge's tooltip (timingsNote). */
+  get note() {
+    return timingsNote(this.timings, this.workers, this.settled);
+  }
+}
+
+/** @param {number} skip chunks to leave out before measuring */
+function newWindow(skip) {
+  return { skip, chunks: 0, steps: 0, ms: 0 };
+}
