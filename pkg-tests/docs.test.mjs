@@ -124,6 +124,18 @@ test("docs/js-api.md's examples run to the end", async () => {
     ].join('\n'),
   });
   assert.ok(logs.includes('nLayer'), `showNextTo got ${JSON.stringify(logs)}`);
+  // Training budgets: the shapes measured here, the plan's sentence, a model made from it.
+  const budget = blocks.find((block) => block.includes('planBudget'));
+  const said = await runModule(`${budget}\nconsole.log(k.config.maxSteps, k.config.keepBest);`, {
+    preamble: [
+      "import init, { Kindling } from './pkg/kindling.js';",
+      'await init();',
+      `const text = ${JSON.stringify(TEXT)};`,
+    ].join('\n'),
+  });
+  assert.match(said[0], /^GPT of \d layers? × \d+, context \d+: about [\d,]+ steps fit in 1 minute here\.$/);
+  const [maxSteps, keepBest] = said[1].split(' ');
+  assert.ok(Number(maxSteps) > 0 && keepBest === 'true', said[1]);
 });
 
 test("docs/embedding.md's script drives an element: metrics in the caption, then generated tokens", async () => {

@@ -65,6 +65,12 @@ pub struct Config {
     /// blocks' linear weights and freezes the rest (`model::lora`). Only for fine-tuning.
     #[serde(default)]
     pub lora_rank: usize,
+    /// Keep the weights of the best validation loss: a run that ends worse than its best
+    /// evaluation goes back to that evaluation's weights (training budgets set it; a longer
+    /// budget then never leaves a worse model than a shorter one). The run evaluates at its
+    /// last step too.
+    #[serde(default)]
+    pub keep_best: bool,
 }
 
 fn default_merges() -> usize {
@@ -101,6 +107,7 @@ impl Config {
             tokenizer: TokenizerKind::Char,
             merges: default_merges(),
             lora_rank: 0,
+            keep_best: false,
         }
     }
 

@@ -3,11 +3,13 @@
 //! Plain Rust that builds and tests natively. What a model is: `config` (its shape and run
 //! settings), `tokenizer`, `model`. How it learns: `data`, `train`, `optim`, `parallel` (helpers
 //! computing shards of a step). How it writes: `sample`; what happens inside it: `inspect`.
+//! How long it trains: `budget` (the shape and schedule that fit a reader's minutes).
 //! Around them: `validate` (every check of what a caller sends), `error` (the kinds every
 //! failure carries), `params` (walks over a module's parameters), `checkpoint` (every byte
 //! layout), `device` and `gpu` (where tensors live), `session` (the rules between a page's
 //! requests and a trainer). `web` is the wasm-bindgen layer, conversions only.
 
+pub mod budget;
 pub mod checkpoint;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;

@@ -385,9 +385,16 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert!(!seen.contains(&1));
-        assert_eq!(choose(&logits, &[], &options(0.0, 0, 1.0), &mut Rng::new(1)), 5);
+        assert_eq!(
+            choose(&logits, &[], &options(0.0, 0, 1.0), &mut Rng::new(1)),
+            5
+        );
         let nan = [f32::NAN; 6];
-        for opts in [options(1.0, 0, 1.0), options(0.7, 3, 0.9), options(0.0, 0, 1.0)] {
+        for opts in [
+            options(1.0, 0, 1.0),
+            options(0.7, 3, 0.9),
+            options(0.0, 0, 1.0),
+        ] {
             assert!(choose(&nan, &[], &opts, &mut Rng::new(2)) < 6);
         }
     }

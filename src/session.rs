@@ -9,6 +9,7 @@ use std::future::Future;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::budget;
 use crate::checkpoint::SaveOptions;
 use crate::device::{self, Backend};
 use crate::error::{Error, ErrorKind};
@@ -263,6 +264,28 @@ pub struct Trained {
     pub metrics: Metrics,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
+}
+
+/// The shapes a training budget for `model` ("gpt", "lstm" or "gru") chooses among, each to be
+/// measured for a few steps on this device before `plan_budget`.
+pub fn budget_shapes(model: &str) -> Result<Vec<budget::BudgetShape>, Error> {
+    let kind = serde_json::from_value(Value::String(model.to_string())).map_err(|_| {
+        Error::argument(format!(
+            "\"{model}\" is not a kind of model: use \"gpt\", \"lstm\" or \"gru\""
+        ))
+    })?;
+    Ok(budget::shapes(kind))
+}
+
+/// The shape and schedule that fit a budget (`budget::BudgetRequest` as JSON fields).
+pub fn plan_budget(request: Map<String, Value>) -> Result<budget::BudgetPlan, Error> {
+    let request: budget::BudgetRequest =
+        serde_json::from_value(Value::Object(request)).map_err(|e| {
+            Error::argument(format!(
+                "a budget request is {{ seconds, model, trainTokens, measured }}: {e}"
+            ))
+        })?;
+    Ok(budget::plan(&request)?)
 }
 
 /// What sampling with `options` makes of `logits` (see `sample::sampling_distribution`), as

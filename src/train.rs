@@ -49,6 +49,10 @@ pub struct Metrics {
     /// `val_loss` in bits per byte of the text's UTF-8.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub val_bits_per_byte: Option<f64>,
+    /// With `keepBest`, at the run's last step: the step whose weights were kept because its
+    /// validation loss was lower than the last one (validation stopped improving there).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept_best_from: Option<usize>,
 }
 
 /// A point of the loss curve, kept with the model.
@@ -142,6 +146,15 @@ pub struct Trainer {
     /// bits per character or byte.
     chars_per_token: f64,
     bytes_per_token: f64,
+    /// With `keep_best`: the weights of the lowest validation loss seen in this trainer.
+    best: Option<Best>,
+}
+
+/// Weights worth going back to, and when they were evaluated.
+struct Best {
+    val_loss: f32,
+    step: usize,
+    model: LanguageModel,
 }
 
 impl Trainer {
@@ -252,6 +265,7 @@ impl Trainer {
             history: state.history,
             chars_per_token,
             bytes_per_token,
+            best: None,
         }
     }
 
@@ -375,14 +389,17 @@ impl Trainer {
                 None => loss,
             });
             let interval = self.config.eval_interval;
-            if interval > 0 && self.step.is_multiple_of(interval) {
-                val_loss = Some(
-                    self.evaluate()
-                        .await
-                        .map_err(|e| TrainError::Device(e.message))?,
-                );
+            let last = self.config.keep_best && self.step == self.config.max_steps;
+            if (interval > 0 && self.step.is_multiple_of(interval)) || last {
+                let val = self
+                    .evaluate()
+                    .await
+                    .map_err(|e| TrainError::Device(e.message))?;
+                self.remember_if_best(val);
+                val_loss = Some(val);
             }
         }
+        let kept_best_from = self.keep_best_at_the_end();
         let Some(loss_sum) = loss_sum else {
             return Err(TrainError::Device("no steps to run".into()));
         };
@@ -406,7 +423,34 @@ impl Trainer {
             train_bits_per_char: Self::bits(train_loss, self.chars_per_token),
             val_bits_per_char: val_loss.map(|loss| Self::bits(loss, self.chars_per_token)),
             val_bits_per_byte: val_loss.map(|loss| Self::bits(loss, self.bytes_per_token)),
+            kept_best_from,
         })
+    }
+
+    /// With `keep_best`, holds on to the weights just evaluated if they are the best so far.
+    fn remember_if_best(&mut self, val_loss: f32) {
+        let better = self.best.as_ref().is_none_or(|b| val_loss < b.val_loss);
+        if self.config.keep_best && val_loss.is_finite() && better {
+            self.best = Some(Best {
+                val_loss,
+                step: self.step,
+                model: self.model().clone(),
+            });
+        }
+    }
+
+    /// At the run's last step, with `keep_best`: back to the best weights if the last ones are
+    /// worse; returns their step then.
+    fn keep_best_at_the_end(&mut self) -> Option<usize> {
+        if !self.config.keep_best || self.step != self.config.max_steps {
+            return None;
+        }
+        let best = self.best.as_ref()?;
+        if best.step == self.step {
+            return None;
+        }
+        self.model = Some(best.model.clone());
+        Some(best.step)
     }
 
     /// One optimizer step; returns its loss (detached, still on the device).

@@ -53,7 +53,8 @@ pub fn inspection(inspection: &Inspection) -> JsValue {
     js
 }
 
-/// An options object as JSON (`undefined` and `null` are no options). Non-finite numbers,
+/// An options object as JSON (`undefined` and `null` are no options; nested plain objects
+/// follow the same rules). Non-finite numbers,
 /// which JSON cannot hold, become their text so that validation names them ("must be a
 /// finite number (got \"NaN\")"); `undefined` and `null` members are left out.
 pub fn options(value: &JsValue) -> Result<Map<String, Value>, Error> {
@@ -78,8 +79,12 @@ pub fn options(value: &JsValue) -> Result<Map<String, Value>, Error> {
             Value::Bool(b)
         } else if value.is_undefined() || value.is_null() {
             continue;
+        } else if value.is_object() && !js_sys::Array::is_array(&value) {
+            // A map of numbers by name (a budget's `measured`): the same rules one level down.
+            Value::Object(options(&value)?)
         } else {
-            let message = format!("{key} must be a number, a string or true/false");
+            let message =
+                format!("{key} must be a number, a string, true/false or an object of them");
             return Err(FieldError::new(&key, Problem::WrongType, message).into());
         };
         map.insert(key, json);

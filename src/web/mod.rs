@@ -138,6 +138,27 @@ impl Kindling {
         to_js(&presets)
     }
 
+    /// The shapes a training budget for `model` chooses among: `[{ name, config }]`, each to
+    /// be created and timed for a few steps here before `planBudget`.
+    #[wasm_bindgen(js_name = budgetShapes, unchecked_return_type = "BudgetShape[]")]
+    pub fn budget_shapes(
+        #[wasm_bindgen(unchecked_param_type = "ModelKind")] model: String,
+    ) -> Result<JsValue, JsValue> {
+        run_constructors_once();
+        Ok(to_js(&session::budget_shapes(&model)?))
+    }
+
+    /// The shape and schedule that fit `{ seconds, model, trainTokens, measured }` (seconds 0:
+    /// until stopped; measured: ms per step by shape name): `{ shape, config,
+    /// predictedValLoss, why }`. Rejects with kind `config` (per field) or `argument`.
+    #[wasm_bindgen(js_name = planBudget, unchecked_return_type = "BudgetPlan")]
+    pub fn plan_budget(
+        #[wasm_bindgen(unchecked_param_type = "BudgetRequest")] request: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        run_constructors_once();
+        Ok(to_js(&session::plan_budget(convert::options(&request)?)?))
+    }
+
     /// Checks options without building anything: `{ ok, errors, config, parameterCount,
     /// memoryBytes, vocabSize, trainTokens, valTokens }`.
     #[wasm_bindgen(unchecked_return_type = "Report")]

@@ -234,3 +234,54 @@ fn a_diverging_run_restores_the_last_good_weights() {
         assert_eq!(before, after);
     }
 }
+
+/// A model far too large for its text memorizes it and its validation loss turns back up; with
+/// `keep_best` the run ends on the weights of its best evaluation, and says from which step.
+#[test]
+fn keep_best_ends_a_run_on_its_best_evaluation() {
+    let text: String = (0..200)
+        .map(|i| {
+            format!(
+                "{} {} ",
+                i * 7919 % 1000,
+                ["cat", "sat", "mat", "hat"][i % 4]
+            )
+        })
+        .collect();
+    let config = Config {
+        n_embd: 48,
+        block_size: 16,
+        learning_rate: 1e-2,
+        min_learning_rate: 1e-2,
+        warmup_steps: 0,
+        max_steps: 200,
+        eval_interval: 20,
+        keep_best: true,
+        ..Config::tiny()
+    };
+    let mut trainer = Trainer::new(text, config, cpu()).unwrap();
+    let mut last = None;
+    while trainer.step() < 200 {
+        last = Some(pollster::block_on(trainer.train_steps(20)).unwrap());
+    }
+    let last = last.unwrap();
+    let evaluated: Vec<(usize, f32)> = trainer
+        .history()
+        .iter()
+        .filter_map(|p| p.val_loss.map(|v| (p.step, v)))
+        .collect();
+    let (best_step, best_val) = evaluated
+        .iter()
+        .copied()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap();
+    assert!(best_step < 200, "validation never turned up: {evaluated:?}");
+    assert_eq!(last.kept_best_from, Some(best_step), "{evaluated:?}");
+    let now = pollster::block_on(trainer.evaluate()).unwrap();
+    assert!(
+        (now - best_val).abs() < 1e-6,
+        "{now} vs the best {best_val}"
+    );
+    // A run without it keeps its last weights.
+    assert!(last.val_loss.unwrap() > best_val);
+}
