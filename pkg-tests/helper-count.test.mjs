@@ -128,3 +128,11 @@ test('the note names each count measured, singular for one worker', () => {
   assert.equal(timingsNote({ 1: 17.3, 2: 10.1, 3: 14 }, 2, true), '1 worker 17 ms/step · 2 workers 10 ms/step · 3 workers 14 ms/step → 2');
   assert.equal(timingsNote({ 1: 121.4, 2: 4.56 }, 2, false), '1 worker 121 ms/step · 2 workers 4.6 ms/step → trying 2');
 });
+
+test('a run too short to repay a helper\'s start never tries one', () => {
+  // 150 steps at 18 ms: 2.7 s left, under MIN_REMAINING_MS.
+  assert.deepEqual(nextWorkers({ timings: { 1: 18 }, current: 1, cap: 4, remainingSteps: 150 }), { action: 'settle', workers: 1 });
+  assert.deepEqual(nextWorkers({ timings: { 1: 18 }, current: 1, cap: 4, remainingSteps: 10_000 }), { action: 'try', workers: 2 });
+  // A settled count that stopped paying still drops, however little is left.
+  assert.deepEqual(nextWorkers({ timings: { 1: 18, 2: 19 }, current: 2, cap: 4, settled: true, remainingSteps: 10 }), { action: 'drop', workers: 1 });
+});

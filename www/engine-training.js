@@ -110,11 +110,12 @@ async function trainChunk(trained, steps) {
 // where one is set). WebGPU warming up beside it makes it no measure of the CPU's steps, and
 // so does an evaluation (baby-GPT's: 20 batches, in this worker alone) while chunks are short
 // enough that most hold none; once half of them hold one, it is part of the steady cost.
-function measureChunk({ measure, workers, steps, elapsedMs, cold, metrics }, evalInterval) {
+function measureChunk({ measure, workers, steps, elapsedMs, cold, metrics }, evalInterval, total) {
   const fakeMs = settings.debugWorkerMs?.[workers - 1];
   const ms = fakeMs ? fakeMs * steps : elapsedMs;
   const evaluationApart = Number.isFinite(metrics.valLoss) && steps * 2 < evalInterval;
-  measure.record({ steps, ms, cold, usable: !evaluationApart && !measuringWebgpu() });
+  const remainingSteps = total - metrics.step;
+  measure.record({ steps, ms, cold, usable: !evaluationApart && !measuringWebgpu(), remainingSteps });
 }
 
 // The CPU's speed once it is known, for 'auto''s comparison with WebGPU: the settled count's
@@ -154,7 +155,7 @@ async function trainLoop() {
     // `backend` can change mid-run: a lost GPU moves training to the CPU.
     // Both can be news: the engine's (no WebGPU here, or a lost GPU) and why the helpers stopped.
     const notice = notices(metrics.notice, backend === 'cpu' ? helpersFailure : null);
-    if (measure) measureChunk(done, shape.config.evalInterval);
+    if (measure) measureChunk(done, shape.config.evalInterval, total);
     post({ type: 'metrics', total, ...metrics, notice, stepsPerSecond, backend, workers, workersNote: measure?.note });
     chunks += 1;
     const cpu = backend === 'cpu' ? cpuSpeed(done, chunks) : null;

@@ -13,6 +13,13 @@ export const MAX_WORKERS = 4;
 export const GAIN = 0.15;
 /** Chunks left out after the workers change: helpers load the engine and replicate the model. */
 export const WARMUP_CHUNKS = 2;
+/**
+ * A helper is tried only while the run has at least this long left at its measured speed:
+ * trying one costs its start (it loads the engine and receives the model) and the chunks that
+ * measure it, about a second in WebKit, so a short run (the blog's 150 steps) trains faster
+ * alone than it would searching.
+ */
+export const MIN_REMAINING_MS = 10_000;
 /** Steady chunks whose ms per step make one measure. */
 export const MEASURED_CHUNKS = 4;
 
@@ -44,13 +51,15 @@ function pays(timings, workers) {
 
 /**
  * What to do now that `current` workers have a fresh measure in `timings`: try one more, settle
- * on a count, or drop back (a settled count that no longer pays).
- * @param {{ timings: Timings, current: number, cap: number, settled?: boolean }} state
+ * on a count, or drop back (a settled count that no longer pays). `remainingSteps`: the steps
+ * the run has left (none given: as many as it takes); too few, and no helper is tried.
+ * @param {{ timings: Timings, current: number, cap: number, settled?: boolean, remainingSteps?: number }} state
  * @returns {Decision}
  */
-export function nextWorkers({ timings, current, cap, settled = false }) {
+export function nextWorkers({ timings, current, cap, settled = false, remainingSteps = Infinity }) {
   if (!pays(timings, current)) return { action: settled ? 'drop' : 'settle', workers: current - 1 };
-  if (!settled && current < cap) return { action: 'try', workers: current + 1 };
+  const worthTrying = remainingSteps * timings[current] >= MIN_REMAINING_MS;
+  if (!settled && current < cap && worthTrying) return { action: 'try', workers: current + 1 };
   return { action: 'settle', workers: current };
 }
 
@@ -88,9 +97,10 @@ export class WorkerSearch {
    * A chunk of `steps` trained in `ms` with `this.workers` workers. `cold`: helpers started or
    * replicated the model during it (its next chunk is left out too); `usable` false: it did
    * something more than its steps (an evaluation, a WebGPU measurement beside it).
-   * @param {{ steps: number, ms: number, cold: boolean, usable: boolean }} chunk
+   * `remainingSteps`: what the run has left after it.
+   * @param {{ steps: number, ms: number, cold: boolean, usable: boolean, remainingSteps?: number }} chunk
    */
-  record({ steps, ms, cold, usable }) {
+  record({ steps, ms, cold, usable, remainingSteps = Infinity }) {
     if (cold) {
       this.window = newWindow(WARMUP_CHUNKS - 1);
       return;
@@ -101,14 +111,17 @@ export class WorkerSearch {
       window.chunks += 1;
       window.steps += steps;
       window.ms += ms;
-      if (window.chunks === MEASURED_CHUNKS) this.measured(window.ms / window.steps);
+      if (window.chunks === MEASURED_CHUNKS) this.measured(window.ms / window.steps, remainingSteps);
     }
   }
 
-  /** @param {number} msPerStep */
-  measured(msPerStep) {
+  /**
+   * @param {number} msPerStep
+   * @param {number} remainingSteps
+   */
+  measured(msPerStep, remainingSteps) {
     this.timings[this.workers] = msPerStep;
-    const { action, workers } = nextWorkers({ timings: this.timings, current: this.workers, cap: this.cap, settled: this.settled });
+    const { action, workers } = nextWorkers({ timings: this.timings, current: this.workers, cap: this.cap, settled: this.settled, remainingSteps });
     this.settled = action !== 'try';
     // The settled count is measured again and again: it may stop paying.
     this.window = newWindow(workers === this.workers ? 0 : WARMUP_CHUNKS);
