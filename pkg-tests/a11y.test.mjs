@@ -30,6 +30,8 @@ describe('the playground page', () => {
 
   test('training', async () => {
     await page.locator('#text').fill(corpus());
+    // Steps, to train long enough for the audits (the default, a minute's budget: budget.test.mjs).
+    await page.locator('#train-for label').filter({ hasText: 'Steps' }).click();
     await page.locator('#f-maxSteps').fill('100000');
     await page.locator('kindling-playground:not([data-validation=pending])').waitFor(LONG);
     await page.locator('#train').click();

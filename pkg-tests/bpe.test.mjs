@@ -83,6 +83,7 @@ describe('byte-level BPE in the playground', () => {
     await page.goto(`${suite.server.url}/`);
     await page.locator('#engine-status').filter({ hasText: 'Ready' }).waitFor(LONG);
     await page.locator('#pace label').filter({ hasText: 'Instant' }).click();
+    await page.locator('#train-for label').filter({ hasText: 'Steps' }).click(); // the Model card's settings, not a budget
   });
 
   after(() => page.close());

@@ -46,6 +46,18 @@ test('the Train button names what it does in each phase', () => {
   assert.deepEqual(disabled, [false, false, true, false, true]);
 });
 
+test('a finished budget run (continuable) trains on: Continue', () => {
+  const finished = controls({ ready: true, phase: 'finished', continuable: true });
+  assert.equal(finished.train.textContent, 'Continue');
+  assert.equal(finished.train.disabled, false);
+  assert.equal(controls({ ready: false, phase: 'finished', continuable: true }).train.disabled, true, 'not before the engine is ready');
+  // Only a finished one: the other phases read and work as without.
+  for (const phase of ['empty', 'training', 'pausing', 'paused']) {
+    assert.deepEqual(controls({ ready: true, phase, valid: true, continuable: true }).train, controls({ ready: true, phase, valid: true }).train, phase);
+  }
+  assert.equal(controls({ ready: true, phase: 'finished', continuable: true })['start-fields'].disabled, true, 'the setup stays locked');
+});
+
 test('while generating, Stop is the way out, Next token steps and Generate waits', () => {
   const state = controls({ ready: true, phase: 'finished', generating: true });
   assert.equal(state.generate.disabled, true);

@@ -33,6 +33,8 @@ export async function openPlayground(suite) {
   await page.goto(`${suite.server.url}/`);
   await page.locator('#engine-status').filter({ hasText: 'Ready' }).waitFor(LONG);
   await page.locator('kindling-playground').evaluate((el) => (el.pace = 'instant'));
+  // The Model card's settings train: Train for "Steps", not the page's budget.
+  await page.locator('#train-for label').filter({ hasText: 'Steps' }).click();
   return page;
 }
 

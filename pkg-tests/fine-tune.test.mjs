@@ -28,6 +28,7 @@ describe('fine-tuning a saved model on the page’s text', () => {
     page = await suite.browser.context.newPage();
     await page.goto(`${suite.server.url}/`);
     await page.locator('#engine-status').filter({ hasText: 'Ready' }).waitFor(LONG);
+    await page.locator('#train-for label').filter({ hasText: 'Steps' }).click(); // the Model card's settings, not a budget
   });
 
   after(() => page.close());

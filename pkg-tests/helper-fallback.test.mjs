@@ -45,6 +45,7 @@ test('a helper that replies malformed is dropped and training goes on in one wor
   });
 
   await page.locator('#text').fill(corpus());
+  await page.locator('#train-for label').filter({ hasText: 'Steps' }).click(); // the Model card's settings, not a budget
   await page.locator('#preset').selectOption('tiny');
   await page.locator('#f-maxSteps').fill('100000');
   await page.locator('kindling-playground:not([data-validation=pending])').waitFor(LONG);

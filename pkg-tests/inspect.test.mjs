@@ -17,6 +17,8 @@ const LONG = { timeout: 120_000 };
 const suite = browserSuite({ init: recordCspViolations });
 
 const validated = (page) => page.locator('kindling-playground:not([data-validation=pending])').waitFor(LONG);
+// The models here are the Model card's settings: Train for "Steps", not the page's budget.
+const steps = (page) => page.locator('#train-for label').filter({ hasText: 'Steps' }).click();
 const readout = (page) => page.locator('#inspect-panel .readout').first();
 // The values of the cells a locator matches, as their data-value or fill-opacity say.
 const values = (locator, attribute = 'data-value') => locator.evaluateAll((nodes, name) => nodes.map((node) => Number(node.getAttribute(name))), attribute);
@@ -87,6 +89,7 @@ describe('a tiny GPT, trained a few hundred steps', () => {
     page = await suite.browser.context.newPage();
     await page.goto(`${suite.server.url}/`);
     await page.locator('#engine-status').filter({ hasText: 'Ready' }).waitFor(LONG);
+    await steps(page);
     await page.locator('#preset').selectOption('tiny');
     await trainModel(page, corpus(), { maxSteps: 300 });
     vocab = Number(await page.locator('#vocab').getAttribute('data-value'));
@@ -259,6 +262,7 @@ describe('a small LSTM: its neurons', () => {
     await page.goto(`${suite.server.url}/`);
     await page.locator('#engine-status').filter({ hasText: 'Ready' }).waitFor(LONG);
     if (await page.locator('#resume-offer').isVisible()) await page.locator('#discard').click();
+    await steps(page);
     await trainModel(page, text, { model: 'lstm', nLayer: 1, hiddenSize: 32, nEmbd: 16, blockSize: 32, batchSize: 8, maxSteps: 150 });
   });
 

@@ -21,6 +21,9 @@ async function openPlayground(viewport = { width: 1280, height: 900 }) {
   await page.setViewportSize(viewport);
   await page.goto(`${suite.server.url}/`);
   await page.locator('#engine-status').filter({ hasText: 'Ready' }).waitFor(LONG);
+  // These tests set the Model card's fields: Train for "Steps" (the page's default, a minute's
+  // budget that sizes the model itself: budget.test.mjs).
+  await page.locator('#train-for label').filter({ hasText: 'Steps' }).click();
   return page;
 }
 

@@ -79,6 +79,8 @@ describe('training on a compute peer from the page', () => {
     await page.goto(`${server.url}/`);
     await page.locator('#engine-status').filter({ hasText: 'Ready' }).waitFor(LONG);
     await page.locator('#text').fill(corpus());
+    // The preset's steps, not the page's budget (its probe times the CPU, not the peer).
+    await page.locator('kindling-playground').evaluate((el) => (el.budget = 'steps'));
   });
   after(() => page.close());
 

@@ -41,6 +41,7 @@ async function reset(page) {
 async function openPlayground(page) {
   await page.goto(`${suite.server.url}/`);
   await page.locator('#engine-status').filter({ hasText: 'Ready' }).waitFor(LONG);
+  await page.locator('#train-for label').filter({ hasText: 'Steps' }).click(); // runs of the Model card's settings, not a budget
 }
 
 // The figures each listed run shows, by name.
@@ -138,6 +139,7 @@ describe('the run list', () => {
     await runCount(page, 2);
     assert.deepEqual(await listed(page), before);
     await page.locator('#pace label').filter({ hasText: 'Instant' }).click();
+    await page.locator('#train-for label').filter({ hasText: 'Steps' }).click(); // as openPlayground
   });
 
   test('ticking both overlays their two curves, with a legend, and compares them in a table', async () => {

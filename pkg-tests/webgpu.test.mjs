@@ -44,8 +44,9 @@ async function openPlayground(t, setUp = () => {}) {
   assert.ok(hasAdapter, 'Chromium with --enable-unsafe-webgpu has no WebGPU adapter');
   await page.evaluate(setUp);
   await page.locator('#text').fill(corpus());
-  await page.locator('#preset').selectOption('tiny');
+  // Steps: the Model card's settings, not the page's budget.
   await page.evaluate(() => document.querySelector('kindling-playground').setAttribute('steps', '100000'));
+  await page.locator('#preset').selectOption('tiny');
   await page.locator('kindling-playground:not([data-validation=pending])').waitFor(LONG);
   return page;
 }

@@ -43,6 +43,7 @@ async function trainWith(t, { ms, cores }) {
     document.querySelector('kindling-playground').addEventListener('kindling-metrics', ({ detail }) => window.workersSeen.push(detail.workers));
   });
   await page.locator('#text').fill(corpus());
+  await page.locator('#train-for label').filter({ hasText: 'Steps' }).click(); // the Model card's settings, not a budget
   await page.locator('#preset').selectOption('tiny');
   await page.locator('#f-maxSteps').fill('100000');
   await page.locator('kindling-playground:not([data-validation=pending])').waitFor(LONG);

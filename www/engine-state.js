@@ -12,6 +12,7 @@ export const settings = {
   helpers: 'auto', // helper workers for CPU training: 'auto' (as many as measure faster) or a count
   debugWebgpuMs: null, // tests: 'auto' takes this as WebGPU's measured ms/step
   debugWorkerMs: null, // tests: 'auto' workers take [i] as the measured ms/step of i + 1 workers
+  debugBudgetMs: null, // tests: a budget's probe takes [i] as shape i's ms/step (budget.js's fakeMsPerStep)
   runsCapBytes: null, // tests: the run list's cap (else runs-store.js's RUNS_CAP_BYTES)
 };
 
@@ -23,6 +24,7 @@ export const live = {
   epoch: 0, // a new, opened or dropped model ends the old one's train loop; a move does not
   setup: null, // { text, options, fineTunedFrom? } the model was made from
   lastSavedStep: 0,
+  target: null, // the step training goes to: null, the config's maxSteps; more once a finished run is continued
 };
 
 export const post = (message, transfer = []) => self.postMessage(message, transfer);

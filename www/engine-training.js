@@ -132,7 +132,8 @@ async function trainLoop() {
   const epoch = live.epoch;
   // What 'auto' keys its choice on; a move to another backend keeps it.
   const shape = { config: live.model.config, vocabSize: live.model.vocabSize };
-  const total = shape.config.maxSteps;
+  const total = live.target ?? shape.config.maxSteps;
+  let keptBestFrom; // keepBest: the step whose weights the last step went back to
   let chunk = 1;
   let chunks = 0;
   let stepsPerSecond = 0; // smoothed, so the page's time-left estimate does not jitter
@@ -148,6 +149,7 @@ async function trainLoop() {
     });
     if (!done) break;
     const { trained, backend, steps, metrics, elapsedMs, workers, measure } = done;
+    keptBestFrom = metrics.keptBestFrom ?? keptBestFrom;
     if (epoch === live.epoch) chunkTrained(live.setup, metrics, elapsedMs); // not a model that replaced it
     chunk = nextChunkSize(steps, elapsedMs);
     const rate = (steps * 1000) / elapsedMs;
@@ -168,10 +170,21 @@ async function trainLoop() {
   await autosave();
   post(
     live.model.step >= total
-      ? { type: 'finished', step: live.model.step }
+      ? { type: 'finished', step: live.model.step, ...(keptBestFrom !== undefined && { keptBestFrom }) }
       : { type: 'paused', step: live.model.step, reason: loop.pauseReason },
   );
   saveRun(); // not awaited: a Resume pressed meanwhile starts a new loop, after the snapshot
+}
+
+// A finished run trains on (the page's Continue): as many steps again as its maxSteps, at the
+// learning rate its schedule ended on (the engine's schedule stays at its minimum past maxSteps).
+// The model is read in an exclusive call: the run's save may still hold it.
+export function extendRun() {
+  return exclusive(() => {
+    requireModel();
+    const { step, config } = live.model;
+    if (step >= (live.target ?? config.maxSteps)) live.target = step + config.maxSteps;
+  });
 }
 
 export function startTraining() {

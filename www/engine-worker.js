@@ -6,6 +6,12 @@
 //                answered by `configured`), validate, create, fine-tune, train, pause, reset,
 //                generate, stop, export, open, restore, inspect, tokenize, distribution, open-run,
 //                save-run, compare
+//                (create: { options, train, budget? }: budget { seconds } (0: until stopped) sizes
+//                the model for this device first (engine-budget.js): `measuring` as each candidate
+//                shape is timed, `planned` with the plan, then the model from the plan's config
+//                and the reader's text, tokenizer, merges and seed; a reset meanwhile cancels it)
+//                (train: { more? }: more continues a finished run for as many steps again as its
+//                maxSteps, at the final learning rate)
 //                (fine-tune: { bytes, options, name, startFrom, train }: a new model from a saved
 //                one's weights and tokenizer, trained on options.text from step 0 (Kindling.fineTune);
 //                options hold the text, training settings and loraRank, never the shape; answered
@@ -19,7 +25,13 @@
 // Worker → page: ready, need-engine, configured, validated, model, backend, metrics, paused,
 //                finished, saved, exported, token, warning, generated, inspected, tokenized,
 //                distribution, error, run-saved ({ id, name, step }: the run list changed),
-//                compare-token, compared
+//                compare-token, compared, measuring, planned
+//                (measuring: { index, count, shape }: a budget's probe times shape `index` of
+//                `count` (1-based); planned: { plan: { shape, config, predictedValLoss, why },
+//                measured: { [shape]: ms per step }, seconds: the budget, probeSeconds }; the
+//                `model` that follows has setup { text, options, budget: { seconds, shape, why } })
+//                (finished: { step, keptBestFrom? }: with keepBest, the step whose weights were
+//                kept because the last evaluation was worse)
 // Every request may carry an `id`; replies about it carry the same `id`.
 //
 // error: { source (the request's type, or 'train', 'storage', 'load'), kind, message, fatal,
@@ -45,7 +57,9 @@ import { compare } from './engine-compare.js';
 import { kindlingError as failure } from './kindling-error.js';
 import { settings, live, post, exclusive, nextTask, describe, requireModel } from './engine-state.js';
 import { modelInfo, engineArrived, placeNew, backendChanged } from './engine-placement.js';
-import { loop, retryHelpers, startTraining, stopHelpers } from './engine-training.js';
+import { loop, retryHelpers, startTraining, stopHelpers, extendRun } from './engine-training.js';
+import { budgetRun, cancelBudget, planBudget } from './engine-budget.js';
+import { parseDebugMs } from './budget.js';
 import { checkpoint, safetensors, saveRun } from './engine-persistence.js';
 import { generations, generate, stopAllGenerations } from './engine-generation.js';
 
@@ -61,6 +75,7 @@ function replaceModel(next, setup) {
     live.epoch += 1;
     live.setup = setup;
     live.lastSavedStep = next?.step ?? 0;
+    live.target = null;
   });
 }
 
@@ -77,7 +92,7 @@ async function restoreFrom(bytes, setup, origin) {
 const handlers = {
   // With an `id` (the element's connectPeer), answered with `configured` once the model is
   // where the backend setting puts it; a peer that cannot be reached leaves the backend as it was.
-  async configure({ id, name, autosaveEvery, persist, backend, peer, helpers: helperSetting, debugWebgpuMs, debugWorkerMs, runsCapBytes }) {
+  async configure({ id, name, autosaveEvery, persist, backend, peer, helpers: helperSetting, debugWebgpuMs, debugWorkerMs, debugBudgetMs, runsCapBytes }) {
     const previous = { backend: settings.backend, peer: settings.peer };
     Object.assign(settings, {
       name: name ?? settings.name,
@@ -88,6 +103,7 @@ const handlers = {
       helpers: helperSetting ?? settings.helpers,
       debugWebgpuMs: debugWebgpuMs ?? settings.debugWebgpuMs,
       debugWorkerMs: debugWorkerMs ?? settings.debugWorkerMs,
+      debugBudgetMs: debugBudgetMs === undefined ? settings.debugBudgetMs : parseDebugMs(debugBudgetMs),
       runsCapBytes: runsCapBytes ?? settings.runsCapBytes,
     });
     if (helperSetting !== undefined) retryHelpers(); // a new setting gets a new try
@@ -106,11 +122,21 @@ const handlers = {
   validate({ id, options }) {
     post({ type: 'validated', id, result: live.Kindling.validate(options) });
   },
-  async create({ options, train }) {
-    const setup = { text: options.text, options };
-    const next = await placeNew((Engine, placement) => Engine.create({ ...options, ...placement }));
+  // With a budget, the model's shape and schedule are the plan's (engine-budget.js). A reset
+  // that arrives meanwhile cancels it: nothing is made, and the reset's reply says so.
+  async create({ id, options, train, budget }) {
+    const run = budget ? budgetRun() : null;
+    let setup = { text: options.text, options };
+    if (run) {
+      const planned = await planBudget(run, { id, options, budget });
+      if (!planned) return;
+      const { shape, why } = planned.plan;
+      setup = { text: options.text, options: planned.options, budget: { seconds: budget.seconds, shape, why } };
+    }
+    const next = await placeNew((Engine, placement) => Engine.create({ ...setup.options, ...placement }));
+    if (run?.cancelled) return next.free();
     await replaceModel(next, setup);
-    post({ type: 'model', origin: 'create', info: modelInfo() });
+    post({ type: 'model', origin: 'create', info: modelInfo(), ...(run && { setup }) });
     if (train) startTraining();
   },
   // On failure (a character model that lacks some of the text's characters, a bad file)
@@ -130,7 +156,8 @@ const handlers = {
     post({ type: 'model', origin: 'fine-tune', info: modelInfo(), setup, valLossBefore });
     if (train) startTraining();
   },
-  train() {
+  async train({ more }) {
+    if (more) await extendRun();
     startTraining();
   },
   pause({ reason }) {
@@ -239,6 +266,8 @@ let inbox = Promise.resolve();
 self.onmessage = ({ data }) => {
   // Not queued: a request in the inbox may be waiting for it.
   if (data.type === 'engine') return engineArrived(data);
+  // A budget's probe holds the inbox (its create waits for it): a reset stops it now.
+  if (data.type === 'reset') cancelBudget();
   inbox = inbox
     .then(() => {
       if (data.type === 'load') return load(data);

@@ -4,9 +4,9 @@
  * The element renders and forwards; its own worker (engine-worker.js) owns the engine.
  *
  * Attributes: mode ("full" | "train" | "generate" | "inspect"), view, model-src, base-model-src,
- * text, preset, steps, backend, workers, prompt, temperature, top-k, top-p, max-tokens, pace,
- * autoplay, theme, storage-name, autosave-every; each but `backend` with a property of the same
- * meaning, in camelCase (playground/attributes.js says what each does; docs/embedding.md, for
+ * text, preset, steps, budget, backend, workers, prompt, temperature, top-k, top-p, max-tokens,
+ * pace, autoplay, theme, storage-name, autosave-every; each but `backend` with a property of the
+ * same meaning, in camelCase (playground/attributes.js says what each does; docs/embedding.md, for
  * page authors).
  * `pace` ("readable" | "step" | "instant") is how fast generated text is shown: about 40
  * tokens a second, one per press of Next token, or as it comes. The engine computes at full
@@ -26,7 +26,9 @@
  *
  * Methods:
  *   train()            loads the engine if needed, then trains a new model from the text and
- *                      settings, or resumes a paused one. Resolves once training has started;
+ *                      settings (sized for this device first, with a budget: the Train for
+ *                      control, the `budget` attribute), resumes a paused one, or continues a
+ *                      finished budget run. Resolves once training has started;
  *                      rejects with a KindlingError of kind 'config' (and `errors`, per field)
  *                      when the settings are invalid.
  *   generate(prompt?)  streams text from the model after `prompt` (else the prompt field's);
@@ -50,7 +52,9 @@
  *                      lost GPU or peer, 'auto''s measurement; else null)
  *   kindling-token     { text, id, prob, top: [{ text, id, prob }] }   each generated token,
  *                      as it is shown: at the pace, so the host sees what the reader sees
- *   kindling-finished  { task: 'training', step } | { task: 'generation', reason, text, tokens }
+ *   kindling-finished  { task: 'training', step, keptBestFrom? } | { task: 'generation', reason,
+ *                      text, tokens } (keptBestFrom: a budget run went back to that step's
+ *                      weights, its best evaluation)
  *   kindling-error     { source, kind, message }   an error shown in the element (kinds: the
  *                      engine's and the worker's, see engine-worker.js; 'crashed' when its
  *                      worker died; 'fetch' when model-src, or the base model Start from
@@ -114,7 +118,7 @@ class KindlingPlayground extends HTMLElement {
     wireParts(this, root);
     upgradeProperties(this);
     this.applyLook();
-    for (const name of ['prompt', 'backend', 'pace', 'view', ...Object.keys(KNOBS)]) this.attributeChanged(name);
+    for (const name of ['prompt', 'backend', 'pace', 'view', 'budget', ...Object.keys(KNOBS)]) this.attributeChanged(name);
     const text = givenText(this);
     if (text != null) this.form.setText(text);
     this.update(); // the buttons stay disabled until the engine is ready
@@ -147,6 +151,7 @@ class KindlingPlayground extends HTMLElement {
   async train() {
     await this.whenReady();
     if (this.state.phase === 'paused') return this.resumeTraining();
+    if (this.state.phase === 'finished' && this.training.continuable) return this.trainClicked();
     if (this.state.phase !== 'empty') return;
     const result = await this.form.settled();
     if (!result.ok) {
@@ -235,7 +240,12 @@ class KindlingPlayground extends HTMLElement {
       case 'preset':
         return this.setupChanged(() => this.form.applyPreset(this.form.presetName(this.getAttribute('preset'))));
       case 'steps':
-        return this.setupChanged(() => this.form.applySteps());
+        return this.setupChanged(() => {
+          this.form.applySteps();
+          this.trainFor.refresh(); // without a budget attribute, steps choose Steps
+        });
+      case 'budget':
+        return this.setupChanged(() => this.trainFor.refresh());
       case 'backend':
         this.header.backendSetting(workerSettings(this).backend);
         // The worker moves the model (it keeps its weights, optimizer and step).
@@ -278,6 +288,7 @@ class KindlingPlayground extends HTMLElement {
       generating: this.generation.active,
       inspectsTyped: this.inspector.source === 'typed',
       startReady: this.files.startFrom.ready,
+      continuable: this.training.continuable,
     };
     for (const [id, properties] of Object.entries(controls(state))) {
       Object.assign(this.shadowRoot.getElementById(id), properties);
@@ -287,7 +298,7 @@ class KindlingPlayground extends HTMLElement {
   validated(result) {
     this.dataset.validation = result.ok ? 'ok' : 'invalid';
     if (this.state.phase === 'empty' && result.config) {
-      this.training.modelLine(result.config, result.parameterCount, 0);
+      this.training.formLine(result.config, result.parameterCount);
     }
     this.update({ valid: result.ok });
     this.maybeAutoplay();
@@ -339,12 +350,17 @@ class KindlingPlayground extends HTMLElement {
     this.update({ phase: nextPhase(this.state.phase, message) });
     if (message.type === 'error') return this.showError(message);
     const before = this.backend;
-    for (const part of [this.training, this.generation, this.files, this.inspector, this.beforeAfter, this.runs, this.tokens]) part.received(message);
+    for (const part of [this.training, this.trainFor, this.generation, this.files, this.inspector, this.beforeAfter, this.runs, this.tokens]) {
+      part.received(message);
+    }
     // A lost peer left the model on the CPU: so does the setting, or the next model would
     // wait for a peer that is gone.
     if (before === 'remote' && this.backend === 'cpu' && this.getAttribute('backend') === 'remote') this.setAttribute('backend', 'cpu');
     if (message.type === 'model') this.modelChanged(message);
-    if (message.type === 'finished') this.emit('kindling-finished', { task: 'training', step: message.step });
+    if (message.type === 'finished') {
+      const { step, keptBestFrom } = message;
+      this.emit('kindling-finished', { task: 'training', step, ...(keptBestFrom !== undefined && { keptBestFrom }) });
+    }
     if (message.type === 'paused') this.visibilityChanged(); // the reader may be back already
     if (message.type === 'metrics') {
       const { step, total, trainLoss, valLoss, trainBitsPerChar, valBitsPerChar, tokensPerSecond, workers, notice } = message;
@@ -405,11 +421,13 @@ class KindlingPlayground extends HTMLElement {
     const { phase, valid } = this.state;
     if (phase === 'training') return this.pause('user');
     if (phase === 'paused') return this.resumeTraining();
+    if (phase === 'finished' && this.training.continuable) return this.send({ type: 'train', more: true });
     const { options } = this.form.read();
     if (phase !== 'empty' || !options || !valid) return;
     this.files.hideOffer(); // the new model's autosaves replace the old one
     if (this.files.startFrom.fineTunes) return this.files.startFrom.start();
-    this.send({ type: 'create', options, train: true });
+    const { seconds } = this.trainFor; // null: the Model card's steps
+    this.send({ type: 'create', options, train: true, ...(seconds !== null && { budget: { seconds } }) });
   }
 
   pause(reason) {
@@ -430,7 +448,7 @@ class KindlingPlayground extends HTMLElement {
   modelChanged({ info, setup }) {
     if (!info) {
       const { config, parameterCount } = this.form.result ?? {};
-      if (config) this.training.modelLine(config, parameterCount, 0);
+      if (config) this.training.formLine(config, parameterCount);
       return;
     }
     this.form.showParameters(info.parameterCount);
@@ -448,6 +466,7 @@ class KindlingPlayground extends HTMLElement {
   showError({ source, kind, message, fatal }) {
     if (fatal && source !== 'load') return this.engine.crashed(message);
     this.emit('kindling-error', { source, kind, message });
+    if (source === 'create') this.training.status(''); // no model: not measuring or building any more
     if (source === 'load') {
       this.header.loaded('The engine could not load');
       this.header.notice(message);

@@ -22,6 +22,8 @@ export const REFLECTED = {
   text: 'string', // the training text (or a child <template> / <textarea> holding it); inspect: the text looked at
   preset: 'string', // the engine preset (default "tiny")
   steps: 'number', // training steps (maxSteps), else the preset's
+  budget: 'string', // "Train for": seconds ("60"), "until-stopped" (or "0"), "steps" (budget.js's parseBudget);
+  // absent: "steps" with a steps attribute, else a minute. Training from scratch only.
   workers: 'string', // "auto" | 1–8 workers sharing each training step on the CPU
   prompt: 'string', // generation settings: prompt, temperature, top-k, top-p, max-tokens
   temperature: 'number',
@@ -95,6 +97,8 @@ export function workerSettings(element) {
     debugWebgpuMs: Number(element.dataset.debugWebgpuMs) || null,
     // Tests: 'auto' workers take "40,20,12" as the measured ms/step of 1, 2 and 3 workers.
     debugWorkerMs: element.dataset.debugWorkerMs?.split(',').map(Number) ?? null,
+    // Tests: a budget's probe takes "1000" (every shape) or "20,50,120" (by shape) as measured ms/step.
+    debugBudgetMs: element.dataset.debugBudgetMs ?? null,
     // Tests: the run list's cap in bytes (runs-store.js), to reach "full" with small runs.
     runsCapBytes: Number(element.dataset.runsCapBytes) || null,
   };

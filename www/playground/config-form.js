@@ -75,6 +75,10 @@ export class ConfigForm {
     this.locked = false; // set by the element: a model fixes its text and settings
     this.compact = false;
     this.shapeFixed = false; // a fine-tune's start point gives the shape (fixShape)
+    this.fixedNote = null;
+    this.budget = false; // a training budget sizes the model when Train is pressed (setBudget)
+    this.budgetNote = null;
+    this.sized = false; // the fields hold a plan's or a model's sizes, not a preset's
     this.waiting = []; // settled() callers
 
     const fields = this.$.modelFields.querySelector('.fields');
@@ -220,7 +224,19 @@ export class ConfigForm {
     if (setup.options?.preset in this.presets) this.$.preset.value = setup.options.preset;
     this.$.fModel.value = config.model;
     this.$.fTokenizer.value = config.tokenizer ?? 'char'; // absent from checkpoints before BPE
-    for (const { name } of FIELDS) if (config[name] != null) this.field(name).value = config[name];
+    this.showConfig(config);
+  }
+
+  // A budget's plan: its shape and training settings (the tokenizer and merges stay the
+  // reader's), and `why`.
+  showPlan(config, why) {
+    this.budgetNote = why;
+    this.showConfig(config, ['merges']);
+  }
+
+  showConfig(config, except = []) {
+    for (const { name } of FIELDS) if (config[name] != null && !except.includes(name)) this.field(name).value = config[name];
+    this.sized = true;
     this.schedule();
   }
 
@@ -228,14 +244,16 @@ export class ConfigForm {
     setNumber(this.$.params, count, format.compact);
   }
 
-  // Options for Kindling.validate / create: the text, the preset and the visible fields.
+  // Options for Kindling.validate / create: the text, the preset and the visible fields; with a
+  // budget, the text, model type, tokenizer and merges (the budget sizes the rest; once it has,
+  // its sizes too, for the estimates).
   // Returns { options } or { errors } when a field is not a number.
   read() {
     const choice = this.choice();
-    const options = { text: this.$.text.value, preset: this.$.preset.value, ...choice };
+    const options = { text: this.$.text.value, ...(!this.budget && { preset: this.$.preset.value }), ...choice };
     const errors = [];
     for (const field of FIELDS) {
-      if (!usedBy(field, choice)) continue;
+      if (!usedBy(field, choice) || !(this.readersField(field) || this.sized)) continue;
       const raw = this.field(field.name).value.trim();
       const value = Number(raw);
       if (raw === '' || !Number.isFinite(value)) errors.push({ field: field.name, message: 'Enter a number.' });
@@ -261,17 +279,38 @@ export class ConfigForm {
   // training settings show, and `note` says why; null shows every field again.
   fixShape(note) {
     this.shapeFixed = Boolean(note);
-    for (const menu of [this.$.preset, this.$.fModel, this.$.fTokenizer]) menu.closest('.field').hidden = this.shapeFixed;
-    say(this.$.shapeNote, note ?? '');
+    this.fixedNote = note ?? null;
     this.schedule();
   }
 
+  // A training budget (train-for.js) sizes the model when Train is pressed: the preset, sizes
+  // and training settings go until it has (showPlan), then show what it chose, not for the
+  // reader to edit; the model type, tokenizer and merges stay theirs. `note` says so; null
+  // gives every field back.
+  setBudget(note) {
+    this.budget = Boolean(note);
+    this.budgetNote = note ?? null;
+    this.sized = false;
+    this.schedule();
+  }
+
+  // A field the reader sets now: with a budget, the tokenizer's merges only.
+  readersField(field) {
+    return !this.budget || field.name === 'merges';
+  }
+
   // Validates once the typing pauses; shows only the fields the chosen model type and
-  // tokenizer use (and a fine-tune changes).
+  // tokenizer use (and a fine-tune changes); a budget's sizes show, not editable.
   schedule() {
     const choice = this.choice();
+    for (const menu of [this.$.fModel, this.$.fTokenizer]) menu.closest('.field').hidden = this.shapeFixed;
+    this.$.preset.closest('.field').hidden = this.shapeFixed || this.budget;
+    say(this.$.shapeNote, this.fixedNote ?? this.budgetNote ?? '');
     for (const field of FIELDS) {
-      this.field(field.name).closest('.field').hidden = !usedBy(field, choice) || (this.shapeFixed && !field.training);
+      const input = this.field(field.name);
+      const sizing = !this.readersField(field);
+      input.closest('.field').hidden = !usedBy(field, choice) || (this.shapeFixed && !field.training) || (sizing && !this.sized);
+      input.disabled = sizing;
     }
     this.showTextHint();
     clearTimeout(this.timer);
@@ -321,9 +360,11 @@ export class ConfigForm {
     setNumber(this.$.charsPerToken, tokenized ? known(result.charsPerToken) : undefined, format.ratio);
     setNumber(this.$.trainTokens, known(result.trainTokens), format.compact);
     setNumber(this.$.valTokens, known(result.valTokens), format.compact);
-    // A fine-tune's size is its start point's, not the fields' (once made, the model's own count).
-    const sized = (value) => (this.shapeFixed ? undefined : known(value));
-    if (!(this.shapeFixed && this.locked)) setNumber(this.$.params, sized(result.parameterCount), format.compact);
+    // A fine-tune's size is its start point's, a budget's its plan's, not the fields' (once made,
+    // the model's own count).
+    const elsewhere = this.shapeFixed || (this.budget && !this.sized);
+    const sized = (value) => (elsewhere ? undefined : known(value));
+    if (!(elsewhere && this.locked)) setNumber(this.$.params, sized(result.parameterCount), format.compact);
     setNumber(this.$.memory, sized(result.memoryBytes), format.bytes);
     this.onValidated(result);
     for (const resolve of this.waiting.splice(0)) resolve(result);

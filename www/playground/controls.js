@@ -11,6 +11,7 @@
 //   inspectsTyped the Inspect card looks at typed text, not the text just generated
 //   startReady    Train can start from the chosen start point (start-from.js): Scratch, a
 //                 fetched base model or a picked file, and no fine-tune request under way
+//   continuable   a finished model trains on when asked (a budget's: Continue)
 //
 // Returns { [element id in markup.js]: { DOM property: value } }, applied as it is.
 
@@ -32,15 +33,17 @@ export function controls({
   generating = false,
   inspectsTyped = false,
   startReady = true,
+  continuable = false,
 } = {}) {
   if (!PHASES.includes(phase)) throw new Error(`controls: unknown phase ${phase}`);
   const hasModel = phase !== 'empty';
   // A model fixes its text and settings: they change only after Reset.
   const locked = hasModel;
+  const continues = phase === 'finished' && continuable;
   return {
     train: {
-      textContent: TRAIN_LABELS[phase],
-      disabled: !ready || phase === 'pausing' || phase === 'finished' || (phase === 'empty' && (!valid || !startReady)),
+      textContent: continues ? 'Continue' : TRAIN_LABELS[phase],
+      disabled: !ready || phase === 'pausing' || (phase === 'finished' && !continues) || (phase === 'empty' && (!valid || !startReady)),
     },
     reset: { disabled: !ready || !hasModel },
     download: { disabled: !ready || !hasModel },

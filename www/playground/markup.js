@@ -119,6 +119,17 @@ export const MARKUP = `
       <h2 id="train-title"><span class="num" aria-hidden="true">3</span>Train</h2>
       <fieldset id="start-fields" class="start">
         <legend class="sr-only">How Train starts</legend>
+        <fieldset id="train-for" class="field train-for" aria-describedby="train-for-note">
+          <legend>Train for</legend>
+          <div class="segmented">
+            <label title="The model that learns most in a minute on this device"><input type="radio" name="train-for" value="60" checked><span>1 minute</span></label>
+            <label title="The model that learns most in five minutes on this device"><input type="radio" name="train-for" value="300"><span>5 minutes</span></label>
+            <label title="The model that learns most in half an hour on this device"><input type="radio" name="train-for" value="1800"><span>30 minutes</span></label>
+            <label id="train-for-custom-choice" hidden><input type="radio" name="train-for" value="custom"><span id="train-for-custom"></span></label>
+            <label title="Sized for half an hour, trained until you press Pause"><input type="radio" name="train-for" value="0"><span>Until I stop</span></label>
+            <label title="The Model card’s settings, for its training steps"><input type="radio" name="train-for" value="steps"><span>Steps</span></label>
+          </div>
+        </fieldset>
         <fieldset id="start-from" class="field start-from">
           <legend>Start from</legend>
           <div class="segmented">
@@ -141,6 +152,7 @@ export const MARKUP = `
           <input id="lora-rank" type="number" min="1" max="64" step="1" value="8" inputmode="numeric" aria-describedby="start-error">
         </div>
       </fieldset>
+      <p id="train-for-note" class="hint train-for-note"></p>
       <p id="start-note" class="hint start-note" role="status"></p>
       <p id="start-error" class="error" role="alert" hidden></p>
       <p id="param-split" class="hint param-split" hidden></p>

@@ -13,10 +13,11 @@ import { RunsView } from './runs-view.js';
 import { BeforeAfter } from './before-after.js';
 import { TokenView } from './token-view.js';
 import { PeerDialog } from './peer-dialog.js';
+import { TrainFor } from './train-for.js';
 import { workerSettings } from './attributes.js';
 
 // Sets host.engine, host.form, host.header, host.training, host.generation, host.files,
-// host.beforeAfter, host.runs, host.inspector, host.tokens, host.peers, host.visibility,
+// host.trainFor, host.beforeAfter, host.runs, host.inspector, host.tokens, host.peers, host.visibility,
 // host.childObserver.
 export function wireParts(host, root) {
   host.engine = new EngineClient({
@@ -47,6 +48,7 @@ export function wireParts(host, root) {
   });
   const { engine, form, header, training } = host;
   host.files = new ModelFiles(root, { host, engine, form, header, training });
+  host.trainFor = new TrainFor(root, { host, form, training });
   host.beforeAfter = new BeforeAfter(root, { engine, generation: host.generation, starting: () => host.files.startFrom.starting });
   host.runs = new RunsView(root, { host, engine, training, sampling: () => host.generation.sampling() });
   host.inspector = new InspectView(root, {

@@ -67,6 +67,7 @@ export class StartFrom {
     this.$.chooseStartFile.hidden = source !== 'file';
     this.showMode();
     this.form.fixShape(this.fineTunes ? SHAPE_NOTE : null);
+    this.host.trainFor.refresh(); // budgets are for training from scratch
     if (source === 'base') this.loadBase();
     // Clicked for the first time, the file is asked for at once.
     if (source === 'file' && !this.file && this.pointer) this.$.startFile.click();
@@ -81,7 +82,7 @@ export class StartFrom {
   showStart() {
     const loaded = (what, { name, bytes }) => `${what}: ${name} (${format.bytes(bytes.length)}). Train fine-tunes it on this text.`;
     const lines = {
-      scratch: 'Train makes a new model with the Model card’s settings.',
+      scratch: '', // Train for says how big (train-for.js)
       base: this.base?.bytes ? loaded('Base model', this.base) : this.base ? 'Fetching the base model…' : '',
       file: this.file ? loaded('Model file', this.file) : 'Choose a model file saved with “Download model”.',
     };

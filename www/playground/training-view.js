@@ -3,6 +3,7 @@
 // summary: what the engine worker says about training, shown.
 import * as format from '../format.js';
 import { LossChart } from '../loss-chart.js';
+import { OPEN_ENDED_STEPS, continueNote, finishedNote } from '../budget.js';
 import { nodes, say, setNumber } from './markup.js';
 
 const MODEL_NAMES = { gpt: 'GPT', lstm: 'LSTM', gru: 'GRU' };
@@ -18,6 +19,9 @@ export class TrainingView {
     this.step = 0;
     this.backend = null; // where the shown model computes: 'cpu' | 'webgpu' | 'remote'
     this.compact = false;
+    this.runSteps = 0; // the shown model's maxSteps: what a Continue adds
+    this.continuable = false; // a budget's model (keepBest): trains on once finished
+    this.budgetLabel = null; // the chosen budget, before a model is made ("1 minute"; train-for.js)
   }
 
   status(text) {
@@ -29,15 +33,15 @@ export class TrainingView {
   }
 
   // Requests to the worker show at once.
-  sent({ type }) {
-    if (type === 'create') this.status('Building the model…');
-    else if (type === 'train') this.status('Training…');
+  sent({ type, budget, more }) {
+    if (type === 'create') this.status(budget ? 'Measuring this device…' : 'Building the model…');
+    else if (type === 'train') this.status(more ? continueNote(this.runSteps, this.step + this.runSteps) : 'Training…');
   }
 
   received(message) {
     switch (message.type) {
       case 'model':
-        return message.info ? this.show(message.info, message.origin) : this.clear();
+        return message.info ? this.show(message.info, message.origin, message.setup) : this.clear();
       case 'metrics':
         return this.chunk(message);
       case 'backend':
@@ -64,11 +68,15 @@ export class TrainingView {
     this.status('');
     this.$.saveStatus.textContent = '';
     this.backend = null;
+    this.continuable = false;
   }
 
-  // A model was made, opened or restored: its history, read-outs and badge.
-  show(info, origin) {
+  // A model was made, opened or restored: its history, read-outs and badge. A budget's model
+  // (`setup.budget`) says why it is this size.
+  show(info, origin, setup) {
     this.totalSteps = info.config.maxSteps;
+    this.runSteps = info.config.maxSteps;
+    this.continuable = Boolean(info.config.keepBest);
     this.showBackend(info);
     this.modelLine(info.config, info.parameterCount, info.step);
     this.chart.setHistory(info.history, this.totalSteps);
@@ -78,8 +86,8 @@ export class TrainingView {
     const bits = { trainBitsPerChar: null, valBitsPerChar: null };
     this.metrics({ step: info.step, total: this.totalSteps, trainLoss: last.trainLoss, valLoss: lastVal?.valLoss, ...bits });
     this.status({
-      create: 'Training…',
-      restore: `Restored at step ${info.step}. Press Resume to keep training.`,
+      create: setup?.budget?.why ?? 'Training…',
+      restore: `Restored at step ${info.step}. Press ${this.continuable && info.step >= this.totalSteps ? 'Continue' : 'Resume'} to keep training.`,
       open: `Opened a model at step ${info.step}.`,
       'model-src': `Loaded a model trained for ${info.step} steps.`,
       recovered: `Stopped at step ${info.step}; the last good weights are back.`,
@@ -97,11 +105,16 @@ export class TrainingView {
   // The losses are in nats per token, as the chart plots them; the bits per character of the
   // text say the same in units that compare across tokenizers. An undefined value keeps the
   // last one shown (a chunk without an evaluation), null clears it.
+  // A model trained until stopped has no end: no total, no time left, no progress to show.
   metrics({ step, total, trainLoss, valLoss, trainBitsPerChar, valBitsPerChar, valBitsPerByte, tokensPerSecond, stepsPerSecond }) {
     this.step = step;
+    this.totalSteps = total;
     const { progress } = this.$;
-    this.$.step.textContent = `${step} / ${total || '—'}`;
+    const openEnded = total >= OPEN_ENDED_STEPS;
+    this.$.step.textContent = openEnded ? String(step) : `${step} / ${total || '—'}`;
     this.$.step.dataset.value = step;
+    this.$.step.dataset.total = total ?? '';
+    progress.hidden = openEnded;
     progress.value = total ? step / total : 0;
     progress.setAttribute('aria-valuetext', `step ${step} of ${total}`);
     if (trainLoss !== undefined) setNumber(this.$.loss, trainLoss, format.loss);
@@ -113,7 +126,8 @@ export class TrainingView {
       this.valBits(undefined);
     }
     this.$.speed.textContent = tokensPerSecond ? format.compact(tokensPerSecond) : '—';
-    this.$.eta.textContent = stepsPerSecond ? format.duration((total - step) / stepsPerSecond) : '—';
+    const eta = openEnded ? 'until stopped' : stepsPerSecond ? format.duration((total - step) / stepsPerSecond) : '—';
+    this.$.eta.textContent = eta;
   }
 
   // Bits per byte (of the text's UTF-8) in the tooltip: the measure byte-level models report.
@@ -132,8 +146,8 @@ export class TrainingView {
     );
   }
 
-  finished({ step }) {
-    this.status(`Finished: ${step} steps. Generate below, or Reset to start again.`);
+  finished({ step, keptBestFrom }) {
+    this.status(finishedNote({ step, keptBestFrom, continuable: this.continuable }));
     this.$.eta.textContent = '—';
   }
 
@@ -162,6 +176,15 @@ export class TrainingView {
     badge.title = [where[backend] ?? `Computing on the CPU${sharing}.`, measured, notice].filter(Boolean).join(' ');
     if (notice && this.backend in where && backend === 'cpu') this.status(notice);
     this.backend = backend;
+  }
+
+  // The summary of the form's model, before one is made: a budget's size is chosen at Train.
+  formLine(config, parameterCount) {
+    if (this.budgetLabel === null) return this.modelLine(config, parameterCount, 0);
+    const model = MODEL_NAMES[config.model] ?? config.model;
+    const sized = this.budgetLabel === 'until you stop' ? 'sized for this device, trained until you stop' : `sized for ${this.budgetLabel} on this device`;
+    this.$.modelLine.textContent = `${model} · ${sized}`;
+    this.$.modelLine.hidden = !this.compact;
   }
 
   // The compact modes' one-line summary of the model under the name.

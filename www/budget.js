@@ -1,0 +1,129 @@
+// Training budgets ("Train for: 1 minute"): the rules the page and the engine worker share, pure
+// so that Node tests them (pkg-tests/budget-rules.test.mjs). What the `budget` attribute means,
+// how the probe's timings become milliseconds per step, how much of the budget is left to train
+// once the probe has taken its share, and the sentences the page shows. The flow itself:
+// engine-budget.js (the worker: probe, plan, create) and playground/train-for.js (the control).
+
+// The Train card's "Train for" choices, in order: seconds (0: until the reader stops it) or
+// 'steps' (the Model card's settings, for its training steps).
+export const BUDGET_CHOICES = [
+  { value: '60', label: '1 minute' },
+  { value: '300', label: '5 minutes' },
+  { value: '1800', label: '30 minutes' },
+  { value: '0', label: 'Until I stop' },
+  { value: 'steps', label: 'Steps' },
+];
+
+// Training from scratch on the full page: a minute.
+export const DEFAULT_BUDGET = 60;
+
+// The engine's longest budget (src/budget.rs): a day.
+export const MAX_BUDGET_SECONDS = 86_400;
+
+// A model trained "until I stop" has the engine's largest maxSteps (validate.rs's MAX_STEPS):
+// no end to count down to.
+export const OPEN_ENDED_STEPS = 10_000_000;
+
+// The probe, per candidate shape: steps to warm up (the first calls compile code), then steps timed.
+export const PROBE = { warmupSteps: 2, timedSteps: 3 };
+
+// The `budget` attribute: seconds ("60"; a non-negative number up to a day), "0" or
+// "until-stopped" (0: until stopped), "steps"; null when absent or none of these.
+export function parseBudget(value) {
+  if (value == null) return null;
+  const text = String(value).trim().toLowerCase();
+  if (text === 'steps') return 'steps';
+  if (text === 'until-stopped') return 0;
+  if (!/^\d+(\.\d+)?$/.test(text)) return null;
+  const seconds = Number(text);
+  return seconds <= MAX_BUDGET_SECONDS ? seconds : null;
+}
+
+// What Train does from scratch: seconds of training (0: until stopped) or 'steps'. The `budget`
+// attribute says; without one (or with one that means nothing), an element given `steps` (a
+// blog embed's step count) trains those steps, and any other trains for DEFAULT_BUDGET.
+export function budgetChoice({ budget = null, steps = null } = {}) {
+  const chosen = parseBudget(budget);
+  if (chosen !== null) return chosen;
+  return steps != null ? 'steps' : DEFAULT_BUDGET;
+}
+
+// The control's radio for a choice: one of BUDGET_CHOICES' values, or 'custom' (another number
+// of seconds, which only the attribute can give).
+export function choiceValue(choice) {
+  const value = String(choice);
+  return BUDGET_CHOICES.some((option) => option.value === value) ? value : 'custom';
+}
+
+// The `budget` attribute a radio of the control writes.
+export const attributeFor = (value) => (value === '0' ? 'until-stopped' : value);
+
+// "1 minute", "5 minutes", "90 seconds", "until you stop".
+export function budgetLabel(seconds) {
+  if (seconds === 0) return 'until you stop';
+  if (seconds >= 60 && seconds % 60 === 0) return seconds === 60 ? '1 minute' : `${seconds / 60} minutes`;
+  const rounded = Math.round(seconds * 10) / 10;
+  return rounded === 1 ? '1 second' : `${rounded} seconds`;
+}
+
+// ---- the probe (engine-budget.js) ------------------------------------------------------
+
+// Milliseconds per step of a timed call of `steps` steps.
+export function msPerStep(elapsedMs, steps = PROBE.timedSteps) {
+  return elapsedMs / Math.max(steps, 1);
+}
+
+// The seconds left to train once the probe took `probeMs`: at least one; 0 (until stopped)
+// stays 0.
+export function secondsLeft(seconds, probeMs) {
+  if (seconds === 0) return 0;
+  return Math.max(1, seconds - probeMs / 1000);
+}
+
+// Tests: the element's data-debug-budget-ms, "1000" (every shape) or "20,50,120" (by shape,
+// smallest first; the last one for the shapes after it), as numbers; null when not set.
+export function parseDebugMs(value) {
+  if (!value) return null;
+  const ms = String(value).split(',').map(Number);
+  return ms.every((n) => Number.isFinite(n) && n > 0) ? ms : null;
+}
+
+// The fake ms per step of shape `index` (0: the smallest), or null: measure it.
+export function fakeMsPerStep(debugMs, index) {
+  if (!debugMs?.length) return null;
+  return debugMs[Math.min(index, debugMs.length - 1)];
+}
+
+// ---- what the page says --------------------------------------------------------------
+
+export const measuringNote = (index, count) => `Measuring this device: shape ${index} of ${count}…`;
+
+
+// Under the Train for control: what Train will do.
+export function trainForNote(choice, fineTunes) {
+  if (fineTunes) return 'A fine-tune trains for the Model card’s training steps: Train for sizes models trained from scratch.';
+  if (choice === 'steps') return 'Train makes the Model card’s model and trains it for its training steps.';
+  if (choice === 0) {
+    return 'Train measures this device for a few seconds, then trains the size that learns most in half an hour, until you stop it.';
+  }
+  return `Train measures this device for a few seconds, then trains the model that learns most in ${budgetLabel(choice)}.`;
+}
+
+// The Model card's note while a budget sizes the model.
+export const BUDGET_HINT = 'Sized for this device when you press Train. Choose “Steps” under Train for to set every field.';
+
+// A budget run's end: how far it went, and whether the best evaluation's weights were kept.
+export function finishedNote({ step, keptBestFrom, continuable = false }) {
+  const kept =
+    keptBestFrom != null
+      ? ` Validation loss stopped improving at step ${keptBestFrom.toLocaleString('en')}, so the weights from there were kept.`
+      : '';
+  const next = continuable ? 'Generate below, Continue to train further, or Reset to start again.' : 'Generate below, or Reset to start again.';
+  return `Finished: ${step} steps.${kept} ${next}`;
+}
+
+// A finished budget run trained on: as many steps again, at the final learning rate.
+export function continueNote(more, to) {
+  const steps = more === 1 ? 'step' : 'steps';
+  return `Continuing for ${more.toLocaleString('en')} more ${steps} at the final learning rate, to step ${to.toLocaleString('en')}.`;
+}

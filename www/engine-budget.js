@@ -1,0 +1,94 @@
+// Training budgets in the engine worker: Train with "Train for: 1 minute". The probe creates each
+// candidate shape (Kindling.budgetShapes) on the CPU build with the reader's text and tokenizer,
+// warms it up, times a few steps and frees it, posting `measuring` as it goes; the plan
+// (Kindling.planBudget, for the budget less the probe's own time) then gives the shape and a
+// schedule that ends with the budget, posted as `planned`; engine-worker.js's create makes that
+// model and trains it. The rules (probe steps, arithmetic): budget.js.
+//
+// A Reset cancels a probe between two engine calls: engine-worker.js calls cancelBudget as the
+// message arrives, not when its turn in the inbox comes (the create being planned holds the
+// inbox). Every probe model is freed, whether it was timed, cancelled or failed.
+import { PROBE, msPerStep, secondsLeft, fakeMsPerStep } from './budget.js';
+import { settings, live, post, exclusive, nextTask } from './engine-state.js';
+import { kindlingError as failure } from './kindling-error.js';
+
+// What the budget's model keeps of the reader's choices: the text, the tokenizer, its merges and
+// the seed (the model type chooses the shapes; the rest is the plan's).
+const KEPT = ['text', 'tokenizer', 'merges', 'seed'];
+
+let current = null; // the latest budget run: { cancelled }
+
+// A new budget run; cancels any other.
+export function budgetRun() {
+  cancelBudget();
+  current = { cancelled: false };
+  return current;
+}
+
+export function cancelBudget() {
+  if (current) current.cancelled = true;
+}
+
+function kept(options) {
+  return Object.fromEntries(KEPT.filter((name) => options[name] !== undefined).map((name) => [name, options[name]]));
+}
+
+// Measures this device and plans `budget` ({ seconds }) for the reader's `options` (text, model,
+// tokenizer, merges?, seed?). Resolves to { plan, options: what to create the model with }, or
+// null once `run` was cancelled. Rejects with the engine's KindlingError: kind 'config' when
+// the text can train none of the shapes (each one's first refusal), or planBudget's.
+export async function planBudget(run, { id, options, budget }) {
+  const started = performance.now();
+  const measured = await measureShapes(run, options);
+  if (!measured) return null;
+  const probeMs = performance.now() - started;
+  const model = options.model ?? 'gpt';
+  const { trainTokens } = live.Kindling.validate(options);
+  const seconds = secondsLeft(budget.seconds, probeMs);
+  const plan = await live.Kindling.planBudget({ seconds, model, trainTokens, measured });
+  if (run.cancelled) return null;
+  post({ type: 'planned', id, plan, measured, seconds: budget.seconds, probeSeconds: probeMs / 1000 });
+  return { plan, options: { ...plan.config, ...kept(options) } };
+}
+
+// Every shape's ms per step ({ [name]: ms }), or null once cancelled. A shape the text cannot
+// train (a context longer than the text) is left out; none at all rejects with the first refusal.
+async function measureShapes(run, options) {
+  const shapes = live.Kindling.budgetShapes(options.model ?? 'gpt');
+  const measured = {};
+  let refusal = null;
+  for (const [index, { name, config }] of shapes.entries()) {
+    post({ type: 'measuring', index: index + 1, count: shapes.length, shape: name });
+    try {
+      const ms = await timeShape(run, { ...config, ...kept(options), backend: 'cpu' });
+      if (ms === null) return null;
+      measured[name] = fakeMsPerStep(settings.debugBudgetMs, index) ?? ms;
+    } catch (error) {
+      if (error?.kind !== 'config') throw error;
+      refusal ??= error;
+    }
+    await nextTask(); // a Reset may be waiting
+    if (run.cancelled) return null;
+  }
+  if (!Object.keys(measured).length) throw refusal ?? failure('argument', `There is no ${options.model} shape to measure.`);
+  return measured;
+}
+
+// One shape's ms per step, on the CPU build in this worker alone; null once cancelled. The
+// probe model is freed however this ends.
+function timeShape(run, options) {
+  return exclusive(async () => {
+    if (run.cancelled) return null;
+    const probe = await live.Kindling.create(options);
+    try {
+      await probe.trainSteps(PROBE.warmupSteps);
+      await nextTask();
+      if (run.cancelled) return null;
+      const started = performance.now();
+      await probe.trainSteps(PROBE.timedSteps);
+      return msPerStep(performance.now() - started);
+    } finally {
+      probe.free();
+    }
+  });
+}

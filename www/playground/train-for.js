@@ -1,0 +1,68 @@
+// "Train for: 1 minute · 5 minutes · 30 minutes · Until I stop · Steps" in the Train card, and the
+// element's `budget` attribute, which the control sets and follows (budget.js: what it means).
+// A budget sizes the model for this device when Train is pressed: the engine worker measures a
+// few shapes and plans (engine-budget.js), and this shows its progress and its choice: the
+// Model card's fields, and why, in the Model card and the train status. "Steps" trains the
+// Model card's settings for its steps. Budgets are for training from scratch: with another
+// start point (Start from) the control is disabled and a fine-tune keeps its steps.
+import { BUDGET_HINT, attributeFor, budgetChoice, budgetLabel, choiceValue, measuringNote, trainForNote } from '../budget.js';
+import { nodes } from './markup.js';
+
+export class TrainFor {
+  // host: the element; form: its ConfigForm; training: its TrainingView.
+  constructor(root, { host, form, training }) {
+    Object.assign(this, { host, form, training });
+    this.$ = nodes(root, 'train-for train-for-custom-choice train-for-custom train-for-note');
+    this.$.trainFor.addEventListener('change', ({ target }) => {
+      const value = target.value === 'custom' ? String(this.choice) : attributeFor(target.value);
+      this.host.setAttribute('budget', value);
+    });
+  }
+
+  // Seconds (0: until stopped) or 'steps', as the attributes say.
+  get choice() {
+    return budgetChoice({ budget: this.host.getAttribute('budget'), steps: this.host.getAttribute('steps') });
+  }
+
+  get fineTunes() {
+    return Boolean(this.host.files?.startFrom.fineTunes);
+  }
+
+  // The budget Train uses now, in seconds (0: until stopped), or null: the Model card's steps.
+  get seconds() {
+    const choice = this.choice;
+    return choice === 'steps' || this.fineTunes ? null : choice;
+  }
+
+  // The `budget` or `steps` attribute or the start point changed: the control, its note and
+  // the Model card follow.
+  refresh() {
+    const choice = this.choice;
+    const value = choiceValue(choice);
+    this.$.trainForCustomChoice.hidden = value !== 'custom';
+    if (value === 'custom') this.$.trainForCustom.textContent = capitalized(budgetLabel(choice));
+    this.$.trainFor.querySelector(`input[value="${value}"]`).checked = true;
+    this.$.trainFor.disabled = this.fineTunes;
+    this.$.trainForNote.textContent = trainForNote(choice, this.fineTunes);
+    const { seconds } = this;
+    this.form.setBudget(seconds === null ? null : BUDGET_HINT);
+    this.training.budgetLabel = seconds === null ? null : budgetLabel(seconds);
+  }
+
+  // The worker's budget messages, and the models that settle them.
+  received(message) {
+    switch (message.type) {
+      case 'measuring':
+        return this.training.status(measuringNote(message.index, message.count));
+      case 'planned':
+        this.form.showPlan(message.plan.config, message.plan.why);
+        return this.training.status(message.plan.why);
+      case 'model':
+        if (!message.info) return this.refresh(); // dropped: the next Train sizes afresh
+        return undefined;
+    }
+    return undefined;
+  }
+}
+
+const capitalized = (text) => text[0].toUpperCase() + text.slice(1);
