@@ -7,6 +7,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serve } from '../scripts/server.mjs';
+import { corpus } from './corpus.mjs';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const ARTIFACTS = join(REPO, 'test-artifacts');
@@ -114,4 +115,15 @@ export async function openPackagePage() {
   const failure = await page.evaluate(() => document.body.dataset.error);
   if (failure !== undefined) throw new Error(`the package failed to load: ${failure}`);
   return { server, browser, page };
+}
+
+// In the playground `page`: the corpus, the Model card's settings ("Train for: Steps", not a
+// budget), `tiny` with more steps than any test waits for, then Train.
+export async function startLongTinyRun(page) {
+  await page.locator('#text').fill(corpus());
+  await page.locator('#train-for label').filter({ hasText: 'Steps' }).click();
+  await page.locator('#preset').selectOption('tiny');
+  await page.locator('#f-maxSteps').fill('100000');
+  await page.locator('kindling-playground:not([data-validation=pending])').waitFor({ timeout: 120_000 });
+  await page.locator('#train').click();
 }

@@ -3,8 +3,7 @@
 // goes on in one worker, with a notice in the badge's tooltip and no error.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, foreignRequests } from './browser.mjs';
-import { corpus } from './corpus.mjs';
+import { startServer, launchBrowser, foreignRequests, startLongTinyRun } from './browser.mjs';
 
 const LONG = { timeout: 120_000 };
 let server;
@@ -44,12 +43,7 @@ test('a helper that replies malformed is dropped and training goes on in one wor
     };
   });
 
-  await page.locator('#text').fill(corpus());
-  await page.locator('#train-for label').filter({ hasText: 'Steps' }).click(); // the Model card's settings, not a budget
-  await page.locator('#preset').selectOption('tiny');
-  await page.locator('#f-maxSteps').fill('100000');
-  await page.locator('kindling-playground:not([data-validation=pending])').waitFor(LONG);
-  await page.locator('#train').click();
+  await startLongTinyRun(page);
   await page.waitForFunction(() => {
     const root = document.querySelector('kindling-playground').shadowRoot;
     return Number(root.querySelector('#step').dataset.value) > 30 || !root.querySelector('#train-error').hidden;

@@ -6,8 +6,7 @@
 // (The rule itself, in Node: helper-count.test.mjs.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { browserSuite, foreignRequests } from './browser.mjs';
-import { corpus } from './corpus.mjs';
+import { browserSuite, foreignRequests, startLongTinyRun } from './browser.mjs';
 
 const LONG = { timeout: 120_000 };
 const suite = browserSuite({
@@ -42,12 +41,7 @@ async function trainWith(t, { ms, cores }) {
     window.workersSeen = [];
     document.querySelector('kindling-playground').addEventListener('kindling-metrics', ({ detail }) => window.workersSeen.push(detail.workers));
   });
-  await page.locator('#text').fill(corpus());
-  await page.locator('#train-for label').filter({ hasText: 'Steps' }).click(); // the Model card's settings, not a budget
-  await page.locator('#preset').selectOption('tiny');
-  await page.locator('#f-maxSteps').fill('100000');
-  await page.locator('kindling-playground:not([data-validation=pending])').waitFor(LONG);
-  await page.locator('#train').click();
+  await startLongTinyRun(page);
   return page;
 }
 
