@@ -13,30 +13,31 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 filter=${1:-.}
-bin=${CARGO_TARGET_DIR:-$HOME/.cache/kindling/target}/release/kindling
+bin=${KINDLING_BIN:-${CARGO_TARGET_DIR:-target}/release/kindling}
 long=../shared/data/tinyshakespeare.txt
 out=${2:-bench/results/budget-sweep.json}
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 head -c 20000 "$long" > "$scratch/short.txt"
 
-# name model layers width heads-or-hidden context batch lr | steps on the long text | steps on
-# the short one. The step counts span what fits in 1 to 5 minutes in a tab (one worker:
-# ~15 ms a step for the smallest GPT, ~155 for the largest); the short text is learnt by
-# 1,000 steps, after which a run only memorizes it.
+# name | steps on the long text | steps on the short one. Each shape trains with the budget's
+# own config for it (`kindling train --shape`: src/budget.rs's SHAPES and recipe). The step
+# counts span what fits in 1 to 5 minutes in a tab (one worker: ~12 ms a step for the smallest
+# GPT, ~150 for the largest); the short text is learnt by 1,000 steps, after which a run only
+# memorizes it.
 shapes=(
-  "gpt-2x32 gpt 2 32 2 32 16 3e-3|250 1000 4000|250 1000"
-  "gpt-2x64 gpt 2 64 2 64 16 3e-3|250 1000 4000|250 1000"
-  "gpt-3x96 gpt 3 96 3 64 16 2e-3|250 1000 2000|250 1000"
-  "gpt-4x128 gpt 4 128 4 64 12 1e-3|250 1000|250 1000"
-  "lstm-1x128 lstm 1 64 128 64 16 3e-3|250 1000|250 1000"
-  "lstm-2x256 lstm 2 128 256 64 16 2e-3|250 1000|250 1000"
-  "gru-1x128 gru 1 64 128 64 16 3e-3|250 1000|250 1000"
+  "gpt-2x32|250 1000 4000|250 1000"
+  "gpt-2x64|250 1000 4000|250 1000"
+  "gpt-3x96|250 1000 2000|250 1000"
+  "gpt-4x128|250 1000|250 1000"
+  "lstm-1x128|250 1000|250 1000"
+  "lstm-2x256|250 1000|250 1000"
+  "gru-1x128|250 1000|250 1000"
 )
 echo "[" > "$out.tmp"
 first=1
 for entry in "${shapes[@]}"; do
-  read -r name model layers width heads context batch lr <<< "${entry%%|*}"
+  name=${entry%%|*}
   [[ $name =~ $filter ]] || continue
   rest=${entry#*|}
   runs=()
@@ -45,13 +46,8 @@ for entry in "${shapes[@]}"; do
   for run in "${runs[@]}"; do
     read -r text steps <<< "$run"
     file=$long; [ "$text" = short ] && file=$scratch/short.txt
-    warmup=$(( steps / 20 < 100 ? steps / 20 : 100 ))
     started=$SECONDS
-    lines=$("$bin" train --text "$file" --preset tiny --model "$model" --steps "$steps" \
-      --set nLayer="$layers" --set nEmbd="$width" --set nHead="$heads" --set hiddenSize="$heads" \
-      --set blockSize="$context" --set batchSize="$batch" --set learningRate="$lr" \
-      --set minLearningRate="$(python3 -c "print($lr / 10)")" --set warmupSteps="$warmup" \
-      --set dropout=0 --set evalInterval=$((steps / 10)) --set evalBatches=40 --set keepBest=true \
+    lines=$("$bin" train --text "$file" --shape "$name" --steps "$steps" --set evalBatches=40 \
       --out "$scratch/m.kindling" 2>&1)
     best=$(sed -n 's/^step [0-9]*: .* val \([0-9.]*\) .*/\1/p' <<< "$lines" | sort -g | head -1)
     json="{\"shape\":\"$name\",\"text\":\"$text\",\"steps\":$steps,\"bestValLoss\":$best,\"seconds\":$((SECONDS - started))}"

@@ -19,6 +19,13 @@ loss once at the end over 20 batches of 12 (nanoGPT's --eval_iters=20).
 
     python bench/nanogpt_ref.py --data ../shared/data/tinyshakespeare.txt --threads 1 \
         --iters 60 --warmup 10 --json
+
+--seconds S trains for S seconds of wall time instead (scripts/bench-speedrun.sh): 25
+iterations of a throwaway copy measure the speed, the cosine is stretched to end at the
+iterations that fit (nanoGPT's own schedule, given the budget as its length), and training stops
+there or at S seconds, whichever comes first. --val-all then measures the val loss over every
+window of 64 of the val split, one after another, split as Kindling splits (round(0.9 n)): the
+windows `kindling eval --all` uses.
 """
 
 import argparse
@@ -192,6 +199,31 @@ def load_data(path):
     return ids[: int(n * 0.9)], ids[int(n * 0.9):], len(chars)
 
 
+def load_data_kindling_split(path):
+    """As load_data, with Kindling's split: the first round(0.9 n) characters train."""
+    train, val, vocab = load_data(path)
+    ids = torch.cat([train, val])
+    n_train = round(len(ids) * 0.9)
+    return ids[:n_train], ids[n_train:], vocab
+
+
+@torch.no_grad()
+def val_loss_all_windows(model, val, r, batch=64):
+    """Mean loss over consecutive windows of block_size covering the val split."""
+    model.eval()
+    block = r["block_size"]
+    windows = (len(val) - 1) // block
+    total = 0.0
+    for first in range(0, windows, batch):
+        rows = min(batch, windows - first)
+        start = first * block
+        x = val[start: start + rows * block].view(rows, block)
+        y = val[start + 1: start + 1 + rows * block].view(rows, block)
+        total += model(x, y).item() * rows
+    model.train()
+    return total / windows
+
+
 def get_batch(data, r):
     ix = torch.randint(len(data) - r["block_size"], (r["batch_size"],))
     x = torch.stack([data[i: i + r["block_size"]] for i in ix])
@@ -205,6 +237,24 @@ def estimate_val_loss(model, val, r):
     losses = [model(*get_batch(val, r)).item() for _ in range(r["eval_iters"])]
     model.train()
     return sum(losses) / len(losses)
+
+
+def probe_ms_per_iter(cfg, train, iters=25, skip=5):
+    """Median ms of one training iteration of a throwaway model (the first `skip` left out)."""
+    model = GPT(cfg)
+    optimizer = model.configure_optimizers(cfg["weight_decay"], cfg["learning_rate"],
+                                           (cfg["beta1"], cfg["beta2"]))
+    times = []
+    for _ in range(iters):
+        start = time.perf_counter()
+        loss = model(*get_batch(train, cfg))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["grad_clip"])
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        loss.item()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times[skip:])
 
 
 def matmul_gflops(n=1024, repeats=50):
@@ -230,20 +280,34 @@ def main():
     parser.add_argument("--matmul", action="store_true", help="also time a 1024^2 f32 matmul")
     parser.add_argument("--seed", type=int, default=1337)
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser.add_argument("--seconds", type=float, default=0,
+                        help="train for this wall time, the schedule ending with it")
+    parser.add_argument("--val-all", action="store_true",
+                        help="val loss over every window of the val split (Kindling's split)")
     args = parser.parse_args()
     if args.iters <= args.warmup:
         parser.error("--iters must exceed --warmup")
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    r = RECIPE
-    train, val, vocab = load_data(args.data)
+    r = dict(RECIPE)
+    train, val, vocab = (load_data_kindling_split if args.val_all else load_data)(args.data)
+    if args.seconds > 0:
+        ms = probe_ms_per_iter(dict(r, vocab_size=vocab), train)
+        args.iters = max(int(args.seconds * 1000 / ms), args.warmup + 1)
+        r["lr_decay_iters"] = args.iters
+        r["warmup_iters"] = min(r["warmup_iters"], args.iters // 20)
+        torch.manual_seed(args.seed)
     model = GPT(dict(r, vocab_size=vocab))
     model.train()
     optimizer = model.configure_optimizers(r["weight_decay"], r["learning_rate"],
                                            (r["beta1"], r["beta2"]))
     times, loss_value = [], float("nan")
+    started = time.perf_counter()
     for it in range(args.iters):
+        if args.seconds > 0 and time.perf_counter() - started >= args.seconds:
+            args.iters = it
+            break
         start = time.perf_counter()
         lr = get_lr(it, r)
         for group in optimizer.param_groups:
@@ -274,7 +338,10 @@ def main():
         "totalMs": sum(times),
         "lastTrainLoss": loss_value,
         "lastLr": get_lr(args.iters - 1, r),
+        "trainSeconds": time.perf_counter() - started,
     }
+    if args.val_all:
+        result["valLossAllWindows"] = val_loss_all_windows(model, val, r)
     if args.eval:
         result["valLoss"] = estimate_val_loss(model, val, r)
         result["evalBatches"] = r["eval_iters"]

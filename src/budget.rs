@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, ModelKind};
+use crate::config::{Activation, Config, Decay, ModelKind, OptimizerKind, Positions};
 use crate::validate::{FieldError, Problem};
 
 /// A shape a budget may choose, with the batch and learning rate that go with it.
@@ -73,23 +73,23 @@ struct Swept {
 const SWEEP: &[Swept] = &[
     Swept {
         shape: "gpt-2x32",
-        long: &[(250, 2.5851), (1000, 2.3007), (4000, 2.0066)],
-        short: &[(250, 2.5948), (1000, 2.1853)],
+        long: &[(250, 2.3984), (1000, 2.0502), (4000, 1.8945)],
+        short: &[(250, 2.3066), (1000, 1.9367)],
     },
     Swept {
         shape: "gpt-2x64",
-        long: &[(250, 2.4699), (1000, 2.067), (4000, 1.78)],
-        short: &[(250, 2.3994), (1000, 1.9432)],
+        long: &[(250, 2.1628), (1000, 1.8276), (4000, 1.7028)],
+        short: &[(250, 2.0023), (1000, 1.9777)],
     },
     Swept {
         shape: "gpt-3x96",
-        long: &[(250, 2.4191), (1000, 2.0363), (2000, 1.8429)],
-        short: &[(250, 2.3465), (1000, 1.9764)],
+        long: &[(250, 2.0756), (1000, 1.7322), (2000, 1.6676)],
+        short: &[(250, 1.9718), (1000, 2.0154)],
     },
     Swept {
         shape: "gpt-4x128",
-        long: &[(250, 2.426), (1000, 2.1066)],
-        short: &[(250, 2.3717), (1000, 2.03)],
+        long: &[(250, 2.0849), (1000, 1.7246)],
+        short: &[(250, 2.0295), (1000, 1.978)],
     },
     Swept {
         shape: "lstm-1x128",
@@ -111,6 +111,10 @@ const SWEEP: &[Swept] = &[
 /// Beyond the longest run measured, the loss is taken to fall on as it did, up to this many
 /// times that run's steps, and no further: a guess past what was measured stays modest.
 const EXTRAPOLATION: f64 = 4.0;
+
+/// Muon's peak rate for the hidden matrices: for a GPT 0.01 and 0.02 did as well and 0.03
+/// worse, for an LSTM 0.05 as well as 0.02 (bench/recipe-tries.sh, docs/benchmarks.md).
+const MUON_LEARNING_RATE: f64 = 0.02;
 
 /// The share of a budget left to evaluations and the page's messages.
 const OVERHEAD: f64 = 0.05;
@@ -168,6 +172,15 @@ pub fn shapes(model: ModelKind) -> Vec<BudgetShape> {
         .collect()
 }
 
+/// The config a budget trains shape `name` with for `steps` (what `plan` gives when it picks
+/// that shape); none for a name `shapes` never lists. bench/budget-sweep.sh trains these.
+pub fn shape_config(name: &str, steps: usize) -> Option<Config> {
+    SHAPES
+        .iter()
+        .find(|s| s.name == name)
+        .map(|s| config_of(s, steps, false))
+}
+
 /// The shape and schedule for `request`: for each measured shape, the steps that fit, and the
 /// loss the sweep predicts after them; the lowest wins.
 pub fn plan(request: &BudgetRequest) -> Result<BudgetPlan, Vec<FieldError>> {
@@ -178,22 +191,27 @@ pub fn plan(request: &BudgetRequest) -> Result<BudgetPlan, Vec<FieldError>> {
     } else {
         request.seconds
     };
-    let (best, steps, predicted) = request
+    let (best, steps, predicted, fit) = request
         .measured
         .iter()
         .map(|(name, &ms)| {
             let shape = SHAPES.iter().find(|s| s.name == name).expect("checked");
-            let steps = ((seconds * 1000.0 * (1.0 - OVERHEAD) / ms) as usize).max(1);
-            (
-                shape,
-                steps,
-                predict(shape.name, steps, request.train_tokens),
-            )
+            let fit = ((seconds * 1000.0 * (1.0 - OVERHEAD) / ms) as usize).max(1);
+            let (steps, predicted) = if open_ended {
+                (fit, predict(shape.name, fit, request.train_tokens))
+            } else {
+                best_steps(shape.name, fit, request.train_tokens)
+            };
+            (shape, steps, predicted, fit)
         })
         .min_by(|a, b| a.2.total_cmp(&b.2).then(size(a.0).cmp(&size(b.0))))
         .expect("checked: at least one shape");
     let config = config_of(best, steps, open_ended);
-    let why = explain(best, steps, seconds, open_ended);
+    let why = if steps < fit {
+        explain_early(best, steps, seconds * steps as f64 / fit as f64)
+    } else {
+        explain(best, steps, seconds, open_ended)
+    };
     Ok(BudgetPlan {
         shape: best.name.to_string(),
         config,
@@ -253,23 +271,42 @@ fn check(request: &BudgetRequest) -> Result<(), Vec<FieldError>> {
     }
 }
 
+/// The steps, up to `fit`, after which the sweep predicts `shape`'s lowest loss on a text of
+/// `tokens` tokens, and that loss. On a short text a longer run can end worse than a shorter
+/// one (it learns the text by heart: the sweep's short-text curves rise), so a budget trains
+/// no longer than its best; a longer budget then never predicts a worse model.
+fn best_steps(shape: &str, fit: usize, tokens: usize) -> (usize, f32) {
+    let swept = SWEEP
+        .iter()
+        .find(|s| s.shape == shape)
+        .expect("every shape was swept");
+    let measured = swept.long.iter().chain(swept.short).map(|&(n, _)| n);
+    measured
+        .filter(|&n| n < fit)
+        .chain([fit])
+        .map(|n| (n, predict(shape, n, tokens)))
+        .min_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+        .expect("fit is always a candidate")
+}
+
 /// The loss the sweep predicts for `shape` after `steps`, on a text of `tokens` training tokens.
 fn predict(shape: &str, steps: usize, tokens: usize) -> f32 {
     let swept = SWEEP
         .iter()
         .find(|s| s.shape == shape)
         .expect("every shape was swept");
-    let at = |points: &[(usize, f32)]| {
+    let at = |points: &[(usize, f32)], extrapolation: f64| {
         let curve: Vec<(f64, f64)> = points
             .iter()
             .map(|&(n, loss)| ((n as f64).ln(), f64::from(loss)))
             .collect();
         let last = points.last().expect("measured").0 as f64;
-        interpolate(&curve, (steps as f64).min(last * EXTRAPOLATION).ln())
+        interpolate(&curve, (steps as f64).min(last * extrapolation).ln())
     };
     let t = ((tokens as f64).max(1.0).ln() - SHORT_TEXT.ln()) / (LONG_TEXT.ln() - SHORT_TEXT.ln());
     let t = t.clamp(0.0, 1.0);
-    (at(swept.short) * (1.0 - t) + at(swept.long) * t) as f32
+    // Past its last measurement a short text is assumed learnt: no further gain.
+    (at(swept.short, 1.0) * (1.0 - t) + at(swept.long, EXTRAPOLATION) * t) as f32
 }
 
 /// `curve` (x ascending, at least two points) at `x`: linear between points, extended past
@@ -283,13 +320,31 @@ fn interpolate(curve: &[(f64, f64)], x: f64) -> f64 {
     y0 + (y1 - y0) * (x - x0) / (x1 - x0)
 }
 
-/// `shape` trained for `steps`: warmup a twentieth (at most 100), a cosine that reaches its
-/// minimum at the last step (or, open-ended, a constant rate after warmup), an evaluation
-/// every tenth of the run, no dropout (short runs do not overfit enough to need it), and the
-/// best weights kept.
+/// `shape` trained for `steps`: warmup a twentieth (at most 100), then the rate falls until the
+/// last step (or, open-ended, stays constant), an evaluation every tenth of the run, no
+/// dropout (short runs do not overfit enough to need it), and the best weights kept. Each
+/// model learns with what won at equal wall time (docs/benchmarks.md, "The recipe"): Muon for
+/// the hidden matrices; a GPT also ReLU², rotary positions and a linear fall to zero, an LSTM
+/// or GRU nanoGPT's cosine to a tenth (linear did worse there).
 fn config_of(shape: &Shape, steps: usize, open_ended: bool) -> Config {
     let gpt = shape.model == ModelKind::Gpt;
     let base = Config::tiny();
+    let recipe = Config {
+        optimizer: OptimizerKind::Muon,
+        muon_learning_rate: MUON_LEARNING_RATE,
+        ..base
+    };
+    let (recipe, floor) = if gpt {
+        let gpt = Config {
+            activation: Activation::Relu2,
+            positions: Positions::Rotary,
+            decay: Decay::Linear,
+            ..recipe
+        };
+        (gpt, 0.0)
+    } else {
+        (recipe, shape.learning_rate / 10.0)
+    };
     Config {
         model: shape.model,
         n_layer: shape.n_layer,
@@ -311,7 +366,7 @@ fn config_of(shape: &Shape, steps: usize, open_ended: bool) -> Config {
         min_learning_rate: if open_ended {
             shape.learning_rate
         } else {
-            shape.learning_rate / 10.0
+            floor
         },
         warmup_steps: (steps / 20).min(100),
         max_steps: if open_ended {
@@ -321,7 +376,7 @@ fn config_of(shape: &Shape, steps: usize, open_ended: bool) -> Config {
         },
         eval_interval: if open_ended { 500 } else { (steps / 10).max(1) },
         keep_best: true,
-        ..base
+        ..recipe
     }
 }
 
@@ -333,8 +388,8 @@ fn model_name(model: ModelKind) -> &'static str {
     }
 }
 
-/// "4 layers × 96, context 64: about 2,300 steps fit in 1 minute here."
-fn explain(shape: &Shape, steps: usize, seconds: f64, open_ended: bool) -> String {
+/// "GPT of 4 layers × 96, context 64".
+fn describe(shape: &Shape) -> String {
     let layers = match shape.n_layer {
         1 => "1 layer".to_string(),
         n => format!("{n} layers"),
@@ -344,11 +399,16 @@ fn explain(shape: &Shape, steps: usize, seconds: f64, open_ended: bool) -> Strin
     } else {
         shape.heads_or_hidden
     };
-    let what = format!(
+    format!(
         "{} of {layers} × {width}, context {}",
         model_name(shape.model),
         shape.block_size
-    );
+    )
+}
+
+/// "GPT of 4 layers × 96, context 64: about 2,300 steps fit in 1 minute here."
+fn explain(shape: &Shape, steps: usize, seconds: f64, open_ended: bool) -> String {
+    let what = describe(shape);
     if open_ended {
         return format!(
             "{what}: the size that learns most in half an hour here; it trains until you stop it."
@@ -358,6 +418,17 @@ fn explain(shape: &Shape, steps: usize, seconds: f64, open_ended: bool) -> Strin
         "{what}: about {} steps fit in {} here.",
         thousands(round_steps(steps)),
         duration(seconds)
+    )
+}
+
+/// "GPT of 3 layers × 96, context 64: about 1,000 steps (25 seconds here); more would only learn
+/// this text by heart."
+fn explain_early(shape: &Shape, steps: usize, seconds: f64) -> String {
+    format!(
+        "{}: about {} steps (about {} here); more would only learn this text by heart.",
+        describe(shape),
+        thousands(round_steps(steps)),
+        duration(seconds.max(1.0))
     )
 }
 
@@ -477,6 +548,46 @@ mod tests {
     }
 
     #[test]
+    fn a_longer_budget_never_predicts_a_worse_model() {
+        for tokens in [5_000, 18_000, 100_000, 1_000_000] {
+            let mut previous = f32::INFINITY;
+            for seconds in [10.0, 30.0, 60.0, 120.0, 300.0, 900.0, 1800.0] {
+                let plan = plan(&request(seconds, tokens, here)).unwrap();
+                assert!(
+                    plan.predicted_val_loss <= previous,
+                    "{tokens} tokens, {seconds} s: {} after {previous}",
+                    plan.predicted_val_loss
+                );
+                previous = plan.predicted_val_loss;
+            }
+        }
+    }
+
+    #[test]
+    fn a_short_text_stops_where_more_steps_would_only_learn_it_by_heart() {
+        // gpt-3x96 ends worse after 1,000 steps of the short text than after 250.
+        let (steps, loss) = best_steps("gpt-3x96", 5_000, 18_000);
+        assert_eq!(steps, 250);
+        assert_eq!(loss, predict("gpt-3x96", 250, 18_000));
+        let mut request = request(1800.0, 18_000, here);
+        request.measured.retain(|name, _| name == "gpt-3x96");
+        let plan = plan(&request).unwrap();
+        let fit = (1_800_000.0 * (1.0 - OVERHEAD) / here(2)) as usize;
+        assert!(
+            plan.config.max_steps < fit,
+            "{} of {fit}",
+            plan.config.max_steps
+        );
+        assert!(plan.why.contains("by heart"), "{}", plan.why);
+        // The schedule still ends where the run does.
+        let last = plan.config.max_steps;
+        assert_eq!(
+            learning_rate_at(&plan.config, last),
+            plan.config.min_learning_rate
+        );
+    }
+
+    #[test]
     fn until_stopped_never_decays_and_never_ends() {
         let plan = plan(&request(0.0, 1_000_000, here)).unwrap();
         let config = &plan.config;
@@ -522,15 +633,18 @@ mod tests {
     }
 
     #[test]
-    fn every_shape_was_swept_and_its_loss_falls_with_steps() {
+    fn every_shape_was_swept_and_its_loss_falls_with_steps_on_the_long_text() {
         for shape in &SHAPES {
             let swept = SWEEP.iter().find(|s| s.shape == shape.name).unwrap();
             for points in [swept.long, swept.short] {
                 assert!(points.len() >= 2, "{}", shape.name);
                 for pair in points.windows(2) {
                     assert!(pair[0].0 < pair[1].0);
-                    assert!(pair[1].1 < pair[0].1, "{}: {pair:?}", shape.name);
                 }
+            }
+            // The short text may be learnt by heart (its loss then rises); the long one not.
+            for pair in swept.long.windows(2) {
+                assert!(pair[1].1 < pair[0].1, "{}: {pair:?}", shape.name);
             }
         }
         for model in [ModelKind::Gpt, ModelKind::Lstm, ModelKind::Gru] {

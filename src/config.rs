@@ -71,10 +71,78 @@ pub struct Config {
     /// last step too.
     #[serde(default)]
     pub keep_best: bool,
+    /// gpt only: the MLP's nonlinearity. Absent from checkpoints written before: GELU.
+    #[serde(default)]
+    pub activation: Activation,
+    /// gpt only: how attention tells positions apart. Absent before: learned embeddings.
+    #[serde(default)]
+    pub positions: Positions,
+    /// gpt only: queries and keys are RMS-normalized per head before their dot product, which
+    /// bounds the attention logits and so tolerates higher learning rates.
+    #[serde(default)]
+    pub qk_norm: bool,
+    /// What updates the weights. Absent before: AdamW for all of them.
+    #[serde(default)]
+    pub optimizer: OptimizerKind,
+    /// muon only: the hidden matrices' peak learning rate (the schedule scales it as it scales
+    /// `learning_rate`). Muon's steps are whole orthogonal matrices, so its rate is larger.
+    #[serde(default = "default_muon_learning_rate")]
+    pub muon_learning_rate: f64,
+    /// The learning rate's fall from its peak after warmup to `min_learning_rate` at
+    /// `max_steps`. Absent before: cosine.
+    #[serde(default)]
+    pub decay: Decay,
+}
+
+/// The GPT MLP's nonlinearity: nanoGPT's GELU, or ReLU² (modded-nanogpt's: cheaper than GELU's
+/// `erf`, and as good or better at these sizes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    #[default]
+    Gelu,
+    Relu2,
+}
+
+/// Learned position embeddings added to the input (nanoGPT), or rotary embeddings that turn
+/// queries and keys by their position (no weights; attention then sees relative positions).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "lowercase")]
+pub enum Positions {
+    #[default]
+    Learned,
+    Rotary,
+}
+
+/// AdamW for every weight, or Muon for the hidden matrices (the blocks' 2-D weights) and AdamW
+/// for the rest (embeddings, head, gains), as modded-nanogpt trains.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    #[default]
+    Adamw,
+    Muon,
+}
+
+/// The shape of the learning rate's fall after warmup.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "lowercase")]
+pub enum Decay {
+    #[default]
+    Cosine,
+    Linear,
 }
 
 fn default_merges() -> usize {
     256
+}
+
+fn default_muon_learning_rate() -> f64 {
+    0.02
 }
 
 pub const PRESET_NAMES: [&str; 4] = ["tiny", "baby-gpt", "seed-lstm", "gru"];
@@ -108,6 +176,12 @@ impl Config {
             merges: default_merges(),
             lora_rank: 0,
             keep_best: false,
+            activation: Activation::Gelu,
+            positions: Positions::Learned,
+            qk_norm: false,
+            optimizer: OptimizerKind::Adamw,
+            muon_learning_rate: default_muon_learning_rate(),
+            decay: Decay::Cosine,
         }
     }
 
@@ -176,7 +250,11 @@ impl Config {
         );
         match self.model {
             ModelKind::Gpt => {
-                let embeddings = v * d + self.block_size as u64 * d;
+                let positions = match self.positions {
+                    Positions::Learned => self.block_size as u64 * d,
+                    Positions::Rotary => 0,
+                };
+                let embeddings = v * d + positions;
                 // ln_1, attention (qkv + out), ln_2, mlp (4x up and down); no biases.
                 let block = d + 4 * d * d + d + 8 * d * d;
                 let head = if self.tie_embeddings { 0 } else { d * v };

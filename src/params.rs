@@ -24,6 +24,21 @@ pub fn visit<M: Module>(module: &M, mut f: impl FnMut(ParamId, Tensor<1>)) {
     visit_grads(module, &GradientsParams::new(), |id, value, _| f(id, value));
 }
 
+/// The shape `[rows, cols]` of each 2-D float parameter of `module`, by id.
+pub fn matrices<M: Module>(module: &M) -> HashMap<ParamId, [usize; 2]> {
+    struct Visitor(HashMap<ParamId, [usize; 2]>);
+    impl ModuleVisitor for Visitor {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if let [rows, cols] = param.shape().dims::<D>()[..] {
+                self.0.insert(param.id, [rows, cols]);
+            }
+        }
+    }
+    let mut visitor = Visitor(HashMap::new());
+    module.visit(&mut visitor);
+    visitor.0
+}
+
 // The walkers take their closure as `dyn`: each walker is then compiled once per module type,
 // not once per closure, which keeps the .wasm from growing with every use.
 

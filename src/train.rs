@@ -5,7 +5,7 @@
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::GradientsParams;
-use burn::tensor::{Device, Int, Tensor};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
@@ -13,7 +13,7 @@ use crate::data::{batch, Dataset};
 use crate::device::{now_ms, read_scalar};
 use crate::error::{Error, ErrorKind};
 use crate::model::{lora, LanguageModel};
-use crate::optim::{clip_global_norm, learning_rate_at, AdamW};
+use crate::optim::{clip_global_norm, learning_rate_at, Optimizer};
 use crate::parallel::{Alone, Helpers, Shard, ShardGradients};
 use crate::params::{
     flat_gradients, initialize, load_trainable, replace_gradients, trainable_weights,
@@ -28,6 +28,8 @@ const BATCH_STREAM: u64 = 1;
 const DROPOUT_STREAM: u64 = 2;
 const VAL_STREAM: u64 = 3;
 const INIT_STREAM: u64 = 4;
+/// Windows per forward pass in `evaluate_all`.
+const EVAL_ALL_BATCH: usize = 64;
 
 /// What one call of `train_steps` reports.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -123,7 +125,7 @@ pub struct RunState {
     pub config: Config,
     pub tokenizer: Tokenizer,
     pub model: LanguageModel,
-    pub optimizer: AdamW,
+    pub optimizer: Optimizer,
     pub step: usize,
     pub history: Vec<HistoryPoint>,
 }
@@ -136,7 +138,7 @@ pub struct Trainer {
     data: Dataset,
     /// Taken out while a step updates it (see `step_once`), present otherwise.
     model: Option<LanguageModel>,
-    optimizer: AdamW,
+    optimizer: Optimizer,
     device: Device,
     step: usize,
     history: Vec<HistoryPoint>,
@@ -178,7 +180,7 @@ impl Trainer {
         // RNG did before their first use, and an untrained model's first generation would wait
         // for the draw (~30 ms for baby-GPT in wasm).
         initialize(&model);
-        let optimizer = AdamW::new(&config);
+        let optimizer = Optimizer::new(&config, &model);
         let state = RunState {
             text,
             config,
@@ -222,7 +224,7 @@ impl Trainer {
         }
         let state = RunState {
             text,
-            optimizer: AdamW::new(&config),
+            optimizer: Optimizer::new(&config, &model),
             config,
             tokenizer: base.tokenizer,
             model,
@@ -301,7 +303,7 @@ impl Trainer {
             .expect("the model is only taken out during a step")
     }
 
-    pub fn optimizer(&self) -> &AdamW {
+    pub fn optimizer(&self) -> &Optimizer {
         &self.optimizer
     }
 
@@ -313,8 +315,8 @@ impl Trainer {
             text: self.text.clone(),
             config: self.config.clone(),
             tokenizer: self.tokenizer.clone(),
+            optimizer: Optimizer::new(&self.config, &model),
             model,
-            optimizer: AdamW::new(&self.config),
             step,
             history: self
                 .history
@@ -582,6 +584,38 @@ impl Trainer {
         let lr = learning_rate_at(config, self.step);
         self.model = Some(self.optimizer.step(lr, model, grads));
         self.step += 1;
+    }
+
+    /// Mean loss over the whole validation split, cut into consecutive windows of the context
+    /// length (the remainder left out): the same windows for any model of that context, and
+    /// for PyTorch's side of `scripts/bench-speedrun.sh`, so losses compare exactly.
+    pub async fn evaluate_all(&self) -> Result<f32, Error> {
+        let model = self.inference_model();
+        let device = self.device.clone().inner();
+        let (block, val) = (self.config.block_size, &self.data.val);
+        let windows = val.len().saturating_sub(1) / block;
+        if windows == 0 {
+            return Err(Error::argument(format!(
+                "the validation split ({} tokens) is shorter than one window of {block}",
+                val.len()
+            )));
+        }
+        let mut total = 0.0;
+        for first in (0..windows).step_by(EVAL_ALL_BATCH) {
+            let rows = EVAL_ALL_BATCH.min(windows - first);
+            let ids = |offset: usize| -> Vec<i64> {
+                let start = first * block + offset;
+                val[start..start + rows * block]
+                    .iter()
+                    .map(|&id| id as i64)
+                    .collect()
+            };
+            let tensor =
+                |data: Vec<i64>| Tensor::from_data(TensorData::new(data, [rows, block]), &device);
+            let loss = loss(&model, tensor(ids(0)), tensor(ids(1)));
+            total += read_scalar(loss).await.map_err(Error::device)? as f64 * rows as f64;
+        }
+        Ok((total / windows as f64) as f32)
     }
 
     /// Mean loss over `eval_batches` fixed windows of the validation split.

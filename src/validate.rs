@@ -9,7 +9,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::checkpoint::SaveOptions;
-use crate::config::{human_bytes, Config, ModelKind, MEMORY_LIMIT_BYTES, PRESET_NAMES};
+use crate::config::{
+    human_bytes, Config, ModelKind, OptimizerKind, Positions, MEMORY_LIMIT_BYTES, PRESET_NAMES,
+};
 use crate::data::split_sizes;
 use crate::inspect::{InspectOptions, MAX_TOP_K};
 use crate::sample::SamplingOptions;
@@ -165,6 +167,17 @@ impl Config {
                     )
                 },
             );
+            let head_dim = self.n_embd / self.n_head.max(1);
+            c.require(
+                self.positions != Positions::Rotary || head_dim.is_multiple_of(2),
+                "positions",
+                Problem::Inconsistent,
+                || {
+                    format!(
+                        "rotary positions turn pairs of each head's {head_dim} dimensions: give each head an even size (nEmbd / nHead)"
+                    )
+                },
+            );
         } else {
             c.count("hiddenSize", "hidden size", self.hidden_size, MAX_WIDTH);
         }
@@ -211,6 +224,15 @@ impl Config {
             End::Closed(0.0),
             End::Closed(self.learning_rate),
         );
+        if self.optimizer == OptimizerKind::Muon {
+            c.range(
+                "muonLearningRate",
+                "Muon's learning rate",
+                self.muon_learning_rate,
+                End::Open(0.0),
+                End::Closed(1.0),
+            );
+        }
         c.count("maxSteps", "steps", self.max_steps, MAX_STEPS);
         c.require(
             self.warmup_steps <= self.max_steps,
@@ -380,6 +402,19 @@ const MODEL_KINDS: &[&str] = &["gpt", "lstm", "gru"];
 /// The values of `Config::tokenizer`.
 const TOKENIZER_KINDS: &[&str] = &["char", "bpe"];
 
+/// The values a config's string field takes, for its messages.
+fn config_choices(field: &str) -> Option<&'static [&'static str]> {
+    match field {
+        "model" => Some(MODEL_KINDS),
+        "tokenizer" => Some(TOKENIZER_KINDS),
+        "activation" => Some(&["gelu", "relu2"]),
+        "positions" => Some(&["learned", "rotary"]),
+        "optimizer" => Some(&["adamw", "muon"]),
+        "decay" => Some(&["cosine", "linear"]),
+        _ => None,
+    }
+}
+
 /// The config of a preset (default `tiny`) with `overrides` (any config fields) applied.
 pub fn config(
     preset: Option<&str>,
@@ -396,11 +431,7 @@ pub fn config(
             ),
         )]
     })?;
-    typed(&base, overrides, |field| match field {
-        "model" => Some(MODEL_KINDS),
-        "tokenizer" => Some(TOKENIZER_KINDS),
-        _ => None,
-    })
+    typed(&base, overrides, config_choices)
 }
 
 /// The config fields that shape a model's weights and tokenizer: fine-tuning keeps the base's.
@@ -414,6 +445,9 @@ const SHAPE_FIELDS: &[&str] = &[
     "tieEmbeddings",
     "tokenizer",
     "merges",
+    "activation",
+    "positions",
+    "qkNorm",
 ];
 
 /// The config of a run fine-tuning `base`: its config with `overrides` of the training
@@ -439,7 +473,7 @@ pub fn fine_tune_config(
         lora_rank: 0,
         ..base.clone()
     };
-    let mut config: Config = typed(&base, overrides, |_| None)?;
+    let mut config: Config = typed(&base, overrides, config_choices)?;
     // The base's warmup suits its own run; a fine-tune shorter than it would be refused for a
     // setting the reader never chose. A tenth of the run, as long as the base's at most.
     if !overrides.contains_key("warmupSteps") {

@@ -20,7 +20,7 @@ use crate::config::Config;
 use crate::device::is_cpu;
 use crate::error::Error;
 use crate::model::{lora, LanguageModel};
-use crate::optim::AdamW;
+use crate::optim::Optimizer;
 use crate::params::copy_module;
 use crate::tokenizer::Tokenizer;
 use crate::train::{HistoryPoint, RunState, Trainer};
@@ -51,7 +51,7 @@ pub struct SaveOptions {
     /// weight had been fine-tuned. It saves no optimizer state (the adapters' has no meaning
     /// for the merged weights).
     pub merged: bool,
-    /// AdamW's moments (two floats per trainable weight); without them the file is smaller
+    /// The optimizer's state (AdamW: two floats per trainable weight; Muon: one); without them the file is smaller
     /// and continues training with a fresh optimizer.
     pub optimizer: bool,
 }
@@ -76,7 +76,7 @@ pub async fn save_with(trainer: &Trainer, options: SaveOptions) -> Result<Vec<u8
     let merge = options.merged && trainer.config.lora_rank > 0;
     let (model, config) = host_model(trainer, merge).await?;
     let optimizer = if merge || !options.optimizer {
-        optimizer::write(&AdamW::new(&config), &model).await?
+        optimizer::write(&Optimizer::new(&config, &model), &model).await?
     } else {
         optimizer::write(trainer.optimizer(), trainer.model()).await?
     };

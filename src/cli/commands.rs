@@ -76,6 +76,10 @@ pub struct EvalArgs {
     /// Print JSON ({"step", "valLoss", "bitsPerChar"}) instead of a sentence.
     #[arg(long)]
     json: bool,
+    /// Every window of the held-out split, one after another, instead of the config's
+    /// evalBatches random ones: the same windows for any model of the same context.
+    #[arg(long)]
+    all: bool,
 }
 
 pub fn eval(args: EvalArgs) -> Result<ExitCode, Error> {
@@ -88,7 +92,11 @@ pub fn eval(args: EvalArgs) -> Result<ExitCode, Error> {
         };
         trainer = Trainer::fine_tune(trainer, read_text(path)?, config)?;
     }
-    let loss = pollster::block_on(trainer.evaluate())?;
+    let loss = if args.all {
+        pollster::block_on(trainer.evaluate_all())?
+    } else {
+        pollster::block_on(trainer.evaluate())?
+    };
     let bits = trainer.bits_per_char(loss);
     if args.json {
         println!(

@@ -17,7 +17,7 @@ use crate::error::{Error, ErrorKind};
 use crate::parallel::Alone;
 use crate::session::Session;
 use crate::train::Metrics;
-use crate::{checkpoint, Trainer};
+use crate::{budget, checkpoint, Trainer};
 
 /// Steps per call of `train_steps`: each call reads the loss back (a GPU sync), and Ctrl-C is
 /// answered between calls.
@@ -41,6 +41,15 @@ pub struct TrainArgs {
     /// gives one; a resumed run trains this many more.
     #[arg(long)]
     steps: Option<usize>,
+    /// Train for this many seconds, as the page's "Train for" does: each budget shape of the
+    /// model type is timed here for a few steps, and the one predicted to learn most in the
+    /// time left trains with a schedule that ends with it (src/budget.rs).
+    #[arg(long, conflicts_with_all = ["resume", "steps", "shape"])]
+    budget: Option<f64>,
+    /// A budget's shape by name (gpt-3x96, lstm-1x128, ...: src/budget.rs) with the budget's
+    /// settings for --steps steps, in place of the preset's.
+    #[arg(long, requires = "steps", conflicts_with_all = ["resume", "model"])]
+    shape: Option<String>,
     /// A saved model to continue: its text, config, optimizer and step.
     #[arg(long, conflicts_with_all = ["text", "model", "set"])]
     resume: Option<PathBuf>,
@@ -126,19 +135,79 @@ fn new_run(args: &TrainArgs, device: Device) -> Result<Trainer, Error> {
         .as_ref()
         .expect("clap requires --text without --resume");
     let text = read_text(path)?;
-    Trainer::new(text, config(args)?, device).map_err(Error::from)
+    let config = match args.budget {
+        Some(seconds) => budget_config(seconds, config(args)?, &text, &device)?,
+        None => config(args)?,
+    };
+    Trainer::new(text, config, device).map_err(Error::from)
+}
+
+/// Steps each probe takes before it is timed (the first compile and allocate), and timed.
+const PROBE_WARMUP: usize = 2;
+const PROBE_TIMED: usize = 5;
+
+/// The budget's plan for `seconds` on this machine, for `asked`'s model type, tokenizer and
+/// seed: the page's flow (www/engine-budget.js) with the probe's own time taken off.
+fn budget_config(
+    seconds: f64,
+    asked: Config,
+    text: &str,
+    device: &Device,
+) -> Result<Config, Error> {
+    let started = std::time::Instant::now();
+    let keep = |config: Config| Config {
+        tokenizer: asked.tokenizer,
+        merges: asked.merges,
+        seed: asked.seed,
+        ..config
+    };
+    let mut measured = std::collections::BTreeMap::new();
+    let mut train_tokens = 0;
+    for shape in budget::shapes(asked.model) {
+        let mut probe = Trainer::new(text.to_string(), keep(shape.config), device.clone())?;
+        train_tokens = probe.data().train.len();
+        pollster::block_on(probe.train_steps(PROBE_WARMUP))?;
+        let timed = std::time::Instant::now();
+        pollster::block_on(probe.train_steps(PROBE_TIMED))?;
+        let ms = timed.elapsed().as_secs_f64() * 1000.0 / PROBE_TIMED as f64;
+        eprintln!("kindling: {} takes {ms:.1} ms a step here", shape.name);
+        measured.insert(shape.name, ms);
+    }
+    let left = if seconds == 0.0 {
+        0.0
+    } else {
+        (seconds - started.elapsed().as_secs_f64()).max(1.0)
+    };
+    let plan = budget::plan(&budget::BudgetRequest {
+        seconds: left,
+        model: asked.model,
+        train_tokens,
+        measured,
+    })?;
+    eprintln!("kindling: {}", plan.why);
+    Ok(keep(plan.config))
 }
 
 /// The preset with `--model`, `--set` and `--steps` applied, through the same serde names and
 /// validation as the page's config.
 fn config(args: &TrainArgs) -> Result<Config, Error> {
-    let preset = Config::preset(&args.preset).ok_or_else(|| {
-        Error::argument(format!(
-            "there is no preset {:?}: choose one of {}",
-            args.preset,
-            PRESET_NAMES.join(", ")
-        ))
-    })?;
+    let preset = match &args.shape {
+        Some(name) => {
+            let steps = args.steps.expect("clap requires --steps with --shape");
+            budget::shape_config(name, steps).ok_or_else(|| {
+                Error::argument(format!(
+                    "there is no budget shape {name:?}: see src/budget.rs's SHAPES"
+                ))
+            })?
+        }
+        None => Config::preset(&args.preset).ok_or_else(|| {
+            Error::argument(format!(
+                "there is no preset {:?}: choose one of {}",
+                args.preset,
+                PRESET_NAMES.join(", ")
+            ))
+        })?,
+    };
     let Value::Object(mut fields) = serde_json::to_value(&preset).expect("configs serialize")
     else {
         unreachable!("a config serializes as an object")
@@ -146,7 +215,7 @@ fn config(args: &TrainArgs) -> Result<Config, Error> {
     if let Some(model) = &args.model {
         fields.insert("model".into(), Value::String(model.clone()));
     }
-    if let Some(steps) = args.steps {
+    if let (Some(steps), None) = (args.steps, &args.shape) {
         // As for a fine-tune (`validate::fine_tune_config`): a short run keeps its warmup to a
         // tenth of it, or tiny's 20 warmup steps would refuse `--steps 10`. `--set` may say
         // otherwise.

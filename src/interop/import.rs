@@ -11,7 +11,7 @@ use super::{nanogpt_name, Manifest, FORMAT, GPT_NAMES, METADATA_KEY};
 use crate::config::{Config, ModelKind};
 use crate::error::Error;
 use crate::model::LanguageModel;
-use crate::optim::AdamW;
+use crate::optim::Optimizer;
 use crate::tokenizer::Tokenizer;
 use crate::train::{RunState, Trainer};
 
@@ -170,7 +170,7 @@ pub(super) fn from_parts(
     }
     let state = RunState {
         text,
-        optimizer: AdamW::new(&config),
+        optimizer: Optimizer::new(&config, &model),
         config,
         tokenizer,
         model,

@@ -29,7 +29,7 @@ use safetensors::tensor::{Dtype, TensorView};
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::host_model;
-use crate::config::{Config, ModelKind};
+use crate::config::{Activation, Config, ModelKind, Positions};
 use crate::device::read_floats;
 use crate::error::Error;
 use crate::tokenizer::Tokenizer;
@@ -52,6 +52,9 @@ pub struct Manifest {
     /// A GPT's shape as nanoGPT's `GPTConfig` takes it (`GPTConfig(**nanogpt)`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nanogpt: Option<NanoGptArgs>,
+    /// Why `nanogpt` is absent: what this model has that nanoGPT's `GPT` cannot hold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_nanogpt: Option<String>,
 }
 
 /// nanoGPT's `GPTConfig`, which its checkpoints keep as `model_args`.
@@ -161,9 +164,11 @@ impl ModuleVisitor for Collect {
 pub async fn export(trainer: &Trainer) -> Result<Exported, Error> {
     let (model, config) = host_model(trainer, true).await?;
     let is_gpt = config.model == ModelKind::Gpt;
+    let nanogpt = nanogpt_args(&config, trainer.tokenizer.vocab_size());
     let manifest = Manifest {
         format: FORMAT.into(),
-        nanogpt: nanogpt_args(&config, trainer.tokenizer.vocab_size()),
+        not_nanogpt: nanogpt.as_ref().err().cloned(),
+        nanogpt: nanogpt.ok(),
         config,
         vocabulary: trainer.tokenizer.clone(),
         step: trainer.step(),
@@ -192,9 +197,32 @@ pub async fn export(trainer: &Trainer) -> Result<Exported, Error> {
     Ok(Exported { weights, manifest })
 }
 
-/// nanoGPT's `GPTConfig` for a GPT of `config` (none for a model nanoGPT cannot hold).
-fn nanogpt_args(config: &Config, vocab_size: usize) -> Option<NanoGptArgs> {
-    (config.model == ModelKind::Gpt && config.tie_embeddings).then_some(NanoGptArgs {
+/// nanoGPT's `GPTConfig` for a GPT of `config`, or what nanoGPT's `GPT` cannot hold.
+fn nanogpt_args(config: &Config, vocab_size: usize) -> Result<NanoGptArgs, String> {
+    let unfit = [
+        (config.model != ModelKind::Gpt, "it is not a GPT"),
+        (
+            !config.tie_embeddings,
+            "its head is not tied to the token embedding",
+        ),
+        (
+            config.activation != Activation::Gelu,
+            "its MLP uses ReLU², not GELU",
+        ),
+        (
+            config.positions != Positions::Learned,
+            "it uses rotary positions, not learned ones",
+        ),
+        (config.qk_norm, "it normalizes queries and keys (QK-norm)"),
+    ];
+    let reasons: Vec<&str> = unfit.iter().filter(|u| u.0).map(|u| u.1).collect();
+    if !reasons.is_empty() {
+        return Err(format!(
+            "nanoGPT's GPT cannot hold this model: {}",
+            reasons.join("; ")
+        ));
+    }
+    Ok(NanoGptArgs {
         n_layer: config.n_layer,
         n_head: config.n_head,
         n_embd: config.n_embd,

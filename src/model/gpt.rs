@@ -1,16 +1,20 @@
 //! A GPT in the shape of nanoGPT's `model.py`: token and learned position embeddings, pre-norm
 //! blocks of causal self-attention and a 4x GELU MLP, a final LayerNorm and an LM head tied to
-//! the token embedding. No biases anywhere, as in nanoGPT's shakespeare_char config.
+//! the token embedding. No biases anywhere, as in nanoGPT's shakespeare_char config. Options
+//! nanoGPT lacks (`Config::activation`, `positions`, `qk_norm`) change the blocks' insides,
+//! never the shapes of the weights they share with it.
 
-use burn::module::{Initializer, Module};
+use std::collections::HashMap;
+
+use burn::module::{Initializer, Module, ParamId};
 use burn::nn::{
     Dropout, DropoutConfig, Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig, Linear,
     LinearConfig,
 };
-use burn::tensor::activation::{gelu, softmax};
+use burn::tensor::activation::{gelu, relu, softmax};
 use burn::tensor::{Bool, Device, Int, Tensor};
 
-use crate::config::Config;
+use crate::config::{Activation, Config, Positions};
 
 /// nanoGPT's init: N(0, 0.02) for every matrix and embedding; the projections that write into
 /// the residual stream get 0.02 / sqrt(2 * n_layer) so the stream's variance does not grow with
@@ -42,6 +46,8 @@ pub struct CausalSelfAttention {
     attn_dropout: Dropout,
     resid_dropout: Dropout,
     n_head: usize,
+    rotary: bool,
+    qk_norm: bool,
 }
 
 /// Keys and values of every position seen so far, `[batch, heads, positions, head_dim]`.
@@ -61,6 +67,8 @@ impl CausalSelfAttention {
             attn_dropout: DropoutConfig::new(config.dropout).init(),
             resid_dropout: DropoutConfig::new(config.dropout).init(),
             n_head: config.n_head,
+            rotary: config.positions == Positions::Rotary,
+            qk_norm: config.qk_norm,
         }
     }
 
@@ -80,15 +88,27 @@ impl CausalSelfAttention {
                 .swap_dims(1, 2)
         };
         let mut qkv = self.qkv.forward(x).chunk(3, 2).into_iter().map(heads);
-        let (query, mut key, mut value) = (
+        let (mut query, mut key, mut value) = (
             qkv.next().unwrap(),
             qkv.next().unwrap(),
             qkv.next().unwrap(),
         );
-        let mut past = 0;
+        let past = cache
+            .as_ref()
+            .and_then(|slot| slot.as_ref())
+            .map_or(0, |earlier| earlier.key.dims()[2]);
+        if self.qk_norm {
+            (query, key) = (rms_norm(query), rms_norm(key));
+        }
+        if self.rotary {
+            let (cos, sin) = rotation(past, time, head_dim, &query.device());
+            (query, key) = (
+                rotate(query, cos.clone(), sin.clone()),
+                rotate(key, cos, sin),
+            );
+        }
         if let Some(slot) = cache {
             if let Some(earlier) = slot.take() {
-                past = earlier.key.dims()[2];
                 key = Tensor::cat(vec![earlier.key, key], 2);
                 value = Tensor::cat(vec![earlier.value, value], 2);
             }
@@ -122,11 +142,49 @@ impl CausalSelfAttention {
     }
 }
 
+/// `x` `[batch, heads, time, head_dim]` scaled to unit root-mean-square along `head_dim`.
+fn rms_norm(x: Tensor<4>) -> Tensor<4> {
+    let rms = x.clone().square().mean_dim(3).add_scalar(1e-6).sqrt();
+    x / rms
+}
+
+/// Rotary embeddings' angles for positions `past..past + time`: cos and sin, each
+/// `[1, 1, time, head_dim / 2]`, frequency i turning 10000^(-2i / head_dim) per position.
+/// Written here rather than burn's `RotaryEncoding`, which keeps its table as module state
+/// (it would ride in every checkpoint) and rotates each pair through a small matmul.
+fn rotation(past: usize, time: usize, head_dim: usize, device: &Device) -> (Tensor<4>, Tensor<4>) {
+    let half = head_dim / 2;
+    let frequencies = Tensor::<1, Int>::arange(0..half as i64, device)
+        .float()
+        .mul_scalar(-2.0 * 10_000f64.ln() / head_dim as f64)
+        .exp()
+        .reshape([1, half]);
+    let positions = Tensor::<1, Int>::arange(past as i64..(past + time) as i64, device)
+        .float()
+        .reshape([time, 1]);
+    let angles = positions.matmul(frequencies).reshape([1, 1, time, half]);
+    (angles.clone().cos(), angles.sin())
+}
+
+/// `x` `[batch, heads, time, head_dim]` with each pair (i, i + head_dim / 2) turned by its angle.
+fn rotate(x: Tensor<4>, cos: Tensor<4>, sin: Tensor<4>) -> Tensor<4> {
+    let mut halves = x.chunk(2, 3).into_iter();
+    let (a, b) = (halves.next().unwrap(), halves.next().unwrap());
+    Tensor::cat(
+        vec![
+            a.clone() * cos.clone() - b.clone() * sin.clone(),
+            b * cos + a * sin,
+        ],
+        3,
+    )
+}
+
 #[derive(Module, Debug)]
 pub struct Mlp {
     up: Linear,
     down: Linear,
     dropout: Dropout,
+    relu2: bool,
 }
 
 impl Mlp {
@@ -141,12 +199,18 @@ impl Mlp {
                 device,
             ),
             dropout: DropoutConfig::new(config.dropout).init(),
+            relu2: config.activation == Activation::Relu2,
         }
     }
 
     fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        self.dropout
-            .forward(self.down.forward(gelu(self.up.forward(x))))
+        let hidden = self.up.forward(x);
+        let hidden = if self.relu2 {
+            relu(hidden).square()
+        } else {
+            gelu(hidden)
+        };
+        self.dropout.forward(self.down.forward(hidden))
     }
 }
 
@@ -189,7 +253,10 @@ pub struct Trace {
 #[derive(Module, Debug)]
 pub struct Gpt {
     token_embedding: Embedding,
-    position_embedding: Embedding,
+    /// `None` with rotary positions.
+    position_embedding: Option<Embedding>,
+    /// Longest sequence trained on; with rotary positions, longer ones are untested.
+    block_size: usize,
     dropout: Dropout,
     blocks: Vec<Block>,
     ln_f: LayerNorm,
@@ -227,7 +294,9 @@ impl Gpt {
         };
         Gpt {
             token_embedding: embedding(vocab),
-            position_embedding: embedding(config.block_size),
+            position_embedding: (config.positions == Positions::Learned)
+                .then(|| embedding(config.block_size)),
+            block_size: config.block_size,
             dropout: DropoutConfig::new(config.dropout).init(),
             blocks: (0..config.n_layer)
                 .map(|_| Block {
@@ -266,11 +335,13 @@ impl Gpt {
         let time = tokens.dims()[1];
         let device = tokens.device();
         let past = cache.as_ref().map_or(0, |c| c.len());
-        let positions =
-            Tensor::<1, Int>::arange(past as i64..(past + time) as i64, &device).reshape([1, time]);
-        let mut x = self.dropout.forward(
-            self.token_embedding.forward(tokens) + self.position_embedding.forward(positions),
-        );
+        let mut x = self.token_embedding.forward(tokens);
+        if let Some(position_embedding) = &self.position_embedding {
+            let positions = Tensor::<1, Int>::arange(past as i64..(past + time) as i64, &device)
+                .reshape([1, time]);
+            x = x + position_embedding.forward(positions);
+        }
+        let mut x = self.dropout.forward(x);
         if let Some(cache) = cache.as_mut() {
             cache.layers.resize(self.blocks.len(), None);
         }
@@ -298,13 +369,18 @@ impl Gpt {
         }
     }
 
+    /// The blocks' 2-D weights, `[in, out]` each.
+    pub fn hidden_matrices(&self) -> HashMap<ParamId, [usize; 2]> {
+        crate::params::matrices(&self.blocks)
+    }
+
     /// The token embedding `[vocab, d_model]`.
     pub fn token_embedding(&self) -> Tensor<2> {
         self.token_embedding.weight.val()
     }
 
-    /// Longest sequence the position embedding covers.
+    /// Longest sequence the model was made for.
     pub fn block_size(&self) -> usize {
-        self.position_embedding.weight.dims()[0]
+        self.block_size
     }
 }

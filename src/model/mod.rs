@@ -4,7 +4,9 @@ pub mod gpt;
 pub mod lora;
 pub mod rnn;
 
-use burn::module::Module;
+use std::collections::HashMap;
+
+use burn::module::{Module, ParamId};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::config::{Config, ModelKind};
@@ -51,6 +53,15 @@ impl LanguageModel {
         match self {
             LanguageModel::Gpt(gpt) => gpt.forward(tokens),
             LanguageModel::Rnn(rnn) => rnn.forward(tokens, None).0,
+        }
+    }
+
+    /// The matrices inside the model, between its embedding and its head (Muon's share): the
+    /// GPT blocks' projections, the recurrent layers' input and hidden transforms.
+    pub fn hidden_matrices(&self) -> HashMap<ParamId, [usize; 2]> {
+        match self {
+            LanguageModel::Gpt(gpt) => gpt.hidden_matrices(),
+            LanguageModel::Rnn(rnn) => rnn.hidden_matrices(),
         }
     }
 

@@ -177,6 +177,11 @@ impl Rnn {
         &self.layers
     }
 
+    /// The recurrent layers' gate weights, `[in, out]` each.
+    pub fn hidden_matrices(&self) -> std::collections::HashMap<burn::module::ParamId, [usize; 2]> {
+        crate::params::matrices(&self.layers)
+    }
+
     /// The token embedding `[vocab, n_embd]`.
     pub fn token_embedding(&self) -> Tensor<2> {
         self.embedding.weight.val()

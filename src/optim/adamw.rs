@@ -56,7 +56,7 @@ impl AdamW {
     }
 
     /// `param - lr * (m̂ / (√v̂ + ε) + decay * param)`, on flattened tensors.
-    fn update(
+    pub fn update(
         &mut self,
         id: ParamId,
         param: Tensor<1>,

@@ -1,7 +1,7 @@
 //! Checkpoints resume training bit-identically (needs its own process: see main.rs).
 
 use crate::common::{last_logits, repeated_text};
-use kindling::config::{Config, ModelKind};
+use kindling::config::{Activation, Config, Decay, ModelKind, OptimizerKind, Positions};
 use kindling::device::cpu;
 use kindling::{checkpoint, Trainer};
 
@@ -12,16 +12,29 @@ fn a_checkpoint_continues_training_bit_identically() {
         eval_interval: 10,
         ..Config::tiny()
     };
-    for model in [ModelKind::Gpt, ModelKind::Lstm] {
-        let config = Config {
-            model,
-            ..config.clone()
-        };
+    // The budgets' recipe (ReLU², rotary positions, QK-norm, Muon, linear decay) resumes as
+    // exactly as nanoGPT's: its options live in the config, Muon's momentum in the file.
+    let recipe = Config {
+        activation: Activation::Relu2,
+        positions: Positions::Rotary,
+        qk_norm: true,
+        optimizer: OptimizerKind::Muon,
+        decay: Decay::Linear,
+        ..config.clone()
+    };
+    let lstm = Config {
+        model: ModelKind::Lstm,
+        optimizer: OptimizerKind::Muon,
+        ..config.clone()
+    };
+    for config in [config, recipe, lstm] {
+        let model = config.model;
         let mut original = Trainer::new(repeated_text(), config, cpu()).unwrap();
         pollster::block_on(original.train_steps(15)).unwrap();
         let bytes = pollster::block_on(checkpoint::save(&original)).unwrap();
         let mut restored = checkpoint::load(&bytes, cpu()).unwrap();
         assert_eq!(restored.step(), 15);
+        assert_eq!(restored.config, original.config);
         assert_eq!(restored.history(), original.history());
 
         let a = pollster::block_on(original.train_steps(12)).unwrap();

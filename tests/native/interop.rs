@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use burn::tensor::Tensor;
-use kindling::config::{Config, ModelKind};
+use kindling::config::{Activation, Config, ModelKind, OptimizerKind, Positions};
 use kindling::device::{cpu, read_floats};
 use kindling::interop::{self, nanogpt, Exported};
 use kindling::model::tokens;
@@ -102,29 +102,41 @@ fn import(exported: &Exported) -> Result<Trainer, kindling::Error> {
 
 #[test]
 fn exports_read_back_with_the_same_logits() {
-    for model in [ModelKind::Gpt, ModelKind::Gru] {
-        let trainer = trained(
-            Config {
-                model,
-                ..Config::tiny()
-            },
-            5,
-        );
+    // The third is a GPT with every option nanoGPT lacks: the manifest says why it has no
+    // `nanogpt` entry, and the weights still read back into the same model.
+    let recipe = Config {
+        activation: Activation::Relu2,
+        positions: Positions::Rotary,
+        qk_norm: true,
+        optimizer: OptimizerKind::Muon,
+        ..Config::tiny()
+    };
+    let gru = Config {
+        model: ModelKind::Gru,
+        ..Config::tiny()
+    };
+    for config in [Config::tiny(), gru, recipe] {
+        let nanogpt = config == Config::tiny();
+        let trainer = trained(config.clone(), 5);
         let exported = export(&trainer);
         let manifest: serde_json::Value = serde_json::from_str(&exported.manifest).unwrap();
-        assert_eq!(
-            manifest["nanogpt"].is_object(),
-            model == ModelKind::Gpt,
-            "{manifest}"
-        );
+        assert_eq!(manifest["nanogpt"].is_object(), nanogpt, "{manifest}");
+        let why = manifest["notNanogpt"].as_str().unwrap_or_default();
+        assert_eq!(why.is_empty(), nanogpt, "{manifest}");
+        if config.positions == Positions::Rotary {
+            for reason in ["ReLU²", "rotary", "QK-norm"] {
+                assert!(why.contains(reason), "{why}");
+            }
+        }
         let back = import(&exported).unwrap();
         assert_eq!(back.step(), 5);
+        assert_eq!(back.config, config);
         // The manifest also travels inside the weights' metadata.
         let alone = interop::import(exported.weights.clone(), None, fixture_text(), cpu());
         assert_eq!(alone.unwrap().config, back.config);
         let ids = trainer.tokenizer.encode("Le roi").ids;
         let difference = largest_difference(&all_logits(&trainer, &ids), &all_logits(&back, &ids));
-        assert_eq!(difference, 0.0, "{model:?}");
+        assert_eq!(difference, 0.0, "{config:?}");
     }
 }
 
