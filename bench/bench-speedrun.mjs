@@ -158,7 +158,8 @@ const server = await serve({ root: site, csp: true });
 try {
   for (const engine of engines) {
     for (const seconds of budgets) {
-      const who = `Kindling in ${engine[0].toUpperCase()}${engine.slice(1)}, the page's ${seconds / 60}-minute budget`;
+      const budget = seconds % 60 === 0 ? `${seconds / 60}-minute` : `${seconds}-second`;
+      const who = `Kindling in ${engine[0].toUpperCase()}${engine.slice(1)}, the page's ${budget} budget`;
       log(`${who}`);
       const page = await openEngine(engine);
       try {

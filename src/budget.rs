@@ -60,10 +60,10 @@ const LONG_TEXT: f64 = 1_115_394.0;
 
 /// Validation loss (nats per character) kept after N steps of a schedule that ends at N (the
 /// best of its evaluations, as `keep_best` keeps it), as `(N, loss)` on the long text and on
-/// the short one. Measured by `bench/budget-sweep.sh` (bench/results/budget-sweep-*.json) on
-/// the 2-core AMD EPYC development machine, 2026-12-06. Loss after N steps is no more the
-/// machine's than the seed is; how many steps fit is the reader's device's, which the page
-/// measures.
+/// the short one, with the budget's recipe (`config_of`). Measured by `bench/budget-sweep.sh`
+/// (bench/results/budget-sweep.json) on a 2-core Intel Xeon VM, 2026-12-06. Loss after N steps
+/// is no more the machine's than the seed is; how many steps fit is the reader's device's,
+/// which the page measures.
 struct Swept {
     shape: &'static str,
     long: &'static [(usize, f32)],
@@ -93,18 +93,18 @@ const SWEEP: &[Swept] = &[
     },
     Swept {
         shape: "lstm-1x128",
-        long: &[(250, 2.1385), (1000, 1.8829)],
-        short: &[(250, 2.01), (1000, 1.8707)],
+        long: &[(250, 2.0414), (1000, 1.7456)],
+        short: &[(250, 1.9177), (1000, 1.8827)],
     },
     Swept {
         shape: "lstm-2x256",
-        long: &[(250, 2.0336), (1000, 1.7145)],
-        short: &[(250, 1.8894), (1000, 1.8443)],
+        long: &[(250, 1.8897), (1000, 1.5726)],
+        short: &[(250, 1.9192), (1000, 1.991)],
     },
     Swept {
         shape: "gru-1x128",
-        long: &[(250, 2.0791), (1000, 1.8406)],
-        short: &[(250, 1.9567), (1000, 1.8541)],
+        long: &[(250, 2.0047), (1000, 1.76)],
+        short: &[(250, 1.8942), (1000, 1.868)],
     },
 ];
 
