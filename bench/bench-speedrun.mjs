@@ -17,7 +17,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, symlink, writeFile, copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENGINES, openEngine } from '../pkg-tests/engines.mjs';
 import { serve } from '../scripts/server.mjs';
@@ -197,5 +197,5 @@ Val loss in nats per character over every window of the val split (the last 10 %
 
 ${markdownTable(['budget', 'run', 'steps', 'training s', 'val loss', 'bits/char', 'what it trained'], rows)}`;
 console.log(table);
-writeJson(join(REPO, opts.json), { machine: m, legs });
+writeJson(resolve(REPO, opts.json), { machine: m, legs });
 if (opts.readme) replaceBlock(join(REPO, 'docs/benchmarks.md'), 'speedrun', '## The one-minute model against PyTorch', table);

@@ -14,7 +14,9 @@ import { corpus } from './corpus.mjs';
 import { BUDGET_HINT } from '../www/budget.js';
 
 const LONG = { timeout: 120_000 };
-const WHY = /^(GPT|LSTM|GRU) of (\d+) layers? × (\d+), context (\d+): about ([\d,]+) steps fit in (.+) here\.$/;
+// The plan's sentence: the steps that fit, or (a short text) the steps after which more would
+// only learn it by heart.
+const WHY = /^(GPT|LSTM|GRU) of (\d+) layers? × (\d+), context (\d+): about ([\d,]+) steps (?:fit in .+ here|\(about .+ here\); more would only learn this text by heart)\.$/;
 const suite = browserSuite({
   init: () => {
     window.inShadow = (selector) => document.querySelector('kindling-playground').shadowRoot.querySelector(selector);
@@ -53,7 +55,7 @@ async function recordStatuses(page) {
 
 // The plan's sentence once the train status shows it, parsed.
 async function planned(page) {
-  const why = await page.locator('#train-status').filter({ hasText: /here\.$/ }).textContent(LONG);
+  const why = await page.locator('#train-status').filter({ hasText: /(here|by heart)\.$/ }).textContent(LONG);
   const [, model, layers, width, context, about] = why.match(WHY) ?? [];
   assert.ok(model, `the plan's sentence: ${why}`);
   return { why, model, layers: Number(layers), width: Number(width), context: Number(context), about: Number(about.replace(/,/g, '')) };

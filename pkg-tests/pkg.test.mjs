@@ -160,6 +160,39 @@ test('helper workers train a model as one worker does, and a wrong replica fails
   assert.equal(run.stepAfter, run.stepBefore, 'the failed call kept its steps');
 });
 
+// The budgets' recipe (ReLU², rotary positions, Muon, linear decay) in the browser: it trains,
+// travels through toBytes/fromBytes with its options and Muon's momentum (the copy continues
+// exactly as the original does), and helper workers agree with one worker.
+test('the budget recipe trains, saves, resumes exactly and agrees with helpers', async () => {
+  const run = await page.evaluate(async (text) => {
+    const recipe = { activation: 'relu2', positions: 'rotary', optimizer: 'muon', decay: 'linear', minLearningRate: 0 };
+    const options = { text, preset: 'tiny', batchSize: 8, evalInterval: 0, backend: 'cpu', ...recipe };
+    const original = await Kindling.create(options);
+    const helpers = new HelperWorkers(1);
+    try {
+      const first = await original.trainSteps(10);
+      const copy = await Kindling.fromBytes(await original.toBytes(), { backend: 'cpu' });
+      const shared = await Kindling.fromBytes(await original.toBytes(), { backend: 'cpu' });
+      await helpers.replicate(shared);
+      const a = await original.trainSteps(10);
+      const b = await copy.trainSteps(10);
+      const c = await shared.trainSteps(10, helpers);
+      const config = copy.config;
+      for (const k of [copy, shared]) k.free();
+      return { first: first.trainLoss, a: a.trainLoss, b: b.trainLoss, c: c.trainLoss, config };
+    } finally {
+      helpers.terminate();
+      original.free();
+    }
+  }, TEXT);
+  for (const [field, value] of Object.entries({ activation: 'relu2', positions: 'rotary', optimizer: 'muon', decay: 'linear' })) {
+    assert.equal(run.config[field], value, field);
+  }
+  assert.equal(run.b, run.a, 'the copy continued exactly');
+  assert.ok(Math.abs(run.c - run.a) <= 1e-4 * run.a, `alone ${run.a} vs with a helper ${run.c}`);
+  assert.ok(run.a < run.first, `loss did not fall: ${run.first} → ${run.a}`);
+});
+
 // The contract with the page (engine-worker.js): every error the engine throws is a
 // KindlingError with a `kind`, so the worker never has to read a message to decide.
 test('errors name their kind: helper, config, checkpoint', async () => {
