@@ -4,26 +4,16 @@
 # seconds, scored on the same validation windows (bench/bench-speedrun.mjs says how). Not run by
 # CI; takes ~25 minutes and wants the machine to itself.
 #
-#   scripts/bench-speedrun.sh [--no-build] [--readme] [bench-speedrun.mjs options...]
+#   scripts/bench-speedrun.sh [--no-build] [--readme] [--seconds 60,300]
+#                             [--engines chromium,firefox] [--threads 1,2] [--json FILE]
 #
 #   --no-build   use pkg/ and the release CLI as they are
 #   --readme     put the table into docs/benchmarks.md (between the speedrun markers)
-#   e.g. --seconds 60 --engines chromium --threads 2   for a shorter run
 #
 # Installs what it needs the first time: PyTorch (CPU) into bench/.venv as scripts/bench.sh
-# does, Debian's chromium and firefox-esr (scripts/setup.sh), npm's puppeteer-core.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-
-build=1
-args=()
-for arg in "$@"; do
-  case "$arg" in
-    --no-build) build=0 ;;
-    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
-    *) args+=("$arg") ;;
-  esac
-done
+# does, Debian's chromium (bench-page.sh) and firefox-esr (scripts/setup.sh), npm's packages.
+name=bench-speedrun
+source "$(dirname "$0")/bench-page.sh"
 
 venv="${KINDLING_BENCH_VENV:-bench/.venv}"
 if ! "$venv/bin/python" -c 'import torch' >/dev/null 2>&1; then
@@ -33,10 +23,6 @@ if ! "$venv/bin/python" -c 'import torch' >/dev/null 2>&1; then
       --index-url https://download.pytorch.org/whl/cpu >/dev/null 2>&1 ||
     "$venv/bin/pip" install --quiet torch >&2
 fi
-[ -x /usr/bin/chromium ] && [ -x /usr/bin/firefox-esr ] || bash scripts/setup.sh >&2
-bash scripts/npm-install.sh
-if [ "$build" = 1 ]; then
-  cargo build --release --bin kindling >&2
-  bash scripts/build.sh cpu >&2
-fi
-exec node bench/bench-speedrun.mjs "${args[@]}"
+[ -x "${FIREFOX:-/usr/bin/firefox-esr}" ] || bash scripts/setup.sh >&2
+[ "$build" = 1 ] && cargo build --release --bin kindling >&2
+exec node bench/bench-speedrun.mjs ${args[@]+"${args[@]}"}

@@ -10,12 +10,10 @@
 
 use std::collections::HashMap;
 
-use burn::module::{Module, ParamId};
-use burn::optim::GradientsParams;
+use burn::module::ParamId;
 use burn::tensor::Tensor;
 
 use crate::config::Config;
-use crate::params::map;
 
 /// One parameter's state: how many updates it has had and its two moments, flattened, on the
 /// model's device (without autodiff).
@@ -44,15 +42,6 @@ impl AdamW {
             weight_decay: config.weight_decay,
             moments: HashMap::new(),
         }
-    }
-
-    /// One update of every parameter that has a gradient in `grads`. The update itself is not
-    /// part of any graph: it works on the tensors without autodiff.
-    pub fn step<M: Module>(&mut self, lr: f64, module: M, mut grads: GradientsParams) -> M {
-        map(module, &mut grads, |id, param, grad, rank| {
-            let updated = self.update(id, param.inner(), grad?, lr, rank >= 2);
-            Some(Tensor::from_inner(updated))
-        })
     }
 
     /// `param - lr * (m̂ / (√v̂ + ε) + decay * param)`, on flattened tensors.
@@ -111,7 +100,23 @@ impl AdamW {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::module::ParamGroup;
+    use burn::module::{Module, ParamGroup};
+    use burn::optim::GradientsParams;
+
+    use crate::params::map;
+
+    /// AdamW alone over every parameter, as `Optimizer::step` takes it without Muon.
+    fn adamw_step<M: Module>(
+        adamw: &mut AdamW,
+        lr: f64,
+        module: M,
+        mut grads: GradientsParams,
+    ) -> M {
+        map(module, &mut grads, |id, param, grad, rank| {
+            let updated = adamw.update(id, param.inner(), grad?, lr, rank >= 2);
+            Some(Tensor::from_inner(updated))
+        })
+    }
     use burn::nn::{Linear, LinearConfig};
     use burn::optim::{AdamWConfig, ModuleOptimizer};
 
@@ -169,7 +174,7 @@ mod tests {
         let (mut adamw, mut reference) = (AdamW::new(&config), burn_adamw(&config));
         for step in 0..4 {
             let lr = 0.05 / (step + 1) as f64;
-            ours = adamw.step(lr, ours.clone(), grads(&ours, step));
+            ours = adamw_step(&mut adamw, lr, ours.clone(), grads(&ours, step));
             theirs = reference.step(lr, theirs.clone(), grads(&theirs, step));
         }
         let (a, b) = (values(&ours), values(&theirs));
