@@ -4,11 +4,13 @@
 // for speeding up the CPU path, not a benchmark: the profiler itself slows the page a little.
 //
 //   node bench/profile-browser.mjs [--mode train|generate] [--preset baby-gpt] [--steps 20]
-//                                  [--tokens 200] [--helpers 0] [--top 30]
+//                                  [--tokens 200] [--helpers 0] [--top 30] [--options JSON]
 //
 //   train:    the self time of `steps` single training steps (after 3 untimed ones), in the
 //             training worker (with --helpers N, their time waiting for N helper workers)
 //   generate: the first generate() call on a fresh page (the cold call), `tokens` tokens
+//   --options: config fields over the preset's, as the page names them (a budget's shape:
+//              '{"nLayer":2,"nEmbd":64,"nHead":2,"activation":"relu2","optimizer":"muon"}')
 // Function names need a pkg/ built with them: CARGO_PROFILE_RELEASE_STRIP=false scripts/build.sh cpu
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -22,6 +24,7 @@ const opts = parseArgs(process.argv.slice(2), {
   tokens: 200,
   helpers: 0,
   top: 30,
+  options: '{}',
   data: process.env.KINDLING_DATA ?? '../shared/data/tinyshakespeare.txt',
 });
 const text = readFileSync(resolve(REPO, opts.data), 'utf8');
@@ -79,7 +82,7 @@ try {
   await cdp.send('Profiler.enable');
   await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
   const finished = new Promise((done) => cdp.once('Profiler.consoleProfileFinished', ({ profile }) => done(profile)));
-  const options = { preset: opts.preset, backend: 'cpu' };
+  const options = { preset: opts.preset, backend: 'cpu', ...JSON.parse(opts.options) };
   const result = opts.mode === 'generate'
     ? await page.evaluate((a) => window.bench.generate(a), { text, options, maxTokens: Number(opts.tokens), runs: 1, profile: true })
     : await page.evaluate((a) => window.bench.train(a), { text, options, helpers: Number(opts.helpers), warmup: 3, iters: Number(opts.steps), chunks: 0, profile: true });

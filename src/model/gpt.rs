@@ -46,7 +46,6 @@ pub struct CausalSelfAttention {
     attn_dropout: Dropout,
     resid_dropout: Dropout,
     n_head: usize,
-    rotary: bool,
     qk_norm: bool,
 }
 
@@ -67,18 +66,19 @@ impl CausalSelfAttention {
             attn_dropout: DropoutConfig::new(config.dropout).init(),
             resid_dropout: DropoutConfig::new(config.dropout).init(),
             n_head: config.n_head,
-            rotary: config.positions == Positions::Rotary,
             qk_norm: config.qk_norm,
         }
     }
 
     /// `x` holds the new positions; `cache` the earlier ones, and receives the new ones. Causal
     /// masking is needed only among the new positions: they all come after the cached ones.
-    /// `trace` receives the attention weights.
+    /// `rotation`: the new positions' rotary angles, with rotary positions. `trace` receives
+    /// the attention weights.
     fn forward(
         &self,
         x: Tensor<3>,
         cache: Option<&mut Option<LayerCache>>,
+        rotation: Option<&Rotation>,
         trace: Option<&mut Trace>,
     ) -> Tensor<3> {
         let [batch, time, d_model] = x.dims();
@@ -100,12 +100,8 @@ impl CausalSelfAttention {
         if self.qk_norm {
             (query, key) = (rms_norm(query), rms_norm(key));
         }
-        if self.rotary {
-            let (cos, sin) = rotation(past, time, head_dim, &query.device());
-            (query, key) = (
-                rotate(query, cos.clone(), sin.clone()),
-                rotate(key, cos, sin),
-            );
+        if let Some(rotation) = rotation {
+            (query, key) = (rotation.apply(query), rotation.apply(key));
         }
         if let Some(slot) = cache {
             if let Some(earlier) = slot.take() {
@@ -148,35 +144,49 @@ fn rms_norm(x: Tensor<4>) -> Tensor<4> {
     x / rms
 }
 
-/// Rotary embeddings' angles for positions `past..past + time`: cos and sin, each
-/// `[1, 1, time, head_dim / 2]`, frequency i turning 10000^(-2i / head_dim) per position.
-/// Written here rather than burn's `RotaryEncoding`, which keeps its table as module state
-/// (it would ride in every checkpoint) and rotates each pair through a small matmul.
-fn rotation(past: usize, time: usize, head_dim: usize, device: &Device) -> (Tensor<4>, Tensor<4>) {
-    let half = head_dim / 2;
-    let frequencies = Tensor::<1, Int>::arange(0..half as i64, device)
-        .float()
-        .mul_scalar(-2.0 * 10_000f64.ln() / head_dim as f64)
-        .exp()
-        .reshape([1, half]);
-    let positions = Tensor::<1, Int>::arange(past as i64..(past + time) as i64, device)
-        .float()
-        .reshape([time, 1]);
-    let angles = positions.matmul(frequencies).reshape([1, 1, time, half]);
-    (angles.clone().cos(), angles.sin())
+/// Rotary embeddings' angles for the positions of one forward pass: cos and sin, each
+/// `[1, 1, time, head_dim / 2]`, frequency i turning 10000^(-2i / head_dim) per position. Built
+/// once per pass and shared by every layer. Written here rather than burn's `RotaryEncoding`,
+/// which keeps its table as module state (it would ride in every checkpoint) and rotates each
+/// pair through a small matmul.
+struct Rotation {
+    cos: Tensor<4>,
+    sin: Tensor<4>,
 }
 
-/// `x` `[batch, heads, time, head_dim]` with each pair (i, i + head_dim / 2) turned by its angle.
-fn rotate(x: Tensor<4>, cos: Tensor<4>, sin: Tensor<4>) -> Tensor<4> {
-    let mut halves = x.chunk(2, 3).into_iter();
-    let (a, b) = (halves.next().unwrap(), halves.next().unwrap());
-    Tensor::cat(
-        vec![
-            a.clone() * cos.clone() - b.clone() * sin.clone(),
-            b * cos + a * sin,
-        ],
-        3,
-    )
+impl Rotation {
+    /// The angles of positions `past..past + time`.
+    fn new(past: usize, time: usize, head_dim: usize, device: &Device) -> Self {
+        let half = head_dim / 2;
+        let frequencies = Tensor::<1, Int>::arange(0..half as i64, device)
+            .float()
+            .mul_scalar(-2.0 * 10_000f64.ln() / head_dim as f64)
+            .exp()
+            .reshape([1, half]);
+        let positions = Tensor::<1, Int>::arange(past as i64..(past + time) as i64, device)
+            .float()
+            .reshape([time, 1]);
+        let angles = positions.matmul(frequencies).reshape([1, 1, time, half]);
+        Rotation {
+            cos: angles.clone().cos(),
+            sin: angles.sin(),
+        }
+    }
+
+    /// `x` `[batch, heads, time, head_dim]` with each pair (i, i + head_dim / 2) turned by its
+    /// angle.
+    fn apply(&self, x: Tensor<4>) -> Tensor<4> {
+        let mut halves = x.chunk(2, 3).into_iter();
+        let (a, b) = (halves.next().unwrap(), halves.next().unwrap());
+        let (cos, sin) = (self.cos.clone(), self.sin.clone());
+        Tensor::cat(
+            vec![
+                a.clone() * cos.clone() - b.clone() * sin.clone(),
+                b * cos + a * sin,
+            ],
+            3,
+        )
+    }
 }
 
 #[derive(Module, Debug)]
@@ -227,12 +237,13 @@ impl Block {
         &self,
         x: Tensor<3>,
         cache: Option<&mut Option<LayerCache>>,
+        rotation: Option<&Rotation>,
         mut trace: Option<&mut Trace>,
     ) -> Tensor<3> {
-        let x = x.clone()
-            + self
-                .attn
-                .forward(self.ln_1.forward(x), cache, trace.as_deref_mut());
+        let normed = self.ln_1.forward(x.clone());
+        let x = x + self
+            .attn
+            .forward(normed, cache, rotation, trace.as_deref_mut());
         let x = x.clone() + self.mlp.forward(self.ln_2.forward(x));
         if let Some(trace) = trace {
             trace.residual.push(x.clone());
@@ -253,7 +264,7 @@ pub struct Trace {
 #[derive(Module, Debug)]
 pub struct Gpt {
     token_embedding: Embedding,
-    /// `None` with rotary positions.
+    /// `None` with rotary positions (`rotation`).
     position_embedding: Option<Embedding>,
     /// Longest sequence trained on; with rotary positions, longer ones are untested.
     block_size: usize,
@@ -345,11 +356,21 @@ impl Gpt {
         if let Some(cache) = cache.as_mut() {
             cache.layers.resize(self.blocks.len(), None);
         }
+        let rotation = self.rotation(past, time, &device);
         for (i, block) in self.blocks.iter().enumerate() {
             let cache = cache.as_mut().map(|c| &mut c.layers[i]);
-            x = block.forward(x, cache, trace.as_deref_mut());
+            x = block.forward(x, cache, rotation.as_ref(), trace.as_deref_mut());
         }
         self.read_out(x)
+    }
+
+    /// The rotary angles of positions `past..past + time`; none with learned positions.
+    fn rotation(&self, past: usize, time: usize, device: &Device) -> Option<Rotation> {
+        let attention = &self.blocks.first()?.attn;
+        let head_dim = self.token_embedding.weight.dims()[1] / attention.n_head;
+        self.position_embedding
+            .is_none()
+            .then(|| Rotation::new(past, time, head_dim, device))
     }
 
     /// Logits `[batch, time, vocab]` from the residual stream `x` `[batch, time, d_model]`: the

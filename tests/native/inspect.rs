@@ -3,7 +3,7 @@
 
 use crate::common::{last_logits, repeated_text, PHRASE};
 
-use kindling::config::{Config, ModelKind};
+use kindling::config::{Config, ModelKind, Positions};
 use kindling::device::{cpu, read_floats};
 use kindling::inspect::{Floats, InspectOptions, Inspection, MAX_GPT_TOKENS};
 use kindling::model::rnn::LayerState;
@@ -16,10 +16,13 @@ const TEXT: &str = "the lazy dog jumps over";
 
 /// A `model` trained a little, on the CPU.
 fn trained(model: ModelKind) -> Session {
-    let config = Config {
+    trained_with(Config {
         model,
         ..Config::tiny()
-    };
+    })
+}
+
+fn trained_with(config: Config) -> Session {
     let mut trainer = Trainer::new(repeated_text(), config, cpu()).unwrap();
     pollster::block_on(trainer.train_steps(20)).unwrap();
     Session::new(trainer, Placement::cpu(None))
@@ -77,11 +80,21 @@ fn attention_rows_are_distributions_over_earlier_positions() {
 
 #[test]
 fn gpt_predictions_equal_the_forward_pass_the_kv_cache_and_the_last_lens_layer() {
-    let session = trained(ModelKind::Gpt);
+    for positions in [Positions::Learned, Positions::Rotary] {
+        predictions_agree(&trained_with(Config {
+            positions,
+            ..Config::tiny()
+        }));
+    }
+}
+
+/// The forward pass, the KV cache and the last lens layer give the same probabilities (with
+/// rotary positions, a cached position keeps its own angles).
+fn predictions_agree(session: &Session) {
     let trainer = session.trainer();
     let model = trainer.inference_model();
     let ids = trainer.tokenizer.encode(TEXT).ids;
-    let inspection = inspect(&session, TEXT);
+    let inspection = inspect(session, TEXT);
     let fed = fed_probs(&model, &ids);
     let lens = inspection.lens.as_ref().unwrap();
     assert_eq!(lens.len(), trainer.config.n_layer);
