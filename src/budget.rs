@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Activation, Config, Decay, ModelKind, OptimizerKind, Positions};
-use crate::validate::{FieldError, Problem};
+use crate::error::{FieldError, Problem};
 
 /// A shape a budget may choose, with the batch and learning rate that go with it.
 struct Shape {

@@ -1,9 +1,9 @@
 //! What every engine call can fail with: a kind a caller tests and a sentence a person reads.
 //! The page tells the two apart (`error.kind === 'helper'`), never by matching the sentence.
 
-use serde::Serialize;
+use std::fmt::Display;
 
-use crate::validate::FieldError;
+use serde::Serialize;
 
 /// Why a call failed, as the JS `error.kind` names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -37,6 +37,50 @@ pub enum ErrorKind {
     /// A call on a model or token stream after its `free()`. Thrown by the package's JS
     /// entries (www/api/), which guard the generated classes: Rust never sees such a call.
     Freed,
+}
+
+/// What is wrong with one field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "kebab-case")]
+pub enum Problem {
+    /// A number outside its allowed range.
+    OutOfRange,
+    /// Not a number, a whole number, true/false or a string where one is expected.
+    WrongType,
+    /// A setting or a choice that does not exist.
+    Unknown,
+    /// Fields that are each fine but not together (heads and width, warmup and steps).
+    Inconsistent,
+    /// The text cannot train this model (empty, one character, shorter than the context).
+    Text,
+    /// The model would need more memory than a tab can give.
+    TooLarge,
+}
+
+/// A value a person has to change, and why.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct FieldError {
+    pub field: String,
+    pub kind: Problem,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, kind: Problem, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.to_string(),
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -38,9 +38,8 @@ pub mod validate;
 pub mod web;
 
 pub use config::{Config, ModelKind, PRESET_NAMES};
-pub use error::{Error, ErrorKind};
+pub use error::{Error, ErrorKind, FieldError, Problem};
 pub use sample::{Generator, SamplingOptions, Token};
 pub use session::Session;
 pub use tokenizer::Tokenizer;
 pub use train::{Metrics, TrainError, Trainer};
-pub use validate::{FieldError, Problem};

@@ -3,11 +3,14 @@
 
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use crate::device::read_floats;
+use crate::error::FieldError;
 use crate::model::{DecoderState, LanguageModel};
 use crate::rng::Rng;
 use crate::tokenizer::{TextStream, Tokenizer};
+use crate::validate::{typed, Checks, End};
 
 /// How many alternatives each token reports.
 pub const TOP_ALTERNATIVES: usize = 5;
@@ -30,6 +33,43 @@ pub struct SamplingOptions {
     pub repetition_penalty: f64,
     /// 0: a fresh sample on every call (see `Session::generate`).
     pub seed: u64,
+}
+
+/// The longest generation one call may ask for, in tokens.
+const MAX_TOKENS: usize = 100_000;
+
+impl SamplingOptions {
+    /// The defaults with `overrides` (the page's names) applied; `validate` checks the values.
+    pub fn from_overrides(overrides: &Map<String, Value>) -> Result<Self, Vec<FieldError>> {
+        typed(&SamplingOptions::default(), overrides, |_| None)
+    }
+
+    pub fn validate(&self) -> Vec<FieldError> {
+        let mut c = Checks::default();
+        c.count("maxTokens", "length in tokens", self.max_tokens, MAX_TOKENS);
+        c.range(
+            "temperature",
+            "temperature",
+            self.temperature,
+            End::Closed(0.0),
+            End::Closed(10.0),
+        );
+        c.range(
+            "topP",
+            "top-p",
+            self.top_p,
+            End::Open(0.0),
+            End::Closed(1.0),
+        );
+        c.range(
+            "repetitionPenalty",
+            "repetition penalty",
+            self.repetition_penalty,
+            End::Closed(0.1),
+            End::Closed(10.0),
+        );
+        c.into_errors()
+    }
 }
 
 impl Default for SamplingOptions {

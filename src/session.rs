@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use crate::budget;
 use crate::checkpoint::SaveOptions;
 use crate::device::{self, Backend};
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, FieldError, Problem};
 use crate::inspect::{self, InspectOptions, Inspection};
 use crate::model::lora::{self, ParameterSplit};
 use crate::model::LanguageModel;
@@ -21,7 +21,7 @@ use crate::params::copy_module;
 use crate::sample::{self, Generator, SamplingOptions};
 use crate::tokenizer::Segment;
 use crate::train::{Metrics, Trainer};
-use crate::validate::{self, FieldError, Problem};
+use crate::validate;
 use crate::{checkpoint, Config, PRESET_NAMES};
 
 /// More workers than this never share a step (a batch is split among them).

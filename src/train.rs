@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::data::{batch, Dataset};
 use crate::device::{now_ms, read_scalar};
 use crate::error::{Error, ErrorKind};
+use crate::error::{FieldError, Problem};
 use crate::model::{lora, LanguageModel};
 use crate::optim::{clip_global_norm, learning_rate_at, Optimizer};
 use crate::parallel::{Alone, Helpers, Shard, ShardGradients};
@@ -21,7 +22,6 @@ use crate::params::{
 use crate::rng::Rng;
 use crate::sample::{Generator, SamplingOptions};
 use crate::tokenizer::Tokenizer;
-use crate::validate::{FieldError, Problem};
 
 /// Separate random streams of one seeded run.
 const BATCH_STREAM: u64 = 1;

@@ -2,68 +2,20 @@
 //! options, step counts, and the typing of JSON overrides. One voice for all of them: a field,
 //! a kind of problem, and a sentence that says what to do.
 
-use std::fmt::Display;
-
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::checkpoint::SaveOptions;
 use crate::config::{
     human_bytes, Config, ModelKind, OptimizerKind, Positions, MEMORY_LIMIT_BYTES, PRESET_NAMES,
 };
 use crate::data::split_sizes;
-use crate::inspect::{InspectOptions, MAX_TOP_K};
-use crate::sample::SamplingOptions;
+use crate::error::{FieldError, Problem};
 use crate::tokenizer::{Tokenizer, TokenizerKind};
-
-/// What is wrong with one field.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[serde(rename_all = "kebab-case")]
-pub enum Problem {
-    /// A number outside its allowed range.
-    OutOfRange,
-    /// Not a number, a whole number, true/false or a string where one is expected.
-    WrongType,
-    /// A setting or a choice that does not exist.
-    Unknown,
-    /// Fields that are each fine but not together (heads and width, warmup and steps).
-    Inconsistent,
-    /// The text cannot train this model (empty, one character, shorter than the context).
-    Text,
-    /// The model would need more memory than a tab can give.
-    TooLarge,
-}
-
-/// A value a person has to change, and why.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-pub struct FieldError {
-    pub field: String,
-    pub kind: Problem,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: &str, kind: Problem, message: impl Into<String>) -> Self {
-        FieldError {
-            field: field.to_string(),
-            kind,
-            message: message.into(),
-        }
-    }
-}
-
-impl Display for FieldError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
 
 /// One end of an allowed range; `Open` ends exclude their value.
 #[derive(Clone, Copy)]
-enum End {
+pub(crate) enum End {
     Closed(f64),
     Open(f64),
     Unbounded,
@@ -71,17 +23,23 @@ enum End {
 
 /// Collects problems; `range` is the one range check every numeric field goes through.
 #[derive(Default)]
-struct Checks(Vec<FieldError>);
+pub(crate) struct Checks(Vec<FieldError>);
 
 impl Checks {
-    fn require(&mut self, ok: bool, field: &str, kind: Problem, message: impl FnOnce() -> String) {
+    pub(crate) fn require(
+        &mut self,
+        ok: bool,
+        field: &str,
+        kind: Problem,
+        message: impl FnOnce() -> String,
+    ) {
         if !ok {
             self.0.push(FieldError::new(field, kind, message()));
         }
     }
 
     /// `value` (finite) between `low` and `high`; the message reads "`label` must be ...".
-    fn range(&mut self, field: &str, label: &str, x: f64, low: End, high: End) {
+    pub(crate) fn range(&mut self, field: &str, label: &str, x: f64, low: End, high: End) {
         let fits_low = match low {
             End::Closed(l) => x >= l,
             End::Open(l) => x > l,
@@ -101,7 +59,12 @@ impl Checks {
     }
 
     /// A whole-number field from 1 to `max`.
-    fn count(&mut self, field: &str, label: &str, value: usize, max: usize) {
+    /// The problems found, in the order checked.
+    pub(crate) fn into_errors(self) -> Vec<FieldError> {
+        self.0
+    }
+
+    pub(crate) fn count(&mut self, field: &str, label: &str, value: usize, max: usize) {
         self.range(
             field,
             label,
@@ -133,7 +96,6 @@ const MAX_BATCH: usize = 4096;
 pub const MAX_STEPS: usize = 10_000_000;
 /// `trainSteps` runs at most this many steps per call, so a call stays interruptible.
 pub const MAX_STEPS_PER_CALL: usize = 100_000;
-const MAX_TOKENS: usize = 100_000;
 /// BPE merges: a vocabulary of up to 8,448 tokens, already more than a tiny model can use.
 const MAX_MERGES: usize = 8192;
 /// `tokenize` shows token boundaries; past this many characters nobody reads them.
@@ -324,60 +286,6 @@ impl Config {
     }
 }
 
-impl SamplingOptions {
-    pub fn validate(&self) -> Vec<FieldError> {
-        let mut c = Checks::default();
-        c.count("maxTokens", "length in tokens", self.max_tokens, MAX_TOKENS);
-        c.range(
-            "temperature",
-            "temperature",
-            self.temperature,
-            End::Closed(0.0),
-            End::Closed(10.0),
-        );
-        c.range(
-            "topP",
-            "top-p",
-            self.top_p,
-            End::Open(0.0),
-            End::Closed(1.0),
-        );
-        c.range(
-            "repetitionPenalty",
-            "repetition penalty",
-            self.repetition_penalty,
-            End::Closed(0.1),
-            End::Closed(10.0),
-        );
-        c.0
-    }
-}
-
-impl InspectOptions {
-    pub fn validate(&self) -> Vec<FieldError> {
-        let mut c = Checks::default();
-        let (low, high) = (End::Closed(1.0), End::Closed(MAX_TOP_K as f64));
-        c.range("topK", "top-k", self.top_k as f64, low, high);
-        c.0
-    }
-}
-
-/// Inspection options: the defaults with `overrides` applied, checked.
-pub fn inspect_options(overrides: &Map<String, Value>) -> Result<InspectOptions, Vec<FieldError>> {
-    let options: InspectOptions = typed(&InspectOptions::default(), overrides, |_| None)?;
-    let errors = options.validate();
-    if errors.is_empty() {
-        Ok(options)
-    } else {
-        Err(errors)
-    }
-}
-
-/// What `toBytes` should save: the defaults with `overrides` applied.
-pub fn save_options(overrides: &Map<String, Value>) -> Result<SaveOptions, Vec<FieldError>> {
-    typed(&SaveOptions::default(), overrides, |_| None)
-}
-
 /// A step count as JS sends it (any number): a whole number from 1 to `MAX_STEPS_PER_CALL`.
 pub fn steps(value: f64) -> Result<usize, FieldError> {
     whole("steps", value, 1, MAX_STEPS_PER_CALL)
@@ -482,16 +390,11 @@ pub fn fine_tune_config(
     Ok(config)
 }
 
-/// Sampling options: the defaults with `overrides` applied.
-pub fn sampling(overrides: &Map<String, Value>) -> Result<SamplingOptions, Vec<FieldError>> {
-    typed(&SamplingOptions::default(), overrides, |_| None)
-}
-
 /// `base` with each of `overrides` in place, after checking that each names a field of `base`
 /// and has its type (whole numbers where `base` has one; `choices` lists a string field's
 /// values). serde's own messages ("invalid type: floating point `-3.0`, expected usize") are
 /// for programmers; these complete a sentence that starts with the field's name.
-fn typed<T: Serialize + DeserializeOwned>(
+pub(crate) fn typed<T: Serialize + DeserializeOwned>(
     base: &T,
     overrides: &Map<String, Value>,
     choices: impl Fn(&str) -> Option<&'static [&'static str]>,

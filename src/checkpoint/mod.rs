@@ -15,15 +15,17 @@ use burn::module::Module;
 use burn::store::ModuleRecord;
 use burn::tensor::{Bytes, Device};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use crate::config::Config;
 use crate::device::is_cpu;
-use crate::error::Error;
+use crate::error::{Error, FieldError};
 use crate::model::{lora, LanguageModel};
 use crate::optim::Optimizer;
 use crate::params::copy_module;
 use crate::tokenizer::Tokenizer;
 use crate::train::{HistoryPoint, RunState, Trainer};
+use crate::validate::typed;
 use bytes::{crc32, Reader, Writer};
 
 const MAGIC: &[u8; 8] = b"KINDLING";
@@ -54,6 +56,13 @@ pub struct SaveOptions {
     /// The optimizer's state (AdamW: two floats per trainable weight; Muon: one); without them the file is smaller
     /// and continues training with a fresh optimizer.
     pub optimizer: bool,
+}
+
+impl SaveOptions {
+    /// What `toBytes` should save: the defaults with `overrides` (the page's names) applied.
+    pub fn from_overrides(overrides: &Map<String, Value>) -> Result<Self, Vec<FieldError>> {
+        typed(&SaveOptions::default(), overrides, |_| None)
+    }
 }
 
 impl Default for SaveOptions {

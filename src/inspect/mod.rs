@@ -10,15 +10,17 @@ pub use pca::{project, Projection};
 
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use crate::config::ModelKind;
 use crate::device::read_floats;
-use crate::error::Error;
+use crate::error::{Error, FieldError};
 use crate::model::gpt::{Gpt, Trace};
 use crate::model::rnn::{LayerTrace, Rnn};
 use crate::model::{tokens, LanguageModel};
 use crate::sample::{softmax, top, Alternative};
 use crate::tokenizer::{Tokenizer, TokenizerKind};
+use crate::validate::{typed, Checks, End};
 
 /// The most guesses shown per position.
 pub const MAX_TOP_K: usize = 20;
@@ -35,6 +37,26 @@ pub const MAX_GPT_TOKENS: usize = 256;
 pub struct InspectOptions {
     /// Guesses per position, for the predictions and the logit lens: 1 to `MAX_TOP_K`.
     pub top_k: usize,
+}
+
+impl InspectOptions {
+    /// The defaults with `overrides` (the page's names) applied, checked.
+    pub fn from_overrides(overrides: &Map<String, Value>) -> Result<Self, Vec<FieldError>> {
+        let options: InspectOptions = typed(&InspectOptions::default(), overrides, |_| None)?;
+        let errors = options.validate();
+        if errors.is_empty() {
+            Ok(options)
+        } else {
+            Err(errors)
+        }
+    }
+
+    pub fn validate(&self) -> Vec<FieldError> {
+        let mut c = Checks::default();
+        let (low, high) = (End::Closed(1.0), End::Closed(MAX_TOP_K as f64));
+        c.range("topK", "top-k", self.top_k as f64, low, high);
+        c.into_errors()
+    }
 }
 
 impl Default for InspectOptions {

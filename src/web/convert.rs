@@ -8,8 +8,8 @@ use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
 
 use crate::error::{Error, ErrorKind};
+use crate::error::{FieldError, Problem};
 use crate::inspect::Inspection;
-use crate::validate::{FieldError, Problem};
 
 pub fn to_js<T: Serialize>(value: &T) -> JsValue {
     value

@@ -15,9 +15,11 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
+use crate::checkpoint::SaveOptions;
 use crate::error::{Error, ErrorKind};
+use crate::inspect::InspectOptions;
 use crate::parallel::Alone;
-use crate::sample::Generator;
+use crate::sample::{Generator, SamplingOptions};
 use crate::session::sampling_distribution;
 use crate::session::{self, Request, Session};
 use crate::{validate, Config, PRESET_NAMES};
@@ -309,7 +311,8 @@ impl Kindling {
         prompt: &str,
         #[wasm_bindgen(unchecked_optional_param_type = "GenerateOptions")] options: JsValue,
     ) -> Result<GenerationStream, JsValue> {
-        let options = validate::sampling(&convert::options(&options)?).map_err(Error::from)?;
+        let options =
+            SamplingOptions::from_overrides(&convert::options(&options)?).map_err(Error::from)?;
         let random_seed = || (js_sys::Math::random() * 9.0e15) as u64;
         let (generator, warning) =
             self.read(|session| session.generate(prompt, options, random_seed))??;
@@ -331,7 +334,7 @@ impl Kindling {
     ) -> Promise {
         let session = self.session.clone();
         let options = convert::options(&options)
-            .and_then(|options| validate::inspect_options(&options).map_err(Error::from));
+            .and_then(|options| InspectOptions::from_overrides(&options).map_err(Error::from));
         future_to_promise(async move {
             let options = options?;
             let session = session.try_borrow().map_err(|_| busy())?;
@@ -347,7 +350,8 @@ impl Kindling {
         #[wasm_bindgen(unchecked_optional_param_type = "GenerateOptions")] options: JsValue,
     ) -> Result<Float32Array, JsValue> {
         run_constructors_once();
-        let options = validate::sampling(&convert::options(&options)?).map_err(Error::from)?;
+        let options =
+            SamplingOptions::from_overrides(&convert::options(&options)?).map_err(Error::from)?;
         let probs = sampling_distribution(&logits.to_vec(), &options)?;
         Ok(Float32Array::from(&probs[..]))
     }
@@ -363,7 +367,7 @@ impl Kindling {
     ) -> Promise {
         let session = self.session.clone();
         let options = convert::options(&options)
-            .and_then(|options| validate::save_options(&options).map_err(Error::from));
+            .and_then(|options| SaveOptions::from_overrides(&options).map_err(Error::from));
         future_to_promise(async move {
             let options = options?;
             let session = session.try_borrow().map_err(|_| busy())?;

@@ -14,8 +14,8 @@ use proptest::sample::Index;
 use serde_json::{Map, Value};
 
 use kindling::device::cpu;
-use kindling::validate::{self, Problem};
-use kindling::{checkpoint, Config, ErrorKind, Tokenizer, Trainer};
+use kindling::{checkpoint, Config, ErrorKind, SamplingOptions, Tokenizer, Trainer};
+use kindling::{validate, Problem};
 
 /// Counts the bytes this process has allocated, to bound what a load may take.
 struct Counting;
@@ -239,7 +239,7 @@ proptest! {
                 }
             }
         }
-        if let Err(errors) = validate::sampling(&options) {
+        if let Err(errors) = SamplingOptions::from_overrides(&options) {
             prop_assert!(errors.iter().all(|e| !e.message.is_empty()));
         }
     }

@@ -2,8 +2,9 @@
 //! problem names its field, its kind and what to do.
 
 use kindling::config::{Config, ModelKind, PRESET_NAMES};
-use kindling::validate::{self, FieldError, Problem};
+use kindling::validate;
 use kindling::SamplingOptions;
+use kindling::{FieldError, Problem};
 use serde_json::json;
 
 const TEXT_CHARS: usize = 10_000;
@@ -260,7 +261,7 @@ fn string_fields_other_than_the_model_are_not_model_names() {
 
 #[test]
 fn sampling_options_are_typed_and_checked_in_the_same_voice() {
-    let errors = validate::sampling(
+    let errors = SamplingOptions::from_overrides(
         json!({ "topK": -3, "maxTokens": 2.5, "temperature": "hot", "colour": 1 })
             .as_object()
             .unwrap(),
@@ -281,7 +282,7 @@ fn sampling_options_are_typed_and_checked_in_the_same_voice() {
     );
     assert!(text.contains(&"unknown setting \"colour\""), "{text:?}");
 
-    let options = validate::sampling(
+    let options = SamplingOptions::from_overrides(
         json!({ "maxTokens": 20, "temperature": 0 })
             .as_object()
             .unwrap(),
