@@ -10,9 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::data::{batch, Dataset};
-use crate::device::{now_ms, read_scalar};
-use crate::error::{Error, ErrorKind};
-use crate::error::{FieldError, Problem};
+use crate::device::{now_ms, read_floats, read_scalar};
+use crate::error::{Error, ErrorKind, FieldError, Problem};
 use crate::model::{lora, LanguageModel};
 use crate::optim::{clip_global_norm, learning_rate_at, Optimizer};
 use crate::parallel::{Alone, Helpers, Shard, ShardGradients};
@@ -112,7 +111,7 @@ impl std::fmt::Display for TrainError {
         match self {
             TrainError::Diverged { step } => write!(
                 f,
-                "the loss became NaN or infinite before step {step}: the learning rate is probably too high. Training stopped and the last good weights (step {step}) were restored; lower the learning rate and train again"
+                "the loss became NaN or infinite: the learning rate is probably too high. Training stopped and the last good weights (step {step}) were restored; lower the learning rate and train again"
             ),
             TrainError::Device(message) | TrainError::Helper(message) => f.write_str(message),
         }
@@ -150,6 +149,32 @@ pub struct Trainer {
     bytes_per_token: f64,
     /// With `keep_best`: the weights of the lowest validation loss seen in this trainer.
     best: Option<Best>,
+    /// Where the last successful `train_steps` call started: its first loss vouched for those
+    /// weights, while its last update is vouched for only by the next call's first loss.
+    vouched: Option<Snapshot>,
+}
+
+/// A trainer as a failed call goes back to it.
+struct Snapshot {
+    model: LanguageModel,
+    optimizer: Optimizer,
+    step: usize,
+    /// How many history points it had.
+    history: usize,
+}
+
+/// Why a call's steps failed, as far as restoring is concerned.
+enum Failure {
+    /// The weights the call started from already gave a NaN or infinite loss.
+    AtFirstStep,
+    /// Anything else; the call's start is good.
+    Later(TrainError),
+}
+
+impl From<TrainError> for Failure {
+    fn from(error: TrainError) -> Self {
+        Failure::Later(error)
+    }
 }
 
 /// Weights worth going back to, and when they were evaluated.
@@ -268,6 +293,7 @@ impl Trainer {
             chars_per_token,
             bytes_per_token,
             best: None,
+            vouched: None,
         }
     }
 
@@ -358,25 +384,52 @@ impl Trainer {
         steps: usize,
         helpers: &mut H,
     ) -> Result<Metrics, TrainError> {
-        let last_good = (self.model().clone(), self.optimizer.clone(), self.step);
-        let result = self.run_steps(steps, helpers).await;
-        if result.is_err() {
-            // Diverged, or the device failed: either way the steps of this call are void.
-            let (model, optimizer, step) = last_good;
-            self.model = Some(model);
-            self.optimizer = optimizer;
-            self.step = step;
+        let start = self.snapshot();
+        match self.run_steps(steps, helpers).await {
+            Ok(metrics) => {
+                self.vouched = Some(start);
+                Ok(metrics)
+            }
+            // The call's first loss was finite: its steps are void, its start is good.
+            Err(Failure::Later(error)) => {
+                self.restore(start);
+                Err(error)
+            }
+            // The last update of an earlier call made weights whose loss is not finite: back
+            // to that call's start, the latest weights a finite loss vouched for.
+            Err(Failure::AtFirstStep) => {
+                let good = self.vouched.take().unwrap_or(start);
+                let step = good.step;
+                self.restore(good);
+                Err(TrainError::Diverged { step })
+            }
         }
-        result
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            model: self.model().clone(),
+            optimizer: self.optimizer.clone(),
+            step: self.step,
+            history: self.history.len(),
+        }
+    }
+
+    fn restore(&mut self, snapshot: Snapshot) {
+        self.model = Some(snapshot.model);
+        self.optimizer = snapshot.optimizer;
+        self.step = snapshot.step;
+        self.history.truncate(snapshot.history);
     }
 
     async fn run_steps<H: Helpers>(
         &mut self,
         steps: usize,
         helpers: &mut H,
-    ) -> Result<Metrics, TrainError> {
+    ) -> Result<Metrics, Failure> {
         let started = now_ms();
         let first_step = self.step;
+        let mut first_loss: Option<Tensor<1>> = None;
         let mut loss_sum: Option<Tensor<1>> = None;
         let mut val_loss = None;
         let shards = (helpers.count() + 1).min(self.config.batch_size);
@@ -386,6 +439,7 @@ impl Trainer {
             } else {
                 self.step_once()
             };
+            first_loss.get_or_insert_with(|| loss.clone());
             loss_sum = Some(match loss_sum {
                 Some(sum) => sum + loss,
                 None => loss,
@@ -402,12 +456,19 @@ impl Trainer {
             }
         }
         let kept_best_from = self.keep_best_at_the_end();
-        let Some(loss_sum) = loss_sum else {
-            return Err(TrainError::Device("no steps to run".into()));
+        let (Some(first_loss), Some(loss_sum)) = (first_loss, loss_sum) else {
+            return Err(TrainError::Device("no steps to run".into()).into());
         };
-        let train_loss = read_scalar(loss_sum).await.map_err(TrainError::Device)? / steps as f32;
+        // Each loss is of the weights before its step. One read-back for both.
+        let losses = read_floats(Tensor::cat(vec![first_loss, loss_sum], 0))
+            .await
+            .map_err(TrainError::Device)?;
+        let train_loss = losses[1] / steps as f32;
+        if !losses[0].is_finite() {
+            return Err(Failure::AtFirstStep);
+        }
         if !(train_loss.is_finite() && val_loss.is_none_or(f32::is_finite)) {
-            return Err(TrainError::Diverged { step: first_step });
+            return Err(TrainError::Diverged { step: first_step }.into());
         }
         let elapsed_ms = (now_ms() - started).max(1e-3);
         let tokens = (steps * self.config.batch_size * self.config.block_size) as f64;

@@ -213,11 +213,12 @@ fn a_diverging_run_restores_the_last_good_weights() {
     };
     let mut trainer = Trainer::new(repeated_text(), config, cpu()).unwrap();
     let ids = trainer.tokenizer.encode("the").ids;
-    let before = last_logits(&trainer.inference_model(), &ids);
+    // The logits at each step, one step per call: a divergence must go back to one of them.
+    let mut seen = vec![last_logits(&trainer.inference_model(), &ids)];
     let mut outcome = Ok(());
-    for _ in 0..20 {
-        match pollster::block_on(trainer.train_steps(5)) {
-            Ok(_) => {}
+    for _ in 0..100 {
+        match pollster::block_on(trainer.train_steps(1)) {
+            Ok(_) => seen.push(last_logits(&trainer.inference_model(), &ids)),
             Err(e) => {
                 outcome = Err(e);
                 break;
@@ -228,11 +229,15 @@ fn a_diverging_run_restores_the_last_good_weights() {
         panic!("a learning rate of a million should diverge: {outcome:?}");
     };
     assert_eq!(trainer.step(), step);
-    let after = last_logits(&trainer.inference_model(), &ids);
-    assert!(after.iter().all(|x| x.is_finite()));
-    if step == 0 {
-        assert_eq!(before, after);
-    }
+    let restored = last_logits(&trainer.inference_model(), &ids);
+    assert!(restored.iter().all(|x| x.is_finite()), "{restored:?}");
+    assert_eq!(restored, seen[step]);
+    // It went back past the step it trained last.
+    assert!(
+        seen.len() > step + 1,
+        "diverged at step {step}, {} seen",
+        seen.len()
+    );
 }
 
 /// A model far too large for its text memorizes it and its validation loss turns back up; with

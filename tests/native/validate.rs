@@ -245,8 +245,7 @@ fn each_problem_has_a_kind() {
 }
 
 #[test]
-fn string_fields_other_than_the_model_are_not_model_names() {
-    // Every config string field is `model`; an unknown preset is its own error.
+fn an_unknown_preset_is_refused_with_the_names_there_are() {
     let errors = validate::config(Some("huge"), &serde_json::Map::new()).unwrap_err();
     assert_eq!(
         (errors[0].field.as_str(), errors[0].kind),
