@@ -136,6 +136,7 @@ pub struct BudgetRequest {
     /// The text's training tokens (`validate`'s `trainTokens`).
     pub train_tokens: usize,
     /// Milliseconds per training step measured on this device, by shape name (`shapes`).
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "Record<string, number>"))]
     pub measured: BTreeMap<String, f64>,
 }
 

@@ -396,6 +396,12 @@ impl Session {
     /// Runs `steps` (a whole number from 1 to `validate::MAX_STEPS_PER_CALL`, as JS sends it)
     /// training steps. `helpers` share the work on the CPU only: a GPU does a step at once. If
     /// the GPU is lost, training moves to the CPU from the last completed chunk and says so.
+    /// Moves the end of the schedule to `max_steps` (see `Trainer::retarget`).
+    pub fn retarget(&mut self, max_steps: f64) -> Result<(), Error> {
+        let max_steps = validate::whole("maxSteps", max_steps, 1, validate::MAX_STEPS)?;
+        Ok(self.trainer.retarget(max_steps)?)
+    }
+
     pub async fn train<H: Helpers>(
         &mut self,
         steps: f64,

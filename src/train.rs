@@ -21,6 +21,7 @@ use crate::params::{
 use crate::rng::Rng;
 use crate::sample::{Generator, SamplingOptions};
 use crate::tokenizer::Tokenizer;
+use crate::validate::MAX_STEPS;
 
 /// Separate random streams of one seeded run.
 const BATCH_STREAM: u64 = 1;
@@ -275,7 +276,13 @@ impl Trainer {
             per_token(state.text.len()),
         );
         let data = Dataset::new(ids, state.config.val_fraction);
-        let config_json = serde_json::to_string(&state.config).expect("configs serialize");
+        // Where the schedule ends does not change a step's gradients: a budget run moves it
+        // (`retarget`) while its helpers' replicas keep the first value.
+        let shape = Config {
+            max_steps: 0,
+            ..state.config.clone()
+        };
+        let config_json = serde_json::to_string(&shape).expect("configs serialize");
         let mut hasher = crc32fast::Hasher::new();
         hasher.update(config_json.as_bytes());
         hasher.update(state.text.as_bytes());
@@ -364,6 +371,16 @@ impl Trainer {
             prompt_ids,
             options,
         )
+    }
+
+    /// Moves the end of the learning-rate schedule to `max_steps`, after the current step: a
+    /// budget run that measured its speed ends its schedule when its time does. Steps taken
+    /// keep the rates they had; from here the rate follows the new schedule.
+    pub fn retarget(&mut self, max_steps: usize) -> Result<(), FieldError> {
+        let low = (self.step + 1).max(self.config.warmup_steps);
+        let max_steps = crate::validate::whole("maxSteps", max_steps as f64, low, MAX_STEPS)?;
+        self.config.max_steps = max_steps;
+        Ok(())
     }
 
     /// The model without autodiff, for evaluation and generation.

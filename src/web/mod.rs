@@ -176,8 +176,9 @@ impl Kindling {
         Ok(f(&*self.session.try_borrow().map_err(|_| busy())?))
     }
 
-    /// `"cpu"` or `"webgpu"`; changes to `"cpu"` if the GPU is lost during training.
-    #[wasm_bindgen(getter, unchecked_return_type = "\"cpu\" | \"webgpu\"")]
+    /// `"cpu"`, `"webgpu"` or `"remote"` (a compute peer); changes to `"cpu"` if the GPU is
+    /// lost during training.
+    #[wasm_bindgen(getter, unchecked_return_type = "\"cpu\" | \"webgpu\" | \"remote\"")]
     pub fn backend(&self) -> Result<String, JsValue> {
         self.read(|s| s.backend().name().to_string())
     }
@@ -241,6 +242,14 @@ impl Kindling {
         self.read(|s| to_js(&s.trainer().history()))
     }
 
+    /// Ends the learning-rate schedule at step `maxSteps` instead (after the current step):
+    /// a budget run that measured its speed ends its schedule when its time does.
+    #[wasm_bindgen(js_name = setMaxSteps)]
+    pub fn set_max_steps(&self, max_steps: f64) -> Result<(), JsValue> {
+        let mut session = self.session.try_borrow_mut().map_err(|_| busy())?;
+        session.retarget(max_steps).map_err(Into::into)
+    }
+
     // The borrows below are held across awaits on purpose: they make overlapping calls fail
     // with a "busy" error (every entry point uses try_borrow) instead of interleaving.
 
@@ -252,7 +261,9 @@ impl Kindling {
     pub fn train_steps(
         &self,
         steps: f64,
-        #[wasm_bindgen(unchecked_optional_param_type = "HelperPool")] helpers: Option<Object>,
+        #[wasm_bindgen(unchecked_optional_param_type = "HelperPool | null")] helpers: Option<
+            Object,
+        >,
     ) -> Promise {
         let session = self.session.clone();
         future_to_promise(async move {

@@ -4,13 +4,13 @@ use crate::common::{last_logits, repeated_text, PHRASE};
 
 use burn::module::Module;
 use burn::tensor::Tensor;
-use kindling::config::{Config, ModelKind};
+use kindling::config::{Config, Decay, ModelKind};
 use kindling::data::{batch, Dataset};
 use kindling::device::{cpu, read_floats};
 use kindling::model::{tokens, LanguageModel};
 use kindling::rng::Rng;
 use kindling::sample::SamplingOptions;
-use kindling::{checkpoint, ErrorKind, TrainError, Trainer};
+use kindling::{checkpoint, ErrorKind, Problem, TrainError, Trainer};
 
 fn tiny(model: ModelKind) -> Config {
     Config {
@@ -238,6 +238,45 @@ fn a_diverging_run_restores_the_last_good_weights() {
         "diverged at step {step}, {} seen",
         seen.len()
     );
+}
+
+/// A budget run that measured its speed moves the end of its schedule: the rate then falls to
+/// its minimum at the new last step, where `keep_best` evaluates.
+#[test]
+fn a_retargeted_run_ends_its_schedule_at_the_new_step() {
+    let config = Config {
+        decay: Decay::Linear,
+        min_learning_rate: 0.0,
+        warmup_steps: 2,
+        max_steps: 40,
+        eval_interval: 0,
+        keep_best: true,
+        ..Config::tiny()
+    };
+    let peak = config.learning_rate;
+    let mut trainer = Trainer::new(repeated_text(), config, cpu()).unwrap();
+    assert!(pollster::block_on(trainer.train_steps(10))
+        .unwrap()
+        .val_loss
+        .is_none());
+    let refused = trainer.retarget(10).unwrap_err();
+    assert_eq!(
+        (refused.field.as_str(), refused.kind),
+        ("maxSteps", Problem::OutOfRange)
+    );
+    trainer.retarget(20).unwrap();
+    let before_end = pollster::block_on(trainer.train_steps(9)).unwrap();
+    assert!(before_end.val_loss.is_none());
+    // Step 18's rate: two of the 18 decay steps left.
+    assert!(
+        (before_end.lr - peak * 2.0 / 18.0).abs() < 1e-12,
+        "{}",
+        before_end.lr
+    );
+    let end = pollster::block_on(trainer.train_steps(1)).unwrap();
+    assert_eq!(end.step, 20);
+    assert!(end.val_loss.is_some(), "keep_best evaluates the last step");
+    assert!((end.lr - peak / 18.0).abs() < 1e-12, "{}", end.lr);
 }
 
 /// A model far too large for its text memorizes it and its validation loss turns back up; with
