@@ -1,3 +1,4 @@
+// @ts-check
 import { kindlingError } from './kindling-error.js';
 
 // Where the engine worker's model computes. The CPU build (pkg/) is always loaded; the WebGPU
@@ -7,6 +8,18 @@ import { kindlingError } from './kindling-error.js';
 // starts on the CPU at once, WebGPU warms up beside it (its first step compiles the shaders),
 // a few warm steps are timed on it, and the model moves there only if it trains faster.
 
+/** @typedef {import('../pkg/kindling.js').Kindling} Model */
+/** @typedef {import('../pkg/kindling.js').Config} Config */
+/** @typedef {import('./kindling.js').KindlingClass} KindlingClass */
+/** @typedef {import('./kindling.js').Build} Build */
+/** @typedef {typeof import('./engine-state.js').exclusive} Exclusive */
+/** @typedef {{ config: Config, vocabSize: number }} ModelShape what a step's speed depends on */
+/**
+ * 'auto''s choice for a shape: the faster backend, both speeds, and the sentences saying so.
+ * @typedef {{ backend: 'webgpu' | 'cpu', cpuMs: number, gpuMs: number, figures: string,
+ *   notice: string }} Choice
+ */
+
 // A warm WebGPU step slower than this many CPU steps is not worth timing further.
 const HOPELESS = 3;
 // WebGPU must beat the CPU by this much to be worth a move (a move costs a checkpoint).
@@ -15,14 +28,20 @@ const MARGIN = 0.9;
 const PROBE_MS = 100;
 
 // What the speed of a model's step depends on; models with the same key get the same choice.
+/** @param {ModelShape} shape */
 export function shapeKey({ config, vocabSize }) {
   const { model, nLayer, nHead, nEmbd, hiddenSize, blockSize, batchSize } = config;
   return JSON.stringify([model, nLayer, nHead, nEmbd, hiddenSize, blockSize, batchSize, vocabSize]);
 }
 
+/** @param {number} value */
 const ms = (value) => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
 
 // The choice between two measured speeds, and the sentence that explains it.
+/**
+ * @param {{ cpuMs: number, gpuMs: number, workers?: number }} speeds
+ * @returns {Choice}
+ */
 export function decide({ cpuMs, gpuMs, workers = 1 }) {
   const backend = gpuMs < cpuMs * MARGIN ? 'webgpu' : 'cpu';
   const cpu = workers > 1 ? `CPU with ${workers - 1} helper${workers > 2 ? 's' : ''}` : 'CPU';
@@ -33,22 +52,34 @@ export function decide({ cpuMs, gpuMs, workers = 1 }) {
 
 export class Backends {
   // requestModule(build): resolves to the page's compiled module of `build` (null: fetch it here).
+  /**
+   * @param {{
+   *   requestModule: (build: 'webgpu' | 'remote') => Promise<WebAssembly.Module | null>,
+   *   loadEngine: (module: WebAssembly.Module | null, build: Build) => Promise<KindlingClass>,
+   * }} loaders
+   */
   constructor({ requestModule, loadEngine }) {
-    Object.assign(this, { requestModule, loadEngine });
+    this.requestModule = requestModule;
+    this.loadEngine = loadEngine;
+    /** @type {Promise<string | null> | null} */
     this.adapterCheck = null;
+    /** @type {Promise<KindlingClass> | null} */
     this.gpuLoad = null;
+    /** @type {Promise<KindlingClass> | null} */
     this.remoteLoad = null;
+    /** @type {Map<string, Choice>} */
     this.choices = new Map(); // shapeKey → decide()'s result
   }
 
   // Why this browser cannot use WebGPU, or null when it offers an adapter.
+  /** @returns {Promise<string | null>} */
   unavailable() {
     this.adapterCheck ??= (async () => {
       if (!self.navigator?.gpu) return 'this browser has no WebGPU';
       try {
         return (await navigator.gpu.requestAdapter()) ? null : 'this browser offers no GPU adapter';
       } catch (error) {
-        return `the GPU adapter request failed (${error.message})`;
+        return `the GPU adapter request failed (${/** @type {Error} */ (error).message})`;
       }
     })();
     return this.adapterCheck;
@@ -56,6 +87,7 @@ export class Backends {
 
   // The WebGPU build's Kindling class; rejects with kind 'webgpu-unavailable' when there is no
   // adapter to use it with (nothing is downloaded then).
+  /** @returns {Promise<KindlingClass>} */
   async gpuEngine() {
     const reason = await this.unavailable();
     if (reason) {
@@ -69,6 +101,7 @@ export class Backends {
   }
 
   // The remote build's Kindling class (downloaded on the first connection to a peer).
+  /** @returns {Promise<KindlingClass>} */
   remoteEngine() {
     this.remoteLoad ??= (async () => this.loadEngine(await this.requestModule('remote'), 'remote'))().catch((error) => {
       this.remoteLoad = null;
@@ -78,6 +111,7 @@ export class Backends {
   }
 
   // For 'auto': the choice already made for a model of this shape, if any.
+  /** @param {ModelShape} model */
   choiceFor(model) {
     return this.choices.get(shapeKey(model)) ?? null;
   }
@@ -86,6 +120,10 @@ export class Backends {
   // CPU at `cpuMs` per step with `workers` workers) on WebGPU and records the choice for its
   // shape. `exclusive(task)` runs the timed steps while nothing else computes; the warm-up step
   // runs beside the CPU's training. `fakeGpuMs` (tests) replaces the measured figure.
+  /**
+   * @param {{ shape: ModelShape, bytes: Uint8Array, cpuMs: number, workers: number,
+   *   exclusive: Exclusive, fakeGpuMs?: number }} probe
+   */
   async measure({ shape, bytes, cpuMs, workers, exclusive, fakeGpuMs }) {
     const Gpu = await this.gpuEngine();
     const probe = await Gpu.fromBytes(bytes, { backend: 'webgpu' });
@@ -102,7 +140,12 @@ export class Backends {
 }
 
 // ms per warm WebGPU step: one step, then, unless it is hopeless, a chunk of about PROBE_MS.
+/**
+ * @param {Model} probe
+ * @param {number} cpuMs
+ */
 async function timeSteps(probe, cpuMs) {
+  /** @param {number} steps */
   const timed = async (steps) => {
     const start = performance.now();
     await probe.trainSteps(steps);

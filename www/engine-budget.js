@@ -1,3 +1,4 @@
+// @ts-check
 // Training budgets in the engine worker: Train with "Train for: 1 minute". The probe creates each
 // candidate shape (Kindling.budgetShapes) on the CPU build with the reader's text and tokenizer,
 // warms it up, times a few steps and frees it, posting `measuring` as it goes; the plan
@@ -12,13 +13,23 @@ import { PROBE, msPerStep, secondsLeft, fakeMsPerStep } from './budget.js';
 import { settings, live, post, exclusive, nextTask } from './engine-state.js';
 import { kindlingError as failure } from './kindling-error.js';
 
+/** @typedef {import('../pkg/kindling.js').CreateOptions} CreateOptions */
+/** @typedef {import('../pkg/kindling.js').BudgetPlan} BudgetPlan */
+/** @typedef {import('../pkg/kindling.js').BudgetRequest} BudgetRequest */
+/** @typedef {import('./protocol.js').CreateRequest} CreateRequest */
+/** @typedef {import('./protocol.js').Budget} Budget */
+/** @typedef {{ cancelled: boolean }} BudgetRun */
+
 // What the budget's model keeps of the reader's choices: the text, the tokenizer, its merges and
 // the seed (the model type chooses the shapes; the rest is the plan's).
+/** @type {(keyof CreateOptions)[]} */
 const KEPT = ['text', 'tokenizer', 'merges', 'seed'];
 
+/** @type {BudgetRun | null} */
 let current = null; // the latest budget run: { cancelled }
 
 // A new budget run; cancels any other.
+/** @returns {BudgetRun} */
 export function budgetRun() {
   cancelBudget();
   current = { cancelled: false };
@@ -29,6 +40,10 @@ export function cancelBudget() {
   if (current) current.cancelled = true;
 }
 
+/**
+ * @param {CreateOptions} options
+ * @returns {CreateOptions}
+ */
 function kept(options) {
   return Object.fromEntries(KEPT.filter((name) => options[name] !== undefined).map((name) => [name, options[name]]));
 }
@@ -37,6 +52,11 @@ function kept(options) {
 // tokenizer, merges?, seed?). Resolves to { plan, options: what to create the model with }, or
 // null once `run` was cancelled. Rejects with the engine's KindlingError: kind 'config' when
 // the text can train none of the shapes (each one's first refusal), or planBudget's.
+/**
+ * @param {BudgetRun} run
+ * @param {{ id: CreateRequest['id'], options: CreateOptions, budget: Budget }} request
+ * @returns {Promise<{ plan: BudgetPlan, options: CreateOptions } | null>}
+ */
 export async function planBudget(run, { id, options, budget }) {
   const started = performance.now();
   const measured = await measureShapes(run, options);
@@ -45,7 +65,13 @@ export async function planBudget(run, { id, options, budget }) {
   const model = options.model ?? 'gpt';
   const { trainTokens } = live.Kindling.validate(options);
   const seconds = secondsLeft(budget.seconds, probeMs);
-  const plan = await live.Kindling.planBudget({ seconds, model, trainTokens, measured });
+  const plan = await live.Kindling.planBudget({
+    seconds,
+    model,
+    trainTokens,
+    // An object of ms per shape, which the engine reads as well as the Map its types say.
+    measured: /** @type {BudgetRequest['measured']} */ (/** @type {unknown} */ (measured)),
+  });
   if (run.cancelled) return null;
   post({ type: 'planned', id, plan, measured, seconds: budget.seconds, probeSeconds: probeMs / 1000 });
   return { plan, options: { ...plan.config, ...kept(options) } };
@@ -53,8 +79,14 @@ export async function planBudget(run, { id, options, budget }) {
 
 // Every shape's ms per step ({ [name]: ms }), or null once cancelled. A shape the text cannot
 // train (a context longer than the text) is left out; none at all rejects with the first refusal.
+/**
+ * @param {BudgetRun} run
+ * @param {CreateOptions} options
+ * @returns {Promise<Record<string, number> | null>}
+ */
 async function measureShapes(run, options) {
   const shapes = live.Kindling.budgetShapes(options.model ?? 'gpt');
+  /** @type {Record<string, number>} */
   const measured = {};
   let refusal = null;
   for (const [index, { name, config }] of shapes.entries()) {
@@ -64,7 +96,7 @@ async function measureShapes(run, options) {
       if (ms === null) return null;
       measured[name] = fakeMsPerStep(settings.debugBudgetMs, index) ?? ms;
     } catch (error) {
-      if (error?.kind !== 'config') throw error;
+      if (/** @type {{ kind?: string } | undefined} */ (error)?.kind !== 'config') throw error;
       refusal ??= error;
     }
     await nextTask(); // a Reset may be waiting
@@ -76,6 +108,11 @@ async function measureShapes(run, options) {
 
 // One shape's ms per step, on the CPU build in this worker alone; null once cancelled. The
 // probe model is freed however this ends.
+/**
+ * @param {BudgetRun} run
+ * @param {CreateOptions} options
+ * @returns {Promise<number | null>}
+ */
 function timeShape(run, options) {
   return exclusive(async () => {
     if (run.cancelled) return null;

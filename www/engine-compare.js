@@ -1,3 +1,4 @@
+// @ts-check
 // The engine worker's `compare` request: two saved models write from the same prompt with the
 // same sampling options (seed included), side by side. Each is loaded from its bytes on the
 // CPU into a model of its own, freed once it has written: the live model is never touched, and
@@ -10,10 +11,22 @@
 //           then { type: 'compared', id, texts: [text, text] }; or an error about the request.
 import { tokens } from './kindling.js';
 
+/** @typedef {import('../pkg/kindling.js').Kindling} Model */
+/** @typedef {import('./kindling.js').KindlingClass} KindlingClass */
+/** @typedef {import('./protocol.js').CompareRequest} CompareRequest */
+/** @typedef {import('./protocol.js').WorkerMessage} WorkerMessage */
+
 // Kindling: the CPU build's class; post(message): to the page; nextTask(): lets queued
 // messages through between tokens.
+/**
+ * @param {CompareRequest} request
+ * @param {{ Kindling: KindlingClass, post: (message: WorkerMessage) => void,
+ *   nextTask: () => Promise<unknown> }} worker
+ */
 export async function compare({ id, models, prompt, options }, { Kindling, post, nextTask }) {
+  /** @type {Model[]} */
   const loaded = [];
+  /** @type {[string, string]} */
   const texts = ['', ''];
   try {
     for (const bytes of models) loaded.push(await Kindling.fromBytes(bytes, { backend: 'cpu' }));

@@ -1,16 +1,23 @@
+// @ts-check
 // Generations: each streams its tokens to the page, one task apart, until done or stopped.
 import { tokens } from './kindling.js';
 import { live, post, exclusive, nextTask, requireModel } from './engine-state.js';
 
+/** @typedef {import('../pkg/kindling.js').Kindling} Model */
+/** @typedef {import('./protocol.js').GenerateRequest} GenerateRequest */
+/** @typedef {import('./protocol.js').RequestId} RequestId */
+
+/** @type {Map<RequestId, { stopped: boolean }>} */
 export const generations = new Map(); // id -> { stopped }
 
 export function stopAllGenerations() {
   for (const generation of generations.values()) generation.stopped = true;
 }
 
+/** @param {GenerateRequest} request */
 export async function generate({ id, prompt, options }) {
   requireModel();
-  const stream = await exclusive(() => live.model.generate(prompt, options));
+  const stream = await exclusive(() => /** @type {Model} */ (live.model).generate(prompt, options));
   const generation = { stopped: false };
   generations.set(id, generation);
   try {

@@ -1,3 +1,4 @@
+// @ts-check
 // The page side of loading the engine: each build's .wasm is downloaded and compiled once per
 // page, however many <kindling-playground> elements it has. Each element's worker instantiates
 // the same compiled WebAssembly.Module (its own memory, no second download or compile).
@@ -6,6 +7,10 @@
 // 'webgpu' (pkg-webgpu/, the same engine with WebGPU), fetched only when a worker has a GPU
 // adapter to use it with, and 'remote' (pkg-remote/, with burn's remote client), fetched only
 // when the reader connects to a compute peer.
+/** @typedef {import('./kindling.js').Build} Build */
+/** @typedef {{ loaded: number, total: number }} Progress bytes; total 0 when unknown */
+
+/** @type {Record<Build, URL>} */
 export const WASM_URLS = {
   cpu: new URL('../pkg/kindling_bg.wasm', import.meta.url),
   webgpu: new URL('../pkg-webgpu/kindling_bg.wasm', import.meta.url),
@@ -17,7 +22,9 @@ export const WASM_URLS = {
 // { loaded, total } (total 0 when the size is unknown).
 export const loadProgress = new EventTarget();
 
+/** @type {Map<string, Promise<WebAssembly.Module>>} */
 const compiling = new Map(); // build → promise of its module
+/** @type {Progress} */
 let lastProgress = { loaded: 0, total: 0 };
 
 export function wasmSupported() {
@@ -28,11 +35,19 @@ export function currentProgress() {
   return lastProgress;
 }
 
+/**
+ * @param {number} loaded
+ * @param {number} total
+ */
 function reportProgress(loaded, total) {
   lastProgress = { loaded, total };
   loadProgress.dispatchEvent(new CustomEvent('progress', { detail: lastProgress }));
 }
 
+/**
+ * @param {Build} build checked: a page may pass any string
+ * @returns {Promise<WebAssembly.Module>}
+ */
 async function compile(build) {
   const url = WASM_URLS[build];
   if (!url) throw new Error(`unknown engine build ${build}: use "cpu", "webgpu" or "remote"`);
@@ -41,7 +56,7 @@ async function compile(build) {
   try {
     response = await fetch(url);
   } catch (error) {
-    throw new Error(`could not download ${url.pathname} (${error.message})`);
+    throw new Error(`could not download ${url.pathname} (${/** @type {Error} */ (error).message})`);
   }
   if (!response.ok) {
     throw new Error(`could not download ${url.pathname}: the server answered ${response.status} ${response.statusText}`.trim());
@@ -74,6 +89,10 @@ async function compile(build) {
 
 // Resolves to the compiled module of `build` ('cpu', 'webgpu' or 'remote'). The first call downloads and
 // compiles; later calls share that promise. A failure is forgotten so a later call can try again.
+/**
+ * @param {Build} [build]
+ * @returns {Promise<WebAssembly.Module>}
+ */
 export function compileEngine(build = 'cpu') {
   if (!compiling.has(build)) {
     compiling.set(build, compile(build).catch((error) => {
@@ -81,5 +100,5 @@ export function compileEngine(build = 'cpu') {
       throw error;
     }));
   }
-  return compiling.get(build);
+  return /** @type {Promise<WebAssembly.Module>} */ (compiling.get(build));
 }

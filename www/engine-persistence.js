@@ -1,26 +1,38 @@
+// @ts-check
 // The live model saved: its autosave (autosave-store.js, one tab per name) and its run in the
 // run list (engine-runs.js).
 import { saveAutosave } from './autosave-store.js';
 import { recordRun } from './engine-runs.js';
 import { settings, live, post, exclusive, describe } from './engine-state.js';
 
+/** @typedef {import('../pkg/kindling.js').Kindling} Model */
+/** @typedef {import('../pkg/kindling.js').SaveOptions} SaveOptions */
+
 // `options`: toBytes's ({ merged: true } folds a LoRA model's adapters into its weights).
+// Both read the live model once it has its turn: call them only when there is one.
+/** @param {SaveOptions} [options] */
 export function checkpoint(options) {
-  return exclusive(() => live.model.toBytes(options));
+  return exclusive(() => /** @type {Model} */ (live.model).toBytes(options));
 }
 
 // The live model as safetensors and its manifest (Kindling.toSafetensors).
 export function safetensors() {
-  return exclusive(() => live.model.toSafetensors());
+  return exclusive(() => /** @type {Model} */ (live.model).toSafetensors());
 }
 
 // Two tabs on one autosave name would overwrite each other's model: the first worker to
 // autosave under a name holds a Web Lock on it until it ends (its tab closes, reloads or
 // crashes), and the others are told, once, and keep their model in memory only. Asked
 // again at each autosave, so a second tab takes over once the first has gone.
+/** @type {Set<string>} */
 const heldLocks = new Set(); // names this worker owns
+/** @type {string | null} */
 let refusedName = null; // the name another tab owns, once this worker has been told
 
+/**
+ * @param {string} name
+ * @returns {Promise<boolean>}
+ */
 function ownsAutosave(name) {
   if (heldLocks.has(name) || !self.navigator?.locks) return Promise.resolve(true);
   return new Promise((resolve, reject) => {

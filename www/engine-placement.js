@@ -1,3 +1,4 @@
+// @ts-check
 // Where the live model computes: the CPU build, the WebGPU one or the remote one on a compute
 // peer (engine-backends.js), chosen by the backend setting; 'auto' measures WebGPU beside the
 // CPU and moves the model if faster.
@@ -7,29 +8,56 @@ import { kindlingError as failure } from './kindling-error.js';
 import { settings, live, post, exclusive } from './engine-state.js';
 import { stopHelpers } from './engine-training.js';
 
+/** @typedef {import('../pkg/kindling.js').Kindling} Model */
+/** @typedef {import('../pkg/kindling.js').BackendOptions} BackendOptions */
+/** @typedef {import('./kindling.js').KindlingClass} KindlingClass */
+/** @typedef {import('./engine-backends.js').ModelShape} ModelShape */
+/** @typedef {import('./protocol.js').Backend} Backend */
+/** @typedef {import('./protocol.js').ModelInfo} ModelInfo */
+/** @typedef {import('./protocol.js').EngineRequest} EngineRequest */
+/**
+ * @typedef {{ resolve: (module: WebAssembly.Module | null) => void,
+ *   reject: (error: Error) => void }} EngineReply
+ */
+
+/** @type {string | null} */
 let backendNotice = null; // why the model computes where it does, when 'auto' chose
+/** @type {Promise<void> | null} */
 let measuring = null; // 'auto': the running WebGPU measurement, if any
+/** @type {Map<string, EngineReply>} */
 const engineReplies = new Map(); // build → { resolve, reject } of requestModule
 
 // The engine's notice (a lost GPU), this worker's ('auto': why this backend) and `more`.
+/**
+ * @param {string | null | undefined} engineNotice
+ * @param {...(string | null | undefined)} more
+ * @returns {string | undefined}
+ */
 export const notices = (engineNotice, ...more) => [engineNotice, backendNotice, ...more].filter(Boolean).join('. ') || undefined;
 
-// What the page is told of the live model, where it computes among the rest.
+// What the page is told of the live model, where it computes among the rest. Only called with
+// a model.
+/** @returns {ModelInfo} */
 export function modelInfo() {
+  const model = /** @type {Model} */ (live.model);
   return {
-    backend: live.model.backend,
-    adapter: live.model.adapter,
-    notice: notices(live.model.notice),
-    step: live.model.step,
-    vocabSize: live.model.vocabSize,
-    parameterCount: live.model.parameterCount,
-    parameters: live.model.parameters, // { trainable, frozen, trainableBytes, frozenBytes }
-    config: live.model.config,
-    history: live.model.history,
+    backend: model.backend,
+    adapter: model.adapter,
+    notice: notices(model.notice),
+    step: model.step,
+    vocabSize: model.vocabSize,
+    parameterCount: model.parameterCount,
+    parameters: model.parameters, // { trainable, frozen, trainableBytes, frozenBytes }
+    config: model.config,
+    history: model.history,
   };
 }
 
 // The page compiles each build once for all its elements; this asks it for one.
+/**
+ * @param {'webgpu' | 'remote'} build
+ * @returns {Promise<WebAssembly.Module | null>}
+ */
 function requestModule(build) {
   return new Promise((resolve, reject) => {
     engineReplies.set(build, { resolve, reject });
@@ -37,6 +65,7 @@ function requestModule(build) {
   });
 }
 
+/** @param {EngineRequest} request */
 export function engineArrived({ build, module, error }) {
   const reply = engineReplies.get(build);
   engineReplies.delete(build);
@@ -47,6 +76,10 @@ export function engineArrived({ build, module, error }) {
 const backends = new Backends({ requestModule, loadEngine: loadKindling });
 
 // The build that computes on `backend`, and the engine's options that place a model there.
+/**
+ * @param {Backend} backend
+ * @returns {Promise<[KindlingClass, BackendOptions]>}
+ */
 async function engineFor(backend) {
   if (backend === 'webgpu') return [await backends.gpuEngine(), { backend }];
   if (backend !== 'remote') return [live.Kindling, { backend }];
@@ -58,6 +91,10 @@ async function engineFor(backend) {
 
 // `from`'s copy on `backend` ('cpu' | 'webgpu' | 'remote'), through a checkpoint; frees `from`
 // once the copy exists.
+/**
+ * @param {Model} from
+ * @param {Backend} backend
+ */
 async function moved(from, backend) {
   const [Engine, placement] = await engineFor(backend);
   const next = await Engine.fromBytes(await from.toBytes(), placement);
@@ -69,6 +106,10 @@ async function moved(from, backend) {
 // and 'remote' on their builds; 'cpu' and 'auto' on the CPU build, from where 'auto' moves it
 // to WebGPU if a model of its shape was measured faster there (else training measures it:
 // autoChoose). `placement`: the engine's backend options ({ backend, peer?, secret? }).
+/**
+ * @param {(Engine: KindlingClass, placement: BackendOptions) => Promise<Model>} make
+ * @returns {Promise<Model>}
+ */
 export async function placeNew(make) {
   backendNotice = null;
   if (settings.backend === 'webgpu' || settings.backend === 'remote') return make(...(await engineFor(settings.backend)));
@@ -85,24 +126,30 @@ export async function placeNew(make) {
   try {
     return await moved(made, 'webgpu');
   } catch (error) {
-    backendNotice = `WebGPU failed (${error.message}); training on the CPU`;
+    backendNotice = `WebGPU failed (${/** @type {Error} */ (error).message}); training on the CPU`;
     return made;
   }
 }
 
 // Tells the page where the model computes now; `measured`: 'auto' has just compared the two.
-// Reads the model: call it only where nothing else runs on it (in an exclusive call).
+// Reads the model: call it only where nothing else runs on it (in an exclusive call), with one.
 function postBackend(measured = false) {
-  post({ type: 'backend', backend: live.model.backend, adapter: live.model.adapter, notice: notices(live.model.notice), measured });
+  const model = /** @type {Model} */ (live.model);
+  post({ type: 'backend', backend: model.backend, adapter: model.adapter, notice: notices(model.notice), measured });
 }
 
 // Moves the live model to `backend` between engine calls; a running train loop goes on there.
 // Its getters are read inside the exclusive call too: a training step holds the model. A model
 // on a peer moves even to 'remote': the peer may be another one.
+/**
+ * @param {Backend} backend
+ * @param {boolean} [measured]
+ */
 function moveModel(backend, measured = false) {
   return exclusive(async () => {
     if (!live.model) return;
-    if (live.model.backend !== backend || backend === 'remote') {
+    // The remote build's models say 'remote', which pkg/kindling.d.ts's `backend` leaves out.
+    if (/** @type {Backend} */ (live.model.backend) !== backend || backend === 'remote') {
       stopHelpers();
       live.model = await moved(live.model, backend);
     }
@@ -118,7 +165,9 @@ export async function backendChanged() {
   await measuring;
   backendNotice = null;
   if (settings.backend === 'remote') return connectPeer();
-  const choice = live.model ? await exclusive(() => backends.choiceFor(live.model)) : null;
+  const choice = live.model
+    ? await exclusive(() => backends.choiceFor(/** @type {Model} */ (live.model)))
+    : null;
   // Forced elsewhere, the figures of a measurement still help the reader compare.
   if (choice) backendNotice = settings.backend === 'auto' ? choice.notice : `Measured here: ${choice.figures}`;
   await moveModel(settings.backend === 'auto' ? choice?.backend ?? 'cpu' : settings.backend);
@@ -140,6 +189,12 @@ export const measuringWebgpu = () => measuring !== null;
 // 'auto' with an adapter, training on the CPU, this shape not measured yet: once the CPU's
 // speed is known, measure WebGPU beside it and move the model there if it is faster.
 // `shape`: the model's { config, vocabSize }, read while it was idle.
+/**
+ * @param {Model} trained
+ * @param {ModelShape} shape
+ * @param {number} cpuMsPerStep
+ * @param {number} workers
+ */
 export function autoChoose(trained, shape, cpuMsPerStep, workers) {
   if (measuring || settings.backend !== 'auto' || backends.choiceFor(shape)) return;
   measuring = (async () => {

@@ -1,8 +1,51 @@
+// @ts-check
 // What the engine worker's parts share (engine-worker.js and the engine-*.js modules it runs):
 // the page's settings, the live model, and the one-at-a-time queue every engine call goes through.
 import { kindlingError as failure } from './kindling-error.js';
 
+/** @typedef {import('./kindling.js').KindlingClass} KindlingClass */
+/** @typedef {import('../pkg/kindling.js').Kindling} Model */
+/** @typedef {import('../pkg/kindling.js').BackendChoice} BackendChoice */
+/** @typedef {import('./protocol.js').Peer} Peer */
+/** @typedef {import('./protocol.js').Setup} Setup */
+/** @typedef {import('./protocol.js').Request} Request */
+/** @typedef {import('./protocol.js').WorkerMessage} WorkerMessage */
+/** @typedef {import('./protocol.js').ErrorMessage} ErrorMessage */
+/**
+ * @template In, Out
+ * @typedef {import('./protocol.js').WorkerScope<In, Out>} WorkerScope
+ */
+
+/**
+ * The `configure` message's fields (protocol.js's ConfigureRequest), each set.
+ * @typedef {object} Settings
+ * @property {string} name
+ * @property {number} autosaveEvery
+ * @property {boolean} persist
+ * @property {BackendChoice} backend
+ * @property {Peer | null} peer
+ * @property {'auto' | number} helpers
+ * @property {number | null} debugWebgpuMs
+ * @property {number[] | null} debugWorkerMs
+ * @property {number[] | null} debugBudgetMs
+ * @property {number | null} runsCapBytes
+ */
+
+/**
+ * @typedef {object} Live
+ * @property {KindlingClass} Kindling null until the `load` request: every request but
+ *   `configure` is refused until then (engine-worker.js's inbox), so what runs behind that
+ *   gate reads it as loaded
+ * @property {WebAssembly.Module | null} engineModule
+ * @property {Model | null} model
+ * @property {number} epoch
+ * @property {Setup | null} setup
+ * @property {number} lastSavedStep
+ * @property {number | null} target
+ */
+
 // What the page configures (the `configure` message).
+/** @type {Settings} */
 export const settings = {
   name: 'playground', // the autosave's IndexedDB key; an embed can use its own
   autosaveEvery: 100, // steps between autosaves
@@ -17,8 +60,10 @@ export const settings = {
 };
 
 // The live model and what goes with it; replaced only by engine-worker.js's replaceModel.
+/** @type {Live} */
 export const live = {
-  Kindling: null, // the CPU build's class (the WebGPU build's: backends.gpuEngine())
+  // the CPU build's class (the WebGPU build's: backends.gpuEngine())
+  Kindling: /** @type {KindlingClass} */ (/** @type {unknown} */ (null)),
   engineModule: null, // the compiled engine, handed on to helper workers
   model: null,
   epoch: 0, // a new, opened or dropped model ends the old one's train loop; a move does not
@@ -27,11 +72,27 @@ export const live = {
   target: null, // the step training goes to: null, the config's maxSteps; more once a finished run is continued
 };
 
-export const post = (message, transfer = []) => self.postMessage(message, transfer);
+// This module runs in a DedicatedWorkerGlobalScope, which tsconfig's lib (dom) does not know:
+// `self` as the engine worker sees it (protocol.js's WorkerScope).
+export const workerSelf = /** @type {WorkerScope<Request, WorkerMessage>} */ (
+  /** @type {unknown} */ (self)
+);
+
+/**
+ * @param {WorkerMessage} message
+ * @param {Transferable[]} [transfer]
+ */
+export const post = (message, transfer = []) => workerSelf.postMessage(message, transfer);
 
 // wasm-bindgen objects must not be used by two calls at once (a second borrow throws),
 // and the train loop, saves and the page's requests all reach the same model.
+/** @type {Promise<unknown>} */
 let engineQueue = Promise.resolve();
+/**
+ * @template T
+ * @param {() => T | PromiseLike<T>} task
+ * @returns {Promise<T>}
+ */
 export function exclusive(task) {
   const run = engineQueue.then(task);
   engineQueue = run.catch(() => {});
@@ -40,6 +101,7 @@ export function exclusive(task) {
 
 // Lets queued messages (pause, stop, generate) run between chunks and tokens. A
 // MessageChannel hop avoids setTimeout's 4 ms clamp.
+/** @returns {Promise<unknown>} */
 export const nextTask = () =>
   new Promise((resolve) => {
     const channel = new MessageChannel();
@@ -49,6 +111,10 @@ export const nextTask = () =>
 
 // What the page is told about an error. A RuntimeError means the wasm instance trapped (a
 // panic, or an allocation that failed): it is unusable and the page must start a fresh worker.
+/**
+ * @param {any} error whatever was thrown: an Error, a KindlingError, anything
+ * @returns {Pick<ErrorMessage, 'fatal' | 'kind' | 'message' | 'errors'>}
+ */
 export function describe(error) {
   const message = error?.message || String(error);
   if (error instanceof WebAssembly.RuntimeError) {
@@ -63,6 +129,7 @@ export function describe(error) {
   if (error instanceof RangeError && /memory|allocat/i.test(message)) {
     return { fatal: true, kind: 'crashed', message: `Out of memory (${message}). Try a smaller model or batch.` };
   }
+  /** @type {Pick<ErrorMessage, 'fatal' | 'kind' | 'message' | 'errors'>} */
   const described = { fatal: false, kind: typeof error?.kind === 'string' ? error.kind : undefined, message };
   if (Array.isArray(error?.errors)) described.errors = error.errors;
   return described;

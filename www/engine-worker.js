@@ -1,3 +1,4 @@
+// @ts-check
 // The engine worker owns the wasm engine; the page only renders what this posts back.
 //
 // Page → worker: load (first: the compiled CPU engine module, or nothing to fetch it here),
@@ -25,17 +26,17 @@
 // Worker → page: ready, need-engine, configured, validated, model, backend, metrics, paused,
 //                finished, saved, exported, token, warning, generated, inspected, tokenized,
 //                distribution, error, run-saved ({ id, name, step }: the run list changed),
-//                compare-token, compared, measuring, planned
+//                compare-token, compare-warning, compared, measuring, planned
 //                (measuring: { index, count, shape }: a budget's probe times shape `index` of
 //                `count` (1-based); planned: { plan: { shape, config, predictedValLoss, why },
 //                measured: { [shape]: ms per step }, seconds: the budget, probeSeconds }; the
 //                `model` that follows has setup { text, options, budget: { seconds, shape, why } })
 //                (finished: { step, keptBestFrom? }: with keepBest, the step whose weights were
 //                kept because the last evaluation was worse)
-// Every request may carry an `id`; replies about it carry the same `id`.
+// Every request may carry an `id`; replies about it carry the same `id`. Their shapes: protocol.js.
 //
-// error: { source (the request's type, or 'train', 'storage', 'load'), kind, message, fatal,
-// errors? }. `kind` is the engine's (a KindlingError's: 'config' with per-field `errors`,
+// error: { source (the request's type, or 'train', 'storage', 'load', 'runs'), kind, message,
+// fatal, errors? }. `kind` is the engine's (a KindlingError's: 'config' with per-field `errors`,
 // 'argument', 'busy', 'helper', 'device', 'diverged', 'checkpoint', 'import', 'webgpu-unavailable',
 // 'peer-refused', 'peer-unreachable')
 // or this worker's own: 'state' (no model yet, the engine not loaded, the autosave
@@ -55,7 +56,9 @@ import { loadAutosave } from './autosave-store.js';
 import { reopenedSetup } from './engine-runs.js';
 import { compare } from './engine-compare.js';
 import { kindlingError as failure } from './kindling-error.js';
-import { settings, live, post, exclusive, nextTask, describe, requireModel } from './engine-state.js';
+import {
+  settings, live, post, exclusive, nextTask, describe, requireModel, workerSelf,
+} from './engine-state.js';
 import { modelInfo, engineArrived, placeNew, backendChanged } from './engine-placement.js';
 import { loop, retryHelpers, startTraining, stopHelpers, extendRun } from './engine-training.js';
 import { budgetRun, cancelBudget, planBudget } from './engine-budget.js';
@@ -63,7 +66,31 @@ import { parseDebugMs } from './budget.js';
 import { checkpoint, safetensors, saveRun } from './engine-persistence.js';
 import { generations, generate, stopAllGenerations } from './engine-generation.js';
 
+/** @typedef {import('../pkg/kindling.js').Kindling} Model */
+/** @typedef {import('../pkg/kindling.js').Inspection} Inspection */
+/** @typedef {import('../pkg/kindling.js').Floats} Floats */
+/** @typedef {import('./protocol.js').Request} Request */
+/** @typedef {import('./protocol.js').Setup} Setup */
+/** @typedef {import('./protocol.js').ModelOrigin} ModelOrigin */
+/** @typedef {import('./protocol.js').ExportedMessage} ExportedMessage */
+/** @typedef {import('./protocol.js').LoadRequest} LoadRequest */
+/** @typedef {import('./protocol.js').Budget} Budget */
+/**
+ * @template {Request['type']} T
+ * @typedef {Extract<Request, { type: T }>} RequestOf
+ */
+/**
+ * A handler for every request the inbox queues ('load' it runs itself, 'engine' skips it).
+ * @typedef {{
+ *   [T in Exclude<Request['type'], 'load' | 'engine'>]: (request: RequestOf<T>) => unknown
+ * }} Handlers
+ */
+
 // Swaps the live model between engine calls, never during one.
+/**
+ * @param {Model | null} next
+ * @param {Setup | null} setup
+ */
 function replaceModel(next, setup) {
   loop.keepGoing = false;
   stopAllGenerations();
@@ -79,6 +106,11 @@ function replaceModel(next, setup) {
   });
 }
 
+/**
+ * @param {Uint8Array} bytes
+ * @param {Setup} setup
+ * @param {ModelOrigin} origin
+ */
 async function restoreFrom(bytes, setup, origin) {
   // The checkpoint carries its own training text; `setup` is what the page shows.
   const next = await placeNew((Engine, placement) => Engine.fromBytes(bytes, placement));
@@ -89,6 +121,7 @@ async function restoreFrom(bytes, setup, origin) {
 
 // ---- messages -------------------------------------------------------------------------
 
+/** @type {Handlers} */
 const handlers = {
   // With an `id` (the element's connectPeer), answered with `configured` once the model is
   // where the backend setting puts it; a peer that cannot be reached leaves the backend as it was.
@@ -126,12 +159,22 @@ const handlers = {
   // that arrives meanwhile cancels it: nothing is made, and the reset's reply says so.
   async create({ id, options, train, budget }) {
     const run = budget ? budgetRun() : null;
+    /** @type {Setup} */
     let setup = { text: options.text, options };
     if (run) {
-      const planned = await planBudget(run, { id, options, budget });
+      // A run is made only with a budget.
+      const planned = await planBudget(run, {
+        id,
+        options,
+        budget: /** @type {Budget} */ (budget),
+      });
       if (!planned) return;
       const { shape, why } = planned.plan;
-      setup = { text: options.text, options: planned.options, budget: { seconds: budget.seconds, shape, why } };
+      setup = {
+        text: options.text,
+        options: planned.options,
+        budget: { seconds: /** @type {Budget} */ (budget).seconds, shape, why },
+      };
     }
     const next = await placeNew((Engine, placement) => Engine.create({ ...setup.options, ...placement }));
     if (run?.cancelled) return next.free();
@@ -181,7 +224,7 @@ const handlers = {
   async inspect({ id, text, options }) {
     const inspection = await exclusive(() => {
       requireModel(); // a model dropped while this waited is gone
-      return live.model.inspect(text, options);
+      return /** @type {Model} */ (live.model).inspect(text, options);
     });
     post({ type: 'inspected', id, inspection }, buffersOf(inspection));
   },
@@ -189,7 +232,7 @@ const handlers = {
   async tokenize({ id, text, maxChars }) {
     const segments = await exclusive(() => {
       requireModel();
-      return live.model.tokenize(text, maxChars);
+      return /** @type {Model} */ (live.model).tokenize(text, maxChars);
     });
     post({ type: 'tokenized', id, segments });
   },
@@ -203,7 +246,13 @@ const handlers = {
     requireModel();
     // The model's properties are read once the export has its turn (`exclusive`): read while
     // a training chunk runs, they fail with kind 'busy'.
-    const about = () => ({ type: 'exported', id, step: live.model.step, config: live.model.config });
+    /** @returns {Pick<ExportedMessage, 'type' | 'id' | 'step' | 'config'>} */
+    const about = () => ({
+      type: 'exported',
+      id,
+      step: /** @type {Model} */ (live.model).step,
+      config: /** @type {Model} */ (live.model).config,
+    });
     if (format === 'safetensors') {
       const { weights, manifest } = await safetensors();
       return post({ ...about(), weights, manifest }, [weights.buffer]);
@@ -242,11 +291,18 @@ const handlers = {
 };
 
 // The buffers of an inspection's arrays, each once (two arrays may share one).
+/**
+ * @param {Inspection} inspection
+ * @returns {Transferable[]}
+ */
 function buffersOf({ nextLogits, attention, hidden, cell, gates, embedding }) {
-  const parts = [nextLogits, attention, hidden, cell, gates, embedding].filter(Boolean);
+  const parts = /** @type {Floats[]} */ (
+    [nextLogits, attention, hidden, cell, gates, embedding].filter(Boolean)
+  );
   return [...new Set(parts.map((part) => part.values.buffer))];
 }
 
+/** @param {LoadRequest} request */
 function load({ module }) {
   live.engineModule = module ?? null;
   return loadKindling(module).then(
@@ -262,8 +318,9 @@ function load({ module }) {
 
 // Requests run one at a time in arrival order (so `create` then `train` cannot race);
 // the long-running ones (train, generate) start their loop and return at once.
+/** @type {Promise<unknown>} */
 let inbox = Promise.resolve();
-self.onmessage = ({ data }) => {
+workerSelf.onmessage = ({ data }) => {
   // Not queued: a request in the inbox may be waiting for it.
   if (data.type === 'engine') return engineArrived(data);
   // A budget's probe holds the inbox (its create waits for it): a reset stops it now.
@@ -272,7 +329,8 @@ self.onmessage = ({ data }) => {
     .then(() => {
       if (data.type === 'load') return load(data);
       if (!live.Kindling && data.type !== 'configure') throw failure('state', 'The engine is not loaded.');
-      return handlers[data.type](data);
+      // The handler of data's own type: tsc cannot pair the two through the union.
+      return /** @type {(request: Request) => unknown} */ (handlers[data.type])(data);
     })
     .catch((error) => post({ type: 'error', source: data.type, id: data.id, ...describe(error) }));
 };

@@ -1,3 +1,4 @@
+// @ts-check
 // A helper worker: holds a replica of the training worker's model and computes the gradient of
 // its rows of each batch (src/parallel.rs). Requests, answered one at a time in order:
 //   { type: 'load', module }  the compiled engine, or nothing to fetch it here
@@ -6,9 +7,28 @@
 // A failed request is answered { error: message }.
 import { loadKindling } from './kindling.js';
 
+/** @typedef {import('../pkg/kindling.js').Kindling} Model */
+/** @typedef {import('./kindling.js').KindlingClass} KindlingClass */
+/** @typedef {import('./protocol.js').HelperRequest} HelperRequest */
+/** @typedef {import('./protocol.js').HelperReply} HelperReply */
+/** @typedef {Promise<[HelperReply, Transferable[]?]>} Reply with what it transfers */
+/**
+ * @typedef {{ [T in HelperRequest['type']]: (request: Extract<HelperRequest, { type: T }>)
+ *   => Reply }} Handlers
+ */
+
+/** @type {KindlingClass | null} */
 let Kindling = null;
+/** @type {Model | null} */
 let replica = null;
 
+// This module runs in a DedicatedWorkerGlobalScope, which tsconfig's lib (dom) does not know:
+// `self` as a helper worker sees it (protocol.js's WorkerScope).
+const workerSelf = /** @type {import('./protocol.js').WorkerScope<HelperRequest, HelperReply>} */ (
+  /** @type {unknown} */ (self)
+);
+
+/** @type {Handlers} */
 const handlers = {
   async load({ module }) {
     Kindling = await loadKindling(module);
@@ -17,7 +37,8 @@ const handlers = {
   async model({ bytes }) {
     replica?.free();
     replica = null;
-    replica = await Kindling.fromBytes(bytes, { backend: 'cpu' });
+    // `load` is always the first request
+    replica = await /** @type {KindlingClass} */ (Kindling).fromBytes(bytes, { backend: 'cpu' });
     return [{}];
   },
   async gradients({ step, rank, count, weights }) {
@@ -27,14 +48,20 @@ const handlers = {
   },
 };
 
+/** @type {Promise<void>} */
 let inbox = Promise.resolve();
-self.onmessage = ({ data }) => {
+workerSelf.onmessage = ({ data }) => {
   inbox = inbox.then(async () => {
     try {
-      const [reply, transfer] = await handlers[data.type](data);
-      self.postMessage(reply, transfer ?? []);
+      // The handler of data's own type: tsc cannot pair the two through the union.
+      const [reply, transfer] = await /** @type {(request: HelperRequest) => Reply} */ (
+        handlers[data.type]
+      )(data);
+      workerSelf.postMessage(reply, transfer ?? []);
     } catch (error) {
-      self.postMessage({ error: error?.message || String(error) });
+      workerSelf.postMessage({
+        error: /** @type {Error | undefined} */ (error)?.message || String(error),
+      });
     }
   });
 };

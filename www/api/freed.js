@@ -59,5 +59,7 @@ function guardClass(cls) {
       });
     }
   }
-  if (typeof Symbol.dispose === 'symbol') proto[Symbol.dispose] = proto.free;
+  // tsconfig's lib (es2023) does not declare Symbol.dispose, which not every browser has.
+  const symbols = /** @type {{ dispose?: symbol }} */ (Symbol);
+  if (typeof symbols.dispose === 'symbol') proto[symbols.dispose] = proto.free;
 }

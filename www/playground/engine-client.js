@@ -1,3 +1,4 @@
+// @ts-check
 // The element's side of its engine worker (engine-worker.js): starts it once the page has
 // compiled the engine (engine-loader.js, once per page), posts messages, matches replies to
 // requests, and starts a fresh worker when one crashes, unless they keep crashing.
@@ -6,12 +7,46 @@ import { kindlingError } from '../kindling-error.js';
 
 export { kindlingError };
 
+/** @typedef {import('../protocol.js').Request} Request */
+/** @typedef {import('../protocol.js').RequestType} RequestType */
+/** @typedef {import('../protocol.js').LoadRequest} LoadRequest */
+/** @typedef {import('../protocol.js').EngineRequest} EngineRequest */
+/** @typedef {import('../protocol.js').ConfigureRequest} ConfigureRequest */
+/** @typedef {import('../protocol.js').WorkerMessage} WorkerMessage */
+/** @typedef {import('../protocol.js').PartialMessage} PartialMessage */
+/** @typedef {import('../protocol.js').RequestId} RequestId */
+/** @typedef {import('../engine-loader.js').Progress} Progress */
+/**
+ * @template {RequestType} T
+ * @typedef {import('../protocol.js').Answer<T>} Answer
+ */
+/**
+ * What the element's onMessage gets: the worker's messages that answer no request(), and
+ * { type: 'starting' } once the engine is compiled and sent to the worker.
+ * @typedef {WorkerMessage | import('../protocol.js').NoId & { type: 'starting' }} ClientMessage
+ */
+/**
+ * A request() waiting for its answer.
+ * @typedef {{ resolve: (reply: WorkerMessage) => void, reject: (error: Error) => void,
+ *   onPartial?: (message: PartialMessage) => void }} Pending
+ */
+/**
+ * What received() reads off a reply before its type is known: compare's `partial`, an
+ * error's `source` (the other replies' types leave them out).
+ * @typedef {{ partial?: boolean, source?: string }} Envelope
+ */
+
 const WORKER_URL = new URL('../engine-worker.js', import.meta.url);
 // A worker that keeps dying would only loop; after this many the reader reloads.
 const MAX_RESTARTS = 3;
 
 // Sends a compiled engine module with `message`; one that cannot be sent goes without, and the
 // worker fetches it itself.
+/**
+ * @param {Worker} worker
+ * @param {LoadRequest | EngineRequest} message
+ * @param {WebAssembly.Module} module
+ */
 function postModule(worker, message, module) {
   try {
     worker.postMessage({ ...message, module });
@@ -26,13 +61,28 @@ export class EngineClient {
   //   { type: 'starting' } once the engine is compiled and sent to the worker.
   // onProgress({ loaded, total }): the page-wide download of the engine.
   // onCrash(reason, restarting): the worker died; `restarting` when a fresh one is on its way.
+  /**
+   * @param {{
+   *   settings: () => Omit<ConfigureRequest, 'type'>,
+   *   onMessage: (message: ClientMessage) => void,
+   *   onProgress: (progress: Progress) => void,
+   *   onCrash: (reason: string, restarting: boolean) => void,
+   * }} hooks
+   */
   constructor({ settings, onMessage, onProgress, onCrash }) {
-    Object.assign(this, { settings, onMessage, onCrash });
+    this.settings = settings;
+    this.onMessage = onMessage;
+    this.onCrash = onCrash;
+    /** @type {Worker | null} */
     this.worker = null;
     this.crashes = 0;
     this.lastId = 0;
+    /** @type {Map<RequestId, Pending>} */
     this.pending = new Map(); // request id → { resolve, reject }
-    this.onLoadProgress = ({ detail }) => onProgress(detail);
+    // engine-loader.js's loadProgress dispatches CustomEvents of Progress.
+    this.onLoadProgress = /** @type {EventListener} */ (
+      (/** @type {CustomEvent<Progress>} */ { detail }) => onProgress(detail)
+    );
     this.onProgress = onProgress;
   }
 
@@ -66,8 +116,9 @@ export class EngineClient {
   }
 
   // The worker asks for another build (WebGPU) once it has an adapter to use it with.
+  /** @param {'webgpu' | 'remote'} build */
   sendEngine(build) {
-    const worker = this.worker;
+    const worker = /** @type {Worker} */ (this.worker); // the one that asked
     compileEngine(build).then(
       (module) => {
         if (this.worker === worker) postModule(worker, { type: 'engine', build }, module);
@@ -82,8 +133,13 @@ export class EngineClient {
     this.send({ type: 'configure', ...this.settings() });
   }
 
+  /**
+   * @param {Request} message
+   * @param {Transferable[]} [transfer]
+   */
   send(message, transfer) {
-    this.worker?.postMessage(message, transfer);
+    // Left out, `transfer` is undefined, which postMessage takes as no transfer.
+    this.worker?.postMessage(message, /** @type {Transferable[]} */ (transfer));
   }
 
   // Ids for requests and for generations, which stream replies under their id.
@@ -93,22 +149,40 @@ export class EngineClient {
 
   // Resolves to the reply carrying the request's id, or rejects with its error. Replies
   // marked `partial` (a request that streams, like compare) go to onPartial on the way.
+  /**
+   * @template {Request} R
+   * @param {R} message without an id: this gives it one
+   * @param {Transferable[]} [transfer]
+   * @param {(message: PartialMessage) => void} [onPartial]
+   * @returns {Promise<Answer<R['type']>>}
+   */
   request(message, transfer, onPartial) {
     if (!this.worker) return Promise.reject(kindlingError('state', 'The engine is not running.'));
     const id = this.nextId();
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, onPartial });
+      // Resolved with the reply that carries `id`: the request's answer (protocol.js's Answers).
+      this.pending.set(id, {
+        resolve: /** @type {(reply: WorkerMessage) => void} */ (resolve),
+        reject,
+        onPartial,
+      });
       this.send({ ...message, id }, transfer);
     });
   }
 
+  /** @param {WorkerMessage} message */
   received(message) {
     if (message.type === 'need-engine') return this.sendEngine(message.build);
-    if (message.type === 'ready' || message.source === 'load') this.loadingDone();
-    const request = this.pending.get(message.id);
-    if (request && message.partial) return request.onPartial?.(message);
+    if (message.type === 'ready' || /** @type {Envelope} */ (message).source === 'load') {
+      this.loadingDone();
+    }
+    // run-saved's id is a run's (a string), which no request has.
+    const request = this.pending.get(/** @type {RequestId} */ (message.id));
+    if (request && /** @type {Envelope} */ (message).partial) {
+      return request.onPartial?.(/** @type {PartialMessage} */ (message));
+    }
     if (request) {
-      this.pending.delete(message.id);
+      this.pending.delete(/** @type {RequestId} */ (message.id));
       if (message.type !== 'error') return request.resolve(message);
       const { kind, source, errors } = message;
       request.reject(kindlingError(kind, message.message, { source, errors }));
@@ -118,6 +192,7 @@ export class EngineClient {
   }
 
   // Starts afresh, unless the workers keep dying.
+  /** @param {string} reason */
   crashed(reason) {
     this.stop();
     const restarting = ++this.crashes <= MAX_RESTARTS;
