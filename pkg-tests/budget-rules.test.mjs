@@ -8,8 +8,10 @@ import {
   DEFAULT_BUDGET,
   OPEN_ENDED_STEPS,
   PROBE,
+  RETARGET,
   attributeFor,
   budgetChoice,
+  budgetEnd,
   budgetLabel,
   choiceValue,
   continueNote,
@@ -23,6 +25,26 @@ import {
   trainForNote,
 } from '../www/budget.js';
 import { MARKUP } from '../www/playground/markup.js';
+
+test("a budget run's schedule moves to end when its time does, once it knows its speed", () => {
+  const run = { step: 100, maxSteps: 1000, warmupSteps: 50 };
+  // On plan: 900 steps of 20 ms fill the 18 s left.
+  assert.equal(budgetEnd({ ...run, msPerStep: 20, msLeft: 18_000 }), null);
+  // A helper paid: 10 ms a step, and 1,800 steps fit.
+  assert.equal(budgetEnd({ ...run, msPerStep: 10, msLeft: 18_000 }), 1900);
+  // Slower than planned: the schedule ends sooner rather than the budget running over.
+  assert.equal(budgetEnd({ ...run, msPerStep: 40, msLeft: 18_000 }), 550);
+  // A move smaller than RETARGET.minMove of the run is no move.
+  assert.equal(budgetEnd({ ...run, msPerStep: 20, msLeft: 18_000 + 20 * (RETARGET.minMove * 1000 - 1) }), null);
+  assert.equal(budgetEnd({ ...run, msPerStep: 20, msLeft: 18_000 + 20 * RETARGET.minMove * 1000 }), 1020);
+  // Time up: the end comes at the next step, never inside the warmup.
+  assert.equal(budgetEnd({ ...run, msPerStep: 20, msLeft: -5 }), 101);
+  assert.equal(budgetEnd({ ...run, step: 10, msPerStep: 20, msLeft: 0 }), 50);
+  // No speed yet, a finished run, or one too near its end: left alone.
+  assert.equal(budgetEnd({ ...run, msPerStep: 0, msLeft: 18_000 }), null);
+  assert.equal(budgetEnd({ ...run, step: 1000, msPerStep: 10, msLeft: 18_000 }), null);
+  assert.equal(budgetEnd({ ...run, step: 960, msPerStep: 10, msLeft: 18_000 }), null);
+});
 
 test('the budget attribute: seconds, until stopped, or steps; anything else means nothing', () => {
   assert.equal(parseBudget('60'), 60);

@@ -1,19 +1,21 @@
 // The npm package (the root package.json): its types and its tarball.
 // - Types: the README's JS example type-checks with `tsc --noEmit --strict` against the built
 //   pkg/kindling.d.ts; the declarations a page uses hold no `any`; and the misuses in
-//   pkg-tests/types/misuse.ts fail to type-check, each on its own line.
+//   pkg-tests/types/misuse.ts fail to type-check, each on its own line. The same for the
+//   element's hand-written declarations (www/types/*.d.ts) and pkg-tests/types/element-misuse.ts.
 // - Tarball: `npm pack` holds the engine, its declarations, the element and LICENSE, and no
 //   tests, sources or benchmarks; installed offline into a scratch app, its exports resolve in
-//   Node and in TypeScript (pkg-tests/types/consumer.ts), and a page that includes
-//   node_modules/kindling/www/kindling-embed.js gets a <kindling-playground> whose engine loads
-//   and trains, under the strict CSP, with every request answered from node_modules.
+//   Node and in TypeScript (pkg-tests/types/consumer.ts: the engine and the element), and a
+//   page that includes node_modules/kindling/www/kindling-embed.js gets a <kindling-playground>
+//   whose engine loads and trains, under the strict CSP, with every request answered from
+//   node_modules.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REPO, launchBrowser, foreignRequests } from './browser.mjs';
 import { serve } from '../scripts/server.mjs';
@@ -21,6 +23,10 @@ import { serve } from '../scripts/server.mjs';
 const TSC = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
 const TYPES = join(REPO, 'pkg-tests', 'types');
 const DTS = join(REPO, 'pkg', 'kindling.d.ts');
+// The element's declarations, hand-written: the package's 'kindling/element' and 'kindling/embed'.
+const ELEMENT_DTS = ['kindling-playground.d.ts', 'kindling-embed.d.ts'].map((name) =>
+  join(REPO, 'www', 'types', name),
+);
 const LONG = { timeout: 180_000 };
 
 const TSCONFIG = {
@@ -74,6 +80,31 @@ async function withDeclarations() {
   await mkdir(join(dir, 'pkg'));
   await copyFile(DTS, join(dir, 'pkg', 'kindling.d.ts'));
   return dir;
+}
+
+// withDeclarations' folder, with the element's declarations in www/types/ (they import
+// '../../pkg/kindling.js').
+async function withElementDeclarations() {
+  const dir = await withDeclarations();
+  await mkdir(join(dir, 'www', 'types'), { recursive: true });
+  for (const file of ELEMENT_DTS) await copyFile(file, join(dir, 'www', 'types', basename(file)));
+  return dir;
+}
+
+// Type-checks pkg-tests/types/`name` in `dir`: it must fail on each line marked `// error:`
+// (code, then the mark) and on no other line.
+async function assertMisusesFail(dir, name) {
+  const fixture = await readFile(join(TYPES, name), 'utf8');
+  await writeFile(join(dir, name), fixture);
+  const marked = fixture
+    .split('\n')
+    .flatMap((line, i) => (/^\s*[^\s/].*\/\/ error:/.test(line) ? [i + 1] : [])); // code, then the mark
+  assert.ok(marked.length >= 5, `${name} marks too few misuses`);
+  const result = await typeCheck(dir, [name]);
+  assert.equal(result.ok, false, `tsc accepted every misuse in pkg-tests/types/${name}`);
+  assert.ok(result.errors.length > 0, `tsc failed without a type error:\n${result.output}`);
+  const failed = [...new Set(result.errors.map((e) => e.line))].sort((a, b) => a - b);
+  assert.deepEqual(failed, marked, `lines with type errors != lines marked "// error:"\n${result.output}`);
 }
 
 // The README's first ```js block that imports the engine.
@@ -175,18 +206,15 @@ describe('types', () => {
   });
 
   test('misusing the API fails to type-check, on every misuse and nowhere else', async () => {
-    const dir = await withDeclarations();
-    const fixture = await readFile(join(TYPES, 'misuse.ts'), 'utf8');
-    await writeFile(join(dir, 'misuse.ts'), fixture);
-    const marked = fixture
-      .split('\n')
-      .flatMap((line, i) => (/^\s*[^\s/].*\/\/ error:/.test(line) ? [i + 1] : [])); // code, then the mark
-    assert.ok(marked.length >= 5, 'misuse.ts marks too few misuses');
-    const result = await typeCheck(dir, ['misuse.ts']);
-    assert.equal(result.ok, false, 'tsc accepted every misuse in pkg-tests/types/misuse.ts');
-    assert.ok(result.errors.length > 0, `tsc failed without a type error:\n${result.output}`);
-    const failed = [...new Set(result.errors.map((e) => e.line))].sort((a, b) => a - b);
-    assert.deepEqual(failed, marked, `lines with type errors != lines marked "// error:"\n${result.output}`);
+    await assertMisusesFail(await withDeclarations(), 'misuse.ts');
+  });
+
+  test("the element's declarations hold no any, and misusing the element fails to type-check", async () => {
+    for (const file of ELEMENT_DTS) {
+      const dts = await readFile(file, 'utf8');
+      assert.deepEqual(anyLines(blankCommentsAndStrings(dts), dts), [], `any in ${relative(REPO, file)}`);
+    }
+    await assertMisusesFail(await withElementDeclarations(), 'element-misuse.ts');
   });
 });
 
@@ -236,6 +264,8 @@ describe('the npm package', () => {
       'pkg-remote/kindling.d.ts',
       'www/kindling-playground.js',
       'www/kindling-embed.js',
+      'www/types/kindling-playground.d.ts',
+      'www/types/kindling-embed.d.ts',
       'www/engine-loader.js',
       'www/engine-worker.js',
       'www/helper-worker.js',
@@ -278,7 +308,7 @@ describe('the npm package', () => {
     }
   });
 
-  test("TypeScript finds the engine's types through the package's exports", async () => {
+  test("TypeScript finds the engine's and the element's types through the package's exports", async () => {
     await copyFile(join(TYPES, 'consumer.ts'), join(app, 'consumer.ts'));
     for (const moduleResolution of ['bundler', 'nodenext']) {
       const module = moduleResolution === 'nodenext' ? 'nodenext' : 'esnext';

@@ -8,15 +8,13 @@
 // screenshots (test-artifacts/start-from-*.png, a11y-start-from-*.png).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARTIFACTS, REPO, browserSuite } from './browser.mjs';
+import { ARTIFACTS, browserSuite } from './browser.mjs';
 import { audit } from './audit.mjs';
 import {
   LONG, JUNK, recordMetrics, openPlayground, otherText, validated, settings, trainAndDownload, reset, startFrom, fineTuneFile,
 } from './fine-tune-steps.mjs';
 
-const BASE_MODEL = join(REPO, 'www/models/base.kindling');
 // Two evaluations (tiny evaluates every 100 steps) of a fine-tune on a short, regular text:
 // the second is well below the start point's loss.
 const LORA_STEPS = 200;
@@ -224,7 +222,6 @@ describe('Start from, LoRA and Before / after', () => {
 
   test(
     'Start from Base model: the project’s pretrained model, fine-tuned with LoRA',
-    { skip: !existsSync(BASE_MODEL) && 'www/models/base.kindling is not in the repository yet: nothing to fetch' },
     async () => {
       await startFrom(page, 'Scratch');
       await page.locator('#preset').selectOption('tiny'); // the tiny preset's training settings

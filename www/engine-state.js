@@ -42,6 +42,7 @@ import { kindlingError as failure } from './kindling-error.js';
  * @property {Setup | null} setup
  * @property {number} lastSavedStep
  * @property {number | null} target
+ * @property {number | null} deadline
  */
 
 // What the page configures (the `configure` message).
@@ -70,6 +71,7 @@ export const live = {
   setup: null, // { text, options, fineTunedFrom? } the model was made from
   lastSavedStep: 0,
   target: null, // the step training goes to: null, the config's maxSteps; more once a finished run is continued
+  deadline: null, // a budget run's end (performance.now() ms): its schedule moves to end then (budget.js's budgetEnd)
 };
 
 // This module runs in a DedicatedWorkerGlobalScope, which tsconfig's lib (dom) does not know:

@@ -9,6 +9,7 @@ import { settings, live, post, exclusive, nextTask, describe, requireModel } fro
 import { notices, modelInfo, autoChoose, measuringWebgpu } from './engine-placement.js';
 import { autosave, saveRun } from './engine-persistence.js';
 import { generations } from './engine-generation.js';
+import { RETARGET, budgetEnd } from './budget.js';
 
 /** @typedef {import('../pkg/kindling.js').Kindling} Model */
 /** @typedef {import('../pkg/kindling.js').Trained} Trained */
@@ -187,12 +188,13 @@ async function trainLoop() {
     config: /** @type {Model} */ (live.model).config,
     vocabSize: /** @type {Model} */ (live.model).vocabSize,
   };
-  const total = live.target ?? shape.config.maxSteps;
+  let total = live.target ?? shape.config.maxSteps;
   /** @type {number | undefined} */
   let keptBestFrom; // keepBest: the step whose weights the last step went back to
   let chunk = 1;
   let chunks = 0;
   let stepsPerSecond = 0; // smoothed, so the page's time-left estimate does not jitter
+  let msPerStep = 0; // smoothed less: a budget run's end follows a change of speed sooner
   // `epoch` goes first: a reset or an opened file may have freed the model. A move to another
   // backend keeps the epoch: the loop goes on with the moved model.
   while (epoch === live.epoch && loop.keepGoing && /** @type {Model} */ (live.model).step < total) {
@@ -220,6 +222,12 @@ async function trainLoop() {
     // Both can be news: the engine's (no WebGPU here, or a lost GPU) and why the helpers stopped.
     const notice = notices(metrics.notice, backend === 'cpu' ? helpersFailure : null);
     if (measure) measureChunk(/** @type {MeasuredChunk} */ (done), shape.config.evalInterval, total);
+    msPerStep = msPerStep ? 0.7 * msPerStep + 0.3 * (elapsedMs / steps) : elapsedMs / steps;
+    if (live.deadline !== null && live.target === null && chunks >= RETARGET.afterChunks) {
+      const msLeft = live.deadline - performance.now();
+      const end = budgetEnd({ step: metrics.step, maxSteps: total, warmupSteps: shape.config.warmupSteps, msPerStep, msLeft });
+      if (end !== null && (await exclusive(() => retarget(epoch, end)))) total = end;
+    }
     post({ type: 'metrics', total, ...metrics, notice, stepsPerSecond, backend, workers, workersNote: measure?.note });
     chunks += 1;
     const cpu = backend === 'cpu' ? cpuSpeed(done, chunks) : null;
@@ -240,6 +248,18 @@ async function trainLoop() {
       : { type: 'paused', step: /** @type {Model} */ (live.model).step, reason: loop.pauseReason },
   );
   saveRun(); // not awaited: a Resume pressed meanwhile starts a new loop, after the snapshot
+}
+
+// A budget run's schedule moved to end at step `end`, if the run is still the live one (a move to
+// another backend keeps it: the model that moved carries the schedule it had).
+/**
+ * @param {number} epoch
+ * @param {number} end
+ */
+function retarget(epoch, end) {
+  if (epoch !== live.epoch || !live.model) return false;
+  live.model.setMaxSteps(end);
+  return true;
 }
 
 // A finished run trains on (the page's Continue): as many steps again as its maxSteps, at the

@@ -103,6 +103,7 @@ function replaceModel(next, setup) {
     live.setup = setup;
     live.lastSavedStep = next?.step ?? 0;
     live.target = null;
+    live.deadline = null;
   });
 }
 
@@ -158,6 +159,7 @@ const handlers = {
   // With a budget, the model's shape and schedule are the plan's (engine-budget.js). A reset
   // that arrives meanwhile cancels it: nothing is made, and the reset's reply says so.
   async create({ id, options, train, budget }) {
+    const started = performance.now(); // a budget counts from the request: its probe too
     const run = budget ? budgetRun() : null;
     /** @type {Setup} */
     let setup = { text: options.text, options };
@@ -179,6 +181,9 @@ const handlers = {
     const next = await placeNew((Engine, placement) => Engine.create({ ...setup.options, ...placement }));
     if (run?.cancelled) return next.free();
     await replaceModel(next, setup);
+    const seconds = budget?.seconds ?? 0;
+    // Probe timings a test made up say nothing of how fast the steps really run.
+    if (seconds > 0 && !settings.debugBudgetMs) live.deadline = started + seconds * 1000;
     post({ type: 'model', origin: 'create', info: modelInfo(), ...(run && { setup }) });
     if (train) startTraining();
   },

@@ -1,5 +1,7 @@
+// @ts-check
 // Number and text formatting for the playground's read-outs.
 
+/** @param {number} value */
 export function compact(value) {
   if (!Number.isFinite(value)) return '—';
   if (Math.abs(value) >= 1e6) return `${(value / 1e6).toFixed(value >= 1e7 ? 0 : 1)}M`;
@@ -8,6 +10,7 @@ export function compact(value) {
 }
 
 // Characters as a person counts them (an emoji is one), without building an array.
+/** @param {string} text */
 export function codePoints(text) {
   let count = 0;
   for (let i = 0; i < text.length; i++) {
@@ -19,6 +22,7 @@ export function codePoints(text) {
 
 // Binary units, named as such (KiB, not KB): the engine's memory limit is 1 GiB, and a
 // limit shown as "1.1 GB" here would disagree with its own message.
+/** @param {number} value */
 export function bytes(value) {
   if (!Number.isFinite(value)) return '—';
   const units = ['B', 'KiB', 'MiB', 'GiB'];
@@ -30,14 +34,17 @@ export function bytes(value) {
   return `${value.toFixed(unit && value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
+/** @param {number} value */
 export function loss(value) {
   return Number.isFinite(value) ? value.toFixed(3) : '—';
 }
 
+/** @param {number} prob */
 export function percent(prob) {
   return `${(prob * 100).toFixed(prob < 0.1 ? 1 : 0)}%`;
 }
 
+/** @param {number} seconds */
 export function duration(seconds) {
   if (!Number.isFinite(seconds) || seconds < 0) return '—';
   if (seconds < 60) return `${Math.ceil(seconds)} s`;
@@ -46,6 +53,7 @@ export function duration(seconds) {
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
+/** @param {number} timestamp milliseconds since the epoch */
 export function ago(timestamp) {
   const seconds = (Date.now() - timestamp) / 1000;
   if (seconds < 60) return 'just now';
@@ -55,14 +63,16 @@ export function ago(timestamp) {
 }
 
 // Makes invisible characters visible where a single token is shown on its own.
+/** @param {string} text */
 export function visibleToken(text) {
   return text.replace(/ /g, '␣').replace(/\n/g, '⏎').replace(/\t/g, '⇥') || '∅';
 }
 
 // A token as a reader sees it on its own: “a”, “␣”.
-export const quoted = (text) => `“${visibleToken(text)}”`;
+export const quoted = (/** @type {string} */ text) => `“${visibleToken(text)}”`;
 
 // A ratio like characters per token: two decimals, enough to compare tokenizers.
+/** @param {number} value */
 export function ratio(value) {
   return Number.isFinite(value) ? value.toFixed(2) : '—';
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // Kindling for blogs: include this one module and write <kindling-playground> elements
 // anywhere in the page.
 //

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * <kindling-playground>: train a tiny language model and watch it write, in one element. The
  * whole playground (index.html), or compact enough to sit in a blog post (kindling-embed.js).
@@ -75,7 +76,26 @@ import { kindlingError } from './playground/engine-client.js';
 import { NO_WASM } from './playground/header-view.js';
 import { wireParts } from './playground/parts.js';
 
-class KindlingPlayground extends HTMLElement {
+// The public API's types: types/kindling-playground.d.ts (the package's declaration).
+/** @typedef {import('./types/kindling-playground.js').KindlingPlaygroundEventMap} EventMap */
+/** @typedef {import('./types/kindling-playground.js').Phase} Phase */
+/** @typedef {import('./types/kindling-playground.js').Peer} Peer */
+/** @typedef {typeof import('./types/kindling-playground.js').KindlingPlayground} Declared */
+/** @typedef {import('./protocol.js').Request} Request */
+/** @typedef {import('./playground/config-form.js').Validation} Validation */
+/** @typedef {import('./playground/parts.js').Parts} Parts */
+/** @typedef {import('./playground/attributes.js').Reflected} Reflected */
+/**
+ * What the element keeps of its state (playground/controls.js says what each is).
+ * @typedef {{ ready: boolean, phase: Phase, valid: boolean, loadingModel: boolean }} State
+ */
+/**
+ * HTMLElement as this class sees it: with its parts (wireParts sets them, in build()) and the
+ * properties reflectAttributes() defines for its attributes.
+ * @typedef {{ new (): HTMLElement & Parts & Reflected, prototype: HTMLElement }} ElementBase
+ */
+
+class KindlingPlayground extends /** @type {ElementBase} */ (HTMLElement) {
   static get observedAttributes() {
     return [...Object.keys(REFLECTED), 'backend'];
   }
@@ -100,6 +120,11 @@ class KindlingPlayground extends HTMLElement {
     });
   }
 
+  /**
+   * @param {string} name
+   * @param {string | null} oldValue
+   * @param {string | null} newValue
+   */
   attributeChangedCallback(name, oldValue, newValue) {
     // Before build() the attributes are read in one go; equal values change nothing.
     if (!this.shadowRoot || oldValue === newValue) return;
@@ -111,7 +136,9 @@ class KindlingPlayground extends HTMLElement {
     const template = document.createElement('template');
     template.innerHTML = MARKUP; // constant markup, no user data
     root.append(template.content);
-    this.app = root.getElementById('app');
+    /** @type {HTMLElement} */
+    this.app = /** @type {HTMLElement} */ (root.getElementById('app'));
+    /** @type {State} */
     this.state = { ready: false, phase: 'empty', valid: false, loadingModel: false };
     this.autoplayed = false;
 
@@ -161,6 +188,7 @@ class KindlingPlayground extends HTMLElement {
     if (this.state.phase === 'empty') this.trainClicked();
   }
 
+  /** @param {string} [prompt] */
   async generate(prompt) {
     if (prompt !== undefined) this.generation.prompt = String(prompt);
     await this.whenReady();
@@ -176,16 +204,23 @@ class KindlingPlayground extends HTMLElement {
     if (this.state?.phase === 'training') this.pause('user');
   }
 
+  /** @param {Peer} [peer] */
   connectPeer(peer) {
     if (!this.shadowRoot) return Promise.reject(kindlingError('state', 'The element is not in a page yet.'));
     return this.peers.connect(peer ?? {});
   }
 
+  /**
+   * @template {keyof EventMap} K
+   * @param {K} type
+   * @param {EventMap[K]['detail']} detail
+   */
   emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
   }
 
   // Starts the engine if it is not running, and resolves once it is ready.
+  /** @returns {Promise<void>} */
   whenReady() {
     if (!this.shadowRoot) return Promise.reject(kindlingError('state', 'The element is not in a page yet.'));
     if (this.state.ready) return Promise.resolve();
@@ -209,13 +244,14 @@ class KindlingPlayground extends HTMLElement {
     this.app.dataset.mode = this.mode;
     this.app.dataset.theme = this.theme;
     this.app.classList.toggle('compact', this.compact);
-    setOutline(this.shadowRoot, this.compact);
+    setOutline(/** @type {ShadowRoot} */ (this.shadowRoot), this.compact);
     this.form.setCompact(this.compact);
     this.training.setCompact(this.compact);
     this.inspector.setMode(this.mode);
     this.peers.setCompact(this.compact);
   }
 
+  /** @param {string} name */
   attributeChanged(name) {
     if (KNOBS[name]) return this.generation.setKnob(name, this.getAttribute(name));
     switch (name) {
@@ -270,6 +306,7 @@ class KindlingPlayground extends HTMLElement {
 
   // The text or settings a model was made from changed: a model made from the old ones
   // is dropped, and autoplay may start again.
+  /** @param {() => void} apply */
   setupChanged(apply) {
     if (this.state.phase !== 'empty' && !this.hasAttribute('model-src')) this.reset();
     apply();
@@ -279,6 +316,7 @@ class KindlingPlayground extends HTMLElement {
 
   // ---- state --------------------------------------------------------------------------
 
+  /** @param {Partial<State>} [change] */
   update(change = {}) {
     Object.assign(this.state, change);
     this.dataset.phase = this.state.phase;
@@ -290,11 +328,13 @@ class KindlingPlayground extends HTMLElement {
       startReady: this.files.startFrom.ready,
       continuable: this.training.continuable,
     };
+    const root = /** @type {ShadowRoot} */ (this.shadowRoot); // built
     for (const [id, properties] of Object.entries(controls(state))) {
-      Object.assign(this.shadowRoot.getElementById(id), properties);
+      Object.assign(/** @type {HTMLElement} */ (root.getElementById(id)), properties);
     }
   }
 
+  /** @param {Validation} result */
   validated(result) {
     this.dataset.validation = result.ok ? 'ok' : 'invalid';
     if (this.state.phase === 'empty' && result.config) {
@@ -310,7 +350,7 @@ class KindlingPlayground extends HTMLElement {
   visibilityChanged() {
     if (this.visibility.inView) this.activate();
     const action = this.visibility.trainingAction(this.state.phase);
-    if (action === 'pause') this.pause(this.visibility.hiddenBecause);
+    if (action === 'pause') this.pause(/** @type {string} */ (this.visibility.hiddenBecause)); // unseen
     if (action === 'resume') this.resumeTraining();
     this.maybeAutoplay();
   }
@@ -338,12 +378,17 @@ class KindlingPlayground extends HTMLElement {
   }
 
   // Requests that move the phase go through here (the phase follows them at once).
+  /**
+   * @param {Request} message
+   * @param {Transferable[]} [transfer]
+   */
   send(message, transfer) {
     this.update({ phase: nextPhase(this.state.phase, message) });
     this.training.sent(message);
     this.engine.send(message, transfer);
   }
 
+  /** @param {import('./playground/engine-client.js').ClientMessage} message */
   received(message) {
     if (message.type === 'starting') return this.header.status('Starting the engine…');
     if (message.type === 'ready') return this.engineLoaded(message.presets);
@@ -370,6 +415,7 @@ class KindlingPlayground extends HTMLElement {
     }
   }
 
+  /** @param {import('./protocol.js').ReadyMessage['presets']} presets */
   async engineLoaded(presets) {
     this.form.ready = true;
     this.form.setPresets(presets, this.getAttribute('preset'));
@@ -377,7 +423,9 @@ class KindlingPlayground extends HTMLElement {
     this.form.schedule();
     this.header.loaded('Ready');
     this.update({ ready: true });
-    this.emit('kindling-ready', { presets: Object.keys(presets) });
+    this.emit('kindling-ready', {
+      presets: /** @type {import('../pkg/kindling.js').PresetName[]} */ (Object.keys(presets)),
+    });
     if (this.hasAttribute('model-src')) this.files.loadModelSrc();
     else if (this.runsGivenModel) {
       this.header.notice('This embed has no model to run: set its model-src to a file saved with “Download model”.');
@@ -386,6 +434,7 @@ class KindlingPlayground extends HTMLElement {
   }
 
   // The worker and its model are gone (removed from the page, or crashed).
+  /** @param {string} status */
   engineGone(status) {
     this.header.loaded(status);
     this.generation.abandon();
@@ -404,6 +453,10 @@ class KindlingPlayground extends HTMLElement {
     this.autoplayed = false;
   }
 
+  /**
+   * @param {string} reason
+   * @param {boolean} restarting
+   */
   engineCrashed(reason, restarting) {
     this.engineGone(restarting ? 'Restarting the engine…' : 'The engine stopped');
     const next = restarting ? 'It restarts now.' : 'Reload the page to try again.';
@@ -430,6 +483,7 @@ class KindlingPlayground extends HTMLElement {
     this.send({ type: 'create', options, train: true, ...(seconds !== null && { budget: { seconds } }) });
   }
 
+  /** @param {string} reason 'user', or why the element paused it (visibility.js) */
   pause(reason) {
     this.send({ type: 'pause', reason });
   }
@@ -445,9 +499,10 @@ class KindlingPlayground extends HTMLElement {
   }
 
   // The training views have shown the model; the form shows what it was made from.
+  /** @param {import('./protocol.js').ModelMessage} message */
   modelChanged({ info, setup }) {
     if (!info) {
-      const { config, parameterCount } = this.form.result ?? {};
+      const { config, parameterCount } = this.form.result ?? /** @type {Partial<Validation>} */ ({});
       if (config) this.training.formLine(config, parameterCount);
       return;
     }
@@ -463,6 +518,7 @@ class KindlingPlayground extends HTMLElement {
   }
 
   // Each error goes next to what caused it.
+  /** @param {import('./protocol.js').ErrorMessage} error */
   showError({ source, kind, message, fatal }) {
     if (fatal && source !== 'load') return this.engine.crashed(message);
     this.emit('kindling-error', { source, kind, message });
@@ -480,5 +536,8 @@ class KindlingPlayground extends HTMLElement {
 reflectAttributes(KindlingPlayground);
 
 // Two copies of the module on one page (say, from two folders) share the first definition.
-if (!customElements.get('kindling-playground')) customElements.define('kindling-playground', KindlingPlayground);
+// (The class has the API its declaration, types/kindling-playground.d.ts, gives pages.)
+if (!customElements.get('kindling-playground')) {
+  customElements.define('kindling-playground', /** @satisfies {Declared} */ (KindlingPlayground));
+}
 export { KindlingPlayground };

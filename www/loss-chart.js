@@ -1,3 +1,4 @@
+// @ts-check
 // A small canvas line chart of train and validation loss against step. Drawn by hand
 // rather than with a library: two lines, two axes and a legend are ~150 lines, need no
 // vendoring, and keep the page free of third-party code. The same chart overlays several
@@ -8,16 +9,55 @@
 // light-dark(), which a custom property keeps unresolved: each is resolved through the
 // canvas's own `color` (unused by a canvas) into a colour the 2D context understands.
 
+/** @typedef {import('../pkg/kindling.js').HistoryPoint} HistoryPoint */
+/** @typedef {[step: number, value: number]} Point */
+/**
+ * One of setCurves's curves.
+ * @typedef {object} Curve
+ * @property {Point[]} points
+ * @property {string} color a custom property's name
+ * @property {number[]} dash setLineDash's pattern
+ */
+/**
+ * A line as draw() strokes it.
+ * @typedef {object} Line
+ * @property {Point[]} points
+ * @property {string} color a custom property's name
+ * @property {number} width
+ * @property {number} [alpha]
+ * @property {boolean} [dots]
+ * @property {number[]} [dash]
+ */
+/** @typedef {{ left: number, top: number, width: number, height: number }} Plot */
+/**
+ * @typedef {object} Scales
+ * @property {(step: number) => number} x
+ * @property {(loss: number) => number} y
+ * @property {number} xMax
+ * @property {number} yMin
+ * @property {number} yMax
+ */
+
 const PAD = { left: 44, right: 12, top: 12, bottom: 26 };
 
 // 1, 2, 2.5 or 5 times a power of ten: ticks a person can read at a glance.
+/**
+ * @param {number} span
+ * @param {number} count
+ */
 function niceStep(span, count) {
   const raw = span / Math.max(count, 1);
   const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].find((m) => m * power >= raw) * power;
+  // None for a span that is no finite number: NaN, and then 1.
+  const step = /** @type {number} */ ([1, 2, 2.5, 5, 10].find((m) => m * power >= raw)) * power;
   return step || 1;
 }
 
+/**
+ * @param {number} min
+ * @param {number} max
+ * @param {number} count
+ */
 function ticks(min, max, count) {
   const step = niceStep(max - min, count);
   const first = Math.ceil(min / step) * step;
@@ -29,9 +69,13 @@ function ticks(min, max, count) {
 // Exponential moving average: per-step train loss is noisy, the trend is what matters.
 // Short runs are drawn as they are (an average would only lag); the window grows with the
 // run so long runs still read as one line.
+/**
+ * @param {Point[]} points
+ * @returns {Point[]}
+ */
 export function smooth(points) {
   const alpha = Math.min(1, Math.max(0.02, 30 / points.length));
-  let average = points[0]?.[1];
+  let average = /** @type {number} */ (points[0]?.[1]); // undefined only where there is no point
   return points.map(([step, loss]) => {
     average += alpha * (loss - average);
     return [step, average];
@@ -40,25 +84,39 @@ export function smooth(points) {
 
 // At most `limit` points, each the mean of a run of neighbours: drawing more than the
 // canvas has pixels only costs time.
+/**
+ * @param {Point[]} points
+ * @param {number} limit
+ * @returns {Point[]}
+ */
 function thin(points, limit) {
   const size = Math.ceil(points.length / Math.max(limit, 1));
   if (size <= 1) return points;
+  /** @type {Point[]} */
   const thinned = [];
   for (let i = 0; i < points.length; i += size) {
     const group = points.slice(i, i + size);
-    thinned.push([group.at(-1)[0], group.reduce((sum, [, loss]) => sum + loss, 0) / group.length]);
+    thinned.push([
+      /** @type {Point} */ (group.at(-1))[0],
+      group.reduce((sum, [, loss]) => sum + loss, 0) / group.length,
+    ]);
   }
   return thinned;
 }
 
 // While training, the x axis runs a little past the last step rather than to the end of
 // a long run, so early progress is not squeezed against the left edge.
+/**
+ * @param {number} lastStep
+ * @param {number} totalSteps
+ */
 function stepRange(lastStep, totalSteps) {
   if (!lastStep) return Math.max(totalSteps, 1);
   const ahead = niceStep(lastStep * 1.25, 1); // the next round number past the last step
   return Math.min(Math.max(totalSteps, lastStep), Math.max(ahead, 10));
 }
 
+/** @param {number} value */
 function formatTick(value) {
   if (Math.abs(value) >= 1000) return `${Number((value / 1000).toPrecision(3))}k`;
   return String(Number(value.toPrecision(3)));
@@ -66,11 +124,18 @@ function formatTick(value) {
 
 export class LossChart {
   // empty: what the chart says while it has nothing to draw.
+  /**
+   * @param {HTMLCanvasElement} canvas
+   * @param {{ empty?: string }} [options]
+   */
   constructor(canvas, { empty = 'Loss appears here once training starts' } = {}) {
     this.canvas = canvas;
     this.empty = empty;
+    /** @type {Point[]} */
     this.train = [];
+    /** @type {Point[]} */
     this.val = [];
+    /** @type {Curve[] | null} */
     this.curves = null; // setCurves's, drawn instead of train and val
     this.totalSteps = 0;
     this.frame = 0;
@@ -95,6 +160,10 @@ export class LossChart {
   }
 
   // history: [{ step, trainLoss, valLoss? }] as the engine keeps it.
+  /**
+   * @param {HistoryPoint[]} history
+   * @param {number} totalSteps
+   */
   setHistory(history, totalSteps) {
     this.train = [];
     this.val = [];
@@ -103,9 +172,10 @@ export class LossChart {
     this.redraw();
   }
 
+  /** @param {HistoryPoint} point */
   add({ step, trainLoss, valLoss }) {
     if (Number.isFinite(trainLoss)) this.train.push([step, trainLoss]);
-    if (Number.isFinite(valLoss)) this.val.push([step, valLoss]);
+    if (Number.isFinite(valLoss)) this.val.push([step, /** @type {number} */ (valLoss)]);
     this.canvas.dataset.points = String(this.train.length + this.val.length);
     this.redraw();
   }
@@ -113,6 +183,7 @@ export class LossChart {
   // curves: [{ points: [[step, value]], color (a custom property's name), dash (setLineDash's
   // pattern) }], drawn over each other on shared axes. The canvas's data-curves says how many
   // have points.
+  /** @param {Curve[]} curves */
   setCurves(curves) {
     this.curves = curves;
     this.canvas.dataset.curves = String(curves.filter(({ points }) => points.length).length);
@@ -122,6 +193,10 @@ export class LossChart {
 
   // What to draw: the live run's train loss (faint as measured, and smoothed) and validation
   // loss, or the overlaid curves; at most `limit` points each.
+  /**
+   * @param {number} limit
+   * @returns {Line[]}
+   */
   lines(limit) {
     if (this.curves) return this.curves.map(({ points, color, dash }) => ({ points: thin(points, limit), color, width: 2, dash }));
     return [
@@ -148,11 +223,12 @@ export class LossChart {
     if (!width || !height) return;
     canvas.width = Math.round(width * ratio);
     canvas.height = Math.round(height * ratio);
-    const ctx = canvas.getContext('2d');
+    const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d'));
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, width, height);
 
     const style = getComputedStyle(canvas);
+    /** @param {string} name */
     const color = (name) => {
       canvas.style.color = `var(${name}, gray)`;
       return style.color;
@@ -175,7 +251,9 @@ export class LossChart {
       width: width - PAD.left - PAD.right,
       height: height - PAD.top - PAD.bottom,
     };
+    /** @param {number} step */
     const x = (step) => plot.left + (step / xMax) * plot.width;
+    /** @param {number} loss */
     const y = (loss) => plot.top + (1 - (loss - yMin) / (yMax - yMin)) * plot.height;
 
     this.drawAxes(ctx, plot, { x, y, xMax, yMin, yMax }, color);
@@ -191,6 +269,12 @@ export class LossChart {
     }
   }
 
+  /**
+   * @param {CanvasRenderingContext2D} ctx
+   * @param {Plot} plot
+   * @param {Scales} scales
+   * @param {(name: string) => string} color
+   */
   drawAxes(ctx, plot, { x, y, xMax, yMin, yMax }, color) {
     ctx.strokeStyle = color('--chart-grid');
     ctx.fillStyle = color('--chart-text');
@@ -212,6 +296,14 @@ export class LossChart {
     }
   }
 
+  /**
+   * @param {CanvasRenderingContext2D} ctx
+   * @param {Point[]} points
+   * @param {(step: number) => number} x
+   * @param {(loss: number) => number} y
+   * @param {string} stroke
+   * @param {Line} line
+   */
   drawLine(ctx, points, x, y, stroke, { width, dots = false, dash = [] }) {
     if (!points.length) return;
     ctx.strokeStyle = stroke;

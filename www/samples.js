@@ -1,9 +1,14 @@
+// @ts-check
 // Built-in training texts, all made by the project itself: two generated corpora (same
 // output every time, from a fixed seed), a short play scene in French written for Kindling
 // (samples/scene-fr.txt: text in another language than the base model's, to fine-tune on) and
 // the playground's own source code.
 
 // Small deterministic PRNG (mulberry32): the samples must not change between visits.
+/**
+ * @param {number} seed
+ * @returns {() => number} uniform in [0, 1)
+ */
 function random(seed) {
   return () => {
     seed = (seed + 0x6d2b79f5) | 0;
@@ -13,8 +18,19 @@ function random(seed) {
   };
 }
 
+/**
+ * @template T
+ * @param {() => number} next
+ * @param {readonly T[]} items
+ * @returns {T}
+ */
 const pick = (next, items) => items[Math.floor(next() * items.length)];
 
+/**
+ * @param {number} count
+ * @param {number} seed
+ * @param {(next: () => number) => string} makeLine
+ */
 function lines(count, seed, makeLine) {
   const next = random(seed);
   return Array.from({ length: count }, () => makeLine(next)).join('\n') + '\n';
@@ -49,12 +65,19 @@ function grammar() {
   });
 }
 
+/**
+ * @param {string} path
+ * @param {string} what
+ */
 async function fetchText(path, what) {
   const response = await fetch(new URL(path, import.meta.url));
   if (!response.ok) throw new Error(`Could not load ${what} (${response.status}).`);
   return response.text();
 }
 
+/** @typedef {{ id: string, label: string, generated?: boolean, load: () => Promise<string> }} Sample */
+
+/** @type {Sample[]} */
 export const SAMPLES = [
   { id: 'grammar', label: 'Tiny grammar (generated)', generated: true, load: async () => grammar() },
   { id: 'arithmetic', label: 'Arithmetic (generated)', generated: true, load: async () => arithmetic() },

@@ -1,10 +1,31 @@
+// @ts-check
 // What the element's attributes mean: their properties, the engine worker's settings they make,
 // and the training text a page author writes inside the element.
 
+/** @typedef {import('../kindling-playground.js').KindlingPlayground} KindlingPlayground */
+/** @typedef {import('../types/kindling-playground.js').KindlingPlayground} PublicPlayground */
+/**
+ * The element's properties for its attributes, as reflectAttributes() defines them (their
+ * types: types/kindling-playground.d.ts, the element's public declaration).
+ * @typedef {Pick<PublicPlayground, 'mode' | 'view' | 'theme' | 'modelSrc' | 'baseModelSrc' | 'text' |
+ *   'preset' | 'steps' | 'budget' | 'workers' | 'prompt' | 'temperature' | 'topK' | 'topP' |
+ *   'maxTokens' | 'pace' | 'autoplay' | 'storageName' | 'autosaveEvery'>} Reflected
+ */
+
+/** @typedef {import('../types/kindling-playground.js').PlaygroundMode} Mode */
+/** @typedef {import('../types/kindling-playground.js').InspectViewName} View */
+/** @typedef {import('../types/kindling-playground.js').Theme} Theme */
+/** @typedef {import('../types/kindling-playground.js').BackendSetting} BackendSetting */
+
+/** @type {Mode[]} */
 export const MODES = ['full', 'train', 'generate', 'inspect'];
+/** @type {View[]} */
 export const VIEWS = ['attention', 'lens', 'neurons', 'embeddings', 'sampling']; // the Inspect card's
+/** @type {Theme[]} */
 export const THEMES = ['auto', 'light', 'dark'];
+/** @type {BackendSetting[]} */
 export const BACKENDS = ['auto', 'cpu', 'webgpu', 'remote'];
+/** @type {import('./pacer.js').Pace[]} */
 export const PACES = ['readable', 'step', 'instant'];
 
 // The element's attributes (changes after load take effect), mirrored by properties of the
@@ -12,6 +33,7 @@ export const PACES = ['readable', 'step', 'instant'];
 // allowed values (the first is the default). Absent reads as null. `backend` ("auto" |
 // "cpu" | "webgpu" | "remote") has no property: the element's `backend` says where the model
 // runs; "remote" is the peer connectPeer() set.
+/** @type {Record<string, 'string' | 'number' | 'boolean' | readonly string[]>} */
 export const REFLECTED = {
   mode: MODES, // full: the whole playground; train: text, train, generate, compact; generate: inference;
   // inspect: the Inspect card alone, on model-src's model and the text (attribute or child)
@@ -36,15 +58,23 @@ export const REFLECTED = {
   'autosave-every': 'number', // steps between autosaves (default 100)
 };
 
+/** @param {string} name */
 const camel = (name) => name.replace(/-(\w)/g, (_, letter) => letter.toUpperCase());
 
+/**
+ * @template {string} T
+ * @param {unknown} value
+ * @param {readonly T[]} allowed
+ * @returns {T}
+ */
 export function oneOf(value, allowed) {
-  const normal = String(value ?? '').trim().toLowerCase();
+  const normal = /** @type {T} */ (String(value ?? '').trim().toLowerCase());
   return allowed.includes(normal) ? normal : allowed[0];
 }
 
 // Defines the properties on the element's class: numbers read as numbers, booleans as
 // presence, absent as null; null, undefined and false remove the attribute.
+/** @param {{ prototype: HTMLElement }} elementClass */
 export function reflectAttributes(elementClass) {
   for (const [attribute, type] of Object.entries(REFLECTED)) {
     Object.defineProperty(elementClass.prototype, camel(attribute), {
@@ -66,8 +96,12 @@ export function reflectAttributes(elementClass) {
 
 // A property a page set before the element was defined shadows the class's accessor: pass it
 // through, so it becomes the attribute it stands for.
+/**
+ * @template {HTMLElement} E
+ * @param {E} element
+ */
 export function upgradeProperties(element) {
-  for (const property of Object.keys(REFLECTED).map(camel)) {
+  for (const property of /** @type {(keyof E)[]} */ (Object.keys(REFLECTED).map(camel))) {
     if (!Object.hasOwn(element, property)) continue;
     const value = element[property];
     delete element[property];
@@ -78,13 +112,18 @@ export function upgradeProperties(element) {
 // The `workers` attribute: `auto` (as many as measure faster, at most 4: helper-count.js) or
 // how many workers share each CPU training step; the worker takes the number of helpers
 // besides itself.
+/**
+ * @param {string | null} value
+ * @returns {number | 'auto'}
+ */
 function helperSetting(value) {
-  const workers = Number.parseInt(value, 10);
+  const workers = Number.parseInt(/** @type {string} */ (value), 10); // null: NaN, so 'auto'
   return workers >= 1 ? Math.min(workers, 8) - 1 : 'auto';
 }
 
 // The engine worker's `configure` message. Full mode keeps an autosave, the compact embeds
 // do not (they show a fixed demo in someone's blog post).
+/** @param {KindlingPlayground} element */
 export function workerSettings(element) {
   return {
     name: element.getAttribute('storage-name') || 'playground',
@@ -105,19 +144,34 @@ export function workerSettings(element) {
 }
 
 // Training text written inside the element: indentation from the HTML source is removed.
+/** @param {string} raw */
 function dedent(raw) {
   const lines = raw.replace(/\r\n?/g, '\n').split('\n');
   while (lines.length && !lines[0].trim()) lines.shift();
-  while (lines.length && !lines.at(-1).trim()) lines.pop();
+  while (lines.length && !/** @type {string} */ (lines.at(-1)).trim()) lines.pop();
   if (!lines.length) return '';
-  const indent = Math.min(...lines.filter((line) => line.trim()).map((line) => line.match(/^[ \t]*/)[0].length));
+  const indent = Math.min(
+    ...lines
+      .filter((line) => line.trim())
+      .map((line) => /** @type {RegExpMatchArray} */ (line.match(/^[ \t]*/))[0].length), // always matches
+  );
   return lines.map((line) => line.slice(indent)).join('\n') + '\n';
 }
 
 // The training text the page author wrote: the attribute, else a child element; null if none.
+/**
+ * @param {HTMLElement} element
+ * @returns {string | null}
+ */
 export function givenText(element) {
   if (element.hasAttribute('text')) return element.getAttribute('text');
-  const source = element.querySelector(':scope > template, :scope > textarea');
+  const source = /** @type {HTMLTemplateElement | HTMLTextAreaElement | null} */ (
+    element.querySelector(':scope > template, :scope > textarea')
+  );
   if (!source) return null;
-  return dedent(source instanceof HTMLTemplateElement ? source.content.textContent : source.value);
+  return dedent(
+    source instanceof HTMLTemplateElement
+      ? /** @type {string} */ (source.content.textContent) // a fragment's is never null
+      : source.value,
+  );
 }

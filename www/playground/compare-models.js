@@ -1,3 +1,4 @@
+// @ts-check
 // Two models, one prompt: the page's side of the engine worker's `compare` request
 // (engine-compare.js). The run list's side-by-side generation uses it, and so can any panel
 // that sets one model beside another (a base model and the same model fine-tuned).
@@ -13,7 +14,21 @@
 // `engine`: the element's EngineClient. Resolves to both texts (after the prompt); rejects with
 // a KindlingError (kind 'checkpoint' for bytes that are no model, 'config' for bad options).
 // The same bytes, prompt and options (seed included) give the same text every time.
+/**
+ * @typedef {object} Comparison
+ * @property {[Uint8Array, Uint8Array]} models
+ * @property {string} [prompt]
+ * @property {import('../../pkg/kindling.js').GenerateOptions} [options]
+ * @property {(index: number, token: import('../../pkg/kindling.js').Token) => void} [onToken]
+ * @property {(index: number, message: string) => void} [onWarning]
+ */
+/**
+ * @param {import('./engine-client.js').EngineClient} engine
+ * @param {Comparison} comparison
+ * @returns {Promise<string[]>}
+ */
 export function compareModels(engine, { models, prompt = '', options = {}, onToken, onWarning }) {
+  /** @type {import('../protocol.js').CompareRequest} */
   const message = { type: 'compare', models, prompt, options };
   return engine
     .request(message, [], (partial) => {

@@ -1,9 +1,62 @@
+// @ts-check
 // What a model is made from: the training text (typed, dropped, opened or a sample) and the
 // settings (a preset and the hyper-parameters it fills in), checked by the engine as they
 // change, with each message next to its field.
 import * as format from '../format.js';
 import { SAMPLES } from '../samples.js';
 import { el, nodes, say, setNumber } from './markup.js';
+
+/** @typedef {import('../../pkg/kindling.js').Config} Config */
+/** @typedef {import('../../pkg/kindling.js').CreateOptions} CreateOptions */
+/** @typedef {import('../../pkg/kindling.js').ModelKind} ModelKind */
+/** @typedef {import('../../pkg/kindling.js').PresetName} PresetName */
+/** @typedef {import('../../pkg/kindling.js').Report} Report */
+/** @typedef {import('../../pkg/kindling.js').TokenizerKind} TokenizerKind */
+
+/**
+ * A hyper-parameter's field (FIELDS).
+ * @typedef {object} Field
+ * @property {'merges' | 'nLayer' | 'nHead' | 'nEmbd' | 'hiddenSize' | 'blockSize' | 'dropout'
+ *   | 'batchSize' | 'learningRate' | 'maxSteps'} name its config name
+ * @property {string} label
+ * @property {boolean} [integer]
+ * @property {number} [min]
+ * @property {number} [max]
+ * @property {number | 'any'} [step]
+ * @property {ModelKind[]} [models]
+ * @property {TokenizerKind[]} [tokenizers]
+ * @property {boolean} [training]
+ */
+/** @typedef {{ field?: string, message: string }} FormError a problem, and its field if any */
+/**
+ * A validation as the form shows it: the engine's Report, or the form's own refusal (a field
+ * that is not a number, an engine that failed), which has only `ok` and `errors`.
+ * @typedef {{ ok: boolean, errors: FormError[] } & Partial<Omit<Report, 'ok' | 'errors'>>} Validation
+ */
+/**
+ * @typedef {object} FormNodes
+ * @property {HTMLTextAreaElement} text
+ * @property {HTMLSelectElement} sample
+ * @property {HTMLButtonElement} pickFile
+ * @property {HTMLInputElement} file
+ * @property {HTMLElement} textHint
+ * @property {HTMLElement} textError
+ * @property {HTMLElement} chars
+ * @property {HTMLElement} vocab
+ * @property {HTMLElement} charsPerToken
+ * @property {HTMLElement} trainTokens
+ * @property {HTMLElement} valTokens
+ * @property {HTMLFormElement} modelForm
+ * @property {HTMLFieldSetElement} modelFields
+ * @property {HTMLSelectElement} preset
+ * @property {HTMLSelectElement} fModel
+ * @property {HTMLSelectElement} fTokenizer
+ * @property {HTMLElement} params
+ * @property {HTMLElement} memory
+ * @property {HTMLElement} modelError
+ * @property {HTMLElement} configError
+ * @property {HTMLElement} shapeNote
+ */
 
 const MAX_FILE_BYTES = 20 * 1024 * 1024;
 const VALIDATE_DELAY_MS = 150;
@@ -12,6 +65,7 @@ const VALIDATE_DELAY_MS = 150;
 // (after the preset, model type and tokenizer menus); `models` and `tokenizers`: the only
 // model types or tokenizers that use the field; `training`: a training setting, which a
 // fine-tune may change (the others shape the weights).
+/** @type {Field[]} */
 export const FIELDS = [
   { name: 'merges', label: 'BPE merges', integer: true, min: 0, tokenizers: ['bpe'] },
   { name: 'nLayer', label: 'Layers', integer: true, min: 1 },
@@ -26,15 +80,18 @@ export const FIELDS = [
 ];
 
 // What the model reads, by tokenizer, for the text's hint.
+/** @type {Record<string, string>} */
 const LEARNS = {
   char: 'one character at a time',
   bpe: 'a token at a time: byte-level BPE builds its tokens from the byte pairs that recur most in this text',
 };
+/** @type {Record<'full' | 'compact', (learns: string) => string>} */
 const TEXT_HINTS = {
   full: (learns) => `Paste, drop a file, or pick a sample. The model learns ${learns}.`,
   compact: (learns) => `Edit the text or paste your own; the model learns ${learns}.`,
 };
 
+/** @param {Field} field */
 function numberField({ name, label, integer, min, max, step }) {
   const input = el('input', {
     id: `f-${name}`,
@@ -53,6 +110,10 @@ function numberField({ name, label, integer, min, max, step }) {
   ]);
 }
 
+/**
+ * @param {Field} field
+ * @param {{ model: ModelKind, tokenizer: TokenizerKind }} choice
+ */
 const usedBy = (field, { model, tokenizer }) =>
   (!field.models || field.models.includes(model)) && (!field.tokenizers || field.tokenizers.includes(tokenizer));
 
@@ -60,14 +121,30 @@ export class ConfigForm {
   // validate(options): resolves to the engine's validation result.
   // onPending(): a change is waiting to be validated.  onValidated(result): it was.
   // steps(): the training steps the page asked for (they override the preset's), or null.
+  /**
+   * @param {ShadowRoot} root
+   * @param {object} hooks
+   * @param {(options: CreateOptions) => Promise<Validation>} hooks.validate
+   * @param {() => void} hooks.onPending
+   * @param {(result: Validation) => void} hooks.onValidated
+   * @param {() => string | null} hooks.steps
+   */
   constructor(root, { validate, onPending, onValidated, steps }) {
-    Object.assign(this, { root, validate, onPending, onValidated, steps });
-    this.$ = nodes(
-      root,
-      'text sample pick-file file text-hint text-error chars vocab chars-per-token train-tokens val-tokens ' +
-        'model-form model-fields preset f-model f-tokenizer params memory model-error config-error shape-note',
+    this.root = root;
+    this.validate = validate;
+    this.onPending = onPending;
+    this.onValidated = onValidated;
+    this.steps = steps;
+    this.$ = /** @type {FormNodes} */ (
+      nodes(
+        root,
+        'text sample pick-file file text-hint text-error chars vocab chars-per-token train-tokens val-tokens ' +
+          'model-form model-fields preset f-model f-tokenizer params memory model-error config-error shape-note',
+      )
     );
+    /** @type {Record<string, Config>} */
     this.presets = {};
+    /** @type {Validation | null} */
     this.result = null; // the last validation
     this.validationId = 0;
     this.shownId = -1;
@@ -75,20 +152,24 @@ export class ConfigForm {
     this.locked = false; // set by the element: a model fixes its text and settings
     this.compact = false;
     this.shapeFixed = false; // a fine-tune's start point gives the shape (fixShape)
+    /** @type {string | null} */
     this.fixedNote = null;
     this.budget = false; // a training budget sizes the model when Train is pressed (setBudget)
+    /** @type {string | null} */
     this.budgetNote = null;
     this.sized = false; // the fields hold a plan's or a model's sizes, not a preset's
+    /** @type {((result: Validation) => void)[]} */
     this.waiting = []; // settled() callers
 
-    const fields = this.$.modelFields.querySelector('.fields');
+    const fields = /** @type {HTMLElement} */ (this.$.modelFields.querySelector('.fields'));
     for (const field of FIELDS) fields.append(numberField(field));
     for (const sample of SAMPLES) this.$.sample.append(el('option', { value: sample.id }, [sample.label]));
     this.bind();
   }
 
+  /** @param {Field['name']} name */
   field(name) {
-    return this.root.getElementById(`f-${name}`);
+    return /** @type {HTMLInputElement} */ (this.root.getElementById(`f-${name}`));
   }
 
   bind() {
@@ -109,12 +190,13 @@ export class ConfigForm {
     });
     sample.addEventListener('change', () => this.loadSample(sample.value));
     pickFile.addEventListener('click', () => file.click());
-    file.addEventListener('change', () => this.readTextFile(file.files[0]));
+    file.addEventListener('change', () => this.readTextFile(/** @type {FileList} */ (file.files)[0]));
     preset.addEventListener('change', () => this.applyPreset(preset.value));
     modelForm.addEventListener('input', () => this.schedule());
     modelForm.addEventListener('submit', (event) => event.preventDefault());
   }
 
+  /** @param {boolean} compact */
   setCompact(compact) {
     this.compact = compact;
     this.showTextHint();
@@ -132,6 +214,7 @@ export class ConfigForm {
     return this.$.text.value;
   }
 
+  /** @param {string} text */
   setText(text) {
     this.$.text.value = text;
     this.textChanged();
@@ -143,6 +226,7 @@ export class ConfigForm {
     this.schedule();
   }
 
+  /** @param {string} id */
   async loadSample(id) {
     const sample = SAMPLES.find((s) => s.id === id);
     if (!sample || this.locked) return;
@@ -150,15 +234,16 @@ export class ConfigForm {
       this.$.sample.value = id;
       this.setText(await sample.load());
     } catch (error) {
-      say(this.$.textError, error.message);
+      say(this.$.textError, /** @type {Error} */ (error).message);
     }
   }
 
   // Only valid UTF-8 text replaces the current text; anything else leaves it as it was.
+  /** @param {File | undefined} file */
   async readTextFile(file) {
     this.$.file.value = '';
     if (!file) return;
-    const refuse = (message) => say(this.$.textError, message);
+    const refuse = (/** @type {string} */ message) => say(this.$.textError, message);
     if (this.locked) return refuse('Reset the model before training on another text.');
     if (file.size > MAX_FILE_BYTES) {
       return refuse(`“${file.name}” is ${format.bytes(file.size)}; the limit is ${format.bytes(MAX_FILE_BYTES)}.`);
@@ -169,8 +254,9 @@ export class ConfigForm {
       const bytes = new Uint8Array(await file.arrayBuffer());
       text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     } catch (error) {
-      if (error?.name !== 'TypeError') {
-        return refuse(`Could not read “${file.name}”: ${error?.message ?? error}. Your text is unchanged.`);
+      if (/** @type {Error | undefined} */ (error)?.name !== 'TypeError') {
+        const why = /** @type {Error | undefined} */ (error)?.message ?? error;
+        return refuse(`Could not read “${file.name}”: ${why}. Your text is unchanged.`);
       }
       return refuse(`“${file.name}” is not UTF-8 text, so it was not loaded. Your text is unchanged.`);
     }
@@ -184,6 +270,10 @@ export class ConfigForm {
   // ---- settings ---------------------------------------------------------------------
 
   // The engine's presets, once it is loaded; `wanted` is chosen if it is one of them.
+  /**
+   * @param {Record<string, Config>} presets
+   * @param {string | null} wanted
+   */
   setPresets(presets, wanted) {
     this.presets = presets;
     if (this.$.preset.options.length) return;
@@ -191,11 +281,16 @@ export class ConfigForm {
     this.applyPreset(this.presetName(wanted));
   }
 
+  /**
+   * @param {string | null} wanted
+   * @returns {string}
+   */
   presetName(wanted) {
-    if (wanted in this.presets) return wanted;
+    if (/** @type {string} */ (wanted) in this.presets) return /** @type {string} */ (wanted);
     return 'tiny' in this.presets ? 'tiny' : Object.keys(this.presets)[0];
   }
 
+  /** @param {string} name */
   applyPreset(name) {
     const config = this.presets[name];
     if (!config) return;
@@ -206,7 +301,7 @@ export class ConfigForm {
       // A preset may lack a field its model type ignores; keep another preset's value so
       // switching the model type still has something sensible there.
       const value = config[field] ?? Object.values(this.presets).find((p) => p[field] != null)?.[field];
-      if (value != null) this.field(field).value = value;
+      if (value != null) this.field(field).value = String(value);
     }
     this.applySteps();
   }
@@ -214,14 +309,20 @@ export class ConfigForm {
   // Training steps: the page's, else the preset's.
   applySteps() {
     const steps = this.steps() ?? this.presets[this.$.preset.value]?.maxSteps;
-    if (steps != null) this.field('maxSteps').value = steps;
+    if (steps != null) this.field('maxSteps').value = String(steps);
     this.schedule();
   }
 
   // Puts a restored or opened model's text and settings back into the form.
+  /**
+   * @param {import('../protocol.js').Setup} setup
+   * @param {Config} config
+   */
   showSetup(setup, config) {
     if (setup.text != null) this.setText(setup.text);
-    if (setup.options?.preset in this.presets) this.$.preset.value = setup.options.preset;
+    if (/** @type {string} */ (setup.options?.preset) in this.presets) {
+      this.$.preset.value = /** @type {{ preset: string }} */ (setup.options).preset;
+    }
     this.$.fModel.value = config.model;
     this.$.fTokenizer.value = config.tokenizer ?? 'char'; // absent from checkpoints before BPE
     this.showConfig(config);
@@ -229,17 +330,28 @@ export class ConfigForm {
 
   // A budget's plan: its shape and training settings (the tokenizer and merges stay the
   // reader's), and `why`.
+  /**
+   * @param {Config} config
+   * @param {string} why
+   */
   showPlan(config, why) {
     this.budgetNote = why;
     this.showConfig(config, ['merges']);
   }
 
+  /**
+   * @param {Config} config
+   * @param {Field['name'][]} [except]
+   */
   showConfig(config, except = []) {
-    for (const { name } of FIELDS) if (config[name] != null && !except.includes(name)) this.field(name).value = config[name];
+    for (const { name } of FIELDS) {
+      if (config[name] != null && !except.includes(name)) this.field(name).value = String(config[name]);
+    }
     this.sized = true;
     this.schedule();
   }
 
+  /** @param {number} count */
   showParameters(count) {
     setNumber(this.$.params, count, format.compact);
   }
@@ -248,9 +360,19 @@ export class ConfigForm {
   // budget, the text, model type, tokenizer and merges (the budget sizes the rest; once it has,
   // its sizes too, for the estimates).
   // Returns { options } or { errors } when a field is not a number.
+  /**
+   * @returns {{ options: CreateOptions, errors?: undefined }
+   *   | { options?: undefined, errors: FormError[] }}
+   */
   read() {
     const choice = this.choice();
-    const options = { text: this.$.text.value, ...(!this.budget && { preset: this.$.preset.value }), ...choice };
+    /** @type {CreateOptions} */
+    const options = {
+      text: this.$.text.value,
+      ...(!this.budget && { preset: /** @type {PresetName} */ (this.$.preset.value) }),
+      ...choice,
+    };
+    /** @type {FormError[]} */
     const errors = [];
     for (const field of FIELDS) {
       if (!usedBy(field, choice) || !(this.readersField(field) || this.sized)) continue;
@@ -261,9 +383,10 @@ export class ConfigForm {
       else options[field.name] = value;
     }
     // The decay floor must stay at or below the learning rate: keep the preset's ratio.
-    const preset = this.presets[options.preset];
-    if (preset && options.learningRate > 0 && options.learningRate !== preset.learningRate) {
-      options.minLearningRate = options.learningRate * (preset.minLearningRate / preset.learningRate);
+    const preset = this.presets[/** @type {string} */ (options.preset)];
+    const learningRate = /** @type {number} */ (options.learningRate); // with a preset, a field's
+    if (preset && learningRate > 0 && learningRate !== preset.learningRate) {
+      options.minLearningRate = learningRate * (preset.minLearningRate / preset.learningRate);
     }
     return errors.length ? { errors } : { options };
   }
@@ -272,11 +395,15 @@ export class ConfigForm {
 
   // The menus that decide which fields count: { model, tokenizer }.
   choice() {
-    return { model: this.$.fModel.value, tokenizer: this.$.fTokenizer.value };
+    return {
+      model: /** @type {ModelKind} */ (this.$.fModel.value), // the menus offer the engine's kinds
+      tokenizer: /** @type {TokenizerKind} */ (this.$.fTokenizer.value),
+    };
   }
 
   // A start point other than Scratch (start-from.js) gives the model's shape: only the
   // training settings show, and `note` says why; null shows every field again.
+  /** @param {string | null} [note] */
   fixShape(note) {
     this.shapeFixed = Boolean(note);
     this.fixedNote = note ?? null;
@@ -287,6 +414,7 @@ export class ConfigForm {
   // and training settings go until it has (showPlan), then show what it chose, not for the
   // reader to edit; the model type, tokenizer and merges stay theirs. `note` says so; null
   // gives every field back.
+  /** @param {string | null} note */
   setBudget(note) {
     this.budget = Boolean(note);
     this.budgetNote = note ?? null;
@@ -295,6 +423,7 @@ export class ConfigForm {
   }
 
   // A field the reader sets now: with a budget, the tokenizer's merges only.
+  /** @param {Field} field */
   readersField(field) {
     return !this.budget || field.name === 'merges';
   }
@@ -303,13 +432,17 @@ export class ConfigForm {
   // tokenizer use (and a fine-tune changes); a budget's sizes show, not editable.
   schedule() {
     const choice = this.choice();
-    for (const menu of [this.$.fModel, this.$.fTokenizer]) menu.closest('.field').hidden = this.shapeFixed;
-    this.$.preset.closest('.field').hidden = this.shapeFixed || this.budget;
+    // Each control is in its .field.
+    for (const menu of [this.$.fModel, this.$.fTokenizer]) {
+      /** @type {HTMLElement} */ (menu.closest('.field')).hidden = this.shapeFixed;
+    }
+    /** @type {HTMLElement} */ (this.$.preset.closest('.field')).hidden = this.shapeFixed || this.budget;
     say(this.$.shapeNote, this.fixedNote ?? this.budgetNote ?? '');
     for (const field of FIELDS) {
       const input = this.field(field.name);
       const sizing = !this.readersField(field);
-      input.closest('.field').hidden = !usedBy(field, choice) || (this.shapeFixed && !field.training) || (sizing && !this.sized);
+      /** @type {HTMLElement} */ (input.closest('.field')).hidden =
+        !usedBy(field, choice) || (this.shapeFixed && !field.training) || (sizing && !this.sized);
       input.disabled = sizing;
     }
     this.showTextHint();
@@ -323,23 +456,30 @@ export class ConfigForm {
     if (!this.ready) return;
     const id = ++this.validationId;
     const { options, errors } = this.read();
+    /** @type {Validation | undefined} */
     let result = errors && { ok: false, errors };
     try {
-      result ??= await this.validate(options);
+      result ??= await this.validate(/** @type {CreateOptions} */ (options)); // no errors: options
     } catch (error) {
-      if (error.kind === 'state') return; // the engine stopped; its successor validates again
-      result = { ok: false, errors: [{ message: error.message }] };
+      // The engine stopped; its successor validates again.
+      if (/** @type {{ kind?: string }} */ (error).kind === 'state') return;
+      result = { ok: false, errors: [{ message: /** @type {Error} */ (error).message }] };
     }
     // A later change is waiting or being validated: this result is stale already.
     if (id === this.validationId && !this.timer) this.show(result, id);
   }
 
   // Resolves to the result of validating what the form holds now (and no later change).
+  /** @returns {Promise<Validation>} */
   settled() {
     if (!this.timer && this.shownId === this.validationId && this.result) return Promise.resolve(this.result);
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
+  /**
+   * @param {Validation} result
+   * @param {number} id
+   */
   show(result, id) {
     this.result = result;
     this.shownId = id;
@@ -353,7 +493,8 @@ export class ConfigForm {
     }
     this.showGeneralErrors();
     // A failed validation reports zeros for what it could not work out; show those as unknown.
-    const known = (value) => (value > 0 ? value : undefined);
+    /** @param {number | undefined} value */
+    const known = (value) => (/** @type {number} */ (value) > 0 ? value : undefined);
     // With a wrong tokenizer setting the engine counts characters instead: not this tokenizer's.
     const tokenized = !result.errors?.some(({ field }) => field === 'tokenizer' || field === 'merges');
     setNumber(this.$.vocab, tokenized ? known(result.vocabSize) : undefined, format.compact);
@@ -363,6 +504,7 @@ export class ConfigForm {
     // A fine-tune's size is its start point's, a budget's its plan's, not the fields' (once made,
     // the model's own count).
     const elsewhere = this.shapeFixed || (this.budget && !this.sized);
+    /** @param {number | undefined} value */
     const sized = (value) => (elsewhere ? undefined : known(value));
     if (!(elsewhere && this.locked)) setNumber(this.$.params, sized(result.parameterCount), format.compact);
     setNumber(this.$.memory, sized(result.memoryBytes), format.bytes);
@@ -374,6 +516,7 @@ export class ConfigForm {
   // the Train button in the compact modes (which show only the text of all the fields).
   showGeneralErrors() {
     const errors = this.result?.errors ?? [];
+    /** @param {FormError} error */
     const shown = ({ field }) => field && this.root.getElementById(`err-${field}`) && (!this.compact || field === 'text');
     const general = errors.filter((error) => !shown(error)).map(({ message }) => message);
     say(this.compact ? this.$.configError : this.$.modelError, general.join(' '));

@@ -1,3 +1,4 @@
+// @ts-check
 // The element's phase and what it allows, as pure functions: which controls are usable and
 // what the Train button says for a state, and the phase after each message to or from the
 // engine. The one place these rules live, testable without a browser (pkg-tests/controls.test.mjs).
@@ -15,8 +16,23 @@
 //
 // Returns { [element id in markup.js]: { DOM property: value } }, applied as it is.
 
+/** @typedef {import('../types/kindling-playground.js').Phase} Phase */
+/**
+ * @typedef {object} ControlState
+ * @property {boolean} [ready]
+ * @property {Phase} [phase]
+ * @property {boolean} [valid]
+ * @property {boolean} [loadingModel]
+ * @property {boolean} [generating]
+ * @property {boolean} [inspectsTyped]
+ * @property {boolean} [startReady]
+ * @property {boolean} [continuable]
+ */
+
+/** @type {Phase[]} */
 export const PHASES = ['empty', 'training', 'pausing', 'paused', 'finished'];
 
+/** @type {Record<Phase, string>} */
 const TRAIN_LABELS = {
   empty: 'Train',
   training: 'Pause',
@@ -25,6 +41,7 @@ const TRAIN_LABELS = {
   finished: 'Finished',
 };
 
+/** @param {ControlState} [state] */
 export function controls({
   ready = false,
   phase = 'empty',
@@ -64,6 +81,11 @@ export function controls({
 
 // The phase after a message to or from the engine worker (engine-worker.js): requests move
 // it at once (a click shows at once), the worker's replies settle it.
+/**
+ * @param {Phase} phase
+ * @param {import('../protocol.js').Request | import('../protocol.js').WorkerMessage} message
+ * @returns {Phase}
+ */
 export function nextPhase(phase, message) {
   switch (message.type) {
     case 'create': // with train: true, the only way the element creates
@@ -95,6 +117,11 @@ export function nextPhase(phase, message) {
 // What autoplay starts now, if anything. An element given a model (model-src, or generate
 // mode) generates once the model is loaded and not training; the others train once the
 // settings are valid.
+/**
+ * @param {Required<Pick<ControlState, 'ready' | 'phase' | 'valid' | 'loadingModel' | 'generating'>>
+ *   & { wantsModel: boolean }} state
+ * @returns {'generate' | 'train' | null}
+ */
 export function autoplayAction({ ready, phase, valid, loadingModel, generating, wantsModel }) {
   if (!ready || loadingModel || generating) return null;
   if (wantsModel) return phase === 'paused' || phase === 'finished' ? 'generate' : null;

@@ -1,3 +1,4 @@
+// @ts-check
 // The Inspect card: look inside the model at a text, the one just generated (the prompt and
 // its output) or any text typed in. The worker runs the model over it (engine-worker.js,
 // `inspect`); each view in inspect/ draws one part of what comes back: attention, the logit
@@ -12,13 +13,45 @@ import * as neurons from './inspect/neurons.js';
 import * as embeddings from './inspect/embeddings.js';
 import * as sampling from './inspect/sampling.js';
 
+/** @typedef {import('../kindling-playground.js').KindlingPlayground} KindlingPlayground */
+/** @typedef {import('../../pkg/kindling.js').Inspection} Inspection */
+/** @typedef {import('../../pkg/kindling.js').ModelKind} ModelKind */
+/** @typedef {import('../protocol.js').WorkerMessage} WorkerMessage */
+/** @typedef {import('../protocol.js').InspectRequest} InspectRequest */
+/** @typedef {import('../protocol.js').DistributionRequest} DistributionRequest */
+/**
+ * @template {import('../protocol.js').RequestType} T
+ * @typedef {import('../protocol.js').Answer<T>} Answer
+ */
+/** @typedef {import('./attributes.js').View} View */
+/** @typedef {import('./inspect/grid.js').Context} Context */
+
+/**
+ * A view in inspect/: whether a model of `kind` has it, and what draws it (from an inspection
+ * of such a model: the view's own type says which parts it reads), with what stops it, if any.
+ * Methods, so that each view may take the narrower inspection it is only ever given.
+ * @typedef {{
+ *   has(kind: ModelKind | null): boolean,
+ *   render(panel: HTMLElement, inspection: Inspection, context: Context): (() => void) | void,
+ * }} Renderer
+ */
+
+/** @typedef {HTMLElement & { dataset: { view: View } }} Tab its data-view names its view */
+
+/**
+ * @typedef {Record<'inspectSource' | 'inspectStatus' | 'inspectError' | 'inspectTabs'
+ *   | 'inspectNote' | 'inspectPanel', HTMLElement>
+ *   & { inspectText: HTMLTextAreaElement, inspect: HTMLButtonElement }} InspectNodes
+ */
+
+/** @type {Record<View, Renderer>} */
 const RENDERERS = { attention, lens, neurons, embeddings, sampling };
 const TOP_GUESSES = 5;
 // A recurrent model reads any length; its views stay light on this many characters (the end).
 const MAX_CHARACTERS = 1000;
 
 // Why the views a model lacks are missing.
-const recurrent = (name) =>
+const recurrent = (/** @type {string} */ name) =>
   `${name} reads one token at a time into a recurrent state: it has no attention and no layer-by-layer guesses. ` +
   'Follow its neurons instead.';
 const MISSING = {
@@ -35,18 +68,36 @@ const PLACEHOLDER = {
 export class InspectView {
   // host: the element (its mode, its view, its given text); request(message): an engine
   // request; generated(): the last generation's prompt and the text shown after it.
+  /**
+   * @param {ShadowRoot} root
+   * @param {object} parts
+   * @param {KindlingPlayground} parts.host
+   * @param {<R extends InspectRequest | DistributionRequest>(message: R)
+   *   => Promise<Answer<R['type']>>} parts.request
+   * @param {() => string} parts.generated
+   */
   constructor(root, { host, request, generated }) {
-    Object.assign(this, { root, host, request, generated });
-    this.$ = nodes(root, 'inspect-source inspect-text inspect inspect-status inspect-error inspect-tabs inspect-note inspect-panel');
+    this.root = root;
+    this.host = host;
+    this.request = request;
+    this.generated = generated;
+    this.$ = /** @type {InspectNodes} */ (
+      nodes(root, 'inspect-source inspect-text inspect inspect-status inspect-error inspect-tabs inspect-note inspect-panel')
+    );
+    /** @type {ModelKind | null} */
     this.kind = null; // the model's kind: 'gpt' | 'lstm' | 'gru', null without one
+    /** @type {Inspection | null} */
     this.inspection = null;
+    /** @type {View} */
     this.view = VIEWS[0]; // the chosen view
+    /** @type {View | null} */
     this.shown = null; // the view shown: the chosen one, or the first the model has
     this.saved = Object.fromEntries(VIEWS.map((view) => [view, {}])); // each view's choices
+    /** @type {(() => void) | null} */
     this.cleanup = null;
     this.runs = 0;
     this.embedded = false; // mode="inspect": the text is the page's, or the reader's
-    this.tabs = [...this.$.inspectTabs.querySelectorAll('[role=tab]')];
+    this.tabs = /** @type {Tab[]} */ ([...this.$.inspectTabs.querySelectorAll('[role=tab]')]);
     for (const tab of this.tabs) tab.addEventListener('click', () => this.choose(tab.dataset.view));
     this.$.inspectTabs.addEventListener('keydown', (event) => this.tabKey(event));
     this.$.inspect.addEventListener('click', () => this.run());
@@ -59,11 +110,13 @@ export class InspectView {
   }
 
   get source() {
-    return this.embedded ? 'typed' : this.$.inspectSource.querySelector('input:checked').value;
+    const checked = this.$.inspectSource.querySelector('input:checked');
+    return this.embedded ? 'typed' : /** @type {HTMLInputElement} */ (checked).value;
   }
 
   // ---- the element's side --------------------------------------------------------------
 
+  /** @param {string} mode */
   setMode(mode) {
     this.embedded = mode === 'inspect';
     this.sourceChanged();
@@ -80,6 +133,7 @@ export class InspectView {
     if (this.kind) this.run();
   }
 
+  /** @param {WorkerMessage} message */
   received(message) {
     if (message.type !== 'model') return;
     this.kind = message.info?.config.model ?? null;
@@ -128,17 +182,19 @@ export class InspectView {
     } catch (error) {
       if (run !== this.runs) return;
       this.$.inspectStatus.textContent = '';
-      say(this.$.inspectError, sentence(error.message));
+      say(this.$.inspectError, sentence(/** @type {Error} */ (error).message));
     }
   }
 
   // ---- tabs and views -----------------------------------------------------------------
 
+  /** @param {View} view */
   available(view) {
     return RENDERERS[view].has(this.kind);
   }
 
   // The element's `view`: shows it, unless it is the chosen view already.
+  /** @param {View} view */
   select(view) {
     if (!VIEWS.includes(view) || view === this.view) return;
     this.view = view;
@@ -147,6 +203,7 @@ export class InspectView {
 
   // The reader chose a view: the element's `view` follows (as `pace` follows the Pace control)
   // and, changed, selects it; select() sets no attribute, so nothing loops.
+  /** @param {View} view */
   choose(view) {
     this.host.view = view;
     this.select(view);
@@ -154,6 +211,7 @@ export class InspectView {
   }
 
   // The arrow keys, Home and End move between the tabs (the ARIA tabs pattern).
+  /** @param {KeyboardEvent} event */
   tabKey(event) {
     const tabs = this.tabs.filter((tab) => !tab.hidden);
     const at = tabs.findIndex((tab) => tab.dataset.view === this.shown);
@@ -168,7 +226,10 @@ export class InspectView {
     const { inspectTabs, inspectNote, inspectPanel } = this.$;
     inspectTabs.hidden = !this.kind;
     say(inspectNote, this.kind ? MISSING[this.kind] : '');
-    const view = !this.kind || this.available(this.view) ? this.view : VIEWS.find((name) => this.available(name));
+    const view =
+      !this.kind || this.available(this.view)
+        ? this.view
+        : /** @type {View} */ (VIEWS.find((name) => this.available(name))); // all have embeddings
     this.shown = view;
     for (const tab of this.tabs) {
       const selected = tab.dataset.view === view;
@@ -185,6 +246,7 @@ export class InspectView {
       inspectPanel.textContent = PLACEHOLDER[this.kind ? 'ready' : 'none'];
       return;
     }
+    /** @type {Context} */
     const context = {
       root: this.root,
       saved: this.saved[view],
@@ -195,9 +257,14 @@ export class InspectView {
 }
 
 // What was inspected, in a line: how many characters (or BPE tokens), and what was left out.
+/**
+ * @param {Inspection} inspection
+ * @param {number} cut
+ */
 function summary({ tokens, skipped, warning, tokenizer }, cut) {
   const unit = tokenizer === 'bpe' ? 'token' : 'character';
   const count = `${tokens.length.toLocaleString('en')} ${unit}${tokens.length === 1 ? '' : 's'}`;
+  /** @param {number} n */
   const before = (n) => ` The ${n.toLocaleString('en')} before them were left out`;
   let left = '';
   // Tokens and the card's cut in characters do not add up: with BPE the count is left out.
@@ -207,6 +274,7 @@ function summary({ tokens, skipped, warning, tokenizer }, cut) {
   return `Inspected ${count}.${left}${warning ? ` ${sentence(warning)}` : ''}`;
 }
 
+/** @param {string} text */
 function firstLine(text) {
   return text.split('\n').find((line) => line.trim())?.slice(0, 200) ?? '';
 }

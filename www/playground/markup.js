@@ -1,3 +1,4 @@
+// @ts-check
 // The element's shadow DOM: one constant template, and the small DOM helpers every part of the
 // element uses. Safety: the template holds no user data; every user or generated string
 // reaches the DOM through textContent only (or an attribute set by el(), never as markup).
@@ -351,16 +352,31 @@ export const MARKUP = `
 </div>`;
 
 // Element factory for markup built in code (never from user text).
+/**
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Record<string, string | number | boolean>} [attributes] set as their strings
+ * @param {(Node | string)[]} [children]
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 export function el(tag, attributes = {}, children = []) {
   const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
+  for (const [key, value] of Object.entries(attributes)) {
+    node.setAttribute(key, /** @type {string} */ (value)); // as its string
+  }
   node.append(...children);
   return node;
 }
 
 // The template's elements a part of the element works with, looked up once:
 // nodes(root, 'train-status gen-error') → { trainStatus, genError }.
+/**
+ * @param {DocumentFragment} root the shadow root
+ * @param {string} ids
+ * @returns {Record<string, HTMLElement>} a part casts it to the elements it knows are there
+ */
 export function nodes(root, ids) {
+  /** @type {Record<string, HTMLElement>} */
   const found = {};
   for (const id of ids.trim().split(/\s+/)) {
     const node = root.getElementById(id);
@@ -371,6 +387,10 @@ export function nodes(root, ids) {
 }
 
 // A message line (errors, notices): shown with its text, hidden when there is none.
+/**
+ * @param {HTMLElement} node
+ * @param {string} message
+ */
 export function say(node, message) {
   node.textContent = message;
   node.hidden = !message;
@@ -378,28 +398,42 @@ export function say(node, message) {
 
 // Writes a readout. What the keyboard reaches is read out; what the mouse hovers is only shown:
 // a pointer crossing a grid would otherwise have every cell it passes spoken.
+/**
+ * @param {Element} node
+ * @param {string} text
+ * @param {boolean} [spoken]
+ */
 export function tell(node, text, spoken = true) {
   node.setAttribute('aria-live', spoken ? 'polite' : 'off');
   node.textContent = text;
 }
 
 // A read-out with its raw value kept in data-value, for the tests and for assistive tools.
+/**
+ * @param {HTMLElement} node
+ * @param {number | null | undefined} value
+ * @param {(value: number) => string} formatter format.js's: what is not a finite number is —
+ */
 export function setNumber(node, value, formatter) {
-  node.textContent = formatter(value);
-  node.dataset.value = value ?? '';
+  node.textContent = formatter(/** @type {number} */ (value));
+  node.dataset.value = String(value ?? '');
 }
 
 // In a blog post (compact) the element must add no heading to the post's outline and no
 // landmarks to its page, where its cards' titles are hidden anyway; the full playground is the
 // page, and has both.
+/**
+ * @param {DocumentFragment} root the shadow root
+ * @param {boolean} compact
+ */
 export function setOutline(root, compact) {
-  const title = root.getElementById('title');
+  const title = /** @type {HTMLElement} */ (root.getElementById('title'));
   if (compact) title.setAttribute('role', 'none');
   else title.removeAttribute('role');
   for (const section of root.querySelectorAll('section')) {
     // A section is a landmark only while it has a name.
     if (compact && section.hasAttribute('aria-labelledby')) {
-      section.dataset.labelledby = section.getAttribute('aria-labelledby');
+      section.dataset.labelledby = /** @type {string} */ (section.getAttribute('aria-labelledby'));
       section.removeAttribute('aria-labelledby');
     } else if (!compact && section.dataset.labelledby) {
       section.setAttribute('aria-labelledby', section.dataset.labelledby);
@@ -408,6 +442,7 @@ export function setOutline(root, compact) {
 }
 
 // Messages from the engine end without a full stop; sentences shown to people do not.
+/** @param {string} message */
 export function sentence(message) {
   return /[.!?]$/.test(message) ? message : `${message}.`;
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // A model's ways in and out of the element: the autosave offered after a reload, "Download
 // model" (a Kindling file — a LoRA model's as base + adapters or merged — or safetensors with
 // its JSON manifest, for PyTorch and nanoGPT: src/interop), "Open model…", the start points
@@ -8,6 +9,28 @@ import { loadAutosaveSummary, clearAutosave } from '../autosave-store.js';
 import { el, nodes, say, sentence } from './markup.js';
 import { workerSettings } from './attributes.js';
 import { StartFrom } from './start-from.js';
+
+/** @typedef {import('../kindling-playground.js').KindlingPlayground} KindlingPlayground */
+/** @typedef {import('./engine-client.js').EngineClient} EngineClient */
+/** @typedef {import('./config-form.js').ConfigForm} ConfigForm */
+/** @typedef {import('./header-view.js').HeaderView} HeaderView */
+/** @typedef {import('./training-view.js').TrainingView} TrainingView */
+/** @typedef {import('../protocol.js').WorkerMessage} WorkerMessage */
+
+/**
+ * The bytes the worker is opening, and where they came from.
+ * @typedef {object} Opening
+ * @property {string} name
+ * @property {'file' | 'model-src'} from
+ */
+
+/**
+ * @typedef {Record<'resumeOffer' | 'resumeText' | 'resumeError' | 'downloadAsField' | 'fileError'
+ *   | 'saveError', HTMLElement>
+ *   & Record<'resume' | 'discard' | 'download' | 'openModel', HTMLButtonElement>
+ *   & Record<'downloadFormat' | 'downloadAs', HTMLSelectElement>
+ *   & { modelFile: HTMLInputElement }} FileNodes
+ */
 
 // No model the engine can train fits in more: its memory limit (src/config.rs,
 // MEMORY_LIMIT_BYTES) holds the weights and more. Checked before a byte is read, so a huge
@@ -20,15 +43,29 @@ export class ModelFiles {
   // host: the element (its attributes and state); engine: its EngineClient; form: its
   // ConfigForm (an opened model keeps the form's settings for what it lacks); header and
   // training: the views that show the status and the autosave line.
+  /**
+   * @param {ShadowRoot} root
+   * @param {object} parts
+   * @param {KindlingPlayground} parts.host
+   * @param {EngineClient} parts.engine
+   * @param {ConfigForm} parts.form
+   * @param {HeaderView} parts.header
+   * @param {TrainingView} parts.training
+   */
   constructor(root, { host, engine, form, header, training }) {
-    Object.assign(this, { host, engine, form, header, training });
-    this.$ = nodes(
+    this.host = host;
+    this.engine = engine;
+    this.form = form;
+    this.header = header;
+    this.training = training;
+    this.$ = /** @type {FileNodes} */ (nodes(
       root,
       'resume-offer resume-text resume-error resume discard download download-format download-as-field download-as ' +
         'open-model model-file ' +
         'file-error save-error',
-    );
+    ));
     this.modelSrcId = 0;
+    /** @type {Opening | null} */
     this.opening = null; // { name, from: 'file' | 'model-src' } while the worker opens bytes
     const { resume, discard, download, downloadFormat, openModel, modelFile } = this.$;
     this.lora = false;
@@ -37,7 +74,9 @@ export class ModelFiles {
     download.addEventListener('click', () => this.download());
     downloadFormat.addEventListener('change', () => this.showDownloadAs());
     openModel.addEventListener('click', () => modelFile.click());
-    modelFile.addEventListener('change', () => this.openFile(modelFile.files[0]));
+    modelFile.addEventListener('change', () =>
+      this.openFile(/** @type {FileList} */ (modelFile.files)[0]),
+    );
     this.startFrom = new StartFrom(root, { host, engine, form, training, readFile: readModelFile, fetchModel });
   }
 
@@ -48,10 +87,11 @@ export class ModelFiles {
     try {
       saved = await loadAutosaveSummary(workerSettings(this.host).name);
     } catch (error) {
-      return say(this.$.saveError, error.message);
+      return say(this.$.saveError, /** @type {Error} */ (error).message);
     }
     if (!saved || this.host.phase !== 'empty') return;
-    const loss = Number.isFinite(saved.lastLoss) ? `, loss ${format.loss(saved.lastLoss)}` : '';
+    const lastLoss = /** @type {number} */ (saved.lastLoss); // undefined is not finite
+    const loss = Number.isFinite(lastLoss) ? `, loss ${format.loss(lastLoss)}` : '';
     this.$.resumeText.textContent =
       `A ${saved.preset ?? saved.model} model was saved at step ${saved.step} of ${saved.maxSteps}${loss}, ${format.ago(saved.savedAt)}.`;
     this.$.resumeOffer.hidden = false;
@@ -71,11 +111,12 @@ export class ModelFiles {
       await clearAutosave(workerSettings(this.host).name);
       this.hideOffer();
     } catch (error) {
-      say(this.$.resumeError, error.message);
+      say(this.$.resumeError, /** @type {Error} */ (error).message);
     }
   }
 
   // The worker's `model` and `saved` messages.
+  /** @param {WorkerMessage} message */
   received(message) {
     if (message.type === 'saved') {
       say(this.$.saveError, '');
@@ -83,7 +124,7 @@ export class ModelFiles {
     } else if (message.type === 'model') {
       this.clearError();
       this.startFrom.received(message);
-      this.lora = message.info?.config.loraRank > 0;
+      this.lora = /** @type {number} */ (message.info?.config.loraRank) > 0;
       this.showDownloadAs();
       if (message.setup) this.hideOffer();
       if (message.origin === 'model-src') this.modelSrcLoaded();
@@ -99,25 +140,30 @@ export class ModelFiles {
   }
 
   async download() {
-    const format = this.$.downloadFormat.value;
+    const format = /** @type {'kindling' | 'safetensors'} */ (this.$.downloadFormat.value);
     const merged = !this.$.downloadAsField.hidden && this.$.downloadAs.value === 'merged';
     let reply;
     try {
       reply = await this.engine.request({ type: 'export', merged, format });
     } catch (error) {
-      return say(this.$.fileError, error.message);
+      return say(this.$.fileError, /** @type {Error} */ (error).message);
     }
     const { step, config } = reply;
     const name = `kindling-${config.model}-step${step}`;
     if (format === 'safetensors') {
-      saveModelFile(reply.weights, `${name}.safetensors`);
+      saveModelFile(/** @type {Uint8Array} */ (reply.weights), `${name}.safetensors`);
       saveModelFile(new TextEncoder().encode(reply.manifest), `${name}.json`, 'application/json');
       return;
     }
-    const lora = merged ? '-merged' : config.loraRank > 0 ? `-lora${config.loraRank}` : '';
-    saveModelFile(reply.bytes, `${name}${lora}.kindling`);
+    const lora = merged
+      ? '-merged'
+      : /** @type {number} */ (config.loraRank) > 0 // absent: no LoRA
+        ? `-lora${config.loraRank}`
+        : '';
+    saveModelFile(/** @type {Uint8Array} */ (reply.bytes), `${name}${lora}.kindling`);
   }
 
+  /** @param {File | undefined} file */
   async openFile(file) {
     this.$.modelFile.value = '';
     if (!file) return;
@@ -126,12 +172,19 @@ export class ModelFiles {
     try {
       bytes = await readModelFile(file);
     } catch (error) {
-      return say(this.$.fileError, `${error.message} Your current model is unchanged.`);
+      return say(
+        this.$.fileError,
+        `${/** @type {Error} */ (error).message} Your current model is unchanged.`,
+      );
     }
     this.open(bytes, { name: file.name, from: 'file' });
   }
 
   // The worker answers with a `model` message (origin 'open' or 'model-src') or an error.
+  /**
+   * @param {Uint8Array} bytes
+   * @param {Opening} opening
+   */
   open(bytes, opening) {
     this.opening = opening;
     const { options } = this.form.read();
@@ -162,7 +215,8 @@ export class ModelFiles {
       bytes = await fetchModel(url);
     } catch (error) {
       if (id !== this.modelSrcId) return;
-      const message = `Could not load the model “${src}”: ${sentence(error.message)}`;
+      const message =
+        `Could not load the model “${src}”: ${sentence(/** @type {Error} */ (error).message)}`;
       this.modelSrcFailed(message);
       this.host.emit('kindling-error', { source: 'model-src', kind: 'fetch', message });
       return;
@@ -179,6 +233,7 @@ export class ModelFiles {
     this.host.update({ loadingModel: false });
   }
 
+  /** @param {string} message */
   modelSrcFailed(message) {
     this.header.status('No model');
     this.header.notice(message);
@@ -192,6 +247,11 @@ export class ModelFiles {
   }
 
   // Shows the errors that belong here; false for the others.
+  /**
+   * @param {string} source
+   * @param {string} message
+   * @returns {boolean}
+   */
   showError(source, message) {
     if (source === 'fine-tune') return this.startFrom.failed(message);
     if (source === 'open') {
@@ -208,14 +268,25 @@ export class ModelFiles {
 }
 
 // Hands a model's bytes to the browser as a download named `name`.
+/**
+ * @param {Uint8Array} bytes
+ * @param {string} name
+ * @param {string} [type]
+ */
 export function saveModelFile(bytes, name, type = 'application/octet-stream') {
-  const url = URL.createObjectURL(new Blob([bytes], { type }));
+  // From the worker or IndexedDB: never shared memory, which a Blob refuses.
+  const part = /** @type {Uint8Array<ArrayBuffer>} */ (bytes);
+  const url = URL.createObjectURL(new Blob([part], { type }));
   el('a', { href: url, download: name }).click();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 // A picked model file's bytes, or an error that says why not: too large, gone, or more than
 // the browser could hold.
+/**
+ * @param {File} file
+ * @returns {Promise<Uint8Array>}
+ */
 async function readModelFile(file) {
   if (file.size > MAX_MODEL_BYTES) {
     const size = `${format.bytes(file.size)}; the limit is ${format.bytes(MAX_MODEL_BYTES)}`;
@@ -224,12 +295,18 @@ async function readModelFile(file) {
   try {
     return new Uint8Array(await file.arrayBuffer());
   } catch (error) {
-    throw new Error(`Could not read “${file.name}”: ${sentence(error.message)}`);
+    throw new Error(
+      `Could not read “${file.name}”: ${sentence(/** @type {Error} */ (error).message)}`,
+    );
   }
 }
 
 // model-src's (or the base model's) bytes, or an error that says what to do: a page instead of a file, a file too
 // large to be a model, another origin that refuses the page (no CORS, or the page's CSP).
+/**
+ * @param {URL} url
+ * @returns {Promise<Uint8Array>}
+ */
 async function fetchModel(url) {
   let response;
   try {

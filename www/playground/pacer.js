@@ -1,3 +1,4 @@
+// @ts-check
 // The pace at which a generation is shown. The engine streams tokens as fast as it computes
 // them (a trained `tiny` writes 300 characters in a few frames); only the display is paced,
 // from a queue of the tokens received and not shown yet:
@@ -10,11 +11,17 @@
 // while each character still visibly lands, and the default 300 tokens take 7.5 s.
 export const READABLE_PER_SECOND = 40;
 
+/** @typedef {import('../types/kindling-playground.js').Pace} Pace the element's `pace` */
+
+/** @template T a token */
 export class Pacer {
   // show(tokens): draw these tokens now (never an empty array).
+  /** @param {(tokens: T[]) => void} show */
   constructor(show) {
     this.show = show;
+    /** @type {Pace} */
     this.pace = 'readable';
+    /** @type {T[]} */
     this.queue = [];
     this.credit = 0; // tokens due: readable's elapsed time, step's unanswered steps, instant's all
     this.last = 0; // readable: when credit was last counted; 0 while idle
@@ -26,6 +33,7 @@ export class Pacer {
     return this.queue.length;
   }
 
+  /** @param {T} token */
   push(token) {
     this.queue.push(token);
     if (this.pace === 'step') this.release();
@@ -33,6 +41,7 @@ export class Pacer {
   }
 
   // Takes effect at once: instant shows the whole queue now, step waits for the next step().
+  /** @param {Pace} pace */
   setPace(pace) {
     this.pace = pace;
     this.reset();

@@ -1,3 +1,4 @@
+// @ts-check
 // The element's parts, made and wired to it and to each other: the engine client, the form,
 // the views, and the buttons that drive them. The element (kindling-playground.js) keeps the
 // state and the host's API; each part owns its card.
@@ -16,9 +17,34 @@ import { PeerDialog } from './peer-dialog.js';
 import { TrainFor } from './train-for.js';
 import { workerSettings } from './attributes.js';
 
+/** @typedef {import('./pacer.js').Pace} Pace */
+
+/**
+ * The element's parts, as wireParts() sets them on it.
+ * @typedef {object} Parts
+ * @property {EngineClient} engine
+ * @property {ConfigForm} form
+ * @property {HeaderView} header
+ * @property {TrainingView} training
+ * @property {GenerationView} generation
+ * @property {ModelFiles} files
+ * @property {TrainFor} trainFor
+ * @property {BeforeAfter} beforeAfter
+ * @property {RunsView} runs
+ * @property {InspectView} inspector
+ * @property {TokenView} tokens
+ * @property {PeerDialog} peers
+ * @property {Visibility} visibility
+ * @property {MutationObserver} childObserver
+ */
+
 // Sets host.engine, host.form, host.header, host.training, host.generation, host.files,
 // host.trainFor, host.beforeAfter, host.runs, host.inspector, host.tokens, host.peers, host.visibility,
 // host.childObserver.
+/**
+ * @param {import('../kindling-playground.js').KindlingPlayground} host
+ * @param {ShadowRoot} root
+ */
 export function wireParts(host, root) {
   host.engine = new EngineClient({
     settings: () => workerSettings(host),
@@ -64,15 +90,26 @@ export function wireParts(host, root) {
     if (!host.hasAttribute('text')) host.textGiven();
   });
 
-  const on = (id, handler) => root.getElementById(id).addEventListener('click', handler);
+  /**
+   * @param {string} id
+   * @param {() => void} handler
+   */
+  const on = (id, handler) =>
+    /** @type {HTMLElement} */ (root.getElementById(id)).addEventListener('click', handler);
   on('train', () => host.trainClicked());
   on('reset', () => host.reset());
   on('generate', () => host.startGeneration());
   on('stop', () => host.generation.stop());
-  root.getElementById('backend-choice').addEventListener('change', ({ target }) => {
+  /** @type {HTMLElement} */ (root.getElementById('backend-choice')).addEventListener('change', (event) => {
+    const target = /** @type {HTMLSelectElement} */ (event.target);
     if (target.value === 'remote') host.peers.open();
     else host.setAttribute('backend', target.value);
   });
-  root.getElementById('pace').addEventListener('change', ({ target }) => (host.pace = target.value));
-  root.getElementById('inspect-source').addEventListener('change', () => host.update());
+  /** @type {HTMLElement} */ (root.getElementById('pace')).addEventListener(
+    'change',
+    ({ target }) => (host.pace = /** @type {Pace} */ (/** @type {HTMLInputElement} */ (target).value)),
+  );
+  /** @type {HTMLElement} */ (root.getElementById('inspect-source')).addEventListener('change', () =>
+    host.update(),
+  );
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // "Connect to a GPU peer…": where the full playground trains on a compute peer (`kindling peer
 // --transport iroh` on another machine, docs/remote.md), and the element's connectPeer() behind
 // it. The secret lives in this object only: never in an attribute, the page or storage.
@@ -24,12 +25,38 @@ const DIALOG = `
   </form>
 </dialog>`;
 
+/** @typedef {import('../protocol.js').Peer} Peer */
+/** @typedef {Error & { kind?: string }} KindlingError the worker's (kindling-error.js) */
+/**
+ * @typedef {object} Nodes
+ * @property {HTMLDialogElement} peerDialog
+ * @property {HTMLFormElement} peerForm
+ * @property {HTMLInputElement} peerAddress
+ * @property {HTMLInputElement} peerSecret
+ * @property {HTMLElement} peerError
+ * @property {HTMLButtonElement} peerConnect
+ * @property {HTMLButtonElement} peerCancel
+ * @property {HTMLSelectElement} backendChoice
+ */
+
 export class PeerDialog {
+  /**
+   * @param {ShadowRoot} root
+   * @param {object} parts
+   * @param {import('../kindling-playground.js').KindlingPlayground} parts.host
+   * @param {import('./engine-client.js').EngineClient} parts.engine
+   */
   constructor(root, { host, engine }) {
-    root.getElementById('app').insertAdjacentHTML('beforeend', DIALOG);
-    this.$ = nodes(root, 'peer-dialog peer-form peer-address peer-secret peer-error peer-connect peer-cancel backend-choice');
-    this.option = this.$.backendChoice.querySelector('option[value="remote"]');
-    Object.assign(this, { host, engine });
+    /** @type {HTMLElement} */ (root.getElementById('app')).insertAdjacentHTML('beforeend', DIALOG);
+    this.$ = /** @type {Nodes} */ (
+      nodes(root, 'peer-dialog peer-form peer-address peer-secret peer-error peer-connect peer-cancel backend-choice')
+    );
+    this.option = /** @type {HTMLOptionElement} */ (
+      this.$.backendChoice.querySelector('option[value="remote"]')
+    );
+    this.host = host;
+    this.engine = engine;
+    /** @type {Peer | null} */
     this.current = null; // { address, secret } of the peer the backend setting 'remote' uses
     this.$.peerForm.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -41,6 +68,7 @@ export class PeerDialog {
   }
 
   // The embeds offer no peer (a host can still call connectPeer()).
+  /** @param {boolean} compact */
   setCompact(compact) {
     this.option.hidden = compact;
   }
@@ -62,8 +90,11 @@ export class PeerDialog {
       this.$.peerSecret.value = '';
       this.$.peerDialog.close();
     } catch (error) {
-      say(this.$.peerError, error.message);
-      (error.kind === 'peer-refused' ? this.$.peerSecret : this.$.peerAddress).focus();
+      say(this.$.peerError, /** @type {KindlingError} */ (error).message);
+      (/** @type {KindlingError} */ (error).kind === 'peer-refused'
+        ? this.$.peerSecret
+        : this.$.peerAddress
+      ).focus();
     } finally {
       button.disabled = false;
       button.textContent = 'Connect';
@@ -73,6 +104,7 @@ export class PeerDialog {
   // Puts the model (and the next ones) on the peer: resolves once it is there (or, without a
   // model, once the peer answered), and sets the backend attribute to 'remote'. Rejects with the
   // worker's error (kinds 'peer-refused', 'peer-unreachable', 'argument') and changes nothing.
+  /** @param {{ address?: string, secret?: string }} peer as the host page gave it */
   async connect({ address, secret }) {
     await this.host.whenReady();
     const peer = { address: String(address ?? '').trim(), secret: String(secret ?? '') };

@@ -1,3 +1,4 @@
+// @ts-check
 // The Runs card's "Two runs, one prompt": the two chosen runs' models write from one prompt
 // and seed with the same sampling settings, side by side, as they stream
 // (compare-models.js). The same run twice writes the same text twice.
@@ -5,15 +6,32 @@ import { loadRunModel } from '../runs-store.js';
 import { compareModels } from './compare-models.js';
 import { el, nodes, say } from './markup.js';
 
+/** @typedef {import('../runs-store.js').RunSummary} Run */
+/**
+ * @typedef {Record<'runsCompareStatus' | 'runsCompareError' | 'runsOutA' | 'runsOutB'
+ *   | 'runsOutATitle' | 'runsOutBTitle', HTMLElement>
+ *   & Record<'runsA' | 'runsB', HTMLSelectElement>
+ *   & Record<'runsPrompt' | 'runsSeed' | 'runsLength', HTMLInputElement>
+ *   & { runsGenerate: HTMLButtonElement }} Nodes
+ */
+
 export class RunsCompare {
   // engine: the element's EngineClient; sampling(): { temperature, topK, topP } as the Generate
   // card has them.
+  /**
+   * @param {ShadowRoot} root
+   * @param {object} parts
+   * @param {import('./engine-client.js').EngineClient} parts.engine
+   * @param {() => import('../../pkg/kindling.js').GenerateOptions} parts.sampling
+   */
   constructor(root, { engine, sampling }) {
-    Object.assign(this, { engine, sampling });
-    this.$ = nodes(
+    this.engine = engine;
+    this.sampling = sampling;
+    this.$ = /** @type {Nodes} */ (nodes(
       root,
       'runs-a runs-b runs-prompt runs-seed runs-length runs-generate runs-compare-status runs-compare-error runs-out-a runs-out-b runs-out-a-title runs-out-b-title',
-    );
+    ));
+    /** @type {Run[]} */
     this.runs = [];
     this.running = false;
     this.$.runsGenerate.addEventListener('click', () => this.generate());
@@ -23,6 +41,11 @@ export class RunsCompare {
 
   // The runs to choose from, and the ticked ones (ids, the first two are chosen when the
   // reader has not chosen yet). `ready`: the engine is loaded.
+  /**
+   * @param {Run[]} runs
+   * @param {string[]} ticked
+   * @param {boolean} ready
+   */
   setRuns(runs, ticked, ready) {
     this.runs = runs;
     this.ready = ready;
@@ -47,7 +70,10 @@ export class RunsCompare {
   }
 
   async generate() {
-    const chosen = [this.$.runsA, this.$.runsB].map((select) => this.runs.find((run) => run.id === select.value));
+    // Runs: where one is missing, the line below returns.
+    const chosen = /** @type {Run[]} */ (
+      [this.$.runsA, this.$.runsB].map((select) => this.runs.find((run) => run.id === select.value))
+    );
     if (chosen.some((run) => !run)) return;
     const prompt = this.$.runsPrompt.value;
     const outputs = [this.$.runsOutA, this.$.runsOutB];
@@ -67,7 +93,7 @@ export class RunsCompare {
         seed: Number(this.$.runsSeed.value),
       };
       await compareModels(this.engine, {
-        models,
+        models: /** @type {[Uint8Array, Uint8Array]} */ (models),
         prompt,
         options,
         onToken: (index, token) => outputs[index].append(token.text),
@@ -76,7 +102,7 @@ export class RunsCompare {
       this.$.runsCompareStatus.textContent = `Done: ${chosen[0].name} and ${chosen[1].name}, seed ${options.seed}.`;
     } catch (error) {
       this.$.runsCompareStatus.textContent = '';
-      say(this.$.runsCompareError, error.message);
+      say(this.$.runsCompareError, /** @type {Error} */ (error).message);
     } finally {
       this.running = false;
       this.update();

@@ -1,3 +1,4 @@
+// @ts-check
 // The Runs card of the full playground: every training run kept in this browser
 // (runs-store.js; the engine worker saves them, engine-runs.js), with what it takes of the
 // storage; each can be reopened, continued, downloaded or deleted (after an in-page
@@ -12,24 +13,56 @@ import { saveModelFile } from './model-files.js';
 import { RunsCompare } from './runs-compare.js';
 import { describeRun, curves, legendKey, tableRow } from './runs-figures.js';
 
+/** @typedef {import('../kindling-playground.js').KindlingPlayground} KindlingPlayground */
+/** @typedef {import('./engine-client.js').EngineClient} EngineClient */
+/** @typedef {import('./training-view.js').TrainingView} TrainingView */
+/** @typedef {import('../runs-store.js').RunSummary} Run */
+/** @typedef {import('../protocol.js').WorkerMessage} WorkerMessage */
+/** @typedef {import('../protocol.js').ModelInfo} ModelInfo */
+/** @typedef {import('../protocol.js').ErrorKind} ErrorKind */
+/** @typedef {import('../../pkg/kindling.js').GenerateOptions} GenerateOptions */
+
+/**
+ * @typedef {Record<'runsCard' | 'runsStorage' | 'runsError' | 'runsEmpty' | 'runsList'
+ *   | 'runsCompared' | 'runsMetric' | 'runsLegend', HTMLElement>
+ *   & { runsChart: HTMLCanvasElement, runsTable: HTMLTableElement }} RunsNodes
+ */
+
 export class RunsView {
   // host: the element (its phase and settings, train()); engine: its EngineClient; training:
   // its TrainingView (the status line); sampling(): the Generate card's sampling options.
+  /**
+   * @param {ShadowRoot} root
+   * @param {object} parts
+   * @param {KindlingPlayground} parts.host
+   * @param {EngineClient} parts.engine
+   * @param {TrainingView} parts.training
+   * @param {() => GenerateOptions} parts.sampling
+   */
   constructor(root, { host, engine, training, sampling }) {
-    Object.assign(this, { host, engine, training });
-    this.$ = nodes(root, 'runs-card runs-storage runs-error runs-empty runs-list runs-compared runs-metric runs-chart runs-legend runs-table');
+    this.host = host;
+    this.engine = engine;
+    this.training = training;
+    this.$ = /** @type {RunsNodes} */ (
+      nodes(root, 'runs-card runs-storage runs-error runs-empty runs-list runs-compared runs-metric runs-chart runs-legend runs-table')
+    );
     this.chart = new LossChart(this.$.runsChart, { empty: 'Tick runs above to overlay their curves' });
     this.compare = new RunsCompare(root, { engine, sampling });
+    /** @type {Run[]} */
     this.runs = [];
     this.refreshes = 0;
+    /** @type {Set<string>} */
     this.ticked = new Set(); // ids
+    /** @type {{ run: Run, train: boolean } | null} */
     this.opening = null; // { run, train } while the worker opens a run
     this.unsaved = false; // the last save was refused (full): a deletion makes room for it
     this.$.runsMetric.addEventListener('change', () => this.showCompared());
   }
 
+  /** @returns {'val' | 'train'} */
   get metric() {
-    return this.$.runsMetric.querySelector('input:checked').value;
+    const checked = this.$.runsMetric.querySelector('input:checked');
+    return /** @type {'val' | 'train'} */ (/** @type {HTMLInputElement} */ (checked).value);
   }
 
   // Reads the list from IndexedDB and shows it; the full page only (the embeds keep no runs).
@@ -41,7 +74,7 @@ export class RunsView {
     try {
       [runs, { limit }] = await Promise.all([listRuns(), runsLimit(workerSettings(this.host).runsCapBytes ?? undefined)]);
     } catch (error) {
-      return say(this.$.runsError, error.message);
+      return say(this.$.runsError, /** @type {Error} */ (error).message);
     }
     if (id !== this.refreshes) return; // a later refresh read a newer list
     this.runs = runs;
@@ -49,16 +82,17 @@ export class RunsView {
     for (const id of this.ticked) if (!ids.has(id)) this.ticked.delete(id);
     const count = runs.length === 1 ? '1 run' : `${runs.length} runs`;
     this.$.runsStorage.textContent = `${count} · ${format.bytes(totalBytes(runs))} of ${format.bytes(limit)}`;
-    this.$.runsStorage.dataset.bytes = totalBytes(runs);
-    this.$.runsStorage.dataset.limit = limit;
+    this.$.runsStorage.dataset.bytes = String(totalBytes(runs));
+    this.$.runsStorage.dataset.limit = String(limit);
     this.$.runsEmpty.hidden = runs.length > 0;
     this.$.runsList.replaceChildren(...runs.map((run) => this.item(run)));
-    this.$.runsList.dataset.count = runs.length;
+    this.$.runsList.dataset.count = String(runs.length);
     this.showCompared();
     this.compare.setRuns(runs, [...this.ticked], this.host.ready);
   }
 
   // One run in the list: its tick, name and figures, its sample, and what can be done with it.
+  /** @param {Run} run */
   item(run) {
     const tick = el('input', { type: 'checkbox', 'aria-describedby': `run-${run.id}-figures` });
     tick.checked = this.ticked.has(run.id);
@@ -76,6 +110,11 @@ export class RunsView {
     sample.textContent = run.sample ? `“${run.sample.trim().replace(/\s+/g, ' ')}”` : '';
 
     // Open and Continue need the engine; Download and Delete only what is stored.
+    /**
+     * @param {string} label
+     * @param {(node: HTMLButtonElement) => void} action
+     * @param {{ engine?: boolean, disabled?: boolean }} [needs]
+     */
     const button = (label, action, { engine = false, disabled = false } = {}) => {
       const node = el('button', { type: 'button', 'aria-label': `${label} ${run.name}` }, [label]);
       node.disabled = disabled || (engine && !this.host.ready);
@@ -90,7 +129,8 @@ export class RunsView {
       button('Download', () => this.download(run)),
       button('Delete', (node) => this.confirmDelete(item, run, node)),
     ]);
-    if (finished) actions.children[1].title = 'Its training steps are done';
+    if (finished)
+      /** @type {HTMLElement} */ (actions.children[1]).title = 'Its training steps are done';
     item.append(el('label', { class: 'run-pick' }, [tick, name]), figures, sample, actions);
     return item;
   }
@@ -99,29 +139,39 @@ export class RunsView {
 
   // Loads the run as the live model (the page shows its text and settings); `train`: and
   // trains on from its last step.
+  /**
+   * @param {Run} run
+   * @param {boolean} [train]
+   */
   async open(run, train = false) {
     say(this.$.runsError, '');
     let bytes;
     try {
       bytes = await loadRunModel(run.id);
     } catch (error) {
-      return say(this.$.runsError, error.message);
+      return say(this.$.runsError, /** @type {Error} */ (error).message);
     }
     this.opening = { run, train };
     this.engine.send({ type: 'open-run', bytes, run }, [bytes.buffer]);
   }
 
+  /** @param {Run} run */
   async download(run) {
     try {
       const bytes = await loadRunModel(run.id);
       const slug = run.name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
       saveModelFile(bytes, `kindling-${slug}-${run.config.model}-step${run.step}.kindling`);
     } catch (error) {
-      say(this.$.runsError, error.message);
+      say(this.$.runsError, /** @type {Error} */ (error).message);
     }
   }
 
   // Asks in place, with the safe answer focused; Escape keeps the run too.
+  /**
+   * @param {HTMLElement} item
+   * @param {Run} run
+   * @param {HTMLButtonElement} deleteButton
+   */
   confirmDelete(item, run, deleteButton) {
     item.querySelector('.run-confirm')?.remove();
     const question = el('p', { id: `run-${run.id}-confirm` });
@@ -140,11 +190,12 @@ export class RunsView {
     no.focus();
   }
 
+  /** @param {Run} run */
   async delete(run) {
     try {
       await deleteRun(run.id);
     } catch (error) {
-      return say(this.$.runsError, error.message);
+      return say(this.$.runsError, /** @type {Error} */ (error).message);
     }
     this.ticked.delete(run.id);
     await this.refresh();
@@ -155,6 +206,7 @@ export class RunsView {
 
   // ---- the worker's messages ----------------------------------------------------------
 
+  /** @param {WorkerMessage} message */
   received(message) {
     if (message.type === 'run-saved') {
       if (this.unsaved) say(this.$.runsError, '');
@@ -165,11 +217,18 @@ export class RunsView {
     const opening = this.opening;
     this.opening = null;
     if (message.origin !== 'run' || !opening) return;
-    this.training.status(`Reopened ${opening.run.name} at step ${message.info.step}.`);
+    const info = /** @type {ModelInfo} */ (message.info); // the run's model
+    this.training.status(`Reopened ${opening.run.name} at step ${info.step}.`);
     if (opening.train && this.host.phase === 'paused') this.host.train();
   }
 
   // Shows the errors that belong here; false for the others.
+  /**
+   * @param {string} source
+   * @param {string} message
+   * @param {ErrorKind} [kind]
+   * @returns {boolean}
+   */
   showError(source, message, kind) {
     if (source === 'runs') {
       this.unsaved = kind === 'storage';

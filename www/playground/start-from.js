@@ -1,3 +1,4 @@
+// @ts-check
 // "Start from: Scratch | Base model | A model file…" in the Train card: what Train starts from.
 // Scratch creates a model from the Model card's settings. The others fine-tune a saved model
 // (its weights and tokenizer, so its shape) on the text card's text with the form's training
@@ -7,6 +8,34 @@
 import * as format from '../format.js';
 import { FIELDS } from './config-form.js';
 import { nodes, say, sentence } from './markup.js';
+
+/** @typedef {import('../kindling-playground.js').KindlingPlayground} KindlingPlayground */
+/** @typedef {import('./engine-client.js').EngineClient} EngineClient */
+/** @typedef {import('./config-form.js').ConfigForm} ConfigForm */
+/** @typedef {import('./training-view.js').TrainingView} TrainingView */
+/** @typedef {import('../protocol.js').ModelMessage} ModelMessage */
+/** @typedef {import('../protocol.js').ModelInfo} ModelInfo */
+/** @typedef {import('../protocol.js').Setup} Setup */
+/** @typedef {import('../protocol.js').FineTuneRequest} FineTuneRequest */
+/** @typedef {import('../../pkg/kindling.js').FineTuneOptions} FineTuneOptions */
+/** @typedef {import('../../pkg/kindling.js').Config} Config */
+/** @typedef {import('../../pkg/kindling.js').ParameterSplit} ParameterSplit */
+
+/** @typedef {'scratch' | FineTuneRequest['startFrom']} StartSource what Train starts from */
+
+/**
+ * A start point's model file, by name.
+ * @typedef {object} StartPoint
+ * @property {string} name
+ * @property {Uint8Array} bytes
+ */
+
+/**
+ * @typedef {Record<'startFrom' | 'fineTuneMode' | 'loraRankField' | 'startNote' | 'startError'
+ *   | 'paramSplit', HTMLElement>
+ *   & Record<'startFile' | 'loraRank', HTMLInputElement>
+ *   & { chooseStartFile: HTMLButtonElement }} StartNodes
+ */
 
 // The project's pretrained byte-level GPT, next to the module like the rest of www/; the
 // base-model-src attribute may name another (relative to the page, like model-src).
@@ -20,17 +49,37 @@ const SHAPE_NOTE = 'The model’s type, tokenizer and sizes are its start point�
 export class StartFrom {
   // host: the element; engine: its EngineClient; form: its ConfigForm; training: its
   // TrainingView; readFile(file) and fetchModel(url): a model's bytes (model-files.js).
+  /**
+   * @param {ShadowRoot} root
+   * @param {object} parts
+   * @param {KindlingPlayground} parts.host
+   * @param {EngineClient} parts.engine
+   * @param {ConfigForm} parts.form
+   * @param {TrainingView} parts.training
+   * @param {(file: File) => Promise<Uint8Array>} parts.readFile
+   * @param {(url: URL) => Promise<Uint8Array>} parts.fetchModel
+   */
   constructor(root, { host, engine, form, training, readFile, fetchModel }) {
-    Object.assign(this, { host, engine, form, training, readFile, fetchModel });
-    this.$ = nodes(
+    this.host = host;
+    this.engine = engine;
+    this.form = form;
+    this.training = training;
+    this.readFile = readFile;
+    this.fetchModel = fetchModel;
+    this.$ = /** @type {StartNodes} */ (nodes(
       root,
       'start-from choose-start-file start-file fine-tune-mode lora-rank-field lora-rank start-note start-error param-split',
-    );
+    ));
+    /** @type {StartSource} */
     this.source = 'scratch'; // 'scratch' | 'base' | 'file'
+    /** @type {{ href: string, name: string, bytes: Uint8Array | null } | null} */
     this.base = null; // { href, name, bytes }; bytes null while fetched
+    /** @type {StartPoint | null} */
     this.file = null; // { name, bytes } the picked model file
     this.fetchId = 0;
+    /** @type {StartPoint | null} */
     this.pending = null; // { name, bytes } sent to the worker, until it answers
+    /** @type {StartPoint | null} */
     this.starting = null; // { name, bytes } the start point of the fine-tuned model shown
     const { startFrom, chooseStartFile, startFile, fineTuneMode } = this.$;
     // A click on "A model file…" opens the picker at once; arrowing through the choices does
@@ -38,9 +87,13 @@ export class StartFrom {
     this.pointer = false;
     startFrom.addEventListener('pointerdown', () => (this.pointer = true));
     startFrom.addEventListener('keydown', () => (this.pointer = false));
-    startFrom.addEventListener('change', ({ target }) => this.choose(target.value));
+    startFrom.addEventListener('change', ({ target }) =>
+      this.choose(/** @type {StartSource} */ (/** @type {HTMLInputElement} */ (target).value)),
+    );
     chooseStartFile.addEventListener('click', () => startFile.click());
-    startFile.addEventListener('change', () => this.picked(startFile.files[0]));
+    startFile.addEventListener('change', () =>
+      this.picked(/** @type {FileList} */ (startFile.files)[0]),
+    );
     fineTuneMode.addEventListener('change', () => this.showMode());
   }
 
@@ -57,9 +110,11 @@ export class StartFrom {
   }
 
   get lora() {
-    return this.$.fineTuneMode.querySelector('input:checked').value === 'lora';
+    const checked = this.$.fineTuneMode.querySelector('input:checked');
+    return /** @type {HTMLInputElement} */ (checked).value === 'lora';
   }
 
+  /** @param {StartSource} source */
   choose(source) {
     this.source = source;
     say(this.$.startError, '');
@@ -80,10 +135,15 @@ export class StartFrom {
 
   // What Train starts from, in a line under the control.
   showStart() {
+    /** @type {(what: string, start: StartPoint) => string} */
     const loaded = (what, { name, bytes }) => `${what}: ${name} (${format.bytes(bytes.length)}). Train fine-tunes it on this text.`;
     const lines = {
       scratch: '', // Train for says how big (train-for.js)
-      base: this.base?.bytes ? loaded('Base model', this.base) : this.base ? 'Fetching the base model…' : '',
+      base: this.base?.bytes
+        ? loaded('Base model', /** @type {StartPoint} */ (this.base))
+        : this.base
+          ? 'Fetching the base model…'
+          : '',
       file: this.file ? loaded('Model file', this.file) : 'Choose a model file saved with “Download model”.',
     };
     this.$.startNote.textContent = lines[this.source];
@@ -112,7 +172,8 @@ export class StartFrom {
       this.base = null;
       const src = this.host.getAttribute('base-model-src') ?? 'models/base.kindling';
       const message =
-        `Could not fetch the base model (${src}): ${sentence(error.message)} ` +
+        `Could not fetch the base model (${src}): ` +
+        `${sentence(/** @type {Error} */ (error).message)} ` +
         'Start from Scratch or a model file instead, or check the base-model-src attribute.';
       this.showStart();
       say(this.$.startError, message);
@@ -131,6 +192,7 @@ export class StartFrom {
     if (this.source === 'base') this.loadBase();
   }
 
+  /** @param {File | undefined} file */
   async picked(file) {
     this.$.startFile.value = '';
     if (!file) return;
@@ -138,7 +200,7 @@ export class StartFrom {
     try {
       this.file = { name: file.name, bytes: await this.readFile(file) };
     } catch (error) {
-      say(this.$.startError, `${error.message} Choose another file.`);
+      say(this.$.startError, `${/** @type {Error} */ (error).message} Choose another file.`);
     }
     this.showStart();
   }
@@ -148,7 +210,7 @@ export class StartFrom {
   start() {
     if (!this.ready) return;
     say(this.$.startError, '');
-    const from = this.source === 'base' ? this.base : this.file;
+    const from = /** @type {StartPoint} */ (this.source === 'base' ? this.base : this.file);
     const { options, error } = this.settings();
     if (error) return this.refuse(from.name, error);
     this.pending = { name: from.name, bytes: from.bytes };
@@ -157,19 +219,37 @@ export class StartFrom {
     this.host.update();
     // The worker gets a copy: the page keeps the start point.
     const bytes = from.bytes.slice();
-    const message = { type: 'fine-tune', bytes, options, name: from.name, startFrom: this.source, train: true };
+    /** @type {FineTuneRequest} */
+    const message = {
+      type: 'fine-tune',
+      bytes,
+      options: /** @type {FineTuneOptions} */ (options), // there was no error
+      name: from.name,
+      startFrom: /** @type {FineTuneRequest['startFrom']} */ (this.source), // not 'scratch' here
+      train: true,
+    };
     this.engine.send(message, [bytes.buffer]);
   }
 
   // The text, the form's training settings and the LoRA rank, or an { error } to show.
+  /**
+   * @returns {{ options: FineTuneOptions, error?: undefined }
+   *   | { options?: undefined, error: string }}
+   */
   settings() {
     const { options, errors } = this.form.read();
     if (errors) return { error: 'a setting in the Model card is not a number' };
     // read() leaves the decay floor out when the learning rate is the preset's: the preset's floor.
-    const floor = options.minLearningRate ?? this.form.presets[options.preset]?.minLearningRate;
+    const preset = /** @type {string} */ (options.preset); // undefined: no preset's floor
+    const floor = options.minLearningRate ?? this.form.presets[preset]?.minLearningRate;
     const chosen = { ...options, minLearningRate: floor };
-    const training = [...TRAINING_FIELDS, 'minLearningRate'].filter((name) => chosen[name] !== undefined);
-    const settings = { text: options.text, ...Object.fromEntries(training.map((name) => [name, chosen[name]])) };
+    /** @type {(keyof Config)[]} */
+    const fields = [...TRAINING_FIELDS, 'minLearningRate'];
+    const training = fields.filter((name) => chosen[name] !== undefined);
+    const settings = {
+      text: /** @type {string} */ (options.text), // read() always gives the text
+      ...Object.fromEntries(training.map((name) => [name, chosen[name]])),
+    };
     if (!this.lora) return { options: settings };
     const rank = Number(this.$.loraRank.value);
     if (!Number.isInteger(rank) || rank < 1 || rank > MAX_LORA_RANK) {
@@ -179,6 +259,7 @@ export class StartFrom {
   }
 
   // The worker's `model` messages: a model made, opened or dropped settles the last refusal.
+  /** @param {ModelMessage} message */
   received({ origin, info, setup }) {
     say(this.$.startError, '');
     const fineTuned = origin === 'fine-tune';
@@ -188,24 +269,33 @@ export class StartFrom {
     this.showParameters(info, setup);
     this.host.update();
     if (!fineTuned) return;
-    const { config, parameterCount, step } = info;
+    // A fine-tuned model's message has both.
+    const { config, parameterCount, step } = /** @type {ModelInfo} */ (info);
+    const { fineTunedFrom } = /** @type {Setup} */ (setup);
     const model = [
       MODEL_NAMES[config.model] ?? config.model,
       `${format.compact(parameterCount)} parameters`,
       TOKENIZERS[config.tokenizer ?? 'char'],
     ].join(', ');
-    const how = config.loraRank > 0 ? `LoRA adapters of rank ${config.loraRank}` : 'all weights';
-    this.training.status(`Fine-tuning ${setup.fineTunedFrom} (${model}; ${how}) on this text from step ${step}.`);
+    const lora = /** @type {number} */ (config.loraRank) > 0; // absent: no LoRA
+    const how = lora ? `LoRA adapters of rank ${config.loraRank}` : 'all weights';
+    this.training.status(`Fine-tuning ${fineTunedFrom} (${model}; ${how}) on this text from step ${step}.`);
   }
 
   // What training changes and what it leaves alone, with the memory each needs while training.
+  /**
+   * @param {ModelInfo | null} info
+   * @param {Setup} [setup]
+   */
   showParameters(info, setup) {
     const split = this.$.paramSplit;
     const parameters = info?.parameters;
-    split.hidden = !parameters || !(info.config.loraRank > 0 || setup?.fineTunedFrom);
+    const rank = /** @type {number} */ (info?.config.loraRank); // absent: no LoRA (undefined > 0)
+    split.hidden = !parameters || !(rank > 0 || setup?.fineTunedFrom);
     if (split.hidden) return;
-    const { trainable, frozen, trainableBytes, frozenBytes } = parameters;
-    const how = info.config.loraRank > 0 ? `LoRA r=${info.config.loraRank}` : 'All weights';
+    const { trainable, frozen, trainableBytes, frozenBytes } =
+      /** @type {ParameterSplit} */ (parameters);
+    const how = rank > 0 ? `LoRA r=${rank}` : 'All weights';
     const kept = frozen ? `${format.compact(frozen)} frozen (${format.bytes(frozenBytes)})` : 'none frozen';
     split.textContent =
       `${how}: ${trainable.toLocaleString('en')} trainable (${format.bytes(trainableBytes)} with gradients and AdamW moments) · ${kept}`;
@@ -214,6 +304,10 @@ export class StartFrom {
 
   // A fine-tune request failed (a character model that lacks some of the text's characters,
   // a file that is no model, LoRA on an LSTM); the worker kept what it had.
+  /**
+   * @param {string} message
+   * @returns {true}
+   */
   failed(message) {
     const { name } = this.pending ?? {};
     this.pending = null;
@@ -225,6 +319,10 @@ export class StartFrom {
     return true;
   }
 
+  /**
+   * @param {string | undefined} name
+   * @param {string} message
+   */
   refuse(name, message) {
     say(this.$.startError, `Could not fine-tune “${name}”: ${sentence(message)} Nothing was changed.`);
   }

@@ -1,3 +1,4 @@
+// @ts-check
 // "Train for: 1 minute · 5 minutes · 30 minutes · Until I stop · Steps" in the Train card, and the
 // element's `budget` attribute, which the control sets and follows (budget.js: what it means).
 // A budget sizes the model for this device when Train is pressed: the engine worker measures a
@@ -8,12 +9,32 @@
 import { BUDGET_HINT, attributeFor, budgetChoice, budgetLabel, choiceValue, measuringNote, trainForNote } from '../budget.js';
 import { nodes } from './markup.js';
 
+/**
+ * @typedef {object} TrainForNodes
+ * @property {HTMLFieldSetElement} trainFor its radios
+ * @property {HTMLElement} trainForCustomChoice
+ * @property {HTMLElement} trainForCustom
+ * @property {HTMLElement} trainForNote
+ */
+
 export class TrainFor {
   // host: the element; form: its ConfigForm; training: its TrainingView.
+  /**
+   * @param {ShadowRoot} root
+   * @param {object} parts
+   * @param {import('../kindling-playground.js').KindlingPlayground} parts.host
+   * @param {import('./config-form.js').ConfigForm} parts.form
+   * @param {import('./training-view.js').TrainingView} parts.training
+   */
   constructor(root, { host, form, training }) {
-    Object.assign(this, { host, form, training });
-    this.$ = nodes(root, 'train-for train-for-custom-choice train-for-custom train-for-note');
-    this.$.trainFor.addEventListener('change', ({ target }) => {
+    this.host = host;
+    this.form = form;
+    this.training = training;
+    this.$ = /** @type {TrainForNodes} */ (
+      nodes(root, 'train-for train-for-custom-choice train-for-custom train-for-note')
+    );
+    this.$.trainFor.addEventListener('change', (event) => {
+      const target = /** @type {HTMLInputElement} */ (event.target); // a radio
       const value = target.value === 'custom' ? String(this.choice) : attributeFor(target.value);
       this.host.setAttribute('budget', value);
     });
@@ -40,8 +61,10 @@ export class TrainFor {
     const choice = this.choice;
     const value = choiceValue(choice);
     this.$.trainForCustomChoice.hidden = value !== 'custom';
-    if (value === 'custom') this.$.trainForCustom.textContent = capitalized(budgetLabel(choice));
-    this.$.trainFor.querySelector(`input[value="${value}"]`).checked = true;
+    if (value === 'custom') {
+      this.$.trainForCustom.textContent = capitalized(budgetLabel(/** @type {number} */ (choice))); // seconds
+    }
+    /** @type {HTMLInputElement} */ (this.$.trainFor.querySelector(`input[value="${value}"]`)).checked = true;
     this.$.trainFor.disabled = this.fineTunes;
     this.$.trainForNote.textContent = trainForNote(choice, this.fineTunes);
     const { seconds } = this;
@@ -50,6 +73,7 @@ export class TrainFor {
   }
 
   // The worker's budget messages, and the models that settle them.
+  /** @param {import('../protocol.js').WorkerMessage} message */
   received(message) {
     switch (message.type) {
       case 'measuring':
@@ -65,4 +89,4 @@ export class TrainFor {
   }
 }
 
-const capitalized = (text) => text[0].toUpperCase() + text.slice(1);
+const capitalized = (/** @type {string} */ text) => text[0].toUpperCase() + text.slice(1);

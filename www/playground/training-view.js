@@ -1,3 +1,4 @@
+// @ts-check
 // The Train card's read-outs (step, losses, speed, time left, the loss chart, the status and
 // error lines, the autosave line), the backend badge, and the compact modes' one-line model
 // summary: what the engine worker says about training, shown.
@@ -6,42 +7,95 @@ import { LossChart } from '../loss-chart.js';
 import { OPEN_ENDED_STEPS, continueNote, finishedNote } from '../budget.js';
 import { nodes, say, setNumber } from './markup.js';
 
+/** @typedef {import('../../pkg/kindling.js').Config} Config */
+/** @typedef {import('../../pkg/kindling.js').HistoryPoint} HistoryPoint */
+/** @typedef {import('../protocol.js').WorkerMessage} WorkerMessage */
+/** @typedef {import('../protocol.js').Request} Request */
+/** @typedef {import('../protocol.js').ModelInfo} ModelInfo */
+/** @typedef {import('../protocol.js').ModelOrigin} ModelOrigin */
+/** @typedef {import('../protocol.js').Setup} Setup */
+/** @typedef {import('../protocol.js').MetricsMessage} MetricsMessage */
+/** @typedef {import('../protocol.js').PausedMessage} PausedMessage */
+/** @typedef {import('../protocol.js').FinishedMessage} FinishedMessage */
+/** @typedef {import('../protocol.js').SavedMessage} SavedMessage */
+/** @typedef {import('../protocol.js').Backend} Backend */
+
+/**
+ * What the read-outs show; an undefined loss keeps the one shown, null clears it.
+ * @typedef {object} Readouts
+ * @property {number} step
+ * @property {number} total
+ * @property {number | null} [trainLoss]
+ * @property {number | null} [valLoss]
+ * @property {number | null} [trainBitsPerChar]
+ * @property {number | null} [valBitsPerChar]
+ * @property {number} [valBitsPerByte]
+ * @property {number} [tokensPerSecond]
+ * @property {number} [stepsPerSecond]
+ */
+
+/**
+ * Where a model computes, as a model's info, a chunk's metrics or a `backend` message say.
+ * @typedef {object} Placement
+ * @property {Backend} backend
+ * @property {string} [adapter]
+ * @property {string} [notice]
+ * @property {number} [workers]
+ * @property {string} [workersNote]
+ */
+
+/**
+ * @typedef {Record<'step' | 'loss' | 'trainBits' | 'valLoss' | 'valBits' | 'speed' | 'eta'
+ *   | 'trainStatus' | 'trainError' | 'backend' | 'modelLine' | 'saveStatus', HTMLElement>
+ *   & { progress: HTMLProgressElement, chart: HTMLCanvasElement }} TrainingNodes
+ */
+
 const MODEL_NAMES = { gpt: 'GPT', lstm: 'LSTM', gru: 'GRU' };
 
 export class TrainingView {
+  /** @param {ShadowRoot} root */
   constructor(root) {
-    this.$ = nodes(
+    this.$ = /** @type {TrainingNodes} */ (nodes(
       root,
       'step loss train-bits val-loss val-bits speed eta progress chart train-status train-error backend model-line save-status',
-    );
+    ));
     this.chart = new LossChart(this.$.chart);
     this.totalSteps = 0;
     this.step = 0;
+    /** @type {Backend | null} */
     this.backend = null; // where the shown model computes: 'cpu' | 'webgpu' | 'remote'
     this.compact = false;
     this.runSteps = 0; // the shown model's maxSteps: what a Continue adds
     this.continuable = false; // a budget's model (keepBest): trains on once finished
+    /** @type {string | null} */
     this.budgetLabel = null; // the chosen budget, before a model is made ("1 minute"; train-for.js)
   }
 
+  /** @param {string | undefined} text undefined clears the line, as '' does */
   status(text) {
-    this.$.trainStatus.textContent = text;
+    this.$.trainStatus.textContent = /** @type {string} */ (text);
   }
 
+  /** @param {string} message */
   error(message) {
     say(this.$.trainError, message);
   }
 
   // Requests to the worker show at once.
+  /** @param {{ type: Request['type'], budget?: { seconds: number }, more?: boolean }} message */
   sent({ type, budget, more }) {
     if (type === 'create') this.status(budget ? 'Measuring this device…' : 'Building the model…');
     else if (type === 'train') this.status(more ? continueNote(this.runSteps, this.step + this.runSteps) : 'Training…');
   }
 
+  /** @param {WorkerMessage} message */
   received(message) {
     switch (message.type) {
       case 'model':
-        return message.info ? this.show(message.info, message.origin, message.setup) : this.clear();
+        // A model's message names its origin: only the page's own (no model) leaves it out.
+        return message.info
+          ? this.show(message.info, /** @type {ModelOrigin} */ (message.origin), message.setup)
+          : this.clear();
       case 'metrics':
         return this.chunk(message);
       case 'backend':
@@ -55,6 +109,7 @@ export class TrainingView {
     }
   }
 
+  /** @param {boolean} compact */
   setCompact(compact) {
     this.compact = compact;
     this.$.modelLine.hidden = !compact || !this.$.modelLine.textContent;
@@ -73,6 +128,11 @@ export class TrainingView {
 
   // A model was made, opened or restored: its history, read-outs and badge. A budget's model
   // (`setup.budget`) says why it is this size.
+  /**
+   * @param {ModelInfo} info
+   * @param {ModelOrigin} origin
+   * @param {Setup} [setup]
+   */
   show(info, origin, setup) {
     this.totalSteps = info.config.maxSteps;
     this.runSteps = info.config.maxSteps;
@@ -80,21 +140,24 @@ export class TrainingView {
     this.showBackend(info);
     this.modelLine(info.config, info.parameterCount, info.step);
     this.chart.setHistory(info.history, this.totalSteps);
-    const last = info.history.at(-1) ?? {};
+    const last = /** @type {Partial<HistoryPoint>} */ (info.history.at(-1) ?? {});
     const lastVal = info.history.findLast((point) => Number.isFinite(point.valLoss));
     // The history keeps the losses only: the bits per character are unknown until the next chunk.
     const bits = { trainBitsPerChar: null, valBitsPerChar: null };
     this.metrics({ step: info.step, total: this.totalSteps, trainLoss: last.trainLoss, valLoss: lastVal?.valLoss, ...bits });
-    this.status({
+    /** @type {Partial<Record<ModelOrigin, string>>} */
+    const said = {
       create: setup?.budget?.why ?? 'Training…',
       restore: `Restored at step ${info.step}. Press ${this.continuable && info.step >= this.totalSteps ? 'Continue' : 'Resume'} to keep training.`,
       open: `Opened a model at step ${info.step}.`,
       'model-src': `Loaded a model trained for ${info.step} steps.`,
       recovered: `Stopped at step ${info.step}; the last good weights are back.`,
-    }[origin]);
+    };
+    this.status(said[origin]);
   }
 
   // One chunk of training done (or many, if the page was busy): plot and read out.
+  /** @param {MetricsMessage} message */
   chunk(message) {
     if (message.backend) this.showBackend(message);
     this.chart.add(message);
@@ -106,14 +169,15 @@ export class TrainingView {
   // text say the same in units that compare across tokenizers. An undefined value keeps the
   // last one shown (a chunk without an evaluation), null clears it.
   // A model trained until stopped has no end: no total, no time left, no progress to show.
+  /** @param {Readouts} readouts */
   metrics({ step, total, trainLoss, valLoss, trainBitsPerChar, valBitsPerChar, valBitsPerByte, tokensPerSecond, stepsPerSecond }) {
     this.step = step;
     this.totalSteps = total;
     const { progress } = this.$;
     const openEnded = total >= OPEN_ENDED_STEPS;
     this.$.step.textContent = openEnded ? String(step) : `${step} / ${total || '—'}`;
-    this.$.step.dataset.value = step;
-    this.$.step.dataset.total = total ?? '';
+    this.$.step.dataset.value = String(step);
+    this.$.step.dataset.total = String(total ?? '');
     progress.hidden = openEnded;
     progress.value = total ? step / total : 0;
     progress.setAttribute('aria-valuetext', `step ${step} of ${total}`);
@@ -131,12 +195,18 @@ export class TrainingView {
   }
 
   // Bits per byte (of the text's UTF-8) in the tooltip: the measure byte-level models report.
+  /**
+   * @param {number | null | undefined} perChar
+   * @param {number} [perByte]
+   */
   valBits(perChar, perByte) {
     setNumber(this.$.valBits, perChar, format.loss);
-    if (Number.isFinite(perByte)) this.$.valBits.title = `${format.loss(perByte)} bits per byte`;
+    if (Number.isFinite(perByte))
+      this.$.valBits.title = `${format.loss(/** @type {number} */ (perByte))} bits per byte`;
     else this.$.valBits.removeAttribute('title');
   }
 
+  /** @param {PausedMessage} message */
   paused({ step, reason }) {
     this.status(
       {
@@ -146,11 +216,13 @@ export class TrainingView {
     );
   }
 
+  /** @param {FinishedMessage} message */
   finished({ step, keptBestFrom }) {
     this.status(finishedNote({ step, keptBestFrom, continuable: this.continuable }));
     this.$.eta.textContent = '—';
   }
 
+  /** @param {SavedMessage} message */
   saved({ step, savedAt }) {
     this.$.saveStatus.textContent = `Autosaved at step ${step} (${new Date(savedAt).toLocaleTimeString()}).`;
   }
@@ -160,25 +232,34 @@ export class TrainingView {
   // also goes where training status is read; starting on the CPU is not.
   // `workers`: how many workers share each training step on the CPU (known once training runs);
   // `workersNote`: for workers "auto", what each count measured and the count chosen.
+  /** @param {Placement} placement */
   showBackend({ backend, adapter, notice, workers = 1, workersNote }) {
     // Training's metrics name the backend only: the adapter stays what it was.
     if (adapter === undefined && backend === this.backend) adapter = this.adapter;
+    /** @type {string | undefined} */
     this.adapter = adapter;
     const badge = this.$.backend;
     const sharing = workers > 1 ? `, each step shared by ${workers} workers` : '';
+    /** @type {Partial<Record<Backend, string>>} */
     const names = { webgpu: 'WebGPU', remote: `Remote: ${adapter || 'peer'}` };
     badge.textContent = names[backend] ?? (workers > 1 ? `CPU ×${workers}` : 'CPU');
+    /** @type {Partial<Record<Backend, string>>} */
     const where = {
       webgpu: `WebGPU: ${adapter || 'adapter'}.`,
       remote: `Computing on a compute peer's device: ${adapter || 'unnamed'}.`,
     };
     const measured = workersNote && `Workers measured: ${workersNote}.`;
     badge.title = [where[backend] ?? `Computing on the CPU${sharing}.`, measured, notice].filter(Boolean).join(' ');
-    if (notice && this.backend in where && backend === 'cpu') this.status(notice);
+    if (notice && /** @type {string} */ (this.backend) in where && backend === 'cpu')
+      this.status(notice);
     this.backend = backend;
   }
 
   // The summary of the form's model, before one is made: a budget's size is chosen at Train.
+  /**
+   * @param {Config} config
+   * @param {number} [parameterCount]
+   */
   formLine(config, parameterCount) {
     if (this.budgetLabel === null) return this.modelLine(config, parameterCount, 0);
     const model = MODEL_NAMES[config.model] ?? config.model;
@@ -188,6 +269,11 @@ export class TrainingView {
   }
 
   // The compact modes' one-line summary of the model under the name.
+  /**
+   * @param {Config} config
+   * @param {number | undefined} parameterCount
+   * @param {number} step
+   */
   modelLine(config, parameterCount, step) {
     const parts = [MODEL_NAMES[config.model] ?? config.model];
     if (parameterCount) parts.push(`${format.compact(parameterCount)} parameters`);

@@ -1,3 +1,4 @@
+// @ts-check
 // Whether the reader can see the element: it is on screen in a visible tab (training runs only
 // then), and whether it is well in view (autoplay waits for that; never before it has been
 // scrolled to).
@@ -7,8 +8,13 @@ const WELL_IN_VIEW = 0.25;
 
 export class Visibility {
   // onChange(): `inView`, `wellInView` or the tab's visibility changed.
+  /**
+   * @param {HTMLElement} element
+   * @param {() => void} onChange
+   */
   constructor(element, onChange) {
-    Object.assign(this, { element, onChange });
+    this.element = element;
+    this.onChange = onChange;
     this.inView = false;
     this.wellInView = false;
     this.pausedTraining = false; // training was paused because the reader could not see it
@@ -30,6 +36,10 @@ export class Visibility {
 
   // What training should do now, in `phase`: 'pause' (it runs unseen), 'resume' (it was
   // paused for that and the reader is back), or null.
+  /**
+   * @param {import('./controls.js').Phase} phase
+   * @returns {'pause' | 'resume' | null}
+   */
   trainingAction(phase) {
     if (!this.shown && phase === 'training') {
       this.pausedTraining = true;
@@ -55,6 +65,7 @@ export class Visibility {
     this.wellInView = false;
   }
 
+  /** @param {IntersectionObserverEntry | undefined} entry */
   viewChanged(entry) {
     if (!entry || !this.element.isConnected) return;
     const view = entry.rootBounds?.height || innerHeight;

@@ -1,3 +1,4 @@
+// @ts-check
 // Embeddings: every character of the vocabulary at its embedding, projected on the two
 // directions along which the embeddings vary most (PCA, done by the engine). Characters the
 // model treats alike end up close: after some training vowels, digits, punctuation and CJK
@@ -6,6 +7,8 @@ import * as format from '../../format.js';
 import { el } from '../markup.js';
 import { svg, CENTRED, readout, place, CellReader } from './grid.js';
 import { CJK } from './features.js';
+
+/** @typedef {import('../../../pkg/kindling.js').Inspection} Inspection */
 
 export const has = () => true;
 
@@ -24,6 +27,7 @@ const KINDS = {
   other: ['Other letters', 'another letter'],
 };
 
+/** @param {string} text */
 export function kindOf(text) {
   if (/^\s+$/u.test(text)) return 'space';
   if (/^[aeiouàáâäãåèéêëìíîïòóôöõùúûü]$/iu.test(text)) return 'vowel';
@@ -34,10 +38,15 @@ export function kindOf(text) {
   return 'other';
 }
 
+/**
+ * @param {HTMLElement} panel
+ * @param {Inspection} inspection
+ */
 export function render(panel, { embedding: { tokens, values, explained } }) {
   const V = tokens.length;
   const xs = Array.from({ length: V }, (_, i) => values[2 * i]);
   const ys = Array.from({ length: V }, (_, i) => values[2 * i + 1]);
+  /** @type {(values: number[], from: number, to: number) => (value: number) => number} */
   const scale = (values, from, to) => {
     const low = Math.min(...values);
     const span = Math.max(...values) - low || 1;
@@ -49,9 +58,11 @@ export function render(panel, { embedding: { tokens, values, explained } }) {
 
   const image = svg('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, class: 'scatter', 'aria-hidden': 'true' });
   // The axes through zero, where zero is in view.
+  /** @param {number[]} values */
   const crosses = (values) => Math.min(...values) < 0 && Math.max(...values) > 0;
   if (crosses(xs)) image.append(svg('line', { x1: px(0), x2: px(0), y1: PAD / 2, y2: HEIGHT - PAD / 2, class: 'zero' }));
   if (crosses(ys)) image.append(svg('line', { y1: py(0), y2: py(0), x1: PAD / 2, x2: WIDTH - PAD / 2, class: 'zero' }));
+  /** @param {number} i */
   const share = (i) => `${Math.round(100 * explained[i])}% of the variance`;
   const current = svg('circle', { r: 10, class: 'mark', visibility: 'hidden' });
   image.append(current);
@@ -71,7 +82,10 @@ export function render(panel, { embedding: { tokens, values, explained } }) {
     show: (row, id) => {
       place(current, { cx: px(xs[id]), cy: py(ys[id]) });
       const near = tokens
-        .map((text, other) => [text, Math.hypot(xs[other] - xs[id], ys[other] - ys[id]), other])
+        .map(
+          /** @returns {[string, number, number]} */
+          (text, other) => [text, Math.hypot(xs[other] - xs[id], ys[other] - ys[id]), other],
+        )
         .filter(([, , other]) => other !== id)
         .sort((a, b) => a[1] - b[1])
         .slice(0, 3)
@@ -81,6 +95,7 @@ export function render(panel, { embedding: { tokens, values, explained } }) {
     },
   });
 
+  /** @type {Map<string, number>} */
   const counts = new Map();
   for (const kind of kinds) counts.set(kind, (counts.get(kind) ?? 0) + 1);
   const legend = el('ul', { class: 'kinds', 'aria-label': 'Colours' });

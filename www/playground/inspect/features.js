@@ -1,14 +1,17 @@
+// @ts-check
 // "Find a neuron": simple features of a text, one value per character, and the units of a
 // recurrent model whose activation tracks each one best (Pearson's r over the positions). A
 // unit's state at a position is what it holds after reading that character, so each feature
 // says where the text stands after it: an opening quote is already inside the quote, a closing
 // one outside again. Pure functions (pkg-tests/www.test.mjs runs them in Node).
 
+/** @type {Record<string, string>} */
 const OPENING = { '(': ')', '[': ']', '{': '}', '“': '”', '«': '»', '「': '」', '『': '』', '（': '）' };
 const CLOSING = new Set(Object.values(OPENING));
 export const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
 const LATIN = /\p{Script=Latin}/u;
 
+/** @param {string[]} texts */
 function quotedOrBracketed(texts) {
   let depth = 0;
   let quoted = false; // straight quotes open and close alike
@@ -20,6 +23,7 @@ function quotedOrBracketed(texts) {
   });
 }
 
+/** @param {string[]} texts */
 function column(texts) {
   let position = 0;
   return texts.map((text) => (position = text === '\n' ? 0 : position + 1));
@@ -28,6 +32,14 @@ function column(texts) {
 // values(texts): a number per character, or null where the feature says nothing (CJK vs
 // Latin leaves out digits, spaces and punctuation). absent: why it cannot be tracked in a
 // text where it never varies.
+/**
+ * @typedef {object} Feature
+ * @property {string} id
+ * @property {string} label
+ * @property {(texts: string[]) => (number | null)[]} values
+ * @property {string} absent
+ */
+/** @type {Feature[]} */
 export const FEATURES = [
   {
     id: 'quoted',
@@ -52,6 +64,11 @@ export const FEATURES = [
 
 // Pearson's correlation of xs and ys over the positions where xs is not null; null where
 // either does not vary.
+/**
+ * @param {(number | null)[]} xs
+ * @param {ArrayLike<number>} ys
+ * @returns {number | null}
+ */
 export function pearson(xs, ys) {
   let n = 0;
   let sx = 0;
@@ -79,11 +96,22 @@ export function pearson(xs, ys) {
 // For each feature, the `top` units (over every layer) whose state tracks it best, by |r|:
 // [{ id, label, absent?, units: [{ layer, unit, r }] }]. states: { dims: [layers, T, units],
 // values } as the engine's inspection gives them; texts: the T characters.
+/**
+ * @typedef {{ layer: number, unit: number, r: number }} Unit
+ * @typedef {{ id: string, label: string, absent?: string, units: Unit[] }} Found
+ */
+/**
+ * @param {import('../../../pkg/kindling.js').Floats} states
+ * @param {string[]} texts
+ * @param {number} [top]
+ * @returns {Found[]}
+ */
 export function findNeurons({ dims: [layers, T, units], values }, texts, top = 3) {
   const activation = new Float64Array(T);
   return FEATURES.map(({ id, label, values: feature, absent }) => {
     const xs = feature(texts);
     if (new Set(xs.filter((x) => x !== null)).size < 2) return { id, label, absent, units: [] };
+    /** @type {Unit[]} */
     const found = [];
     for (let layer = 0; layer < layers; layer++) {
       for (let unit = 0; unit < units; unit++) {

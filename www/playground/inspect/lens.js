@@ -1,3 +1,4 @@
+// @ts-check
 // The logit lens: what the model would guess next if it stopped after each layer (the
 // residual stream read through the final norm and the output head early). A grid of layers ×
 // positions, each cell the layer's best guess, coloured by how sure it is; the last row is the
@@ -6,6 +7,10 @@ import * as format from '../../format.js';
 import { el } from '../markup.js';
 import { svg, CENTRED, readout, heat, place, CellReader } from './grid.js';
 
+/** @typedef {import('../../../pkg/kindling.js').Inspection} Inspection */
+/** @typedef {import('../../../pkg/kindling.js').Alternative} Alternative */
+
+/** @param {import('../../../pkg/kindling.js').ModelKind | null} kind */
 export const has = (kind) => kind === 'gpt';
 
 const COL = 24; // a cell, in pixels: the grid keeps its size and scrolls on a narrow screen
@@ -13,6 +18,10 @@ const ROW = 28;
 const TOP = 26; // the text along the top
 const LEFT = 64; // the layers' names
 
+/**
+ * @param {HTMLElement} panel
+ * @param {Inspection & { lens: Alternative[][][] }} inspection a GPT's (see has())
+ */
 export function render(panel, { tokens, lens }) {
   const layers = lens.length;
   const T = tokens.length;

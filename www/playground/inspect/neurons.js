@@ -1,3 +1,4 @@
+// @ts-check
 // Neurons of a recurrent model: the text coloured by one unit's state, or one of its gates,
 // after each character, and "find a neuron": the units whose state best tracks a simple feature
 // of the text (features.js), with their correlation, one click from being shown.
@@ -6,13 +7,37 @@ import { el, tell } from '../markup.js';
 import { choice, layerChoice, readout, heat, strip } from './grid.js';
 import { findNeurons } from './features.js';
 
+/** @typedef {import('../../../pkg/kindling.js').Inspection} Inspection */
+/** @typedef {import('../../../pkg/kindling.js').Floats} Floats */
+/** @typedef {import('../../../pkg/kindling.js').ModelKind} ModelKind */
+/**
+ * The reader's choices: the layer, the unit (from 0) and the state or gate (a sources() key).
+ * @typedef {{ layer: number, unit: number, state: string }} Saved
+ */
+/**
+ * @typedef {object} Scale
+ * @property {(largest: number) => number} full
+ * @property {(value: number) => string} amount
+ * @property {(largest: number) => string} legend
+ */
+/**
+ * @typedef {object} Source
+ * @property {string} label
+ * @property {string} name
+ * @property {Scale} scale
+ * @property {(layer: number, t: number, unit: number) => number} value
+ */
+
+/** @param {ModelKind | null} kind */
 export const has = (kind) => kind === 'lstm' || kind === 'gru';
 
+/** @type {(value: number, digits?: number) => string} */
 const signed = (value, digits = 2) => (value < 0 ? `−${(-value).toFixed(digits)}` : `+${value.toFixed(digits)}`);
 
 // How a value is coloured and written. The states have no fixed range (an LSTM's cell grows):
 // the strongest colour is the unit's largest value in the text. The gates have one, and it is
 // their colour scale: a sigmoid goes from 0 (closed) to 1, the candidate (a tanh) from −1 to 1.
+/** @type {{ state: Scale, sigmoid: Scale, tanh: Scale }} */
 const SCALES = {
   state: {
     full: (largest) => largest,
@@ -33,13 +58,16 @@ const SCALES = {
 
 // What the text can be coloured by, by the State select's value: its label, its name in a
 // sentence, its scale and its value(layer, t, unit).
+/** @param {Inspection & { hidden: Floats }} inspection */
 function sources({ hidden, cell, gates }) {
   const [, T, units] = hidden.dims;
+  /** @type {(floats: Floats) => Source['value']} */
   const state = (floats) => (layer, t, unit) => floats.values[(layer * T + t) * units + unit];
+  /** @type {Record<string, Source>} */
   const found = { hidden: { label: 'Hidden (h)', name: 'hidden state', scale: SCALES.state, value: state(hidden) } };
   if (cell) found.cell = { label: 'Cell (c)', name: 'cell state', scale: SCALES.state, value: state(cell) };
   // `[layers, gates, time, units]`, the gates in `names`' order.
-  const G = gates?.names.length;
+  const G = /** @type {number} */ (gates?.names.length); // read only where there are gates
   gates?.names.forEach((gate, g) => {
     found[gate] = {
       label: `${gate[0].toUpperCase()}${gate.slice(1)} gate`,
@@ -51,6 +79,11 @@ function sources({ hidden, cell, gates }) {
   return found;
 }
 
+/**
+ * @param {HTMLElement} panel
+ * @param {Inspection & { hidden: Floats }} inspection an LSTM's or a GRU's (see has())
+ * @param {import('./grid.js').Context<Saved>} context
+ */
 export function render(panel, inspection, { saved }) {
   const { tokens, hidden } = inspection;
   const [layers, T, units] = hidden.dims;
@@ -58,17 +91,20 @@ export function render(panel, inspection, { saved }) {
   if (!(saved.unit < units)) saved.unit = 0;
   if (!shown[saved.state]) saved.state = 'hidden';
   const source = () => shown[saved.state];
+  /** @param {number} t */
   const value = (t) => source().value(saved.layer, t, saved.unit);
   const where = () => `layer ${saved.layer + 1}, unit ${saved.unit + 1}`;
 
   const layerSelect = layerChoice('neuron-layer', layers, saved, draw);
-  const stateOptions = Object.entries(shown).map(([id, { label }]) => [id, label]);
+  const stateOptions = Object.entries(shown).map(
+    /** @returns {[string, string]} */ ([id, { label }]) => [id, label],
+  );
   const stateChoice = choice('neuron-state', 'State or gate', stateOptions, saved.state, (v) => {
     saved.state = v;
     draw();
   });
   const unitInput = el('input', { id: 'neuron-unit', type: 'number', min: 1, max: units, step: 1, inputmode: 'numeric' });
-  unitInput.value = saved.unit + 1;
+  unitInput.value = String(saved.unit + 1);
   unitInput.addEventListener('input', () => {
     const unit = Number(unitInput.value) - 1;
     if (Number.isInteger(unit) && unit >= 0 && unit < units) {
@@ -94,7 +130,7 @@ export function render(panel, inspection, { saved }) {
   function draw() {
     layerSelect.input.value = String(saved.layer);
     stateChoice.input.value = saved.state;
-    unitInput.value = saved.unit + 1;
+    unitInput.value = String(saved.unit + 1);
     const { name, scale } = source();
     let largest = 0;
     for (let t = 0; t < T; t++) largest = Math.max(largest, Math.abs(value(t)));
@@ -114,6 +150,7 @@ export function render(panel, inspection, { saved }) {
     found.replaceChildren(...results.map(listing));
     found.hidden = false;
   });
+  /** @param {import('./features.js').Found} found */
   function listing({ id, label: feature, absent, units: best }) {
     const item = el('li', { 'data-feature': id }, [el('span', { class: 'feature' }, [feature])]);
     if (absent) item.append(el('span', { class: 'muted' }, [absent]));

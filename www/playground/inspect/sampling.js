@@ -1,3 +1,4 @@
+// @ts-check
 // Sampling made visible: the model's distribution for the character after the text, as bars
 // before (its own probabilities: temperature 1, nothing cut) and after the Generate card's
 // temperature, top-k and top-p reshape it. The sliders here move those same settings, and the
@@ -5,6 +6,9 @@
 import * as format from '../../format.js';
 import { el, say, sentence } from '../markup.js';
 import { KNOBS as CARD } from '../generation-view.js';
+
+/** @typedef {import('../../../pkg/kindling.js').Inspection} Inspection */
+/** @typedef {{ cell: HTMLTableCellElement, set: (prob: number) => void }} Bar */
 
 export const has = () => true;
 
@@ -20,6 +24,10 @@ const KNOBS = [
   { name: 'topP', input: CARD['top-p'].id, label: 'Top-p', min: 0.05, max: 1, step: 0.05 },
 ];
 
+/**
+ * @param {string} kind
+ * @returns {Bar}
+ */
 function bar(kind) {
   const fill = el('span', { class: 'fill' });
   const text = el('span', { class: 'pct' });
@@ -29,12 +37,18 @@ function bar(kind) {
     set(prob) {
       fill.style.width = `${(prob * 100).toFixed(2)}%`; // a CSSOM property: the strict CSP allows it
       text.textContent = prob > 0 ? format.percent(prob) : 'cut';
-      cell.dataset.value = prob;
+      cell.dataset.value = String(prob);
       cell.classList.toggle('cut', prob === 0);
     },
   };
 }
 
+/**
+ * @param {HTMLElement} panel
+ * @param {Inspection} inspection
+ * @param {import('./grid.js').Context} context
+ * @returns {() => void} what stops the view (its listeners on the Generate card, its timers)
+ */
 export function render(panel, { tokens, nextLogits, embedding, tokenizer }, { root, distribution }) {
   const names = embedding.tokens;
   const tail = tokens.slice(-12).map((token) => token.text).join('');
@@ -53,11 +67,13 @@ export function render(panel, { tokens, nextLogits, embedding, tokenizer }, { ro
 
   // The sliders and the Generate card's inputs move together.
   const sliders = el('div', { class: 'fields sliders' });
+  /** @type {(() => void)[]} */
   const listeners = [];
   for (const knob of KNOBS) {
-    const input = root.getElementById(knob.input);
+    const input = /** @type {HTMLInputElement} */ (root.getElementById(knob.input));
     const slider = el('input', { id: `slide-${knob.input}`, type: 'range', min: knob.min, max: knob.max ?? names.length, step: knob.step });
     const shown = el('output', { for: slider.id });
+    /** @type {(from: HTMLInputElement, to: HTMLInputElement) => () => void} */
     const sync = (from, to) => () => {
       to.value = from.value;
       shown.textContent = input.value;
@@ -71,8 +87,15 @@ export function render(panel, { tokens, nextLogits, embedding, tokenizer }, { ro
     listeners.push(() => input.removeEventListener('input', fromCard));
     sliders.append(el('div', { class: 'field' }, [el('label', { for: slider.id }, [knob.label, ' ', shown]), slider]));
   }
-  const settings = () => Object.fromEntries(KNOBS.map(({ name, input }) => [name, Number(root.getElementById(input).value)]));
+  const settings = () =>
+    Object.fromEntries(
+      KNOBS.map(({ name, input }) => [
+        name,
+        Number(/** @type {HTMLInputElement} */ (root.getElementById(input)).value),
+      ]),
+    );
 
+  /** @type {{ id: number, before: Bar, after: Bar }[]} */
   let rows = [];
   let alive = true;
   let frame = 0;
@@ -105,7 +128,7 @@ export function render(panel, { tokens, nextLogits, embedding, tokenizer }, { ro
       clearTimeout(settled);
       settled = setTimeout(() => (summary.textContent = line), SETTLED_MS);
     } catch (failure) {
-      if (alive) say(error, sentence(failure.message));
+      if (alive) say(error, sentence(/** @type {Error} */ (failure).message));
     } finally {
       busy = false;
       if (again && alive) {
