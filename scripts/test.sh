@@ -63,6 +63,13 @@ WASM_BINDGEN_TEST_TIMEOUT=300 wasm-pack test --headless --chrome --release --fea
 step "build pkg/ (CPU), pkg-webgpu/ and pkg-remote/"
 bash scripts/build.sh
 
+# The page's JavaScript against its JSDoc types and the engine's pkg/kindling.d.ts (just built),
+# and both import graphs for cycles: a second or two.
+step "types and imports (tsc --strict over www/; no import cycle in src/ or www/)"
+bash scripts/npm-install.sh
+npx tsc -p tsconfig.json
+node scripts/check-imports.mjs
+
 step "pkg-tests (the built package and the page in Chromium; a core set in Firefox and WebKit)"
 bash pkg-tests/run.sh
 

@@ -6,7 +6,7 @@ import { loadKindling } from './kindling.js';
 import { Backends } from './engine-backends.js';
 import { kindlingError as failure } from './kindling-error.js';
 import { settings, live, post, exclusive } from './engine-state.js';
-import { stopHelpers } from './engine-training.js';
+import { stopHelpers } from './engine-helpers.js';
 
 /** @typedef {import('../pkg/kindling.js').Kindling} Model */
 /** @typedef {import('../pkg/kindling.js').BackendOptions} BackendOptions */

@@ -1,9 +1,8 @@
 // @ts-check
 // The train loop: chunks of steps sized to stay responsive, shared with helper workers on the
-// CPU (helper-pool.js; how many, for 'auto': helper-count.js), each chunk's metrics posted,
-// autosaved every so many steps.
-import { HelperWorkers } from './helper-pool.js';
-import { WorkerSearch, workerCap } from './helper-count.js';
+// CPU (engine-helpers.js), each chunk's metrics posted, autosaved every so many steps; a budget
+// run's schedule moved to end with its time.
+import { trainChunk, helpersNotice } from './engine-helpers.js';
 import { chunkTrained } from './engine-runs.js';
 import { settings, live, post, exclusive, nextTask, describe, requireModel } from './engine-state.js';
 import { notices, modelInfo, autoChoose, measuringWebgpu } from './engine-placement.js';
@@ -14,16 +13,11 @@ import { RETARGET, budgetEnd } from './budget.js';
 /** @typedef {import('../pkg/kindling.js').Kindling} Model */
 /** @typedef {import('../pkg/kindling.js').Trained} Trained */
 /** @typedef {import('./engine-backends.js').ModelShape} ModelShape */
-/**
- * A chunk of steps trained: its metrics, how long it took with how many workers, the 'auto'
- * search it measures (if any), and whether helpers started or replicated during it.
- * @typedef {{ metrics: Trained, elapsedMs: number, workers: number,
- *   measure: WorkerSearch | null, cold: boolean }} Chunk
- */
+/** @typedef {import('./engine-helpers.js').Chunk} Chunk */
+/** @typedef {import('./helper-count.js').WorkerSearch} WorkerSearch */
 /** @typedef {Chunk & { trained: Model, backend: Model['backend'], steps: number }} DoneChunk */
 /** @typedef {DoneChunk & { measure: WorkerSearch }} MeasuredChunk a chunk for 'auto''s search */
 /** @typedef {import('./protocol.js').Setup} Setup */
-/** @typedef {import('../pkg/kindling.js').HelperPool} HelperPool */
 
 // A chunk of steps about this long keeps pause, stop and generation responsive while
 // spending little time on message overhead. Shorter while a generation interleaves.
@@ -33,15 +27,6 @@ const CHUNK_MS_WHILE_GENERATING = 30;
 // The running train loop's promise, whether it should go on, and why it paused.
 /** @type {{ running: Promise<void> | null, keepGoing: boolean, pauseReason: string }} */
 export const loop = { running: null, keepGoing: false, pauseReason: 'user' };
-/** @type {HelperWorkers | null} */
-let helpers = null; // HelperWorkers, started at the first training on the CPU
-/** @type {string | null} */
-let helpersFailure = null; // why helpers were given up; training then goes on in this worker
-
-// A new helpers setting gets a new try.
-export function retryHelpers() {
-  helpersFailure = null;
-}
 
 /**
  * @param {number} size
@@ -53,98 +38,6 @@ function nextChunkSize(size, elapsedMs) {
   // Grow gently, shrink at once: a slow chunk hurts responsiveness, a fast one only costs
   // a little overhead.
   return Math.max(1, Math.min(scaled, size * 2, 10_000));
-}
-
-// ---- helper workers --------------------------------------------------------------------
-
-// 'auto': { key: the model (its epoch) and batch size, measure: a WorkerSearch (helper-count.js)
-// of how many workers pay for them }.
-/** @type {{ key: string, measure: WorkerSearch } | null} */
-let search = null;
-
-// How many workers share `trained`'s steps, and for 'auto' the search that chose it. One on
-// WebGPU or a peer and once helpers failed; a fixed setting at most one per batch row.
-/**
- * @param {Model} trained
- * @returns {{ workers: number, measure: WorkerSearch | null }}
- */
-function workersFor(trained) {
-  if (helpersFailure || trained.backend !== 'cpu') return { workers: 1, measure: null };
-  const { batchSize } = trained.config;
-  if (settings.helpers === 'auto') {
-    const measure = searchFor(batchSize);
-    return { workers: measure.workers, measure };
-  }
-  search = null; // 'auto' set again measures afresh
-  return { workers: Math.min(1 + Math.max(0, Math.floor(settings.helpers) || 0), batchSize), measure: null };
-}
-
-// A new model or batch size starts again at one worker; a move to WebGPU and back does not.
-/** @param {number} batchSize */
-function searchFor(batchSize) {
-  const key = `${live.epoch}/${batchSize}`;
-  if (search?.key !== key) {
-    search = { key, measure: new WorkerSearch(workerCap({ cores: self.navigator?.hardwareConcurrency, batchSize })) };
-  }
-  return search.measure;
-}
-
-// The helper workers that share `trained`'s steps with this one, holding its replica (null:
-// it trains alone); `cold` when they started or replicated it just now.
-/**
- * @param {Model} trained
- * @param {number} workers
- */
-async function helpersFor(trained, workers) {
-  const count = workers - 1;
-  if (helpers?.count !== count) {
-    helpers?.terminate();
-    helpers = count > 0 ? new HelperWorkers(count, live.engineModule) : null;
-  }
-  const cold = Boolean(helpers) && /** @type {HelperWorkers} */ (helpers).replicated !== trained;
-  await helpers?.replicate(trained);
-  return { used: helpers, cold };
-}
-
-// Helpers only ever speed training up: when one fails, the others stop and this worker goes
-// on alone from the last completed step (the failed call's steps are void), until the model
-// or the setting changes.
-/** @param {Error} error */
-function giveUpHelpers(error) {
-  stopHelpers();
-  helpersFailure = `Training continues in one worker: ${error.message}`;
-  search = null;
-}
-
-// Frees the helpers' replicas; the next CPU training starts fresh ones.
-export function stopHelpers() {
-  helpers?.terminate();
-  helpers = null;
-  helpersFailure = null;
-}
-
-// A helper that failed or replied malformed, whether the engine or helper-pool.js noticed.
-/** @param {any} error whatever was thrown */
-const isHelperFailure = (error) => error?.kind === 'helper';
-
-/**
- * @param {Model} trained
- * @param {number} steps
- * @returns {Promise<Chunk>}
- */
-async function trainChunk(trained, steps) {
-  const started = performance.now();
-  const { workers, measure } = workersFor(trained);
-  try {
-    const { used, cold } = await helpersFor(trained, workers);
-    // null: none (the engine takes null as it takes undefined)
-    const metrics = await trained.trainSteps(steps, /** @type {HelperPool | undefined} */ (used));
-    return { metrics, elapsedMs: performance.now() - started, workers, measure, cold };
-  } catch (error) {
-    if (!isHelperFailure(error)) throw error;
-    giveUpHelpers(/** @type {Error} */ (error));
-    return trainChunk(trained, steps);
-  }
 }
 
 // 'auto': a chunk's time goes to the search (a test's fake ms per step for its worker count,
@@ -220,7 +113,7 @@ async function trainLoop() {
     stepsPerSecond = stepsPerSecond ? 0.9 * stepsPerSecond + 0.1 * rate : rate;
     // `backend` can change mid-run: a lost GPU moves training to the CPU.
     // Both can be news: the engine's (no WebGPU here, or a lost GPU) and why the helpers stopped.
-    const notice = notices(metrics.notice, backend === 'cpu' ? helpersFailure : null);
+    const notice = notices(metrics.notice, backend === 'cpu' ? helpersNotice() : null);
     if (measure) measureChunk(/** @type {MeasuredChunk} */ (done), shape.config.evalInterval, total);
     msPerStep = msPerStep ? 0.7 * msPerStep + 0.3 * (elapsedMs / steps) : elapsedMs / steps;
     if (live.deadline !== null && live.target === null && chunks >= RETARGET.afterChunks) {

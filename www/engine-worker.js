@@ -50,7 +50,8 @@
 // compute peer (engine-backends.js).
 //
 // This file answers the page; its parts: engine-state.js (what they share), engine-placement.js
-// (where the model computes), engine-training.js, engine-persistence.js, engine-generation.js.
+// (where the model computes), engine-training.js (and its helper workers: engine-helpers.js),
+// engine-persistence.js, engine-generation.js.
 import { loadKindling } from './kindling.js';
 import { loadAutosave } from './autosave-store.js';
 import { reopenedSetup } from './engine-runs.js';
@@ -60,7 +61,8 @@ import {
   settings, live, post, exclusive, nextTask, describe, requireModel, workerSelf,
 } from './engine-state.js';
 import { modelInfo, engineArrived, placeNew, backendChanged } from './engine-placement.js';
-import { loop, retryHelpers, startTraining, stopHelpers, extendRun } from './engine-training.js';
+import { loop, startTraining, extendRun } from './engine-training.js';
+import { retryHelpers, stopHelpers } from './engine-helpers.js';
 import { budgetRun, cancelBudget, planBudget } from './engine-budget.js';
 import { parseDebugMs } from './budget.js';
 import { checkpoint, safetensors, saveRun } from './engine-persistence.js';
