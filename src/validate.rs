@@ -103,21 +103,203 @@ pub const MAX_SEGMENT_CHARS: usize = 1_000_000;
 /// Higher ranks than this adapt a tiny model about as much as training every weight does.
 pub const MAX_LORA_RANK: usize = 64;
 
+/// A number in the config, as `Config::validate` checks it and the page's form reads it
+/// (`Kindling.configFields`): one home for every limit. An upper end that depends on another
+/// field (`atMost`) is that field's value, or `max` if lower.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct FieldRule {
+    pub field: &'static str,
+    /// As messages name it: "layers must be between 1 and 64".
+    pub label: &'static str,
+    pub min: f64,
+    /// The minimum itself is refused (a learning rate must be above 0).
+    pub min_excluded: bool,
+    /// `None`: no upper end but `atMost`'s.
+    pub max: Option<f64>,
+    pub max_excluded: bool,
+    /// The field whose value caps this one (heads at the width).
+    pub at_most: Option<&'static str>,
+    /// A whole number (a count, a size).
+    pub integer: bool,
+    /// The model types that use the field; empty: every one.
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "ModelKind[]"))]
+    pub models: &'static [ModelKind],
+    /// The tokenizers that use the field; empty: every one.
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "TokenizerKind[]"))]
+    pub tokenizers: &'static [TokenizerKind],
+    /// Only with this optimizer.
+    pub optimizer: Option<OptimizerKind>,
+    /// A training setting, which a fine-tune may change (the others shape the weights).
+    pub training: bool,
+}
+
+/// A rule with the defaults most fields share: a whole number from 1, for every model.
+const fn count(field: &'static str, label: &'static str, max: usize) -> FieldRule {
+    FieldRule {
+        field,
+        label,
+        min: 1.0,
+        min_excluded: false,
+        max: Some(max as f64),
+        max_excluded: false,
+        at_most: None,
+        integer: true,
+        models: &[],
+        tokenizers: &[],
+        optimizer: None,
+        training: false,
+    }
+}
+
+/// A real number from `min`, unbounded above unless the rule says.
+const fn real(field: &'static str, label: &'static str, min: f64) -> FieldRule {
+    FieldRule {
+        integer: false,
+        max: None,
+        min,
+        ..count(field, label, 0)
+    }
+}
+
+const RNN: &[ModelKind] = &[ModelKind::Lstm, ModelKind::Gru];
+
+/// Every number in the config, in the order the page shows them.
+pub const FIELD_RULES: &[FieldRule] = &[
+    FieldRule {
+        min: 0.0,
+        tokenizers: &[TokenizerKind::Bpe],
+        ..count("merges", "BPE merges", MAX_MERGES)
+    },
+    count("nLayer", "layers", MAX_LAYERS),
+    FieldRule {
+        max: None,
+        at_most: Some("nEmbd"),
+        models: &[ModelKind::Gpt],
+        ..count("nHead", "heads", 0)
+    },
+    count("nEmbd", "embedding size", MAX_WIDTH),
+    FieldRule {
+        models: RNN,
+        ..count("hiddenSize", "hidden size", MAX_WIDTH)
+    },
+    count("blockSize", "context", MAX_CONTEXT),
+    FieldRule {
+        max: Some(1.0),
+        max_excluded: true,
+        training: true,
+        ..real("dropout", "dropout", 0.0)
+    },
+    FieldRule {
+        training: true,
+        ..count("batchSize", "batch size", MAX_BATCH)
+    },
+    FieldRule {
+        min_excluded: true,
+        training: true,
+        ..real("learningRate", "learning rate", 0.0)
+    },
+    FieldRule {
+        at_most: Some("learningRate"),
+        training: true,
+        ..real("minLearningRate", "minimum learning rate", 0.0)
+    },
+    FieldRule {
+        min_excluded: true,
+        max: Some(1.0),
+        optimizer: Some(OptimizerKind::Muon),
+        training: true,
+        ..real("muonLearningRate", "Muon's learning rate", 0.0)
+    },
+    FieldRule {
+        training: true,
+        ..count("maxSteps", "steps", MAX_STEPS)
+    },
+    FieldRule {
+        max: Some(1.0),
+        training: true,
+        ..real("weightDecay", "weight decay", 0.0)
+    },
+    FieldRule {
+        max: Some(1.0),
+        max_excluded: true,
+        training: true,
+        ..real("beta1", "beta1", 0.0)
+    },
+    FieldRule {
+        max: Some(1.0),
+        max_excluded: true,
+        training: true,
+        ..real("beta2", "beta2", 0.0)
+    },
+    FieldRule {
+        training: true,
+        ..real("gradClip", "gradient clip (0 turns it off)", 0.0)
+    },
+    FieldRule {
+        training: true,
+        ..count("evalBatches", "validation batches", 1000)
+    },
+    FieldRule {
+        min_excluded: true,
+        max: Some(0.5),
+        max_excluded: true,
+        training: true,
+        ..real("valFraction", "the validation share", 0.0)
+    },
+    FieldRule {
+        min: 0.0,
+        max: Some(MAX_LORA_RANK as f64),
+        at_most: Some("nEmbd"),
+        models: &[ModelKind::Gpt],
+        training: true,
+        ..count("loraRank", "LoRA rank", 0)
+    },
+];
+
+impl FieldRule {
+    /// Whether `config` uses this field.
+    fn applies(&self, config: &Config) -> bool {
+        (self.models.is_empty() || self.models.contains(&config.model))
+            && (self.tokenizers.is_empty() || self.tokenizers.contains(&config.tokenizer))
+            && self.optimizer.is_none_or(|o| o == config.optimizer)
+    }
+
+    /// The allowed range in `config` (whose numbers are `json`).
+    fn range(&self, json: &Map<String, Value>) -> (End, End) {
+        let bound = |x: f64, excluded: bool| {
+            if excluded {
+                End::Open(x)
+            } else {
+                End::Closed(x)
+            }
+        };
+        let cap = self.at_most.and_then(|field| json[field].as_f64());
+        let high = match (self.max, cap) {
+            (Some(max), Some(cap)) if cap < max => End::Closed(cap),
+            (Some(max), _) => bound(max, self.max_excluded),
+            (None, Some(cap)) => End::Closed(cap),
+            (None, None) => End::Unbounded,
+        };
+        (bound(self.min, self.min_excluded), high)
+    }
+}
+
 impl Config {
     /// Every problem with this config for a text of `text_tokens` tokens (`vocab` distinct).
     /// Empty means it is fine.
     pub fn validate(&self, text_tokens: usize, vocab: usize) -> Vec<FieldError> {
         let mut c = Checks::default();
-        c.count("nLayer", "layers", self.n_layer, MAX_LAYERS);
-        c.count("nEmbd", "embedding size", self.n_embd, MAX_WIDTH);
+        let Value::Object(json) = serde_json::to_value(self).expect("configs serialize") else {
+            unreachable!("a config serializes to an object")
+        };
+        for rule in FIELD_RULES.iter().filter(|rule| rule.applies(self)) {
+            let (low, high) = rule.range(&json);
+            let value = json[rule.field].as_f64().unwrap_or(f64::NAN);
+            c.range(rule.field, rule.label, value, low, high);
+        }
         if self.model == ModelKind::Gpt {
-            c.range(
-                "nHead",
-                "heads",
-                self.n_head as f64,
-                End::Closed(1.0),
-                End::Closed(self.n_embd.max(1) as f64),
-            );
             c.require(
                 self.n_head == 0 || self.n_embd.is_multiple_of(self.n_head),
                 "nEmbd",
@@ -140,62 +322,13 @@ impl Config {
                     )
                 },
             );
-        } else {
-            c.count("hiddenSize", "hidden size", self.hidden_size, MAX_WIDTH);
         }
-        c.count("blockSize", "context", self.block_size, MAX_CONTEXT);
-        if self.tokenizer == TokenizerKind::Bpe {
-            let (none, most) = (End::Closed(0.0), End::Closed(MAX_MERGES as f64));
-            c.range("merges", "BPE merges", self.merges as f64, none, most);
-        }
-        if self.lora_rank > 0 {
-            let most = End::Closed(MAX_LORA_RANK.min(self.n_embd.max(1)) as f64);
-            c.range(
-                "loraRank",
-                "LoRA rank",
-                self.lora_rank as f64,
-                End::Closed(0.0),
-                most,
-            );
-            c.require(
-                self.model == ModelKind::Gpt,
-                "loraRank",
-                Problem::Inconsistent,
-                || "LoRA adapts a GPT's linear layers: fine-tune an LSTM or GRU with every weight (LoRA rank 0)".to_string(),
-            );
-        }
-        c.count("batchSize", "batch size", self.batch_size, MAX_BATCH);
-        c.range(
-            "dropout",
-            "dropout",
-            self.dropout,
-            End::Closed(0.0),
-            End::Open(1.0),
+        c.require(
+            self.lora_rank == 0 || self.model == ModelKind::Gpt,
+            "loraRank",
+            Problem::Inconsistent,
+            || "LoRA adapts a GPT's linear layers: fine-tune an LSTM or GRU with every weight (LoRA rank 0)".to_string(),
         );
-        c.range(
-            "learningRate",
-            "learning rate",
-            self.learning_rate,
-            End::Open(0.0),
-            End::Unbounded,
-        );
-        c.range(
-            "minLearningRate",
-            "minimum learning rate",
-            self.min_learning_rate,
-            End::Closed(0.0),
-            End::Closed(self.learning_rate),
-        );
-        if self.optimizer == OptimizerKind::Muon {
-            c.range(
-                "muonLearningRate",
-                "Muon's learning rate",
-                self.muon_learning_rate,
-                End::Open(0.0),
-                End::Closed(1.0),
-            );
-        }
-        c.count("maxSteps", "steps", self.max_steps, MAX_STEPS);
         c.require(
             self.warmup_steps <= self.max_steps,
             "warmupSteps",
@@ -206,42 +339,6 @@ impl Config {
                     self.warmup_steps, self.max_steps
                 )
             },
-        );
-        c.range(
-            "weightDecay",
-            "weight decay",
-            self.weight_decay,
-            End::Closed(0.0),
-            End::Closed(1.0),
-        );
-        c.range(
-            "beta1",
-            "beta1",
-            self.beta1,
-            End::Closed(0.0),
-            End::Open(1.0),
-        );
-        c.range(
-            "beta2",
-            "beta2",
-            self.beta2,
-            End::Closed(0.0),
-            End::Open(1.0),
-        );
-        c.range(
-            "gradClip",
-            "gradient clip (0 turns it off)",
-            self.grad_clip,
-            End::Closed(0.0),
-            End::Unbounded,
-        );
-        c.count("evalBatches", "validation batches", self.eval_batches, 1000);
-        c.range(
-            "valFraction",
-            "the validation share",
-            self.val_fraction,
-            End::Open(0.0),
-            End::Open(0.5),
         );
         if !c.0.is_empty() {
             return c.0;
@@ -342,21 +439,23 @@ pub fn config(
     typed(&base, overrides, config_choices)
 }
 
-/// The config fields that shape a model's weights and tokenizer: fine-tuning keeps the base's.
-const SHAPE_FIELDS: &[&str] = &[
+/// The config's choices that shape a model's weights and tokenizer, beside the numbers whose
+/// `FieldRule` is not `training`: fine-tuning keeps the base's.
+const SHAPE_CHOICES: &[&str] = &[
     "model",
-    "nLayer",
-    "nHead",
-    "nEmbd",
-    "hiddenSize",
-    "blockSize",
     "tieEmbeddings",
     "tokenizer",
-    "merges",
     "activation",
     "positions",
     "qkNorm",
 ];
+
+fn shapes_the_model(field: &str) -> bool {
+    SHAPE_CHOICES.contains(&field)
+        || FIELD_RULES
+            .iter()
+            .any(|rule| rule.field == field && !rule.training)
+}
 
 /// The config of a run fine-tuning `base`: its config with `overrides` of the training
 /// settings (steps, learning rate, `loraRank`, …); the fields that shape the weights cannot
@@ -368,7 +467,7 @@ pub fn fine_tune_config(
 ) -> Result<Config, Vec<FieldError>> {
     let fixed: Vec<FieldError> = overrides
         .keys()
-        .filter(|key| SHAPE_FIELDS.contains(&key.as_str()))
+        .filter(|key| shapes_the_model(key))
         .map(|key| {
             let message = format!("{key} is the base model's: fine-tuning cannot change it");
             FieldError::new(key, Problem::Inconsistent, message)

@@ -125,6 +125,13 @@ impl Kindling {
         Ok(session::reach_peer(convert::options(&options)?).await?)
     }
 
+    /// Every number in the config with its limits, the model types and tokenizers that use
+    /// it, and whether a fine-tune may change it: what the page's form offers.
+    #[wasm_bindgen(js_name = configFields, unchecked_return_type = "FieldRule[]")]
+    pub fn config_fields() -> JsValue {
+        to_js(&crate::validate::FIELD_RULES)
+    }
+
     /// The named presets, as config objects.
     #[wasm_bindgen(unchecked_return_type = "Record<PresetName, Config>")]
     pub fn presets() -> JsValue {

@@ -333,3 +333,65 @@ fn the_report_says_what_the_model_would_be() {
     assert!(!report.ok);
     assert_eq!(report.errors[0].field, "text");
 }
+
+/// The field table the page's form reads names real config numbers, whole where the config
+/// holds a count, and every limit it states is the one `validate` applies.
+#[test]
+fn the_field_table_is_the_config_and_its_limits() {
+    let tiny = serde_json::to_value(Config::tiny()).unwrap();
+    for rule in validate::FIELD_RULES {
+        let value = &tiny[rule.field];
+        assert!(value.is_number(), "{} is not a config number", rule.field);
+        assert_eq!(rule.integer, value.is_u64(), "{}: whole or not", rule.field);
+        if let Some(other) = rule.at_most {
+            assert!(
+                tiny[other].is_number(),
+                "{} is capped by {other}",
+                rule.field
+            );
+        }
+        let uses = |c: &Config| {
+            (rule.models.is_empty() || rule.models.contains(&c.model))
+                && (rule.tokenizers.is_empty() || rule.tokenizers.contains(&c.tokenizer))
+                && rule.optimizer.is_none_or(|o| o == c.optimizer)
+        };
+        // A config that uses the field, with the field just past its maximum, is refused on it.
+        let Some(max) = rule.max else { continue };
+        let mut config = tiny.clone();
+        for (field, value) in [
+            ("model", "gpt"),
+            ("tokenizer", "bpe"),
+            ("optimizer", "muon"),
+        ] {
+            config[field] = json!(value);
+        }
+        if !rule.models.is_empty() {
+            config["model"] = serde_json::to_value(rule.models[0]).unwrap();
+        }
+        config["nEmbd"] = json!(8192);
+        config["nHead"] = json!(1);
+        config["learningRate"] = json!(1.0);
+        let past = if rule.max_excluded {
+            max
+        } else if rule.integer {
+            max + 1.0
+        } else {
+            max * 1.5
+        };
+        config[rule.field] = if rule.integer {
+            json!(past as u64)
+        } else {
+            json!(past)
+        };
+        let config: Config = serde_json::from_value(config).unwrap();
+        assert!(uses(&config));
+        let errors = config.validate(TEXT_CHARS, VOCAB);
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.field == rule.field && e.kind == Problem::OutOfRange),
+            "{} = {past}: {errors:?}",
+            rule.field
+        );
+    }
+}
