@@ -4,7 +4,17 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { REPO, startServer, launchBrowser, openPage } from './browser.mjs';
-import { busyWarning, waitIdle, parseArgs, machine, machineLine, log, fmt, markdownTable, writeJson } from './common.mjs';
+import {
+  busyWarning,
+  waitIdle,
+  parseArgs,
+  machine,
+  machineLine,
+  log,
+  fmt,
+  markdownTable,
+  writeJson,
+} from './common.mjs';
 
 const opts = parseArgs(process.argv.slice(2), {
   data: '../shared/data/tinyshakespeare.txt',
@@ -24,7 +34,12 @@ try {
   const { page, ready } = await openPage(browser.context, `${server.url}/bench/kindling-bench.html`, 'benchReady');
   if (!ready.ok) throw new Error(`page not ready: ${ready.error}`);
   log(`BPE, ${opts.merges} merges over ${opts.chars} characters ...`);
-  result = await page.evaluate((a) => window.bench.tokenizer(a), { text: TEXT, chars: opts.chars, merges: opts.merges, runs: opts.runs });
+  result = await page.evaluate((a) => window.bench.tokenizer(a), {
+    text: TEXT,
+    chars: opts.chars,
+    merges: opts.merges,
+    runs: opts.runs,
+  });
   if (!result.ok) throw new Error(result.error);
 } finally {
   await browser.close();
@@ -39,7 +54,12 @@ const markdown = [
   `Command: \`${opts.command}\``,
   '',
   markdownTable(
-    [`tokenizer (${result.chars.toLocaleString('en-US')} characters)`, `Kindling.validate (median of ${opts.runs})`, 'vocabulary', 'characters per token'],
+    [
+      `tokenizer (${result.chars.toLocaleString('en-US')} characters)`,
+      `Kindling.validate (median of ${opts.runs})`,
+      'vocabulary',
+      'characters per token',
+    ],
     [row(`byte-level BPE, ${opts.merges} merges`, result.bpe), row('characters', result.char)],
   ),
   '',
@@ -48,5 +68,11 @@ const markdown = [
 ].join('\n');
 console.log(markdown);
 const out = resolve(REPO, opts.out);
-writeJson(out, { machine: { ...info, busyCoresAtStart: BUSY }, command: opts.command, options: opts, result, markdown });
+writeJson(out, {
+  machine: { ...info, busyCoresAtStart: BUSY },
+  command: opts.command,
+  options: opts,
+  result,
+  markdown,
+});
 log(`raw figures: ${out}`);

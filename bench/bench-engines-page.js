@@ -39,21 +39,33 @@
   /** @param {Event} event */
   const detail = (event) => /** @type {CustomEvent} */ (event).detail ?? {};
   // Capturing on the document: the element's events bubble and are composed.
-  document.addEventListener('kindling-ready', () => {
-    log.ready ??= now();
-  }, true);
-  document.addEventListener('kindling-metrics', (event) => {
-    const t = now();
-    const { step, workers, backend, notice } = detail(event);
-    log.metrics.push({ t, step, workers, backend, notice });
-  }, true);
-  document.addEventListener('kindling-finished', (event) => {
-    const t = now();
-    const { task, step } = detail(event);
-    if (task !== 'training') return;
-    const badge = document.querySelector('kindling-playground')?.shadowRoot?.getElementById('backend');
-    log.finished = { t, step, badge: badge ? { text: badge.textContent ?? '', title: badge.title } : null };
-  }, true);
+  document.addEventListener(
+    'kindling-ready',
+    () => {
+      log.ready ??= now();
+    },
+    true,
+  );
+  document.addEventListener(
+    'kindling-metrics',
+    (event) => {
+      const t = now();
+      const { step, workers, backend, notice } = detail(event);
+      log.metrics.push({ t, step, workers, backend, notice });
+    },
+    true,
+  );
+  document.addEventListener(
+    'kindling-finished',
+    (event) => {
+      const t = now();
+      const { task, step } = detail(event);
+      if (task !== 'training') return;
+      const badge = document.querySelector('kindling-playground')?.shadowRoot?.getElementById('backend');
+      log.finished = { t, step, badge: badge ? { text: badge.textContent ?? '', title: badge.title } : null };
+    },
+    true,
+  );
   document.addEventListener('kindling-error', (event) => log.errors.push(detail(event)), true);
   addEventListener('error', (event) => log.pageErrors.push(String(event.message || event.error)));
   addEventListener('unhandledrejection', (event) => log.pageErrors.push(`unhandled rejection: ${event.reason}`));

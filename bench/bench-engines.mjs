@@ -62,24 +62,35 @@ const RECORDER = join(REPO, 'bench/bench-engines-page.js');
  * @property {number} timeout
  */
 // common.mjs's parseArgs: each option takes the type of its default.
-const opts = /** @type {Options} */ (/** @type {unknown} */ (parseArgs(process.argv.slice(2), {
-  runs: 3,
-  engines: ENGINES.join(','),
-  root: process.env.KINDLING_WEB_ROOT ?? REPO,
-  label: '',
-  json: '',
-  timeout: 300,
-})));
+const opts = /** @type {Options} */ (
+  /** @type {unknown} */ (
+    parseArgs(process.argv.slice(2), {
+      runs: 3,
+      engines: ENGINES.join(','),
+      root: process.env.KINDLING_WEB_ROOT ?? REPO,
+      label: '',
+      json: '',
+      timeout: 300,
+    })
+  )
+);
 if (!Number.isInteger(opts.runs) || opts.runs < 1) throw new Error('--runs needs a whole number of at least 1');
 /** @type {EngineName[]} */
-const engines = /** @type {EngineName[]} */ (opts.engines.split(',').map((name) => name.trim()).filter(Boolean));
+const engines = /** @type {EngineName[]} */ (
+  opts.engines
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean)
+);
 for (const engine of engines) {
   if (!ENGINES.includes(engine)) throw new Error(`unknown engine ${engine}: choose from ${ENGINES.join(', ')}`);
 }
 const root = resolve(opts.root);
 for (const file of ['www/kindling-embed.js', 'pkg/kindling_bg.wasm']) {
   if (!existsSync(join(root, file))) {
-    throw new Error(`${root} has no ${file}: --root needs a tree with www/ and a built pkg/ (bench/prepare-before.sh makes one)`);
+    throw new Error(
+      `${root} has no ${file}: --root needs a tree with www/ and a built pkg/ (bench/prepare-before.sh makes one)`,
+    );
   }
 }
 
@@ -90,7 +101,9 @@ for (const file of ['www/kindling-embed.js', 'pkg/kindling_bg.wasm']) {
  */
 function trainEmbed() {
   const html = readFileSync(BLOG_EXAMPLE, 'utf8');
-  const match = html.match(/<kindling-playground id="demo-train"([^>]*)>\s*(<template>[\s\S]*?<\/template>)\s*<\/kindling-playground>/);
+  const match = html.match(
+    /<kindling-playground id="demo-train"([^>]*)>\s*(<template>[\s\S]*?<\/template>)\s*<\/kindling-playground>/,
+  );
   if (!match) throw new Error(`no train embed (#demo-train with a <template>) in ${BLOG_EXAMPLE}`);
   const prompt = match[1].match(/\sprompt="([^"]*)"/)?.[1] ?? 'the ';
   return `<kindling-playground id="demo-train" mode="train" preset="tiny" steps="${STEPS}" prompt="${prompt}" autoplay>
@@ -110,7 +123,9 @@ async function makeSite() {
   }
   await mkdir(join(site, 'bench'));
   await copyFile(RECORDER, join(site, 'bench/bench-engines-page.js'));
-  await writeFile(join(site, 'bench/train-embed.html'), `<!doctype html>
+  await writeFile(
+    join(site, 'bench/train-embed.html'),
+    `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
@@ -132,7 +147,8 @@ async function makeSite() {
   </main>
 </body>
 </html>
-`);
+`,
+  );
   return site;
 }
 
@@ -193,7 +209,8 @@ function figures(run, record) {
   if (!end) problems.push('training never finished');
   else if (end.step !== STEPS) problems.push(`training finished at step ${end.step}, not ${STEPS}`);
   const between = record.phases.filter((p) => start && p.t >= start.t && (!end || p.t <= end.t)).map((p) => p.phase);
-  if (between.some((phase) => phase !== 'training' && phase !== 'finished')) problems.push(`its phases went ${between.join(' → ')}`);
+  if (between.some((phase) => phase !== 'training' && phase !== 'finished'))
+    problems.push(`its phases went ${between.join(' → ')}`);
   const backends = [...new Set(record.metrics.map((m) => m.backend))];
   if (backends.some((backend) => backend !== 'cpu')) problems.push(`it trained on ${backends.join(', ')}`);
   return {
@@ -250,7 +267,8 @@ const msText = (ms) => (ms == null ? '—' : `${Math.round(ms)}`);
 /** The tree's commit, where it is a git checkout or worktree (with "+" where www/ is modified). */
 function rootCommit() {
   try {
-    const git = (/** @type {string[]} */ ...args) => execFileSync('git', ['-C', root, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const git = (/** @type {string[]} */ ...args) =>
+      execFileSync('git', ['-C', root, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     const commit = git('rev-parse', '--short', 'HEAD');
     return git('status', '--porcelain', '--', 'www') ? `${commit}+www changes` : commit;
   } catch {
@@ -300,7 +318,9 @@ try {
       for (let run = 1; run <= opts.runs; run++) {
         const result = await timeOnce(page, url, run);
         runs.push(result);
-        log(`${engine} run ${run}: ${result.error ? `FAILED: ${result.error}` : `${msText(result.trainMs)} ms (from the first metrics at step ${result.firstMetricsStep}: ${msText(result.fromFirstMetricsMs)} ms), ${result.workers} worker(s) at the end${result.measured ? `; measured: ${result.measured}` : ''}`}`);
+        log(
+          `${engine} run ${run}: ${result.error ? `FAILED: ${result.error}` : `${msText(result.trainMs)} ms (from the first metrics at step ${result.firstMetricsStep}: ${msText(result.fromFirstMetricsMs)} ms), ${result.workers} worker(s) at the end${result.measured ? `; measured: ${result.measured}` : ''}`}`,
+        );
       }
     } catch (caught) {
       error = caught instanceof Error ? caught.message : String(caught);
@@ -315,7 +335,9 @@ try {
       userAgent: runs[0]?.userAgent ?? null,
       medianMs: median(good.flatMap((r) => (r.trainMs == null ? [] : [r.trainMs]))),
       runsMs: runs.map((r) => (r.error ? null : r.trainMs)),
-      medianFromFirstMetricsMs: median(good.flatMap((r) => (r.fromFirstMetricsMs == null ? [] : [r.fromFirstMetricsMs]))),
+      medianFromFirstMetricsMs: median(
+        good.flatMap((r) => (r.fromFirstMetricsMs == null ? [] : [r.fromFirstMetricsMs])),
+      ),
       workers: runs.map((r) => r.workers),
       runs,
       ...(error ? { error } : {}),
@@ -344,17 +366,37 @@ const rows = Object.entries(results).map(([engine, r]) => {
     r.workers.map((w) => w ?? '—').join(', ') || '—',
     changes.join('; '),
     measured.join('; ') || '—',
-    short(r.error ?? r.runs.filter((run) => run.error).map((run) => `run ${run.run}: ${run.error}`).join('; ')),
+    short(
+      r.error ??
+        r.runs
+          .filter((run) => run.error)
+          .map((run) => `run ${run.run}: ${run.error}`)
+          .join('; '),
+    ),
   ];
 });
 const title = `The blog's train embed: ${STEPS} steps of tiny, workers 'auto'${opts.label ? ` (${opts.label})` : ''}; root ${root} (${rootCommit() ?? 'no commit known'}); ${opts.runs} page load(s) per engine`;
 console.log(`\n${title}\n`);
 if (warning) console.log(`${warning}\n`);
-console.log(markdownTable(
-  ['Engine', 'hardwareConcurrency', 'Median ms', 'Runs ms', 'Median ms from 1st metrics', 'Workers at end', 'Workers (count@step)', 'Badge: workers measured', 'Problems'],
-  rows,
-));
-console.log(`\nms: from training's start (the host's data-phase turns 'training') to kindling-finished at step ${STEPS}; "from 1st metrics": from the first kindling-metrics (its chunk done) to the same end.`);
+console.log(
+  markdownTable(
+    [
+      'Engine',
+      'hardwareConcurrency',
+      'Median ms',
+      'Runs ms',
+      'Median ms from 1st metrics',
+      'Workers at end',
+      'Workers (count@step)',
+      'Badge: workers measured',
+      'Problems',
+    ],
+    rows,
+  ),
+);
+console.log(
+  `\nms: from training's start (the host's data-phase turns 'training') to kindling-finished at step ${STEPS}; "from 1st metrics": from the first kindling-metrics (its chunk done) to the same end.`,
+);
 
 if (opts.json) {
   const path = resolve(opts.json);

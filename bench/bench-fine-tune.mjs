@@ -30,33 +30,60 @@ const { server, browser, page } = await openPackagePage();
 let runs;
 try {
   log(`${opts.steps} steps each: fine-tune (all weights, LoRA r=${opts.rank}) and scratch ...`);
-  runs = await page.evaluate(async ({ base, text, steps, every, rank, tuneLr, loraLr, lr }) => {
-    const bytes = Uint8Array.from(base);
-    const rate = (peak) => ({ learningRate: peak, minLearningRate: peak / 10 });
-    const settings = { text, maxSteps: steps, warmupSteps: 10, ...rate(lr), evalInterval: every, evalBatches: 8, seed: 7, backend: 'cpu' };
-    const curve = async (model) => {
-      const points = [{ step: 0, valBitsPerChar: null, valLoss: await model.evaluate() }];
-      const started = performance.now();
-      while (model.step < steps) {
-        const metrics = await model.trainSteps(every);
-        points.push({ step: model.step, valBitsPerChar: metrics.valBitsPerChar, valLoss: metrics.valLoss });
-      }
-      const msPerStep = (performance.now() - started) / steps;
-      const { trainable, frozen } = model.parameters;
-      model.free();
-      return { points, msPerStep, trainable, frozen };
-    };
-    const probe = await Kindling.fineTune(bytes, { text, backend: 'cpu' });
-    const shape = probe.config;
-    probe.free();
-    const { nLayer, nHead, nEmbd, blockSize, batchSize, tokenizer, merges, model } = shape;
-    return {
-      'fine-tuned, every weight': await curve(await Kindling.fineTune(bytes, { ...settings, ...rate(tuneLr) })),
-      [`fine-tuned, LoRA r=${rank}`]: await curve(await Kindling.fineTune(bytes, { ...settings, ...rate(loraLr), loraRank: rank })),
-      'from scratch, same shape': await curve(await Kindling.create({ ...settings, model, nLayer, nHead, nEmbd, blockSize, batchSize, tokenizer, merges })),
-      'from scratch, same shape, characters': await curve(await Kindling.create({ ...settings, model, nLayer, nHead, nEmbd, blockSize, batchSize })),
-    };
-  }, { base, text, steps: opts.steps, every: opts.every, rank: opts.rank, tuneLr: opts.tuneLr, loraLr: opts.loraLr, lr: opts.lr });
+  runs = await page.evaluate(
+    async ({ base, text, steps, every, rank, tuneLr, loraLr, lr }) => {
+      const bytes = Uint8Array.from(base);
+      const rate = (peak) => ({ learningRate: peak, minLearningRate: peak / 10 });
+      const settings = {
+        text,
+        maxSteps: steps,
+        warmupSteps: 10,
+        ...rate(lr),
+        evalInterval: every,
+        evalBatches: 8,
+        seed: 7,
+        backend: 'cpu',
+      };
+      const curve = async (model) => {
+        const points = [{ step: 0, valBitsPerChar: null, valLoss: await model.evaluate() }];
+        const started = performance.now();
+        while (model.step < steps) {
+          const metrics = await model.trainSteps(every);
+          points.push({ step: model.step, valBitsPerChar: metrics.valBitsPerChar, valLoss: metrics.valLoss });
+        }
+        const msPerStep = (performance.now() - started) / steps;
+        const { trainable, frozen } = model.parameters;
+        model.free();
+        return { points, msPerStep, trainable, frozen };
+      };
+      const probe = await Kindling.fineTune(bytes, { text, backend: 'cpu' });
+      const shape = probe.config;
+      probe.free();
+      const { nLayer, nHead, nEmbd, blockSize, batchSize, tokenizer, merges, model } = shape;
+      return {
+        'fine-tuned, every weight': await curve(await Kindling.fineTune(bytes, { ...settings, ...rate(tuneLr) })),
+        [`fine-tuned, LoRA r=${rank}`]: await curve(
+          await Kindling.fineTune(bytes, { ...settings, ...rate(loraLr), loraRank: rank }),
+        ),
+        'from scratch, same shape': await curve(
+          await Kindling.create({ ...settings, model, nLayer, nHead, nEmbd, blockSize, batchSize, tokenizer, merges }),
+        ),
+        'from scratch, same shape, characters': await curve(
+          await Kindling.create({ ...settings, model, nLayer, nHead, nEmbd, blockSize, batchSize }),
+        ),
+      };
+    },
+    {
+      base,
+      text,
+      steps: opts.steps,
+      every: opts.every,
+      rank: opts.rank,
+      tuneLr: opts.tuneLr,
+      loraLr: opts.loraLr,
+      lr: opts.lr,
+    },
+  );
 } finally {
   await browser.close();
   server.close();

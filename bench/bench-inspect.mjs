@@ -4,7 +4,17 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { REPO, startServer, launchBrowser, openPage } from './browser.mjs';
-import { busyWarning, waitIdle, parseArgs, machine, machineLine, log, fmt, markdownTable, writeJson } from './common.mjs';
+import {
+  busyWarning,
+  waitIdle,
+  parseArgs,
+  machine,
+  machineLine,
+  log,
+  fmt,
+  markdownTable,
+  writeJson,
+} from './common.mjs';
 
 const opts = parseArgs(process.argv.slice(2), {
   data: '../shared/data/tinyshakespeare.txt',
@@ -32,7 +42,10 @@ try {
       if (!ready.ok) throw new Error(`page not ready: ${ready.error}`);
       log(`${name} ...`);
       results[name] = await page.evaluate((a) => window.bench.inspect(a), {
-        text: TEXT, options: { ...options, backend: 'cpu' }, tokens, runs: opts.runs,
+        text: TEXT,
+        options: { ...options, backend: 'cpu' },
+        tokens,
+        runs: opts.runs,
       });
       log(`${name}: ${results[name].ok ? fmt.ms(results[name].ms) : results[name].error}`);
     } finally {
@@ -55,12 +68,21 @@ const markdown = [
   '',
   `Command: \`${opts.command}\``,
   '',
-  markdownTable(['model, text', 'parameters', `inspect (median of ${opts.runs})`, 'first call', 'floats returned'], rows),
+  markdownTable(
+    ['model, text', 'parameters', `inspect (median of ${opts.runs})`, 'first call', 'floats returned'],
+    rows,
+  ),
   '',
   ...(busyWarning(BUSY) ? [`- ${busyWarning(BUSY)}`] : []),
   '- CPU build (pkg/), one thread, in the page; untrained models; the time runs from the call to the resolved result (Float32Arrays included).',
 ].join('\n');
 console.log(markdown);
 const out = resolve(REPO, opts.out);
-writeJson(out, { machine: { ...info, busyCoresAtStart: BUSY }, command: opts.command, options: opts, results, markdown });
+writeJson(out, {
+  machine: { ...info, busyCoresAtStart: BUSY },
+  command: opts.command,
+  options: opts,
+  results,
+  markdown,
+});
 log(`raw figures: ${out}`);

@@ -33,21 +33,25 @@ try {
   const ms = {};
   for (const backend of ['remote', 'cpu']) {
     for (const [label, model] of Object.entries(MODELS)) {
-      ms[`${label} ${backend}`] = await page.evaluate(async ({ text, model, backend, opts }) => {
-        const Engine = backend === 'cpu'
-          ? window.Kindling
-          : await (await import('/www/kindling.js')).loadKindling(undefined, 'remote');
-        const placement = backend === 'cpu' ? { backend } : { backend, peer: opts.peer, secret: opts.secret };
-        const k = await Engine.create({ text, ...model, ...placement, warmupSteps: 3, evalInterval: 0 });
-        try {
-          await k.trainSteps(opts.warmup);
-          const start = performance.now();
-          for (let done = 0; done < opts.steps; done += opts.chunk) await k.trainSteps(opts.chunk);
-          return (performance.now() - start) / opts.steps;
-        } finally {
-          k.free();
-        }
-      }, { text: TEXT, model, backend, opts });
+      ms[`${label} ${backend}`] = await page.evaluate(
+        async ({ text, model, backend, opts }) => {
+          const Engine =
+            backend === 'cpu'
+              ? window.Kindling
+              : await (await import('/www/kindling.js')).loadKindling(undefined, 'remote');
+          const placement = backend === 'cpu' ? { backend } : { backend, peer: opts.peer, secret: opts.secret };
+          const k = await Engine.create({ text, ...model, ...placement, warmupSteps: 3, evalInterval: 0 });
+          try {
+            await k.trainSteps(opts.warmup);
+            const start = performance.now();
+            for (let done = 0; done < opts.steps; done += opts.chunk) await k.trainSteps(opts.chunk);
+            return (performance.now() - start) / opts.steps;
+          } finally {
+            k.free();
+          }
+        },
+        { text: TEXT, model, backend, opts },
+      );
       console.error(`[bench-remote] ${label} on ${backend}: ${ms[`${label} ${backend}`].toFixed(1)} ms/step`);
     }
   }

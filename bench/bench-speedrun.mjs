@@ -21,7 +21,19 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENGINES, openEngine } from '../pkg-tests/engines.mjs';
 import { serve } from '../scripts/server.mjs';
-import { busyCores, busyWarning, lastJson, log, machine, machineLine, markdownTable, parseArgs, replaceBlock, spawnCollect, writeJson } from './common.mjs';
+import {
+  busyCores,
+  busyWarning,
+  lastJson,
+  log,
+  machine,
+  machineLine,
+  markdownTable,
+  parseArgs,
+  replaceBlock,
+  spawnCollect,
+  writeJson,
+} from './common.mjs';
 
 /** @typedef {import('../pkg-tests/engines.mjs').EngineName} EngineName */
 
@@ -31,15 +43,21 @@ const KINDLING = join(process.env.CARGO_TARGET_DIR ?? join(REPO, 'target'), 'rel
 const PYTHON = join(process.env.KINDLING_BENCH_VENV ?? join(REPO, 'bench/.venv'), 'bin/python');
 
 const opts = /** @type {{ seconds: string, engines: string, threads: string, json: string, readme: boolean }} */ (
-  /** @type {unknown} */ (parseArgs(process.argv.slice(2), {
-    seconds: '60,300',
-    engines: 'chromium,firefox',
-    threads: '1,2',
-    json: 'bench/results/speedrun.json',
-    readme: false,
-  }))
+  /** @type {unknown} */ (
+    parseArgs(process.argv.slice(2), {
+      seconds: '60,300',
+      engines: 'chromium,firefox',
+      threads: '1,2',
+      json: 'bench/results/speedrun.json',
+      readme: false,
+    })
+  )
 );
-const list = (/** @type {string} */ text) => text.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (/** @type {string} */ text) =>
+  text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 const budgets = list(opts.seconds).map(Number);
 const engines = /** @type {EngineName[]} */ (list(opts.engines));
 for (const engine of engines) if (!ENGINES.includes(engine)) throw new Error(`unknown engine ${engine}`);
@@ -60,7 +78,9 @@ async function makeSite() {
   await copyFile(join(REPO, 'bench/bench-engines-page.js'), join(site, 'bench/bench-engines-page.js'));
   const text = escapeHtml(readFileSync(TEXT, 'utf8'));
   for (const seconds of budgets) {
-    await writeFile(join(site, `bench/speedrun-${seconds}.html`), `<!doctype html>
+    await writeFile(
+      join(site, `bench/speedrun-${seconds}.html`),
+      `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
@@ -72,7 +92,8 @@ async function makeSite() {
   <kindling-playground mode="train" budget="${seconds}" backend="cpu" autoplay><template>${text}</template></kindling-playground>
 </body>
 </html>
-`);
+`,
+    );
   }
   return site;
 }
@@ -101,7 +122,9 @@ async function trainInPage(page, seconds) {
       URL.createObjectURL = (/** @type {Blob} */ b) => (resolve(b), 'about:blank');
       HTMLAnchorElement.prototype.click = () => {};
     });
-    /** @type {HTMLButtonElement} */ (element.shadowRoot?.getElementById('download')).click();
+    const download = element.shadowRoot?.getElementById('download');
+    if (!download) throw new Error('the page has no download button');
+    download.click();
     const bytes = new Uint8Array(await (await blob).arrayBuffer());
     let binary = '';
     for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
@@ -142,14 +165,41 @@ for (const seconds of budgets) {
   for (const threads of list(opts.threads).map(Number)) {
     const who = `PyTorch ${threads} thread${threads > 1 ? 's' : ''}, nanoGPT baby-GPT`;
     log(`${who}: ${seconds} s`);
-    const { code, stdout } = await spawnCollect(PYTHON, ['bench/nanogpt_ref.py', '--data', TEXT, '--threads', String(threads), '--seconds', String(seconds), '--val-all', '--json']);
+    const { code, stdout } = await spawnCollect(PYTHON, [
+      'bench/nanogpt_ref.py',
+      '--data',
+      TEXT,
+      '--threads',
+      String(threads),
+      '--seconds',
+      String(seconds),
+      '--val-all',
+      '--json',
+    ]);
     const result = lastJson(stdout);
     if (code !== 0 || !result) {
-      legs.push({ who, seconds, steps: null, trainSeconds: null, valLoss: null, bitsPerChar: null, detail: '', error: `exit ${code}` });
+      legs.push({
+        who,
+        seconds,
+        steps: null,
+        trainSeconds: null,
+        valLoss: null,
+        bitsPerChar: null,
+        detail: '',
+        error: `exit ${code}`,
+      });
       continue;
     }
     const loss = /** @type {number} */ (result.valLossAllWindows);
-    legs.push({ who, seconds, steps: result.iters, trainSeconds: result.trainSeconds, valLoss: loss, bitsPerChar: loss / Math.LN2, detail: `torch ${result.torchVersion}, ${result.msPerIterMedian.toFixed(1)} ms/iter` });
+    legs.push({
+      who,
+      seconds,
+      steps: result.iters,
+      trainSeconds: result.trainSeconds,
+      valLoss: loss,
+      bitsPerChar: loss / Math.LN2,
+      detail: `torch ${result.torchVersion}, ${result.msPerIterMedian.toFixed(1)} ms/iter`,
+    });
   }
 }
 
@@ -166,11 +216,28 @@ try {
         await page.goto(`${server.url}/bench/speedrun-${seconds}.html`);
         const run = await trainInPage(page, seconds);
         const score = await evalAll(run.bytes);
-        legs.push({ who, seconds, steps: run.steps, trainSeconds: run.trainSeconds, valLoss: score.valLoss, bitsPerChar: score.bitsPerChar, detail: `${score.shape}; ${run.workers} worker(s) at the end` });
+        legs.push({
+          who,
+          seconds,
+          steps: run.steps,
+          trainSeconds: run.trainSeconds,
+          valLoss: score.valLoss,
+          bitsPerChar: score.bitsPerChar,
+          detail: `${score.shape}; ${run.workers} worker(s) at the end`,
+        });
       } catch (caught) {
         const error = caught instanceof Error ? caught.message : String(caught);
         log(`${who}: FAILED: ${error}`);
-        legs.push({ who, seconds, steps: null, trainSeconds: null, valLoss: null, bitsPerChar: null, detail: '', error });
+        legs.push({
+          who,
+          seconds,
+          steps: null,
+          trainSeconds: null,
+          valLoss: null,
+          bitsPerChar: null,
+          detail: '',
+          error,
+        });
       } finally {
         await page.close();
       }
@@ -198,4 +265,5 @@ Val loss in nats per character over every window of the val split (the last 10 %
 ${markdownTable(['budget', 'run', 'steps', 'training s', 'val loss', 'bits/char', 'what it trained'], rows)}`;
 console.log(table);
 writeJson(resolve(REPO, opts.json), { machine: m, legs });
-if (opts.readme) replaceBlock(join(REPO, 'docs/benchmarks.md'), 'speedrun', '## The one-minute model against PyTorch', table);
+if (opts.readme)
+  replaceBlock(join(REPO, 'docs/benchmarks.md'), 'speedrun', '## The one-minute model against PyTorch', table);

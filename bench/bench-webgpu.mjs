@@ -32,7 +32,8 @@ const MODELS = {
   'seed-lstm-t16': { preset: 'seed-lstm', batchSize: 2, blockSize: 16 },
 };
 const models = opts.models.split(',');
-for (const m of models) if (!MODELS[m]) throw new Error(`unknown model ${m}: choose from ${Object.keys(MODELS).join(', ')}`);
+for (const m of models)
+  if (!MODELS[m]) throw new Error(`unknown model ${m}: choose from ${Object.keys(MODELS).join(', ')}`);
 
 const TEXT = readFileSync(resolve(REPO, opts.data), 'utf8');
 const results = {};
@@ -42,7 +43,11 @@ const browser = await launchBrowser();
 try {
   for (const model of models) {
     // A fresh page per model: its pipelines are compiled from scratch, as a reader's would be.
-    const { page, ready } = await openPage(browser.context, `${server.url}/bench/kindling-bench.html?count-gpu`, 'benchReady');
+    const { page, ready } = await openPage(
+      browser.context,
+      `${server.url}/bench/kindling-bench.html?count-gpu`,
+      'benchReady',
+    );
     try {
       if (!ready.ok) throw new Error(`page not ready: ${ready.error}`);
       gpu ??= await page.evaluate(() => window.bench.gpuInfo());
@@ -66,11 +71,15 @@ try {
 
 const n = (value) => (value == null ? '—' : Number.isInteger(value) ? String(value) : value.toFixed(1));
 const headers = [
-  'model', 'parameters',
+  'model',
+  'parameters',
   'first step: ms / pipelines',
-  'step: dispatches / submits / read-backs / writes', 'step ms',
-  `step in a ${opts.steps}-step chunk: dispatches / submits / read-backs`, 'chunk ms/step',
-  'token: dispatches / submits / read-backs', 'token ms',
+  'step: dispatches / submits / read-backs / writes',
+  'step ms',
+  `step in a ${opts.steps}-step chunk: dispatches / submits / read-backs`,
+  'chunk ms/step',
+  'token: dispatches / submits / read-backs',
+  'token ms',
 ];
 const rows = models.map((model) => {
   const r = results[model];
@@ -89,8 +98,10 @@ const rows = models.map((model) => {
 });
 const info = machine();
 const adapter = gpu?.ok
-  ? `${gpu.vendor || '?'} ${gpu.architecture || ''} ${gpu.description || ''}${gpu.isFallbackAdapter ? ' (fallback adapter)' : ''}`.replace(/\s+/g, ' ').trim()
-  : gpu?.error ?? 'not checked';
+  ? `${gpu.vendor || '?'} ${gpu.architecture || ''} ${gpu.description || ''}${gpu.isFallbackAdapter ? ' (fallback adapter)' : ''}`
+      .replace(/\s+/g, ' ')
+      .trim()
+  : (gpu?.error ?? 'not checked');
 const markdown = [
   `Measured ${info.date.slice(0, 10)} on ${machineLine(info)}; WebGPU adapter: ${adapter}; Kindling ${info.commit ?? ''}, pkg-webgpu/ built ${statSync(resolve(REPO, 'pkg-webgpu/kindling_bg.wasm')).mtime.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
   '',

@@ -90,7 +90,7 @@ export async function busyCores() {
     const a = sample();
     await new Promise((r) => setTimeout(r, 500));
     const b = sample();
-    return ((1 - (b.idle - a.idle) / (b.total - a.total)) * cpus().length);
+    return (1 - (b.idle - a.idle) / (b.total - a.total)) * cpus().length;
   } catch {
     return null;
   }
@@ -182,10 +182,13 @@ export function busyWarning(busy) {
 }
 
 export function machineLine(m) {
-  const cores = m.physicalCores && m.physicalCores !== m.cores
-    ? `${m.cores} logical cores on ${m.physicalCores} physical`
-    : `${m.cores} cores${m.physicalCores ? ', 1 thread per core' : ''}`;
-  const probe = m.parallel ? `, two threads at once ran at ${m.parallel.map((r) => `${r.toFixed(2)}×`).join(' and ')} the speed of one alone` : '';
+  const cores =
+    m.physicalCores && m.physicalCores !== m.cores
+      ? `${m.cores} logical cores on ${m.physicalCores} physical`
+      : `${m.cores} cores${m.physicalCores ? ', 1 thread per core' : ''}`;
+  const probe = m.parallel
+    ? `, two threads at once ran at ${m.parallel.map((r) => `${r.toFixed(2)}×`).join(' and ')} the speed of one alone`
+    : '';
   const wasm = m.wasmBuild ? `; wasm build: ${m.wasmBuild.join(', ') || 'no SIMD'}` : '';
   const browser = m.browserWasm ? ` (the browser runs${m.browserWasm.relaxedSimd ? '' : ' no'} relaxed SIMD)` : '';
   return `${cores}${m.virtualMachine ? ' (virtual machine)' : ''}${probe}, ${m.cpuModel}${m.simd.length ? ` (${m.simd.join(', ')})` : ''}, ${m.memoryGiB} GiB${wasm}${browser}; ${m.chromium ?? 'no chromium'}; node ${m.node}`;
@@ -209,10 +212,15 @@ export async function parallelProbe() {
   const timed = async (count) => {
     const workers = Array.from({ length: count }, () => new Worker(loop, { eval: true }));
     await new Promise((ready) => setTimeout(ready, 100)); // let them start before the clock
-    const times = await Promise.all(workers.map((w) => new Promise((done) => {
-      w.once('message', ({ ms }) => done(ms));
-      w.postMessage('go');
-    })));
+    const times = await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise((done) => {
+            w.once('message', ({ ms }) => done(ms));
+            w.postMessage('go');
+          }),
+      ),
+    );
     await Promise.all(workers.map((w) => w.terminate()));
     return times;
   };
@@ -224,7 +232,11 @@ export async function parallelProbe() {
 // { code, stdout }.
 export function spawnCollect(cmd, args, { env } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+    const child = spawn(cmd, args, {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...env },
+    });
     let stdout = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
     child.on('error', (error) => resolve({ code: -1, stdout, error: error.message }));
@@ -258,9 +270,12 @@ export const fmt = {
 };
 
 export function markdownTable(headers, rows) {
-  const escape = (cell) => String(cell ?? '—').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const escapeCell = (cell) =>
+    String(cell ?? '—')
+      .replace(/\|/g, '\\|')
+      .replace(/\n/g, ' ');
   const lines = [`| ${headers.join(' | ')} |`, `| ${headers.map(() => '---').join(' | ')} |`];
-  for (const row of rows) lines.push(`| ${row.map(escape).join(' | ')} |`);
+  for (const row of rows) lines.push(`| ${row.map(escapeCell).join(' | ')} |`);
   return lines.join('\n');
 }
 
@@ -278,8 +293,9 @@ export function replaceBlock(path, name, heading, body) {
   const block = `${begin}\n${body.trim()}\n${end}`;
   const start = text.indexOf(begin);
   const stop = text.indexOf(end);
-  const next = start >= 0 && stop > start
-    ? text.slice(0, start) + block + text.slice(stop + end.length)
-    : `${text.trimEnd()}\n\n${heading}\n\n${block}\n`;
+  const next =
+    start >= 0 && stop > start
+      ? text.slice(0, start) + block + text.slice(stop + end.length)
+      : `${text.trimEnd()}\n\n${heading}\n\n${block}\n`;
   writeFileSync(path, next);
 }

@@ -15,7 +15,7 @@ const median = (values) => {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 const mean = (values) => values.reduce((a, b) => a + b, 0) / values.length;
-const message = (error) => (error && error.message) || String(error);
+const message = (error) => error?.message || String(error);
 
 let Kindling = null; // the CPU build (pkg/); WebGPU models come from pkg-webgpu/
 
@@ -280,8 +280,10 @@ async function inspect({ text, options, tokens = 64, runs = 5 }) {
       const cold = await once();
       const times = [];
       for (let i = 0; i < runs; i++) times.push((await once()).ms);
-      const floats = ['attention', 'hidden', 'cell', 'gates', 'embedding', 'nextLogits']
-        .reduce((sum, key) => sum + (cold.inspection[key]?.values.length ?? 0), 0);
+      const floats = ['attention', 'hidden', 'cell', 'gates', 'embedding', 'nextLogits'].reduce(
+        (sum, key) => sum + (cold.inspection[key]?.values.length ?? 0),
+        0,
+      );
       return {
         ok: true,
         ...describe(k),
@@ -328,10 +330,30 @@ function wasmFeatures() {
   const module = (body) => {
     const code = [0x00, ...body, 0x0b]; // no locals, the body, end
     return new Uint8Array([
-      0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
-      0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // one type: () -> v128
-      0x03, 0x02, 0x01, 0x00, // one function of that type
-      0x0a, code.length + 2, 0x01, code.length, ...code, // its code
+      0x00,
+      0x61,
+      0x73,
+      0x6d,
+      0x01,
+      0x00,
+      0x00,
+      0x00, // magic, version 1
+      0x01,
+      0x05,
+      0x01,
+      0x60,
+      0x00,
+      0x01,
+      0x7b, // one type: () -> v128
+      0x03,
+      0x02,
+      0x01,
+      0x00, // one function of that type
+      0x0a,
+      code.length + 2,
+      0x01,
+      code.length,
+      ...code, // its code
     ]);
   };
   const v128 = [0xfd, 0x0c, ...new Array(16).fill(0)]; // v128.const 0
@@ -348,9 +370,7 @@ window.benchReady = (async () => {
     // performance.now() counts from the navigation's start: this is navigation -> engine ready.
     const readyMs = performance.now();
     const nav = performance.getEntriesByType('navigation')[0];
-    const wasm = performance
-      .getEntriesByType('resource')
-      .find((entry) => entry.name.endsWith('.wasm'));
+    const wasm = performance.getEntriesByType('resource').find((entry) => entry.name.endsWith('.wasm'));
     return {
       ok: true,
       readyMs,

@@ -34,17 +34,26 @@ const text = readFileSync(resolve(REPO, opts.data), 'utf8');
 // claims the elementwise kernels and copies done for it; allocation is counted on its own.
 const KINDS = [
   ['matmul: SIMD128 microkernels', (leaf) => /gemm_f32::microkernel/.test(leaf)],
-  ['allocation, zeroing', (leaf) => /alloc|malloc|free|memset|Bytes::|filled|insert_large_chunk|unlink_chunk/.test(leaf)],
+  [
+    'allocation, zeroing',
+    (leaf) => /alloc|malloc|free|memset|Bytes::|filled|insert_large_chunk|unlink_chunk/.test(leaf),
+  ],
   ['matmul: packing, dispatch', (_, stack) => stack.some((f) => /gemm|matmul/.test(f))],
   ['GELU (erf, exp), forward and backward', (_, stack) => stack.some((f) => /gelu/.test(f))],
   ['softmax, log-softmax (exp)', (_, stack) => stack.some((f) => /softmax/.test(f))],
   ['layer norm', (_, stack) => stack.some((f) => /layer_norm/.test(f))],
   ['AdamW step, gradient clipping', (_, stack) => stack.some((f) => /kindling::optim/.test(f))],
   ['embedding lookup and its gradient', (_, stack) => stack.some((f) => /embedding|scatter|gather|select/.test(f))],
-  ['copies (transpose, contiguous, cat, slice)', (leaf) => /copy|memcpy|memmove|contiguous|cat_|slice|tiled/.test(leaf)],
+  [
+    'copies (transpose, contiguous, cat, slice)',
+    (leaf) => /copy|memcpy|memmove|contiguous|cat_|slice|tiled/.test(leaf),
+  ],
   ['other elementwise (add, mul, reshape...)', (_, stack) => stack.some((f) => /burn_flex::/.test(f))],
   ['autodiff graph bookkeeping', (_, stack) => stack.some((f) => /burn_autodiff/.test(f))],
-  ['helpers: weights out, gradients in', (_, stack) => stack.some((f) => /kindling::params|helpers|step_shared|Float32Array/.test(f))],
+  [
+    'helpers: weights out, gradients in',
+    (_, stack) => stack.some((f) => /kindling::params|helpers|step_shared|Float32Array/.test(f)),
+  ],
   ['sampling, tokenizer, engine glue', (_, stack) => stack.some((f) => /kindling::/.test(f))],
   ['idle, GC, JS, wasm-bindgen', () => true],
 ];
@@ -83,19 +92,38 @@ try {
   await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
   const finished = new Promise((done) => cdp.once('Profiler.consoleProfileFinished', ({ profile }) => done(profile)));
   const options = { preset: opts.preset, backend: 'cpu', ...JSON.parse(opts.options) };
-  const result = opts.mode === 'generate'
-    ? await page.evaluate((a) => window.bench.generate(a), { text, options, maxTokens: Number(opts.tokens), runs: 1, profile: true })
-    : await page.evaluate((a) => window.bench.train(a), { text, options, helpers: Number(opts.helpers), warmup: 3, iters: Number(opts.steps), chunks: 0, profile: true });
+  const result =
+    opts.mode === 'generate'
+      ? await page.evaluate((a) => window.bench.generate(a), {
+          text,
+          options,
+          maxTokens: Number(opts.tokens),
+          runs: 1,
+          profile: true,
+        })
+      : await page.evaluate((a) => window.bench.train(a), {
+          text,
+          options,
+          helpers: Number(opts.helpers),
+          warmup: 3,
+          iters: Number(opts.steps),
+          chunks: 0,
+          profile: true,
+        });
   if (!result.ok) throw new Error(result.error);
   const profile = await finished;
 
   const perUnit = opts.mode === 'generate' ? result.cold.totalMs : result.msPerIterMedian;
-  const unit = opts.mode === 'generate' ? `ms for the cold call (${result.cold.tokens} tokens, first token ${result.cold.firstTokenMs.toFixed(1)} ms)` : 'ms/step';
+  const unit =
+    opts.mode === 'generate'
+      ? `ms for the cold call (${result.cold.tokens} tokens, first token ${result.cold.firstTokenMs.toFixed(1)} ms)`
+      : 'ms/step';
   const { byKind, byFunction } = breakdown(profile);
   console.log(`${machineLine(machine())}`);
   console.log(`${opts.preset}, ${opts.mode}: ${perUnit.toFixed(1)} ${unit} under the profiler\n`);
   console.log('| where the time goes | share | ms |\n| --- | --- | --- |');
-  for (const [kind, f] of byKind) if (f > 0) console.log(`| ${kind} | ${(100 * f).toFixed(1)}% | ${(f * perUnit).toFixed(1)} |`);
+  for (const [kind, f] of byKind)
+    if (f > 0) console.log(`| ${kind} | ${(100 * f).toFixed(1)}% | ${(f * perUnit).toFixed(1)} |`);
   console.log('\nself time by function:');
   for (const [name, f] of byFunction.slice(0, Number(opts.top))) {
     console.log(`${(100 * f).toFixed(1).padStart(5)}%  ${name.slice(0, 140)}`);

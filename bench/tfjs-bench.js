@@ -33,8 +33,17 @@ function encode(text) {
 }
 
 async function lstm({
-  text, backend, warmup = 3, iters = 20, embd = 128, hidden = 128, layers = 2, batch = 64,
-  seq = 64, learningRate = 1e-3, seed = 1,
+  text,
+  backend,
+  warmup = 3,
+  iters = 20,
+  embd = 128,
+  hidden = 128,
+  layers = 2,
+  batch = 64,
+  seq = 64,
+  learningRate = 1e-3,
+  seed = 1,
 }) {
   try {
     if (backend === 'wasm') {
@@ -117,7 +126,7 @@ async function lstm({
     optimizer.dispose();
     return result;
   } catch (error) {
-    return { ok: false, error: (error && error.message) || String(error) };
+    return { ok: false, error: error?.message || String(error) };
   }
 }
 

@@ -36,7 +36,8 @@ describe('the playground page', () => {
     await page.locator('kindling-playground:not([data-validation=pending])').waitFor(LONG);
     await page.locator('#train').click();
     await page.waitForFunction(
-      () => Number(document.querySelector('kindling-playground').shadowRoot.querySelector('#chart').dataset.points) >= 3,
+      () =>
+        Number(document.querySelector('kindling-playground').shadowRoot.querySelector('#chart').dataset.points) >= 3,
       null,
       { ...LONG, polling: 100 },
     );
@@ -81,5 +82,8 @@ test('the example blog post, its embeds loaded and one of them done writing', as
 // Not the CSP: axe.run itself applies an inline style, which the strict policy refuses (the
 // other page tests hold the pages to the policy, without axe).
 test('the audits raised no page errors', () => {
-  assert.deepEqual(suite.browser.problems.filter((text) => /page error/i.test(text)), []);
+  assert.deepEqual(
+    suite.browser.problems.filter((text) => /page error/i.test(text)),
+    [],
+  );
 });

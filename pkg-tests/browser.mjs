@@ -93,9 +93,13 @@ export function browserSuite({ csp = true, webgpu = false, init, setUp } = {}) {
 // An init script: the page keeps the CSP violations it sees in `window.cspViolations`.
 export function recordCspViolations() {
   window.cspViolations = [];
-  document.addEventListener('securitypolicyviolation', (event) => {
-    window.cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
-  }, true);
+  document.addEventListener(
+    'securitypolicyviolation',
+    (event) => {
+      window.cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+    },
+    true,
+  );
 }
 
 // Requests that went anywhere but the test server (data:/blob: stay in the page).

@@ -75,7 +75,10 @@ test('without a budget attribute, steps keep step-based training and anything el
 });
 
 test('each choice has its radio; other seconds show as the custom one, and the radios write the attribute', () => {
-  assert.deepEqual(BUDGET_CHOICES.map((choice) => choice.label), ['1 minute', '5 minutes', '30 minutes', 'Until I stop', 'Steps']);
+  assert.deepEqual(
+    BUDGET_CHOICES.map((choice) => choice.label),
+    ['1 minute', '5 minutes', '30 minutes', 'Until I stop', 'Steps'],
+  );
   for (const { value, label } of BUDGET_CHOICES) {
     assert.match(MARKUP, new RegExp(`name="train-for" value="${value}"( checked)?><span>${label}</span>`), label);
   }
@@ -140,7 +143,11 @@ test('what the page says about a budget', () => {
   );
   assert.match(trainForNote(0, false), /until you stop it\.$/);
   assert.match(trainForNote('steps', false), /Model card’s model and trains it for its training steps/);
-  assert.match(trainForNote(60, true), /^A fine-tune trains for the Model card’s training steps/, 'fine-tuning keeps its steps');
+  assert.match(
+    trainForNote(60, true),
+    /^A fine-tune trains for the Model card’s training steps/,
+    'fine-tuning keeps its steps',
+  );
   assert.equal(finishedNote({ step: 400 }), 'Finished: 400 steps. Generate below, or Reset to start again.');
   assert.equal(
     finishedNote({ step: 2280, keptBestFrom: 1824, continuable: true }),

@@ -16,7 +16,8 @@ import { BUDGET_HINT } from '../www/budget.js';
 const LONG = { timeout: 120_000 };
 // The plan's sentence: the steps that fit, or (a short text) the steps after which more would
 // only learn it by heart.
-const WHY = /^(GPT|LSTM|GRU) of (\d+) layers? × (\d+), context (\d+): about ([\d,]+) steps (?:fit in .+ here|\(about .+ here\); more would only learn this text by heart)\.$/;
+const WHY =
+  /^(GPT|LSTM|GRU) of (\d+) layers? × (\d+), context (\d+): about ([\d,]+) steps (?:fit in .+ here|\(about .+ here\); more would only learn this text by heart)\.$/;
 const suite = browserSuite({
   init: () => {
     window.inShadow = (selector) => document.querySelector('kindling-playground').shadowRoot.querySelector(selector);
@@ -55,10 +56,20 @@ async function recordStatuses(page) {
 
 // The plan's sentence once the train status shows it, parsed.
 async function planned(page) {
-  const why = await page.locator('#train-status').filter({ hasText: /(here|by heart)\.$/ }).textContent(LONG);
+  const why = await page
+    .locator('#train-status')
+    .filter({ hasText: /(here|by heart)\.$/ })
+    .textContent(LONG);
   const [, model, layers, width, context, about] = why.match(WHY) ?? [];
   assert.ok(model, `the plan's sentence: ${why}`);
-  return { why, model, layers: Number(layers), width: Number(width), context: Number(context), about: Number(about.replace(/,/g, '')) };
+  return {
+    why,
+    model,
+    layers: Number(layers),
+    width: Number(width),
+    context: Number(context),
+    about: Number(about.replace(/,/g, '')),
+  };
 }
 
 const measuring = (statuses) => statuses.filter((text) => text.startsWith('Measuring this device: shape'));
@@ -66,7 +77,10 @@ const measuring = (statuses) => statuses.filter((text) => text.startsWith('Measu
 async function reset(page) {
   await page.locator('#reset').click();
   await element(page).and(page.locator('[data-phase=empty]')).waitFor(LONG);
-  await page.locator('#train').filter({ hasText: /^Train$/ }).waitFor(LONG);
+  await page
+    .locator('#train')
+    .filter({ hasText: /^Train$/ })
+    .waitFor(LONG);
 }
 
 describe('Train for', () => {
@@ -100,7 +114,8 @@ describe('Train for', () => {
       assert.equal(await page.locator(id).isDisabled(), true, `${id} is the budget's`);
       assert.equal(await page.locator(id).isHidden(), true, `${id} shows once the budget has chosen`);
     }
-    for (const id of ['#f-model', '#f-tokenizer']) assert.equal(await page.locator(id).isEnabled(), true, `${id} is the reader's`);
+    for (const id of ['#f-model', '#f-tokenizer'])
+      assert.equal(await page.locator(id).isEnabled(), true, `${id} is the reader's`);
     assert.equal(await page.locator('#params').textContent(), '—', 'the size is chosen at Train');
     assert.equal(await page.locator('#train').isEnabled(), true);
     await audit(page, 'train-for');
@@ -139,7 +154,10 @@ describe('Train for', () => {
     await page.keyboard.press('Enter'); // Train has the focus
     const plan = await planned(page);
     const statuses = await page.evaluate(() => window.statuses);
-    assert.deepEqual(measuring(statuses), [1, 2, 3, 4].map((i) => `Measuring this device: shape ${i} of 4…`));
+    assert.deepEqual(
+      measuring(statuses),
+      [1, 2, 3, 4].map((i) => `Measuring this device: shape ${i} of 4…`),
+    );
     assert.equal(plan.model, 'GPT');
     assert.equal(plan.why.endsWith('fit in 1 minute here.'), false, 'the probe took its share of the minute');
     // The Model card shows the plan's shape, and why.
@@ -154,7 +172,10 @@ describe('Train for', () => {
     const maxSteps = await value(page, '#f-maxSteps');
     // 1000 ms a step: at most 57 of the 60 s's steps (the engine keeps 5% for evaluations).
     assert.ok(maxSteps >= 1 && maxSteps <= 57, `${maxSteps} steps`);
-    assert.ok(Math.abs(plan.about - maxSteps) <= Math.max(1, maxSteps * 0.05), `about ${plan.about}, planned ${maxSteps}`);
+    assert.ok(
+      Math.abs(plan.about - maxSteps) <= Math.max(1, maxSteps * 0.05),
+      `about ${plan.about}, planned ${maxSteps}`,
+    );
 
     await page.locator('#train').filter({ hasText: 'Continue' }).waitFor(LONG);
     const finished = await page.evaluate(() => window.finished);
@@ -162,14 +183,24 @@ describe('Train for', () => {
     assert.equal(finished[0].step, maxSteps);
     assert.equal(await page.locator('#step').getAttribute('data-value'), String(maxSteps));
     assert.equal(await page.locator('#step').textContent(), `${maxSteps} / ${maxSteps}`);
-    assert.equal(await page.locator('#progress').evaluate((bar) => bar.value), 1, 'the bar reaches its end with the budget');
+    assert.equal(
+      await page.locator('#progress').evaluate((bar) => bar.value),
+      1,
+      'the bar reaches its end with the budget',
+    );
     assert.equal(await page.locator('#eta').textContent(), '—');
     const metrics = await page.evaluate(() => window.metrics);
-    assert.ok(metrics.every((m) => m.totalSteps === maxSteps), 'every chunk counted towards the plan');
+    assert.ok(
+      metrics.every((m) => m.totalSteps === maxSteps),
+      'every chunk counted towards the plan',
+    );
     const status = await page.locator('#train-status').textContent();
     const kept = finished[0].keptBestFrom;
     if (kept === undefined) {
-      assert.equal(status, `Finished: ${maxSteps} steps. Generate below, Continue to train further, or Reset to start again.`);
+      assert.equal(
+        status,
+        `Finished: ${maxSteps} steps. Generate below, Continue to train further, or Reset to start again.`,
+      );
     } else {
       assert.match(status, new RegExp(`stopped improving at step ${kept}, so the weights from there were kept\\.`));
     }
@@ -187,7 +218,10 @@ describe('Train for', () => {
     );
     await page.locator('#train').filter({ hasText: 'Continue' }).waitFor(LONG);
     const finished = await page.evaluate(() => window.finished);
-    assert.deepEqual(finished.map((f) => f.step), [2 * maxSteps]);
+    assert.deepEqual(
+      finished.map((f) => f.step),
+      [2 * maxSteps],
+    );
     const metrics = await page.evaluate(() => window.metrics);
     assert.ok(metrics.every((m) => m.totalSteps === 2 * maxSteps));
     assert.equal(await page.locator('#step').textContent(), `${2 * maxSteps} / ${2 * maxSteps}`);
@@ -236,8 +270,14 @@ describe('Train for', () => {
     await validated(page);
     await recordStatuses(page);
     await page.locator('#train').click();
-    const why = await page.locator('#train-status').filter({ hasText: /until you stop it\.$/ }).textContent(LONG);
-    assert.match(why, /^GPT of \d+ layers? × \d+, context \d+: the size that learns most in half an hour here; it trains until you stop it\.$/);
+    const why = await page
+      .locator('#train-status')
+      .filter({ hasText: /until you stop it\.$/ })
+      .textContent(LONG);
+    assert.match(
+      why,
+      /^GPT of \d+ layers? × \d+, context \d+: the size that learns most in half an hour here; it trains until you stop it\.$/,
+    );
     await page.waitForFunction(() => window.metrics.length >= 2, null, { ...LONG, polling: 100 });
     assert.match(await page.locator('#step').textContent(), /^\d+$/, 'no total');
     assert.equal(await page.locator('#eta').textContent(), 'until stopped');
@@ -255,7 +295,10 @@ describe('Train for', () => {
     await page.locator('#train').click();
     const plan = await planned(page);
     assert.equal(plan.model, 'LSTM');
-    assert.deepEqual(measuring(await page.evaluate(() => window.statuses)), [1, 2].map((i) => `Measuring this device: shape ${i} of 2…`));
+    assert.deepEqual(
+      measuring(await page.evaluate(() => window.statuses)),
+      [1, 2].map((i) => `Measuring this device: shape ${i} of 2…`),
+    );
     assert.equal(await value(page, '#f-nLayer'), plan.layers);
     assert.equal(await value(page, '#f-hiddenSize'), plan.width);
     assert.equal(await page.locator('#f-nHead').isHidden(), true);
@@ -290,7 +333,10 @@ describe('Train for', () => {
     await page.keyboard.press('ArrowRight');
     const disabled = () => page.locator('#train-for').evaluate((fieldset) => fieldset.disabled);
     assert.equal(await disabled(), true);
-    assert.match(await page.locator('#train-for-note').textContent(), /^A fine-tune trains for the Model card’s training steps/);
+    assert.match(
+      await page.locator('#train-for-note').textContent(),
+      /^A fine-tune trains for the Model card’s training steps/,
+    );
     assert.equal(await page.locator('#f-maxSteps').isEnabled(), true);
     assert.equal(await page.locator('#f-maxSteps').isVisible(), true);
     await page.keyboard.press('ArrowLeft');
@@ -302,5 +348,8 @@ describe('Train for', () => {
 // Not the CSP: axe.run itself applies an inline style, which the strict policy refuses.
 test('nothing left the origin and no page errors', () => {
   assert.deepEqual(foreignRequests(suite.browser.requests, suite.server.url), []);
-  assert.deepEqual(suite.browser.problems.filter((text) => /page error|Kindling crashed/i.test(text)), []);
+  assert.deepEqual(
+    suite.browser.problems.filter((text) => /page error|Kindling crashed/i.test(text)),
+    [],
+  );
 });

@@ -11,7 +11,12 @@ const usable = (state) =>
     .sort();
 
 test('before the engine is ready only the text and settings can be edited', () => {
-  assert.deepEqual(usable({ ready: false, phase: 'empty', valid: true }), ['model-fields', 'pick-file', 'sample', 'start-fields']);
+  assert.deepEqual(usable({ ready: false, phase: 'empty', valid: true }), [
+    'model-fields',
+    'pick-file',
+    'sample',
+    'start-fields',
+  ]);
   assert.equal(controls({ ready: false }).train.disabled, true);
   assert.equal(controls({ ready: false }).generate.disabled, true);
 });
@@ -22,7 +27,14 @@ test('no model: Train once the settings are valid; the text and settings are edi
   assert.equal(invalid.train.disabled, true);
   const valid = controls({ ready: true, phase: 'empty', valid: true });
   assert.equal(valid.train.disabled, false);
-  assert.deepEqual(usable({ ready: true, phase: 'empty', valid: true }), ['model-fields', 'open-model', 'pick-file', 'sample', 'start-fields', 'train']);
+  assert.deepEqual(usable({ ready: true, phase: 'empty', valid: true }), [
+    'model-fields',
+    'open-model',
+    'pick-file',
+    'sample',
+    'start-fields',
+    'train',
+  ]);
   assert.equal(valid.text.readOnly, false);
   assert.equal(valid['model-hint'].hidden, true);
   assert.equal(valid.reset.disabled, true);
@@ -32,7 +44,14 @@ test('no model: Train once the settings are valid; the text and settings are edi
 test('training: Pause, Reset, Download, Generate and Inspect; the setup is locked', () => {
   const state = controls({ ready: true, phase: 'training', valid: false });
   assert.equal(state.train.textContent, 'Pause');
-  assert.deepEqual(usable({ ready: true, phase: 'training' }), ['download', 'generate', 'inspect', 'open-model', 'reset', 'train']);
+  assert.deepEqual(usable({ ready: true, phase: 'training' }), [
+    'download',
+    'generate',
+    'inspect',
+    'open-model',
+    'reset',
+    'train',
+  ]);
   assert.equal(state.text.readOnly, true);
   assert.equal(state['model-fields'].disabled, true);
   assert.equal(state['start-fields'].disabled, true);
@@ -50,12 +69,24 @@ test('a finished budget run (continuable) trains on: Continue', () => {
   const finished = controls({ ready: true, phase: 'finished', continuable: true });
   assert.equal(finished.train.textContent, 'Continue');
   assert.equal(finished.train.disabled, false);
-  assert.equal(controls({ ready: false, phase: 'finished', continuable: true }).train.disabled, true, 'not before the engine is ready');
+  assert.equal(
+    controls({ ready: false, phase: 'finished', continuable: true }).train.disabled,
+    true,
+    'not before the engine is ready',
+  );
   // Only a finished one: the other phases read and work as without.
   for (const phase of ['empty', 'training', 'pausing', 'paused']) {
-    assert.deepEqual(controls({ ready: true, phase, valid: true, continuable: true }).train, controls({ ready: true, phase, valid: true }).train, phase);
+    assert.deepEqual(
+      controls({ ready: true, phase, valid: true, continuable: true }).train,
+      controls({ ready: true, phase, valid: true }).train,
+      phase,
+    );
   }
-  assert.equal(controls({ ready: true, phase: 'finished', continuable: true })['start-fields'].disabled, true, 'the setup stays locked');
+  assert.equal(
+    controls({ ready: true, phase: 'finished', continuable: true })['start-fields'].disabled,
+    true,
+    'the setup stays locked',
+  );
 });
 
 test('while generating, Stop is the way out, Next token steps and Generate waits', () => {
@@ -74,8 +105,15 @@ test('a model-src file on its way holds Generate and Inspect back', () => {
 });
 
 test('while a generation is shown, Inspect waits for it unless the text to inspect is typed', () => {
-  assert.equal(controls({ ready: true, phase: 'finished', generating: true }).inspect.disabled, true, 'half the text just generated');
-  assert.equal(controls({ ready: true, phase: 'finished', generating: true, inspectsTyped: true }).inspect.disabled, false);
+  assert.equal(
+    controls({ ready: true, phase: 'finished', generating: true }).inspect.disabled,
+    true,
+    'half the text just generated',
+  );
+  assert.equal(
+    controls({ ready: true, phase: 'finished', generating: true, inspectsTyped: true }).inspect.disabled,
+    false,
+  );
   assert.equal(controls({ ready: true, phase: 'finished' }).inspect.disabled, false);
   assert.equal(controls({ ready: true, phase: 'training', inspectsTyped: true }).inspect.disabled, false);
 });

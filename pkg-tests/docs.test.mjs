@@ -77,9 +77,11 @@ async function runModule(code, { preamble = '', body = '', until = null } = {}) 
   });
   try {
     await tab.goto(`${server.url}/docs-example-${id}.html`);
-    await tab.waitForFunction(() => document.title === 'done', null, { timeout: 120_000 }).catch((error) => {
-      throw new Error(`the example did not finish: ${errors.join(' / ') || error.message}`);
-    });
+    await tab
+      .waitForFunction(() => document.title === 'done', null, { timeout: 120_000 })
+      .catch((error) => {
+        throw new Error(`the example did not finish: ${errors.join(' / ') || error.message}`);
+      });
     if (until) await tab.waitForFunction(until, null, { timeout: 120_000 });
     assert.deepEqual(errors, []);
     return logs;
@@ -133,7 +135,10 @@ test("docs/js-api.md's examples run to the end", async () => {
       `const text = ${JSON.stringify(TEXT)};`,
     ].join('\n'),
   });
-  assert.match(said[0], /^GPT of \d layers? × \d+, context \d+: about [\d,]+ steps (fit in 1 minute here|\(about \d+ seconds here\); more would only learn this text by heart)\.$/);
+  assert.match(
+    said[0],
+    /^GPT of \d layers? × \d+, context \d+: about [\d,]+ steps (fit in 1 minute here|\(about \d+ seconds here\); more would only learn this text by heart)\.$/,
+  );
   const [maxSteps, keepBest] = said[1].split(' ');
   assert.ok(Number(maxSteps) > 0 && keepBest === 'true', said[1]);
 });
@@ -155,19 +160,22 @@ test("docs/embedding.md's script drives an element: metrics in the caption, then
 
 test('every option of create that docs/js-api.md lists is accepted, with the default it gives', async () => {
   const rows = optionTable(JS_API, 'create-options');
-  const run = await page.evaluate(({ text, rows }) => {
-    const tiny = Kindling.presets().tiny;
-    return {
-      fields: Object.keys(tiny),
-      tiny,
-      results: rows.map(({ option, value }) => {
-        const options = { text, preset: 'tiny', [option]: option === 'text' ? text : value };
-        const result = Kindling.validate(options);
-        return { option, ok: result.ok, errors: result.errors };
-      }),
-      unknown: Kindling.validate({ text, notAnOption: 1 }),
-    };
-  }, { text: TEXT, rows });
+  const run = await page.evaluate(
+    ({ text, rows }) => {
+      const tiny = Kindling.presets().tiny;
+      return {
+        fields: Object.keys(tiny),
+        tiny,
+        results: rows.map(({ option, value }) => {
+          const options = { text, preset: 'tiny', [option]: option === 'text' ? text : value };
+          const result = Kindling.validate(options);
+          return { option, ok: result.ok, errors: result.errors };
+        }),
+        unknown: Kindling.validate({ text, notAnOption: 1 }),
+      };
+    },
+    { text: TEXT, rows },
+  );
   for (const { option, ok, errors } of run.results) {
     assert.ok(ok, `${option}: ${JSON.stringify(errors)}`);
   }
@@ -180,36 +188,42 @@ test('every option of create that docs/js-api.md lists is accepted, with the def
   }
   // The check means something: a name the engine does not know is refused.
   assert.equal(run.unknown.ok, false);
-  assert.ok(run.unknown.errors.some((e) => /unknown setting/.test(e.message)), JSON.stringify(run.unknown.errors));
+  assert.ok(
+    run.unknown.errors.some((e) => /unknown setting/.test(e.message)),
+    JSON.stringify(run.unknown.errors),
+  );
 });
 
 test('every option of generate that docs/js-api.md lists is accepted', async () => {
   const rows = optionTable(JS_API, 'generate-options');
-  const run = await page.evaluate(async ({ text, rows }) => {
-    const model = await Kindling.create({ text, preset: 'tiny', backend: 'cpu' });
-    try {
-      const results = [];
-      for (const { option, value } of rows) {
-        try {
-          const stream = model.generate('the ', { maxTokens: 2, [option]: value });
-          const { done, value: token } = await stream.next();
-          stream.free();
-          results.push({ option, token: done ? null : token.text });
-        } catch (error) {
-          results.push({ option, error: error.message });
-        }
-      }
-      let unknown = null;
+  const run = await page.evaluate(
+    async ({ text, rows }) => {
+      const model = await Kindling.create({ text, preset: 'tiny', backend: 'cpu' });
       try {
-        model.generate('the ', { notAnOption: 1 }).free();
-      } catch (error) {
-        unknown = error.message;
+        const results = [];
+        for (const { option, value } of rows) {
+          try {
+            const stream = model.generate('the ', { maxTokens: 2, [option]: value });
+            const { done, value: token } = await stream.next();
+            stream.free();
+            results.push({ option, token: done ? null : token.text });
+          } catch (error) {
+            results.push({ option, error: error.message });
+          }
+        }
+        let unknown = null;
+        try {
+          model.generate('the ', { notAnOption: 1 }).free();
+        } catch (error) {
+          unknown = error.message;
+        }
+        return { results, unknown };
+      } finally {
+        model.free();
       }
-      return { results, unknown };
-    } finally {
-      model.free();
-    }
-  }, { text: TEXT, rows });
+    },
+    { text: TEXT, rows },
+  );
   for (const { option, token, error } of run.results) {
     assert.equal(error, undefined, `${option}: ${error}`);
     assert.equal(typeof token, 'string', `${option}: no token came back`);
@@ -227,7 +241,9 @@ test("errors follow docs/js-api.md's contract: a KindlingError with a kind", asy
         return null;
       } catch (error) {
         return {
-          name: error?.name, kind: error?.kind, isError: error instanceof Error,
+          name: error?.name,
+          kind: error?.kind,
+          isError: error instanceof Error,
           errors: error?.errors ?? null,
         };
       }
@@ -243,7 +259,9 @@ test("errors follow docs/js-api.md's contract: a KindlingError with a kind", asy
         steps: await caught(() => model.trainSteps(0)),
         checkpoint: await caught(() => Kindling.fromBytes(new TextEncoder().encode('not a model'), { backend: 'cpu' })),
         'webgpu-unavailable': await caught(() => Kindling.create({ text, backend: 'webgpu' })),
-        'peer-unreachable': await caught(() => Kindling.create({ text, backend: 'remote', peer: 'id@http://127.0.0.1:1', secret: 's' })),
+        'peer-unreachable': await caught(() =>
+          Kindling.create({ text, backend: 'remote', peer: 'id@http://127.0.0.1:1', secret: 's' }),
+        ),
         helper: await caught(async () => {
           await helpers.replicate(other);
           await model.trainSteps(2, helpers);

@@ -76,9 +76,11 @@ async function makeSite() {
   await page('post.html', post({ title: 'Normal post', body: layout }));
   await page('hostile.html', post({ title: 'Hostile post', stylesheet: 'hostile.css', body: layout }));
   await page('hostile.css', HOSTILE_CSS);
-  await page('broken.html', post({
-    title: 'Broken models',
-    body: `
+  await page(
+    'broken.html',
+    post({
+      title: 'Broken models',
+      body: `
   <p id="intro">The post goes on around broken embeds.</p>
   ${GENERATE('missing', '../../static/models/missing.kindling')}
   ${GENERATE('truncated', '../../static/models/truncated.kindling')}
@@ -86,7 +88,8 @@ async function makeSite() {
   ${GENERATE('foreign', '../../static/models/photo.kindling')}
   ${GENERATE('good', '../../static/models/demo.kindling')}
   <p id="outro">The end.</p>`,
-  }));
+    }),
+  );
   return serve({ root: siteRoot, csp: true });
 }
 
@@ -98,9 +101,13 @@ before(async () => {
   // Counts what each worker sends, and any CSP violation the document sees.
   await browser.context.addInitScript(() => {
     window.cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (event) => {
-      window.cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
-    }, true);
+    document.addEventListener(
+      'securitypolicyviolation',
+      (event) => {
+        window.cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+      },
+      true,
+    );
     window.workerMessages = [];
     const NativeWorker = window.Worker;
     window.Worker = class extends NativeWorker {
@@ -164,7 +171,10 @@ describe('the example blog post', () => {
       await inside(page, id, '#engine-status').filter({ hasText: 'scrolls into view' }).waitFor(LONG);
       assert.equal(await inside(page, id, '#generate').isDisabled(), true);
     }
-    assert.match(await inside(page, 'demo-train', '#text').inputValue(), /^the kettle sings and the cat sits by the stove\.\n/);
+    assert.match(
+      await inside(page, 'demo-train', '#text').inputValue(),
+      /^the kettle sings and the cat sits by the stove\.\n/,
+    );
     await page.waitForTimeout(300);
     assert.equal(page.workers().length, 0, 'no engine before the embeds are in view');
     assert.equal(wasmRequests(), wasmBefore, 'no wasm before the embeds are in view');
@@ -175,7 +185,7 @@ describe('the example blog post', () => {
     await host(page, 'demo-generate').scrollIntoViewIfNeeded();
     await inside(page, 'demo-generate', '#gen-status').filter({ hasText: 'Done: 240 tokens' }).waitFor(LONG);
     // At the default, readable pace: many updates, not one dump at the end.
-    assert.ok(await page.evaluate(() => window.outputUpdates['demo-generate']) >= 3, 'tokens arrived as a stream');
+    assert.ok((await page.evaluate(() => window.outputUpdates['demo-generate'])) >= 3, 'tokens arrived as a stream');
     assert.match(await inside(page, 'demo-generate', '#model-line').textContent(), /trained 1,500 steps/);
     assert.equal(await inside(page, 'demo-generate', '#notice').isHidden(), true);
     const text = await inside(page, 'demo-generate', '#output').textContent();
@@ -204,13 +214,22 @@ describe('the example blog post', () => {
     await inside(page, 'demo-train', '#train-status').filter({ hasText: 'Finished: 400 steps' }).waitFor(LONG);
     // Stop, unless it is done already (a disabled button ignores the click).
     await inside(page, 'demo-generate', '#stop').evaluate((button) => button.click());
-    await inside(page, 'demo-generate', '#gen-status').filter({ hasText: /Stopped|Done/ }).waitFor(LONG);
+    await inside(page, 'demo-generate', '#gen-status')
+      .filter({ hasText: /Stopped|Done/ })
+      .waitFor(LONG);
     const log = await page.evaluate(() => window.lossLog);
     assert.ok(log.length >= 3, `${log.length} loss updates`);
     const [first, last] = [log[0], log.at(-1)];
     assert.ok(last.loss < first.loss * 0.6, `loss ${first.loss} → ${last.loss}`);
-    assert.ok(log.some((entry) => entry.tokens > first.tokens), 'tokens streamed while the other embed trained');
-    assert.equal(await host(page, 'demo-generate').getAttribute('data-phase'), 'finished', 'the loaded model was untouched');
+    assert.ok(
+      log.some((entry) => entry.tokens > first.tokens),
+      'tokens streamed while the other embed trained',
+    );
+    assert.equal(
+      await host(page, 'demo-generate').getAttribute('data-phase'),
+      'finished',
+      'the loaded model was untouched',
+    );
 
     await inside(page, 'demo-train', '#generate').click();
     await inside(page, 'demo-train', '#gen-status').filter({ hasText: 'Done' }).waitFor(LONG);
@@ -240,7 +259,8 @@ describe('the example blog post', () => {
       element.setAttribute('theme', 'dark');
     });
     assert.equal(await inside(page, 'demo-generate', '#prompt').inputValue(), 'A small');
-    const background = () => inside(page, 'demo-generate', '#app').evaluate((app) => getComputedStyle(app).backgroundColor);
+    const background = () =>
+      inside(page, 'demo-generate', '#app').evaluate((app) => getComputedStyle(app).backgroundColor);
     assert.equal(await background(), 'rgb(27, 30, 34)');
     await inside(page, 'demo-generate', '#generate').click();
     await inside(page, 'demo-generate', '#gen-status').filter({ hasText: 'Done: 25 tokens' }).waitFor(LONG);
@@ -257,7 +277,10 @@ describe('the example blog post', () => {
     await host(page, 'demo-train').evaluate((element) => element.setAttribute('steps', '100000'));
     await inside(page, 'demo-train', '#train:enabled').waitFor(LONG);
     await inside(page, 'demo-train', '#train').click();
-    await waitFor(page, () => Number(document.getElementById('demo-train').shadowRoot.getElementById('step').dataset.value) > 0);
+    await waitFor(
+      page,
+      () => Number(document.getElementById('demo-train').shadowRoot.getElementById('step').dataset.value) > 0,
+    );
     await page.setViewportSize({ width: 1280, height: 600 });
     await page.evaluate(() => scrollTo(0, 0));
     await inside(page, 'demo-train', '#train-status').filter({ hasText: 'out of view' }).waitFor(LONG);
@@ -265,7 +288,11 @@ describe('the example blog post', () => {
     await page.waitForTimeout(400);
     assert.equal(await value(page, 'demo-train', '#step'), pausedAt, 'no steps while out of view');
     await host(page, 'demo-train').scrollIntoViewIfNeeded();
-    await waitFor(page, (step) => Number(document.getElementById('demo-train').shadowRoot.getElementById('step').dataset.value) > step, pausedAt);
+    await waitFor(
+      page,
+      (step) => Number(document.getElementById('demo-train').shadowRoot.getElementById('step').dataset.value) > step,
+      pausedAt,
+    );
     await inside(page, 'demo-train', '#train').click(); // pause
     await inside(page, 'demo-train', '#train').filter({ hasText: 'Resume' }).waitFor(LONG);
   });
@@ -314,7 +341,6 @@ describe('the example blog post', () => {
     assert.equal(wasmRequests(), wasmBefore + 1, 'the compiled engine was reused');
     await assertNoViolations(page);
   });
-
 });
 
 describe('a site that keeps Kindling in another folder', () => {
@@ -322,10 +348,16 @@ describe('a site that keeps Kindling in another folder', () => {
   async function layout(page) {
     await inside(page, 'gen', '#generate:enabled').waitFor(LONG);
     const box = (id, selector) => inside(page, id, selector).boundingBox();
-    const style = (id) => host(page, id).evaluate((element) => {
-      const app = getComputedStyle(element.shadowRoot.getElementById('app'));
-      return { display: getComputedStyle(element).display, font: app.fontSize, lineHeight: app.lineHeight, transform: app.textTransform };
-    });
+    const style = (id) =>
+      host(page, id).evaluate((element) => {
+        const app = getComputedStyle(element.shadowRoot.getElementById('app'));
+        return {
+          display: getComputedStyle(element).display,
+          font: app.fontSize,
+          lineHeight: app.lineHeight,
+          transform: app.textTransform,
+        };
+      });
     return {
       styles: [await style('gen'), await style('train')],
       generate: await box('gen', '#generate'),
@@ -356,7 +388,11 @@ describe('a site that keeps Kindling in another folder', () => {
     const page = await browser.context.newPage();
     await page.setViewportSize({ width: 1280, height: 1600 });
     await page.goto(`${site.url}/blog/2026/hostile.html`);
-    assert.equal(await page.locator('#before').evaluate((p) => getComputedStyle(p).fontSize), '3px', 'the hostile CSS applies');
+    assert.equal(
+      await page.locator('#before').evaluate((p) => getComputedStyle(p).fontSize),
+      '3px',
+      'the hostile CSS applies',
+    );
     const hostile = await layout(page);
     await page.screenshot({ path: join(ARTIFACTS, 'embed-hostile-css.png'), fullPage: true });
     assert.deepEqual(hostile.styles, [
@@ -365,8 +401,14 @@ describe('a site that keeps Kindling in another folder', () => {
     ]);
     const normal = browser.normalLayout;
     for (const name of ['generate', 'output', 'text', 'reset', 'chart']) {
-      assert.ok(hostile[name] && hostile[name].width > 30 && hostile[name].height > 20, `${name} is visible: ${JSON.stringify(hostile[name])}`);
-      assert.ok(Math.abs(hostile[name].height - normal[name].height) <= 1, `${name} keeps its height: ${hostile[name].height} vs ${normal[name].height}`);
+      assert.ok(
+        hostile[name] && hostile[name].width > 30 && hostile[name].height > 20,
+        `${name} is visible: ${JSON.stringify(hostile[name])}`,
+      );
+      assert.ok(
+        Math.abs(hostile[name].height - normal[name].height) <= 1,
+        `${name} keeps its height: ${hostile[name].height} vs ${normal[name].height}`,
+      );
     }
     for (const name of ['generate', 'reset']) {
       assert.ok(Math.abs(hostile[name].width - normal[name].width) <= 1, `${name} keeps its width`);
@@ -419,5 +461,8 @@ test('no request left the page origin and nothing was reported', () => {
     (url) => !origins.some((origin) => url.startsWith(`${origin}/`)) && !/^(data|blob):/.test(url),
   );
   assert.deepEqual(foreign, []);
-  assert.deepEqual(browser.problems.filter((text) => !/404 \(Not Found\)/.test(text)), []);
+  assert.deepEqual(
+    browser.problems.filter((text) => !/404 \(Not Found\)/.test(text)),
+    [],
+  );
 });

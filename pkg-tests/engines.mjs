@@ -192,7 +192,9 @@ function freePort() {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -210,10 +212,14 @@ async function openWebKit() {
   const port = await freePort();
   // The shell says the driver's pid, then becomes the driver: stopping it (not xvfb-run) lets
   // xvfb-run stop Xvfb and remove its files, as it does when its command ends.
-  const xvfb = spawn(XVFB_RUN, ['-a', '-s', '-screen 0 1920x1080x24', '/bin/sh', '-c', 'echo $$; exec "$0" "$@"', WEBKIT_DRIVER, `--port=${port}`], {
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const xvfb = spawn(
+    XVFB_RUN,
+    ['-a', '-s', '-screen 0 1920x1080x24', '/bin/sh', '-c', 'echo $$; exec "$0" "$@"', WEBKIT_DRIVER, `--port=${port}`],
+    {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let log = '';
   xvfb.stderr?.on('data', (chunk) => (log = (log + chunk).slice(-4000)));
   let driverPid = 0;
@@ -272,7 +278,10 @@ async function openWebKit() {
     const deadline = Date.now() + 60_000;
     for (;;) {
       if (xvfb.exitCode !== null) throw new Error(`WebKitWebDriver exited: ${log}`);
-      const ready = await command('GET', '/status').then((value) => value?.ready, () => false);
+      const ready = await command('GET', '/status').then(
+        (value) => value?.ready,
+        () => false,
+      );
       if (ready) break;
       if (Date.now() > deadline) throw new Error(`WebKitWebDriver did not start: ${log}`);
       await new Promise((resolve) => setTimeout(resolve, 200));

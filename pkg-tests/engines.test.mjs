@@ -42,17 +42,23 @@ function defineInShadow() {
 // as a script the strict CSP allows; the load itself is not seen).
 async function watch(page) {
   await page.evaluate(defineInShadow);
-  await page.evaluate(() => new Promise((resolve, reject) => {
-    const script = document.createElement('script');
-    script.src = '/pkg-tests/page-problems.js';
-    script.onload = resolve;
-    script.onerror = () => reject(new Error('page-problems.js did not load'));
-    document.head.append(script);
-  }));
+  await page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const script = document.createElement('script');
+        script.src = '/pkg-tests/page-problems.js';
+        script.onload = resolve;
+        script.onerror = () => reject(new Error('page-problems.js did not load'));
+        document.head.append(script);
+      }),
+  );
 }
 
 async function assertNoProblems(page) {
-  const { violations, errors } = await page.evaluate(() => ({ violations: window.cspViolations, errors: window.pageErrors }));
+  const { violations, errors } = await page.evaluate(() => ({
+    violations: window.cspViolations,
+    errors: window.pageErrors,
+  }));
   assert.deepEqual(violations, [], 'CSP violations');
   assert.deepEqual(errors, [], 'page errors');
 }
@@ -83,7 +89,9 @@ for (const engine of engines) {
           let last = first;
           for (let i = 0; i < 6; i++) last = await k.trainSteps(25);
           const streamed = [];
-          for await (const token of tokens(k.generate('the ', { maxTokens: 24, temperature: 0.8, topK: 10, seed: 3 }))) {
+          for await (const token of tokens(
+            k.generate('the ', { maxTokens: 24, temperature: 0.8, topK: 10, seed: 3 }),
+          )) {
             streamed.push({ text: token.text, prob: token.prob });
           }
           const sentence = 'the cat sees the ball.';
@@ -148,7 +156,11 @@ for (const engine of engines) {
     test('the blog embed: a generate-mode model-src under the strict CSP writes, with no violation', async () => {
       await page.goto(`${server.url}/pkg-tests/engines-embed.html`);
       await page.evaluate(defineInShadow);
-      const status = await page.waitFor(() => /^Done/.test(inShadow('#gen-status')?.textContent ?? '') && inShadow('#gen-status').textContent, null, LONG);
+      const status = await page.waitFor(
+        () => /^Done/.test(inShadow('#gen-status')?.textContent ?? '') && inShadow('#gen-status').textContent,
+        null,
+        LONG,
+      );
       assert.equal(status, 'Done: 60 tokens.');
       const shown = await page.evaluate(() => ({
         tokens: inShadow('#output').querySelectorAll('.tok').length,
@@ -160,7 +172,11 @@ for (const engine of engines) {
         errors: window.pageErrors,
       }));
       assert.equal(shown.tokens, 60);
-      assert.match(shown.text, /\b(fox|cat|robot|baker|child|neighbour)\b/, `the demo model writes its grammar: ${shown.text}`);
+      assert.match(
+        shown.text,
+        /\b(fox|cat|robot|baker|child|neighbour)\b/,
+        `the demo model writes its grammar: ${shown.text}`,
+      );
       assert.match(shown.model, /trained 1,500 steps/);
       assert.equal(shown.notice, true, 'the embed shows a notice');
       assert.equal(shown.phase, 'finished');
@@ -186,15 +202,23 @@ for (const engine of engines) {
         window.metrics = [];
         host.addEventListener('kindling-metrics', ({ detail }) => window.metrics.push(detail));
       }, TEXT);
-      await page.waitFor(() => !document.querySelector('kindling-playground[data-validation=pending]') && !inShadow('#train').disabled, null, LONG);
+      await page.waitFor(
+        () => !document.querySelector('kindling-playground[data-validation=pending]') && !inShadow('#train').disabled,
+        null,
+        LONG,
+      );
       assert.equal(await page.evaluate(() => Number(inShadow('#chars').dataset.value)), TEXT.length);
 
       await page.evaluate(() => inShadow('#train').click());
       const firstLoss = await page.waitFor(() => Number(inShadow('#loss').dataset.value), null, LONG);
-      await page.waitFor((first) => {
-        const loss = Number(inShadow('#loss').dataset.value);
-        return Number(inShadow('#chart').dataset.points) >= 3 && loss < first * 0.9;
-      }, firstLoss, LONG);
+      await page.waitFor(
+        (first) => {
+          const loss = Number(inShadow('#loss').dataset.value);
+          return Number(inShadow('#chart').dataset.points) >= 3 && loss < first * 0.9;
+        },
+        firstLoss,
+        LONG,
+      );
       autoBackend = await page.evaluate(() => ({
         choice: inShadow('#backend-choice').value,
         badge: inShadow('#backend').textContent,
@@ -212,7 +236,11 @@ for (const engine of engines) {
         length.dispatchEvent(new Event('input', { bubbles: true }));
         inShadow('#generate').click();
       });
-      const generated = await page.waitFor(() => /^Done/.test(inShadow('#gen-status').textContent) && inShadow('#gen-status').textContent, null, LONG);
+      const generated = await page.waitFor(
+        () => /^Done/.test(inShadow('#gen-status').textContent) && inShadow('#gen-status').textContent,
+        null,
+        LONG,
+      );
       assert.equal(generated, 'Done: 40 tokens.');
       assert.equal(await page.evaluate(() => inShadow('#output').querySelectorAll('.tok').length), 40);
 
@@ -237,7 +265,11 @@ for (const engine of engines) {
         };
         inShadow('#download').click();
       });
-      const download = await page.waitFor(() => window.downloads[0] && { name: window.downloads[0].name, size: window.downloads[0].blob?.size }, null, LONG);
+      const download = await page.waitFor(
+        () => window.downloads[0] && { name: window.downloads[0].name, size: window.downloads[0].blob?.size },
+        null,
+        LONG,
+      );
       assert.equal(download.name, `kindling-gpt-step${step}.kindling`);
       assert.ok(download.size > 1000, `${download.size} bytes`);
       await page.evaluate(() => {
@@ -248,7 +280,11 @@ for (const engine of engines) {
         input.files = transfer.files;
         input.dispatchEvent(new Event('change', { bubbles: true }));
       });
-      const opened = await page.waitFor(() => /^Opened/.test(inShadow('#train-status').textContent) && inShadow('#train-status').textContent, null, LONG);
+      const opened = await page.waitFor(
+        () => /^Opened/.test(inShadow('#train-status').textContent) && inShadow('#train-status').textContent,
+        null,
+        LONG,
+      );
       assert.equal(opened, `Opened a model at step ${step}.`);
       assert.equal(await page.evaluate(() => inShadow('#file-error').hidden), true);
       await assertNoProblems(page);
@@ -257,14 +293,26 @@ for (const engine of engines) {
     test('autosave: after a reload the model is back at its step and trains on from it', async () => {
       // Pausing autosaved (IndexedDB); the model opened above is at the same step.
       const step = await page.evaluate(() => Number(inShadow('#step').dataset.value));
-      await page.waitFor((text) => inShadow('#save-status').textContent.startsWith(text), `Autosaved at step ${step} `, LONG);
+      await page.waitFor(
+        (text) => inShadow('#save-status').textContent.startsWith(text),
+        `Autosaved at step ${step} `,
+        LONG,
+      );
       const loss = await page.evaluate(() => Number(inShadow('#loss').dataset.value));
       await page.reload();
       await watch(page);
-      const offer = await page.waitFor(() => inShadow('#resume-offer')?.hidden === false && inShadow('#resume-text').textContent, null, LONG);
+      const offer = await page.waitFor(
+        () => inShadow('#resume-offer')?.hidden === false && inShadow('#resume-text').textContent,
+        null,
+        LONG,
+      );
       assert.match(offer, new RegExp(`step ${step} of`));
       await page.evaluate(() => inShadow('#resume').click());
-      await page.waitFor((text) => inShadow('#train-status').textContent.startsWith(text), `Restored at step ${step}`, LONG);
+      await page.waitFor(
+        (text) => inShadow('#train-status').textContent.startsWith(text),
+        `Restored at step ${step}`,
+        LONG,
+      );
       assert.equal(await page.evaluate(() => Number(inShadow('#step').dataset.value)), step);
       assert.equal(await page.evaluate(() => Number(inShadow('#loss').dataset.value)), loss);
       await page.evaluate(() => inShadow('#train').click()); // Resume
@@ -281,8 +329,30 @@ for (const engine of engines) {
         const module = (body) => {
           const code = [0x00, ...body, 0x0b];
           return new Uint8Array([
-            0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b,
-            0x03, 0x02, 0x01, 0x00, 0x0a, code.length + 2, 0x01, code.length, ...code,
+            0x00,
+            0x61,
+            0x73,
+            0x6d,
+            0x01,
+            0x00,
+            0x00,
+            0x00,
+            0x01,
+            0x05,
+            0x01,
+            0x60,
+            0x00,
+            0x01,
+            0x7b,
+            0x03,
+            0x02,
+            0x01,
+            0x00,
+            0x0a,
+            code.length + 2,
+            0x01,
+            code.length,
+            ...code,
           ]);
         };
         const v128 = [0xfd, 0x0c, ...new Array(16).fill(0)];
@@ -308,7 +378,12 @@ for (const engine of engines) {
       assert.ok(autoBackend.notices.includes(notice), `kindling-metrics said: ${JSON.stringify(autoBackend.notices)}`);
       // The page fetches each build it compiles (www/engine-loader.js): the CPU one, not WebGPU's.
       const wasm = await page.evaluate(() => [
-        ...new Set(performance.getEntriesByType('resource').map((entry) => new URL(entry.name).pathname).filter((path) => path.endsWith('.wasm'))),
+        ...new Set(
+          performance
+            .getEntriesByType('resource')
+            .map((entry) => new URL(entry.name).pathname)
+            .filter((path) => path.endsWith('.wasm')),
+        ),
       ]);
       assert.deepEqual(wasm, ['/pkg/kindling_bg.wasm']);
     });

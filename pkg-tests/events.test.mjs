@@ -53,7 +53,10 @@ test('the host hears metrics, generates mid-training and hears every token', asy
   }
   assert.equal(tokens.map(({ detail }) => detail.text).join(''), generated.text);
   const finished = (await seen('kindling-finished')).filter(({ detail }) => detail.task === 'generation');
-  assert.deepEqual(finished.map(({ detail }) => detail), [{ task: 'generation', reason: 'done', text: generated.text, tokens: 40 }]);
+  assert.deepEqual(
+    finished.map(({ detail }) => detail),
+    [{ task: 'generation', reason: 'done', text: generated.text, tokens: 40 }],
+  );
 });
 
 test('training finishes: metrics all the way, then kindling-finished, step and backend', async () => {
@@ -65,7 +68,11 @@ test('training finishes: metrics all the way, then kindling-finished, step and b
   const metrics = await seen('kindling-metrics');
   assert.ok(metrics.length >= 2, `${metrics.length} metrics events`);
   const steps = metrics.map(({ detail }) => detail.step);
-  assert.deepEqual(steps, [...steps].sort((a, b) => a - b), 'steps only grow');
+  assert.deepEqual(
+    steps,
+    [...steps].sort((a, b) => a - b),
+    'steps only grow',
+  );
   assert.equal(steps.at(-1), 300);
   for (const { detail } of metrics) {
     assert.ok(Number.isFinite(detail.trainLoss), JSON.stringify(detail));
@@ -77,7 +84,10 @@ test('training finishes: metrics all the way, then kindling-finished, step and b
     assert.equal(detail.backend, 'cpu');
     assert.equal(detail.totalSteps, 300);
   }
-  assert.ok(metrics.some(({ detail }) => Number.isFinite(detail.valLoss)), 'validation loss is reported');
+  assert.ok(
+    metrics.some(({ detail }) => Number.isFinite(detail.valLoss)),
+    'validation loss is reported',
+  );
   const [finished] = (await seen('kindling-finished')).filter(({ detail }) => detail.task === 'training');
   assert.deepEqual(finished.detail, { task: 'training', step: 300 });
   assert.deepEqual(
@@ -91,7 +101,10 @@ test('training finishes: metrics all the way, then kindling-finished, step and b
 
 test('every event bubbles out of the element, composed, with the element as its target', async () => {
   const events = await page.evaluate(() => window.seen);
-  assert.deepEqual(new Set(events.map((event) => event.type)), new Set(['kindling-ready', 'kindling-metrics', 'kindling-token', 'kindling-finished']));
+  assert.deepEqual(
+    new Set(events.map((event) => event.type)),
+    new Set(['kindling-ready', 'kindling-metrics', 'kindling-token', 'kindling-finished']),
+  );
   for (const event of events) {
     assert.equal(event.bubbles, true, event.type);
     assert.equal(event.composed, true, event.type);
@@ -105,21 +118,37 @@ test('typed properties mirror the attributes', async () => {
     element.temperature = 0.5;
     element.autoplay = true;
     const result = {
-      mode: element.mode, steps: element.steps, maxTokens: element.maxTokens, workers: element.workers,
-      temperature: element.getAttribute('temperature'), autoplay: element.hasAttribute('autoplay'),
-      theme: element.theme, modelSrc: element.modelSrc,
+      mode: element.mode,
+      steps: element.steps,
+      maxTokens: element.maxTokens,
+      workers: element.workers,
+      temperature: element.getAttribute('temperature'),
+      autoplay: element.hasAttribute('autoplay'),
+      theme: element.theme,
+      modelSrc: element.modelSrc,
     };
     element.autoplay = false;
     return result;
   });
   assert.deepEqual(read, {
-    mode: 'train', steps: 300, maxTokens: 40, workers: '1', temperature: '0.5', autoplay: true, theme: 'auto', modelSrc: null,
+    mode: 'train',
+    steps: 300,
+    maxTokens: 40,
+    workers: '1',
+    temperature: '0.5',
+    autoplay: true,
+    theme: 'auto',
+    modelSrc: null,
   });
 });
 
 test('generate() while generating is busy; train() with settings the engine refuses rejects with kind config', async () => {
   const result = await page.evaluate(async () => {
-    const caught = (promise) => promise.then(() => null, (error) => ({ name: error.name, kind: error.kind, errors: error.errors }));
+    const caught = (promise) =>
+      promise.then(
+        () => null,
+        (error) => ({ name: error.name, kind: error.kind, errors: error.errors }),
+      );
     const element = document.getElementById('playground');
     element.maxTokens = 2000;
     const first = element.generate();

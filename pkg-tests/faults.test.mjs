@@ -126,7 +126,10 @@ describe('the autosave', () => {
     assert.equal(offered, saved.step, 'the offer names the saved step');
     assert.ok(offered > 0 && left.step > 0, `offered ${offered}, the page had shown ${left.step}`);
     await page.locator('#resume').click();
-    await page.locator('#train-status').filter({ hasText: `Restored at step ${offered}` }).waitFor(LONG);
+    await page
+      .locator('#train-status')
+      .filter({ hasText: `Restored at step ${offered}` })
+      .waitFor(LONG);
     assert.equal(await stepOf(page), offered);
     const loss = await page.locator('#loss').getAttribute('data-value').then(Number);
     assert.ok(Math.abs(loss - saved.lastLoss) < 1e-6, `restored loss ${loss}, saved ${saved.lastLoss}`);
@@ -144,7 +147,10 @@ describe('the autosave', () => {
     const saved = await readAutosave(page, 'closed', 'summary');
     assert.match(await page.locator('#resume-text').textContent(), new RegExp(`saved at step ${saved.step} of`));
     await page.locator('#resume').click();
-    await page.locator('#train-status').filter({ hasText: `Restored at step ${saved.step}` }).waitFor(LONG);
+    await page
+      .locator('#train-status')
+      .filter({ hasText: `Restored at step ${saved.step}` })
+      .waitFor(LONG);
     assert.equal(await stepOf(page), saved.step);
     await page.close();
   });
@@ -195,7 +201,10 @@ describe('the autosave', () => {
   test('without IndexedDB (a private window) the autosave is reported off; training goes on and Download works', async () => {
     const refuse = () => {
       indexedDB.open = () => {
-        throw new DOMException('A mutation operation was attempted on a database that did not allow mutations.', 'InvalidStateError');
+        throw new DOMException(
+          'A mutation operation was attempted on a database that did not allow mutations.',
+          'InvalidStateError',
+        );
       };
     };
     const page = await browser.context.newPage();
@@ -209,7 +218,10 @@ describe('the autosave', () => {
     await train(page);
     await page.waitForFunction(() => errorKinds.length > 0, null, LONG);
     assert.deepEqual([...new Set(await page.evaluate(() => errorKinds))], ['storage']);
-    assert.match(await page.locator('#save-error').textContent(), /Could not open the autosaves: this browser keeps no storage for this page.*Training goes on/);
+    assert.match(
+      await page.locator('#save-error').textContent(),
+      /Could not open the autosaves: this browser keeps no storage for this page.*Training goes on/,
+    );
     await advanced(page, await stepOf(page));
     await downloads(page);
     await page.close();
@@ -239,7 +251,10 @@ describe('the autosave', () => {
     const saved = await readAutosave(page, 'trap', 'summary');
     assert.match(await page.locator('#resume-text').textContent(), new RegExp(`step ${saved.step} of`));
     await page.locator('#resume').click();
-    await page.locator('#train-status').filter({ hasText: `Restored at step ${saved.step}` }).waitFor(LONG);
+    await page
+      .locator('#train-status')
+      .filter({ hasText: `Restored at step ${saved.step}` })
+      .waitFor(LONG);
     await page.close();
   });
 });
@@ -254,10 +269,11 @@ describe('files', () => {
       window.reads = 0;
       for (const method of ['arrayBuffer', 'text', 'stream', 'bytes']) {
         const real = Blob.prototype[method];
-        if (real) Blob.prototype[method] = function (...args) {
-          window.reads++;
-          return real.apply(this, args);
-        };
+        if (real)
+          Blob.prototype[method] = function (...args) {
+            window.reads++;
+            return real.apply(this, args);
+          };
       }
     });
   });
@@ -284,7 +300,9 @@ describe('files', () => {
   test('a text file that is not UTF-8 is refused with the reason; the text is kept', async () => {
     await drop(() => {
       const transfer = new DataTransfer();
-      const latin1 = new Uint8Array([...'caf'].map((c) => c.charCodeAt(0)).concat([0xe9, 0x20, 0x6e, 0x6f, 0xeb, 0x6c]));
+      const latin1 = new Uint8Array(
+        [...'caf'].map((c) => c.charCodeAt(0)).concat([0xe9, 0x20, 0x6e, 0x6f, 0xeb, 0x6c]),
+      );
       transfer.items.add(new File([latin1], 'latin1.txt', { type: 'text/plain' }));
       return transfer;
     });
@@ -307,7 +325,10 @@ describe('files', () => {
       Object.defineProperty(input, 'files', { configurable: true, get: () => [huge] });
       input.dispatchEvent(new Event('change'));
     });
-    await page.locator('#file-error').filter({ hasText: '“huge.kindling”: it is 3.0 GiB; the limit is 1.0 GiB' }).waitFor(LONG);
+    await page
+      .locator('#file-error')
+      .filter({ hasText: '“huge.kindling”: it is 3.0 GiB; the limit is 1.0 GiB' })
+      .waitFor(LONG);
     assert.equal(await page.evaluate(() => reads), 0);
     assert.equal(await stepOf(page), step);
     assert.equal(await page.locator('#train').textContent(), 'Resume');
@@ -370,7 +391,10 @@ describe('model-src', () => {
   test('a model-src on another origin without CORS says so inside the element', async () => {
     // The page on one server (no CSP), the model on the other, which sends no CORS headers.
     const page = await embed('cross', `${server.url}/www/models/demo.kindling`, { origin: plain.url });
-    await assertRefused(page, /it is on another origin \(http:\/\/127\.0\.0\.1:\d+\), which did not allow this page to read it/);
+    await assertRefused(
+      page,
+      /it is on another origin \(http:\/\/127\.0\.0\.1:\d+\), which did not allow this page to read it/,
+    );
     await page.close();
   });
 

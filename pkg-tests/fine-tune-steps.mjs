@@ -4,7 +4,11 @@ import { basename, join } from 'node:path';
 import { ARTIFACTS } from './browser.mjs';
 
 export const LONG = { timeout: 120_000 };
-export const JUNK = { name: 'notes.kindling', mimeType: 'application/octet-stream', buffer: Buffer.from('not a model at all') };
+export const JUNK = {
+  name: 'notes.kindling',
+  mimeType: 'application/octet-stream',
+  buffer: Buffer.from('not a model at all'),
+};
 
 // browserSuite's init: every page records its kindling-metrics, and reaches into the element.
 export function recordMetrics() {
@@ -87,6 +91,9 @@ export async function fineTuneFile(page, file) {
     if (!(await radio.isChecked())) await startFrom(page, 'A model file');
     await page.locator('#start-file').setInputFiles(file);
   }
-  await page.locator('#start-note').filter({ hasText: `Model file: ${name}` }).waitFor(LONG);
+  await page
+    .locator('#start-note')
+    .filter({ hasText: `Model file: ${name}` })
+    .waitFor(LONG);
   await page.locator('#train').click();
 }

@@ -11,7 +11,18 @@ import { join } from 'node:path';
 import { ARTIFACTS, browserSuite } from './browser.mjs';
 import { audit } from './audit.mjs';
 import {
-  LONG, JUNK, recordMetrics, otherText, validated, stepOf, firstMetrics, settings, trainAndDownload, reset, startFrom, fineTuneFile,
+  LONG,
+  JUNK,
+  recordMetrics,
+  otherText,
+  validated,
+  stepOf,
+  firstMetrics,
+  settings,
+  trainAndDownload,
+  reset,
+  startFrom,
+  fineTuneFile,
 } from './fine-tune-steps.mjs';
 
 const BASE_STEPS = 150;
@@ -42,7 +53,11 @@ describe('fine-tuning a saved model on the page’s text', () => {
 
   test('the same settings from scratch on another text: the first loss', async () => {
     await reset(page);
-    assert.equal(await page.locator('#start-from input[value=scratch]').isEnabled(), true, 'no model: a start point may be chosen');
+    assert.equal(
+      await page.locator('#start-from input[value=scratch]').isEnabled(),
+      true,
+      'no model: a start point may be chosen',
+    );
     await page.locator('#text').fill(otherText());
     await settings(page, { tokenizer: 'bpe', steps: FINE_TUNE_STEPS });
     const first = await firstMetrics(page, () => page.locator('#train').click());

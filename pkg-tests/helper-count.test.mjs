@@ -27,7 +27,10 @@ test('the core count and the batch cap the search; an unknown core count does no
 test('one more worker is tried while each pays by GAIN, up to the cap', () => {
   assert.deepEqual(nextWorkers({ timings: { 1: 17.3 }, current: 1, cap: 4 }), { action: 'try', workers: 2 });
   assert.deepEqual(nextWorkers({ timings: { 1: 17.3, 2: 10.1 }, current: 2, cap: 4 }), { action: 'try', workers: 3 });
-  assert.deepEqual(nextWorkers({ timings: { 1: 17.3, 2: 10.1 }, current: 2, cap: 2 }), { action: 'settle', workers: 2 });
+  assert.deepEqual(nextWorkers({ timings: { 1: 17.3, 2: 10.1 }, current: 2, cap: 2 }), {
+    action: 'settle',
+    workers: 2,
+  });
   assert.deepEqual(nextWorkers({ timings: { 1: 17.3 }, current: 1, cap: 1 }), { action: 'settle', workers: 1 });
   // Exactly GAIN faster pays; a hair less does not.
   assert.equal(GAIN, 0.15);
@@ -36,18 +39,36 @@ test('one more worker is tried while each pays by GAIN, up to the cap', () => {
 });
 
 test('the search settles on the count before the first that does not pay', () => {
-  assert.deepEqual(nextWorkers({ timings: { 1: 17.3, 2: 10.1, 3: 14 }, current: 3, cap: 4 }), { action: 'settle', workers: 2 });
+  assert.deepEqual(nextWorkers({ timings: { 1: 17.3, 2: 10.1, 3: 14 }, current: 3, cap: 4 }), {
+    action: 'settle',
+    workers: 2,
+  });
   // Slower with a helper (WebKit on 2 cores reporting 4): one worker.
   assert.deepEqual(nextWorkers({ timings: { 1: 13, 2: 30 }, current: 2, cap: 4 }), { action: 'settle', workers: 1 });
   // Settled, a fresh measure that still pays keeps the count, and never tries one more.
-  assert.deepEqual(nextWorkers({ timings: { 1: 17.3, 2: 10.4, 3: 14 }, current: 2, cap: 4, settled: true }), { action: 'settle', workers: 2 });
-  assert.deepEqual(nextWorkers({ timings: { 1: 17.3, 2: 10.4 }, current: 2, cap: 4, settled: true }), { action: 'settle', workers: 2 });
-  assert.deepEqual(nextWorkers({ timings: { 1: 17.3 }, current: 1, cap: 4, settled: true }), { action: 'settle', workers: 1 });
+  assert.deepEqual(nextWorkers({ timings: { 1: 17.3, 2: 10.4, 3: 14 }, current: 2, cap: 4, settled: true }), {
+    action: 'settle',
+    workers: 2,
+  });
+  assert.deepEqual(nextWorkers({ timings: { 1: 17.3, 2: 10.4 }, current: 2, cap: 4, settled: true }), {
+    action: 'settle',
+    workers: 2,
+  });
+  assert.deepEqual(nextWorkers({ timings: { 1: 17.3 }, current: 1, cap: 4, settled: true }), {
+    action: 'settle',
+    workers: 1,
+  });
 });
 
 test('a settled count that stops paying drops back one worker', () => {
-  assert.deepEqual(nextWorkers({ timings: { 1: 17.3, 2: 16.9, 3: 14 }, current: 2, cap: 4, settled: true }), { action: 'drop', workers: 1 });
-  assert.deepEqual(nextWorkers({ timings: { 1: 40, 2: 20, 3: 19, 4: 18 }, current: 3, cap: 4, settled: true }), { action: 'drop', workers: 2 });
+  assert.deepEqual(nextWorkers({ timings: { 1: 17.3, 2: 16.9, 3: 14 }, current: 2, cap: 4, settled: true }), {
+    action: 'drop',
+    workers: 1,
+  });
+  assert.deepEqual(nextWorkers({ timings: { 1: 40, 2: 20, 3: 19, 4: 18 }, current: 3, cap: 4, settled: true }), {
+    action: 'drop',
+    workers: 2,
+  });
 });
 
 // Feeds `search` chunks of 10 steps at `msPerStep` until its count or its settling changes;
@@ -75,12 +96,16 @@ test('the search measures steady chunks, leaving out the warm-up after each chan
   assert.equal(search.workers, 4);
   assert.equal(feed(search, ms, { cold: true }), WARMUP_CHUNKS + MEASURED_CHUNKS);
   assert.deepEqual([search.workers, search.settled], [3, true], '4 workers gained 5%');
-  assert.equal(search.note, '1 worker 17 ms/step · 2 workers 10 ms/step · 3 workers 7.9 ms/step · 4 workers 7.5 ms/step → 3');
+  assert.equal(
+    search.note,
+    '1 worker 17 ms/step · 2 workers 10 ms/step · 3 workers 7.9 ms/step · 4 workers 7.5 ms/step → 3',
+  );
 });
 
 test('unusable chunks are left out, a cold one restarts the warm-up', () => {
   const search = new WorkerSearch(2);
-  for (let i = 0; i < WARMUP_CHUNKS + MEASURED_CHUNKS - 1; i++) search.record({ steps: 10, ms: 100, cold: false, usable: true });
+  for (let i = 0; i < WARMUP_CHUNKS + MEASURED_CHUNKS - 1; i++)
+    search.record({ steps: 10, ms: 100, cold: false, usable: true });
   // An evaluation inside a chunk: not a step's time.
   search.record({ steps: 10, ms: 900, cold: false, usable: false });
   assert.equal(search.workers, 1);
@@ -108,7 +133,10 @@ test('the settled count is measured again and again; one that stops paying is dr
   ms = (workers) => ({ 1: 40, 2: 20, 3: 19, 4: 11 })[workers];
   assert.ok(feed(search, ms) <= 2 * MEASURED_CHUNKS);
   assert.deepEqual([search.workers, search.settled], [2, true]);
-  assert.equal(search.note, '1 worker 40 ms/step · 2 workers 20 ms/step · 3 workers 19 ms/step · 4 workers 11 ms/step → 2');
+  assert.equal(
+    search.note,
+    '1 worker 40 ms/step · 2 workers 20 ms/step · 3 workers 19 ms/step · 4 workers 11 ms/step → 2',
+  );
   // 2 still pays against 1: it stays, and 3 is not tried again.
   assert.equal(feed(search, ms), Infinity);
   assert.equal(search.workers, 2);
@@ -125,14 +153,26 @@ test('helpers that do not pay leave one worker', () => {
 
 test('the note names each count measured, singular for one worker', () => {
   assert.equal(timingsNote({}, 1, false), undefined);
-  assert.equal(timingsNote({ 1: 17.3, 2: 10.1, 3: 14 }, 2, true), '1 worker 17 ms/step · 2 workers 10 ms/step · 3 workers 14 ms/step → 2');
+  assert.equal(
+    timingsNote({ 1: 17.3, 2: 10.1, 3: 14 }, 2, true),
+    '1 worker 17 ms/step · 2 workers 10 ms/step · 3 workers 14 ms/step → 2',
+  );
   assert.equal(timingsNote({ 1: 121.4, 2: 4.56 }, 2, false), '1 worker 121 ms/step · 2 workers 4.6 ms/step → trying 2');
 });
 
-test('a run too short to repay a helper\'s start never tries one', () => {
+test("a run too short to repay a helper's start never tries one", () => {
   // 150 steps at 18 ms: 2.7 s left, under MIN_REMAINING_MS.
-  assert.deepEqual(nextWorkers({ timings: { 1: 18 }, current: 1, cap: 4, remainingSteps: 150 }), { action: 'settle', workers: 1 });
-  assert.deepEqual(nextWorkers({ timings: { 1: 18 }, current: 1, cap: 4, remainingSteps: 10_000 }), { action: 'try', workers: 2 });
+  assert.deepEqual(nextWorkers({ timings: { 1: 18 }, current: 1, cap: 4, remainingSteps: 150 }), {
+    action: 'settle',
+    workers: 1,
+  });
+  assert.deepEqual(nextWorkers({ timings: { 1: 18 }, current: 1, cap: 4, remainingSteps: 10_000 }), {
+    action: 'try',
+    workers: 2,
+  });
   // A settled count that stopped paying still drops, however little is left.
-  assert.deepEqual(nextWorkers({ timings: { 1: 18, 2: 19 }, current: 2, cap: 4, settled: true, remainingSteps: 10 }), { action: 'drop', workers: 1 });
+  assert.deepEqual(nextWorkers({ timings: { 1: 18, 2: 19 }, current: 2, cap: 4, settled: true, remainingSteps: 10 }), {
+    action: 'drop',
+    workers: 1,
+  });
 });

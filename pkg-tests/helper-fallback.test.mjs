@@ -44,12 +44,20 @@ test('a helper that replies malformed is dropped and training goes on in one wor
   });
 
   await startLongTinyRun(page);
-  await page.waitForFunction(() => {
-    const root = document.querySelector('kindling-playground').shadowRoot;
-    return Number(root.querySelector('#step').dataset.value) > 30 || !root.querySelector('#train-error').hidden;
-  }, null, { ...LONG, polling: 100 });
+  await page.waitForFunction(
+    () => {
+      const root = document.querySelector('kindling-playground').shadowRoot;
+      return Number(root.querySelector('#step').dataset.value) > 30 || !root.querySelector('#train-error').hidden;
+    },
+    null,
+    { ...LONG, polling: 100 },
+  );
 
-  assert.equal(await inShadow(page, '#train-error', 'hidden'), true, await inShadow(page, '#train-error', 'textContent'));
+  assert.equal(
+    await inShadow(page, '#train-error', 'hidden'),
+    true,
+    await inShadow(page, '#train-error', 'textContent'),
+  );
   assert.equal(await page.locator('#train').textContent(), 'Pause');
   assert.equal(await page.locator('#backend').textContent(), 'CPU', 'one worker after the helper failed');
   assert.match(await page.locator('#backend').getAttribute('title'), /Training continues in one worker: .*helper/);
@@ -60,5 +68,8 @@ test('a helper that replies malformed is dropped and training goes on in one wor
 
 test('nothing left the origin and no page errors', () => {
   assert.deepEqual(foreignRequests(browser.requests, server.url), []);
-  assert.deepEqual(browser.problems.filter((text) => /page error|Content.Security.Policy/i.test(text)), []);
+  assert.deepEqual(
+    browser.problems.filter((text) => /page error|Content.Security.Policy/i.test(text)),
+    [],
+  );
 });

@@ -21,7 +21,8 @@ const validated = (page) => page.locator('kindling-playground:not([data-validati
 const steps = (page) => page.locator('#train-for label').filter({ hasText: 'Steps' }).click();
 const readout = (page) => page.locator('#inspect-panel .readout').first();
 // The values of the cells a locator matches, as their data-value or fill-opacity say.
-const values = (locator, attribute = 'data-value') => locator.evaluateAll((nodes, name) => nodes.map((node) => Number(node.getAttribute(name))), attribute);
+const values = (locator, attribute = 'data-value') =>
+  locator.evaluateAll((nodes, name) => nodes.map((node) => Number(node.getAttribute(name))), attribute);
 
 // Trains the page's model from `text` with `fields` (the Model card's, by config name).
 async function trainModel(page, text, fields) {
@@ -110,7 +111,10 @@ describe('a tiny GPT, trained a few hundred steps', () => {
     assert.equal(await page.locator('#inspect-text').getAttribute('readonly'), '');
     T = await page.locator('#inspect-panel .strip .heat').count();
     assert.equal(T, 32, 'tiny reads 32 characters at a time');
-    assert.match(status, new RegExp(`^Inspected 32 characters\\. The ${generated.length - 32} before them were left out`));
+    assert.match(
+      status,
+      new RegExp(`^Inspected 32 characters\\. The ${generated.length - 32} before them were left out`),
+    );
     // A GPT: attention and the lens, no neurons, and a line saying why.
     const tabs = await page.locator('[role=tab]:visible').allTextContents();
     assert.deepEqual(tabs, ['Attention', 'Logit lens', 'Embeddings', 'Sampling']);
@@ -132,8 +136,15 @@ describe('a tiny GPT, trained a few hundred steps', () => {
     // pointer placed before it.
     await page.locator('#inspect-panel .cells').focus();
     await cells.nth(5 * T + 2).hover();
-    assert.match(await readout(page).textContent(), /^“.+” \(position 6\) gives \d+(\.\d)?% of its attention to “.+” \(position 3\)\.$/);
-    assert.equal(await readout(page).getAttribute('aria-live'), 'off', 'hovering shows the readout without reading it out');
+    assert.match(
+      await readout(page).textContent(),
+      /^“.+” \(position 6\) gives \d+(\.\d)?% of its attention to “.+” \(position 3\)\.$/,
+    );
+    assert.equal(
+      await readout(page).getAttribute('aria-live'),
+      'off',
+      'hovering shows the readout without reading it out',
+    );
     await page.keyboard.press('ArrowDown');
     assert.match(await readout(page).textContent(), /\(position 7\) gives .* \(position 3\)/);
     assert.equal(await readout(page).getAttribute('aria-live'), 'polite', 'the keyboard has it read out');
@@ -150,7 +161,11 @@ describe('a tiny GPT, trained a few hundred steps', () => {
     const tiles = page.locator('#inspect-panel .tile');
     assert.equal(await tiles.count(), 2, "tiny's two heads");
     for (let i = 0; i < 2; i++) assert.equal(await tiles.nth(i).locator('rect.cell').count(), T * T);
-    await tiles.nth(1).locator('rect.cell').nth(3 * T + 1).hover();
+    await tiles
+      .nth(1)
+      .locator('rect.cell')
+      .nth(3 * T + 1)
+      .hover();
     assert.match(await readout(page).textContent(), /^Layer 2, head 2: .*\(position 4\) gives \d/);
     await photograph(page, 'attention-heads');
     await tiles.nth(0).click(); // back to one head, large
@@ -164,9 +179,15 @@ describe('a tiny GPT, trained a few hundred steps', () => {
     assert.equal(await cells.count(), 2 * T, 'two layers');
     assert.equal(await page.locator('#inspect-panel .lens text.guess').count(), 2 * T);
     const probs = await values(cells, 'fill-opacity');
-    assert.ok(probs.every((p) => p > 0 && p <= 1), 'every best guess has a probability');
+    assert.ok(
+      probs.every((p) => p > 0 && p <= 1),
+      'every best guess has a probability',
+    );
     await cells.nth(T + 4).hover();
-    assert.match(await readout(page).textContent(), /^After the last layer \(the model's prediction\), at “.+” \(position 5\): (“.+” \d+(\.\d)?%, ){4}“.+” \d+(\.\d)?%\. The text goes on with “.+”\.$/);
+    assert.match(
+      await readout(page).textContent(),
+      /^After the last layer \(the model's prediction\), at “.+” \(position 5\): (“.+” \d+(\.\d)?%, ){4}“.+” \d+(\.\d)?%\. The text goes on with “.+”\.$/,
+    );
     await page.locator('#inspect-panel .cells').focus();
     await page.keyboard.press('ArrowUp');
     assert.match(await readout(page).textContent(), /^After layer 1 of 2, at .*\(position 5\)/);
@@ -184,8 +205,14 @@ describe('a tiny GPT, trained a few hundred steps', () => {
     const vowels = [...new Set(corpus())].filter((char) => 'aeiou'.includes(char)).length;
     assert.equal(await page.locator('#inspect-panel text.point.vowel').count(), vowels, 'the vowels are coloured');
     await points.nth(3).hover();
-    assert.match(await readout(page).textContent(), /^“.+” \(.+\) at \(-?\d+\.\d\d, -?\d+\.\d\d\)\. Nearest here: “.+”, “.+”, “.+”\.$/);
-    assert.match(await page.locator('#inspect-panel .hint').first().textContent(), /direction 1 \(\d+% of the variance\)/);
+    assert.match(
+      await readout(page).textContent(),
+      /^“.+” \(.+\) at \(-?\d+\.\d\d, -?\d+\.\d\d\)\. Nearest here: “.+”, “.+”, “.+”\.$/,
+    );
+    assert.match(
+      await page.locator('#inspect-panel .hint').first().textContent(),
+      /direction 1 \(\d+% of the variance\)/,
+    );
     await photograph(page, 'embeddings');
     await checkedAudit(page, 'inspect-embeddings');
   });
@@ -195,10 +222,17 @@ describe('a tiny GPT, trained a few hundred steps', () => {
     const before = page.locator('#inspect-panel td.before');
     const after = page.locator('#inspect-panel td.after');
     const shown = Math.min(20, vocab);
-    await page.locator('#inspect-panel .readout').filter({ hasText: /tokens can be drawn/ }).waitFor(LONG);
+    await page
+      .locator('#inspect-panel .readout')
+      .filter({ hasText: /tokens can be drawn/ })
+      .waitFor(LONG);
     assert.equal(await before.count(), shown);
     const beforeValues = await values(before);
-    assert.deepEqual(beforeValues, [...beforeValues].sort((a, b) => b - a), 'most likely first');
+    assert.deepEqual(
+      beforeValues,
+      [...beforeValues].sort((a, b) => b - a),
+      'most likely first',
+    );
     // The line under the bars names the settings they show once they are drawn.
     const drawnAt = async (temperature, topK, topP) => {
       const line = `At temperature ${temperature}, top-k ${topK || 'off'}, top-p ${topP}:`;
@@ -263,7 +297,15 @@ describe('a small LSTM: its neurons', () => {
     await page.locator('#engine-status').filter({ hasText: 'Ready' }).waitFor(LONG);
     if (await page.locator('#resume-offer').isVisible()) await page.locator('#discard').click();
     await steps(page);
-    await trainModel(page, text, { model: 'lstm', nLayer: 1, hiddenSize: 32, nEmbd: 16, blockSize: 32, batchSize: 8, maxSteps: 150 });
+    await trainModel(page, text, {
+      model: 'lstm',
+      nLayer: 1,
+      hiddenSize: 32,
+      nEmbd: 16,
+      blockSize: 32,
+      batchSize: 8,
+      maxSteps: 150,
+    });
   });
 
   after(() => page.close());
@@ -283,12 +325,18 @@ describe('a small LSTM: its neurons', () => {
     await page.locator('#neuron-unit').fill('2');
     assert.notEqual(await heat(), unit1, 'another unit, other colours');
     await spans.nth(4).hover();
-    assert.match(await readout(page).textContent(), /^“c” \(position 5\): the hidden state of layer 1, unit 2 is [+−]\d\.\d\d\.$/);
+    assert.match(
+      await readout(page).textContent(),
+      /^“c” \(position 5\): the hidden state of layer 1, unit 2 is [+−]\d\.\d\d\.$/,
+    );
     await page.locator('#inspect-panel .neuron-text').focus();
     await page.keyboard.press('ArrowRight');
     assert.match(await readout(page).textContent(), /^“a” \(position 6\)/);
     await page.locator('#neuron-state').selectOption('cell');
-    assert.match(await page.locator('#inspect-panel .neuron-text').getAttribute('aria-label'), /cell state of layer 1, unit 2/);
+    assert.match(
+      await page.locator('#inspect-panel .neuron-text').getAttribute('aria-label'),
+      /cell state of layer 1, unit 2/,
+    );
 
     // The gates: a sigmoid's colour is its value, from 0 to 1; the candidate's from −1 to 1.
     const states = await page.locator('#neuron-state option').evaluateAll((nodes) => nodes.map((node) => node.value));
@@ -296,10 +344,15 @@ describe('a small LSTM: its neurons', () => {
     const cellHeat = await heat();
     await page.locator('#neuron-state').selectOption('forget');
     assert.notEqual(await heat(), cellHeat, 'the forget gate colours the text');
-    assert.match(await page.locator('#inspect-panel .neuron-text').getAttribute('aria-label'), /forget gate of layer 1, unit 2/);
+    assert.match(
+      await page.locator('#inspect-panel .neuron-text').getAttribute('aria-label'),
+      /forget gate of layer 1, unit 2/,
+    );
     assert.match(await page.locator('#inspect-panel .neuron-text + .readout + .hint').textContent(), /from 0 .* to 1/);
     await spans.nth(2).hover();
-    const open = (await readout(page).textContent()).match(/^“e” \(position 3\): the forget gate of layer 1, unit 2 is (\d\.\d\d)\.$/);
+    const open = (await readout(page).textContent()).match(
+      /^“e” \(position 3\): the forget gate of layer 1, unit 2 is (\d\.\d\d)\.$/,
+    );
     assert.ok(open, await readout(page).textContent());
     const forget = Number(open[1]);
     assert.ok(forget >= 0 && forget <= 1, `forget gate ${forget}`);
@@ -308,7 +361,9 @@ describe('a small LSTM: its neurons', () => {
     await photograph(page, 'neurons-forget');
     await page.locator('#neuron-state').selectOption('candidate');
     await spans.nth(5).hover();
-    const candidate = (await readout(page).textContent()).match(/^“a” \(position 6\): the candidate gate of layer 1, unit 2 is ([+−]\d\.\d\d)\.$/);
+    const candidate = (await readout(page).textContent()).match(
+      /^“a” \(position 6\): the candidate gate of layer 1, unit 2 is ([+−]\d\.\d\d)\.$/,
+    );
     assert.ok(candidate, await readout(page).textContent());
     const value = Number(candidate[1].replace('−', '-'));
     assert.ok(value >= -1 && value <= 1, `candidate ${value}`);
@@ -338,17 +393,26 @@ describe('a small LSTM: its neurons', () => {
       const units = page.locator(`#inspect-panel .found li[data-feature=${id}] button.unit`);
       assert.equal(await units.count(), 3, id);
       const rs = await values(units, 'data-r');
-      assert.ok(rs.every((r) => r >= -1 && r <= 1 && r !== 0), `${id}: ${rs}`);
+      assert.ok(
+        rs.every((r) => r >= -1 && r <= 1 && r !== 0),
+        `${id}: ${rs}`,
+      );
       assert.ok(Math.abs(rs[0]) >= Math.abs(rs[2]), 'best first');
       assert.match(await units.first().textContent(), /^Layer 1, unit \d+: r = [+−]\d\.\d\d$/);
     }
-    assert.match(await page.locator('#inspect-panel .found li[data-feature=cjk]').textContent(), /needs both CJK characters and Latin letters/);
+    assert.match(
+      await page.locator('#inspect-panel .found li[data-feature=cjk]').textContent(),
+      /needs both CJK characters and Latin letters/,
+    );
     const best = page.locator('#inspect-panel .found li[data-feature=quoted] button.unit').first();
     const unit = (await best.textContent()).match(/unit (\d+)/)[1];
     await best.click();
     assert.equal(await page.locator('#neuron-unit').inputValue(), unit);
     assert.equal(await page.locator('#neuron-state').inputValue(), 'hidden');
-    assert.match(await readout(page).textContent(), new RegExp(`^Showing layer 1, unit ${unit}: its hidden state has r = `));
+    assert.match(
+      await readout(page).textContent(),
+      new RegExp(`^Showing layer 1, unit ${unit}: its hidden state has r = `),
+    );
     await photograph(page, 'neurons');
     await checkedAudit(page, 'inspect-neurons');
   });
@@ -356,7 +420,10 @@ describe('a small LSTM: its neurons', () => {
   test('a long text is looked at by its last 1,000 characters', async () => {
     await page.locator('#inspect-text').fill(looked.repeat(25));
     const status = await inspect(page);
-    assert.equal(status, `Inspected 1,000 characters. The ${looked.length * 25 - 1000} before them were left out: the Inspect card looks at 1,000 at most.`);
+    assert.equal(
+      status,
+      `Inspected 1,000 characters. The ${looked.length * 25 - 1000} before them were left out: the Inspect card looks at 1,000 at most.`,
+    );
     assert.equal(await page.locator('#inspect-panel .neuron-text .heat').count(), 1000);
   });
 });
@@ -373,14 +440,23 @@ describe('mode="inspect" in a post, under the strict CSP', () => {
       <kindling-playground id="lens" mode="inspect" model-src="/www/models/demo.kindling" view="lens"
         text="The fox follows the cat at dawn."></kindling-playground></main></html>`;
     await page.route(`${suite.server.url}/inspect-post.html`, (route) =>
-      route.fulfill({ status: 200, headers: { 'Content-Security-Policy': CSP }, contentType: 'text/html; charset=utf-8', body: html }));
+      route.fulfill({
+        status: 200,
+        headers: { 'Content-Security-Policy': CSP },
+        contentType: 'text/html; charset=utf-8',
+        body: html,
+      }),
+    );
     await page.goto(`${suite.server.url}/inspect-post.html`);
   });
 
   after(() => page.close());
 
   test('it loads its model once in view and shows the chosen view of its text, alone', async () => {
-    await page.locator('#inspect-status').filter({ hasText: /^Inspected/ }).waitFor(LONG);
+    await page
+      .locator('#inspect-status')
+      .filter({ hasText: /^Inspected/ })
+      .waitFor(LONG);
     assert.equal(await page.locator('#inspect-text').inputValue(), 'The fox follows the cat at dawn.');
     assert.equal(await page.locator('#inspect-panel').getAttribute('data-view'), 'lens');
     // demo.kindling: a 2-layer GPT.
@@ -399,13 +475,20 @@ describe('mode="inspect" in a post, under the strict CSP', () => {
     assert.equal(await page.locator('#inspect-panel .heatmap rect.cell').count(), 32 * 32);
     await page.locator('#inspect-text').fill('A small robot builds a kite.');
     await page.locator('#inspect').click();
-    await page.locator('#inspect-panel .heatmap rect.cell').nth(28 * 28 - 1).waitFor(LONG);
+    await page
+      .locator('#inspect-panel .heatmap rect.cell')
+      .nth(28 * 28 - 1)
+      .waitFor(LONG);
     assert.equal(await page.locator('#inspect-panel .heatmap rect.cell').count(), 28 * 28);
     await page.locator('#tab-attention').focus();
     await page.keyboard.press('ArrowRight');
     assert.equal(await page.locator('#tab-lens').getAttribute('aria-selected'), 'true');
     assert.equal(await focusedId(page), 'tab-lens');
-    assert.equal(await page.locator('kindling-playground').getAttribute('view'), 'lens', 'the tabs set the view attribute');
+    assert.equal(
+      await page.locator('kindling-playground').getAttribute('view'),
+      'lens',
+      'the tabs set the view attribute',
+    );
     await page.setViewportSize({ width: 360, height: 780 });
     await page.locator('kindling-playground').screenshot({ path: join(ARTIFACTS, 'inspect-embed-phone.png') });
     await page.setViewportSize({ width: 1280, height: 900 });

@@ -87,7 +87,9 @@ describe('the playground and the command', () => {
   after(() => page.close());
 
   test('model-src opens a native model, Train goes on from its step, and safetensors + JSON download', async () => {
-    await page.locator('kindling-playground').evaluate((el) => el.setAttribute('model-src', 'test-artifacts/native-model.kindling'));
+    await page
+      .locator('kindling-playground')
+      .evaluate((el) => el.setAttribute('model-src', 'test-artifacts/native-model.kindling'));
     await page.locator(`#step[data-value="${NATIVE_STEPS}"]`).waitFor(LONG);
     await page.locator('#train').click();
     await page.locator('#step[data-value="200"]').waitFor(LONG); // the run's maxSteps

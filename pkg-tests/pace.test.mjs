@@ -51,7 +51,11 @@ const suite = browserSuite({
 
 const element = () => page.locator('kindling-playground');
 const tokens = () => page.locator('#output .tok').count();
-const choose = (pace) => page.locator('#pace label').filter({ hasText: new RegExp(`^${pace}$`, 'i') }).click();
+const choose = (pace) =>
+  page
+    .locator('#pace label')
+    .filter({ hasText: new RegExp(`^${pace}$`, 'i') })
+    .click();
 
 // Clears what the host heard, and starts a generation of `length` tokens.
 async function generate(length) {
@@ -150,7 +154,11 @@ test('step: each press shows exactly one more token, described below the text', 
   ];
   for (const [index, press] of presses.entries()) {
     await press();
-    await page.waitForFunction((count) => inShadow('#output').querySelectorAll('.tok').length >= count, index + 1, LONG);
+    await page.waitForFunction(
+      (count) => inShadow('#output').querySelectorAll('.tok').length >= count,
+      index + 1,
+      LONG,
+    );
     assert.equal(await tokens(), index + 1, `press ${index + 1}`);
     const last = page.locator('#output .tok').last();
     assert.match(await last.getAttribute('class'), /\bcurrent\b/, 'the new token is the one inspected');
@@ -190,14 +198,21 @@ test('stepping, focus goes on from Generate to Next token, and to the text once 
   for (let i = 0; i < 3; i++) await page.keyboard.press('Enter');
   await page.locator('#gen-status').filter({ hasText: 'Done: 3 tokens' }).waitFor(LONG);
   assert.equal(await focusedId(), 'output');
-  assert.match(await page.locator('#token-info').textContent(), /had probability/, 'the text, focused, describes its last token');
+  assert.match(
+    await page.locator('#token-info').textContent(),
+    /had probability/,
+    'the text, focused, describes its last token',
+  );
   assert.equal(await page.locator('#inspect').isEnabled(), true);
   // What the Inspect card looks at: the prompt as it was and the text shown after it.
   const shown = await page.locator('#output').textContent();
   await page.locator('#prompt').fill('Another ');
   await page.locator('#inspect').click();
   assert.equal(await page.locator('#inspect-text').inputValue(), `The ${shown}`);
-  await page.locator('#inspect-status').filter({ hasText: /^Inspected/ }).waitFor(LONG);
+  await page
+    .locator('#inspect-status')
+    .filter({ hasText: /^Inspected/ })
+    .waitFor(LONG);
   await page.locator('#prompt').fill('The ');
 });
 

@@ -47,7 +47,11 @@ test('readable shows READABLE_PER_SECOND tokens a second however fast they came'
   assert.equal(shown.length, 1, 'the first token at the first frame');
   for (let i = 0; i < 120; i++) frame(); // two seconds at 60 frames a second
   assert.ok(Math.abs(shown.length - 1 - 2 * READABLE_PER_SECOND) <= 1, `${shown.length} tokens in 2 s`);
-  assert.deepEqual(shown.map((t) => t.id), [...shown.keys()], 'in order');
+  assert.deepEqual(
+    shown.map((t) => t.id),
+    [...shown.keys()],
+    'in order',
+  );
   pacer.drop();
 });
 

@@ -24,9 +24,7 @@ const TSC = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
 const TYPES = join(REPO, 'pkg-tests', 'types');
 const DTS = join(REPO, 'pkg', 'kindling.d.ts');
 // The element's declarations, hand-written: the package's 'kindling/element' and 'kindling/embed'.
-const ELEMENT_DTS = ['kindling-playground.d.ts', 'kindling-embed.d.ts'].map((name) =>
-  join(REPO, 'www', 'types', name),
-);
+const ELEMENT_DTS = ['kindling-playground.d.ts', 'kindling-embed.d.ts'].map((name) => join(REPO, 'www', 'types', name));
 const LONG = { timeout: 180_000 };
 
 const TSCONFIG = {
@@ -96,9 +94,7 @@ async function withElementDeclarations() {
 async function assertMisusesFail(dir, name) {
   const fixture = await readFile(join(TYPES, name), 'utf8');
   await writeFile(join(dir, name), fixture);
-  const marked = fixture
-    .split('\n')
-    .flatMap((line, i) => (/^\s*[^\s/].*\/\/ error:/.test(line) ? [i + 1] : [])); // code, then the mark
+  const marked = fixture.split('\n').flatMap((line, i) => (/^\s*[^\s/].*\/\/ error:/.test(line) ? [i + 1] : [])); // code, then the mark
   assert.ok(marked.length >= 5, `${name} marks too few misuses`);
   const result = await typeCheck(dir, [name]);
   assert.equal(result.ok, false, `tsc accepted every misuse in pkg-tests/types/${name}`);
@@ -227,14 +223,20 @@ describe('the npm package', () => {
   before(async () => {
     packDir = await tempDir('kindling-pack-');
     const packed = JSON.parse(
-      execFileSync('npm', ['pack', '--json', '--pack-destination', packDir], { cwd: REPO, encoding: 'utf8', timeout: 120_000 }),
+      execFileSync('npm', ['pack', '--json', '--pack-destination', packDir], {
+        cwd: REPO,
+        encoding: 'utf8',
+        timeout: 120_000,
+      }),
     );
     tarball = join(packDir, packed[0].filename);
     entries = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' })
       .split('\n')
       .filter(Boolean)
       .map((name) => name.replace(/^package\//, ''));
-    console.log(`# ${packed[0].filename}: ${packed[0].size} bytes packed, ${packed[0].unpackedSize} unpacked, ${packed[0].entryCount} files`);
+    console.log(
+      `# ${packed[0].filename}: ${packed[0].size} bytes packed, ${packed[0].unpackedSize} unpacked, ${packed[0].entryCount} files`,
+    );
     app = await tempDir('kindling-app-');
     await writeFile(
       join(app, 'package.json'),
@@ -278,7 +280,8 @@ describe('the npm package', () => {
         /^(src|tests|pkg-tests|bench|scripts|examples|docs|target|node_modules|test-artifacts|\.ci)\//.test(name) ||
         /(^|\/)(Cargo\.(toml|lock)|package-lock\.json|\.gitignore)$/.test(name) ||
         /\.(test|spec)\.m?js$|\.rs$/.test(name) ||
-        (/^pkg(-webgpu|-remote)?\//.test(name) && !/^pkg(-webgpu|-remote)?\/kindling(_bg)?\.(js|wasm|d\.ts|wasm\.d\.ts)$/.test(name)),
+        (/^pkg(-webgpu|-remote)?\//.test(name) &&
+          !/^pkg(-webgpu|-remote)?\/kindling(_bg)?\.(js|wasm|d\.ts|wasm\.d\.ts)$/.test(name)),
     );
     assert.deepEqual(unwanted, [], 'files a package does not need');
     const manifest = JSON.parse(await readFile(join(app, 'node_modules', 'kindling', 'package.json'), 'utf8'));
@@ -290,18 +293,40 @@ describe('the npm package', () => {
 
   test('its exports resolve from an app that installed it', () => {
     // Node's resolution (bundlers follow the same exports map), from inside the scratch app.
-    const specifiers = ['kindling', 'kindling/webgpu', 'kindling/remote', 'kindling/element', 'kindling/embed', 'kindling/www/style.css', 'kindling/pkg/kindling_bg.wasm', 'kindling/pkg-webgpu/kindling_bg.wasm'];
+    const specifiers = [
+      'kindling',
+      'kindling/webgpu',
+      'kindling/remote',
+      'kindling/element',
+      'kindling/embed',
+      'kindling/www/style.css',
+      'kindling/pkg/kindling_bg.wasm',
+      'kindling/pkg-webgpu/kindling_bg.wasm',
+    ];
     const resolved = JSON.parse(
       execFileSync(
         process.execPath,
-        ['--input-type=module', '-e', `console.log(JSON.stringify(${JSON.stringify(specifiers)}.map((s) => import.meta.resolve(s))))`],
+        [
+          '--input-type=module',
+          '-e',
+          `console.log(JSON.stringify(${JSON.stringify(specifiers)}.map((s) => import.meta.resolve(s))))`,
+        ],
         { cwd: app, encoding: 'utf8' },
       ),
     );
     const installed = join(app, 'node_modules', 'kindling');
     assert.deepEqual(
       resolved.map((url) => relative(installed, fileURLToPath(url))),
-      ['www/api/cpu.js', 'www/api/webgpu.js', 'www/api/remote.js', 'www/kindling-playground.js', 'www/kindling-embed.js', 'www/style.css', 'pkg/kindling_bg.wasm', 'pkg-webgpu/kindling_bg.wasm'],
+      [
+        'www/api/cpu.js',
+        'www/api/webgpu.js',
+        'www/api/remote.js',
+        'www/kindling-playground.js',
+        'www/kindling-embed.js',
+        'www/style.css',
+        'pkg/kindling_bg.wasm',
+        'pkg-webgpu/kindling_bg.wasm',
+      ],
     );
     for (const name of resolved.map((url) => relative(installed, fileURLToPath(url)))) {
       assert.ok(entries.includes(name), `an export points at ${name}, which is not in the tarball`);

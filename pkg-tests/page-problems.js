@@ -4,8 +4,12 @@
 // sees (as browser.mjs's recordCspViolations keeps them) and uncaught errors and rejections.
 window.cspViolations = [];
 window.pageErrors = [];
-document.addEventListener('securitypolicyviolation', (event) => {
-  window.cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
-}, true);
+document.addEventListener(
+  'securitypolicyviolation',
+  (event) => {
+    window.cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+  },
+  true,
+);
 window.addEventListener('error', (event) => window.pageErrors.push(String(event.message)));
 window.addEventListener('unhandledrejection', (event) => window.pageErrors.push(String(event.reason)));

@@ -29,28 +29,40 @@ test('presets lists the four built-in configurations', async () => {
 });
 
 test('validate resolves a preset and names the field of a bad value', async () => {
-  const { good, bad } = await page.evaluate((text) => ({
-    good: Kindling.validate({ text, preset: 'tiny' }),
-    bad: Kindling.validate({ text, preset: 'tiny', nLayer: 100000, learningRate: 0.01 }),
-  }), TEXT);
+  const { good, bad } = await page.evaluate(
+    (text) => ({
+      good: Kindling.validate({ text, preset: 'tiny' }),
+      bad: Kindling.validate({ text, preset: 'tiny', nLayer: 100000, learningRate: 0.01 }),
+    }),
+    TEXT,
+  );
   assert.equal(good.ok, true, JSON.stringify(good.errors));
   assert.equal(good.vocabSize, new Set(TEXT).size);
   assert.ok(good.parameterCount > 0 && good.memoryBytes > 0);
   assert.ok(good.trainTokens > 0 && good.valTokens > 0);
   assert.equal(bad.ok, false);
-  assert.ok(bad.errors.some((e) => e.field === 'nLayer' && e.message), JSON.stringify(bad.errors));
+  assert.ok(
+    bad.errors.some((e) => e.field === 'nLayer' && e.message),
+    JSON.stringify(bad.errors),
+  );
 });
 
 test('validate takes whole numbers as JS sends them', async () => {
   // Every JS number is a double: 2 must pass as an integer field, 1.5 must not.
-  const { whole, fraction } = await page.evaluate((text) => ({
-    whole: Kindling.validate({ text, preset: 'tiny', nLayer: 2, blockSize: 16, maxSteps: 50, seed: 7 }),
-    fraction: Kindling.validate({ text, preset: 'tiny', nLayer: 1.5 }),
-  }), TEXT);
+  const { whole, fraction } = await page.evaluate(
+    (text) => ({
+      whole: Kindling.validate({ text, preset: 'tiny', nLayer: 2, blockSize: 16, maxSteps: 50, seed: 7 }),
+      fraction: Kindling.validate({ text, preset: 'tiny', nLayer: 1.5 }),
+    }),
+    TEXT,
+  );
   assert.deepEqual(whole.errors, []);
   assert.equal(whole.config.nLayer, 2);
   assert.equal(whole.config.blockSize, 16);
-  assert.ok(fraction.errors.some((e) => e.field === 'nLayer'), JSON.stringify(fraction.errors));
+  assert.ok(
+    fraction.errors.some((e) => e.field === 'nLayer'),
+    JSON.stringify(fraction.errors),
+  );
 });
 
 test('create → trainSteps: the loss falls', async () => {
@@ -83,7 +95,11 @@ test('generate streams one token per next() call', async () => {
     assert.ok(token.prob > 0 && token.prob <= 1, `prob ${token.prob}`);
     assert.ok(Array.isArray(token.top) && token.top.length > 0);
     const probs = token.top.map((alt) => alt.prob);
-    assert.deepEqual(probs, [...probs].sort((a, b) => b - a), 'top alternatives are sorted');
+    assert.deepEqual(
+      probs,
+      [...probs].sort((a, b) => b - a),
+      'top alternatives are sorted',
+    );
   }
 });
 
@@ -117,7 +133,11 @@ test('toBytes → fromBytes keeps step and history; bad bytes are rejected', asy
         failures.push({ name, message: error.message });
       }
     }
-    return { original: { step: model.step, history: model.history.length, vocab: model.vocabSize }, restored, failures };
+    return {
+      original: { step: model.step, history: model.history.length, vocab: model.vocabSize },
+      restored,
+      failures,
+    };
   });
   assert.deepEqual(run.restored, run.original);
   for (const { name, message } of run.failures) {
@@ -185,7 +205,12 @@ test('the budget recipe trains, saves, resumes exactly and agrees with helpers',
       original.free();
     }
   }, TEXT);
-  for (const [field, value] of Object.entries({ activation: 'relu2', positions: 'rotary', optimizer: 'muon', decay: 'linear' })) {
+  for (const [field, value] of Object.entries({
+    activation: 'relu2',
+    positions: 'rotary',
+    optimizer: 'muon',
+    decay: 'linear',
+  })) {
     assert.equal(run.config[field], value, field);
   }
   assert.equal(run.b, run.a, 'the copy continued exactly');
@@ -226,7 +251,10 @@ test('errors name their kind: helper, config, checkpoint', async () => {
   assert.equal(run.stepAfter, run.step, 'the failed call kept its steps');
   assert.equal(run.alone, run.step + 1);
   assert.equal(run.config?.kind, 'config', run.config?.message);
-  assert.ok(run.config.errors.some((e) => e.field === 'nLayer'), JSON.stringify(run.config.errors));
+  assert.ok(
+    run.config.errors.some((e) => e.field === 'nLayer'),
+    JSON.stringify(run.config.errors),
+  );
   assert.equal(run.checkpoint?.kind, 'checkpoint', run.checkpoint?.message);
 });
 
@@ -264,7 +292,10 @@ test('a byte-level model trained briefly on Chinese streams whole characters onl
   // 200 steps is too few to learn how every character is spelt in bytes: unmasked, such a
   // model drew byte tokens that form no character (12 of 60 pieces were U+FFFD).
   const run = await page.evaluate(async () => {
-    const text = '天地玄黄，宇宙洪荒。日月盈昃，辰宿列张。寒来暑往，秋收冬藏。闰余成岁，律吕调阳。云腾致雨，露结为霜。金生丽水，玉出昆冈。\n'.repeat(30);
+    const text =
+      '天地玄黄，宇宙洪荒。日月盈昃，辰宿列张。寒来暑往，秋收冬藏。闰余成岁，律吕调阳。云腾致雨，露结为霜。金生丽水，玉出昆冈。\n'.repeat(
+        30,
+      );
     const k = await Kindling.create({ text, preset: 'tiny', tokenizer: 'bpe', merges: 64, seed: 3 });
     try {
       await k.trainSteps(200);
@@ -279,13 +310,21 @@ test('a byte-level model trained briefly on Chinese streams whole characters onl
     }
   });
   assert.ok(run.pieces.length >= 20, `${run.pieces.length} pieces`);
-  const bad = run.pieces.filter((piece) => piece.length === 0 || piece.includes('\uFFFD') || /[\uD800-\uDFFF]/u.test(piece.replace(/[\u{10000}-\u{10FFFF}]/gu, '')));
+  const bad = run.pieces.filter(
+    (piece) =>
+      piece.length === 0 ||
+      piece.includes('\uFFFD') ||
+      /[\uD800-\uDFFF]/u.test(piece.replace(/[\u{10000}-\u{10FFFF}]/gu, '')),
+  );
   assert.deepEqual(bad, [], `pieces that are not whole characters: ${JSON.stringify(run.pieces)}`);
   assert.match(run.pieces.join(''), /[\u4e00-\u9fff]/, 'the model wrote no Chinese character');
 });
 
 test('everything came from the page origin', () => {
-  assert.ok(browser.requests.some((url) => url.endsWith('/pkg/kindling_bg.wasm')), 'the wasm was fetched over HTTP');
+  assert.ok(
+    browser.requests.some((url) => url.endsWith('/pkg/kindling_bg.wasm')),
+    'the wasm was fetched over HTTP',
+  );
   assert.deepEqual(foreignRequests(browser.requests, server.url), []);
   assert.deepEqual(browser.problems, []);
 });

@@ -11,8 +11,7 @@ const LONG = { timeout: 120_000 };
 // For predicates that run in the page: an element inside the playground's shadow root.
 const suite = browserSuite({
   init: () => {
-    window.inShadow = (selector) =>
-      document.querySelector('kindling-playground').shadowRoot.querySelector(selector);
+    window.inShadow = (selector) => document.querySelector('kindling-playground').shadowRoot.querySelector(selector);
   },
 });
 
@@ -34,14 +33,16 @@ function waitFor(page, predicate, arg) {
   return page.waitForFunction(predicate, arg, { timeout: 120_000, polling: 100 });
 }
 
-
 // How many workers 'auto' settled on, and the badge's tooltip, once that tooltip names the
 // measure and the badge shows the count.
 async function settledWorkers(page) {
   const settled = await waitFor(page, () => {
     const { title, textContent } = inShadow('#backend');
     const [, workers] = title.match(/Workers measured: .* → (\d+)\./) ?? [];
-    return workers && textContent === (Number(workers) > 1 ? `CPU ×${workers}` : 'CPU') && { workers: Number(workers), title };
+    return (
+      workers &&
+      textContent === (Number(workers) > 1 ? `CPU ×${workers}` : 'CPU') && { workers: Number(workers), title }
+    );
   });
   return settled.jsonValue();
 }
@@ -83,10 +84,14 @@ describe('a training session', () => {
     await page.locator('#train').click();
     await waitFor(page, () => inShadow('#loss').dataset.value);
     firstLoss = await value(page, '#loss');
-    await waitFor(page, (first) => {
-      const loss = Number(inShadow('#loss').dataset.value);
-      return Number(inShadow('#chart').dataset.points) >= 3 && loss < first * 0.9;
-    }, firstLoss);
+    await waitFor(
+      page,
+      (first) => {
+        const loss = Number(inShadow('#loss').dataset.value);
+        return Number(inShadow('#chart').dataset.points) >= 3 && loss < first * 0.9;
+      },
+      firstLoss,
+    );
     assert.ok((await value(page, '#loss')) < firstLoss);
     assert.equal(await page.locator('#train').textContent(), 'Pause');
     // This browser has no WebGPU flag, so 'auto' computes on the CPU (webgpu.test.mjs: with it),
@@ -199,7 +204,10 @@ describe('a training session', () => {
     await download.saveAs(path);
     assert.match(download.suggestedFilename(), new RegExp(`step${step}\\.kindling$`));
     await page.locator('#model-file').setInputFiles(path);
-    await page.locator('#train-status').filter({ hasText: `Opened a model at step ${step}` }).waitFor(LONG);
+    await page
+      .locator('#train-status')
+      .filter({ hasText: `Opened a model at step ${step}` })
+      .waitFor(LONG);
     assert.equal(await page.locator('#file-error').isHidden(), true);
   });
 
@@ -212,7 +220,10 @@ describe('a training session', () => {
     await page.locator('#resume-offer').waitFor(LONG);
     assert.match(await page.locator('#resume-text').textContent(), new RegExp(`step ${step} of`));
     await page.locator('#resume').click();
-    await page.locator('#train-status').filter({ hasText: `Restored at step ${step}` }).waitFor(LONG);
+    await page
+      .locator('#train-status')
+      .filter({ hasText: `Restored at step ${step}` })
+      .waitFor(LONG);
     assert.equal(await stepOf(page), step);
     assert.equal(await value(page, '#loss'), loss);
     await page.locator('#train').click();
@@ -290,7 +301,9 @@ describe('bad input', () => {
     await setField(page, '#length', 60);
     await page.locator('#generate').click();
     await page.locator('#gen-status').filter({ hasText: 'Done' }).waitFor(LONG);
-    const images = await page.evaluate(() => document.querySelector('kindling-playground').shadowRoot.querySelectorAll('img').length);
+    const images = await page.evaluate(
+      () => document.querySelector('kindling-playground').shadowRoot.querySelectorAll('img').length,
+    );
     assert.equal(images, 0);
     assert.equal(await page.locator('#text').inputValue(), `${XSS}\n`.repeat(200));
     assert.ok((await page.locator('#output').textContent()).length > 0);
@@ -332,9 +345,11 @@ describe('bad input', () => {
     // The markup test above finished a model, which autosaved at its last step: it is offered
     // once the engine is back.
     const [worker] = page.workers();
-    await worker.evaluate(() => setTimeout(() => {
-      throw new Error('simulated crash');
-    }));
+    await worker.evaluate(() =>
+      setTimeout(() => {
+        throw new Error('simulated crash');
+      }),
+    );
     await page.locator('#train-error').filter({ hasText: 'simulated crash' }).waitFor(LONG);
     assert.match(await page.locator('#train-error').textContent(), /Your last autosave is kept/);
     // The page never froze: it answers while the engine restarts.
@@ -350,7 +365,13 @@ describe('bad input', () => {
 });
 
 test('nothing left the origin and the strict CSP was never violated', () => {
-  assert.ok(suite.browser.requests.some((url) => url.endsWith('/pkg/kindling_bg.wasm')), 'worker requests are recorded');
+  assert.ok(
+    suite.browser.requests.some((url) => url.endsWith('/pkg/kindling_bg.wasm')),
+    'worker requests are recorded',
+  );
   assert.deepEqual(foreignRequests(suite.browser.requests, suite.server.url), []);
-  assert.deepEqual(suite.browser.problems.filter((text) => /Content.Security.Policy|Refused|dialog/i.test(text)), []);
+  assert.deepEqual(
+    suite.browser.problems.filter((text) => /Content.Security.Policy|Refused|dialog/i.test(text)),
+    [],
+  );
 });

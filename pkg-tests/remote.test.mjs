@@ -103,7 +103,11 @@ describe('training on a compute peer from the page', () => {
     await page.locator('kindling-playground').evaluate((el) => (el.pace = 'instant'));
     await page.locator('#train').click();
     // An evaluation, generation and a download, all on the peer while it trains.
-    await page.waitForFunction(() => window.metrics.some((m) => m.backend === 'remote' && m.valLoss !== null), null, LONG);
+    await page.waitForFunction(
+      () => window.metrics.some((m) => m.backend === 'remote' && m.valLoss !== null),
+      null,
+      LONG,
+    );
     assert.equal(await page.locator('#backend').textContent(), 'Remote: cpu');
     const written = await page.locator('kindling-playground').evaluate((el) => el.generate('the '));
     assert.equal(written.reason, 'done');
@@ -112,11 +116,16 @@ describe('training on a compute peer from the page', () => {
     const saved = join(ARTIFACTS, 'remote-model.kindling');
     await download.saveAs(saved);
     const { step: savedStep, valLoss } = JSON.parse(execFileSync(CLI, ['eval', saved, '--json'], { encoding: 'utf8' }));
-    assert.ok(savedStep >= 100 && Number.isFinite(valLoss), `the peer's model, saved: step ${savedStep}, val loss ${valLoss}`);
+    assert.ok(
+      savedStep >= 100 && Number.isFinite(valLoss),
+      `the peer's model, saved: step ${savedStep}, val loss ${valLoss}`,
+    );
     await audit(page, 'peer-training');
     peer.kill();
     const killed = Date.now();
-    const lastOnPeer = await page.evaluate(() => Math.max(...window.metrics.filter((m) => m.backend === 'remote').map((m) => m.step)));
+    const lastOnPeer = await page.evaluate(() =>
+      Math.max(...window.metrics.filter((m) => m.backend === 'remote').map((m) => m.step)),
+    );
 
     // The first chunk after the loss reports it; the badge's tooltip keeps saying it.
     const moved = await page.waitForFunction(() => window.metrics.find((m) => m.backend === 'cpu'), null, FALLBACK);
@@ -124,7 +133,10 @@ describe('training on a compute peer from the page', () => {
     t.diagnostic(`training moved to the CPU ${((Date.now() - killed) / 1000).toFixed(1)} s after the peer was killed`);
     assert.match(notice, /^The compute peer was lost \(.+\); training moved to the CPU and continues from step \d+/);
     const from = Number(notice.match(/continues from step (\d+)/)[1]);
-    assert.ok(from >= lastOnPeer && from < step, `continued from ${from} (last seen on the peer: ${lastOnPeer}, then ${step})`);
+    assert.ok(
+      from >= lastOnPeer && from < step,
+      `continued from ${from} (last seen on the peer: ${lastOnPeer}, then ${step})`,
+    );
     await page.locator('#backend').filter({ hasText: 'CPU' }).waitFor(LONG);
     assert.equal(await page.locator('#backend-choice').inputValue(), 'cpu', 'the next model goes to the CPU too');
     assert.match(await page.locator('#backend').getAttribute('title'), /The compute peer was lost/);

@@ -22,8 +22,10 @@ const suite = browserSuite({
 
 const validated = (page) => page.locator('kindling-playground:not([data-validation=pending])').waitFor(LONG);
 const stepOf = (page) => page.locator('#step').getAttribute('data-value').then(Number);
-const runCount = (page, count) => page.locator(`#runs-list[data-count="${count}"]`).waitFor({ ...LONG, state: 'attached' });
-const run = (page, name) => page.locator('#runs-list .run').filter({ has: page.locator('.run-name', { hasText: new RegExp(`^${name}$`) }) });
+const runCount = (page, count) =>
+  page.locator(`#runs-list[data-count="${count}"]`).waitFor({ ...LONG, state: 'attached' });
+const run = (page, name) =>
+  page.locator('#runs-list .run').filter({ has: page.locator('.run-name', { hasText: new RegExp(`^${name}$`) }) });
 
 async function settings(page, { tokenizer, steps }) {
   await page.locator('#preset').selectOption('tiny');
@@ -35,7 +37,10 @@ async function settings(page, { tokenizer, steps }) {
 
 async function reset(page) {
   await page.locator('#reset').click();
-  await page.locator('#train').filter({ hasText: /^Train$/ }).waitFor(LONG);
+  await page
+    .locator('#train')
+    .filter({ hasText: /^Train$/ })
+    .waitFor(LONG);
 }
 
 async function openPlayground(page) {
@@ -46,9 +51,14 @@ async function openPlayground(page) {
 
 // The figures each listed run shows, by name.
 const listed = (page) =>
-  page.locator('#runs-list .run').evaluateAll((items) =>
-    items.map((item) => [item.querySelector('.run-name').textContent, item.querySelector('.run-figures').textContent]),
-  );
+  page
+    .locator('#runs-list .run')
+    .evaluateAll((items) =>
+      items.map((item) => [
+        item.querySelector('.run-name').textContent,
+        item.querySelector('.run-figures').textContent,
+      ]),
+    );
 
 // An autosave as the page wrote it before the run list existed: IndexedDB "kindling", version 1.
 function oldAutosave() {
@@ -122,9 +132,20 @@ describe('the run list', () => {
     const paused = await stepOf(page);
 
     const runs = await listed(page);
-    assert.deepEqual(runs.map(([name]) => name), ['Run 1', 'Run 2']);
-    assert.match(runs[0][1], /^GPT · [\d.]+k parameters · characters, \d+ tokens · from scratch · 30 of 30 steps · \d+ s · val \d\.\d{3} bits\/char$/);
-    assert.match(runs[1][1], new RegExp(`^GPT · [\\d.]+k parameters · BPE, \\d+ tokens · from scratch · ${paused} of 5000 steps · \\d+ s · (val|train) \\d\\.\\d{3} bits/char$`));
+    assert.deepEqual(
+      runs.map(([name]) => name),
+      ['Run 1', 'Run 2'],
+    );
+    assert.match(
+      runs[0][1],
+      /^GPT · [\d.]+k parameters · characters, \d+ tokens · from scratch · 30 of 30 steps · \d+ s · val \d\.\d{3} bits\/char$/,
+    );
+    assert.match(
+      runs[1][1],
+      new RegExp(
+        `^GPT · [\\d.]+k parameters · BPE, \\d+ tokens · from scratch · ${paused} of 5000 steps · \\d+ s · (val|train) \\d\\.\\d{3} bits/char$`,
+      ),
+    );
     assert.match(await run(page, 'Run 1').locator('.run-sample').textContent(), /^“.+”$/, 'a sample');
     assert.match(await page.locator('#runs-storage').textContent(), /^2 runs · [\d.]+ (KiB|MiB) of 200 MiB$/);
     assert.equal(await page.locator('#runs-empty').isHidden(), true);
@@ -150,21 +171,35 @@ describe('the run list', () => {
     await page.locator('#runs-chart[data-curves="2"]').waitFor(LONG);
     assert.ok(Number(await page.locator('#runs-chart').getAttribute('data-points')) >= 2);
     assert.deepEqual(await page.locator('#runs-legend .run-key').allTextContents(), ['Run 1', 'Run 2']);
-    const dashes = await page.locator('#runs-legend line').evaluateAll((lines) => lines.map((line) => line.getAttribute('stroke-dasharray')));
+    const dashes = await page
+      .locator('#runs-legend line')
+      .evaluateAll((lines) => lines.map((line) => line.getAttribute('stroke-dasharray')));
     assert.notEqual(dashes[0], dashes[1], 'told apart by more than colour');
     // Train bits per character: measured at every chunk, validation only now and then.
     const valPoints = Number(await page.locator('#runs-chart').getAttribute('data-points'));
     await page.locator('#runs-metric label').filter({ hasText: 'Train' }).click();
     await page.locator('#runs-chart[data-curves="2"]').waitFor(LONG);
-    assert.ok(Number(await page.locator('#runs-chart').getAttribute('data-points')) > valPoints, 'more train points than val');
-    assert.match(await page.locator('#runs-chart').getAttribute('aria-label'), /^train bits per character against step of Run 1, Run 2$/);
+    assert.ok(
+      Number(await page.locator('#runs-chart').getAttribute('data-points')) > valPoints,
+      'more train points than val',
+    );
+    assert.match(
+      await page.locator('#runs-chart').getAttribute('aria-label'),
+      /^train bits per character against step of Run 1, Run 2$/,
+    );
     await page.locator('#runs-metric label').filter({ hasText: 'Validation' }).click();
 
-    const rows = await page.locator('#runs-table tbody tr').evaluateAll((trs) =>
-      trs.map((tr) => [...tr.children].map((cell) => cell.textContent)),
-    );
+    const rows = await page
+      .locator('#runs-table tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.children].map((cell) => cell.textContent)));
     assert.equal(rows.length, 2);
-    assert.deepEqual(rows.map((row) => row.slice(0, 2)), [['Run 1', 'GPT'], ['Run 2', 'GPT']]);
+    assert.deepEqual(
+      rows.map((row) => row.slice(0, 2)),
+      [
+        ['Run 1', 'GPT'],
+        ['Run 2', 'GPT'],
+      ],
+    );
     assert.match(rows[0][3], /^characters, \d+ tokens$/);
     assert.match(rows[1][3], /^BPE, \d+ tokens$/);
     assert.equal(rows[0][4], 'scratch');
@@ -174,12 +209,18 @@ describe('the run list', () => {
   });
 
   test('two runs write side by side from one prompt and seed; the same run twice writes the same text', async () => {
-    const texts = async () => [await page.locator('#runs-out-a').textContent(), await page.locator('#runs-out-b').textContent()];
+    const texts = async () => [
+      await page.locator('#runs-out-a').textContent(),
+      await page.locator('#runs-out-b').textContent(),
+    ];
     const generate = async (a, b) => {
       await page.locator('#runs-a').selectOption({ label: a });
       await page.locator('#runs-b').selectOption({ label: b });
       await page.locator('#runs-generate').click();
-      await page.locator('#runs-compare-status').filter({ hasText: `Done: ${a} and ${b}, seed 7.` }).waitFor(LONG);
+      await page
+        .locator('#runs-compare-status')
+        .filter({ hasText: `Done: ${a} and ${b}, seed 7.` })
+        .waitFor(LONG);
       return texts();
     };
     await page.locator('#runs-prompt').fill('the ');
@@ -198,7 +239,9 @@ describe('the run list', () => {
   });
 
   test('a run reopens as the live model and continues as the same run', async () => {
-    const saved = Number((await run(page, 'Run 2').locator('.run-figures').textContent()).match(/ (\d+) of 5000 steps/)[1]);
+    const saved = Number(
+      (await run(page, 'Run 2').locator('.run-figures').textContent()).match(/ (\d+) of 5000 steps/)[1],
+    );
     await run(page, 'Run 1').locator('button', { hasText: 'Open' }).click();
     await page.locator('#train-status').filter({ hasText: 'Reopened Run 1 at step 30.' }).waitFor(LONG);
     assert.equal(await stepOf(page), 30);
@@ -207,12 +250,22 @@ describe('the run list', () => {
 
     await run(page, 'Run 2').locator('button', { hasText: 'Continue' }).click();
     await page.locator('#train').filter({ hasText: 'Pause' }).waitFor(LONG);
-    await page.waitForFunction((from) => Number(inShadow('#step').dataset.value) > from + 5, saved, { ...LONG, polling: 50 });
+    await page.waitForFunction((from) => Number(inShadow('#step').dataset.value) > from + 5, saved, {
+      ...LONG,
+      polling: 50,
+    });
     await page.locator('#train').click(); // pause
     await page.locator('#train').filter({ hasText: 'Resume' }).waitFor(LONG);
     const step = await stepOf(page);
-    await run(page, 'Run 2').locator('.run-figures').filter({ hasText: ` ${step} of 5000 steps` }).waitFor(LONG);
-    assert.deepEqual((await listed(page)).map(([name]) => name), ['Run 1', 'Run 2'], 'the same run, not a new one');
+    await run(page, 'Run 2')
+      .locator('.run-figures')
+      .filter({ hasText: ` ${step} of 5000 steps` })
+      .waitFor(LONG);
+    assert.deepEqual(
+      (await listed(page)).map(([name]) => name),
+      ['Run 1', 'Run 2'],
+      'the same run, not a new one',
+    );
     assert.deepEqual(suite.browser.problems, [], 'no errors in the console, no CSP violation');
   });
 
@@ -220,7 +273,8 @@ describe('the run list', () => {
     await run(page, 'Run 1').locator('button', { hasText: 'Delete' }).click();
     const confirm = run(page, 'Run 1').locator('.run-confirm');
     assert.match(await confirm.textContent(), /Delete Run 1 and its model\? This cannot be undone\./);
-    const focused = () => page.evaluate(() => document.querySelector('kindling-playground').shadowRoot.activeElement?.textContent);
+    const focused = () =>
+      page.evaluate(() => document.querySelector('kindling-playground').shadowRoot.activeElement?.textContent);
     assert.equal(await focused(), 'Keep it', 'the safe answer is focused');
     await audit(page, 'runs-confirm');
     await page.keyboard.press('Escape');
@@ -231,7 +285,10 @@ describe('the run list', () => {
     await run(page, 'Run 1').locator('button', { hasText: 'Delete' }).click();
     await run(page, 'Run 1').locator('.run-confirm button', { hasText: 'Delete Run 1' }).click();
     await runCount(page, 1);
-    assert.deepEqual((await listed(page)).map(([name]) => name), ['Run 2']);
+    assert.deepEqual(
+      (await listed(page)).map(([name]) => name),
+      ['Run 2'],
+    );
     assert.match(await page.locator('#runs-storage').textContent(), /^1 run · /);
     assert.deepEqual(await page.locator('#runs-legend .run-key').allTextContents(), ['Run 2']);
   });
@@ -254,14 +311,21 @@ describe('the run list', () => {
       await error.textContent(),
       /^Run 3 was not saved: the runs would take [\d.]+ (KiB|MiB), more than the [\d.]+ (KiB|MiB) they may use\. Delete runs you no longer need \(download them first to keep them\); this run is saved once there is room\. The runs already saved are kept\.$/,
     );
-    assert.deepEqual((await listed(page)).map(([name]) => name), ['Run 2'], 'nothing saved was lost');
+    assert.deepEqual(
+      (await listed(page)).map(([name]) => name),
+      ['Run 2'],
+      'nothing saved was lost',
+    );
     await audit(page, 'runs-full');
 
     await run(page, 'Run 2').locator('button', { hasText: 'Delete' }).click();
     await run(page, 'Run 2').locator('.run-confirm button', { hasText: 'Delete Run 2' }).click();
     await runCount(page, 1);
     // Under the name its refusal gave it: numbers are never reused.
-    await page.locator('#runs-list .run-name').filter({ hasText: /^Run 3$/ }).waitFor(LONG);
+    await page
+      .locator('#runs-list .run-name')
+      .filter({ hasText: /^Run 3$/ })
+      .waitFor(LONG);
     assert.equal(await error.isHidden(), true);
     assert.match((await listed(page))[0][1], / 20 of 20 steps /);
   });
@@ -272,6 +336,9 @@ describe('the run list', () => {
     await audit(page, 'runs');
     // Not the CSP: axe.run itself applies an inline style, which the strict policy refuses
     // (the tests before the first audit held the page to it).
-    assert.deepEqual(suite.browser.problems.filter((text) => /page error/i.test(text)), []);
+    assert.deepEqual(
+      suite.browser.problems.filter((text) => /page error/i.test(text)),
+      [],
+    );
   });
 });

@@ -53,7 +53,12 @@ test('wasm is served as application/wasm', async () => {
 });
 
 test('paths outside the root are not served', async () => {
-  for (const path of ['/..%2f..%2fetc%2fpasswd', '/www/..%2f..%2f..%2fetc%2fpasswd', '/%2e%2e/%2e%2e/etc/passwd', '/%E0%A4%A']) {
+  for (const path of [
+    '/..%2f..%2fetc%2fpasswd',
+    '/www/..%2f..%2f..%2fetc%2fpasswd',
+    '/%2e%2e/%2e%2e/etc/passwd',
+    '/%E0%A4%A',
+  ]) {
     assert.equal((await get(path)).statusCode, 404, path);
   }
 });

@@ -12,7 +12,16 @@ import { join } from 'node:path';
 import { ARTIFACTS, browserSuite } from './browser.mjs';
 import { audit } from './audit.mjs';
 import {
-  LONG, JUNK, recordMetrics, openPlayground, otherText, validated, settings, trainAndDownload, reset, startFrom, fineTuneFile,
+  LONG,
+  JUNK,
+  recordMetrics,
+  openPlayground,
+  otherText,
+  validated,
+  trainAndDownload,
+  reset,
+  startFrom,
+  fineTuneFile,
 } from './fine-tune-steps.mjs';
 
 // Two evaluations (tiny evaluates every 100 steps) of a fine-tune on a short, regular text:
@@ -39,7 +48,10 @@ async function screenshots(page, selector, name) {
 async function generateOnce(page) {
   await page.locator('#prompt').fill(PROMPT);
   const finished = page.evaluate(
-    () => new Promise((resolve) => document.addEventListener('kindling-finished', ({ detail }) => detail.task === 'generation' && resolve(detail))),
+    () =>
+      new Promise((resolve) =>
+        document.addEventListener('kindling-finished', ({ detail }) => detail.task === 'generation' && resolve(detail)),
+      ),
   );
   await page.locator('#generate').click();
   return finished;
@@ -118,7 +130,10 @@ describe('Start from, LoRA and Before / after', () => {
     await page.locator('#train').click();
     const status = page.locator('#train-status');
     await status.filter({ hasText: 'LoRA adapters of rank 4' }).waitFor(LONG);
-    assert.match(await status.textContent(), /^Fine-tuning start-from-base-bpe\.kindling \(a GPT, .*byte-level BPE; LoRA adapters of rank 4\) on this text from step 0\.$/);
+    assert.match(
+      await status.textContent(),
+      /^Fine-tuning start-from-base-bpe\.kindling \(a GPT, .*byte-level BPE; LoRA adapters of rank 4\) on this text from step 0\.$/,
+    );
     await screenshots(page, '.train-card', 'train-card-lora');
     await page.locator('#train').filter({ hasText: 'Finished' }).waitFor(LONG);
 
@@ -195,13 +210,21 @@ describe('Start from, LoRA and Before / after', () => {
     const error = page.locator('#start-error');
     await fineTuneFile(page, JUNK);
     await error.filter({ hasText: 'notes.kindling' }).waitFor(LONG);
-    assert.match(await error.textContent(), /^Could not fine-tune “notes\.kindling”: .*not a Kindling model file.* Nothing was changed\.$/);
+    assert.match(
+      await error.textContent(),
+      /^Could not fine-tune “notes\.kindling”: .*not a Kindling model file.* Nothing was changed\.$/,
+    );
     assert.equal(await page.locator('#train').textContent(), 'Train', 'still no model');
 
     await startFrom(page, 'Scratch');
     // A small LSTM: its file is what matters, not what it learnt.
     await page.locator('#preset').selectOption('seed-lstm');
-    for (const [field, value] of [['nLayer', 1], ['nEmbd', 16], ['hiddenSize', 16], ['maxSteps', 3]]) {
+    for (const [field, value] of [
+      ['nLayer', 1],
+      ['nEmbd', 16],
+      ['hiddenSize', 16],
+      ['maxSteps', 3],
+    ]) {
       await page.locator(`#f-${field}`).fill(String(value));
     }
     await validated(page);
@@ -214,34 +237,38 @@ describe('Start from, LoRA and Before / after', () => {
     await fineTuneFile(page, lstmFile); // LoRA rank 4 is still chosen
     await error.filter({ hasText: 'start-from-lstm.kindling' }).waitFor(LONG);
     const message = await error.textContent();
-    assert.match(message, /^Could not fine-tune “start-from-lstm\.kindling”: .*Choose “All weights” to fine-tune it\. Nothing was changed\.$/);
+    assert.match(
+      message,
+      /^Could not fine-tune “start-from-lstm\.kindling”: .*Choose “All weights” to fine-tune it\. Nothing was changed\.$/,
+    );
     assert.equal(await page.locator('#train').textContent(), 'Train');
     await page.locator('#start-from input[value=file]').focus();
     await audit(page, 'start-from-refused');
   });
 
-  test(
-    'Start from Base model: the project’s pretrained model, fine-tuned with LoRA',
-    async () => {
-      await startFrom(page, 'Scratch');
-      await page.locator('#preset').selectOption('tiny'); // the tiny preset's training settings
-      await page.locator('#text').fill(otherText(120));
-      await startFrom(page, 'Base model');
-      await page.locator('#start-note').filter({ hasText: 'Base model: base.kindling' }).waitFor(LONG);
-      await page.locator('#fine-tune-mode label').filter({ hasText: 'LoRA' }).click();
-      await page.locator('#lora-rank').fill('8');
-      await page.locator('#f-maxSteps').fill('110'); // past the base's warmup (100 steps); paused long before
-      await validated(page);
-      await page.locator('#train').click();
-      const error = page.locator('#start-error');
-      await page.locator('#train-status').filter({ hasText: 'Fine-tuning base.kindling' }).or(page.locator('#start-error:not([hidden])')).waitFor(LONG);
-      assert.equal(await error.isHidden(), true, await error.textContent());
-      assert.match(await page.locator('#param-split').textContent(), /^LoRA r=8: /);
-      assert.ok(Number.isFinite(await number(page, '#val-loss-before')));
-      assert.equal(await page.locator('#compare-before-title').textContent(), 'Before: base.kindling');
-      await screenshots(page, '.train-card', 'base-lora');
-      await page.locator('#train').click(); // pause
-      await page.locator('#train').filter({ hasText: 'Resume' }).waitFor(LONG);
-    },
-  );
+  test('Start from Base model: the project’s pretrained model, fine-tuned with LoRA', async () => {
+    await startFrom(page, 'Scratch');
+    await page.locator('#preset').selectOption('tiny'); // the tiny preset's training settings
+    await page.locator('#text').fill(otherText(120));
+    await startFrom(page, 'Base model');
+    await page.locator('#start-note').filter({ hasText: 'Base model: base.kindling' }).waitFor(LONG);
+    await page.locator('#fine-tune-mode label').filter({ hasText: 'LoRA' }).click();
+    await page.locator('#lora-rank').fill('8');
+    await page.locator('#f-maxSteps').fill('110'); // past the base's warmup (100 steps); paused long before
+    await validated(page);
+    await page.locator('#train').click();
+    const error = page.locator('#start-error');
+    await page
+      .locator('#train-status')
+      .filter({ hasText: 'Fine-tuning base.kindling' })
+      .or(page.locator('#start-error:not([hidden])'))
+      .waitFor(LONG);
+    assert.equal(await error.isHidden(), true, await error.textContent());
+    assert.match(await page.locator('#param-split').textContent(), /^LoRA r=8: /);
+    assert.ok(Number.isFinite(await number(page, '#val-loss-before')));
+    assert.equal(await page.locator('#compare-before-title').textContent(), 'Before: base.kindling');
+    await screenshots(page, '.train-card', 'base-lora');
+    await page.locator('#train').click(); // pause
+    await page.locator('#train').filter({ hasText: 'Resume' }).waitFor(LONG);
+  });
 });

@@ -19,8 +19,7 @@ before(async () => {
   server = await startServer({ csp: true });
   browser = await launchBrowser({ webgpu: true });
   await browser.context.addInitScript(() => {
-    window.inShadow = (selector) =>
-      document.querySelector('kindling-playground').shadowRoot.querySelector(selector);
+    window.inShadow = (selector) => document.querySelector('kindling-playground').shadowRoot.querySelector(selector);
   });
 });
 
@@ -54,17 +53,25 @@ async function openPlayground(t, setUp = () => {}) {
 const numberIn = (page, id) => page.evaluate((id) => Number(inShadow(id).dataset.value), id);
 const stepOf = (page) => numberIn(page, '#step');
 const stepsPass = (page, from, count) =>
-  page.waitForFunction(([from, count]) => Number(inShadow('#step').dataset.value) >= from + count, [from, count], { ...LONG, polling: 100 });
+  page.waitForFunction(([from, count]) => Number(inShadow('#step').dataset.value) >= from + count, [from, count], {
+    ...LONG,
+    polling: 100,
+  });
 const fetchedGpuBuild = () => browser.requests.some((url) => url.endsWith(GPU_WASM));
 
 test('backend cpu never fetches the WebGPU build, even with an adapter', async (t) => {
-  const page = await openPlayground(t, () => document.querySelector('kindling-playground').setAttribute('backend', 'cpu'));
+  const page = await openPlayground(t, () =>
+    document.querySelector('kindling-playground').setAttribute('backend', 'cpu'),
+  );
   if (!page) return; // skipped: no adapter
   assert.equal(await page.locator('#backend-choice').inputValue(), 'cpu', 'the control shows the attribute');
   await page.locator('#train').click();
   await stepsPass(page, 0, 100);
   assert.match(await page.locator('#backend').textContent(), /^CPU/);
-  assert.ok(browser.requests.some((url) => url.endsWith('/pkg/kindling_bg.wasm')), 'the CPU build was fetched');
+  assert.ok(
+    browser.requests.some((url) => url.endsWith('/pkg/kindling_bg.wasm')),
+    'the CPU build was fetched',
+  );
   assert.equal(fetchedGpuBuild(), false, 'the WebGPU build was fetched for a CPU-only element');
   await page.locator('#train').click();
 });
@@ -76,13 +83,23 @@ test('auto starts on the CPU, measures WebGPU beside it, and stays on the faster
   await stepsPass(page, 0, 1);
   assert.match(await page.locator('#backend').textContent(), /^CPU/, 'training starts on the CPU');
 
-  const status = page.locator('#train-status').filter({ hasText: /^WebGPU [\d.]+ ms\/step, CPU.* [\d.]+ ms\/step: training on the CPU$/ });
+  const status = page
+    .locator('#train-status')
+    .filter({ hasText: /^WebGPU [\d.]+ ms\/step, CPU.* [\d.]+ ms\/step: training on the CPU$/ });
   await status.waitFor(LONG);
-  const [, gpuMs, cpuMs] = (await status.textContent()).match(/^WebGPU ([\d.]+) ms\/step, CPU.* ([\d.]+) ms\/step/).map(Number);
-  assert.ok(gpuMs > cpuMs * 0.9, `SwiftShader measured faster than the CPU (${gpuMs} vs ${cpuMs} ms/step) yet 'auto' stayed`);
+  const [, gpuMs, cpuMs] = (await status.textContent())
+    .match(/^WebGPU ([\d.]+) ms\/step, CPU.* ([\d.]+) ms\/step/)
+    .map(Number);
+  assert.ok(
+    gpuMs > cpuMs * 0.9,
+    `SwiftShader measured faster than the CPU (${gpuMs} vs ${cpuMs} ms/step) yet 'auto' stayed`,
+  );
   assert.ok(fetchedGpuBuild(), 'the WebGPU build was fetched to measure it');
   assert.match(await page.locator('#backend').textContent(), /^CPU/);
-  assert.match(await page.locator('#backend').getAttribute('title'), /WebGPU [\d.]+ ms\/step, CPU.*: training on the CPU/);
+  assert.match(
+    await page.locator('#backend').getAttribute('title'),
+    /WebGPU [\d.]+ ms\/step, CPU.*: training on the CPU/,
+  );
   await stepsPass(page, await stepOf(page), 5); // and it trains on
   // axe sets inline styles, which the page's CSP refuses: those reports are axe's, not the page's.
   const reported = browser.problems.length;
@@ -103,21 +120,33 @@ test('auto moves the model to WebGPU when WebGPU measures faster; it keeps learn
   await stepsPass(page, 0, 1);
   const firstLoss = await numberIn(page, '#loss');
   await page.locator('#backend').filter({ hasText: 'WebGPU' }).waitFor(LONG);
-  assert.match(await page.locator('#train-status').textContent(), /^WebGPU 0\.0 ms\/step, CPU.* ms\/step: training on WebGPU$/);
+  assert.match(
+    await page.locator('#train-status').textContent(),
+    /^WebGPU 0\.0 ms\/step, CPU.* ms\/step: training on WebGPU$/,
+  );
   assert.match(await page.locator('#backend').getAttribute('title'), /^WebGPU: \S.*training on WebGPU/);
   const moved = await stepOf(page);
   assert.ok(moved > 0, 'the model moved with its steps');
   await stepsPass(page, moved, 3);
-  await page.waitForFunction((first) => Number(inShadow('#loss').dataset.value) < first * 0.9, firstLoss, { ...LONG, polling: 200 });
+  await page.waitForFunction((first) => Number(inShadow('#loss').dataset.value) < first * 0.9, firstLoss, {
+    ...LONG,
+    polling: 200,
+  });
   // Generating while it trains on WebGPU: the two interleave on the one device.
   await page.locator('#generate').click();
-  await page.waitForFunction(() => inShadow('#output').querySelectorAll('.tok').length >= 5, null, { ...LONG, polling: 200 });
+  await page.waitForFunction(() => inShadow('#output').querySelectorAll('.tok').length >= 5, null, {
+    ...LONG,
+    polling: 200,
+  });
   await stepsPass(page, await stepOf(page), 1);
   assert.equal(await page.locator('#backend').textContent(), 'WebGPU', 'still on WebGPU');
   // Forced back to the CPU, the badge keeps the measured figures for comparison.
   await page.locator('#backend-choice').selectOption('cpu');
   await page.locator('#backend').filter({ hasText: /^CPU/ }).waitFor(LONG);
-  assert.match(await page.locator('#backend').getAttribute('title'), /Measured here: WebGPU 0\.0 ms\/step, CPU.* ms\/step$/);
+  assert.match(
+    await page.locator('#backend').getAttribute('title'),
+    /Measured here: WebGPU 0\.0 ms\/step, CPU.* ms\/step$/,
+  );
   await page.locator('#train').click();
 });
 
@@ -131,7 +160,10 @@ test('the backend control moves a training model to WebGPU and back, keeping its
   const onGpu = await stepOf(page);
   assert.ok(onGpu >= 20, `the step went back to ${onGpu} in the move`);
   await stepsPass(page, onGpu, 2);
-  assert.equal(await page.evaluate(() => document.querySelector('kindling-playground').getAttribute('backend')), 'webgpu');
+  assert.equal(
+    await page.evaluate(() => document.querySelector('kindling-playground').getAttribute('backend')),
+    'webgpu',
+  );
 
   await page.locator('#backend-choice').selectOption('cpu');
   await page.locator('#backend').filter({ hasText: /^CPU/ }).waitFor(LONG);
@@ -143,5 +175,8 @@ test('the backend control moves a training model to WebGPU and back, keeping its
 
 test('WebGPU made no foreign requests and raised no page errors', () => {
   assert.deepEqual(foreignRequests(browser.requests, server.url), []);
-  assert.deepEqual(browser.problems.filter((text) => /page error|Kindling crashed|Content.Security.Policy/i.test(text)), []);
+  assert.deepEqual(
+    browser.problems.filter((text) => /page error|Kindling crashed|Content.Security.Policy/i.test(text)),
+    [],
+  );
 });

@@ -11,8 +11,7 @@ import { browserSuite, foreignRequests, startLongTinyRun } from './browser.mjs';
 const LONG = { timeout: 120_000 };
 const suite = browserSuite({
   init: () => {
-    window.inShadow = (selector) =>
-      document.querySelector('kindling-playground').shadowRoot.querySelector(selector);
+    window.inShadow = (selector) => document.querySelector('kindling-playground').shadowRoot.querySelector(selector);
   },
 });
 
@@ -39,7 +38,9 @@ async function trainWith(t, { ms, cores }) {
   await fakeTimings(page, ms);
   await page.evaluate(() => {
     window.workersSeen = [];
-    document.querySelector('kindling-playground').addEventListener('kindling-metrics', ({ detail }) => window.workersSeen.push(detail.workers));
+    document
+      .querySelector('kindling-playground')
+      .addEventListener('kindling-metrics', ({ detail }) => window.workersSeen.push(detail.workers));
   });
   await startLongTinyRun(page);
   return page;
@@ -48,12 +49,16 @@ async function trainWith(t, { ms, cores }) {
 // The badge's tooltip once the measure has settled on a count (other than `previous`) and the
 // badge shows it: the chunk that measured a count that did not pay still shows that count.
 async function settledTitle(page, previous = null) {
-  const title = await page.waitForFunction((previous) => {
-    const badge = inShadow('#backend');
-    const [, workers] = badge.title.match(/Workers measured: .* → (\d+)\./) ?? [];
-    const shown = Number(workers) > 1 ? `CPU ×${workers}` : 'CPU';
-    return workers && workers !== previous && badge.textContent === shown && badge.title;
-  }, previous, { ...LONG, polling: 100 });
+  const title = await page.waitForFunction(
+    (previous) => {
+      const badge = inShadow('#backend');
+      const [, workers] = badge.title.match(/Workers measured: .* → (\d+)\./) ?? [];
+      const shown = Number(workers) > 1 ? `CPU ×${workers}` : 'CPU';
+      return workers && workers !== previous && badge.textContent === shown && badge.title;
+    },
+    previous,
+    { ...LONG, polling: 100 },
+  );
   return title.jsonValue();
 }
 
@@ -76,7 +81,10 @@ test('helpers that pay are added until one does not; a settled count that stops 
   // still hold chunks from before (12 ms), so it reads between 17 and 19.
   await fakeTimings(page, '40,20,19,11');
   const dropped = await settledTitle(page, '3');
-  const [, threeMs] = dropped.match(/Workers measured: 1 worker 40 ms\/step · 2 workers 20 ms\/step · 3 workers (\d+) ms\/step · 4 workers 11 ms\/step → 2\./) ?? [];
+  const [, threeMs] =
+    dropped.match(
+      /Workers measured: 1 worker 40 ms\/step · 2 workers 20 ms\/step · 3 workers (\d+) ms\/step · 4 workers 11 ms\/step → 2\./,
+    ) ?? [];
   assert.ok(threeMs >= 17 && threeMs <= 19, dropped);
   assert.equal(await page.locator('#backend').textContent(), 'CPU ×2');
 });
@@ -92,7 +100,11 @@ test('helpers that do not pay leave one worker, whatever the core count', async 
 test('the core count caps the search, and a new model starts again at one worker', async (t) => {
   const page = await trainWith(t, { ms: '40,20,12', cores: 2 });
   const title = await settledTitle(page);
-  assert.match(title, /Workers measured: 1 worker 40 ms\/step · 2 workers 20 ms\/step → 2\./, '3 workers were not tried');
+  assert.match(
+    title,
+    /Workers measured: 1 worker 40 ms\/step · 2 workers 20 ms\/step → 2\./,
+    '3 workers were not tried',
+  );
   assert.deepEqual(await countsTried(page), [1, 2]);
 
   await page.locator('#reset').click();
@@ -109,5 +121,8 @@ test('the core count caps the search, and a new model starts again at one worker
 
 test('nothing left the origin and no page errors', () => {
   assert.deepEqual(foreignRequests(suite.browser.requests, suite.server.url), []);
-  assert.deepEqual(suite.browser.problems.filter((text) => /page error|Kindling crashed|Content.Security.Policy/i.test(text)), []);
+  assert.deepEqual(
+    suite.browser.problems.filter((text) => /page error|Kindling crashed|Content.Security.Policy/i.test(text)),
+    [],
+  );
 });

@@ -67,8 +67,14 @@ test("Pearson's r, and the units that track a feature best", () => {
     values[t * units] = t / 10;
   });
   const found = Object.fromEntries(findNeurons({ dims: [layers, T, units], values }, texts).map((f) => [f.id, f]));
-  assert.deepEqual({ ...found.quoted.units[0], r: Math.round(found.quoted.units[0].r * 100) / 100 }, { layer: 1, unit: 2, r: -1 });
-  assert.deepEqual({ ...found.column.units[0], r: Math.round(found.column.units[0].r * 100) / 100 }, { layer: 0, unit: 0, r: 1 });
+  assert.deepEqual(
+    { ...found.quoted.units[0], r: Math.round(found.quoted.units[0].r * 100) / 100 },
+    { layer: 1, unit: 2, r: -1 },
+  );
+  assert.deepEqual(
+    { ...found.column.units[0], r: Math.round(found.column.units[0].r * 100) / 100 },
+    { layer: 0, unit: 0, r: 1 },
+  );
   assert.equal(found.quoted.units.length, 3);
   assert.equal(found.newline.units.length, 0);
   assert.match(found.newline.absent, /no line break/);

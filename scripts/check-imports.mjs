@@ -43,7 +43,9 @@ function rustImports(file) {
 /** @param {string} file @returns {string[]} */
 function jsImports(file) {
   // Comments go first: a JSDoc type's import('./x.js') is no import at run time.
-  const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const text = readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '');
   const specifiers = [
     ...text.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s*['"](\.[^'"]+)['"]/gm),
     ...text.matchAll(/^\s*import\s*['"](\.[^'"]+)['"]/gm),
@@ -56,7 +58,11 @@ function jsImports(file) {
  * @param {Map<string, string[]>} graph */
 function cycles(graph) {
   let index = 0;
-  const order = new Map(), low = new Map(), stack = [], onStack = new Set(), found = [];
+  const order = new Map(),
+    low = new Map(),
+    stack = [],
+    onStack = new Set(),
+    found = [];
   /** @param {string} node */
   const visit = (node) => {
     order.set(node, index), low.set(node, index++), stack.push(node), onStack.add(node);

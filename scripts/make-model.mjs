@@ -86,38 +86,45 @@ const { recipe, steps, out } = parseArgs(process.argv.slice(2));
 const fileText = await corpus(recipe.text);
 const { server, browser, page } = await openPackagePage();
 try {
-  const result = await page.evaluate(async ({ recipe, steps, fileText }) => {
-    const { SAMPLES } = await import('/www/samples.js');
-    const text = fileText ?? (await SAMPLES.find((sample) => sample.id === recipe.text.sample).load());
-    const model = await Kindling.create({ ...recipe.options, text, maxSteps: steps, backend: 'cpu' });
-    const started = performance.now();
-    let metrics;
-    while (model.step < steps) metrics = await model.trainSteps(Math.min(100, steps - model.step));
-    const seconds = (performance.now() - started) / 1000;
-    const valLoss = await model.evaluate();
-    const bytes = await model.toBytes(recipe.save);
-    const stream = model.generate(recipe.prompt, { maxTokens: 160, temperature: 0.8, topK: 20, seed: 1 });
-    let sample = recipe.prompt;
-    for (;;) {
-      const { done, value } = await stream.next();
-      if (done) break;
-      sample += value.text;
-    }
-    stream.free();
-    const { parameterCount, vocabSize } = model;
-    model.free();
-    // Plain array: a Uint8Array would arrive in Node as an object of indices.
-    return { bytes: Array.from(bytes), metrics, valLoss, sample, seconds, parameterCount, vocabSize };
-  }, { recipe, steps, fileText });
+  const result = await page.evaluate(
+    async ({ recipe, steps, fileText }) => {
+      const { SAMPLES } = await import('/www/samples.js');
+      const text = fileText ?? (await SAMPLES.find((sample) => sample.id === recipe.text.sample).load());
+      const model = await Kindling.create({ ...recipe.options, text, maxSteps: steps, backend: 'cpu' });
+      const started = performance.now();
+      let metrics;
+      while (model.step < steps) metrics = await model.trainSteps(Math.min(100, steps - model.step));
+      const seconds = (performance.now() - started) / 1000;
+      const valLoss = await model.evaluate();
+      const bytes = await model.toBytes(recipe.save);
+      const stream = model.generate(recipe.prompt, { maxTokens: 160, temperature: 0.8, topK: 20, seed: 1 });
+      let sample = recipe.prompt;
+      for (;;) {
+        const { done, value } = await stream.next();
+        if (done) break;
+        sample += value.text;
+      }
+      stream.free();
+      const { parameterCount, vocabSize } = model;
+      model.free();
+      // Plain array: a Uint8Array would arrive in Node as an object of indices.
+      return { bytes: Array.from(bytes), metrics, valLoss, sample, seconds, parameterCount, vocabSize };
+    },
+    { recipe, steps, fileText },
+  );
 
   await mkdir(dirname(out), { recursive: true });
   await writeFile(out, Uint8Array.from(result.bytes));
   const { metrics } = result;
   const figure = (value) => (typeof value === 'number' ? value.toFixed(3) : JSON.stringify(value));
-  console.log(`wrote ${out} (${result.bytes.length} bytes, ${result.parameterCount} parameters, ` +
-    `vocabulary ${result.vocabSize}, ${steps} steps in ${result.seconds.toFixed(0)} s)`);
-  console.log(`train loss ${figure(metrics.trainLoss)}, val loss ${figure(result.valLoss)} nats/token, ` +
-    `val ${figure(metrics.valBitsPerChar)} bits/char at the last evaluation`);
+  console.log(
+    `wrote ${out} (${result.bytes.length} bytes, ${result.parameterCount} parameters, ` +
+      `vocabulary ${result.vocabSize}, ${steps} steps in ${result.seconds.toFixed(0)} s)`,
+  );
+  console.log(
+    `train loss ${figure(metrics.trainLoss)}, val loss ${figure(result.valLoss)} nats/token, ` +
+      `val ${figure(metrics.valBitsPerChar)} bits/char at the last evaluation`,
+  );
   console.log(`sample:\n${result.sample}`);
 } finally {
   await browser.close();

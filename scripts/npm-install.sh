@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the npm packages package-lock.json names (playwright-core, puppeteer-core, axe-core,
-# typescript) when node_modules is missing or older than the lockfile. playwright-core drives
-# Debian's Chromium and puppeteer-core Debian's Firefox ESR: neither may download a browser.
+# typescript, @biomejs/biome) when node_modules is missing or older than the lockfile.
+# playwright-core drives Debian's Chromium and puppeteer-core Debian's Firefox ESR: neither may
+# download a browser.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -97,7 +97,9 @@ export function startServer({ port = 0, root = '.', csp = false, coi = false, co
     const type = MIME_TYPES[extname(file.path).toLowerCase()] ?? 'application/octet-stream';
     res.writeHead(200, { ...headers, 'Content-Type': type, 'Content-Length': file.size });
     if (req.method === 'HEAD') return res.end();
-    createReadStream(file.path).on('error', () => res.destroy()).pipe(res);
+    createReadStream(file.path)
+      .on('error', () => res.destroy())
+      .pipe(res);
   });
   return new Promise((resolveListening, reject) => {
     server.once('error', reject);

@@ -153,14 +153,14 @@ export function budgetEnd({ step, maxSteps, warmupSteps, msPerStep, msLeft }) {
  */
 export const measuringNote = (index, count) => `Measuring this device: shape ${index} of ${count}…`;
 
-
 // Under the Train for control: what Train will do.
 /**
  * @param {BudgetChoice} choice
  * @param {boolean} fineTunes
  */
 export function trainForNote(choice, fineTunes) {
-  if (fineTunes) return 'A fine-tune trains for the Model card’s training steps: Train for sizes models trained from scratch.';
+  if (fineTunes)
+    return 'A fine-tune trains for the Model card’s training steps: Train for sizes models trained from scratch.';
   if (choice === 'steps') return 'Train makes the Model card’s model and trains it for its training steps.';
   if (choice === 0) {
     return 'Train measures this device for a few seconds, then trains the size that learns most in half an hour, until you stop it.';
@@ -169,7 +169,8 @@ export function trainForNote(choice, fineTunes) {
 }
 
 // The Model card's note while a budget sizes the model.
-export const BUDGET_HINT = 'Sized for this device when you press Train. Choose “Steps” under Train for to set every field.';
+export const BUDGET_HINT =
+  'Sized for this device when you press Train. Choose “Steps” under Train for to set every field.';
 
 // A budget run's end: how far it went, and whether the best evaluation's weights were kept.
 /** @param {{ step: number, keptBestFrom?: number | null, continuable?: boolean }} run */
@@ -178,7 +179,9 @@ export function finishedNote({ step, keptBestFrom, continuable = false }) {
     keptBestFrom != null
       ? ` Validation loss stopped improving at step ${keptBestFrom.toLocaleString('en')}, so the weights from there were kept.`
       : '';
-  const next = continuable ? 'Generate below, Continue to train further, or Reset to start again.' : 'Generate below, or Reset to start again.';
+  const next = continuable
+    ? 'Generate below, Continue to train further, or Reset to start again.'
+    : 'Generate below, or Reset to start again.';
   return `Finished: ${step} steps.${kept} ${next}`;
 }
 

@@ -1,7 +1,8 @@
 // @ts-check
 // Training budgets in the engine worker: Train with "Train for: 1 minute". The probe creates each
 // candidate shape (Kindling.budgetShapes) on the CPU build with the reader's text and tokenizer,
-// warms it up, times a few steps and frees it, posting `measuring` as it goes; the plan
+// warms it up, times a few steps (alone, and with a helper worker where the run may use one) and
+// frees it, posting `measuring` as it goes; the plan
 // (Kindling.planBudget, for the budget less the probe's own time) then gives the shape and a
 // schedule that ends with the budget, posted as `planned`; engine-worker.js's create makes that
 // model and trains it. The rules (probe steps, arithmetic): budget.js.
@@ -12,6 +13,8 @@
 import { PROBE, msPerStep, secondsLeft, fakeMsPerStep } from './budget.js';
 import { settings, live, post, exclusive, nextTask } from './engine-state.js';
 import { kindlingError as failure } from './kindling-error.js';
+import { HelperWorkers } from './helper-pool.js';
+import { GAIN } from './helper-count.js';
 
 /** @typedef {import('../pkg/kindling.js').CreateOptions} CreateOptions */
 /** @typedef {import('../pkg/kindling.js').BudgetPlan} BudgetPlan */
@@ -89,41 +92,79 @@ async function measureShapes(run, options) {
   /** @type {Record<string, number>} */
   const measured = {};
   let refusal = null;
-  for (const [index, { name, config }] of shapes.entries()) {
-    post({ type: 'measuring', index: index + 1, count: shapes.length, shape: name });
-    try {
-      const ms = await timeShape(run, { ...config, ...kept(options), backend: 'cpu' });
-      if (ms === null) return null;
-      measured[name] = fakeMsPerStep(settings.debugBudgetMs, index) ?? ms;
-    } catch (error) {
-      if (/** @type {{ kind?: string } | undefined} */ (error)?.kind !== 'config') throw error;
-      refusal ??= error;
+  const helper = { pool: probeHelper() };
+  try {
+    for (const [index, { name, config }] of shapes.entries()) {
+      post({ type: 'measuring', index: index + 1, count: shapes.length, shape: name });
+      try {
+        const ms = await timeShape(run, { ...config, ...kept(options), backend: 'cpu' }, helper);
+        if (ms === null) return null;
+        measured[name] = fakeMsPerStep(settings.debugBudgetMs, index) ?? ms;
+      } catch (error) {
+        if (/** @type {{ kind?: string } | undefined} */ (error)?.kind !== 'config') throw error;
+        refusal ??= error;
+      }
+      await nextTask(); // a Reset may be waiting
+      if (run.cancelled) return null;
     }
-    await nextTask(); // a Reset may be waiting
-    if (run.cancelled) return null;
+  } finally {
+    helper.pool?.terminate();
   }
-  if (!Object.keys(measured).length) throw refusal ?? failure('argument', `There is no ${options.model} shape to measure.`);
+  if (!Object.keys(measured).length)
+    throw refusal ?? failure('argument', `There is no ${options.model} shape to measure.`);
   return measured;
 }
 
-// One shape's ms per step, on the CPU build in this worker alone; null once cancelled. The
-// probe model is freed however this ends.
+// One helper worker to time each shape with as well, where the run may use helpers ('auto' on a
+// device that reports two cores or more, or a count): a helper pays for a large shape and not
+// for a small one, which changes which shape learns most in the time. The run's own search
+// (engine-helpers.js) then settles how many it keeps, and its schedule's end follows its real
+// speed (budget.js's budgetEnd). Made-up probe timings (a test's) leave nothing to measure.
+function probeHelper() {
+  if (settings.debugBudgetMs) return null;
+  const cores = self.navigator?.hardwareConcurrency ?? 1;
+  const wanted = settings.helpers === 'auto' ? cores >= 2 : settings.helpers >= 1;
+  return wanted ? new HelperWorkers(1, live.engineModule) : null;
+}
+
+// One shape's ms per step, on the CPU build: in this worker alone, and with `helper.pool`'s
+// helper if there is one (faster by GAIN, it counts); null once cancelled. A helper that fails only
+// costs its timing: the pool is dropped and the probe goes on alone. The probe model is freed
+// however this ends.
 /**
  * @param {BudgetRun} run
  * @param {CreateOptions} options
+ * @param {{ pool: HelperWorkers | null }} helper
  * @returns {Promise<number | null>}
  */
-function timeShape(run, options) {
+function timeShape(run, options, helper) {
   return exclusive(async () => {
     if (run.cancelled) return null;
     const probe = await live.Kindling.create(options);
-    try {
-      await probe.trainSteps(PROBE.warmupSteps);
+    /** @param {HelperWorkers | null} pool */
+    const timed = async (pool) => {
+      await probe.trainSteps(PROBE.warmupSteps, pool);
       await nextTask();
       if (run.cancelled) return null;
       const started = performance.now();
-      await probe.trainSteps(PROBE.timedSteps);
+      await probe.trainSteps(PROBE.timedSteps, pool);
       return msPerStep(performance.now() - started);
+    };
+    try {
+      const alone = await timed(null);
+      if (alone === null || !helper.pool) return alone;
+      try {
+        await helper.pool.replicate(probe);
+        const shared = await timed(helper.pool);
+        if (shared === null) return null;
+        // As the run's search judges a helper: kept only if it pays by GAIN.
+        return shared <= alone * (1 - GAIN) ? shared : alone;
+      } catch (error) {
+        if (/** @type {{ kind?: string } | undefined} */ (error)?.kind !== 'helper') throw error;
+        helper.pool.terminate();
+        helper.pool = null;
+        return alone;
+      }
     } finally {
       probe.free();
     }

@@ -59,7 +59,9 @@ async function compile(build) {
     throw new Error(`could not download ${url.pathname} (${/** @type {Error} */ (error).message})`);
   }
   if (!response.ok) {
-    throw new Error(`could not download ${url.pathname}: the server answered ${response.status} ${response.statusText}`.trim());
+    throw new Error(
+      `could not download ${url.pathname}: the server answered ${response.status} ${response.statusText}`.trim(),
+    );
   }
   // With compression the header counts compressed bytes while the stream yields plain
   // ones; the indicator then only goes as far as it can tell.
@@ -95,10 +97,13 @@ async function compile(build) {
  */
 export function compileEngine(build = 'cpu') {
   if (!compiling.has(build)) {
-    compiling.set(build, compile(build).catch((error) => {
-      compiling.delete(build);
-      throw error;
-    }));
+    compiling.set(
+      build,
+      compile(build).catch((error) => {
+        compiling.delete(build);
+        throw error;
+      }),
+    );
   }
   return /** @type {Promise<WebAssembly.Module>} */ (compiling.get(build));
 }

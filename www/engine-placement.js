@@ -33,7 +33,8 @@ const engineReplies = new Map(); // build → { resolve, reject } of requestModu
  * @param {...(string | null | undefined)} more
  * @returns {string | undefined}
  */
-export const notices = (engineNotice, ...more) => [engineNotice, backendNotice, ...more].filter(Boolean).join('. ') || undefined;
+export const notices = (engineNotice, ...more) =>
+  [engineNotice, backendNotice, ...more].filter(Boolean).join('. ') || undefined;
 
 // What the page is told of the live model, where it computes among the rest. Only called with
 // a model.
@@ -112,7 +113,8 @@ async function moved(from, backend) {
  */
 export async function placeNew(make) {
   backendNotice = null;
-  if (settings.backend === 'webgpu' || settings.backend === 'remote') return make(...(await engineFor(settings.backend)));
+  if (settings.backend === 'webgpu' || settings.backend === 'remote')
+    return make(...(await engineFor(settings.backend)));
   const made = await make(live.Kindling, { backend: 'cpu' });
   if (settings.backend !== 'auto') return made;
   const unavailable = await backends.unavailable();
@@ -165,12 +167,10 @@ export async function backendChanged() {
   await measuring;
   backendNotice = null;
   if (settings.backend === 'remote') return connectPeer();
-  const choice = live.model
-    ? await exclusive(() => backends.choiceFor(/** @type {Model} */ (live.model)))
-    : null;
+  const choice = live.model ? await exclusive(() => backends.choiceFor(/** @type {Model} */ (live.model))) : null;
   // Forced elsewhere, the figures of a measurement still help the reader compare.
   if (choice) backendNotice = settings.backend === 'auto' ? choice.notice : `Measured here: ${choice.figures}`;
-  await moveModel(settings.backend === 'auto' ? choice?.backend ?? 'cpu' : settings.backend);
+  await moveModel(settings.backend === 'auto' ? (choice?.backend ?? 'cpu') : settings.backend);
 }
 
 // The backend setting is a peer (settings.peer): the model moves there; without a model the

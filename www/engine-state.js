@@ -76,9 +76,7 @@ export const live = {
 
 // This module runs in a DedicatedWorkerGlobalScope, which tsconfig's lib (dom) does not know:
 // `self` as the engine worker sees it (protocol.js's WorkerScope).
-export const workerSelf = /** @type {WorkerScope<Request, WorkerMessage>} */ (
-  /** @type {unknown} */ (self)
-);
+export const workerSelf = /** @type {WorkerScope<Request, WorkerMessage>} */ (/** @type {unknown} */ (self));
 
 /**
  * @param {WorkerMessage} message

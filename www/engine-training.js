@@ -118,7 +118,13 @@ async function trainLoop() {
     msPerStep = msPerStep ? 0.7 * msPerStep + 0.3 * (elapsedMs / steps) : elapsedMs / steps;
     if (live.deadline !== null && live.target === null && chunks >= RETARGET.afterChunks) {
       const msLeft = live.deadline - performance.now();
-      const end = budgetEnd({ step: metrics.step, maxSteps: total, warmupSteps: shape.config.warmupSteps, msPerStep, msLeft });
+      const end = budgetEnd({
+        step: metrics.step,
+        maxSteps: total,
+        warmupSteps: shape.config.warmupSteps,
+        msPerStep,
+        msLeft,
+      });
       if (end !== null && (await exclusive(() => retarget(epoch, end)))) total = end;
     }
     post({ type: 'metrics', total, ...metrics, notice, stepsPerSecond, backend, workers, workersNote: measure?.note });
@@ -134,10 +140,10 @@ async function trainLoop() {
   post(
     /** @type {Model} */ (live.model).step >= total
       ? {
-        type: 'finished',
-        step: /** @type {Model} */ (live.model).step,
-        ...(keptBestFrom !== undefined && { keptBestFrom }),
-      }
+          type: 'finished',
+          step: /** @type {Model} */ (live.model).step,
+          ...(keptBestFrom !== undefined && { keptBestFrom }),
+        }
       : { type: 'paused', step: /** @type {Model} */ (live.model).step, reason: loop.pauseReason },
   );
   saveRun(); // not awaited: a Resume pressed meanwhile starts a new loop, after the snapshot

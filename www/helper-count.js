@@ -75,7 +75,9 @@ const perStep = (ms) => `${ms < 10 ? ms.toFixed(1) : ms.toFixed(0)} ms/step`;
  * @returns {string | undefined}
  */
 export function timingsNote(timings, workers, settled) {
-  const measures = Object.entries(timings).map(([count, ms]) => `${count} worker${count === '1' ? '' : 's'} ${perStep(ms)}`);
+  const measures = Object.entries(timings).map(
+    ([count, ms]) => `${count} worker${count === '1' ? '' : 's'} ${perStep(ms)}`,
+  );
   if (!measures.length) return undefined;
   return `${measures.join(' · ')} → ${settled ? workers : `trying ${workers}`}`;
 }
@@ -121,7 +123,13 @@ export class WorkerSearch {
    */
   measured(msPerStep, remainingSteps) {
     this.timings[this.workers] = msPerStep;
-    const { action, workers } = nextWorkers({ timings: this.timings, current: this.workers, cap: this.cap, settled: this.settled, remainingSteps });
+    const { action, workers } = nextWorkers({
+      timings: this.timings,
+      current: this.workers,
+      cap: this.cap,
+      settled: this.settled,
+      remainingSteps,
+    });
     this.settled = action !== 'try';
     // The settled count is measured again and again: it may stop paying.
     this.window = newWindow(workers === this.workers ? 0 : WARMUP_CHUNKS);

@@ -62,12 +62,16 @@ export class HelperWorkers {
   gradients(step, shards, weights) {
     const asked = this.workers.slice(0, shards - 1);
     // A helper answers `gradients` with a ShardReply; a failure rejects.
-    return /** @type {Promise<ShardReply[]>} */ (Promise.all(
-      asked.map((worker, i) => worker.request(
-        { type: 'gradients', step, rank: i + 1, count: shards, weights },
-        i === asked.length - 1 ? [weights.buffer] : [],
-      )),
-    ));
+    return /** @type {Promise<ShardReply[]>} */ (
+      Promise.all(
+        asked.map((worker, i) =>
+          worker.request(
+            { type: 'gradients', step, rank: i + 1, count: shards, weights },
+            i === asked.length - 1 ? [weights.buffer] : [],
+          ),
+        ),
+      )
+    );
   }
 
   terminate() {

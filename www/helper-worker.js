@@ -54,9 +54,7 @@ workerSelf.onmessage = ({ data }) => {
   inbox = inbox.then(async () => {
     try {
       // The handler of data's own type: tsc cannot pair the two through the union.
-      const [reply, transfer] = await /** @type {(request: HelperRequest) => Reply} */ (
-        handlers[data.type]
-      )(data);
+      const [reply, transfer] = await /** @type {(request: HelperRequest) => Reply} */ (handlers[data.type])(data);
       workerSelf.postMessage(reply, transfer ?? []);
     } catch (error) {
       workerSelf.postMessage({

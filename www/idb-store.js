@@ -19,8 +19,8 @@ export function storageError(cause, doing) {
   const message = quota
     ? `Could not ${doing}: the browser's storage quota is full (QuotaExceededError). ` +
       'Training goes on; download the model to keep it, or free space for this site.'
-    : ['UnavailableError', 'SecurityError', 'InvalidStateError']
-          .includes(/** @type {string} */ (cause?.name)) || !cause?.message
+    : ['UnavailableError', 'SecurityError', 'InvalidStateError'].includes(/** @type {string} */ (cause?.name)) ||
+        !cause?.message
       ? `Could not ${doing}: this browser keeps no storage for this page (a private window?). ` +
         'Training goes on; download the model to keep it.'
       : `Could not ${doing}: ${cause.message}`;

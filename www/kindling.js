@@ -32,7 +32,8 @@ const loading = new Map(); // build → promise of its Kindling class
  * @returns {Promise<KindlingClass>}
  */
 export function loadKindling(module, build = 'cpu') {
-  if (!PKG_URLS[build]) return Promise.reject(new Error(`unknown engine build ${build}: use "cpu", "webgpu" or "remote"`));
+  if (!PKG_URLS[build])
+    return Promise.reject(new Error(`unknown engine build ${build}: use "cpu", "webgpu" or "remote"`));
   if (!loading.has(build)) {
     const load = (async () => {
       const pkg = await import(PKG_URLS[build].href);

@@ -198,7 +198,8 @@ export class LossChart {
    * @returns {Line[]}
    */
   lines(limit) {
-    if (this.curves) return this.curves.map(({ points, color, dash }) => ({ points: thin(points, limit), color, width: 2, dash }));
+    if (this.curves)
+      return this.curves.map(({ points, color, dash }) => ({ points: thin(points, limit), color, width: 2, dash }));
     return [
       { points: thin(this.train, limit), color: '--chart-train', width: 1, alpha: 0.25 },
       { points: thin(smooth(this.train), limit), color: '--chart-train', width: 2 },

@@ -141,7 +141,13 @@ function fullError(run, total, limit) {
   const message =
     `${name} was not saved: ${why}. Delete runs you no longer need (download them first to keep them); ` +
     'this run is saved once there is room. The runs already saved are kept.';
-  return Object.assign(new Error(message), { name: 'KindlingError', kind: 'storage', quota: true, refused: true, number: run.number });
+  return Object.assign(new Error(message), {
+    name: 'KindlingError',
+    kind: 'storage',
+    quota: true,
+    refused: true,
+    number: run.number,
+  });
 }
 
 // A run's model, as `model.toBytes()` made it.

@@ -81,6 +81,10 @@ async function fetchText(path, what) {
 export const SAMPLES = [
   { id: 'grammar', label: 'Tiny grammar (generated)', generated: true, load: async () => grammar() },
   { id: 'arithmetic', label: 'Arithmetic (generated)', generated: true, load: async () => arithmetic() },
-  { id: 'scene-fr', label: 'A scene in French (written for Kindling)', load: () => fetchText('./samples/scene-fr.txt', 'the scene') },
+  {
+    id: 'scene-fr',
+    label: 'A scene in French (written for Kindling)',
+    load: () => fetchText('./samples/scene-fr.txt', 'the scene'),
+  },
   { id: 'source', label: "This page's source code", load: () => fetchText('./kindling-playground.js', 'the source') },
 ];

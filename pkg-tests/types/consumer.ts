@@ -5,7 +5,7 @@
 import init, { Kindling, type CreateOptions, type KindlingError, type Token } from 'kindling';
 import type { Trained } from 'kindling/pkg/kindling.js';
 import 'kindling/embed'; // defines <kindling-playground>
-import { KindlingPlayground, type FinishedDetail, type MetricsDetail } from 'kindling/element';
+import type { KindlingPlayground, FinishedDetail, MetricsDetail } from 'kindling/element';
 
 await init();
 const options: CreateOptions = { text: 'the cat sat on the mat. '.repeat(40), preset: 'tiny', backend: 'cpu' };

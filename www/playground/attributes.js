@@ -68,7 +68,11 @@ const camel = (name) => name.replace(/-(\w)/g, (_, letter) => letter.toUpperCase
  * @returns {T}
  */
 export function oneOf(value, allowed) {
-  const normal = /** @type {T} */ (String(value ?? '').trim().toLowerCase());
+  const normal = /** @type {T} */ (
+    String(value ?? '')
+      .trim()
+      .toLowerCase()
+  );
   return allowed.includes(normal) ? normal : allowed[0];
 }
 
@@ -148,7 +152,7 @@ export function workerSettings(element) {
 function dedent(raw) {
   const lines = raw.replace(/\r\n?/g, '\n').split('\n');
   while (lines.length && !lines[0].trim()) lines.shift();
-  while (lines.length && !/** @type {string} */ (lines.at(-1)).trim()) lines.pop();
+  while (lines.length && !(/** @type {string} */ (lines.at(-1)).trim())) lines.pop();
   if (!lines.length) return '';
   const indent = Math.min(
     ...lines

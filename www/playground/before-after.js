@@ -44,11 +44,13 @@ export class BeforeAfter {
     this.engine = engine;
     this.generation = generation;
     this.starting = starting;
-    this.$ = /** @type {Nodes} */ (nodes(
-      root,
-      'before-after compare-seed compare compare-status compare-error compare-before-title compare-before ' +
-        'compare-after-title compare-after val-loss-before val-loss-after val-bits-before val-bits-after',
-    ));
+    this.$ = /** @type {Nodes} */ (
+      nodes(
+        root,
+        'before-after compare-seed compare compare-status compare-error compare-before-title compare-before ' +
+          'compare-after-title compare-after val-loss-before val-loss-after val-bits-before val-bits-after',
+      )
+    );
     /** @type {StartPoint | null} */
     this.from = null; // { name, bytes } while the panel is shown
     this.comparing = 0; // the comparison under way, if any
@@ -79,7 +81,8 @@ export class BeforeAfter {
     say(this.$.compareError, '');
     this.$.compareStatus.textContent = '';
     setNumber(this.$.valLossBefore, valLossBefore, format.loss);
-    for (const node of [this.$.valLossAfter, this.$.valBitsBefore, this.$.valBitsAfter]) setNumber(node, undefined, format.loss);
+    for (const node of [this.$.valLossAfter, this.$.valBitsBefore, this.$.valBitsAfter])
+      setNumber(node, undefined, format.loss);
   }
 
   // The latest evaluation. Bits per character are the loss over the same text in other units
@@ -91,10 +94,10 @@ export class BeforeAfter {
     setNumber(this.$.valBitsAfter, valBitsPerChar, format.loss);
     // received() checked valLoss, the line above valBitsPerChar; an unknown loss before makes
     // NaN, shown as '—'.
+    const before = /** @type {number} */ (this.before);
     setNumber(
       this.$.valBitsBefore,
-      (/** @type {number} */ (this.before) * /** @type {number} */ (valBitsPerChar)) /
-        /** @type {number} */ (valLoss),
+      (before * /** @type {number} */ (valBitsPerChar)) / /** @type {number} */ (valLoss),
       format.loss,
     );
   }

@@ -60,7 +60,11 @@ export function controls({
   return {
     train: {
       textContent: continues ? 'Continue' : TRAIN_LABELS[phase],
-      disabled: !ready || phase === 'pausing' || (phase === 'finished' && !continues) || (phase === 'empty' && (!valid || !startReady)),
+      disabled:
+        !ready ||
+        phase === 'pausing' ||
+        (phase === 'finished' && !continues) ||
+        (phase === 'empty' && (!valid || !startReady)),
     },
     reset: { disabled: !ready || !hasModel },
     download: { disabled: !ready || !hasModel },

@@ -71,10 +71,12 @@ export class GenerationView {
     this.onStart = onStart;
     this.onToken = onToken;
     this.onEnd = onEnd;
-    this.$ = /** @type {GenerationNodes} */ (nodes(
-      root,
-      'prompt prompt-warning temperature top-k top-p length pace generate next-token gen-status gen-error output token-info',
-    ));
+    this.$ = /** @type {GenerationNodes} */ (
+      nodes(
+        root,
+        'prompt prompt-warning temperature top-k top-p length pace generate next-token gen-status gen-error output token-info',
+      )
+    );
     // From start to end: { id, prompt, count and text (shown), finished (the engine's 'done'), resolve }.
     /** @type {Generation | null} */
     this.current = null;
@@ -292,7 +294,9 @@ export class GenerationView {
       .slice(0, 5)
       .map((alt) => `${format.visibleToken(alt.text)} ${format.percent(alt.prob)}`)
       .join(' · ');
-    const said = `${format.quoted(text)} had probability ${format.percent(prob)}.` + (alternatives ? ` Alternatives: ${alternatives}.` : '');
+    const said =
+      `${format.quoted(text)} had probability ${format.percent(prob)}.` +
+      (alternatives ? ` Alternatives: ${alternatives}.` : '');
     tell(this.$.tokenInfo, said, spoken);
   }
 }

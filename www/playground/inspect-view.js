@@ -82,7 +82,10 @@ export class InspectView {
     this.request = request;
     this.generated = generated;
     this.$ = /** @type {InspectNodes} */ (
-      nodes(root, 'inspect-source inspect-text inspect inspect-status inspect-error inspect-tabs inspect-note inspect-panel')
+      nodes(
+        root,
+        'inspect-source inspect-text inspect inspect-status inspect-error inspect-tabs inspect-note inspect-panel',
+      )
     );
     /** @type {ModelKind | null} */
     this.kind = null; // the model's kind: 'gpt' | 'lstm' | 'gru', null without one
@@ -250,7 +253,8 @@ export class InspectView {
     const context = {
       root: this.root,
       saved: this.saved[view],
-      distribution: (logits, options) => this.request({ type: 'distribution', logits, options }).then((reply) => reply.probs),
+      distribution: (logits, options) =>
+        this.request({ type: 'distribution', logits, options }).then((reply) => reply.probs),
     };
     this.cleanup = RENDERERS[view].render(inspectPanel, this.inspection, context) ?? null;
   }
@@ -268,7 +272,8 @@ function summary({ tokens, skipped, warning, tokenizer }, cut) {
   const before = (n) => ` The ${n.toLocaleString('en')} before them were left out`;
   let left = '';
   // Tokens and the card's cut in characters do not add up: with BPE the count is left out.
-  if (skipped && unit === 'token') left = ` The text before them was left out: the model reads at most ${tokens.length} tokens at a time.`;
+  if (skipped && unit === 'token')
+    left = ` The text before them was left out: the model reads at most ${tokens.length} tokens at a time.`;
   else if (skipped) left = `${before(skipped + Math.max(0, cut))}: the model reads at most ${tokens.length} at a time.`;
   else if (cut > 0) left = `${before(cut)}: the Inspect card looks at ${MAX_CHARACTERS.toLocaleString('en')} at most.`;
   return `Inspected ${count}.${left}${warning ? ` ${sentence(warning)}` : ''}`;
@@ -276,5 +281,10 @@ function summary({ tokens, skipped, warning, tokenizer }, cut) {
 
 /** @param {string} text */
 function firstLine(text) {
-  return text.split('\n').find((line) => line.trim())?.slice(0, 200) ?? '';
+  return (
+    text
+      .split('\n')
+      .find((line) => line.trim())
+      ?.slice(0, 200) ?? ''
+  );
 }

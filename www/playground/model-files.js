@@ -58,12 +58,14 @@ export class ModelFiles {
     this.form = form;
     this.header = header;
     this.training = training;
-    this.$ = /** @type {FileNodes} */ (nodes(
-      root,
-      'resume-offer resume-text resume-error resume discard download download-format download-as-field download-as ' +
-        'open-model model-file ' +
-        'file-error save-error',
-    ));
+    this.$ = /** @type {FileNodes} */ (
+      nodes(
+        root,
+        'resume-offer resume-text resume-error resume discard download download-format download-as-field download-as ' +
+          'open-model model-file ' +
+          'file-error save-error',
+      )
+    );
     this.modelSrcId = 0;
     /** @type {Opening | null} */
     this.opening = null; // { name, from: 'file' | 'model-src' } while the worker opens bytes
@@ -74,9 +76,7 @@ export class ModelFiles {
     download.addEventListener('click', () => this.download());
     downloadFormat.addEventListener('change', () => this.showDownloadAs());
     openModel.addEventListener('click', () => modelFile.click());
-    modelFile.addEventListener('change', () =>
-      this.openFile(/** @type {FileList} */ (modelFile.files)[0]),
-    );
+    modelFile.addEventListener('change', () => this.openFile(/** @type {FileList} */ (modelFile.files)[0]));
     this.startFrom = new StartFrom(root, { host, engine, form, training, readFile: readModelFile, fetchModel });
   }
 
@@ -92,8 +92,7 @@ export class ModelFiles {
     if (!saved || this.host.phase !== 'empty') return;
     const lastLoss = /** @type {number} */ (saved.lastLoss); // undefined is not finite
     const loss = Number.isFinite(lastLoss) ? `, loss ${format.loss(lastLoss)}` : '';
-    this.$.resumeText.textContent =
-      `A ${saved.preset ?? saved.model} model was saved at step ${saved.step} of ${saved.maxSteps}${loss}, ${format.ago(saved.savedAt)}.`;
+    this.$.resumeText.textContent = `A ${saved.preset ?? saved.model} model was saved at step ${saved.step} of ${saved.maxSteps}${loss}, ${format.ago(saved.savedAt)}.`;
     this.$.resumeOffer.hidden = false;
   }
 
@@ -172,10 +171,7 @@ export class ModelFiles {
     try {
       bytes = await readModelFile(file);
     } catch (error) {
-      return say(
-        this.$.fileError,
-        `${/** @type {Error} */ (error).message} Your current model is unchanged.`,
-      );
+      return say(this.$.fileError, `${/** @type {Error} */ (error).message} Your current model is unchanged.`);
     }
     this.open(bytes, { name: file.name, from: 'file' });
   }
@@ -215,8 +211,7 @@ export class ModelFiles {
       bytes = await fetchModel(url);
     } catch (error) {
       if (id !== this.modelSrcId) return;
-      const message =
-        `Could not load the model “${src}”: ${sentence(/** @type {Error} */ (error).message)}`;
+      const message = `Could not load the model “${src}”: ${sentence(/** @type {Error} */ (error).message)}`;
       this.modelSrcFailed(message);
       this.host.emit('kindling-error', { source: 'model-src', kind: 'fetch', message });
       return;
@@ -295,9 +290,7 @@ async function readModelFile(file) {
   try {
     return new Uint8Array(await file.arrayBuffer());
   } catch (error) {
-    throw new Error(
-      `Could not read “${file.name}”: ${sentence(/** @type {Error} */ (error).message)}`,
-    );
+    throw new Error(`Could not read “${file.name}”: ${sentence(/** @type {Error} */ (error).message)}`);
   }
 }
 

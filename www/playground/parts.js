@@ -75,7 +75,11 @@ export function wireParts(host, root) {
   const { engine, form, header, training } = host;
   host.files = new ModelFiles(root, { host, engine, form, header, training });
   host.trainFor = new TrainFor(root, { host, form, training });
-  host.beforeAfter = new BeforeAfter(root, { engine, generation: host.generation, starting: () => host.files.startFrom.starting });
+  host.beforeAfter = new BeforeAfter(root, {
+    engine,
+    generation: host.generation,
+    starting: () => host.files.startFrom.starting,
+  });
   host.runs = new RunsView(root, { host, engine, training, sampling: () => host.generation.sampling() });
   host.inspector = new InspectView(root, {
     host,
@@ -94,8 +98,7 @@ export function wireParts(host, root) {
    * @param {string} id
    * @param {() => void} handler
    */
-  const on = (id, handler) =>
-    /** @type {HTMLElement} */ (root.getElementById(id)).addEventListener('click', handler);
+  const on = (id, handler) => /** @type {HTMLElement} */ (root.getElementById(id)).addEventListener('click', handler);
   on('train', () => host.trainClicked());
   on('reset', () => host.reset());
   on('generate', () => host.startGeneration());
@@ -109,7 +112,5 @@ export function wireParts(host, root) {
     'change',
     ({ target }) => (host.pace = /** @type {Pace} */ (/** @type {HTMLInputElement} */ (target).value)),
   );
-  /** @type {HTMLElement} */ (root.getElementById('inspect-source')).addEventListener('change', () =>
-    host.update(),
-  );
+  /** @type {HTMLElement} */ (root.getElementById('inspect-source')).addEventListener('change', () => host.update());
 }

@@ -51,9 +51,7 @@ export class PeerDialog {
     this.$ = /** @type {Nodes} */ (
       nodes(root, 'peer-dialog peer-form peer-address peer-secret peer-error peer-connect peer-cancel backend-choice')
     );
-    this.option = /** @type {HTMLOptionElement} */ (
-      this.$.backendChoice.querySelector('option[value="remote"]')
-    );
+    this.option = /** @type {HTMLOptionElement} */ (this.$.backendChoice.querySelector('option[value="remote"]'));
     this.host = host;
     this.engine = engine;
     /** @type {Peer | null} */
@@ -90,11 +88,9 @@ export class PeerDialog {
       this.$.peerSecret.value = '';
       this.$.peerDialog.close();
     } catch (error) {
-      say(this.$.peerError, /** @type {KindlingError} */ (error).message);
-      (/** @type {KindlingError} */ (error).kind === 'peer-refused'
-        ? this.$.peerSecret
-        : this.$.peerAddress
-      ).focus();
+      const { message, kind } = /** @type {KindlingError} */ (error);
+      say(this.$.peerError, message);
+      (kind === 'peer-refused' ? this.$.peerSecret : this.$.peerAddress).focus();
     } finally {
       button.disabled = false;
       button.textContent = 'Connect';

@@ -27,16 +27,19 @@ export class RunsCompare {
   constructor(root, { engine, sampling }) {
     this.engine = engine;
     this.sampling = sampling;
-    this.$ = /** @type {Nodes} */ (nodes(
-      root,
-      'runs-a runs-b runs-prompt runs-seed runs-length runs-generate runs-compare-status runs-compare-error runs-out-a runs-out-b runs-out-a-title runs-out-b-title',
-    ));
+    this.$ = /** @type {Nodes} */ (
+      nodes(
+        root,
+        'runs-a runs-b runs-prompt runs-seed runs-length runs-generate runs-compare-status runs-compare-error runs-out-a runs-out-b runs-out-a-title runs-out-b-title',
+      )
+    );
     /** @type {Run[]} */
     this.runs = [];
     this.running = false;
     this.$.runsGenerate.addEventListener('click', () => this.generate());
     // A run the reader chose stays chosen as the list changes; until then, the ticked ones.
-    for (const select of [this.$.runsA, this.$.runsB]) select.addEventListener('change', () => (select.dataset.chosen = 'true'));
+    for (const select of [this.$.runsA, this.$.runsB])
+      select.addEventListener('change', () => (select.dataset.chosen = 'true'));
   }
 
   // The runs to choose from, and the ticked ones (ids, the first two are chosen when the
@@ -52,7 +55,8 @@ export class RunsCompare {
     const ids = runs.map((run) => run.id);
     const defaults = [...ticked, ...ids.slice(-2).reverse()].filter((id) => ids.includes(id));
     [this.$.runsA, this.$.runsB].forEach((select, index) => {
-      const kept = ids.includes(select.value) && select.dataset.chosen ? select.value : defaults[index] ?? defaults[0];
+      const kept =
+        ids.includes(select.value) && select.dataset.chosen ? select.value : (defaults[index] ?? defaults[0]);
       select.replaceChildren(
         ...runs.map((run) => {
           const option = el('option', { value: run.id });

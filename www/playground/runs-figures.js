@@ -23,12 +23,13 @@ const DASHES = [[], [7, 4], [2, 3], [9, 3, 2, 3], [14, 5], [4, 2, 4, 7]];
 const SVG = 'http://www.w3.org/2000/svg';
 
 /** @param {Run} run */
-const start = ({ startFrom }) => (startFrom === 'scratch' ? 'from scratch' : startFrom === 'base' ? 'from the base model' : `from ${startFrom}`);
+const start = ({ startFrom }) =>
+  startFrom === 'scratch' ? 'from scratch' : startFrom === 'base' ? 'from the base model' : `from ${startFrom}`;
 /** @param {Run} run */
-const tokenizer = ({ tokenizer: kind, vocabSize }) => `${TOKENIZERS[kind] ?? kind}, ${format.compact(vocabSize)} tokens`;
+const tokenizer = ({ tokenizer: kind, vocabSize }) =>
+  `${TOKENIZERS[kind] ?? kind}, ${format.compact(vocabSize)} tokens`;
 /** @param {number | undefined} value */
-const bits = (value) =>
-  (Number.isFinite(value) ? format.loss(/** @type {number} */ (value)) : '—');
+const bits = (value) => (Number.isFinite(value) ? format.loss(/** @type {number} */ (value)) : '—');
 /** @param {Run} run */
 const time = ({ trainingMs }) => format.duration(trainingMs / 1000);
 
@@ -41,7 +42,9 @@ function shape({ config }) {
 // One line: "GPT · 25.9k parameters · characters, 40 tokens · from scratch · 30 of 30 steps · 2 s · val 3.102 bits/char".
 /** @param {Run} run */
 export function describeRun(run) {
-  const loss = Number.isFinite(run.valBitsPerChar) ? `val ${bits(run.valBitsPerChar)}` : `train ${bits(run.trainBitsPerChar)}`;
+  const loss = Number.isFinite(run.valBitsPerChar)
+    ? `val ${bits(run.valBitsPerChar)}`
+    : `train ${bits(run.trainBitsPerChar)}`;
   return [
     MODEL_NAMES[run.config.model] ?? run.config.model,
     `${format.compact(run.parameterCount)} parameters`,
@@ -69,10 +72,7 @@ export function curves(runs, metric) {
       ? run.history
           .filter((point) => Number.isFinite(point[key]))
           // Both are numbers here: the tests above let no other through.
-          .map((point) => [
-            point.step,
-            /** @type {number} */ (point[key]) * /** @type {number} */ (factor),
-          ])
+          .map((point) => [point.step, /** @type {number} */ (point[key]) * /** @type {number} */ (factor)])
       : [];
     return {
       name: run.name,
@@ -88,11 +88,23 @@ export function curves(runs, metric) {
 /** @param {RunCurve} curve */
 export function legendKey({ name, dash, index }) {
   const line = document.createElementNS(SVG, 'line');
-  for (const [key, value] of Object.entries({ x1: 1, y1: 5, x2: 31, y2: 5, 'stroke-dasharray': dash.join(' ') || 'none' })) {
+  for (const [key, value] of Object.entries({
+    x1: 1,
+    y1: 5,
+    x2: 31,
+    y2: 5,
+    'stroke-dasharray': dash.join(' ') || 'none',
+  })) {
     line.setAttribute(key, String(value));
   }
   const svg = document.createElementNS(SVG, 'svg');
-  for (const [key, value] of Object.entries({ width: 32, height: 10, viewBox: '0 0 32 10', 'aria-hidden': 'true', class: `swatch run-${index}` })) {
+  for (const [key, value] of Object.entries({
+    width: 32,
+    height: 10,
+    viewBox: '0 0 32 10',
+    'aria-hidden': 'true',
+    class: `swatch run-${index}`,
+  })) {
     svg.setAttribute(key, String(value));
   }
   svg.append(line);

@@ -44,7 +44,10 @@ export class RunsView {
     this.engine = engine;
     this.training = training;
     this.$ = /** @type {RunsNodes} */ (
-      nodes(root, 'runs-card runs-storage runs-error runs-empty runs-list runs-compared runs-metric runs-chart runs-legend runs-table')
+      nodes(
+        root,
+        'runs-card runs-storage runs-error runs-empty runs-list runs-compared runs-metric runs-chart runs-legend runs-table',
+      )
     );
     this.chart = new LossChart(this.$.runsChart, { empty: 'Tick runs above to overlay their curves' });
     this.compare = new RunsCompare(root, { engine, sampling });
@@ -72,7 +75,10 @@ export class RunsView {
     let runs;
     let limit;
     try {
-      [runs, { limit }] = await Promise.all([listRuns(), runsLimit(workerSettings(this.host).runsCapBytes ?? undefined)]);
+      [runs, { limit }] = await Promise.all([
+        listRuns(),
+        runsLimit(workerSettings(this.host).runsCapBytes ?? undefined),
+      ]);
     } catch (error) {
       return say(this.$.runsError, /** @type {Error} */ (error).message);
     }
@@ -129,8 +135,7 @@ export class RunsView {
       button('Download', () => this.download(run)),
       button('Delete', (node) => this.confirmDelete(item, run, node)),
     ]);
-    if (finished)
-      /** @type {HTMLElement} */ (actions.children[1]).title = 'Its training steps are done';
+    if (finished) /** @type {HTMLElement} */ (actions.children[1]).title = 'Its training steps are done';
     item.append(el('label', { class: 'run-pick' }, [tick, name]), figures, sample, actions);
     return item;
   }
@@ -178,7 +183,10 @@ export class RunsView {
     question.textContent = `Delete ${run.name} and its model? This cannot be undone.`;
     const yes = el('button', { type: 'button', class: 'danger' }, [`Delete ${run.name}`]);
     const no = el('button', { type: 'button' }, ['Keep it']);
-    const box = el('div', { class: 'run-confirm', role: 'group', 'aria-labelledby': question.id }, [question, el('div', { class: 'row' }, [yes, no])]);
+    const box = el('div', { class: 'run-confirm', role: 'group', 'aria-labelledby': question.id }, [
+      question,
+      el('div', { class: 'row' }, [yes, no]),
+    ]);
     const cancel = () => {
       box.remove();
       deleteButton.focus();

@@ -93,7 +93,11 @@ export class TokenView {
     say(this.$.tokensError, '');
     try {
       // TOKEN_VIEW_CHARS characters are at most twice as many UTF-16 units.
-      const { segments } = await this.request({ type: 'tokenize', text: text.slice(0, 2 * TOKEN_VIEW_CHARS), maxChars: TOKEN_VIEW_CHARS });
+      const { segments } = await this.request({
+        type: 'tokenize',
+        text: text.slice(0, 2 * TOKEN_VIEW_CHARS),
+        maxChars: TOKEN_VIEW_CHARS,
+      });
       if (id === this.asked) this.show(segments, format.codePoints(text));
     } catch (error) {
       if (id === this.asked) say(this.$.tokensError, /** @type {Error} */ (error).message);

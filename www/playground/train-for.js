@@ -6,7 +6,15 @@
 // Model card's fields, and why, in the Model card and the train status. "Steps" trains the
 // Model card's settings for its steps. Budgets are for training from scratch: with another
 // start point (Start from) the control is disabled and a fine-tune keeps its steps.
-import { BUDGET_HINT, attributeFor, budgetChoice, budgetLabel, choiceValue, measuringNote, trainForNote } from '../budget.js';
+import {
+  BUDGET_HINT,
+  attributeFor,
+  budgetChoice,
+  budgetLabel,
+  choiceValue,
+  measuringNote,
+  trainForNote,
+} from '../budget.js';
 import { nodes } from './markup.js';
 
 /**

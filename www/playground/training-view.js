@@ -55,10 +55,12 @@ const MODEL_NAMES = { gpt: 'GPT', lstm: 'LSTM', gru: 'GRU' };
 export class TrainingView {
   /** @param {ShadowRoot} root */
   constructor(root) {
-    this.$ = /** @type {TrainingNodes} */ (nodes(
-      root,
-      'step loss train-bits val-loss val-bits speed eta progress chart train-status train-error backend model-line save-status',
-    ));
+    this.$ = /** @type {TrainingNodes} */ (
+      nodes(
+        root,
+        'step loss train-bits val-loss val-bits speed eta progress chart train-status train-error backend model-line save-status',
+      )
+    );
     this.chart = new LossChart(this.$.chart);
     this.totalSteps = 0;
     this.step = 0;
@@ -144,7 +146,13 @@ export class TrainingView {
     const lastVal = info.history.findLast((point) => Number.isFinite(point.valLoss));
     // The history keeps the losses only: the bits per character are unknown until the next chunk.
     const bits = { trainBitsPerChar: null, valBitsPerChar: null };
-    this.metrics({ step: info.step, total: this.totalSteps, trainLoss: last.trainLoss, valLoss: lastVal?.valLoss, ...bits });
+    this.metrics({
+      step: info.step,
+      total: this.totalSteps,
+      trainLoss: last.trainLoss,
+      valLoss: lastVal?.valLoss,
+      ...bits,
+    });
     /** @type {Partial<Record<ModelOrigin, string>>} */
     const said = {
       create: setup?.budget?.why ?? 'Training…',
@@ -162,7 +170,10 @@ export class TrainingView {
     if (message.backend) this.showBackend(message);
     this.chart.add(message);
     this.metrics(message);
-    this.$.chart.setAttribute('aria-label', `Loss chart: train loss ${format.loss(message.trainLoss)} at step ${message.step}`);
+    this.$.chart.setAttribute(
+      'aria-label',
+      `Loss chart: train loss ${format.loss(message.trainLoss)} at step ${message.step}`,
+    );
   }
 
   // The losses are in nats per token, as the chart plots them; the bits per character of the
@@ -170,7 +181,17 @@ export class TrainingView {
   // last one shown (a chunk without an evaluation), null clears it.
   // A model trained until stopped has no end: no total, no time left, no progress to show.
   /** @param {Readouts} readouts */
-  metrics({ step, total, trainLoss, valLoss, trainBitsPerChar, valBitsPerChar, valBitsPerByte, tokensPerSecond, stepsPerSecond }) {
+  metrics({
+    step,
+    total,
+    trainLoss,
+    valLoss,
+    trainBitsPerChar,
+    valBitsPerChar,
+    valBitsPerByte,
+    tokensPerSecond,
+    stepsPerSecond,
+  }) {
     this.step = step;
     this.totalSteps = total;
     const { progress } = this.$;
@@ -250,8 +271,7 @@ export class TrainingView {
     };
     const measured = workersNote && `Workers measured: ${workersNote}.`;
     badge.title = [where[backend] ?? `Computing on the CPU${sharing}.`, measured, notice].filter(Boolean).join(' ');
-    if (notice && /** @type {string} */ (this.backend) in where && backend === 'cpu')
-      this.status(notice);
+    if (notice && /** @type {string} */ (this.backend) in where && backend === 'cpu') this.status(notice);
     this.backend = backend;
   }
 
@@ -263,7 +283,10 @@ export class TrainingView {
   formLine(config, parameterCount) {
     if (this.budgetLabel === null) return this.modelLine(config, parameterCount, 0);
     const model = MODEL_NAMES[config.model] ?? config.model;
-    const sized = this.budgetLabel === 'until you stop' ? 'sized for this device, trained until you stop' : `sized for ${this.budgetLabel} on this device`;
+    const sized =
+      this.budgetLabel === 'until you stop'
+        ? 'sized for this device, trained until you stop'
+        : `sized for ${this.budgetLabel} on this device`;
     this.$.modelLine.textContent = `${model} · ${sized}`;
     this.$.modelLine.hidden = !this.compact;
   }
@@ -277,7 +300,9 @@ export class TrainingView {
   modelLine(config, parameterCount, step) {
     const parts = [MODEL_NAMES[config.model] ?? config.model];
     if (parameterCount) parts.push(`${format.compact(parameterCount)} parameters`);
-    parts.push(step ? `trained ${step.toLocaleString('en')} steps` : `${config.maxSteps.toLocaleString('en')} training steps`);
+    parts.push(
+      step ? `trained ${step.toLocaleString('en')} steps` : `${config.maxSteps.toLocaleString('en')} training steps`,
+    );
     this.$.modelLine.textContent = parts.join(' · ');
     this.$.modelLine.hidden = !this.compact;
   }

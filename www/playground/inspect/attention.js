@@ -57,7 +57,15 @@ export function render(panel, { tokens, attention }, { saved }) {
         const masked = k > q;
         const x = offset + k * size;
         const y = offset + q * size;
-        const cell = svg('rect', { x, y, width: size, height: size, class: masked ? 'cell masked' : 'cell', 'data-row': q, 'data-col': k });
+        const cell = svg('rect', {
+          x,
+          y,
+          width: size,
+          height: size,
+          class: masked ? 'cell masked' : 'cell',
+          'data-row': q,
+          'data-col': k,
+        });
         if (!masked) shade(cell, value(q, k));
         image.append(cell);
       }
@@ -67,7 +75,9 @@ export function render(panel, { tokens, attention }, { saved }) {
   const token = (position) => `${format.quoted(tokens[position].text)} (position ${position + 1})`;
   /** @type {(q: number, k: number, value: number) => string} */
   const share = (q, k, value) =>
-    k > q ? `${token(q)} cannot see ${token(k)}: it comes later.` : `${token(q)} gives ${format.percent(value)} of its attention to ${token(k)}.`;
+    k > q
+      ? `${token(q)} cannot see ${token(k)}: it comes later.`
+      : `${token(q)} gives ${format.percent(value)} of its attention to ${token(k)}.`;
 
   const layerSelect = layerChoice('attention-layer', layers, saved, draw);
   /** @type {[number | 'all', string][]} */
@@ -79,14 +89,17 @@ export function render(panel, { tokens, attention }, { saved }) {
     saved.head = value === 'all' ? 'all' : Number(value);
     draw();
   });
-  const said = readout('attention-readout', 'Hover a token, or focus the text and use the arrow keys, to see where it looks.');
+  const said = readout(
+    'attention-readout',
+    'Hover a token, or focus the text and use the arrow keys, to see where it looks.',
+  );
 
   // The text: each character tinted by how much the current one attends to it.
   const { spans: glyphs, reader: text } = strip(tokens, {
     label: 'The text. Use the arrow keys to pick the token whose attention is shown.',
     start: [0, T - 1],
     readout: said,
-    show: (row, q) => {
+    show: (_row, q) => {
       setQuery(q);
       const looks = range(q + 1)
         .map((k) => [k, weight(q, k)])
@@ -163,7 +176,10 @@ export function render(panel, { tokens, attention }, { saved }) {
       const row = svg('rect', { x: 0, width: size, height: TILE_CELL, class: 'row-mark' });
       image.append(row);
       marks.push((q) => row.setAttribute('y', String(q * TILE_CELL)));
-      const tile = el('button', { type: 'button', class: 'tile', 'data-head': head }, [el('span', {}, [`Head ${head + 1}`]), image]);
+      const tile = el('button', { type: 'button', class: 'tile', 'data-head': head }, [
+        el('span', {}, [`Head ${head + 1}`]),
+        image,
+      ]);
       tile.setAttribute('aria-label', `Layer ${saved.layer + 1}, head ${head + 1}: show it large`);
       tile.addEventListener('click', () => {
         saved.head = head;
@@ -175,9 +191,7 @@ export function render(panel, { tokens, attention }, { saved }) {
     grid.addEventListener('mouseover', ({ target }) => {
       const cell = cellOf(/** @type {HTMLElement | SVGElement | null} */ (target));
       if (!cell) return;
-      const head = Number(
-        /** @type {HTMLElement} */ (/** @type {Element} */ (target).closest('.tile')).dataset.head,
-      );
+      const head = Number(/** @type {HTMLElement} */ (/** @type {Element} */ (target).closest('.tile')).dataset.head);
       const [q, k] = cell;
       tell(said, `Layer ${saved.layer + 1}, head ${head + 1}: ${share(q, k, at(saved.layer, head, q, k))}`, false);
     });

@@ -60,7 +60,8 @@ export function render(panel, { embedding: { tokens, values, explained } }) {
   // The axes through zero, where zero is in view.
   /** @param {number[]} values */
   const crosses = (values) => Math.min(...values) < 0 && Math.max(...values) > 0;
-  if (crosses(xs)) image.append(svg('line', { x1: px(0), x2: px(0), y1: PAD / 2, y2: HEIGHT - PAD / 2, class: 'zero' }));
+  if (crosses(xs))
+    image.append(svg('line', { x1: px(0), x2: px(0), y1: PAD / 2, y2: HEIGHT - PAD / 2, class: 'zero' }));
   if (crosses(ys)) image.append(svg('line', { y1: py(0), y2: py(0), x1: PAD / 2, x2: WIDTH - PAD / 2, class: 'zero' }));
   /** @param {number} i */
   const share = (i) => `${Math.round(100 * explained[i])}% of the variance`;
@@ -71,7 +72,10 @@ export function render(panel, { embedding: { tokens, values, explained } }) {
     image.append(svg('text', at, format.visibleToken(text)));
   });
 
-  const said = readout('embedding-readout', 'Hover a token, or focus the plot and use the arrow keys, to see where it lies and what is near it.');
+  const said = readout(
+    'embedding-readout',
+    'Hover a token, or focus the plot and use the arrow keys, to see where it lies and what is near it.',
+  );
   const { region } = new CellReader({
     className: 'cells plot',
     label: `The ${V} tokens the model knows, placed by their embeddings. Use the arrow keys to go through them.`,
@@ -79,7 +83,7 @@ export function render(panel, { embedding: { tokens, values, explained } }) {
     rows: 1,
     cols: V,
     readout: said,
-    show: (row, id) => {
+    show: (_row, id) => {
       place(current, { cx: px(xs[id]), cy: py(ys[id]) });
       const near = tokens
         .map(

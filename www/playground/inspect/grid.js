@@ -4,7 +4,6 @@
 // points of a plot) that the mouse and the keyboard both reach: hover a cell, or focus the
 // region and use the arrow keys; a readout shows what the current cell holds (and reads it out
 // when the keyboard went there). Every string reaches the DOM as text.
-import * as format from '../../format.js';
 import { el, tell } from '../markup.js';
 
 /** @typedef {import('../../../pkg/kindling.js').GenerateOptions} GenerateOptions */
@@ -90,10 +89,16 @@ export function choice(id, label, options, value, onChange) {
  */
 export function layerChoice(id, layers, saved, redraw) {
   if (!(saved.layer < layers)) saved.layer = 0;
-  return choice(id, 'Layer', range(layers).map((l) => [l, `Layer ${l + 1}`]), saved.layer, (value) => {
-    saved.layer = Number(value);
-    redraw();
-  });
+  return choice(
+    id,
+    'Layer',
+    range(layers).map((l) => [l, `Layer ${l + 1}`]),
+    saved.layer,
+    (value) => {
+      saved.layer = Number(value);
+      redraw();
+    },
+  );
 }
 
 // The line that says what the current cell holds, read out as it changes.

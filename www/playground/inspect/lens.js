@@ -51,7 +51,10 @@ export function render(panel, { tokens, lens }) {
   const current = svg('rect', { width: COL, height: ROW, class: 'mark', visibility: 'hidden' });
   image.append(current);
 
-  const said = readout('lens-readout', 'Hover a cell, or focus the grid and use the arrow keys, to see what each layer guesses.');
+  const said = readout(
+    'lens-readout',
+    'Hover a cell, or focus the grid and use the arrow keys, to see what each layer guesses.',
+  );
   const { region } = new CellReader({
     className: 'cells scroll',
     label:
@@ -66,9 +69,14 @@ export function render(panel, { tokens, lens }) {
       place(current, { x: LEFT + t * COL, y: TOP + layer * ROW });
       // The keyboard may go past the edge of a narrow screen; the mouse is where it points.
       if (byKey) current.scrollIntoView({ block: 'nearest', inline: 'nearest' });
-      const guesses = lens[layer][t].map(({ text, prob }) => `${format.quoted(text)} ${format.percent(prob)}`).join(', ');
+      const guesses = lens[layer][t]
+        .map(({ text, prob }) => `${format.quoted(text)} ${format.percent(prob)}`)
+        .join(', ');
       const next = tokens[t + 1] ? ` The text goes on with ${format.quoted(tokens[t + 1].text)}.` : '';
-      const which = layer === layers - 1 ? `After the last layer (the model's prediction)` : `After layer ${layer + 1} of ${layers}`;
+      const which =
+        layer === layers - 1
+          ? `After the last layer (the model's prediction)`
+          : `After layer ${layer + 1} of ${layers}`;
       return `${which}, at ${format.quoted(tokens[t].text)} (position ${t + 1}): ${guesses}.${next}`;
     },
   });

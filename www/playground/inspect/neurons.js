@@ -42,7 +42,8 @@ const SCALES = {
   state: {
     full: (largest) => largest,
     amount: signed,
-    legend: (largest) => `Orange: above zero; blue: below. The strongest colour is this unit's largest value here, ${largest.toFixed(2)}.`,
+    legend: (largest) =>
+      `Orange: above zero; blue: below. The strongest colour is this unit's largest value here, ${largest.toFixed(2)}.`,
   },
   sigmoid: {
     full: () => 1,
@@ -96,14 +97,19 @@ export function render(panel, inspection, { saved }) {
   const where = () => `layer ${saved.layer + 1}, unit ${saved.unit + 1}`;
 
   const layerSelect = layerChoice('neuron-layer', layers, saved, draw);
-  const stateOptions = Object.entries(shown).map(
-    /** @returns {[string, string]} */ ([id, { label }]) => [id, label],
-  );
+  const stateOptions = Object.entries(shown).map(/** @returns {[string, string]} */ ([id, { label }]) => [id, label]);
   const stateChoice = choice('neuron-state', 'State or gate', stateOptions, saved.state, (v) => {
     saved.state = v;
     draw();
   });
-  const unitInput = el('input', { id: 'neuron-unit', type: 'number', min: 1, max: units, step: 1, inputmode: 'numeric' });
+  const unitInput = el('input', {
+    id: 'neuron-unit',
+    type: 'number',
+    min: 1,
+    max: units,
+    step: 1,
+    inputmode: 'numeric',
+  });
   unitInput.value = String(saved.unit + 1);
   unitInput.addEventListener('input', () => {
     const unit = Number(unitInput.value) - 1;
@@ -112,13 +118,16 @@ export function render(panel, inspection, { saved }) {
       draw();
     }
   });
-  const unitField = el('div', { class: 'field' }, [el('label', { for: 'neuron-unit' }, [`Unit (1–${units})`]), unitInput]);
+  const unitField = el('div', { class: 'field' }, [
+    el('label', { for: 'neuron-unit' }, [`Unit (1–${units})`]),
+    unitInput,
+  ]);
 
   const said = readout('neuron-readout', 'Hover a token, or focus the text and use the arrow keys, to read the unit.');
   const { spans, reader } = strip(tokens, {
     className: 'strip neuron-text',
     readout: said,
-    show: (row, t) => {
+    show: (_row, t) => {
       spans.forEach((span, i) => span.classList.toggle('current', i === t));
       const { name, scale } = source();
       return `${format.quoted(tokens[t].text)} (position ${t + 1}): the ${name} of ${where()} is ${scale.amount(value(t))}.`;
@@ -136,7 +145,10 @@ export function render(panel, inspection, { saved }) {
     for (let t = 0; t < T; t++) largest = Math.max(largest, Math.abs(value(t)));
     const full = scale.full(largest);
     spans.forEach((span, t) => heat(span, full ? value(t) / full : 0, value(t) < 0));
-    text.setAttribute('aria-label', `The text coloured by the ${name} of ${where()}. Use the arrow keys to read it at each token.`);
+    text.setAttribute(
+      'aria-label',
+      `The text coloured by the ${name} of ${where()}. Use the arrow keys to read it at each token.`,
+    );
     legend.textContent = scale.legend(largest);
     if (text.matches(':focus')) reader.move(reader.current);
   }
@@ -146,7 +158,10 @@ export function render(panel, inspection, { saved }) {
   const found = el('ul', { class: 'found', 'aria-label': 'Units that track a feature of the text' });
   found.hidden = true;
   find.addEventListener('click', () => {
-    const results = findNeurons(hidden, tokens.map((token) => token.text));
+    const results = findNeurons(
+      hidden,
+      tokens.map((token) => token.text),
+    );
     found.replaceChildren(...results.map(listing));
     found.hidden = false;
   });
@@ -155,7 +170,9 @@ export function render(panel, inspection, { saved }) {
     const item = el('li', { 'data-feature': id }, [el('span', { class: 'feature' }, [feature])]);
     if (absent) item.append(el('span', { class: 'muted' }, [absent]));
     for (const { layer, unit, r } of best) {
-      const show = el('button', { type: 'button', class: 'unit', 'data-r': r }, [`Layer ${layer + 1}, unit ${unit + 1}: r = ${signed(r)}`]);
+      const show = el('button', { type: 'button', class: 'unit', 'data-r': r }, [
+        `Layer ${layer + 1}, unit ${unit + 1}: r = ${signed(r)}`,
+      ]);
       show.addEventListener('click', () => {
         Object.assign(saved, { layer, unit, state: 'hidden' });
         draw();
@@ -167,13 +184,19 @@ export function render(panel, inspection, { saved }) {
   }
 
   panel.append(
-    el('div', { class: 'fields inspect-fields' }, [layerSelect.field, ...(stateOptions.length > 1 ? [stateChoice.field] : []), unitField]),
+    el('div', { class: 'fields inspect-fields' }, [
+      layerSelect.field,
+      ...(stateOptions.length > 1 ? [stateChoice.field] : []),
+      unitField,
+    ]),
     text,
     said,
     legend,
     el('div', { class: 'row find-row' }, [
       find,
-      el('span', { class: 'muted' }, ["The units whose hidden state best follows a feature of this text (Pearson's r)."]),
+      el('span', { class: 'muted' }, [
+        "The units whose hidden state best follows a feature of this text (Pearson's r).",
+      ]),
     ]),
     found,
   );

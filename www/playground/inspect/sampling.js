@@ -51,17 +51,24 @@ function bar(kind) {
  */
 export function render(panel, { tokens, nextLogits, embedding, tokenizer }, { root, distribution }) {
   const names = embedding.tokens;
-  const tail = tokens.slice(-12).map((token) => token.text).join('');
+  const tail = tokens
+    .slice(-12)
+    .map((token) => token.text)
+    .join('');
   const summary = el('p', { class: 'readout', 'aria-live': 'polite' });
   const error = el('p', { class: 'error', role: 'alert', hidden: '' });
   const body = el('tbody');
   const table = el('table', { class: 'dist' }, [
-    el('caption', {}, [`The next token after ${format.quoted(tail)}: the ${Math.min(SHOWN, names.length)} most likely`]),
-    el('thead', {}, [el('tr', {}, [
-      el('th', { scope: 'col' }, ['Next']),
-      el('th', { scope: 'col' }, ['Before: the model']),
-      el('th', { scope: 'col' }, ['After: the sampler']),
-    ])]),
+    el('caption', {}, [
+      `The next token after ${format.quoted(tail)}: the ${Math.min(SHOWN, names.length)} most likely`,
+    ]),
+    el('thead', {}, [
+      el('tr', {}, [
+        el('th', { scope: 'col' }, ['Next']),
+        el('th', { scope: 'col' }, ['Before: the model']),
+        el('th', { scope: 'col' }, ['After: the sampler']),
+      ]),
+    ]),
     body,
   ]);
 
@@ -71,7 +78,13 @@ export function render(panel, { tokens, nextLogits, embedding, tokenizer }, { ro
   const listeners = [];
   for (const knob of KNOBS) {
     const input = /** @type {HTMLInputElement} */ (root.getElementById(knob.input));
-    const slider = el('input', { id: `slide-${knob.input}`, type: 'range', min: knob.min, max: knob.max ?? names.length, step: knob.step });
+    const slider = el('input', {
+      id: `slide-${knob.input}`,
+      type: 'range',
+      min: knob.min,
+      max: knob.max ?? names.length,
+      step: knob.step,
+    });
     const shown = el('output', { for: slider.id });
     /** @type {(from: HTMLInputElement, to: HTMLInputElement) => () => void} */
     const sync = (from, to) => () => {
@@ -138,17 +151,24 @@ export function render(panel, { tokens, nextLogits, embedding, tokenizer }, { ro
     }
   }
 
-  distribution(nextLogits.values, BEFORE).then((before) => {
-    if (!alive) return;
-    const ids = Array.from(before.keys()).sort((a, b) => before[b] - before[a]).slice(0, SHOWN);
-    rows = ids.map((id) => {
-      const row = { id, before: bar('before'), after: bar('after') };
-      row.before.set(before[id]);
-      body.append(el('tr', {}, [el('th', { scope: 'row' }, [format.visibleToken(names[id])]), row.before.cell, row.after.cell]));
-      return row;
-    });
-    refresh();
-  }, (failure) => alive && say(error, sentence(failure.message)));
+  distribution(nextLogits.values, BEFORE).then(
+    (before) => {
+      if (!alive) return;
+      const ids = Array.from(before.keys())
+        .sort((a, b) => before[b] - before[a])
+        .slice(0, SHOWN);
+      rows = ids.map((id) => {
+        const row = { id, before: bar('before'), after: bar('after') };
+        row.before.set(before[id]);
+        body.append(
+          el('tr', {}, [el('th', { scope: 'row' }, [format.visibleToken(names[id])]), row.before.cell, row.after.cell]),
+        );
+        return row;
+      });
+      refresh();
+    },
+    (failure) => alive && say(error, sentence(failure.message)),
+  );
 
   panel.append(
     sliders,
