@@ -272,12 +272,13 @@ describe('the npm package', () => {
       'www/engine-worker.js',
       'www/helper-worker.js',
       'www/style.css',
+      'docs/embedding.md', // the README's links into docs/ work from the package too
     ]) {
       assert.ok(entries.includes(file), `the tarball lacks ${file}`);
     }
     const unwanted = entries.filter(
       (name) =>
-        /^(src|tests|pkg-tests|bench|scripts|examples|docs|target|node_modules|test-artifacts|\.ci)\//.test(name) ||
+        /^(src|tests|pkg-tests|bench|scripts|examples|target|node_modules|test-artifacts|\.ci)\//.test(name) ||
         /(^|\/)(Cargo\.(toml|lock)|package-lock\.json|\.gitignore)$/.test(name) ||
         /\.(test|spec)\.m?js$|\.rs$/.test(name) ||
         (/^pkg(-webgpu|-remote)?\//.test(name) &&

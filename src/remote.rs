@@ -3,7 +3,7 @@
 //! autodiff graph stays with the client. Only clients presenting the peer's secret get a
 //! session (burn's `TokenAuthorizer`); each decision is a line on the peer's stderr.
 //!
-//! Two transports, one per kind of client (docs/remote.md#transports): the command line reaches
+//! Two transports, one per kind of client (docs/remote.md#transports-what-works-where-burn-0221-measured-2026-11-30): the command line reaches
 //! a peer over WebSocket (`ws://host:port`: one TCP port, unencrypted, so loopback by default);
 //! a page can only use Iroh, whose browser client reaches the peer through a relay over a
 //! WebSocket of its own (QUIC, end-to-end encrypted), so a peer serving pages runs that relay

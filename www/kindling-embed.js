@@ -8,8 +8,7 @@
 // Everything else it needs is found relative to this file: the rest of www/ (the element,
 // its parts in www/playground/, its workers and stylesheet) and ../pkg/ (the engine). Copy www/ and pkg/ side by
 // side into any folder of a static site; no server code and no build step. The attributes,
-// the CSS custom properties and the Content-Security-Policy it works under are in the
-// README's "Embed in your blog".
+// the CSS custom properties and the Content-Security-Policy it works under: docs/embedding.md.
 //
 // Nothing heavy happens here: each element shows a placeholder at once, and the engine
 // (the .wasm) is downloaded and compiled only when an element first scrolls into view or

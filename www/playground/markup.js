@@ -11,7 +11,7 @@ export const MARKUP = `
   <header class="top">
     <div class="brand">
       <h1 id="title">Kindling</h1>
-      <p class="tagline">Train a tiny language model in your browser. Nothing leaves this page.</p>
+      <p class="tagline">Train a tiny language model in your browser. Nothing leaves this page unless you connect a GPU peer.</p>
       <p id="model-line" class="model-line" hidden></p>
     </div>
     <div class="top-status">
@@ -150,7 +150,7 @@ export const MARKUP = `
         </fieldset>
         <div id="lora-rank-field" class="field lora-rank" hidden>
           <label for="lora-rank">LoRA rank</label>
-          <input id="lora-rank" type="number" min="1" max="64" step="1" value="8" inputmode="numeric" aria-describedby="start-error">
+          <input id="lora-rank" type="number" min="1" step="1" value="8" inputmode="numeric" aria-describedby="start-error">
         </div>
       </fieldset>
       <p id="train-for-note" class="hint train-for-note"></p>
