@@ -19,11 +19,12 @@ export const BUDGET_CHOICES = [
 // Training from scratch on the full page: a minute.
 export const DEFAULT_BUDGET = 60;
 
-// The engine's longest budget (src/budget.rs): a day.
+// The engine's longest budget (src/budget.rs's MAX_SECONDS): a day. A copy, as the engine
+// exports no such number and the `budget` attribute is read before the engine has loaded.
 export const MAX_BUDGET_SECONDS = 86_400;
 
 // A model trained "until I stop" has the engine's largest maxSteps (validate.rs's MAX_STEPS):
-// no end to count down to.
+// no end to count down to. A copy (the maxSteps rule's max): this module stays pure for Node.
 export const OPEN_ENDED_STEPS = 10_000_000;
 
 // The probe, per candidate shape: steps to warm up (the first calls compile code), then steps timed.

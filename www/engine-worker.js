@@ -27,6 +27,8 @@
 //                finished, saved, exported, token, warning, generated, inspected, tokenized,
 //                distribution, error, run-saved ({ id, name, step }: the run list changed),
 //                compare-token, compare-warning, compared, measuring, planned
+//                (ready: { presets, fields }: the engine's presets and its rules for each config
+//                number, Kindling.configFields(), which the page's form takes its limits from)
 //                (measuring: { index, count, shape }: a budget's probe times shape `index` of
 //                `count` (1-based); planned: { plan: { shape, config, predictedValLoss, why },
 //                measured: { [shape]: ms per step }, seconds: the budget, probeSeconds }; the
@@ -57,9 +59,7 @@ import { loadAutosave } from './autosave-store.js';
 import { reopenedSetup } from './engine-runs.js';
 import { compare } from './engine-compare.js';
 import { kindlingError as failure } from './kindling-error.js';
-import {
-  settings, live, post, exclusive, nextTask, describe, requireModel, workerSelf,
-} from './engine-state.js';
+import { settings, live, post, exclusive, nextTask, describe, requireModel, workerSelf } from './engine-state.js';
 import { modelInfo, engineArrived, placeNew, backendChanged } from './engine-placement.js';
 import { loop, startTraining, extendRun } from './engine-training.js';
 import { retryHelpers, stopHelpers } from './engine-helpers.js';
@@ -128,7 +128,19 @@ async function restoreFrom(bytes, setup, origin) {
 const handlers = {
   // With an `id` (the element's connectPeer), answered with `configured` once the model is
   // where the backend setting puts it; a peer that cannot be reached leaves the backend as it was.
-  async configure({ id, name, autosaveEvery, persist, backend, peer, helpers: helperSetting, debugWebgpuMs, debugWorkerMs, debugBudgetMs, runsCapBytes }) {
+  async configure({
+    id,
+    name,
+    autosaveEvery,
+    persist,
+    backend,
+    peer,
+    helpers: helperSetting,
+    debugWebgpuMs,
+    debugWorkerMs,
+    debugBudgetMs,
+    runsCapBytes,
+  }) {
     const previous = { backend: settings.backend, peer: settings.peer };
     Object.assign(settings, {
       name: name ?? settings.name,
@@ -143,7 +155,8 @@ const handlers = {
       runsCapBytes: runsCapBytes ?? settings.runsCapBytes,
     });
     if (helperSetting !== undefined) retryHelpers(); // a new setting gets a new try
-    const peerChanged = settings.peer?.address !== previous.peer?.address || settings.peer?.secret !== previous.peer?.secret;
+    const peerChanged =
+      settings.peer?.address !== previous.peer?.address || settings.peer?.secret !== previous.peer?.secret;
     const moves = settings.backend !== previous.backend || (settings.backend === 'remote' && peerChanged);
     if (live.Kindling && moves) {
       try {
@@ -218,9 +231,7 @@ const handlers = {
   },
   generate(request) {
     // Not awaited: later messages (stop, pause, more training) must get through.
-    generate(request).catch((error) =>
-      post({ type: 'error', source: 'generate', id: request.id, ...describe(error) }),
-    );
+    generate(request).catch((error) => post({ type: 'error', source: 'generate', id: request.id, ...describe(error) }));
   },
   stop({ id }) {
     const generation = generations.get(id);
@@ -303,9 +314,7 @@ const handlers = {
  * @returns {Transferable[]}
  */
 function buffersOf({ nextLogits, attention, hidden, cell, gates, embedding }) {
-  const parts = /** @type {Floats[]} */ (
-    [nextLogits, attention, hidden, cell, gates, embedding].filter(Boolean)
-  );
+  const parts = /** @type {Floats[]} */ ([nextLogits, attention, hidden, cell, gates, embedding].filter(Boolean));
   return [...new Set(parts.map((part) => part.values.buffer))];
 }
 
@@ -315,10 +324,16 @@ function load({ module }) {
   return loadKindling(module).then(
     (engine) => {
       live.Kindling = engine;
-      post({ type: 'ready', presets: live.Kindling.presets() });
+      post({ type: 'ready', presets: live.Kindling.presets(), fields: live.Kindling.configFields() });
     },
     (error) => {
-      post({ type: 'error', source: 'load', fatal: true, kind: 'load', message: `The engine failed to load: ${error.message}` });
+      post({
+        type: 'error',
+        source: 'load',
+        fatal: true,
+        kind: 'load',
+        message: `The engine failed to load: ${error.message}`,
+      });
     },
   );
 }

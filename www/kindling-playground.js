@@ -145,7 +145,8 @@ class KindlingPlayground extends /** @type {ElementBase} */ (HTMLElement) {
     wireParts(this, root);
     upgradeProperties(this);
     this.applyLook();
-    for (const name of ['prompt', 'backend', 'pace', 'view', 'budget', ...Object.keys(KNOBS)]) this.attributeChanged(name);
+    for (const name of ['prompt', 'backend', 'pace', 'view', 'budget', ...Object.keys(KNOBS)])
+      this.attributeChanged(name);
     const text = givenText(this);
     if (text != null) this.form.setText(text);
     this.update(); // the buttons stay disabled until the engine is ready
@@ -391,16 +392,26 @@ class KindlingPlayground extends /** @type {ElementBase} */ (HTMLElement) {
   /** @param {import('./playground/engine-client.js').ClientMessage} message */
   received(message) {
     if (message.type === 'starting') return this.header.status('Starting the engine…');
-    if (message.type === 'ready') return this.engineLoaded(message.presets);
+    if (message.type === 'ready') return this.engineLoaded(message);
     this.update({ phase: nextPhase(this.state.phase, message) });
     if (message.type === 'error') return this.showError(message);
     const before = this.backend;
-    for (const part of [this.training, this.trainFor, this.generation, this.files, this.inspector, this.beforeAfter, this.runs, this.tokens]) {
+    for (const part of [
+      this.training,
+      this.trainFor,
+      this.generation,
+      this.files,
+      this.inspector,
+      this.beforeAfter,
+      this.runs,
+      this.tokens,
+    ]) {
       part.received(message);
     }
     // A lost peer left the model on the CPU: so does the setting, or the next model would
     // wait for a peer that is gone.
-    if (before === 'remote' && this.backend === 'cpu' && this.getAttribute('backend') === 'remote') this.setAttribute('backend', 'cpu');
+    if (before === 'remote' && this.backend === 'cpu' && this.getAttribute('backend') === 'remote')
+      this.setAttribute('backend', 'cpu');
     if (message.type === 'model') this.modelChanged(message);
     if (message.type === 'finished') {
       const { step, keptBestFrom } = message;
@@ -408,16 +419,27 @@ class KindlingPlayground extends /** @type {ElementBase} */ (HTMLElement) {
     }
     if (message.type === 'paused') this.visibilityChanged(); // the reader may be back already
     if (message.type === 'metrics') {
-      const { step, total, trainLoss, valLoss, trainBitsPerChar, valBitsPerChar, tokensPerSecond, workers, notice } = message;
+      const { step, total, trainLoss, valLoss, trainBitsPerChar, valBitsPerChar, tokensPerSecond, workers, notice } =
+        message;
       const bits = { trainBitsPerChar, valBitsPerChar: valBitsPerChar ?? null };
-      const detail = { step, totalSteps: total, trainLoss, valLoss: valLoss ?? null, ...bits, tokensPerSecond, workers };
+      const detail = {
+        step,
+        totalSteps: total,
+        trainLoss,
+        valLoss: valLoss ?? null,
+        ...bits,
+        tokensPerSecond,
+        workers,
+      };
       this.emit('kindling-metrics', { ...detail, backend: this.backend, notice: notice ?? null });
     }
   }
 
-  /** @param {import('./protocol.js').ReadyMessage['presets']} presets */
-  async engineLoaded(presets) {
+  /** @param {import('./protocol.js').ReadyMessage} ready */
+  async engineLoaded({ presets, fields }) {
     this.form.ready = true;
+    this.form.setRules(fields);
+    this.files.startFrom.rulesChanged();
     this.form.setPresets(presets, this.getAttribute('preset'));
     if (!this.form.text && givenText(this) == null) await this.form.loadSample(SAMPLES[0].id);
     this.form.schedule();
@@ -461,7 +483,8 @@ class KindlingPlayground extends /** @type {ElementBase} */ (HTMLElement) {
     this.engineGone(restarting ? 'Restarting the engine…' : 'The engine stopped');
     const next = restarting ? 'It restarts now.' : 'Reload the page to try again.';
     const saved = restarting ? 'it is offered at the top once the engine restarts.' : 'reload the page to try again.';
-    const message = `The engine stopped: ${sentence(reason)} ` + (this.compact ? next : `Your last autosave is kept; ${saved}`);
+    const message =
+      `The engine stopped: ${sentence(reason)} ` + (this.compact ? next : `Your last autosave is kept; ${saved}`);
     if (this.runsGivenModel) this.header.notice(message);
     else this.training.error(message);
     this.emit('kindling-error', { source: 'engine', kind: 'crashed', message });

@@ -12,6 +12,7 @@
 /** @typedef {import('../pkg/kindling.js').Config} Config */
 /** @typedef {import('../pkg/kindling.js').CreateOptions} CreateOptions */
 /** @typedef {import('../pkg/kindling.js').FieldError} FieldError */
+/** @typedef {import('../pkg/kindling.js').FieldRule} FieldRule */
 /** @typedef {import('../pkg/kindling.js').FineTuneOptions} FineTuneOptions */
 /** @typedef {import('../pkg/kindling.js').GenerateOptions} GenerateOptions */
 /** @typedef {import('../pkg/kindling.js').HistoryPoint} HistoryPoint */
@@ -179,7 +180,10 @@
  *   | 'recovered'} ModelOrigin
  */
 
-/** @typedef {NoId & { type: 'ready', presets: Record<PresetName, Config> }} ReadyMessage */
+/**
+ * The engine is loaded: its presets, and its rules for each config number (the form's limits).
+ * @typedef {NoId & { type: 'ready', presets: Record<PresetName, Config>, fields: FieldRule[] }} ReadyMessage
+ */
 /** @typedef {NoId & { type: 'need-engine', build: 'webgpu' | 'remote' }} NeedEngineMessage */
 /** @typedef {{ type: 'configured', id: RequestId }} ConfiguredMessage */
 /** @typedef {{ type: 'validated', id?: RequestId, result: Report }} ValidatedMessage */

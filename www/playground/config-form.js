@@ -8,24 +8,19 @@ import { el, nodes, say, setNumber } from './markup.js';
 
 /** @typedef {import('../../pkg/kindling.js').Config} Config */
 /** @typedef {import('../../pkg/kindling.js').CreateOptions} CreateOptions */
+/** @typedef {import('../../pkg/kindling.js').FieldRule} FieldRule */
 /** @typedef {import('../../pkg/kindling.js').ModelKind} ModelKind */
 /** @typedef {import('../../pkg/kindling.js').PresetName} PresetName */
 /** @typedef {import('../../pkg/kindling.js').Report} Report */
 /** @typedef {import('../../pkg/kindling.js').TokenizerKind} TokenizerKind */
 
 /**
- * A hyper-parameter's field (FIELDS).
+ * A hyper-parameter's field (FIELDS); what it allows is the engine's rule for it (setRules).
  * @typedef {object} Field
  * @property {'merges' | 'nLayer' | 'nHead' | 'nEmbd' | 'hiddenSize' | 'blockSize' | 'dropout'
  *   | 'batchSize' | 'learningRate' | 'maxSteps'} name its config name
- * @property {string} label
- * @property {boolean} [integer]
- * @property {number} [min]
- * @property {number} [max]
- * @property {number | 'any'} [step]
- * @property {ModelKind[]} [models]
- * @property {TokenizerKind[]} [tokenizers]
- * @property {boolean} [training]
+ * @property {string} label as the form words it
+ * @property {number} [step] the spinner's, where a whole number or 'any' steps too finely
  */
 /** @typedef {{ field?: string, message: string }} FormError a problem, and its field if any */
 /**
@@ -62,21 +57,22 @@ const MAX_FILE_BYTES = 20 * 1024 * 1024;
 const VALIDATE_DELAY_MS = 150;
 
 // The hyper-parameters the form edits, by their engine (config) names, in the order shown
-// (after the preset, model type and tokenizer menus); `models` and `tokenizers`: the only
-// model types or tokenizers that use the field; `training`: a training setting, which a
-// fine-tune may change (the others shape the weights).
+// (after the preset, model type and tokenizer menus). The rest is the engine's, so that its
+// rules live in one place: each field's limits, whether it is a whole number, the model types
+// and tokenizers that use it and whether a fine-tune may change it (Kindling.configFields(),
+// sent with `ready`). Until they arrive no field shows: none has a value before the presets.
 /** @type {Field[]} */
 export const FIELDS = [
-  { name: 'merges', label: 'BPE merges', integer: true, min: 0, tokenizers: ['bpe'] },
-  { name: 'nLayer', label: 'Layers', integer: true, min: 1 },
-  { name: 'nHead', label: 'Attention heads', integer: true, min: 1, models: ['gpt'] },
-  { name: 'nEmbd', label: 'Embedding size', integer: true, min: 1 },
-  { name: 'hiddenSize', label: 'Hidden size', integer: true, min: 1, models: ['lstm', 'gru'] },
-  { name: 'blockSize', label: 'Context length', integer: true, min: 1 },
-  { name: 'dropout', label: 'Dropout', min: 0, max: 1, step: 0.05, training: true },
-  { name: 'batchSize', label: 'Batch size', integer: true, min: 1, training: true },
-  { name: 'learningRate', label: 'Learning rate', min: 0, step: 'any', training: true },
-  { name: 'maxSteps', label: 'Training steps', integer: true, min: 1, training: true },
+  { name: 'merges', label: 'BPE merges' },
+  { name: 'nLayer', label: 'Layers' },
+  { name: 'nHead', label: 'Attention heads' },
+  { name: 'nEmbd', label: 'Embedding size' },
+  { name: 'hiddenSize', label: 'Hidden size' },
+  { name: 'blockSize', label: 'Context length' },
+  { name: 'dropout', label: 'Dropout', step: 0.05 },
+  { name: 'batchSize', label: 'Batch size' },
+  { name: 'learningRate', label: 'Learning rate' },
+  { name: 'maxSteps', label: 'Training steps' },
 ];
 
 // What the model reads, by tokenizer, for the text's hint.
@@ -91,31 +87,25 @@ const TEXT_HINTS = {
   compact: (learns) => `Edit the text or paste your own; the model learns ${learns}.`,
 };
 
+// The engine's rule gives the input its limits (ConfigForm.setRules).
 /** @param {Field} field */
-function numberField({ name, label, integer, min, max, step }) {
-  const input = el('input', {
-    id: `f-${name}`,
-    name,
-    type: 'number',
-    inputmode: integer ? 'numeric' : 'decimal',
-    step: step ?? (integer ? 1 : 'any'),
-    'aria-describedby': `err-${name}`,
-    ...(min !== undefined && { min }),
-    ...(max !== undefined && { max }),
-  });
-  return el('div', { class: 'field', 'data-field': name }, [
+function numberField({ name, label }) {
+  const input = el('input', { id: `f-${name}`, name, type: 'number', 'aria-describedby': `err-${name}` });
+  return el('div', { class: 'field', 'data-field': name, hidden: '' }, [
     el('label', { for: input.id }, [label]),
     input,
     el('p', { class: 'field-error', id: `err-${name}` }),
   ]);
 }
 
+// An empty list in a rule: every model type, or every tokenizer.
 /**
- * @param {Field} field
+ * @param {FieldRule} rule
  * @param {{ model: ModelKind, tokenizer: TokenizerKind }} choice
  */
-const usedBy = (field, { model, tokenizer }) =>
-  (!field.models || field.models.includes(model)) && (!field.tokenizers || field.tokenizers.includes(tokenizer));
+const usedBy = (rule, { model, tokenizer }) =>
+  (!rule.models.length || rule.models.includes(model)) &&
+  (!rule.tokenizers.length || rule.tokenizers.includes(tokenizer));
 
 export class ConfigForm {
   // validate(options): resolves to the engine's validation result.
@@ -144,6 +134,8 @@ export class ConfigForm {
     );
     /** @type {Record<string, Config>} */
     this.presets = {};
+    /** @type {Record<string, FieldRule>} */
+    this.rules = {}; // the engine's, by field, once it is loaded (setRules)
     /** @type {Validation | null} */
     this.result = null; // the last validation
     this.validationId = 0;
@@ -269,6 +261,36 @@ export class ConfigForm {
 
   // ---- settings ---------------------------------------------------------------------
 
+  // The engine's rules for its config numbers (Kindling.configFields()): they give the inputs
+  // their limits and say which fields a model type and tokenizer use.
+  /** @param {FieldRule[]} rules */
+  setRules(rules) {
+    this.rules = Object.fromEntries(rules.map((rule) => [rule.field, rule]));
+    for (const { name, step } of FIELDS) {
+      const rule = this.rules[name];
+      if (!rule) continue;
+      const input = this.field(name);
+      input.inputMode = rule.integer ? 'numeric' : 'decimal';
+      input.step = String(step ?? (rule.integer ? 1 : 'any'));
+      // An excluded minimum (a learning rate above 0) still stops the spinner; the engine's
+      // message says why the value itself is refused. A cap by another field (heads at the
+      // width) has no fixed number: the engine checks it.
+      input.min = String(rule.min);
+      if (rule.max === undefined) input.removeAttribute('max');
+      else input.max = String(rule.max);
+    }
+    this.schedule();
+  }
+
+  /**
+   * The engine's rule for a config number (shown here or not); undefined until it is loaded.
+   * @param {string} name
+   * @returns {FieldRule | undefined}
+   */
+  rule(name) {
+    return this.rules[name];
+  }
+
   // The engine's presets, once it is loaded; `wanted` is chosen if it is one of them.
   /**
    * @param {Record<string, Config>} presets
@@ -375,11 +397,13 @@ export class ConfigForm {
     /** @type {FormError[]} */
     const errors = [];
     for (const field of FIELDS) {
-      if (!usedBy(field, choice) || !(this.readersField(field) || this.sized)) continue;
+      const rule = this.rule(field.name);
+      if (!rule || !usedBy(rule, choice) || !(this.readersField(field) || this.sized)) continue;
       const raw = this.field(field.name).value.trim();
       const value = Number(raw);
       if (raw === '' || !Number.isFinite(value)) errors.push({ field: field.name, message: 'Enter a number.' });
-      else if (field.integer && !Number.isInteger(value)) errors.push({ field: field.name, message: 'Enter a whole number.' });
+      else if (rule.integer && !Number.isInteger(value))
+        errors.push({ field: field.name, message: 'Enter a whole number.' });
       else options[field.name] = value;
     }
     // The decay floor must stay at or below the learning rate: keep the preset's ratio.
@@ -440,9 +464,10 @@ export class ConfigForm {
     say(this.$.shapeNote, this.fixedNote ?? this.budgetNote ?? '');
     for (const field of FIELDS) {
       const input = this.field(field.name);
+      const rule = this.rule(field.name);
       const sizing = !this.readersField(field);
       /** @type {HTMLElement} */ (input.closest('.field')).hidden =
-        !usedBy(field, choice) || (this.shapeFixed && !field.training) || (sizing && !this.sized);
+        !rule || !usedBy(rule, choice) || (this.shapeFixed && !rule.training) || (sizing && !this.sized);
       input.disabled = sizing;
     }
     this.showTextHint();
@@ -517,7 +542,8 @@ export class ConfigForm {
   showGeneralErrors() {
     const errors = this.result?.errors ?? [];
     /** @param {FormError} error */
-    const shown = ({ field }) => field && this.root.getElementById(`err-${field}`) && (!this.compact || field === 'text');
+    const shown = ({ field }) =>
+      field && this.root.getElementById(`err-${field}`) && (!this.compact || field === 'text');
     const general = errors.filter((error) => !shown(error)).map(({ message }) => message);
     say(this.compact ? this.$.configError : this.$.modelError, general.join(' '));
     say(this.compact ? this.$.modelError : this.$.configError, '');

@@ -33,8 +33,8 @@ import { StartFrom } from './start-from.js';
  */
 
 // No model the engine can train fits in more: its memory limit (src/config.rs,
-// MEMORY_LIMIT_BYTES) holds the weights and more. Checked before a byte is read, so a huge
-// file picked by mistake costs nothing.
+// MEMORY_LIMIT_BYTES, a copy: the engine exports no such number) holds the weights and more.
+// Checked before a byte is read, so a huge file picked by mistake costs nothing.
 const MAX_MODEL_BYTES = 1024 * 1024 * 1024;
 // A slow server gets a line saying so; the fetch itself goes on, as the reader may wait.
 const SLOW_MODEL_MS = 5000;

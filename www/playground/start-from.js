@@ -6,7 +6,6 @@
 // chosen rank with the weights frozen. The page keeps the start point's bytes: Train may start
 // from them again, and the Before / after panel generates with them.
 import * as format from '../format.js';
-import { FIELDS } from './config-form.js';
 import { nodes, say, sentence } from './markup.js';
 
 /** @typedef {import('../kindling-playground.js').KindlingPlayground} KindlingPlayground */
@@ -40,11 +39,10 @@ import { nodes, say, sentence } from './markup.js';
 // The project's pretrained byte-level GPT, next to the module like the rest of www/; the
 // base-model-src attribute may name another (relative to the page, like model-src).
 const BASE_MODEL_URL = new URL('../models/base.kindling', import.meta.url);
-const TRAINING_FIELDS = FIELDS.filter((field) => field.training).map((field) => field.name);
-const MAX_LORA_RANK = 64;
 const MODEL_NAMES = { gpt: 'a GPT', lstm: 'an LSTM', gru: 'a GRU' };
 const TOKENIZERS = { char: 'one token per character', bpe: 'byte-level BPE' };
-const SHAPE_NOTE = 'The model’s type, tokenizer and sizes are its start point’s (Start from, in the Train card); the training settings here apply.';
+const SHAPE_NOTE =
+  'The model’s type, tokenizer and sizes are its start point’s (Start from, in the Train card); the training settings here apply.';
 
 export class StartFrom {
   // host: the element; engine: its EngineClient; form: its ConfigForm; training: its
@@ -66,10 +64,12 @@ export class StartFrom {
     this.training = training;
     this.readFile = readFile;
     this.fetchModel = fetchModel;
-    this.$ = /** @type {StartNodes} */ (nodes(
-      root,
-      'start-from choose-start-file start-file fine-tune-mode lora-rank-field lora-rank start-note start-error param-split',
-    ));
+    this.$ = /** @type {StartNodes} */ (
+      nodes(
+        root,
+        'start-from choose-start-file start-file fine-tune-mode lora-rank-field lora-rank start-note start-error param-split',
+      )
+    );
     /** @type {StartSource} */
     this.source = 'scratch'; // 'scratch' | 'base' | 'file'
     /** @type {{ href: string, name: string, bytes: Uint8Array | null } | null} */
@@ -91,9 +91,7 @@ export class StartFrom {
       this.choose(/** @type {StartSource} */ (/** @type {HTMLInputElement} */ (target).value)),
     );
     chooseStartFile.addEventListener('click', () => startFile.click());
-    startFile.addEventListener('change', () =>
-      this.picked(/** @type {FileList} */ (startFile.files)[0]),
-    );
+    startFile.addEventListener('change', () => this.picked(/** @type {FileList} */ (startFile.files)[0]));
     fineTuneMode.addEventListener('change', () => this.showMode());
   }
 
@@ -133,10 +131,19 @@ export class StartFrom {
     this.$.loraRankField.hidden = !this.fineTunes || !this.lora;
   }
 
+  // The engine's rules arrived (form.rules): the rank's spinner stops at the engine's largest.
+  // Its least stays the page's 1: the engine's 0 means no LoRA, which is "All weights" here.
+  rulesChanged() {
+    const max = this.form.rule('loraRank')?.max;
+    if (max === undefined) this.$.loraRank.removeAttribute('max');
+    else this.$.loraRank.max = String(max);
+  }
+
   // What Train starts from, in a line under the control.
   showStart() {
     /** @type {(what: string, start: StartPoint) => string} */
-    const loaded = (what, { name, bytes }) => `${what}: ${name} (${format.bytes(bytes.length)}). Train fine-tunes it on this text.`;
+    const loaded = (what, { name, bytes }) =>
+      `${what}: ${name} (${format.bytes(bytes.length)}). Train fine-tunes it on this text.`;
     const lines = {
       scratch: '', // Train for says how big (train-for.js)
       base: this.base?.bytes
@@ -243,8 +250,10 @@ export class StartFrom {
     const preset = /** @type {string} */ (options.preset); // undefined: no preset's floor
     const floor = options.minLearningRate ?? this.form.presets[preset]?.minLearningRate;
     const chosen = { ...options, minLearningRate: floor };
-    /** @type {(keyof Config)[]} */
-    const fields = [...TRAINING_FIELDS, 'minLearningRate'];
+    // What a fine-tune may change is the engine's rule (`training`), the form's fields or not.
+    const fields = Object.values(this.form.rules)
+      .filter((rule) => rule.training)
+      .map((rule) => /** @type {keyof Config} */ (rule.field));
     const training = fields.filter((name) => chosen[name] !== undefined);
     const settings = {
       text: /** @type {string} */ (options.text), // read() always gives the text
@@ -252,8 +261,9 @@ export class StartFrom {
     };
     if (!this.lora) return { options: settings };
     const rank = Number(this.$.loraRank.value);
-    if (!Number.isInteger(rank) || rank < 1 || rank > MAX_LORA_RANK) {
-      return { error: `the LoRA rank must be a whole number from 1 to ${MAX_LORA_RANK}` };
+    const max = this.form.rule('loraRank')?.max; // undefined: the engine's check alone
+    if (!Number.isInteger(rank) || rank < 1 || rank > (max ?? rank)) {
+      return { error: `the LoRA rank must be a whole number from 1${max === undefined ? '' : ` to ${max}`}` };
     }
     return { options: { ...settings, loraRank: rank } };
   }
@@ -293,12 +303,10 @@ export class StartFrom {
     const rank = /** @type {number} */ (info?.config.loraRank); // absent: no LoRA (undefined > 0)
     split.hidden = !parameters || !(rank > 0 || setup?.fineTunedFrom);
     if (split.hidden) return;
-    const { trainable, frozen, trainableBytes, frozenBytes } =
-      /** @type {ParameterSplit} */ (parameters);
+    const { trainable, frozen, trainableBytes, frozenBytes } = /** @type {ParameterSplit} */ (parameters);
     const how = rank > 0 ? `LoRA r=${rank}` : 'All weights';
     const kept = frozen ? `${format.compact(frozen)} frozen (${format.bytes(frozenBytes)})` : 'none frozen';
-    split.textContent =
-      `${how}: ${trainable.toLocaleString('en')} trainable (${format.bytes(trainableBytes)} with gradients and AdamW moments) · ${kept}`;
+    split.textContent = `${how}: ${trainable.toLocaleString('en')} trainable (${format.bytes(trainableBytes)} with gradients and AdamW moments) · ${kept}`;
     Object.assign(split.dataset, { trainable, frozen });
   }
 
