@@ -62,7 +62,8 @@ describe('the playground page', () => {
     await page.locator('#pace label').filter({ hasText: 'Step' }).click();
     await page.locator('#generate').click();
     for (let i = 0; i < 3; i++) await page.locator('#next-token').click();
-    await page.locator('#output .tok >> nth=2').waitFor(LONG);
+    // Attached, not visible: a sampled newline is a token no one sees.
+    await page.locator('#output .tok >> nth=2').waitFor({ state: 'attached', ...LONG });
     await audit(page, 'stepping');
     await page.locator('#stop').click();
     await page.locator('#gen-status').filter({ hasText: 'Stopped after 3 tokens' }).waitFor(LONG);

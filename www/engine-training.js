@@ -9,6 +9,7 @@ import { notices, modelInfo, autoChoose, measuringWebgpu } from './engine-placem
 import { autosave, saveRun } from './engine-persistence.js';
 import { generations } from './engine-generation.js';
 import { RETARGET, budgetEnd } from './budget.js';
+import { nextChunkSize } from './chunk-size.js';
 
 /** @typedef {import('../pkg/kindling.js').Kindling} Model */
 /** @typedef {import('../pkg/kindling.js').Trained} Trained */
@@ -19,26 +20,9 @@ import { RETARGET, budgetEnd } from './budget.js';
 /** @typedef {DoneChunk & { measure: WorkerSearch }} MeasuredChunk a chunk for 'auto''s search */
 /** @typedef {import('./protocol.js').Setup} Setup */
 
-// A chunk of steps about this long keeps pause, stop and generation responsive while
-// spending little time on message overhead. Shorter while a generation interleaves.
-const CHUNK_MS = 80;
-const CHUNK_MS_WHILE_GENERATING = 30;
-
 // The running train loop's promise, whether it should go on, and why it paused.
 /** @type {{ running: Promise<void> | null, keepGoing: boolean, pauseReason: string }} */
 export const loop = { running: null, keepGoing: false, pauseReason: 'user' };
-
-/**
- * @param {number} size
- * @param {number} elapsedMs
- */
-function nextChunkSize(size, elapsedMs) {
-  const target = generations.size ? CHUNK_MS_WHILE_GENERATING : CHUNK_MS;
-  const scaled = Math.round((size * target) / Math.max(elapsedMs, 1));
-  // Grow gently, shrink at once: a slow chunk hurts responsiveness, a fast one only costs
-  // a little overhead.
-  return Math.max(1, Math.min(scaled, size * 2, 10_000));
-}
 
 // 'auto': a chunk's time goes to the search (a test's fake ms per step for its worker count,
 // where one is set). WebGPU warming up beside it makes it no measure of the CPU's steps, and
@@ -59,7 +43,7 @@ function measureChunk({ measure, workers, steps, elapsedMs, cold, metrics }, eva
 
 // The CPU's speed once it is known, for 'auto''s comparison with WebGPU: the settled count's
 // measure; with a fixed count, a chunk's once the first ones have warmed the engine up and
-// grown to their steady size (CHUNK_MS).
+// grown to their steady size (chunk-size.js).
 /**
  * @param {DoneChunk} done
  * @param {number} chunks
@@ -108,7 +92,7 @@ async function trainLoop() {
     keptBestFrom = metrics.keptBestFrom ?? keptBestFrom;
     // not a model that replaced it
     if (epoch === live.epoch) chunkTrained(/** @type {Setup} */ (live.setup), metrics, elapsedMs);
-    chunk = nextChunkSize(steps, elapsedMs);
+    chunk = nextChunkSize(steps, elapsedMs, generations.size > 0);
     const rate = (steps * 1000) / elapsedMs;
     stepsPerSecond = stepsPerSecond ? 0.9 * stepsPerSecond + 0.1 * rate : rate;
     // `backend` can change mid-run: a lost GPU moves training to the CPU.
