@@ -10,7 +10,7 @@ import { settings, live } from './engine-state.js';
 /** @typedef {import('../pkg/kindling.js').Kindling} Model */
 /** @typedef {import('../pkg/kindling.js').HelperPool} HelperPool */
 /**
- * A chunk of steps trained: its metrics, how long it took with how many workers, the 'auto'
+ * A chunk of steps model: its metrics, how long it took with how many workers, the 'auto'
  * search it measures (if any), and whether helpers started or replicated during it.
  * @typedef {{ metrics: import('../pkg/kindling.js').Trained, elapsedMs: number, workers: number,
  *   measure: WorkerSearch | null, cold: boolean }} Chunk
@@ -31,15 +31,15 @@ export function retryHelpers() {
 /** @type {{ key: string, measure: WorkerSearch } | null} */
 let search = null;
 
-// How many workers share `trained`'s steps, and for 'auto' the search that chose it. One on
+// How many workers share `model`'s steps, and for 'auto' the search that chose it. One on
 // WebGPU or a peer and once helpers failed; a fixed setting at most one per batch row.
 /**
- * @param {Model} trained
+ * @param {Model} model
  * @returns {{ workers: number, measure: WorkerSearch | null }}
  */
-function workersFor(trained) {
-  if (helpersFailure || trained.backend !== 'cpu') return { workers: 1, measure: null };
-  const { batchSize } = trained.config;
+function workersFor(model) {
+  if (helpersFailure || model.backend !== 'cpu') return { workers: 1, measure: null };
+  const { batchSize } = model.config;
   if (settings.helpers === 'auto') {
     const measure = searchFor(batchSize);
     return { workers: measure.workers, measure };
@@ -58,20 +58,20 @@ function searchFor(batchSize) {
   return search.measure;
 }
 
-// The helper workers that share `trained`'s steps with this one, holding its replica (null:
+// The helper workers that share `model`'s steps with this one, holding its replica (null:
 // it trains alone); `cold` when they started or replicated it just now.
 /**
- * @param {Model} trained
+ * @param {Model} model
  * @param {number} workers
  */
-async function helpersFor(trained, workers) {
+async function helpersFor(model, workers) {
   const count = workers - 1;
   if (helpers?.count !== count) {
     helpers?.terminate();
     helpers = count > 0 ? new HelperWorkers(count, live.engineModule) : null;
   }
-  const cold = Boolean(helpers) && /** @type {HelperWorkers} */ (helpers).replicated !== trained;
-  await helpers?.replicate(trained);
+  const cold = Boolean(helpers) && /** @type {HelperWorkers} */ (helpers).replicated !== model;
+  await helpers?.replicate(model);
   return { used: helpers, cold };
 }
 
@@ -97,22 +97,22 @@ export function stopHelpers() {
 const isHelperFailure = (error) => error?.kind === 'helper';
 
 /**
- * @param {Model} trained
+ * @param {Model} model
  * @param {number} steps
  * @returns {Promise<Chunk>}
  */
-export async function trainChunk(trained, steps) {
+export async function trainChunk(model, steps) {
   const started = performance.now();
-  const { workers, measure } = workersFor(trained);
+  const { workers, measure } = workersFor(model);
   try {
-    const { used, cold } = await helpersFor(trained, workers);
+    const { used, cold } = await helpersFor(model, workers);
     // null: none (the engine takes null as it takes undefined)
-    const metrics = await trained.trainSteps(steps, /** @type {HelperPool | undefined} */ (used));
+    const metrics = await model.trainSteps(steps, /** @type {HelperPool | undefined} */ (used));
     return { metrics, elapsedMs: performance.now() - started, workers, measure, cold };
   } catch (error) {
     if (!isHelperFailure(error)) throw error;
     giveUpHelpers(/** @type {Error} */ (error));
-    return trainChunk(trained, steps);
+    return trainChunk(model, steps);
   }
 }
 

@@ -190,16 +190,16 @@ export const measuringWebgpu = () => measuring !== null;
 // speed is known, measure WebGPU beside it and move the model there if it is faster.
 // `shape`: the model's { config, vocabSize }, read while it was idle.
 /**
- * @param {Model} trained
+ * @param {Model} model
  * @param {ModelShape} shape
  * @param {number} cpuMsPerStep
  * @param {number} workers
  */
-export function autoChoose(trained, shape, cpuMsPerStep, workers) {
+export function autoChoose(model, shape, cpuMsPerStep, workers) {
   if (measuring || settings.backend !== 'auto' || backends.choiceFor(shape)) return;
   measuring = (async () => {
     if (await backends.unavailable()) return;
-    const bytes = await exclusive(() => (live.model === trained ? trained.toBytes() : null));
+    const bytes = await exclusive(() => (live.model === model ? model.toBytes() : null));
     if (!bytes) return;
     const choice = await backends.measure({
       shape,
@@ -209,7 +209,7 @@ export function autoChoose(trained, shape, cpuMsPerStep, workers) {
       exclusive,
       fakeGpuMs: settings.debugWebgpuMs ?? undefined,
     });
-    if (live.model !== trained || settings.backend !== 'auto') return;
+    if (live.model !== model || settings.backend !== 'auto') return;
     backendNotice = choice.notice;
     if (choice.backend === 'webgpu') await moveModel('webgpu', true);
     else await exclusive(() => postBackend(true)); // the model is idle only in an exclusive call
@@ -217,7 +217,7 @@ export function autoChoose(trained, shape, cpuMsPerStep, workers) {
     .catch((error) => {
       backendNotice = `WebGPU could not be measured (${error.message}); training on the CPU`;
       // Not reading the model: a training step may hold it.
-      if (live.model === trained) post({ type: 'backend', backend: 'cpu', notice: backendNotice, measured: true });
+      if (live.model === model) post({ type: 'backend', backend: 'cpu', notice: backendNotice, measured: true });
     })
     .finally(() => {
       measuring = null;

@@ -16,7 +16,7 @@ import { nextChunkSize } from './chunk-size.js';
 /** @typedef {import('./engine-backends.js').ModelShape} ModelShape */
 /** @typedef {import('./engine-helpers.js').Chunk} Chunk */
 /** @typedef {import('./helper-count.js').WorkerSearch} WorkerSearch */
-/** @typedef {Chunk & { trained: Model, backend: Model['backend'], steps: number }} DoneChunk */
+/** @typedef {Chunk & { model: Model, backend: Model['backend'], steps: number }} DoneChunk */
 /** @typedef {DoneChunk & { measure: WorkerSearch }} MeasuredChunk a chunk for 'auto''s search */
 /** @typedef {import('./protocol.js').Setup} Setup */
 
@@ -81,14 +81,14 @@ async function trainLoop() {
       const steps = Math.min(chunk, total - /** @type {Model} */ (live.model).step);
       const result = await trainChunk(/** @type {Model} */ (live.model), steps);
       return {
-        trained: /** @type {Model} */ (live.model),
+        model: /** @type {Model} */ (live.model),
         backend: /** @type {Model} */ (live.model).backend,
         steps,
         ...result,
       };
     });
     if (!done) break;
-    const { trained, backend, steps, metrics, elapsedMs, workers, measure } = done;
+    const { model, backend, steps, metrics, elapsedMs, workers, measure } = done;
     keptBestFrom = metrics.keptBestFrom ?? keptBestFrom;
     // not a model that replaced it
     if (epoch === live.epoch) chunkTrained(/** @type {Setup} */ (live.setup), metrics, elapsedMs);
@@ -114,7 +114,7 @@ async function trainLoop() {
     post({ type: 'metrics', total, ...metrics, notice, stepsPerSecond, backend, workers, workersNote: measure?.note });
     chunks += 1;
     const cpu = backend === 'cpu' ? cpuSpeed(done, chunks) : null;
-    if (cpu && live.model === trained) autoChoose(trained, shape, cpu.ms, cpu.workers);
+    if (cpu && live.model === model) autoChoose(model, shape, cpu.ms, cpu.workers);
     if (metrics.step - live.lastSavedStep >= settings.autosaveEvery) await autosave();
     await nextTask();
   }
