@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { ARTIFACTS } from './browser.mjs';
+import { ARTIFACTS, animationFrames } from './browser.mjs';
 
 const VIEWPORTS = { desktop: { width: 1280, height: 900 }, phone: { width: 360, height: 780 } };
 const SCHEMES = ['light', 'dark'];
@@ -21,7 +21,7 @@ export async function audit(page, name) {
     await page.setViewportSize(size);
     for (const colorScheme of SCHEMES) {
       await page.emulateMedia({ colorScheme });
-      await page.waitForTimeout(200); // the chart redraws on the next frame
+      await animationFrames(page); // the chart redraws on the next frame
       await page.screenshot({ path: join(ARTIFACTS, `a11y-${name}-${viewport}-${colorScheme}.png`), fullPage: true });
       const violations = await page.evaluate(async () => {
         const { violations } = await window.axe.run(document, { resultTypes: ['violations'] });

@@ -102,6 +102,21 @@ export function recordCspViolations() {
   );
 }
 
+// Resolves once `count` more animation frames have run in `page`: a wait for the page's own
+// rendering, not for a time. Three cover whatever a new viewport size or colour scheme sets off:
+// media-query listeners and ResizeObserver callbacks run in one frame's rendering update, the
+// redraw they ask for (loss-chart.js's) on the next frame's animation callbacks, the third after it.
+export function animationFrames(page, count = 3) {
+  return page.evaluate(
+    (left) =>
+      new Promise((resolve) => {
+        const frame = () => (left-- ? requestAnimationFrame(frame) : resolve());
+        frame();
+      }),
+    count,
+  );
+}
+
 // Requests that went anywhere but the test server (data:/blob: stay in the page).
 export function foreignRequests(requests, origin) {
   return requests.filter((url) => !url.startsWith(`${origin}/`) && !/^(data|blob):/.test(url));

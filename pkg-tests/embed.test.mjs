@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ARTIFACTS, REPO, startServer, launchBrowser } from './browser.mjs';
+import { ARTIFACTS, REPO, animationFrames, startServer, launchBrowser } from './browser.mjs';
 import { serve } from '../scripts/server.mjs';
 
 const LONG = { timeout: 120_000 };
@@ -98,7 +98,9 @@ before(async () => {
   server = await startServer({ csp: true });
   site = await makeSite();
   browser = await launchBrowser();
-  // Counts what each worker sends, and any CSP violation the document sees.
+  // Counts the workers the page starts (one entry each) and what each sends, those it
+  // terminates, any message heard from one after its terminate(), and any CSP violation the
+  // document sees.
   await browser.context.addInitScript(() => {
     window.cspViolations = [];
     document.addEventListener(
@@ -109,12 +111,24 @@ before(async () => {
       true,
     );
     window.workerMessages = [];
+    window.workersTerminated = 0;
+    window.lateMessages = 0;
     const NativeWorker = window.Worker;
     window.Worker = class extends NativeWorker {
       constructor(...args) {
         super(...args);
+        this.terminated = false;
         const index = window.workerMessages.push(0) - 1;
-        this.addEventListener('message', () => window.workerMessages[index]++);
+        this.addEventListener('message', () => {
+          window.workerMessages[index]++;
+          if (this.terminated) window.lateMessages++;
+        });
+      }
+
+      terminate() {
+        this.terminated = true;
+        window.workersTerminated++;
+        return super.terminate();
       }
     };
   });
@@ -175,7 +189,19 @@ describe('the example blog post', () => {
       await inside(page, 'demo-train', '#text').inputValue(),
       /^the kettle sings and the cat sits by the stove\.\n/,
     );
-    await page.waitForTimeout(300);
+    // Up to the moment the page knows what is on screen: an IntersectionObserver of the test's
+    // has reported on the embeds, and a frame later so have theirs (they observed them first).
+    await page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          const observer = new IntersectionObserver(() => {
+            observer.disconnect();
+            requestAnimationFrame(resolve);
+          });
+          for (const embed of document.querySelectorAll('kindling-playground')) observer.observe(embed);
+        }),
+    );
+    assert.equal(await page.evaluate(() => window.workerMessages.length), 0, 'no worker started');
     assert.equal(page.workers().length, 0, 'no engine before the embeds are in view');
     assert.equal(wasmRequests(), wasmBefore, 'no wasm before the embeds are in view');
     assert.equal(await inside(page, 'demo-generate', '#output .tok').count(), 0, 'autoplay waited');
@@ -241,7 +267,7 @@ describe('the example blog post', () => {
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.screenshot({ path: join(ARTIFACTS, 'embed-example-desktop.png'), fullPage: true });
     await page.setViewportSize({ width: 360, height: 780 });
-    await page.waitForTimeout(300);
+    await animationFrames(page); // the chart redrawn at its new size
     await page.screenshot({ path: join(ARTIFACTS, 'embed-example-phone.png'), fullPage: true });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
     assert.ok(overflow <= 0, `the post is ${overflow}px wider than a phone`);
@@ -284,8 +310,22 @@ describe('the example blog post', () => {
     await page.setViewportSize({ width: 1280, height: 600 });
     await page.evaluate(() => scrollTo(0, 0));
     await inside(page, 'demo-train', '#train-status').filter({ hasText: 'out of view' }).waitFor(LONG);
-    const pausedAt = await value(page, 'demo-train', '#step');
-    await page.waitForTimeout(400);
+    // What training out of view would show: a chunk's kindling-metrics, counted from the pause.
+    const pausedAt = await host(page, 'demo-train').evaluate((element) => {
+      window.metricsWhilePaused = 0;
+      element.addEventListener('kindling-metrics', () => window.metricsWhilePaused++);
+      return Number(element.shadowRoot.getElementById('step').dataset.value);
+    });
+    // A later event, in order: the worker runs a generation asked for now after any training it
+    // had queued (the two take turns at the model).
+    await host(page, 'demo-train').evaluate(async (element) => {
+      element.maxTokens = 5;
+      element.pace = 'instant';
+      await element.generate();
+      element.maxTokens = null;
+      element.pace = null;
+    });
+    assert.equal(await page.evaluate(() => window.metricsWhilePaused), 0, 'no chunk of training while out of view');
     assert.equal(await value(page, 'demo-train', '#step'), pausedAt, 'no steps while out of view');
     await host(page, 'demo-train').scrollIntoViewIfNeeded();
     await waitFor(
@@ -307,14 +347,22 @@ describe('the example blog post', () => {
     await inside(page, 'demo-generate', '#generate').click();
     await waitFor(page, () => document.getElementById('demo-generate').shadowRoot.querySelectorAll('.tok').length > 20);
     const workers = page.workers().length;
-    // Moved within the page in one go: it keeps its worker and model.
-    await page.evaluate(() => {
+    // Moved within the page in one go: it keeps its worker and model. The element decides on a
+    // microtask whether it has left the page: a task later, it has.
+    const terminated = await page.evaluate(async () => {
+      const before = window.workersTerminated;
       const element = document.getElementById('demo-generate');
       const next = element.nextElementSibling;
       next.after(element);
       next.before(element);
+      await new Promise((resolve) => {
+        const channel = new MessageChannel();
+        channel.port1.onmessage = resolve;
+        channel.port2.postMessage(null);
+      });
+      return window.workersTerminated - before;
     });
-    await page.waitForTimeout(200);
+    assert.equal(terminated, 0, 'the moved embed kept its worker');
     assert.equal(page.workers().length, workers);
     assert.equal(await host(page, 'demo-generate').getAttribute('data-phase'), 'finished');
     const closed = Promise.race(page.workers().map((worker) => worker.waitForEvent('close', LONG).then(() => worker)));
@@ -325,10 +373,6 @@ describe('the example blog post', () => {
     });
     await closed;
     assert.equal(page.workers().length, workers - 1);
-    const messages = () => page.evaluate(() => window.workerMessages.reduce((a, b) => a + b, 0));
-    const count = await messages();
-    await page.waitForTimeout(500);
-    assert.equal(await messages(), count, 'no messages from the removed embed');
     await assertNoViolations(page);
 
     await page.evaluate(() => window.removedEmbed.next.before(window.removedEmbed.element));
@@ -338,6 +382,9 @@ describe('the example blog post', () => {
     await host(page, 'demo-generate').evaluate((element) => element.setAttribute('max-tokens', '30'));
     await inside(page, 'demo-generate', '#generate').click();
     await inside(page, 'demo-generate', '#gen-status').filter({ hasText: 'Done: 30 tokens' }).waitFor(LONG);
+    // The page has since heard a new worker load the engine and the model and write 30 tokens:
+    // nothing came from the removed embed's worker after it was terminated.
+    assert.equal(await page.evaluate(() => window.lateMessages), 0, 'no messages from the removed embed');
     assert.equal(wasmRequests(), wasmBefore + 1, 'the compiled engine was reused');
     await assertNoViolations(page);
   });

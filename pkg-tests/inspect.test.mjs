@@ -8,7 +8,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ARTIFACTS, browserSuite, foreignRequests, recordCspViolations } from './browser.mjs';
+import { ARTIFACTS, animationFrames, browserSuite, foreignRequests, recordCspViolations } from './browser.mjs';
 import { audit } from './audit.mjs';
 import { corpus } from './corpus.mjs';
 import { CSP } from '../scripts/server.mjs';
@@ -61,7 +61,7 @@ async function photograph(page, name) {
   const card = page.locator('.inspect-card');
   await card.screenshot({ path: join(ARTIFACTS, `inspect-${name}-desktop.png`) });
   await page.setViewportSize({ width: 360, height: 780 });
-  await page.waitForTimeout(100);
+  await animationFrames(page); // what the new size sets off has run
   await card.screenshot({ path: join(ARTIFACTS, `inspect-${name}-phone.png`) });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
   assert.ok(overflow <= 0, `the ${name} view makes the page ${overflow}px wider than a phone`);

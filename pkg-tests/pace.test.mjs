@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ARTIFACTS, REPO, browserSuite } from './browser.mjs';
+import { ARTIFACTS, REPO, animationFrames, browserSuite } from './browser.mjs';
 import { visibleToken } from '../www/format.js';
 
 const LONG = { timeout: 120_000 };
@@ -166,9 +166,10 @@ test('step: each press shows exactly one more token, described below the text', 
     const text = visibleToken(await last.textContent());
     assert.ok(info.startsWith(`“${text}” had probability `), `press ${index + 1}: ${info}`);
   }
-  // The engine finishes; the display still waits for the reader.
+  // The engine finishes (every token has arrived); the display still waits for the reader,
+  // frames after it, when the pacer would have shown what it holds.
   await page.waitForFunction(() => window.engineDone === 1, null, LONG);
-  await page.waitForTimeout(300);
+  await animationFrames(page);
   assert.equal(await tokens(), presses.length, 'no token without a press');
   assert.equal(await element().evaluate((el) => el.generating), true);
   assert.equal(await page.locator('#generate').isDisabled(), true);
@@ -278,12 +279,14 @@ test('Stop mid-display stops the engine and the display where it is; the result 
   // The engine is told to stop, unless it was done already.
   const generation = asked.filter((type) => type === 'generate' || type === 'stop');
   assert.deepEqual(generation, engineDone ? ['generate'] : ['generate', 'stop']);
-  await page.waitForTimeout(300);
+  // The engine reports its end (every token it sent has arrived), and the pacer has had its
+  // frames: nothing more was shown.
+  await page.waitForFunction(() => window.engineDone === 1, null, LONG);
+  await animationFrames(page);
   assert.equal(await tokens(), count, 'no token after Stop');
   assert.equal(await assertResultShown('stopped'), count);
   assert.equal(await page.locator('#generate').isEnabled(), true);
-  // The engine reports its end, and another generation runs.
-  await page.waitForFunction(() => window.engineDone === 1, null, LONG);
+  // Another generation runs.
   await choose('instant');
   await generate(40);
   await page.locator('#gen-status').filter({ hasText: 'Done: 40 tokens' }).waitFor(LONG);

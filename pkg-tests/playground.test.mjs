@@ -3,15 +3,30 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ARTIFACTS, browserSuite, foreignRequests } from './browser.mjs';
+import { ARTIFACTS, animationFrames, browserSuite, foreignRequests } from './browser.mjs';
 import { corpus } from './corpus.mjs';
 
 const XSS = '<img src=x onerror=alert(1)>';
 const LONG = { timeout: 120_000 };
-// For predicates that run in the page: an element inside the playground's shadow root.
+// For predicates that run in the page: an element inside the playground's shadow root. What
+// the tests that check that nothing happened count: the chunks of training the page heard of
+// (kindling-metrics), and the generations its engine worker has finished streaming (its
+// `generated` message, which follows every token of that generation).
 const suite = browserSuite({
   init: () => {
     window.inShadow = (selector) => document.querySelector('kindling-playground').shadowRoot.querySelector(selector);
+    window.metricsHeard = 0;
+    document.addEventListener('kindling-metrics', () => window.metricsHeard++);
+    window.engineGenerated = 0;
+    const NativeWorker = window.Worker;
+    window.Worker = class extends NativeWorker {
+      constructor(...args) {
+        super(...args);
+        this.addEventListener('message', ({ data }) => {
+          if (data?.type === 'generated') window.engineGenerated++;
+        });
+      }
+    };
   },
 });
 
@@ -117,29 +132,42 @@ describe('a training session', () => {
   });
 
   test('the page stays responsive while training', async () => {
-    const framesBefore = await page.evaluate(() => {
-      window.frames_ = 0;
-      const tick = () => {
-        window.frames_++;
+    // The time of each animation frame the page draws, from before the typing on.
+    await page.evaluate(() => {
+      const times = [];
+      window.frameTimes = times;
+      const tick = (time) => {
+        if (window.frameTimes !== times) return;
+        times.push(time);
         requestAnimationFrame(tick);
       };
       requestAnimationFrame(tick);
-      return window.frames_;
     });
     const stepBefore = await stepOf(page);
     await page.locator('#prompt').pressSequentially('the c', { delay: 20 });
     assert.equal(await page.locator('#prompt').inputValue(), 'the c');
-    await page.waitForTimeout(500);
-    const frames = await page.evaluate(() => window.frames_);
-    assert.ok(frames > framesBefore + 5, `only ${frames} animation frames in 0.5 s`);
-    assert.ok((await stepOf(page)) > stepBefore, 'training kept going');
+    // Training kept going (a chunk landed after the typing), and the page drew frames meanwhile.
+    await waitFor(
+      page,
+      (step) => Number(inShadow('#step').dataset.value) > step && window.frameTimes.length > 10,
+      stepBefore,
+    );
+    const times = await page.evaluate(() => {
+      const times = window.frameTimes;
+      window.frameTimes = null;
+      return times;
+    });
+    // Measured by the page's own frame clock: no worse than 10 frames a second on average.
+    const span = times.at(-1) - times[0];
+    assert.ok(span / (times.length - 1) <= 100, `${times.length} animation frames in ${Math.round(span)} ms`);
   });
 
   test('generation streams token by token mid-training, and Stop stops it', async () => {
     await setField(page, '#length', 5000);
-    await page.evaluate(() => {
+    const generatedBefore = await page.evaluate(() => {
       window.outputUpdates = 0;
       new MutationObserver(() => window.outputUpdates++).observe(inShadow('#output'), { childList: true });
+      return window.engineGenerated;
     });
     // Measured from the output box's top: training, still running, may rewrite status lines
     // above; the stream itself must not grow the box.
@@ -155,7 +183,10 @@ describe('a training session', () => {
     await page.locator('#gen-status').filter({ hasText: 'Stopped' }).waitFor(LONG);
     const count = await page.locator('#output .tok').count();
     assert.ok(count >= 10 && count < 5000, `${count} tokens`);
-    await page.waitForTimeout(300);
+    // The engine has finished with this generation (every token it sent has arrived), and the
+    // pacer, which shows what it holds on an animation frame, has had its frames.
+    await waitFor(page, (before) => window.engineGenerated > before, generatedBefore);
+    await animationFrames(page);
     assert.equal(await page.locator('#output .tok').count(), count, 'no tokens after Stop');
     assert.equal(await page.locator('#train').textContent(), 'Pause', 'training went on');
   });
@@ -176,9 +207,15 @@ describe('a training session', () => {
       }, hidden);
     await setHidden(true);
     await page.locator('#train-status').filter({ hasText: 'tab was hidden' }).waitFor(LONG);
-    const pausedAt = await stepOf(page);
-    await page.waitForTimeout(300);
-    assert.equal(await stepOf(page), pausedAt, 'no steps while hidden');
+    const heardAtPause = () =>
+      page.evaluate(() => ({ step: Number(inShadow('#step').dataset.value), heard: window.metricsHeard }));
+    const paused = await heardAtPause();
+    // A later event, in order: the worker answers Download once any training it had queued has
+    // run (both take turns at the model), and the file names the model's step.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#download').click()]);
+    assert.match(download.suggestedFilename(), new RegExp(`step${paused.step}\\.kindling$`), 'no steps while hidden');
+    assert.deepEqual(await heardAtPause(), paused, 'no chunk of training while hidden');
+    const pausedAt = paused.step;
     await setHidden(false);
     await waitFor(page, (step) => Number(inShadow('#step').dataset.value) > step, pausedAt);
   });
@@ -243,7 +280,7 @@ describe('a training session', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'playground-desktop-dark.png'), fullPage: true });
     await page.emulateMedia({ colorScheme: 'light' });
     await page.setViewportSize({ width: 360, height: 780 });
-    await page.waitForTimeout(300);
+    await animationFrames(page); // the chart redrawn at its new size
     await page.screenshot({ path: join(ARTIFACTS, 'playground-phone.png'), fullPage: true });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `the page is ${overflow}px wider than a phone`);
@@ -323,13 +360,15 @@ describe('bad input', () => {
     await error.filter({ hasText: 'NaN or infinite' }).waitFor(LONG);
     assert.match(await error.textContent(), /last good weights \(step \d+\) were restored/);
     await page.locator('#train-status').filter({ hasText: 'the last good weights are back' }).waitFor(LONG);
-    const step = await stepOf(page);
+    const heardNow = () =>
+      page.evaluate(() => ({ step: Number(inShadow('#step').dataset.value), heard: window.metricsHeard }));
+    const stopped = await heardNow();
     assert.equal(await page.locator('#train').textContent(), 'Resume');
-    await page.waitForTimeout(300);
-    assert.equal(await stepOf(page), step, 'training stopped');
     await setField(page, '#length', 20);
     await page.locator('#generate').click();
     await page.locator('#gen-status').filter({ hasText: 'Done: 20 tokens' }).waitFor(LONG);
+    // The generation took its turns at the model after any training queued before it: there was none.
+    assert.deepEqual(await heardNow(), stopped, 'training stopped');
   });
 
   test('a learning rate below the preset floor is valid: the floor follows it', async () => {

@@ -9,7 +9,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ARTIFACTS, browserSuite } from './browser.mjs';
+import { ARTIFACTS, animationFrames, browserSuite } from './browser.mjs';
 import { audit } from './audit.mjs';
 import { corpus } from './corpus.mjs';
 
@@ -84,11 +84,11 @@ async function screenshots(page, name) {
   const card = page.locator('.runs-card');
   await card.screenshot({ path: join(ARTIFACTS, `${name}-desktop.png`) });
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.waitForTimeout(200); // the chart redraws on the next frame
+  await animationFrames(page); // the chart redraws on the next frame
   await card.screenshot({ path: join(ARTIFACTS, `${name}-phone.png`) });
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.emulateMedia({ colorScheme: 'dark' });
-  await page.waitForTimeout(200);
+  await animationFrames(page);
   await card.screenshot({ path: join(ARTIFACTS, `${name}-dark.png`) });
   await page.emulateMedia({ colorScheme: 'light' });
 }

@@ -84,6 +84,7 @@ import { wireParts } from './playground/parts.js';
 /** @typedef {import('./protocol.js').Request} Request */
 /** @typedef {import('./playground/config-form.js').Validation} Validation */
 /** @typedef {import('./playground/parts.js').Parts} Parts */
+/** @typedef {import('./playground/parts.js').Receiver} Receiver */
 /** @typedef {import('./playground/attributes.js').Reflected} Reflected */
 /**
  * What the element keeps of its state (playground/controls.js says what each is).
@@ -396,7 +397,9 @@ class KindlingPlayground extends /** @type {ElementBase} */ (HTMLElement) {
     this.update({ phase: nextPhase(this.state.phase, message) });
     if (message.type === 'error') return this.showError(message);
     const before = this.backend;
-    for (const part of [
+    // Each part gets the messages its `accepts` lists (parts.js's Receiver), in this order.
+    /** @type {Receiver[]} */
+    const parts = [
       this.training,
       this.trainFor,
       this.generation,
@@ -405,9 +408,8 @@ class KindlingPlayground extends /** @type {ElementBase} */ (HTMLElement) {
       this.beforeAfter,
       this.runs,
       this.tokens,
-    ]) {
-      part.received(message);
-    }
+    ];
+    for (const part of parts) if (part.accepts.includes(message.type)) part.received(message);
     // A lost peer left the model on the CPU: so does the setting, or the next model would
     // wait for a peer that is gone.
     if (before === 'remote' && this.backend === 'cpu' && this.getAttribute('backend') === 'remote')

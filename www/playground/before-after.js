@@ -9,7 +9,6 @@ import * as format from '../format.js';
 import { compareModels } from './compare-models.js';
 import { nodes, say, setNumber } from './markup.js';
 
-/** @typedef {import('../protocol.js').WorkerMessage} WorkerMessage */
 /** @typedef {import('../protocol.js').ModelMessage} ModelMessage */
 /** @typedef {import('../protocol.js').MetricsMessage} MetricsMessage */
 /** @typedef {import('./start-from.js').StartPoint} StartPoint */
@@ -31,6 +30,9 @@ import { nodes, say, setNumber } from './markup.js';
  */
 
 export class BeforeAfter {
+  // The worker's messages this takes: the element hands it these and no others.
+  accepts = /** @type {const} */ (['model', 'metrics']);
+
   // engine: the element's EngineClient; generation: its GenerationView (the prompt and
   // knobs); starting(): the fine-tuned model's start point, { name, bytes }, or null.
   /**
@@ -60,7 +62,7 @@ export class BeforeAfter {
   }
 
   // The worker's model and metrics messages.
-  /** @param {WorkerMessage} message */
+  /** @param {import('./parts.js').Accepted<BeforeAfter['accepts']>} message */
   received(message) {
     if (message.type === 'model') this.modelChanged(message);
     else if (message.type === 'metrics' && this.from && Number.isFinite(message.valLoss)) this.evaluated(message);

@@ -21,9 +21,11 @@ export { kindlingError };
  * @typedef {import('../protocol.js').Answer<T>} Answer
  */
 /**
- * What the element's onMessage gets: the worker's messages that answer no request(), and
+ * What the element's onMessage gets: the worker's messages that answer no request() (a fatal
+ * error also reaches it when it answers one), but need-engine, which this answers itself; and
  * { type: 'starting' } once the engine is compiled and sent to the worker.
- * @typedef {WorkerMessage | import('../protocol.js').NoId & { type: 'starting' }} ClientMessage
+ * @typedef {Exclude<WorkerMessage, { type: 'need-engine' }>
+ *   | import('../protocol.js').NoId & { type: 'starting' }} ClientMessage
  */
 /**
  * A request() waiting for its answer.

@@ -7,7 +7,6 @@ import { el, nodes, say, tell } from './markup.js';
 import { Pacer } from './pacer.js';
 
 /** @typedef {import('../../pkg/kindling.js').Token} Token */
-/** @typedef {import('../protocol.js').WorkerMessage} WorkerMessage */
 /** @typedef {import('../protocol.js').GenerateRequest} GenerateRequest */
 /** @typedef {import('../protocol.js').StopRequest} StopRequest */
 /** @typedef {import('./pacer.js').Pace} Pace */
@@ -54,6 +53,10 @@ function tokenClass(prob) {
 }
 
 export class GenerationView {
+  // The worker's messages this takes (those of its generation's id are the ones it shows): the
+  // element hands it these and no others.
+  accepts = /** @type {const} */ (['token', 'warning', 'generated']);
+
   // send(message): to the engine worker.  onStart(): a generation started.  onToken(token):
   // each token as it is shown.  onEnd({ reason, text, tokens }): a generation ended ('done',
   // 'stopped' or 'error'), with what was shown.
@@ -176,7 +179,7 @@ export class GenerationView {
   }
 
   // token, warning and generated messages; those of an earlier generation are ignored.
-  /** @param {WorkerMessage} message */
+  /** @param {import('./parts.js').Accepted<GenerationView['accepts']>} message */
   received(message) {
     if (!this.current || message.id !== this.current.id) return;
     if (message.type === 'token') this.pacer.push(message.token);

@@ -16,7 +16,6 @@ import * as sampling from './inspect/sampling.js';
 /** @typedef {import('../kindling-playground.js').KindlingPlayground} KindlingPlayground */
 /** @typedef {import('../../pkg/kindling.js').Inspection} Inspection */
 /** @typedef {import('../../pkg/kindling.js').ModelKind} ModelKind */
-/** @typedef {import('../protocol.js').WorkerMessage} WorkerMessage */
 /** @typedef {import('../protocol.js').InspectRequest} InspectRequest */
 /** @typedef {import('../protocol.js').DistributionRequest} DistributionRequest */
 /**
@@ -66,6 +65,9 @@ const PLACEHOLDER = {
 };
 
 export class InspectView {
+  // The worker's messages this takes: the element hands it these and no others.
+  accepts = /** @type {const} */ (['model']);
+
   // host: the element (its mode, its view, its given text); request(message): an engine
   // request; generated(): the last generation's prompt and the text shown after it.
   /**
@@ -136,9 +138,8 @@ export class InspectView {
     if (this.kind) this.run();
   }
 
-  /** @param {WorkerMessage} message */
+  /** @param {import('./parts.js').Accepted<InspectView['accepts']>} message */
   received(message) {
-    if (message.type !== 'model') return;
     this.kind = message.info?.config.model ?? null;
     this.inspection = null;
     // What was said of the old model goes, and so do the replies still coming about it.

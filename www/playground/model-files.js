@@ -15,7 +15,6 @@ import { StartFrom } from './start-from.js';
 /** @typedef {import('./config-form.js').ConfigForm} ConfigForm */
 /** @typedef {import('./header-view.js').HeaderView} HeaderView */
 /** @typedef {import('./training-view.js').TrainingView} TrainingView */
-/** @typedef {import('../protocol.js').WorkerMessage} WorkerMessage */
 
 /**
  * The bytes the worker is opening, and where they came from.
@@ -40,6 +39,10 @@ const MAX_MODEL_BYTES = 1024 * 1024 * 1024;
 const SLOW_MODEL_MS = 5000;
 
 export class ModelFiles {
+  // The worker's messages this takes (it hands the models on to its StartFrom): the element
+  // hands it these and no others.
+  accepts = /** @type {const} */ (['saved', 'model']);
+
   // host: the element (its attributes and state); engine: its EngineClient; form: its
   // ConfigForm (an opened model keeps the form's settings for what it lacks); header and
   // training: the views that show the status and the autosave line.
@@ -115,7 +118,7 @@ export class ModelFiles {
   }
 
   // The worker's `model` and `saved` messages.
-  /** @param {WorkerMessage} message */
+  /** @param {import('./parts.js').Accepted<ModelFiles['accepts']>} message */
   received(message) {
     if (message.type === 'saved') {
       say(this.$.saveError, '');

@@ -18,6 +18,27 @@ import { TrainFor } from './train-for.js';
 import { workerSettings } from './attributes.js';
 
 /** @typedef {import('./pacer.js').Pace} Pace */
+/** @typedef {import('../protocol.js').WorkerMessage} WorkerMessage */
+
+/**
+ * The worker's messages the element hands on to its parts (kindling-playground.js's
+ * received()): all but those the element itself or its EngineClient handle.
+ * @typedef {Exclude<WorkerMessage, { type: 'ready' | 'error' | 'need-engine' }>} Routed
+ */
+/**
+ * What a part's received() takes: the messages of the types its `accepts` lists. Derived
+ * from `accepts`, so the two cannot disagree: a type misspelt there fails this constraint, and
+ * a handler's case for a type left out of it fails as not comparable.
+ * @template {readonly Routed['type'][]} A
+ * @typedef {Extract<Routed, { type: A[number] }>} Accepted
+ */
+/**
+ * A part that takes some of the worker's messages: the element gives its received() only
+ * those of the types its `accepts` lists. (received() is written as a method so that each
+ * part's, which takes only its Accepted<…>, fits: TypeScript compares a method's parameter both
+ * ways. The element's check of `accepts` is what makes that sound.)
+ * @typedef {{ accepts: readonly Routed['type'][], received(message: Routed): void }} Receiver
+ */
 
 /**
  * The element's parts, as wireParts() sets them on it.

@@ -17,7 +17,6 @@ import { describeRun, curves, legendKey, tableRow } from './runs-figures.js';
 /** @typedef {import('./engine-client.js').EngineClient} EngineClient */
 /** @typedef {import('./training-view.js').TrainingView} TrainingView */
 /** @typedef {import('../runs-store.js').RunSummary} Run */
-/** @typedef {import('../protocol.js').WorkerMessage} WorkerMessage */
 /** @typedef {import('../protocol.js').ModelInfo} ModelInfo */
 /** @typedef {import('../protocol.js').ErrorKind} ErrorKind */
 /** @typedef {import('../../pkg/kindling.js').GenerateOptions} GenerateOptions */
@@ -29,6 +28,9 @@ import { describeRun, curves, legendKey, tableRow } from './runs-figures.js';
  */
 
 export class RunsView {
+  // The worker's messages this takes: the element hands it these and no others.
+  accepts = /** @type {const} */ (['run-saved', 'model']);
+
   // host: the element (its phase and settings, train()); engine: its EngineClient; training:
   // its TrainingView (the status line); sampling(): the Generate card's sampling options.
   /**
@@ -214,7 +216,7 @@ export class RunsView {
 
   // ---- the worker's messages ----------------------------------------------------------
 
-  /** @param {WorkerMessage} message */
+  /** @param {import('./parts.js').Accepted<RunsView['accepts']>} message */
   received(message) {
     if (message.type === 'run-saved') {
       if (this.unsaved) say(this.$.runsError, '');

@@ -35,6 +35,9 @@ function segmentSpan({ text, tokens }) {
 }
 
 export class TokenView {
+  // The worker's messages this takes: the element hands it these and no others.
+  accepts = /** @type {const} */ (['model']);
+
   // request(message): to the engine worker, resolving to its reply.  text(): the training text.
   /**
    * @param {ShadowRoot} root
@@ -73,9 +76,8 @@ export class TokenView {
   }
 
   // 'model' messages: a new tokenizer (or none) cuts the text anew.
-  /** @param {import('../protocol.js').WorkerMessage} message */
+  /** @param {import('./parts.js').Accepted<TokenView['accepts']>} message */
   received(message) {
-    if (message.type !== 'model') return;
     this.modelExists(Boolean(message.info));
     this.refresh();
   }

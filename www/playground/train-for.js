@@ -26,6 +26,9 @@ import { nodes } from './markup.js';
  */
 
 export class TrainFor {
+  // The worker's messages this takes: the element hands it these and no others.
+  accepts = /** @type {const} */ (['measuring', 'planned', 'model']);
+
   // host: the element; form: its ConfigForm; training: its TrainingView.
   /**
    * @param {ShadowRoot} root
@@ -81,7 +84,7 @@ export class TrainFor {
   }
 
   // The worker's budget messages, and the models that settle them.
-  /** @param {import('../protocol.js').WorkerMessage} message */
+  /** @param {import('./parts.js').Accepted<TrainFor['accepts']>} message */
   received(message) {
     switch (message.type) {
       case 'measuring':

@@ -9,7 +9,6 @@ import { nodes, say, setNumber } from './markup.js';
 
 /** @typedef {import('../../pkg/kindling.js').Config} Config */
 /** @typedef {import('../../pkg/kindling.js').HistoryPoint} HistoryPoint */
-/** @typedef {import('../protocol.js').WorkerMessage} WorkerMessage */
 /** @typedef {import('../protocol.js').Request} Request */
 /** @typedef {import('../protocol.js').ModelInfo} ModelInfo */
 /** @typedef {import('../protocol.js').ModelOrigin} ModelOrigin */
@@ -53,6 +52,9 @@ import { nodes, say, setNumber } from './markup.js';
 const MODEL_NAMES = { gpt: 'GPT', lstm: 'LSTM', gru: 'GRU' };
 
 export class TrainingView {
+  // The worker's messages this takes: the element hands it these and no others.
+  accepts = /** @type {const} */ (['model', 'metrics', 'backend', 'paused', 'finished']);
+
   /** @param {ShadowRoot} root */
   constructor(root) {
     this.$ = /** @type {TrainingNodes} */ (
@@ -90,7 +92,7 @@ export class TrainingView {
     else if (type === 'train') this.status(more ? continueNote(this.runSteps, this.step + this.runSteps) : 'Training…');
   }
 
-  /** @param {WorkerMessage} message */
+  /** @param {import('./parts.js').Accepted<TrainingView['accepts']>} message */
   received(message) {
     switch (message.type) {
       case 'model':
