@@ -42,7 +42,7 @@ const MODELS = {
   // 256 dims, otherwise baby-GPT's shape: 4 layers, 4 heads, context 64, batch 12.
   'gpt-256': { preset: 'baby-gpt', nEmbd: 256 },
 };
-// cpu-helpers: the CPU with helper workers computing shards of each batch (www/helper-pool.js);
+// cpu-helpers: the CPU with helper workers computing shards of each batch (www/worker/helper-pool.js);
 // it generates as the CPU does, so only its training is measured.
 const BACKENDS = {
   cpu: { backend: 'cpu', helpers: 0, label: 'CPU' },

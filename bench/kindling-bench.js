@@ -3,7 +3,7 @@
 // exposes `window.bench`, whose functions the Playwright drivers call with page.evaluate. The
 // training text is passed in by the driver (read from ../shared/data at run time).
 import { loadKindling } from '../www/kindling.js';
-import { HelperWorkers } from '../www/helper-pool.js';
+import { HelperWorkers } from '../www/worker/helper-pool.js';
 import { installGpuCounters, gpuCalls, gpuCallsBetween } from './gpu-calls.js';
 
 // Before the engine starts, so that its device's first calls are counted too.
@@ -42,7 +42,7 @@ function describe(k) {
 // Training speed: `warmup` untimed trainSteps(1), then `iters` individually timed trainSteps(1)
 // (each reads the loss back), then `chunks` timed trainSteps(chunk) for the chunked figure.
 // Automatic evaluations are off (evalInterval 0) so that no timed step includes one. With
-// `helpers` > 0, that many helper workers compute shards of each batch (www/helper-pool.js).
+// `helpers` > 0, that many helper workers compute shards of each batch (www/worker/helper-pool.js).
 // `profile`: the timed single steps run under the DevTools profiler (console.profile), for
 // bench/profile-browser.mjs.
 async function train({ text, options, helpers = 0, warmup = 10, iters = 50, chunk = 10, chunks = 3, profile = false }) {

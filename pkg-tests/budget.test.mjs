@@ -1,5 +1,5 @@
 // "Train for" in the playground's Train card (www/playground/train-for.js, the worker's
-// engine-budget.js), end to end. The probe's timings are injected (data-debug-budget-ms: 1000 ms
+// worker/budget-probe.js), end to end. The probe's timings are injected (data-debug-budget-ms: 1000 ms
 // a step for every shape, so a minute plans about 54 steps whatever this machine's speed), while
 // every shape is still created, warmed up, timed and freed for real. The page's default (a
 // minute), the control by keyboard, the probe's progress, the plan's sentence and the Model

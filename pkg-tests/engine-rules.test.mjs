@@ -1,10 +1,10 @@
-// The engine worker's pure rules, in Node: how many steps each chunk asks for (chunk-size.js)
-// and 'auto''s choice between the CPU and WebGPU once both are measured (engine-backends.js).
+// The engine worker's pure rules, in Node: how many steps each chunk asks for (worker/chunk-size.js)
+// and 'auto''s choice between the CPU and WebGPU once both are measured (worker/backends.js).
 // The worker applies them in a browser: workers.test.mjs and webgpu.test.mjs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CHUNK_MS, CHUNK_MS_WHILE_GENERATING, MAX_CHUNK_STEPS, nextChunkSize } from '../www/chunk-size.js';
-import { decide, shapeKey } from '../www/engine-backends.js';
+import { CHUNK_MS, CHUNK_MS_WHILE_GENERATING, MAX_CHUNK_STEPS, nextChunkSize } from '../www/worker/chunk-size.js';
+import { decide, shapeKey } from '../www/worker/backends.js';
 
 test('a chunk grows gently towards CHUNK_MS of steps and shrinks at once', () => {
   // 10 steps in 20 ms: 40 would fill CHUNK_MS, but a chunk at most doubles.

@@ -1,4 +1,4 @@
-// How many workers 'auto' trains with (www/helper-count.js), in Node: the decision on measured
+// How many workers 'auto' trains with (www/worker/helper-count.js), in Node: the decision on measured
 // ms per step, the cap, the search fed chunk by chunk, and the badge's note. (In a browser, with
 // timings injected: workers.test.mjs.)
 import { test } from 'node:test';
@@ -12,7 +12,7 @@ import {
   nextWorkers,
   timingsNote,
   workerCap,
-} from '../www/helper-count.js';
+} from '../www/worker/helper-count.js';
 
 test('the core count and the batch cap the search; an unknown core count does not', () => {
   assert.equal(MAX_WORKERS, 4);

@@ -31,10 +31,10 @@ test('a helper that replies malformed is dropped and training goes on in one wor
   await page.locator('#engine-status').filter({ hasText: 'Ready' }).waitFor(LONG);
   // One helper besides the training worker, whatever this machine's core count.
   await page.evaluate(() => document.querySelector('kindling-playground').setAttribute('workers', '2'));
-  const engine = page.workers().find((worker) => worker.url().endsWith('/www/engine-worker.js'));
+  const engine = page.workers().find((worker) => worker.url().endsWith('/www/worker/engine-worker.js'));
   assert.ok(engine, `no engine worker among ${page.workers().map((worker) => worker.url())}`);
   // The fault: every helper the engine worker starts from now on answers a gradients request
-  // with { loss: 'x' } (helper-pool.js reads replies through `onmessage`).
+  // with { loss: 'x' } (worker/helper-pool.js reads replies through `onmessage`).
   await engine.evaluate(() => {
     self.Worker = class extends Worker {
       set onmessage(handler) {

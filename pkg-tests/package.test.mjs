@@ -269,8 +269,8 @@ describe('the npm package', () => {
       'www/types/kindling-playground.d.ts',
       'www/types/kindling-embed.d.ts',
       'www/engine-loader.js',
-      'www/engine-worker.js',
-      'www/helper-worker.js',
+      'www/worker/engine-worker.js',
+      'www/worker/helper-worker.js',
       'www/style.css',
       'docs/embedding.md', // the README's links into docs/ work from the package too
     ]) {

@@ -218,7 +218,7 @@ test('the budget recipe trains, saves, resumes exactly and agrees with helpers',
   assert.ok(run.a < run.first, `loss did not fall: ${run.first} → ${run.a}`);
 });
 
-// The contract with the page (engine-worker.js): every error the engine throws is a
+// The contract with the page (worker/engine-worker.js): every error the engine throws is a
 // KindlingError with a `kind`, so the worker never has to read a message to decide.
 test('errors name their kind: helper, config, checkpoint', async () => {
   const run = await page.evaluate(async (text) => {

@@ -1,5 +1,5 @@
 // The Runs card of the full playground (www/playground/runs-view.js, www/runs-store.js,
-// www/engine-runs.js, www/engine-compare.js): two short runs are listed with their figures,
+// www/worker/runs.js, www/worker/compare.js): two short runs are listed with their figures,
 // and still are after a reload, beside an autosave saved before runs existed; ticking both
 // overlays their two curves and fills the table; two runs write side by side from one prompt
 // and seed (the same run twice writes the same text); a run reopens and continues as the same

@@ -1,5 +1,5 @@
 // workers="auto" chooses how many workers share each CPU training step by measuring
-// (www/helper-count.js). Here each count's ms per step is injected (data-debug-worker-ms), and
+// (www/worker/helper-count.js). Here each count's ms per step is injected (data-debug-worker-ms), and
 // the engine worker's navigator.hardwareConcurrency set, so the choice is the rule's, not this
 // machine's: the element settles on the count the rule gives, in both directions, and the
 // badge's tooltip names what was measured. Real helper workers still train each step.
@@ -32,7 +32,7 @@ async function trainWith(t, { ms, cores }) {
   t.after(() => page.close());
   await page.goto(`${suite.server.url}/`);
   await page.locator('#engine-status').filter({ hasText: 'Ready' }).waitFor(LONG);
-  const engine = page.workers().find((worker) => worker.url().endsWith('/www/engine-worker.js'));
+  const engine = page.workers().find((worker) => worker.url().endsWith('/www/worker/engine-worker.js'));
   assert.ok(engine, `no engine worker among ${page.workers().map((worker) => worker.url())}`);
   await engine.evaluate((cores) => Object.defineProperty(navigator, 'hardwareConcurrency', { value: cores }), cores);
   await fakeTimings(page, ms);

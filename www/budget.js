@@ -3,7 +3,7 @@
 // so that Node tests them (pkg-tests/budget-rules.test.mjs). What the `budget` attribute means,
 // how the probe's timings become milliseconds per step, how much of the budget is left to train
 // once the probe has taken its share, and the sentences the page shows. The flow itself:
-// engine-budget.js (the worker: probe, plan, create) and playground/train-for.js (the control).
+// worker/budget-probe.js (the worker: probe, plan, create) and playground/train-for.js (the control).
 
 // The Train card's "Train for" choices, in order: seconds (0: until the reader stops it) or
 // 'steps' (the Model card's settings, for its training steps).
@@ -80,7 +80,7 @@ export function budgetLabel(seconds) {
   return rounded === 1 ? '1 second' : `${rounded} seconds`;
 }
 
-// ---- the probe (engine-budget.js) ------------------------------------------------------
+// ---- the probe (worker/budget-probe.js) ------------------------------------------------------
 
 // Milliseconds per step of a timed call of `steps` steps.
 /**

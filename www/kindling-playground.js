@@ -2,7 +2,7 @@
 /**
  * <kindling-playground>: train a tiny language model and watch it write, in one element. The
  * whole playground (index.html), or compact enough to sit in a blog post (kindling-embed.js).
- * The element renders and forwards; its own worker (engine-worker.js) owns the engine.
+ * The element renders and forwards; its own worker (worker/engine-worker.js) owns the engine.
  *
  * Attributes: mode ("full" | "train" | "generate" | "inspect"), view, model-src, base-model-src,
  * text, preset, steps, budget, backend, workers, prompt, temperature, top-k, top-p, max-tokens,
@@ -57,7 +57,7 @@
  *                      text, tokens } (keptBestFrom: a budget run went back to that step's
  *                      weights, its best evaluation)
  *   kindling-error     { source, kind, message }   an error shown in the element (kinds: the
- *                      engine's and the worker's, see engine-worker.js; 'crashed' when its
+ *                      engine's and the worker's, see worker/engine-worker.js; 'crashed' when its
  *                      worker died; 'fetch' when model-src, or the base model Start from
  *                      chose, could not be read)
  *

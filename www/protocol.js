@@ -1,6 +1,6 @@
 // @ts-check
-// The messages between the page and its engine worker (engine-worker.js, whose header says what
-// each one does), and between the engine worker and its helper workers (helper-worker.js):
+// The messages between the page and its engine worker (worker/engine-worker.js, whose header says what
+// each one does), and between the engine worker and its helper workers (worker/helper-worker.js):
 // their shapes, defined here once. Types only: nothing here runs.
 //
 // Every request may carry an `id` (EngineClient.request gives it one); the replies about it
@@ -25,7 +25,7 @@
 /** @typedef {import('../pkg/kindling.js').ShardReply} ShardReply */
 /** @typedef {import('../pkg/kindling.js').Token} Token */
 /** @typedef {import('../pkg/kindling.js').Trained} Trained */
-/** @typedef {import('./engine-runs.js').RunState} RunState */
+/** @typedef {import('./worker/runs.js').RunState} RunState */
 /** @typedef {import('./runs-store.js').RunSummary} RunSummary */
 
 /** @typedef {number} RequestId EngineClient's, one per request (and per generation) */
@@ -49,7 +49,7 @@
  * }} EngineRequest
  */
 /**
- * The worker's settings (engine-state.js's); each left out keeps its value. With an `id`,
+ * The worker's settings (worker/state.js's); each left out keeps its value. With an `id`,
  * answered by `configured` once the model is where `backend` puts it.
  * @typedef {object} ConfigureRequest
  * @property {'configure'} type
@@ -68,7 +68,7 @@
 /** @typedef {{ type: 'validate', id?: RequestId, options: CreateOptions }} ValidateRequest */
 /** @typedef {{ seconds: number }} Budget seconds of training; 0: until stopped */
 /**
- * A new model; with a budget, sized for this device first (engine-budget.js).
+ * A new model; with a budget, sized for this device first (worker/budget-probe.js).
  * @typedef {{
  *   type: 'create', id?: RequestId, options: CreateOptions, train?: boolean, budget?: Budget,
  * }} CreateRequest
@@ -131,7 +131,7 @@
  */
 /** @typedef {{ type: 'save-run', id?: RequestId }} SaveRunRequest */
 /**
- * Two saved models write from one prompt (engine-compare.js).
+ * Two saved models write from one prompt (worker/compare.js).
  * @typedef {{
  *   type: 'compare', id?: RequestId, models: [Uint8Array, Uint8Array], prompt: string,
  *   options?: GenerateOptions,
@@ -150,7 +150,7 @@
 // ---- engine worker → page ------------------------------------------------------------------
 
 /**
- * What the page is told of the live model (engine-placement.js's modelInfo).
+ * What the page is told of the live model (worker/placement.js's modelInfo).
  * @typedef {object} ModelInfo
  * @property {Backend} backend
  * @property {string} [adapter] the GPU adapter's name, on WebGPU
@@ -171,7 +171,7 @@
  * @property {string} [fineTunedFrom] the name of the model it was fine-tuned from
  * @property {string} [openedFrom] the name of the file it was opened from
  * @property {{ seconds: number, shape: string, why: string }} [budget] a budget's model's
- * @property {RunState} [run] the run it belongs to (engine-runs.js)
+ * @property {RunState} [run] the run it belongs to (worker/runs.js)
  */
 /**
  * 'model-src': opened for the element's model-src; 'run': reopened from the run list;

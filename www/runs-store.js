@@ -15,7 +15,7 @@ import { database, read, storageError } from './idb-store.js';
 /** @typedef {import('../pkg/kindling.js').HistoryPoint} HistoryPoint */
 
 /**
- * A run's summary, as the list, chart and table show it: engine-runs.js makes it, saveRun
+ * A run's summary, as the list, chart and table show it: worker/runs.js makes it, saveRun
  * numbers, names and sizes it.
  * @typedef {object} RunSummary
  * @property {string} id

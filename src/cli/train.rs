@@ -147,7 +147,7 @@ const PROBE_WARMUP: usize = 2;
 const PROBE_TIMED: usize = 5;
 
 /// The budget's plan for `seconds` on this machine, for `asked`'s model type, tokenizer and
-/// seed: the page's flow (www/engine-budget.js) with the probe's own time taken off.
+/// seed: the page's flow (www/worker/budget-probe.js) with the probe's own time taken off.
 fn budget_config(
     seconds: f64,
     asked: Config,

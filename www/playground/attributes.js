@@ -113,7 +113,7 @@ export function upgradeProperties(element) {
   }
 }
 
-// The `workers` attribute: `auto` (as many as measure faster, at most 4: helper-count.js) or
+// The `workers` attribute: `auto` (as many as measure faster, at most 4: worker/helper-count.js) or
 // how many workers share each CPU training step; the worker takes the number of helpers
 // besides itself.
 /**

@@ -1,6 +1,6 @@
 // @ts-check
 // Two models, one prompt: the page's side of the engine worker's `compare` request
-// (engine-compare.js). The run list's side-by-side generation uses it, and so can any panel
+// (worker/compare.js). The run list's side-by-side generation uses it, and so can any panel
 // that sets one model beside another (a base model and the same model fine-tuned).
 //
 //   const [a, b] = await compareModels(engine, {

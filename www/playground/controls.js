@@ -83,7 +83,7 @@ export function controls({
   };
 }
 
-// The phase after a message to or from the engine worker (engine-worker.js): requests move
+// The phase after a message to or from the engine worker (worker/engine-worker.js): requests move
 // it at once (a click shows at once), the worker's replies settle it.
 /**
  * @param {Phase} phase

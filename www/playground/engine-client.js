@@ -1,5 +1,5 @@
 // @ts-check
-// The element's side of its engine worker (engine-worker.js): starts it once the page has
+// The element's side of its engine worker (worker/engine-worker.js): starts it once the page has
 // compiled the engine (engine-loader.js, once per page), posts messages, matches replies to
 // requests, and starts a fresh worker when one crashes, unless they keep crashing.
 import { compileEngine, loadProgress, currentProgress } from '../engine-loader.js';
@@ -38,7 +38,7 @@ export { kindlingError };
  * @typedef {{ partial?: boolean, source?: string }} Envelope
  */
 
-const WORKER_URL = new URL('../engine-worker.js', import.meta.url);
+const WORKER_URL = new URL('../worker/engine-worker.js', import.meta.url);
 // A worker that keeps dying would only loop; after this many the reader reloads.
 const MAX_RESTARTS = 3;
 

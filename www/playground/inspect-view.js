@@ -1,6 +1,6 @@
 // @ts-check
 // The Inspect card: look inside the model at a text, the one just generated (the prompt and
-// its output) or any text typed in. The worker runs the model over it (engine-worker.js,
+// its output) or any text typed in. The worker runs the model over it (worker/engine-worker.js,
 // `inspect`); each view in inspect/ draws one part of what comes back: attention, the logit
 // lens, neurons, embeddings, and how the sampling settings reshape the next-token distribution.
 // A model offers only some of them (a GPT has no neurons to follow, an LSTM no attention): the

@@ -1,6 +1,6 @@
 // @ts-check
 // The Runs card of the full playground: every training run kept in this browser
-// (runs-store.js; the engine worker saves them, engine-runs.js), with what it takes of the
+// (runs-store.js; the engine worker saves them, worker/runs.js), with what it takes of the
 // storage; each can be reopened, continued, downloaded or deleted (after an in-page
 // confirmation). Ticked runs are overlaid on one chart and compared in a table
 // (runs-figures.js); two runs write side by side below (runs-compare.js).

@@ -2,7 +2,7 @@
 // "Train for: 1 minute · 5 minutes · 30 minutes · Until I stop · Steps" in the Train card, and the
 // element's `budget` attribute, which the control sets and follows (budget.js: what it means).
 // A budget sizes the model for this device when Train is pressed: the engine worker measures a
-// few shapes and plans (engine-budget.js), and this shows its progress and its choice: the
+// few shapes and plans (worker/budget-probe.js), and this shows its progress and its choice: the
 // Model card's fields, and why, in the Model card and the train status. "Steps" trains the
 // Model card's settings for its steps. Budgets are for training from scratch: with another
 // start point (Start from) the control is disabled and a fine-tune keeps its steps.

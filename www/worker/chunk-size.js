@@ -1,5 +1,5 @@
 // @ts-check
-// How many steps the train loop (engine-training.js) asks the engine for at once: pure, so Node
+// How many steps the train loop (training.js) asks the engine for at once: pure, so Node
 // tests it (pkg-tests/engine-rules.test.mjs). A chunk of about CHUNK_MS keeps pause, stop and
 // generation responsive while spending little time on message overhead; shorter while a
 // generation interleaves with training.

@@ -1,5 +1,5 @@
 // @ts-check
-import { kindlingError } from './kindling-error.js';
+import { kindlingError } from '../kindling-error.js';
 
 // Where the engine worker's model computes. The CPU build (pkg/) is always loaded; the WebGPU
 // build (pkg-webgpu/) only once this browser offers a GPU adapter and the backend setting may
@@ -8,11 +8,11 @@ import { kindlingError } from './kindling-error.js';
 // starts on the CPU at once, WebGPU warms up beside it (its first step compiles the shaders),
 // a few warm steps are timed on it, and the model moves there only if it trains faster.
 
-/** @typedef {import('../pkg/kindling.js').Kindling} Model */
-/** @typedef {import('../pkg/kindling.js').Config} Config */
-/** @typedef {import('./kindling.js').KindlingClass} KindlingClass */
-/** @typedef {import('./kindling.js').Build} Build */
-/** @typedef {typeof import('./engine-state.js').exclusive} Exclusive */
+/** @typedef {import('../../pkg/kindling.js').Kindling} Model */
+/** @typedef {import('../../pkg/kindling.js').Config} Config */
+/** @typedef {import('../kindling.js').KindlingClass} KindlingClass */
+/** @typedef {import('../kindling.js').Build} Build */
+/** @typedef {typeof import('./state.js').exclusive} Exclusive */
 /** @typedef {{ config: Config, vocabSize: number }} ModelShape what a step's speed depends on */
 /**
  * 'auto''s choice for a shape: the faster backend, both speeds, and the sentences saying so.

@@ -1,12 +1,12 @@
 // @ts-check
 // The live model saved: its autosave (autosave-store.js, one tab per name) and its run in the
-// run list (engine-runs.js).
-import { saveAutosave } from './autosave-store.js';
-import { recordRun } from './engine-runs.js';
-import { settings, live, post, exclusive, describe } from './engine-state.js';
+// run list (runs.js).
+import { saveAutosave } from '../autosave-store.js';
+import { recordRun } from './runs.js';
+import { settings, live, post, exclusive, describe } from './state.js';
 
-/** @typedef {import('../pkg/kindling.js').Kindling} Model */
-/** @typedef {import('../pkg/kindling.js').SaveOptions} SaveOptions */
+/** @typedef {import('../../pkg/kindling.js').Kindling} Model */
+/** @typedef {import('../../pkg/kindling.js').SaveOptions} SaveOptions */
 
 // `options`: toBytes's ({ merged: true } folds a LoRA model's adapters into its weights).
 // Both read the live model once it has its turn: call them only when there is one.
@@ -81,7 +81,7 @@ export async function autosave() {
   }
 }
 
-// The live model's run, saved in the run list (engine-runs.js); the full page's only, as the
+// The live model's run, saved in the run list (runs.js); the full page's only, as the
 // autosave. Its snapshot is queued at once, ahead of any later engine call.
 export function saveRun() {
   if (!live.model || !live.setup || !settings.persist) return;

@@ -5,14 +5,14 @@
 // them all and the chunk trains again in this worker alone.
 import { HelperWorkers } from './helper-pool.js';
 import { WorkerSearch, workerCap } from './helper-count.js';
-import { settings, live } from './engine-state.js';
+import { settings, live } from './state.js';
 
-/** @typedef {import('../pkg/kindling.js').Kindling} Model */
-/** @typedef {import('../pkg/kindling.js').HelperPool} HelperPool */
+/** @typedef {import('../../pkg/kindling.js').Kindling} Model */
+/** @typedef {import('../../pkg/kindling.js').HelperPool} HelperPool */
 /**
  * A chunk of steps model: its metrics, how long it took with how many workers, the 'auto'
  * search it measures (if any), and whether helpers started or replicated during it.
- * @typedef {{ metrics: import('../pkg/kindling.js').Trained, elapsedMs: number, workers: number,
+ * @typedef {{ metrics: import('../../pkg/kindling.js').Trained, elapsedMs: number, workers: number,
  *   measure: WorkerSearch | null, cold: boolean }} Chunk
  */
 

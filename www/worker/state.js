@@ -1,19 +1,19 @@
 // @ts-check
-// What the engine worker's parts share (engine-worker.js and the engine-*.js modules it runs):
+// What the engine worker's parts share (engine-worker.js and the modules beside it in www/worker/):
 // the page's settings, the live model, and the one-at-a-time queue every engine call goes through.
-import { kindlingError as failure } from './kindling-error.js';
+import { kindlingError as failure } from '../kindling-error.js';
 
-/** @typedef {import('./kindling.js').KindlingClass} KindlingClass */
-/** @typedef {import('../pkg/kindling.js').Kindling} Model */
-/** @typedef {import('../pkg/kindling.js').BackendChoice} BackendChoice */
-/** @typedef {import('./protocol.js').Peer} Peer */
-/** @typedef {import('./protocol.js').Setup} Setup */
-/** @typedef {import('./protocol.js').Request} Request */
-/** @typedef {import('./protocol.js').WorkerMessage} WorkerMessage */
-/** @typedef {import('./protocol.js').ErrorMessage} ErrorMessage */
+/** @typedef {import('../kindling.js').KindlingClass} KindlingClass */
+/** @typedef {import('../../pkg/kindling.js').Kindling} Model */
+/** @typedef {import('../../pkg/kindling.js').BackendChoice} BackendChoice */
+/** @typedef {import('../protocol.js').Peer} Peer */
+/** @typedef {import('../protocol.js').Setup} Setup */
+/** @typedef {import('../protocol.js').Request} Request */
+/** @typedef {import('../protocol.js').WorkerMessage} WorkerMessage */
+/** @typedef {import('../protocol.js').ErrorMessage} ErrorMessage */
 /**
  * @template In, Out
- * @typedef {import('./protocol.js').WorkerScope<In, Out>} WorkerScope
+ * @typedef {import('../protocol.js').WorkerScope<In, Out>} WorkerScope
  */
 
 /**

@@ -9,12 +9,12 @@
 //           (index 0 or 1; the two take turns, a token each), { type: 'compare-warning', id,
 //           partial: true, index, message } (the prompt has characters a model never saw),
 //           then { type: 'compared', id, texts: [text, text] }; or an error about the request.
-import { tokens } from './kindling.js';
+import { tokens } from '../kindling.js';
 
-/** @typedef {import('../pkg/kindling.js').Kindling} Model */
-/** @typedef {import('./kindling.js').KindlingClass} KindlingClass */
-/** @typedef {import('./protocol.js').CompareRequest} CompareRequest */
-/** @typedef {import('./protocol.js').WorkerMessage} WorkerMessage */
+/** @typedef {import('../../pkg/kindling.js').Kindling} Model */
+/** @typedef {import('../kindling.js').KindlingClass} KindlingClass */
+/** @typedef {import('../protocol.js').CompareRequest} CompareRequest */
+/** @typedef {import('../protocol.js').WorkerMessage} WorkerMessage */
 
 // Kindling: the CPU build's class; post(message): to the page; nextTask(): lets queued
 // messages through between tokens.

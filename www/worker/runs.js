@@ -7,17 +7,17 @@
 // opened from a file) starts one; a model reopened from the list, or restored from the
 // autosave, goes on with the run it came from. Its state travels in the model's setup
 // (`setup.run`), which the autosave keeps with the weights.
-import { tokens } from './kindling.js';
-import { saveRun, runsLimit } from './runs-store.js';
+import { tokens } from '../kindling.js';
+import { saveRun, runsLimit } from '../runs-store.js';
 
-/** @typedef {import('../pkg/kindling.js').Kindling} Model */
-/** @typedef {import('../pkg/kindling.js').Config} Config */
-/** @typedef {import('../pkg/kindling.js').HistoryPoint} HistoryPoint */
-/** @typedef {import('../pkg/kindling.js').CreateOptions} CreateOptions */
-/** @typedef {import('./protocol.js').Setup} Setup */
-/** @typedef {typeof import('./engine-state.js').exclusive} Exclusive */
-/** @typedef {import('./runs-store.js').RunSummary} RunSummary */
-/** @typedef {import('./runs-store.js').NewRun} NewRun */
+/** @typedef {import('../../pkg/kindling.js').Kindling} Model */
+/** @typedef {import('../../pkg/kindling.js').Config} Config */
+/** @typedef {import('../../pkg/kindling.js').HistoryPoint} HistoryPoint */
+/** @typedef {import('../../pkg/kindling.js').CreateOptions} CreateOptions */
+/** @typedef {import('../protocol.js').Setup} Setup */
+/** @typedef {typeof import('./state.js').exclusive} Exclusive */
+/** @typedef {import('../runs-store.js').RunSummary} RunSummary */
+/** @typedef {import('../runs-store.js').NewRun} NewRun */
 
 /**
  * A run's state, kept in its model's setup (`setup.run`); `number` and `name` once the list

@@ -1,11 +1,11 @@
 // @ts-check
 // Generations: each streams its tokens to the page, one task apart, until done or stopped.
-import { tokens } from './kindling.js';
-import { live, post, exclusive, nextTask, requireModel } from './engine-state.js';
+import { tokens } from '../kindling.js';
+import { live, post, exclusive, nextTask, requireModel } from './state.js';
 
-/** @typedef {import('../pkg/kindling.js').Kindling} Model */
-/** @typedef {import('./protocol.js').GenerateRequest} GenerateRequest */
-/** @typedef {import('./protocol.js').RequestId} RequestId */
+/** @typedef {import('../../pkg/kindling.js').Kindling} Model */
+/** @typedef {import('../protocol.js').GenerateRequest} GenerateRequest */
+/** @typedef {import('../protocol.js').RequestId} RequestId */
 
 /** @type {Map<RequestId, { stopped: boolean }>} */
 export const generations = new Map(); // id -> { stopped }

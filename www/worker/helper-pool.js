@@ -11,11 +11,11 @@
 // How many pay depends on the machine, not on its reported core count: the playground measures
 // it (helper-count.js).
 
-/** @typedef {import('../pkg/kindling.js').Kindling} Model */
-/** @typedef {import('../pkg/kindling.js').ShardReply} ShardReply */
-/** @typedef {import('../pkg/kindling.js').HelperPool} HelperPool */
-/** @typedef {import('./protocol.js').HelperRequest} HelperRequest */
-/** @typedef {import('./protocol.js').HelperReply} HelperReply */
+/** @typedef {import('../../pkg/kindling.js').Kindling} Model */
+/** @typedef {import('../../pkg/kindling.js').ShardReply} ShardReply */
+/** @typedef {import('../../pkg/kindling.js').HelperPool} HelperPool */
+/** @typedef {import('../protocol.js').HelperRequest} HelperRequest */
+/** @typedef {import('../protocol.js').HelperReply} HelperReply */
 /**
  * A request waiting for its reply, and the timer that gives up on it.
  * @typedef {{ resolve: (reply: HelperReply) => void, reject: (error: Error) => void,

@@ -5,12 +5,12 @@
 //   { type: 'model', bytes }  a checkpoint of the model to replicate (text, tokenizer, config)
 //   { type: 'gradients', step, rank, count, weights }  → { loss, grads, model }
 // A failed request is answered { error: message }.
-import { loadKindling } from './kindling.js';
+import { loadKindling } from '../kindling.js';
 
-/** @typedef {import('../pkg/kindling.js').Kindling} Model */
-/** @typedef {import('./kindling.js').KindlingClass} KindlingClass */
-/** @typedef {import('./protocol.js').HelperRequest} HelperRequest */
-/** @typedef {import('./protocol.js').HelperReply} HelperReply */
+/** @typedef {import('../../pkg/kindling.js').Kindling} Model */
+/** @typedef {import('../kindling.js').KindlingClass} KindlingClass */
+/** @typedef {import('../protocol.js').HelperRequest} HelperRequest */
+/** @typedef {import('../protocol.js').HelperReply} HelperReply */
 /** @typedef {Promise<[HelperReply, Transferable[]?]>} Reply with what it transfers */
 /**
  * @typedef {{ [T in HelperRequest['type']]: (request: Extract<HelperRequest, { type: T }>)
@@ -24,7 +24,7 @@ let replica = null;
 
 // This module runs in a DedicatedWorkerGlobalScope, which tsconfig's lib (dom) does not know:
 // `self` as a helper worker sees it (protocol.js's WorkerScope).
-const workerSelf = /** @type {import('./protocol.js').WorkerScope<HelperRequest, HelperReply>} */ (
+const workerSelf = /** @type {import('../protocol.js').WorkerScope<HelperRequest, HelperReply>} */ (
   /** @type {unknown} */ (self)
 );
 

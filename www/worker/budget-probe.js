@@ -10,17 +10,17 @@
 // A Reset cancels a probe between two engine calls: engine-worker.js calls cancelBudget as the
 // message arrives, not when its turn in the inbox comes (the create being planned holds the
 // inbox). Every probe model is freed, whether it was timed, cancelled or failed.
-import { PROBE, msPerStep, secondsLeft, fakeMsPerStep } from './budget.js';
-import { settings, live, post, exclusive, nextTask } from './engine-state.js';
-import { kindlingError as failure } from './kindling-error.js';
+import { PROBE, msPerStep, secondsLeft, fakeMsPerStep } from '../budget.js';
+import { settings, live, post, exclusive, nextTask } from './state.js';
+import { kindlingError as failure } from '../kindling-error.js';
 import { HelperWorkers } from './helper-pool.js';
 import { GAIN } from './helper-count.js';
 
-/** @typedef {import('../pkg/kindling.js').CreateOptions} CreateOptions */
-/** @typedef {import('../pkg/kindling.js').BudgetPlan} BudgetPlan */
-/** @typedef {import('../pkg/kindling.js').BudgetRequest} BudgetRequest */
-/** @typedef {import('./protocol.js').CreateRequest} CreateRequest */
-/** @typedef {import('./protocol.js').Budget} Budget */
+/** @typedef {import('../../pkg/kindling.js').CreateOptions} CreateOptions */
+/** @typedef {import('../../pkg/kindling.js').BudgetPlan} BudgetPlan */
+/** @typedef {import('../../pkg/kindling.js').BudgetRequest} BudgetRequest */
+/** @typedef {import('../protocol.js').CreateRequest} CreateRequest */
+/** @typedef {import('../protocol.js').Budget} Budget */
 /** @typedef {{ cancelled: boolean }} BudgetRun */
 
 // What the budget's model keeps of the reader's choices: the text, the tokenizer, its merges and
@@ -118,7 +118,7 @@ async function measureShapes(run, options) {
 // One helper worker to time each shape with as well, where the run may use helpers ('auto' on a
 // device that reports two cores or more, or a count): a helper pays for a large shape and not
 // for a small one, which changes which shape learns most in the time. The run's own search
-// (engine-helpers.js) then settles how many it keeps, and its schedule's end follows its real
+// (helpers.js) then settles how many it keeps, and its schedule's end follows its real
 // speed (budget.js's budgetEnd). Made-up probe timings (a test's) leave nothing to measure.
 function probeHelper() {
   if (settings.debugBudgetMs) return null;

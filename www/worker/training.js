@@ -1,24 +1,24 @@
 // @ts-check
 // The train loop: chunks of steps sized to stay responsive, shared with helper workers on the
-// CPU (engine-helpers.js), each chunk's metrics posted, autosaved every so many steps; a budget
+// CPU (helpers.js), each chunk's metrics posted, autosaved every so many steps; a budget
 // run's schedule moved to end with its time.
-import { trainChunk, helpersNotice } from './engine-helpers.js';
-import { chunkTrained } from './engine-runs.js';
-import { settings, live, post, exclusive, nextTask, describe, requireModel } from './engine-state.js';
-import { notices, modelInfo, autoChoose, measuringWebgpu } from './engine-placement.js';
-import { autosave, saveRun } from './engine-persistence.js';
-import { generations } from './engine-generation.js';
-import { RETARGET, budgetEnd } from './budget.js';
+import { trainChunk, helpersNotice } from './helpers.js';
+import { chunkTrained } from './runs.js';
+import { settings, live, post, exclusive, nextTask, describe, requireModel } from './state.js';
+import { notices, modelInfo, autoChoose, measuringWebgpu } from './placement.js';
+import { autosave, saveRun } from './persistence.js';
+import { generations } from './generation.js';
+import { RETARGET, budgetEnd } from '../budget.js';
 import { nextChunkSize } from './chunk-size.js';
 
-/** @typedef {import('../pkg/kindling.js').Kindling} Model */
-/** @typedef {import('../pkg/kindling.js').Trained} Trained */
-/** @typedef {import('./engine-backends.js').ModelShape} ModelShape */
-/** @typedef {import('./engine-helpers.js').Chunk} Chunk */
+/** @typedef {import('../../pkg/kindling.js').Kindling} Model */
+/** @typedef {import('../../pkg/kindling.js').Trained} Trained */
+/** @typedef {import('./backends.js').ModelShape} ModelShape */
+/** @typedef {import('./helpers.js').Chunk} Chunk */
 /** @typedef {import('./helper-count.js').WorkerSearch} WorkerSearch */
 /** @typedef {Chunk & { model: Model, backend: Model['backend'], steps: number }} DoneChunk */
 /** @typedef {DoneChunk & { measure: WorkerSearch }} MeasuredChunk a chunk for 'auto''s search */
-/** @typedef {import('./protocol.js').Setup} Setup */
+/** @typedef {import('../protocol.js').Setup} Setup */
 
 // The running train loop's promise, whether it should go on, and why it paused.
 /** @type {{ running: Promise<void> | null, keepGoing: boolean, pauseReason: string }} */

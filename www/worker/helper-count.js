@@ -5,7 +5,7 @@
 // worker alone. The count only caps the search. One worker first; a helper is added while it
 // cuts the step time by GAIN; the search stops at the first that does not pay; later measures
 // of the settled count drop a worker that stopped paying (the tab lost its cores). The engine
-// worker keeps one search per model and batch size (engine-training.js).
+// worker keeps one search per model and batch size (training.js).
 
 /** At most this many workers share a step: three helpers beside the training worker. */
 export const MAX_WORKERS = 4;

@@ -8,7 +8,7 @@
 //                generate, stop, export, open, restore, inspect, tokenize, distribution, open-run,
 //                save-run, compare
 //                (create: { options, train, budget? }: budget { seconds } (0: until stopped) sizes
-//                the model for this device first (engine-budget.js): `measuring` as each candidate
+//                the model for this device first (budget-probe.js): `measuring` as each candidate
 //                shape is timed, `planned` with the plan, then the model from the plan's config
 //                and the reader's text, tokenizer, merges and seed; a reset meanwhile cancels it)
 //                (train: { more? }: more continues a finished run for as many steps again as its
@@ -22,7 +22,7 @@
 //                weights; format 'safetensors' answers with { weights, manifest } instead of bytes)
 //                (open-run: { bytes, run }: a run from the list (runs-store.js) as the live model,
 //                going on with that run; save-run: save the live model's run now, if it trained
-//                since its last save; compare: engine-compare.js)
+//                since its last save; compare: compare.js)
 // Worker → page: ready, need-engine, configured, validated, model, backend, metrics, paused,
 //                finished, saved, exported, token, warning, generated, inspected, tokenized,
 //                distribution, error, run-saved ({ id, name, step }: the run list changed),
@@ -49,34 +49,34 @@
 // On the CPU, helper workers (helper-pool.js) compute part of every training batch; for
 // workers 'auto', as many as measure faster (helper-count.js). The WebGPU build of the engine
 // loads beside the CPU one when it may be used, the remote one when the page connects to a
-// compute peer (engine-backends.js).
+// compute peer (backends.js).
 //
-// This file answers the page; its parts: engine-state.js (what they share), engine-placement.js
-// (where the model computes), engine-training.js (and its helper workers: engine-helpers.js),
-// engine-persistence.js, engine-generation.js.
-import { loadKindling } from './kindling.js';
-import { loadAutosave } from './autosave-store.js';
-import { reopenedSetup } from './engine-runs.js';
-import { compare } from './engine-compare.js';
-import { kindlingError as failure } from './kindling-error.js';
-import { settings, live, post, exclusive, nextTask, describe, requireModel, workerSelf } from './engine-state.js';
-import { modelInfo, engineArrived, placeNew, backendChanged } from './engine-placement.js';
-import { loop, startTraining, extendRun } from './engine-training.js';
-import { retryHelpers, stopHelpers } from './engine-helpers.js';
-import { budgetRun, cancelBudget, planBudget } from './engine-budget.js';
-import { parseDebugMs } from './budget.js';
-import { checkpoint, safetensors, saveRun } from './engine-persistence.js';
-import { generations, generate, stopAllGenerations } from './engine-generation.js';
+// This file answers the page; its parts: state.js (what they share), placement.js
+// (where the model computes), training.js (and its helper workers: helpers.js),
+// persistence.js, generation.js.
+import { loadKindling } from '../kindling.js';
+import { loadAutosave } from '../autosave-store.js';
+import { reopenedSetup } from './runs.js';
+import { compare } from './compare.js';
+import { kindlingError as failure } from '../kindling-error.js';
+import { settings, live, post, exclusive, nextTask, describe, requireModel, workerSelf } from './state.js';
+import { modelInfo, engineArrived, placeNew, backendChanged } from './placement.js';
+import { loop, startTraining, extendRun } from './training.js';
+import { retryHelpers, stopHelpers } from './helpers.js';
+import { budgetRun, cancelBudget, planBudget } from './budget-probe.js';
+import { parseDebugMs } from '../budget.js';
+import { checkpoint, safetensors, saveRun } from './persistence.js';
+import { generations, generate, stopAllGenerations } from './generation.js';
 
-/** @typedef {import('../pkg/kindling.js').Kindling} Model */
-/** @typedef {import('../pkg/kindling.js').Inspection} Inspection */
-/** @typedef {import('../pkg/kindling.js').Floats} Floats */
-/** @typedef {import('./protocol.js').Request} Request */
-/** @typedef {import('./protocol.js').Setup} Setup */
-/** @typedef {import('./protocol.js').ModelOrigin} ModelOrigin */
-/** @typedef {import('./protocol.js').ExportedMessage} ExportedMessage */
-/** @typedef {import('./protocol.js').LoadRequest} LoadRequest */
-/** @typedef {import('./protocol.js').Budget} Budget */
+/** @typedef {import('../../pkg/kindling.js').Kindling} Model */
+/** @typedef {import('../../pkg/kindling.js').Inspection} Inspection */
+/** @typedef {import('../../pkg/kindling.js').Floats} Floats */
+/** @typedef {import('../protocol.js').Request} Request */
+/** @typedef {import('../protocol.js').Setup} Setup */
+/** @typedef {import('../protocol.js').ModelOrigin} ModelOrigin */
+/** @typedef {import('../protocol.js').ExportedMessage} ExportedMessage */
+/** @typedef {import('../protocol.js').LoadRequest} LoadRequest */
+/** @typedef {import('../protocol.js').Budget} Budget */
 /**
  * @template {Request['type']} T
  * @typedef {Extract<Request, { type: T }>} RequestOf
@@ -171,7 +171,7 @@ const handlers = {
   validate({ id, options }) {
     post({ type: 'validated', id, result: live.Kindling.validate(options) });
   },
-  // With a budget, the model's shape and schedule are the plan's (engine-budget.js). A reset
+  // With a budget, the model's shape and schedule are the plan's (budget-probe.js). A reset
   // that arrives meanwhile cancels it: nothing is made, and the reset's reply says so.
   async create({ id, options, train, budget }) {
     const started = performance.now(); // a budget counts from the request: its probe too

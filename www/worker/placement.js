@@ -1,20 +1,20 @@
 // @ts-check
 // Where the live model computes: the CPU build, the WebGPU one or the remote one on a compute
-// peer (engine-backends.js), chosen by the backend setting; 'auto' measures WebGPU beside the
+// peer (backends.js), chosen by the backend setting; 'auto' measures WebGPU beside the
 // CPU and moves the model if faster.
-import { loadKindling } from './kindling.js';
-import { Backends } from './engine-backends.js';
-import { kindlingError as failure } from './kindling-error.js';
-import { settings, live, post, exclusive } from './engine-state.js';
-import { stopHelpers } from './engine-helpers.js';
+import { loadKindling } from '../kindling.js';
+import { Backends } from './backends.js';
+import { kindlingError as failure } from '../kindling-error.js';
+import { settings, live, post, exclusive } from './state.js';
+import { stopHelpers } from './helpers.js';
 
-/** @typedef {import('../pkg/kindling.js').Kindling} Model */
-/** @typedef {import('../pkg/kindling.js').BackendOptions} BackendOptions */
-/** @typedef {import('./kindling.js').KindlingClass} KindlingClass */
-/** @typedef {import('./engine-backends.js').ModelShape} ModelShape */
-/** @typedef {import('./protocol.js').Backend} Backend */
-/** @typedef {import('./protocol.js').ModelInfo} ModelInfo */
-/** @typedef {import('./protocol.js').EngineRequest} EngineRequest */
+/** @typedef {import('../../pkg/kindling.js').Kindling} Model */
+/** @typedef {import('../../pkg/kindling.js').BackendOptions} BackendOptions */
+/** @typedef {import('../kindling.js').KindlingClass} KindlingClass */
+/** @typedef {import('./backends.js').ModelShape} ModelShape */
+/** @typedef {import('../protocol.js').Backend} Backend */
+/** @typedef {import('../protocol.js').ModelInfo} ModelInfo */
+/** @typedef {import('../protocol.js').EngineRequest} EngineRequest */
 /**
  * @typedef {{ resolve: (module: WebAssembly.Module | null) => void,
  *   reject: (error: Error) => void }} EngineReply
