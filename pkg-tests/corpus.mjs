@@ -1,4 +1,9 @@
+// @ts-check
 // A small, repetitive training text made here, so a tiny model's loss falls fast.
+/**
+ * @param {number} [lines]
+ * @returns {string}
+ */
 export function corpus(lines = 300) {
   const subjects = ['the cat', 'a dog', 'the bird', 'my friend'];
   const verbs = ['sees', 'likes', 'finds'];

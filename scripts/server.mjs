@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Zero-dependency static file server for Kindling's pages and browser tests.
 //   node scripts/server.mjs [--port 8080] [--root .] [--csp] [--coi]
 // --port 0 picks a free port. Prints "listening on http://127.0.0.1:PORT" once ready,
@@ -9,6 +10,7 @@ import { stat } from 'node:fs/promises';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** @type {Record<string, string>} */
 const MIME_TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -32,6 +34,19 @@ export const CSP =
   "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; " +
   "style-src 'self'; connect-src 'self'";
 
+/**
+ * @typedef {object} ServerOptions
+ * @property {number} [port] 0: a free port
+ * @property {string} [root] the directory served
+ * @property {boolean} [csp] send the strict Content-Security-Policy
+ * @property {boolean} [coi] send the cross-origin isolation headers
+ * @property {string[]} [connect] other origins the CSP's connect-src allows
+ */
+
+/**
+ * @param {string[]} argv the command line's arguments, after the script's path
+ * @returns {{ port: number, root: string, csp: boolean, coi: boolean }}
+ */
 export function parseArgs(argv) {
   const options = { port: 8080, root: '.', csp: false, coi: false };
   for (let i = 0; i < argv.length; i++) {
@@ -50,7 +65,12 @@ export function parseArgs(argv) {
 
 // `connect`: origins besides the page's own that the page may reach (a compute peer's relay,
 // ws://host:port), as a page that offers a peer lists them in its connect-src.
+/**
+ * @param {{ csp: boolean, coi: boolean, connect?: string[] }} options
+ * @returns {Record<string, string>}
+ */
 function securityHeaders({ csp, coi, connect = [] }) {
+  /** @type {Record<string, string>} */
   const headers = { 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' };
   if (csp) headers['Content-Security-Policy'] = [CSP, ...connect].join(' ');
   if (coi) {
@@ -61,6 +81,11 @@ function securityHeaders({ csp, coi, connect = [] }) {
 }
 
 // Maps a URL path to a file under root, or null when it would escape root.
+/**
+ * @param {string} root
+ * @param {string} urlPath
+ * @returns {string | null}
+ */
 function fileFor(root, urlPath) {
   let decoded;
   try {
@@ -72,6 +97,10 @@ function fileFor(root, urlPath) {
   return path === root || path.startsWith(root + sep) ? path : null;
 }
 
+/**
+ * @param {string} path
+ * @returns {Promise<{ path: string, size: number } | null>}
+ */
 async function findFile(path) {
   const info = await stat(path).catch(() => null);
   if (info?.isFile()) return { path, size: info.size };
@@ -79,10 +108,19 @@ async function findFile(path) {
   return null;
 }
 
+/**
+ * @param {ServerOptions} [options]
+ * @returns {Promise<import('node:http').Server>}
+ */
 export function startServer({ port = 0, root = '.', csp = false, coi = false, connect = [] } = {}) {
   const rootDir = resolve(root);
   const headers = securityHeaders({ csp, coi, connect });
   const server = createServer(async (req, res) => {
+    /**
+     * @param {number} status
+     * @param {Record<string, string>} extra
+     * @param {string} body
+     */
     const send = (status, extra, body) => {
       res.writeHead(status, { ...headers, ...extra });
       res.end(body);
@@ -90,7 +128,7 @@ export function startServer({ port = 0, root = '.', csp = false, coi = false, co
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return send(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }, 'method not allowed\n');
     }
-    const urlPath = new URL(req.url, 'http://localhost').pathname;
+    const urlPath = new URL(/** @type {string} */ (req.url), 'http://localhost').pathname;
     const path = fileFor(rootDir, urlPath);
     const file = path && (await findFile(path));
     if (!file) return send(404, { 'Content-Type': 'text/plain' }, 'not found\n');
@@ -110,10 +148,14 @@ export function startServer({ port = 0, root = '.', csp = false, coi = false, co
 // The server the browser tests and benchmarks use (pkg-tests/browser.mjs, bench/browser.mjs):
 // on a free port, closed with every connection it holds (a browser keeps them alive).
 // Resolves to { url, close }.
+/**
+ * @param {Omit<ServerOptions, 'port'>} [options]
+ * @returns {Promise<{ url: string, close: () => void }>}
+ */
 export async function serve(options = {}) {
   const server = await startServer({ ...options, port: 0 });
   return {
-    url: `http://127.0.0.1:${server.address().port}`,
+    url: `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}`,
     close() {
       server.close();
       server.closeAllConnections();
@@ -124,9 +166,11 @@ export async function serve(options = {}) {
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
     const server = await startServer(parseArgs(process.argv.slice(2)));
-    console.log(`listening on http://127.0.0.1:${server.address().port}`);
+    console.log(
+      `listening on http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}`,
+    );
   } catch (error) {
-    console.error(`server.mjs: ${error.message}`);
+    console.error(`server.mjs: ${/** @type {Error} */ (error).message}`);
     process.exit(2);
   }
 }

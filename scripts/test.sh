@@ -70,6 +70,7 @@ bash scripts/build.sh
 step "types, imports and lint (tsc --strict over www/; no import cycle in src/ or www/; Biome: JS lint and format)"
 bash scripts/npm-install.sh
 npx tsc -p tsconfig.json
+npx tsc -p pkg-tests/tsconfig.json
 node scripts/check-imports.mjs
 npx biome ci --colors=off --error-on-warnings
 
