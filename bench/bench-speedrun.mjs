@@ -161,6 +161,24 @@ async function evalAll(bytes) {
 /** @type {Leg[]} */
 const legs = [];
 
+/**
+ * A leg that produced no model: its row says why.
+ * @param {string} who
+ * @param {number} seconds
+ * @param {string} error
+ * @returns {Leg}
+ */
+const failedLeg = (who, seconds, error) => ({
+  who,
+  seconds,
+  steps: null,
+  trainSeconds: null,
+  valLoss: null,
+  bitsPerChar: null,
+  detail: '',
+  error,
+});
+
 for (const seconds of budgets) {
   for (const threads of list(opts.threads).map(Number)) {
     const who = `PyTorch ${threads} thread${threads > 1 ? 's' : ''}, nanoGPT baby-GPT`;
@@ -178,16 +196,7 @@ for (const seconds of budgets) {
     ]);
     const result = lastJson(stdout);
     if (code !== 0 || !result) {
-      legs.push({
-        who,
-        seconds,
-        steps: null,
-        trainSeconds: null,
-        valLoss: null,
-        bitsPerChar: null,
-        detail: '',
-        error: `exit ${code}`,
-      });
+      legs.push(failedLeg(who, seconds, `exit ${code}`));
       continue;
     }
     const loss = /** @type {number} */ (result.valLossAllWindows);
@@ -228,16 +237,7 @@ try {
       } catch (caught) {
         const error = caught instanceof Error ? caught.message : String(caught);
         log(`${who}: FAILED: ${error}`);
-        legs.push({
-          who,
-          seconds,
-          steps: null,
-          trainSeconds: null,
-          valLoss: null,
-          bitsPerChar: null,
-          detail: '',
-          error,
-        });
+        legs.push(failedLeg(who, seconds, error));
       } finally {
         await page.close();
       }

@@ -260,7 +260,7 @@ pub const FIELD_RULES: &[FieldRule] = &[
 
 impl FieldRule {
     /// Whether `config` uses this field.
-    fn applies(&self, config: &Config) -> bool {
+    pub fn applies(&self, config: &Config) -> bool {
         (self.models.is_empty() || self.models.contains(&config.model))
             && (self.tokenizers.is_empty() || self.tokenizers.contains(&config.tokenizer))
             && self.optimizer.is_none_or(|o| o == config.optimizer)
