@@ -35,6 +35,8 @@ const CALL_LIMIT_MS = 600_000;
  * @typedef {object} WaitOptions
  * @property {number} [timeout] milliseconds before the wait fails (default 120 000)
  * @property {number} [polling] milliseconds between two calls of the predicate (default 100)
+ * @property {() => unknown} [state] run in the page when the wait fails: what it returns (as
+ *   JSON) is added to the error, so that a failure in CI says where the page stood
  */
 
 /**
@@ -74,7 +76,7 @@ function pageCall(source, arg) {
 /**
  * A predicate's source, wrapped into a function that calls it until it is truthy.
  * @param {string} source
- * @param {Required<WaitOptions>} options
+ * @param {{ timeout: number, polling: number }} options
  * @returns {string}
  */
 function waitSource(source, { timeout, polling }) {
@@ -114,8 +116,16 @@ function calls(engine, run) {
   const call = async (source, arg) => unwrap(engine, await run(pageCall(source, arg)));
   return {
     evaluate: (fn, arg) => call(String(fn), arg),
-    waitFor: (fn, arg, { timeout = 120_000, polling = 100 } = {}) =>
-      call(waitSource(String(fn), { timeout, polling }), arg),
+    waitFor: async (fn, arg, { timeout = 120_000, polling = 100, state } = {}) => {
+      try {
+        return await call(waitSource(String(fn), { timeout, polling }), arg);
+      } catch (error) {
+        if (!state || !(error instanceof Error)) throw error;
+        const seen = await call(String(state), null).catch((/** @type {Error} */ why) => `unreadable: ${why.message}`);
+        error.message += `\nthe page then: ${JSON.stringify(seen)}`;
+        throw error;
+      }
+    },
   };
 }
 

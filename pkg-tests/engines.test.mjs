@@ -12,7 +12,25 @@ import { corpus } from './corpus.mjs';
 import { ENGINES, openEngine } from './engines.mjs';
 
 const TEXT = corpus();
-const LONG = { timeout: 180_000 };
+// What the page shows when a wait fails (engines.mjs adds it to the error): a wait that fails
+// in CI, where the page cannot be looked at, then says where it stood.
+function pageState() {
+  const $ = (selector) => document.querySelector('kindling-playground')?.shadowRoot?.querySelector(selector);
+  const text = (selector) => $(selector)?.textContent?.trim();
+  return {
+    engine: text('#engine-status'),
+    train: text('#train-status'),
+    step: $('#step')?.dataset.value,
+    backend: $('#backend')?.title,
+    generateDisabled: $('#generate')?.disabled,
+    generation: text('#gen-status'),
+    generationError: text('#gen-error'),
+    save: text('#save-status'),
+    notice: text('#notice'),
+    errors: window.pageErrors,
+  };
+}
+const LONG = { timeout: 180_000, state: pageState };
 
 // What each engine offers here (Debian 12, no GPU): Chromium exposes navigator.gpu but, without
 // --enable-unsafe-webgpu, no adapter; Firefox ESR and WebKitGTK expose no WebGPU at all.
@@ -234,8 +252,10 @@ for (const engine of engines) {
         const length = inShadow('#length');
         length.value = '40';
         length.dispatchEvent(new Event('input', { bubbles: true }));
-        inShadow('#generate').click();
       });
+      // Clicked once it can be, as a reader would.
+      await page.waitFor(() => !inShadow('#generate').disabled, null, LONG);
+      await page.evaluate(() => inShadow('#generate').click());
       const generated = await page.waitFor(
         () => /^Done/.test(inShadow('#gen-status').textContent) && inShadow('#gen-status').textContent,
         null,
