@@ -1,5 +1,5 @@
 //! A model being trained in this tab and where it runs: the rules between what a page asks
-//! for and the trainer. Which backend (`auto` falls back to the CPU with a notice), moving to
+//! for and the trainer. Which backend (`prefer-webgpu` falls back to the CPU with a notice), moving to
 //! the CPU when the GPU is lost mid-training, helpers only on the CPU, the bound on steps per
 //! call, and generation's defaults. The wasm-bindgen layer (`web`) only converts to and from
 //! JS; everything here is tested natively (tests/native/session.rs).
@@ -32,8 +32,9 @@ const WARM_UP_PROMPT_CHARS: usize = 16;
 /// Which backend a caller asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BackendChoice {
-    /// WebGPU when the browser has it, else the CPU with a notice.
-    Auto,
+    /// WebGPU when the browser has it, else the CPU with a notice: `"prefer-webgpu"`, the
+    /// default. Not `"auto"`: that is the playground element's, which measures both.
+    PreferWebGpu,
     Cpu,
     /// WebGPU or an error.
     WebGpu,
@@ -60,8 +61,18 @@ impl BackendRequest {
         let peer = take_peer_field(options, "peer")?;
         let secret = take_peer_field(options, "secret")?;
         let choice = match options.remove("backend") {
-            None => BackendChoice::Auto,
-            Some(Value::String(name)) if name == "auto" => BackendChoice::Auto,
+            None => BackendChoice::PreferWebGpu,
+            Some(Value::String(name)) if name == "prefer-webgpu" => BackendChoice::PreferWebGpu,
+            Some(Value::String(name)) if name == "auto" => {
+                return Err(FieldError::new(
+                    "backend",
+                    Problem::Unknown,
+                    "backend \"auto\" is the playground element's, which measures where training runs \
+                     faster; the engine takes \"prefer-webgpu\" (the default: WebGPU when the browser \
+                     has it, else the CPU), \"cpu\", \"webgpu\" or \"remote\"",
+                )
+                .into())
+            }
             Some(Value::String(name)) if name == "cpu" => BackendChoice::Cpu,
             Some(Value::String(name)) if name == "webgpu" => BackendChoice::WebGpu,
             Some(Value::String(name)) if name == "remote" => {
@@ -81,7 +92,7 @@ impl BackendRequest {
                     "backend",
                     Problem::Unknown,
                     format!(
-                        "unknown backend {other}: use \"auto\", \"cpu\", \"webgpu\" or \"remote\""
+                        "unknown backend {other}: use \"prefer-webgpu\", \"cpu\", \"webgpu\" or \"remote\""
                     ),
                 )
                 .into())
@@ -187,7 +198,7 @@ where
     match &request.choice {
         BackendChoice::Cpu => return Ok(Placement::cpu(None)),
         BackendChoice::Remote { peer, secret } => return remote_placement(peer, secret).await,
-        BackendChoice::Auto | BackendChoice::WebGpu => {}
+        BackendChoice::PreferWebGpu | BackendChoice::WebGpu => {}
     }
     let gpu = if request.fail_webgpu {
         Err("initialization failed on purpose (debugFailWebgpu)".to_string())
@@ -198,7 +209,7 @@ where
         (Ok(placement), _) => Ok(placement),
         (Err(reason), BackendChoice::WebGpu) => Err(Error::new(
             ErrorKind::WebgpuUnavailable,
-            format!("WebGPU is not available: {reason}. Use backend \"cpu\" or \"auto\""),
+            format!("WebGPU is not available: {reason}. Use backend \"cpu\" or \"prefer-webgpu\""),
         )),
         (Err(reason), _) => Ok(Placement::cpu(Some(format!(
             "WebGPU is not available ({reason}); training on the CPU"
@@ -207,9 +218,9 @@ where
 }
 
 /// Places a model on this build's GPU or the CPU. A build without WebGPU says nothing about
-/// it when `auto` lands on the CPU: there was nothing else to choose.
+/// it when `prefer-webgpu` lands on the CPU: there was nothing else to choose.
 pub async fn place(request: BackendRequest) -> Result<Placement, Error> {
-    if !cfg!(feature = "webgpu") && request.choice == BackendChoice::Auto {
+    if !cfg!(feature = "webgpu") && request.choice == BackendChoice::PreferWebGpu {
         return Ok(Placement::cpu(None));
     }
     place_with(request, gpu_placement).await

@@ -435,9 +435,9 @@ async fn an_lstm_trains_generates_and_moves_from_webgpu_to_the_cpu() {
 
 #[cfg(feature = "webgpu")]
 #[wasm_bindgen_test]
-async fn auto_falls_back_to_the_cpu_when_webgpu_fails() {
+async fn prefer_webgpu_falls_back_to_the_cpu_when_webgpu_fails() {
     let text = PHRASE.repeat(10);
-    let options = json!({ "text": text, "backend": "auto", "debugFailWebgpu": true });
+    let options = json!({ "text": text, "backend": "prefer-webgpu", "debugFailWebgpu": true });
     let k = Kindling::create(js(options)).await.unwrap();
     assert_eq!(k.backend().unwrap(), "cpu");
     let notice = k.notice().unwrap().expect("a notice");

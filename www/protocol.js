@@ -7,7 +7,7 @@
 // carry the same `id`. Replies about no request carry none, which their types say
 // (`id?: undefined`), so that any reply's `id` can be read before its type is known.
 
-/** @typedef {import('../pkg/kindling.js').BackendChoice} BackendChoice */
+/** @typedef {import('./types/kindling-playground.js').BackendSetting} BackendSetting the element's: 'auto' measures */
 /** @typedef {import('../pkg/kindling.js').BudgetPlan} BudgetPlan */
 /** @typedef {import('../pkg/kindling.js').Config} Config */
 /** @typedef {import('../pkg/kindling.js').CreateOptions} CreateOptions */
@@ -57,7 +57,7 @@
  * @property {string} [name] the autosave's IndexedDB key
  * @property {number} [autosaveEvery] steps between autosaves
  * @property {boolean} [persist] false: never autosave, nor save runs
- * @property {BackendChoice} [backend]
+ * @property {BackendSetting} [backend]
  * @property {Peer | null} [peer] backend 'remote''s
  * @property {'auto' | number} [helpers] helper workers beside the engine worker ('auto': measured)
  * @property {number | null} [debugWebgpuMs] tests: WebGPU's ms/step for 'auto'

@@ -9,9 +9,10 @@ use wasm_bindgen::prelude::*;
 const TYPES: &str = r#"
 /** A preset: a named config to start from (see `Kindling.presets()`). */
 export type PresetName = "tiny" | "baby-gpt" | "seed-lstm" | "gru";
-/** Where a model runs. "auto": WebGPU when the browser has it, else the CPU. "remote": a
+/** Where a model runs. "prefer-webgpu" (the default): WebGPU when the browser has it, else the
+ * CPU ("auto" is the playground element's alone: it measures both). "remote": a
  * compute peer's device (the remote engine, pkg-remote/, with `peer` and `secret`). */
-export type BackendChoice = "auto" | "cpu" | "webgpu" | "remote";
+export type BackendChoice = "prefer-webgpu" | "cpu" | "webgpu" | "remote";
 /** Where a model runs: the backend, and for "remote" the peer's address and secret as
  * `kindling peer --transport iroh` printed them. */
 export interface BackendOptions {

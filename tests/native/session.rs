@@ -50,8 +50,9 @@ fn train(session: &mut Session, steps: f64) -> Result<kindling::session::Trained
 }
 
 #[test]
-fn auto_falls_back_to_the_cpu_with_a_notice_and_webgpu_refuses() {
-    let auto = pollster::block_on(place_with(request(BackendChoice::Auto), no_gpu)).unwrap();
+fn prefer_webgpu_falls_back_to_the_cpu_with_a_notice_and_webgpu_refuses() {
+    let auto =
+        pollster::block_on(place_with(request(BackendChoice::PreferWebGpu), no_gpu)).unwrap();
     assert_eq!(auto.backend, Backend::Cpu);
     let notice = auto.notice.expect("a notice");
     assert_eq!(
@@ -64,13 +65,17 @@ fn auto_falls_back_to_the_cpu_with_a_notice_and_webgpu_refuses() {
     assert_eq!(error.kind, ErrorKind::WebgpuUnavailable);
 
     let failing = BackendRequest {
-        choice: BackendChoice::Auto,
+        choice: BackendChoice::PreferWebGpu,
         fail_webgpu: true,
     };
     let placement = pollster::block_on(place_with(failing, stand_in_gpu)).unwrap();
     assert_eq!(placement.backend, Backend::Cpu, "debugFailWebgpu wins");
 
-    let gpu = pollster::block_on(place_with(request(BackendChoice::Auto), stand_in_gpu)).unwrap();
+    let gpu = pollster::block_on(place_with(
+        request(BackendChoice::PreferWebGpu),
+        stand_in_gpu,
+    ))
+    .unwrap();
     assert_eq!(gpu.backend, Backend::WebGpu);
     let cpu_only = place_with(request(BackendChoice::Cpu), must_not_start);
     assert_eq!(pollster::block_on(cpu_only).unwrap().backend, Backend::Cpu);
@@ -81,6 +86,8 @@ fn requests_name_the_field_they_get_wrong() {
     for (bad, field) in [
         (json!({ "text": 5 }), "text"),
         (json!({ "backend": "tpu" }), "backend"),
+        // The element's "auto" measures; the engine has no such choice and says which it has.
+        (json!({ "backend": "auto" }), "backend"),
         (json!({ "preset": 3 }), "preset"),
         (json!({ "backend": "remote", "secret": "s" }), "peer"),
         (
@@ -96,6 +103,10 @@ fn requests_name_the_field_they_get_wrong() {
         assert_eq!(error.kind, ErrorKind::Config);
         assert_eq!(error.fields[0].field, field, "{error}");
     }
+    let auto = Request::parse(options(json!({ "backend": "auto" })))
+        .err()
+        .unwrap();
+    assert!(auto.to_string().contains("\"prefer-webgpu\""), "{auto}");
     let request = Request::parse(options(json!({ "text": "abc", "nLayer": 0 }))).unwrap();
     assert!(
         request.config.is_ok(),

@@ -5,7 +5,7 @@ import { kindlingError as failure } from '../kindling-error.js';
 
 /** @typedef {import('../kindling.js').KindlingClass} KindlingClass */
 /** @typedef {import('../../pkg/kindling.js').Kindling} Model */
-/** @typedef {import('../../pkg/kindling.js').BackendChoice} BackendChoice */
+/** @typedef {import('../types/kindling-playground.js').BackendSetting} BackendSetting the element's: 'auto' measures */
 /** @typedef {import('../protocol.js').Peer} Peer */
 /** @typedef {import('../protocol.js').Setup} Setup */
 /** @typedef {import('../protocol.js').Request} Request */
@@ -22,7 +22,7 @@ import { kindlingError as failure } from '../kindling-error.js';
  * @property {string} name
  * @property {number} autosaveEvery
  * @property {boolean} persist
- * @property {BackendChoice} backend
+ * @property {BackendSetting} backend
  * @property {Peer | null} peer
  * @property {'auto' | number} helpers
  * @property {number | null} debugWebgpuMs
