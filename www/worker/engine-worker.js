@@ -59,9 +59,24 @@ import { loadAutosave } from '../autosave-store.js';
 import { reopenedSetup } from './runs.js';
 import { compare } from './compare.js';
 import { kindlingError as failure } from '../kindling-error.js';
-import { settings, live, post, exclusive, nextTask, describe, requireModel, workerSelf } from './state.js';
+import {
+  settings,
+  live,
+  loop,
+  post,
+  exclusive,
+  nextTask,
+  describe,
+  requireModel,
+  workerSelf,
+  engineLoaded,
+  configured,
+  modelReplaced,
+  budgetStarted,
+  trainingStopped,
+} from './state.js';
 import { modelInfo, engineArrived, placeNew, backendChanged } from './placement.js';
-import { loop, startTraining, extendRun } from './training.js';
+import { trainLoop, startTraining, extendRun } from './training.js';
 import { retryHelpers, stopHelpers } from './helpers.js';
 import { budgetRun, cancelBudget, planBudget } from './budget-probe.js';
 import { parseDebugMs } from '../budget.js';
@@ -94,18 +109,13 @@ import { generations, generate, stopAllGenerations } from './generation.js';
  * @param {Setup | null} setup
  */
 function replaceModel(next, setup) {
-  loop.keepGoing = false;
+  trainingStopped();
   stopAllGenerations();
   saveRun(); // the run so far, queued ahead of the swap
   return exclusive(() => {
     stopHelpers();
     live.model?.free();
-    live.model = next;
-    live.epoch += 1;
-    live.setup = setup;
-    live.lastSavedStep = next?.step ?? 0;
-    live.target = null;
-    live.deadline = null;
+    modelReplaced(next, setup);
   });
 }
 
@@ -142,7 +152,7 @@ const handlers = {
     runsCapBytes,
   }) {
     const previous = { backend: settings.backend, peer: settings.peer };
-    Object.assign(settings, {
+    configured({
       name: name ?? settings.name,
       autosaveEvery: autosaveEvery ?? settings.autosaveEvery,
       persist: persist ?? settings.persist,
@@ -162,7 +172,7 @@ const handlers = {
       try {
         await backendChanged();
       } catch (error) {
-        Object.assign(settings, previous);
+        configured(previous);
         throw error;
       }
     }
@@ -198,7 +208,7 @@ const handlers = {
     await replaceModel(next, setup);
     const seconds = budget?.seconds ?? 0;
     // Probe timings a test made up say nothing of how fast the steps really run.
-    if (seconds > 0 && !settings.debugBudgetMs) live.deadline = started + seconds * 1000;
+    if (seconds > 0 && !settings.debugBudgetMs) budgetStarted(started + seconds * 1000);
     post({ type: 'model', origin: 'create', info: modelInfo(), ...(run && { setup }) });
     if (train) startTraining();
   },
@@ -224,10 +234,9 @@ const handlers = {
     startTraining();
   },
   pause({ reason }) {
-    loop.pauseReason = reason ?? 'user';
-    loop.keepGoing = false;
+    trainingStopped(reason ?? 'user');
     // Nothing to wait for: a running loop posts `paused` once its chunk is done.
-    if (!loop.running && live.model) post({ type: 'paused', step: live.model.step, reason: loop.pauseReason });
+    if (!trainLoop.running && live.model) post({ type: 'paused', step: live.model.step, reason: loop.pauseReason });
   },
   generate(request) {
     // Not awaited: later messages (stop, pause, more training) must get through.
@@ -303,7 +312,7 @@ const handlers = {
   },
   async reset() {
     await replaceModel(null, null);
-    await loop.running;
+    await trainLoop.running;
     post({ type: 'model', origin: 'reset', info: null });
   },
 };
@@ -320,10 +329,9 @@ function buffersOf({ nextLogits, attention, hidden, cell, gates, embedding }) {
 
 /** @param {LoadRequest} request */
 function load({ module }) {
-  live.engineModule = module ?? null;
   return loadKindling(module).then(
     (engine) => {
-      live.Kindling = engine;
+      engineLoaded(engine, module ?? null);
       post({ type: 'ready', presets: live.Kindling.presets(), fields: live.Kindling.configFields() });
     },
     (error) => {

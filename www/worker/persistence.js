@@ -3,7 +3,7 @@
 // run list (runs.js).
 import { saveAutosave } from '../autosave-store.js';
 import { recordRun } from './runs.js';
-import { settings, live, post, exclusive, describe } from './state.js';
+import { settings, live, post, exclusive, describe, autosaved } from './state.js';
 
 /** @typedef {import('../../pkg/kindling.js').Kindling} Model */
 /** @typedef {import('../../pkg/kindling.js').SaveOptions} SaveOptions */
@@ -74,7 +74,7 @@ export async function autosave() {
       savedAt: Date.now(),
     };
     await saveAutosave(name, summary, { checkpoint: bytes, ...live.setup });
-    live.lastSavedStep = step;
+    autosaved(step);
     post({ type: 'saved', step, savedAt: summary.savedAt });
   } catch (error) {
     post({ type: 'error', source: 'storage', ...describe(error) });

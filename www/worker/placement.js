@@ -5,7 +5,7 @@
 import { loadKindling } from '../kindling.js';
 import { Backends } from './backends.js';
 import { kindlingError as failure } from '../kindling-error.js';
-import { settings, live, post, exclusive } from './state.js';
+import { settings, live, post, exclusive, modelMoved } from './state.js';
 import { stopHelpers } from './helpers.js';
 
 /** @typedef {import('../../pkg/kindling.js').Kindling} Model */
@@ -153,7 +153,7 @@ function moveModel(backend, measured = false) {
     // The remote build's models say 'remote', which pkg/kindling.d.ts's `backend` leaves out.
     if (/** @type {Backend} */ (live.model.backend) !== backend || backend === 'remote') {
       stopHelpers();
-      live.model = await moved(live.model, backend);
+      modelMoved(await moved(live.model, backend));
     }
     postBackend(measured);
   });

@@ -45,34 +45,117 @@ import { kindlingError as failure } from '../kindling-error.js';
  * @property {number | null} deadline
  */
 
-// What the page configures (the `configure` message).
-/** @type {Settings} */
-export const settings = {
-  name: 'playground', // the autosave's IndexedDB key; an embed can use its own
-  autosaveEvery: 100, // steps between autosaves
-  persist: true, // false: never autosave (embeds that show a fixed demo)
-  backend: 'auto',
-  peer: null, // backend 'remote': { address, secret } of the compute peer (docs/remote.md)
-  helpers: 'auto', // helper workers for CPU training: 'auto' (as many as measure faster) or a count
-  debugWebgpuMs: null, // tests: 'auto' takes this as WebGPU's measured ms/step
-  debugWorkerMs: null, // tests: 'auto' workers take [i] as the measured ms/step of i + 1 workers
-  debugBudgetMs: null, // tests: a budget's probe takes [i] as shape i's ms/step (budget.js's fakeMsPerStep)
-  runsCapBytes: null, // tests: the run list's cap (else runs-store.js's RUNS_CAP_BYTES)
+/**
+ * @typedef {object} Loop
+ * @property {boolean} keepGoing whether the train loop trains another chunk
+ * @property {string} pauseReason why it paused ('user' unless the page said otherwise)
+ */
+
+// The worker's state, in one object: what the page configured, the live model and what goes
+// with it, and whether the train loop should go on. Every other module reads it through the
+// read-only views below (tsc refuses a write through them); only the named transitions after
+// them change it.
+const state = {
+  /** @type {Settings} what the page configures (the `configure` message) */
+  settings: {
+    name: 'playground', // the autosave's IndexedDB key; an embed can use its own
+    autosaveEvery: 100, // steps between autosaves
+    persist: true, // false: never autosave (embeds that show a fixed demo)
+    backend: 'auto',
+    peer: null, // backend 'remote': { address, secret } of the compute peer (docs/remote.md)
+    helpers: 'auto', // helper workers for CPU training: 'auto' (as many as measure faster) or a count
+    debugWebgpuMs: null, // tests: 'auto' takes this as WebGPU's measured ms/step
+    debugWorkerMs: null, // tests: 'auto' workers take [i] as the measured ms/step of i + 1 workers
+    debugBudgetMs: null, // tests: a budget's probe takes [i] as shape i's ms/step (budget.js's fakeMsPerStep)
+    runsCapBytes: null, // tests: the run list's cap (else runs-store.js's RUNS_CAP_BYTES)
+  },
+  /** @type {Live} the live model and what goes with it */
+  live: {
+    // the CPU build's class (the WebGPU build's: backends.gpuEngine())
+    Kindling: /** @type {KindlingClass} */ (/** @type {unknown} */ (null)),
+    engineModule: null, // the compiled engine, handed on to helper workers
+    model: null,
+    epoch: 0, // a new, opened or dropped model ends the old one's train loop; a move does not
+    setup: null, // { text, options, fineTunedFrom? } the model was made from
+    lastSavedStep: 0,
+    target: null, // the step training goes to: null, the config's maxSteps; more once a finished run is continued
+    deadline: null, // a budget run's end (performance.now() ms): its schedule moves to end then (budget.js's budgetEnd)
+  },
+  /** @type {Loop} whether the train loop (training.js) goes on after its chunk, and why it paused */
+  loop: { keepGoing: false, pauseReason: 'user' },
 };
 
-// The live model and what goes with it; replaced only by engine-worker.js's replaceModel.
-/** @type {Live} */
-export const live = {
-  // the CPU build's class (the WebGPU build's: backends.gpuEngine())
-  Kindling: /** @type {KindlingClass} */ (/** @type {unknown} */ (null)),
-  engineModule: null, // the compiled engine, handed on to helper workers
-  model: null,
-  epoch: 0, // a new, opened or dropped model ends the old one's train loop; a move does not
-  setup: null, // { text, options, fineTunedFrom? } the model was made from
-  lastSavedStep: 0,
-  target: null, // the step training goes to: null, the config's maxSteps; more once a finished run is continued
-  deadline: null, // a budget run's end (performance.now() ms): its schedule moves to end then (budget.js's budgetEnd)
-};
+/** @type {Readonly<Settings>} */
+export const settings = state.settings;
+/** @type {Readonly<Live>} */
+export const live = state.live;
+/** @type {Readonly<Loop>} */
+export const loop = state.loop;
+
+// ---- transitions: the only writers of the state above -------------------------------------
+
+/** The engine's CPU build has loaded. @param {KindlingClass} Kindling @param {WebAssembly.Module | null} module */
+export function engineLoaded(Kindling, module) {
+  state.live.Kindling = Kindling;
+  state.live.engineModule = module;
+}
+
+/** The page's `configure`: each field given replaces the setting. @param {Partial<Settings>} changes */
+export function configured(changes) {
+  Object.assign(state.settings, changes);
+}
+
+/**
+ * Another model is live (or none): a new epoch, which ends the old one's train loop. Call it
+ * only between engine calls (engine-worker.js's replaceModel queues it).
+ * @param {Model | null} model
+ * @param {Setup | null} setup
+ */
+export function modelReplaced(model, setup) {
+  Object.assign(state.live, {
+    model,
+    setup,
+    epoch: state.live.epoch + 1,
+    lastSavedStep: model?.step ?? 0,
+    target: null,
+    deadline: null,
+  });
+}
+
+/** The live model moved to another backend: the same run, so the same epoch. @param {Model} model */
+export function modelMoved(model) {
+  state.live.model = model;
+}
+
+/** A budget run: its schedule ends at `deadline` (performance.now() ms). @param {number} deadline */
+export function budgetStarted(deadline) {
+  state.live.deadline = deadline;
+}
+
+/** A finished run continues, to step `target`. @param {number} target */
+export function runExtended(target) {
+  state.live.target = target;
+}
+
+/** The autosave holds step `step`. @param {number} step */
+export function autosaved(step) {
+  state.live.lastSavedStep = step;
+}
+
+/** Train, and go on after each chunk. */
+export function trainingWanted() {
+  state.loop.keepGoing = true;
+}
+
+/**
+ * Stop after the running chunk: `reason` 'user', a page's own (e.g. 'hidden'), or undefined
+ * when the loop stops itself (its run ended, a new model, an error).
+ * @param {string} [reason]
+ */
+export function trainingStopped(reason) {
+  state.loop.keepGoing = false;
+  if (reason !== undefined) state.loop.pauseReason = reason;
+}
 
 // This module runs in a DedicatedWorkerGlobalScope, which tsconfig's lib (dom) does not know:
 // `self` as the engine worker sees it (protocol.js's WorkerScope).

@@ -4,7 +4,19 @@
 // run's schedule moved to end with its time.
 import { trainChunk, helpersNotice } from './helpers.js';
 import { chunkTrained } from './runs.js';
-import { settings, live, post, exclusive, nextTask, describe, requireModel } from './state.js';
+import {
+  settings,
+  live,
+  loop,
+  post,
+  exclusive,
+  nextTask,
+  describe,
+  requireModel,
+  runExtended,
+  trainingStopped,
+  trainingWanted,
+} from './state.js';
 import { notices, modelInfo, autoChoose, measuringWebgpu } from './placement.js';
 import { autosave, saveRun } from './persistence.js';
 import { generations } from './generation.js';
@@ -20,9 +32,9 @@ import { nextChunkSize } from './chunk-size.js';
 /** @typedef {DoneChunk & { measure: WorkerSearch }} MeasuredChunk a chunk for 'auto''s search */
 /** @typedef {import('../protocol.js').Setup} Setup */
 
-// The running train loop's promise, whether it should go on, and why it paused.
-/** @type {{ running: Promise<void> | null, keepGoing: boolean, pauseReason: string }} */
-export const loop = { running: null, keepGoing: false, pauseReason: 'user' };
+// The running train loop's promise (null: none runs); whether it goes on is state.js's `loop`.
+/** @type {{ running: Promise<void> | null }} */
+export const trainLoop = { running: null };
 
 // 'auto': a chunk's time goes to the search (a test's fake ms per step for its worker count,
 // where one is set). WebGPU warming up beside it makes it no measure of the CPU's steps, and
@@ -58,7 +70,7 @@ function cpuSpeed({ measure, workers, steps, elapsedMs }, chunks) {
 
 // While `epoch` is current, live.model is this run's model (moved, maybe, never dropped) and
 // live.setup its setup: the loop starts with one (startTraining's requireModel).
-async function trainLoop() {
+async function runLoop() {
   const epoch = live.epoch;
   // What 'auto' keys its choice on; a move to another backend keeps it.
   const shape = {
@@ -119,7 +131,7 @@ async function trainLoop() {
     await nextTask();
   }
   if (epoch !== live.epoch) return;
-  loop.keepGoing = false;
+  trainingStopped();
   await autosave();
   post(
     /** @type {Model} */ (live.model).step >= total
@@ -152,22 +164,22 @@ export function extendRun() {
   return exclusive(() => {
     requireModel();
     const { step, config } = /** @type {Model} */ (live.model);
-    if (step >= (live.target ?? config.maxSteps)) live.target = step + config.maxSteps;
+    if (step >= (live.target ?? config.maxSteps)) runExtended(step + config.maxSteps);
   });
 }
 
 export function startTraining() {
   requireModel();
-  loop.keepGoing = true;
-  loop.running ??= trainLoop()
+  trainingWanted();
+  trainLoop.running ??= runLoop()
     .catch((error) => {
-      loop.keepGoing = false;
+      trainingStopped();
       const described = describe(error);
       post({ type: 'error', source: 'train', ...described });
       // The engine has restored the last good weights; show the page where it stands.
       if (!described.fatal && live.model) post({ type: 'model', origin: 'recovered', info: modelInfo() });
     })
     .finally(() => {
-      loop.running = null;
+      trainLoop.running = null;
     });
 }
