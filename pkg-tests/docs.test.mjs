@@ -1,7 +1,8 @@
 // The docs against the built pkg/ in Chromium: the README's JS example and the examples of
 // docs/js-api.md and docs/embedding.md run to the end as modules of a page under the strict
 // CSP; every option the two option tables of docs/js-api.md list is accepted, with the default
-// the table gives; and the errors are what its error contract says.
+// the table gives; and the errors are what its error contract says. The README's speed figures
+// are checked against the latest speedrun (bench/results/speedrun.json), without a browser.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ const TEXT = corpus();
 const README = readFileSync(join(REPO, 'README.md'), 'utf8');
 const JS_API = readFileSync(join(REPO, 'docs', 'js-api.md'), 'utf8');
 const EMBEDDING = readFileSync(join(REPO, 'docs', 'embedding.md'), 'utf8');
+const SPEEDRUN = JSON.parse(readFileSync(join(REPO, 'bench', 'results', 'speedrun.json'), 'utf8'));
 
 // The fenced ```js blocks of a Markdown text, in order.
 function jsBlocks(markdown) {
@@ -89,6 +91,35 @@ async function runModule(code, { preamble = '', body = '', until = null } = {}) 
     await tab.close();
   }
 }
+
+test("the README's speed figures are the latest speedrun's, and it says who is ahead as that run does", () => {
+  const section = README.slice(README.indexOf('## Speed'), README.indexOf('\n## ', README.indexOf('## Speed') + 1));
+  /** @param {string} who @param {number} seconds */
+  const loss = (who, seconds) => {
+    const leg = SPEEDRUN.legs.find((l) => l.who.startsWith(who) && l.seconds === seconds);
+    assert.ok(leg?.valLoss, `speedrun.json has no ${who} leg of ${seconds} s`);
+    return leg.valLoss;
+  };
+  const figures = {
+    kindling60: loss('Kindling in Chromium', 60),
+    pytorch60: loss('PyTorch 2 threads', 60),
+    pytorch300: loss('PyTorch 2 threads', 300),
+    kindling300: loss('Kindling in Chromium', 300),
+  };
+  // The order the Speed section gives them in: Kindling and PyTorch at one minute, then at five.
+  const said = [...section.matchAll(/\b\d\.\d\d\b/g)].map((match) => match[0]);
+  const { kindling60, pytorch60, pytorch300, kindling300 } = figures;
+  const fiveMinutes = pytorch300 < kindling300 ? [pytorch300, kindling300] : [kindling300, pytorch300];
+  assert.deepEqual(
+    said,
+    [kindling60, pytorch60, ...fiveMinutes].map((value) => value.toFixed(2)),
+  );
+  assert.equal(
+    /at five minutes PyTorch is ahead/.test(section),
+    pytorch300 < kindling300,
+    `who is ahead at five minutes: ${JSON.stringify(figures)}`,
+  );
+});
 
 test("the README's JS example trains (its loss falls) and generates text", async () => {
   const blocks = jsBlocks(README);
