@@ -373,6 +373,13 @@ export class ConfigForm {
     this.schedule();
   }
 
+  // The steps a budget run now ends at, once it has moved its end; nothing else changes.
+  /** @param {number} steps */
+  showSteps(steps) {
+    const field = this.field('maxSteps');
+    if (field.value !== String(steps)) field.value = String(steps);
+  }
+
   /** @param {number} count */
   showParameters(count) {
     setNumber(this.$.params, count, format.compact);

@@ -27,7 +27,7 @@ import { nodes } from './markup.js';
 
 export class TrainFor {
   // The worker's messages this takes: the element hands it these and no others.
-  accepts = /** @type {const} */ (['measuring', 'planned', 'model']);
+  accepts = /** @type {const} */ (['measuring', 'planned', 'model', 'metrics']);
 
   // host: the element; form: its ConfigForm; training: its TrainingView.
   /**
@@ -94,6 +94,11 @@ export class TrainFor {
         return this.training.status(message.plan.why);
       case 'model':
         if (!message.info) return this.refresh(); // dropped: the next Train sizes afresh
+        return undefined;
+      case 'metrics':
+        // A budget run's end follows its measured speed (budget.js's budgetEnd): the Model
+        // card's steps follow it too.
+        if (this.form.budget) this.form.showSteps(message.total);
         return undefined;
     }
     return undefined;
