@@ -77,7 +77,14 @@ test('backend cpu never fetches the WebGPU build, even with an adapter', async (
 });
 
 test('auto starts on the CPU, measures WebGPU beside it, and stays on the faster CPU, saying so', async (t) => {
-  const page = await openPlayground(t);
+  // A slow GPU, whatever adapter this machine has: the measurement says 5000 ms/step. (A real
+  // adapter may be faster or slower than the CPU; the choice, not the hardware, is under test.
+  // The test below injects the other way.)
+  const page = await openPlayground(t, () => {
+    const element = document.querySelector('kindling-playground');
+    element.dataset.debugWebgpuMs = '5000';
+    element.setAttribute('backend', 'auto'); // sends the settings to the worker
+  });
   if (!page) return; // skipped: no adapter
   await page.locator('#train').click();
   await stepsPass(page, 0, 1);
@@ -85,15 +92,8 @@ test('auto starts on the CPU, measures WebGPU beside it, and stays on the faster
 
   const status = page
     .locator('#train-status')
-    .filter({ hasText: /^WebGPU [\d.]+ ms\/step, CPU.* [\d.]+ ms\/step: training on the CPU$/ });
+    .filter({ hasText: /^WebGPU 5000 ms\/step, CPU.* [\d.]+ ms\/step: training on the CPU$/ });
   await status.waitFor(LONG);
-  const [, gpuMs, cpuMs] = (await status.textContent())
-    .match(/^WebGPU ([\d.]+) ms\/step, CPU.* ([\d.]+) ms\/step/)
-    .map(Number);
-  assert.ok(
-    gpuMs > cpuMs * 0.9,
-    `SwiftShader measured faster than the CPU (${gpuMs} vs ${cpuMs} ms/step) yet 'auto' stayed`,
-  );
   assert.ok(fetchedGpuBuild(), 'the WebGPU build was fetched to measure it');
   assert.match(await page.locator('#backend').textContent(), /^CPU/);
   assert.match(
