@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Activation, Config, Decay, ModelKind, OptimizerKind, Positions};
-use crate::error::{FieldError, Problem};
+use crate::error::{Error, FieldError, Problem};
 
 /// A shape a budget may choose, with the batch and learning rate that go with it.
 struct Shape {
@@ -194,7 +194,7 @@ pub fn shape_config(name: &str, steps: usize) -> Option<Config> {
 
 /// The shape and schedule for `request`: for each measured shape, the steps that fit, and the
 /// loss the sweep predicts after them; the lowest wins.
-pub fn plan(request: &BudgetRequest) -> Result<BudgetPlan, Vec<FieldError>> {
+pub fn plan(request: &BudgetRequest) -> Result<BudgetPlan, Error> {
     check(request)?;
     let open_ended = request.seconds == 0.0;
     let seconds = if open_ended {
@@ -238,7 +238,7 @@ fn size(shape: &Shape) -> usize {
         .unwrap_or(0)
 }
 
-fn check(request: &BudgetRequest) -> Result<(), Vec<FieldError>> {
+fn check(request: &BudgetRequest) -> Result<(), Error> {
     let mut errors = Vec::new();
     if !(0.0..=MAX_SECONDS).contains(&request.seconds) {
         errors.push(FieldError::new(
@@ -278,7 +278,7 @@ fn check(request: &BudgetRequest) -> Result<(), Vec<FieldError>> {
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(errors)
+        Err(Error::fields(errors))
     }
 }
 
@@ -624,6 +624,7 @@ mod tests {
         let fields = |r: BudgetRequest| -> Vec<(String, Problem)> {
             plan(&r)
                 .unwrap_err()
+                .fields
                 .into_iter()
                 .map(|e| (e.field, e.kind))
                 .collect()

@@ -3,6 +3,8 @@
 use burn::tensor::{Device, Tensor};
 use serde::Serialize;
 
+use crate::error::Error;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
@@ -35,17 +37,18 @@ pub fn is_cpu(device: &Device) -> bool {
 }
 
 /// Reads a tensor back to the host. Always async: WebGPU in a browser cannot block on a read.
-pub async fn read_floats<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, String> {
-    let data = tensor
-        .into_data_async()
-        .await
-        .map_err(|e| format!("reading results back from the device failed: {e:?}"))?;
+pub async fn read_floats<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, Error> {
+    let data = tensor.into_data_async().await.map_err(|e| {
+        Error::device(format!(
+            "reading results back from the device failed: {e:?}"
+        ))
+    })?;
     data.convert::<f32>()
         .try_into_vec::<f32>()
-        .map_err(|e| format!("unexpected tensor data: {e:?}"))
+        .map_err(|e| Error::device(format!("unexpected tensor data: {e:?}")))
 }
 
-pub async fn read_scalar(tensor: Tensor<1>) -> Result<f32, String> {
+pub async fn read_scalar(tensor: Tensor<1>) -> Result<f32, Error> {
     Ok(read_floats(tensor).await?[0])
 }
 

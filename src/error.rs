@@ -89,6 +89,9 @@ pub struct Error {
     pub message: String,
     /// Per-field problems of a `Config` error (empty for the other kinds).
     pub fields: Vec<FieldError>,
+    /// For a `Diverged` error: the step of the weights that were restored, the last ones whose
+    /// loss was finite (`None` for the other kinds).
+    pub step: Option<usize>,
 }
 
 impl Error {
@@ -97,6 +100,7 @@ impl Error {
             kind,
             message: message.into(),
             fields: Vec::new(),
+            step: None,
         }
     }
 
@@ -108,9 +112,19 @@ impl Error {
             .collect::<Vec<_>>()
             .join("; ");
         Error {
-            kind: ErrorKind::Config,
-            message,
             fields,
+            ..Error::new(ErrorKind::Config, message)
+        }
+    }
+
+    /// The loss became NaN or infinite; training went back to the weights of `step`.
+    pub fn diverged(step: usize) -> Self {
+        let message = format!(
+            "the loss became NaN or infinite: the learning rate is probably too high. Training stopped and the last good weights (step {step}) were restored; lower the learning rate and train again"
+        );
+        Error {
+            step: Some(step),
+            ..Error::new(ErrorKind::Diverged, message)
         }
     }
 
@@ -120,6 +134,10 @@ impl Error {
 
     pub fn device(message: impl Into<String>) -> Self {
         Error::new(ErrorKind::Device, message)
+    }
+
+    pub fn helper(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Helper, message)
     }
 
     pub fn checkpoint(message: impl Into<String>) -> Self {

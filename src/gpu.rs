@@ -6,6 +6,8 @@ use std::rc::Rc;
 use burn::tensor::wgpu::{wgpu, WgpuBackend};
 use burn::tensor::Device;
 
+use crate::error::Error;
+
 /// The GPU device, once initialized.
 pub struct Gpu {
     /// With autodiff, for training.
@@ -24,12 +26,12 @@ impl Gpu {
 }
 
 thread_local! {
-    static GPU: RefCell<Option<Result<Rc<Gpu>, String>>> = const { RefCell::new(None) };
+    static GPU: RefCell<Option<Result<Rc<Gpu>, Error>>> = const { RefCell::new(None) };
 }
 
 /// The WebGPU (native: wgpu) device, initialized on first use and shared afterwards: burn's
 /// runtime can be registered only once per page ("A server is still registered for device").
-pub async fn gpu() -> Result<Rc<Gpu>, String> {
+pub async fn gpu() -> Result<Rc<Gpu>, Error> {
     if let Some(cached) = GPU.with(|gpu| gpu.borrow().clone()) {
         return cached;
     }
@@ -38,7 +40,7 @@ pub async fn gpu() -> Result<Rc<Gpu>, String> {
     result
 }
 
-async fn init_gpu() -> Result<Gpu, String> {
+async fn init_gpu() -> Result<Gpu, Error> {
     #[cfg(target_arch = "wasm32")]
     let (api, browser_info) = (WgpuBackend::WebGpu, browser_adapter().await?);
     #[cfg(not(target_arch = "wasm32"))]
@@ -47,7 +49,7 @@ async fn init_gpu() -> Result<Gpu, String> {
         .graphics_api(api)
         .init_with_setup_async()
         .await
-        .map_err(|e| format!("WebGPU could not start: {e}"))?;
+        .map_err(|e| Error::device(format!("WebGPU could not start: {e}")))?;
     let info = setup.adapter.get_info();
     let adapter = [
         info.name.as_str(),
@@ -74,7 +76,7 @@ async fn init_gpu() -> Result<Gpu, String> {
 /// no WebGPU at all, and its error for a missing adapter is a paragraph, not a notice. Returns
 /// what the browser says about the adapter (`GPUAdapterInfo`), which wgpu leaves empty on the web.
 #[cfg(target_arch = "wasm32")]
-async fn browser_adapter() -> Result<String, String> {
+async fn browser_adapter() -> Result<String, Error> {
     use js_sys::{Function, Promise, Reflect};
     use wasm_bindgen::{JsCast, JsValue};
     let get = |object: &JsValue, key: &str| {
@@ -82,14 +84,18 @@ async fn browser_adapter() -> Result<String, String> {
     };
     let gpu = get(&get(&js_sys::global(), "navigator"), "gpu");
     if gpu.is_undefined() || gpu.is_null() {
-        return Err("this browser has no WebGPU".into());
+        return Err(Error::device("this browser has no WebGPU"));
     }
     let adapter = match get(&gpu, "requestAdapter").dyn_into::<Function>() {
         Ok(request) => match request.call0(&gpu).map(Promise::from) {
             Ok(promise) => wasm_bindgen_futures::JsFuture::from(promise).await,
             Err(error) => Err(error),
         },
-        Err(_) => return Err("this browser's WebGPU cannot request an adapter".into()),
+        Err(_) => {
+            return Err(Error::device(
+                "this browser's WebGPU cannot request an adapter",
+            ))
+        }
     };
     match adapter {
         Ok(adapter) if !adapter.is_null() && !adapter.is_undefined() => {
@@ -101,7 +107,9 @@ async fn browser_adapter() -> Result<String, String> {
                 .collect();
             Ok(parts.join(" "))
         }
-        Ok(_) => Err("the browser offers no WebGPU adapter".into()),
-        Err(error) => Err(format!("the browser refused a WebGPU adapter: {error:?}")),
+        Ok(_) => Err(Error::device("the browser offers no WebGPU adapter")),
+        Err(error) => Err(Error::device(format!(
+            "the browser refused a WebGPU adapter: {error:?}"
+        ))),
     }
 }

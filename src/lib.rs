@@ -42,4 +42,4 @@ pub use error::{Error, ErrorKind, FieldError, Problem};
 pub use sample::{Generator, SamplingOptions, Token};
 pub use session::Session;
 pub use tokenizer::Tokenizer;
-pub use train::{Metrics, TrainError, Trainer};
+pub use train::{Metrics, Trainer};

@@ -11,6 +11,8 @@
 use std::future::Future;
 use std::ops::Range;
 
+use crate::error::Error;
+
 /// The rows of each batch one replica computes when `count` share a step.
 #[derive(Clone, Copy, Debug)]
 pub struct Shard {
@@ -48,13 +50,13 @@ pub trait Helpers {
     /// Asks helpers 1..`shards` for their shards of step `step` at `weights` (flattened like
     /// the gradients). They must start before the returned future is first polled: the
     /// trainer computes its own shard meanwhile. An error says why a helper failed; the
-    /// trainer reports it as `TrainError::Helper`.
+    /// trainer reports its message with kind `Helper`, whatever kind it had.
     fn gradients(
         &mut self,
         step: usize,
         shards: usize,
         weights: Vec<f32>,
-    ) -> impl Future<Output = Result<Vec<ShardGradients>, String>>;
+    ) -> impl Future<Output = Result<Vec<ShardGradients>, Error>>;
 }
 
 /// No helpers: the trainer computes every row itself.
@@ -70,7 +72,7 @@ impl Helpers for Alone {
         _: usize,
         _: usize,
         _: Vec<f32>,
-    ) -> Result<Vec<ShardGradients>, String> {
+    ) -> Result<Vec<ShardGradients>, Error> {
         Ok(Vec::new())
     }
 }

@@ -18,6 +18,7 @@ use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::device::read_floats;
+use crate::error::Error;
 
 /// Calls `f` with each float parameter's id and value, flattened.
 pub fn visit<M: Module>(module: &M, mut f: impl FnMut(ParamId, Tensor<1>)) {
@@ -149,13 +150,13 @@ pub fn place_values<M: Module>(
 /// A copy of `module` on `device`, read back asynchronously (burn's `to_device` reads
 /// synchronously, which WebGPU in a browser cannot do) in one read: a read per parameter
 /// would cost a GPU round trip each.
-pub async fn copy_module<M: Module>(module: &M, device: &Device) -> Result<M, String> {
+pub async fn copy_module<M: Module>(module: &M, device: &Device) -> Result<M, Error> {
     let flat = flat_weights(module).await?;
     Ok(load_weights(module, &flat, device).expect("flat_weights reads every parameter once"))
 }
 
 /// Every float parameter's values, concatenated.
-pub async fn flat_weights<M: Module>(module: &M) -> Result<Vec<f32>, String> {
+pub async fn flat_weights<M: Module>(module: &M) -> Result<Vec<f32>, Error> {
     let mut values = Vec::new();
     // Without autodiff: concatenating tracked parameters would record a graph for nothing.
     visit(module, |_, value| values.push(value.inner()));
@@ -169,7 +170,7 @@ fn is_trainable(value: &Tensor<1>) -> bool {
 }
 
 /// Every trainable parameter's values, concatenated: the layout helpers exchange.
-pub async fn trainable_weights<M: Module>(module: &M) -> Result<Vec<f32>, String> {
+pub async fn trainable_weights<M: Module>(module: &M) -> Result<Vec<f32>, Error> {
     let mut values = Vec::new();
     visit(module, |_, value| {
         if is_trainable(&value) {
@@ -184,7 +185,7 @@ pub async fn trainable_weights<M: Module>(module: &M) -> Result<Vec<f32>, String
 pub async fn flat_gradients<M: Module>(
     module: &M,
     grads: &GradientsParams,
-) -> Result<Vec<f32>, String> {
+) -> Result<Vec<f32>, Error> {
     let mut flat = Vec::new();
     visit_grads(module, grads, |_, value, grad| {
         if is_trainable(&value) {
@@ -194,7 +195,7 @@ pub async fn flat_gradients<M: Module>(
     read_concatenated(flat).await
 }
 
-async fn read_concatenated(tensors: Vec<Tensor<1>>) -> Result<Vec<f32>, String> {
+async fn read_concatenated(tensors: Vec<Tensor<1>>) -> Result<Vec<f32>, Error> {
     if tensors.is_empty() {
         return Ok(Vec::new());
     }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::device::read_floats;
-use crate::error::FieldError;
+use crate::error::{Error, FieldError};
 use crate::model::{DecoderState, LanguageModel};
 use crate::rng::Rng;
 use crate::tokenizer::{TextStream, Tokenizer};
@@ -40,7 +40,7 @@ const MAX_TOKENS: usize = 100_000;
 
 impl SamplingOptions {
     /// The defaults with `overrides` (the page's names) applied; `validate` checks the values.
-    pub fn from_overrides(overrides: &Map<String, Value>) -> Result<Self, Vec<FieldError>> {
+    pub fn from_overrides(overrides: &Map<String, Value>) -> Result<Self, Error> {
         typed(&SamplingOptions::default(), overrides, |_| None)
     }
 
@@ -240,7 +240,7 @@ impl Generator {
 
     /// The next piece of text (see `Token`), or `None` once the sampler is done
     /// (`Sampler::done`).
-    pub async fn next(&mut self) -> Result<Option<Token>, String> {
+    pub async fn next(&mut self) -> Result<Option<Token>, Error> {
         while !self.sampler.done() {
             let fed = std::mem::take(&mut self.pending);
             let logits = self.model.feed(&mut self.state, &fed, &self.device);

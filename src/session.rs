@@ -125,7 +125,7 @@ fn take_peer_field(options: &mut Map<String, Value>, field: &str) -> Result<Opti
 pub struct Request {
     pub text: String,
     pub backend: BackendRequest,
-    pub config: Result<Config, Vec<FieldError>>,
+    pub config: Result<Config, Error>,
 }
 
 impl Request {
@@ -193,7 +193,7 @@ pub async fn place_with<F>(
     gpu: impl FnOnce() -> F,
 ) -> Result<Placement, Error>
 where
-    F: Future<Output = Result<Placement, String>>,
+    F: Future<Output = Result<Placement, Error>>,
 {
     match &request.choice {
         BackendChoice::Cpu => return Ok(Placement::cpu(None)),
@@ -201,18 +201,25 @@ where
         BackendChoice::PreferWebGpu | BackendChoice::WebGpu => {}
     }
     let gpu = if request.fail_webgpu {
-        Err("initialization failed on purpose (debugFailWebgpu)".to_string())
+        Err(Error::device(
+            "initialization failed on purpose (debugFailWebgpu)",
+        ))
     } else {
         gpu().await
     };
+    // Whatever kind the GPU's error had, the caller learns that WebGPU is unavailable.
     match (gpu, request.choice) {
         (Ok(placement), _) => Ok(placement),
-        (Err(reason), BackendChoice::WebGpu) => Err(Error::new(
+        (Err(error), BackendChoice::WebGpu) => Err(Error::new(
             ErrorKind::WebgpuUnavailable,
-            format!("WebGPU is not available: {reason}. Use backend \"cpu\" or \"prefer-webgpu\""),
+            format!(
+                "WebGPU is not available: {}. Use backend \"cpu\" or \"prefer-webgpu\"",
+                error.message
+            ),
         )),
-        (Err(reason), _) => Ok(Placement::cpu(Some(format!(
-            "WebGPU is not available ({reason}); training on the CPU"
+        (Err(error), _) => Ok(Placement::cpu(Some(format!(
+            "WebGPU is not available ({}); training on the CPU",
+            error.message
         )))),
     }
 }
@@ -251,7 +258,7 @@ async fn remote_placement(_: &str, _: &str) -> Result<Placement, Error> {
 }
 
 #[cfg(feature = "webgpu")]
-async fn gpu_placement() -> Result<Placement, String> {
+async fn gpu_placement() -> Result<Placement, Error> {
     let gpu = crate::gpu::gpu().await?;
     Ok(Placement::on(
         gpu.device.clone(),
@@ -261,8 +268,8 @@ async fn gpu_placement() -> Result<Placement, String> {
 }
 
 #[cfg(not(feature = "webgpu"))]
-async fn gpu_placement() -> Result<Placement, String> {
-    Err("this build of Kindling has no WebGPU".into())
+async fn gpu_placement() -> Result<Placement, Error> {
+    Err(Error::device("this build of Kindling has no WebGPU"))
 }
 
 /// What one `train` call reports: the trainer's metrics and, when the backend changed or fell
@@ -296,7 +303,7 @@ pub fn plan_budget(request: Map<String, Value>) -> Result<budget::BudgetPlan, Er
                 "a budget request is {{ seconds, model, trainTokens, measured }}: {e}"
             ))
         })?;
-    Ok(budget::plan(&request)?)
+    budget::plan(&request)
 }
 
 /// What sampling with `options` makes of `logits` (see `sample::sampling_distribution`), as
@@ -410,7 +417,7 @@ impl Session {
     /// Moves the end of the schedule to `max_steps` (see `Trainer::retarget`).
     pub fn retarget(&mut self, max_steps: f64) -> Result<(), Error> {
         let max_steps = validate::whole("maxSteps", max_steps, 1, validate::MAX_STEPS)?;
-        Ok(self.trainer.retarget(max_steps)?)
+        self.trainer.retarget(max_steps)
     }
 
     pub async fn train<H: Helpers>(
@@ -428,9 +435,7 @@ impl Session {
         // As when the device goes while the chunk's results are read back: its steps were
         // counted, its weights are gone.
         let result = if std::mem::take(&mut self.device_lost) {
-            result.and(Err(crate::TrainError::Device(
-                "the device was lost (simulated)".into(),
-            )))
+            result.and(Err(Error::device("the device was lost (simulated)")))
         } else {
             result
         };
@@ -438,19 +443,17 @@ impl Session {
         // the CPU from the last weights that were.
         let result = match result {
             Ok(metrics) if self.backend != Backend::Cpu => {
-                match copy_module(self.trainer.model(), &device::cpu()).await {
-                    Ok(weights) => {
-                        self.cpu_weights = Some((weights, self.trainer.step()));
-                        Ok(metrics)
-                    }
-                    Err(reason) => Err(crate::TrainError::Device(reason)),
-                }
+                let weights = copy_module(self.trainer.model(), &device::cpu()).await;
+                weights.map(|weights| {
+                    self.cpu_weights = Some((weights, self.trainer.step()));
+                    metrics
+                })
             }
             other => other,
         };
         let metrics = match result {
-            Err(crate::TrainError::Device(reason)) if self.backend != Backend::Cpu => {
-                self.fall_back_to_cpu(&reason)?;
+            Err(error) if error.kind == ErrorKind::Device && self.backend != Backend::Cpu => {
+                self.fall_back_to_cpu(&error.message)?;
                 self.trainer.train_steps(steps).await
             }
             other => other,
@@ -543,7 +546,7 @@ impl Session {
             ..SamplingOptions::default()
         };
         let (mut generator, _) = self.generate(&prompt, options, || 1)?;
-        while generator.next().await.map_err(Error::device)?.is_some() {}
+        while generator.next().await?.is_some() {}
         Ok(())
     }
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::data::{batch, Dataset};
 use crate::device::{now_ms, read_floats, read_scalar};
-use crate::error::{Error, ErrorKind, FieldError, Problem};
+use crate::error::{Error, FieldError, Problem};
 use crate::model::{lora, LanguageModel};
 use crate::optim::{clip_global_norm, learning_rate_at, Optimizer};
 use crate::parallel::{Alone, Helpers, Shard, ShardGradients};
@@ -80,45 +80,6 @@ fn loss(model: &LanguageModel, inputs: Tensor<2, Int>, targets: Tensor<2, Int>) 
         )
 }
 
-/// Why training stopped. Each way leaves the trainer at the step the call started from.
-#[derive(Clone, Debug, PartialEq)]
-pub enum TrainError {
-    /// The loss became NaN or infinite.
-    Diverged { step: usize },
-    /// The device failed (a lost GPU, a failed read-back).
-    Device(String),
-    /// A helper failed, timed out or sent something else than its shard of this model.
-    Helper(String),
-}
-
-impl TrainError {
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            TrainError::Diverged { .. } => ErrorKind::Diverged,
-            TrainError::Device(_) => ErrorKind::Device,
-            TrainError::Helper(_) => ErrorKind::Helper,
-        }
-    }
-}
-
-impl From<TrainError> for Error {
-    fn from(error: TrainError) -> Self {
-        Error::new(error.kind(), error.to_string())
-    }
-}
-
-impl std::fmt::Display for TrainError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            TrainError::Diverged { step } => write!(
-                f,
-                "the loss became NaN or infinite: the learning rate is probably too high. Training stopped and the last good weights (step {step}) were restored; lower the learning rate and train again"
-            ),
-            TrainError::Device(message) | TrainError::Helper(message) => f.write_str(message),
-        }
-    }
-}
-
 /// A run as a checkpoint holds it: everything a trainer is but its device and derived data.
 pub struct RunState {
     pub text: String,
@@ -169,11 +130,11 @@ enum Failure {
     /// The weights the call started from already gave a NaN or infinite loss.
     AtFirstStep,
     /// Anything else; the call's start is good.
-    Later(TrainError),
+    Later(Error),
 }
 
-impl From<TrainError> for Failure {
-    fn from(error: TrainError) -> Self {
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
         Failure::Later(error)
     }
 }
@@ -188,7 +149,7 @@ struct Best {
 impl Trainer {
     /// Checks everything, then builds the tokenizer, model and optimizer on `device` (which
     /// must have autodiff).
-    pub fn new(text: String, config: Config, device: Device) -> Result<Self, Vec<FieldError>> {
+    pub fn new(text: String, config: Config, device: Device) -> Result<Self, Error> {
         let tokenizer =
             Tokenizer::for_run(&text, config.tokenizer, config.merges, config.val_fraction);
         let ids = tokenizer.encode_known(&text);
@@ -198,7 +159,7 @@ impl Trainer {
             errors.push(FieldError::new("loraRank", Problem::Inconsistent, message));
         }
         if !errors.is_empty() {
-            return Err(errors);
+            return Err(Error::fields(errors));
         }
         device.seed(Rng::derive(config.seed, INIT_STREAM, 0).next_u64());
         let model = LanguageModel::new(&config, tokenizer.vocab_size(), &device);
@@ -223,7 +184,7 @@ impl Trainer {
     /// base's shape: see `validate::fine_tune_config`): step 0, a fresh optimizer and history.
     /// A character tokenizer must know every character of `text`. A base with LoRA adapters
     /// has them merged first; `config.lora_rank` then says whether new ones are trained.
-    pub fn fine_tune(base: Trainer, text: String, config: Config) -> Result<Self, Vec<FieldError>> {
+    pub fn fine_tune(base: Trainer, text: String, config: Config) -> Result<Self, Error> {
         let encoded = base.tokenizer.encode(&text);
         if !encoded.unknown.is_empty() {
             let mut unknown = encoded.unknown;
@@ -235,11 +196,11 @@ impl Trainer {
                 unknown.len(),
                 shown.join(" ")
             );
-            return Err(vec![FieldError::new("text", Problem::Text, message)]);
+            return Err(FieldError::new("text", Problem::Text, message).into());
         }
         let errors = config.validate(encoded.ids.len(), base.tokenizer.vocab_size());
         if !errors.is_empty() {
-            return Err(errors);
+            return Err(Error::fields(errors));
         }
         let mut model = base.model.expect("a trainer holds its model between steps");
         if base.config.lora_rank > 0 {
@@ -376,7 +337,7 @@ impl Trainer {
     /// Moves the end of the learning-rate schedule to `max_steps`, after the current step: a
     /// budget run that measured its speed ends its schedule when its time does. Steps taken
     /// keep the rates they had; from here the rate follows the new schedule.
-    pub fn retarget(&mut self, max_steps: usize) -> Result<(), FieldError> {
+    pub fn retarget(&mut self, max_steps: usize) -> Result<(), Error> {
         let low = (self.step + 1).max(self.config.warmup_steps);
         let max_steps = crate::validate::whole("maxSteps", max_steps as f64, low, MAX_STEPS)?;
         self.config.max_steps = max_steps;
@@ -390,17 +351,17 @@ impl Trainer {
 
     /// Runs `steps` (at least one) optimizer steps. If the loss turns NaN or infinite, or the
     /// device fails, the model and optimizer go back to where this call started.
-    pub async fn train_steps(&mut self, steps: usize) -> Result<Metrics, TrainError> {
+    pub async fn train_steps(&mut self, steps: usize) -> Result<Metrics, Error> {
         self.train_steps_with(steps, &mut Alone).await
     }
 
     /// `train_steps` with `helpers` computing part of each batch (see `parallel`). A helper's
-    /// failure fails the call like a device failure.
+    /// failure fails the call like a device failure, with kind `Helper`.
     pub async fn train_steps_with<H: Helpers>(
         &mut self,
         steps: usize,
         helpers: &mut H,
-    ) -> Result<Metrics, TrainError> {
+    ) -> Result<Metrics, Error> {
         let start = self.snapshot();
         match self.run_steps(steps, helpers).await {
             Ok(metrics) => {
@@ -418,7 +379,7 @@ impl Trainer {
                 let good = self.vouched.take().unwrap_or(start);
                 let step = good.step;
                 self.restore(good);
-                Err(TrainError::Diverged { step })
+                Err(Error::diverged(step))
             }
         }
     }
@@ -464,28 +425,23 @@ impl Trainer {
             let interval = self.config.eval_interval;
             let last = self.config.keep_best && self.step == self.config.max_steps;
             if (interval > 0 && self.step.is_multiple_of(interval)) || last {
-                let val = self
-                    .evaluate()
-                    .await
-                    .map_err(|e| TrainError::Device(e.message))?;
+                let val = self.evaluate().await?;
                 self.remember_if_best(val);
                 val_loss = Some(val);
             }
         }
         let kept_best_from = self.keep_best_at_the_end();
         let (Some(first_loss), Some(loss_sum)) = (first_loss, loss_sum) else {
-            return Err(TrainError::Device("no steps to run".into()).into());
+            return Err(Error::device("no steps to run").into());
         };
         // Each loss is of the weights before its step. One read-back for both.
-        let losses = read_floats(Tensor::cat(vec![first_loss, loss_sum], 0))
-            .await
-            .map_err(TrainError::Device)?;
+        let losses = read_floats(Tensor::cat(vec![first_loss, loss_sum], 0)).await?;
         let train_loss = losses[1] / steps as f32;
         if !losses[0].is_finite() {
             return Err(Failure::AtFirstStep);
         }
         if !(train_loss.is_finite() && val_loss.is_none_or(f32::is_finite)) {
-            return Err(TrainError::Diverged { step: first_step }.into());
+            return Err(Error::diverged(first_step).into());
         }
         let elapsed_ms = (now_ms() - started).max(1e-3);
         let tokens = (steps * self.config.batch_size * self.config.block_size) as f64;
@@ -546,25 +502,24 @@ impl Trainer {
         &mut self,
         helpers: &mut H,
         shards: usize,
-    ) -> Result<Tensor<1>, TrainError> {
+    ) -> Result<Tensor<1>, Error> {
         let model = self.take_model();
-        let weights = trainable_weights(&model)
-            .await
-            .map_err(TrainError::Device)?;
+        let weights = trainable_weights(&model).await?;
         let others = helpers.gradients(self.step, shards, weights);
         let shard = Shard {
             rank: 0,
             count: shards,
         };
         let (loss, mut grads) = self.shard_loss(&model, self.step, shard);
-        let mut loss = read_scalar(loss).await.map_err(TrainError::Device)?;
-        let mut sum = flat_gradients(&model, &grads)
-            .await
-            .map_err(TrainError::Device)?;
-        for other in others.await.map_err(TrainError::Helper)? {
+        let mut loss = read_scalar(loss).await?;
+        let mut sum = flat_gradients(&model, &grads).await?;
+        // Whatever failed in a helper (its device, its arguments), this call failed because of
+        // a helper: kind `Helper` tells the caller it can train on without them.
+        let others = others.await.map_err(|e| Error::helper(e.message))?;
+        for other in others {
             if other.model != self.fingerprint || other.grads.len() != sum.len() {
-                return Err(TrainError::Helper(
-                    "a helper worker holds another model (other text, settings or shape)".into(),
+                return Err(Error::helper(
+                    "a helper worker holds another model (other text, settings or shape)",
                 ));
             }
             loss += other.loss;
@@ -592,21 +547,16 @@ impl Trainer {
             )));
         }
         let model = load_trainable(self.model(), weights, &self.device).ok_or_else(|| {
-            Error::new(
-                ErrorKind::Helper,
-                format!(
-                    "a replica was sent {} weights where its model trains {}: it holds another model",
-                    weights.len(),
-                    crate::model::lora::split(self.model()).trainable
-                ),
-            )
+            Error::helper(format!(
+                "a replica was sent {} weights where its model trains {}: it holds another model",
+                weights.len(),
+                crate::model::lora::split(self.model()).trainable
+            ))
         })?;
         let (loss, grads) = self.shard_loss(&model, step, shard);
         let gradients = ShardGradients {
-            loss: read_scalar(loss).await.map_err(Error::device)?,
-            grads: flat_gradients(&model, &grads)
-                .await
-                .map_err(Error::device)?,
+            loss: read_scalar(loss).await?,
+            grads: flat_gradients(&model, &grads).await?,
             model: self.fingerprint,
         };
         self.model = Some(model);
@@ -691,7 +641,7 @@ impl Trainer {
             let tensor =
                 |data: Vec<i64>| Tensor::from_data(TensorData::new(data, [rows, block]), &device);
             let loss = loss(&model, tensor(ids(0)), tensor(ids(1)));
-            total += read_scalar(loss).await.map_err(Error::device)? as f64 * rows as f64;
+            total += read_scalar(loss).await? as f64 * rows as f64;
         }
         Ok((total / windows as f64) as f32)
     }
@@ -718,7 +668,7 @@ impl Trainer {
             });
         }
         let total = total.expect("validation uses at least one batch");
-        let total = read_scalar(total).await.map_err(Error::device)?;
+        let total = read_scalar(total).await?;
         Ok(total / self.config.eval_batches as f32)
     }
 }

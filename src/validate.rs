@@ -10,7 +10,7 @@ use crate::config::{
     human_bytes, Config, ModelKind, OptimizerKind, Positions, MEMORY_LIMIT_BYTES, PRESET_NAMES,
 };
 use crate::data::split_sizes;
-use crate::error::{FieldError, Problem};
+use crate::error::{Error, FieldError, Problem};
 use crate::tokenizer::{Tokenizer, TokenizerKind};
 
 /// One end of an allowed range; `Open` ends exclude their value.
@@ -384,12 +384,12 @@ impl Config {
 }
 
 /// A step count as JS sends it (any number): a whole number from 1 to `MAX_STEPS_PER_CALL`.
-pub fn steps(value: f64) -> Result<usize, FieldError> {
+pub fn steps(value: f64) -> Result<usize, Error> {
     whole("steps", value, 1, MAX_STEPS_PER_CALL)
 }
 
 /// A whole number from `min` to `max` as JS sends it (any number, never wrapped or truncated).
-pub fn whole(field: &str, value: f64, min: usize, max: usize) -> Result<usize, FieldError> {
+pub fn whole(field: &str, value: f64, min: usize, max: usize) -> Result<usize, Error> {
     let mut c = Checks::default();
     let (low, high) = (End::Closed(min as f64), End::Closed(max as f64));
     c.range(field, field, value, low, high);
@@ -397,7 +397,7 @@ pub fn whole(field: &str, value: f64, min: usize, max: usize) -> Result<usize, F
         format!("{field} must be a whole number (got {value})")
     });
     match c.0.into_iter().next() {
-        Some(error) => Err(error),
+        Some(error) => Err(error.into()),
         None => Ok(value as usize),
     }
 }
@@ -421,20 +421,17 @@ fn config_choices(field: &str) -> Option<&'static [&'static str]> {
 }
 
 /// The config of a preset (default `tiny`) with `overrides` (any config fields) applied.
-pub fn config(
-    preset: Option<&str>,
-    overrides: &Map<String, Value>,
-) -> Result<Config, Vec<FieldError>> {
+pub fn config(preset: Option<&str>, overrides: &Map<String, Value>) -> Result<Config, Error> {
     let name = preset.unwrap_or("tiny");
     let base = Config::preset(name).ok_or_else(|| {
-        vec![FieldError::new(
+        Error::from(FieldError::new(
             "preset",
             Problem::Unknown,
             format!(
                 "unknown preset \"{name}\": choose one of {}",
                 PRESET_NAMES.join(", ")
             ),
-        )]
+        ))
     })?;
     typed(&base, overrides, config_choices)
 }
@@ -461,10 +458,7 @@ fn shapes_the_model(field: &str) -> bool {
 /// settings (steps, learning rate, `loraRank`, …); the fields that shape the weights cannot
 /// change. Every weight trains unless `overrides` ask for LoRA, whatever the base did, and the
 /// warmup is at most a tenth of the run unless `overrides` set it.
-pub fn fine_tune_config(
-    base: &Config,
-    overrides: &Map<String, Value>,
-) -> Result<Config, Vec<FieldError>> {
+pub fn fine_tune_config(base: &Config, overrides: &Map<String, Value>) -> Result<Config, Error> {
     let fixed: Vec<FieldError> = overrides
         .keys()
         .filter(|key| shapes_the_model(key))
@@ -474,7 +468,7 @@ pub fn fine_tune_config(
         })
         .collect();
     if !fixed.is_empty() {
-        return Err(fixed);
+        return Err(Error::fields(fixed));
     }
     let base = Config {
         lora_rank: 0,
@@ -497,7 +491,7 @@ pub(crate) fn typed<T: Serialize + DeserializeOwned>(
     base: &T,
     overrides: &Map<String, Value>,
     choices: impl Fn(&str) -> Option<&'static [&'static str]>,
-) -> Result<T, Vec<FieldError>> {
+) -> Result<T, Error> {
     let Value::Object(mut merged) = serde_json::to_value(base).expect("engine types serialize")
     else {
         unreachable!("configs and options serialize to objects")
@@ -521,17 +515,12 @@ pub(crate) fn typed<T: Serialize + DeserializeOwned>(
         }
     }
     if !errors.is_empty() {
-        return Err(errors);
+        return Err(Error::fields(errors));
     }
     merged.extend(overrides.clone());
     // Every field was checked above, so this cannot fail on what a caller sends.
-    serde_json::from_value(Value::Object(merged)).map_err(|e| {
-        vec![FieldError::new(
-            "options",
-            Problem::WrongType,
-            e.to_string(),
-        )]
-    })
+    serde_json::from_value(Value::Object(merged))
+        .map_err(|e| FieldError::new("options", Problem::WrongType, e.to_string()).into())
 }
 
 /// Whether `value` can stand where the base has `default`; the error completes "`field` ...".
@@ -586,8 +575,8 @@ pub struct Report {
     pub chars_per_token: f64,
 }
 
-/// Checks a config (or the errors that kept it from being made) against `text`.
-pub fn report(text: &str, config: Result<Config, Vec<FieldError>>) -> Report {
+/// Checks a config (or the error whose fields kept it from being made) against `text`.
+pub fn report(text: &str, config: Result<Config, Error>) -> Report {
     let tokenizer = match &config {
         Ok(c) if c.tokenizer == TokenizerKind::Bpe && c.merges <= MAX_MERGES => {
             Tokenizer::for_run(text, c.tokenizer, c.merges, c.val_fraction)
@@ -599,7 +588,7 @@ pub fn report(text: &str, config: Result<Config, Vec<FieldError>>) -> Report {
     let chars = text.chars().count();
     let (errors, config) = match config {
         Ok(config) => (config.validate(tokens, vocab), Some(config)),
-        Err(errors) => (errors, None),
+        Err(error) => (error.fields, None),
     };
     // Values out of range would overflow the estimates and the split; a text or memory
     // problem is reported with them, so the page can say how big the model would be.

@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 
 use crate::config::Config;
 use crate::device::is_cpu;
-use crate::error::{Error, FieldError};
+use crate::error::Error;
 use crate::model::{lora, LanguageModel};
 use crate::optim::Optimizer;
 use crate::params::copy_module;
@@ -60,7 +60,7 @@ pub struct SaveOptions {
 
 impl SaveOptions {
     /// What `toBytes` should save: the defaults with `overrides` (the page's names) applied.
-    pub fn from_overrides(overrides: &Map<String, Value>) -> Result<Self, Vec<FieldError>> {
+    pub fn from_overrides(overrides: &Map<String, Value>) -> Result<Self, Error> {
         typed(&SaveOptions::default(), overrides, |_| None)
     }
 }
@@ -127,9 +127,7 @@ pub(crate) async fn host_model(
     let mut model = if is_cpu(trainer.device()) {
         trainer.model().clone()
     } else {
-        copy_module(trainer.model(), &Device::flex())
-            .await
-            .map_err(Error::device)?
+        copy_module(trainer.model(), &Device::flex()).await?
     };
     if merge && config.lora_rank > 0 {
         model = lora::merge(model);

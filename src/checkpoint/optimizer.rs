@@ -29,7 +29,7 @@ pub async fn write(optimizer: &Optimizer, model: &LanguageModel) -> Result<Vec<u
         out.u32(state.time);
         out.u64(len as u64);
         for tensor in state.tensors {
-            let values = read_floats(tensor).await.map_err(Error::device)?;
+            let values = read_floats(tensor).await?;
             out.floats(&values);
         }
     }

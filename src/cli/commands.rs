@@ -58,7 +58,7 @@ pub fn generate(args: GenerateArgs) -> Result<ExitCode, Error> {
     let mut out = std::io::stdout().lock();
     let written = |e: std::io::Error| Error::argument(format!("cannot write to stdout: {e}"));
     write!(out, "{}", args.prompt).map_err(written)?;
-    while let Some(token) = pollster::block_on(generator.next()).map_err(Error::device)? {
+    while let Some(token) = pollster::block_on(generator.next())? {
         write!(out, "{}", token.text).map_err(written)?;
         out.flush().map_err(written)?;
     }
@@ -138,7 +138,7 @@ pub fn next(args: NextArgs) -> Result<ExitCode, Error> {
     }
     let model = trainer.inference_model();
     let logits = model.forward(crate::model::tokens(&ids, &burn::tensor::Device::flex()));
-    let logits = pollster::block_on(read_floats(logits)).map_err(Error::device)?;
+    let logits = pollster::block_on(read_floats(logits))?;
     let vocab = trainer.tokenizer.vocab_size();
     if args.json {
         let rows: Vec<&[f32]> = logits.chunks(vocab).collect();

@@ -86,15 +86,13 @@ impl BackendArgs {
         match self.backend {
             Backend::Cpu => Ok(Placement::cpu(None)),
             #[cfg(feature = "webgpu")]
-            Backend::Wgpu => pollster::block_on(crate::gpu::gpu())
-                .map(|gpu| {
-                    Placement::on(
-                        gpu.device.clone(),
-                        crate::device::Backend::WebGpu,
-                        gpu.adapter.clone(),
-                    )
-                })
-                .map_err(Error::device),
+            Backend::Wgpu => pollster::block_on(crate::gpu::gpu()).map(|gpu| {
+                Placement::on(
+                    gpu.device.clone(),
+                    crate::device::Backend::WebGpu,
+                    gpu.adapter.clone(),
+                )
+            }),
             #[cfg(not(feature = "webgpu"))]
             Backend::Wgpu => Err(built_without("wgpu")),
             #[cfg(feature = "cuda")]

@@ -139,7 +139,7 @@ fn new_run(args: &TrainArgs, device: Device) -> Result<Trainer, Error> {
         Some(seconds) => budget_config(seconds, config(args)?, &text, &device)?,
         None => config(args)?,
     };
-    Trainer::new(text, config, device).map_err(Error::from)
+    Trainer::new(text, config, device)
 }
 
 /// Steps each probe takes before it is timed (the first compile and allocate), and timed.

@@ -41,13 +41,13 @@ pub struct InspectOptions {
 
 impl InspectOptions {
     /// The defaults with `overrides` (the page's names) applied, checked.
-    pub fn from_overrides(overrides: &Map<String, Value>) -> Result<Self, Vec<FieldError>> {
+    pub fn from_overrides(overrides: &Map<String, Value>) -> Result<Self, Error> {
         let options: InspectOptions = typed(&InspectOptions::default(), overrides, |_| None)?;
         let errors = options.validate();
         if errors.is_empty() {
             Ok(options)
         } else {
-            Err(errors)
+            Err(Error::fields(errors))
         }
     }
 
@@ -170,8 +170,7 @@ pub async fn inspect(
     let (logits, inside) = match model {
         LanguageModel::Gpt(gpt) => inspect_gpt(gpt, input, options, tokenizer).await,
         LanguageModel::Rnn(rnn) => inspect_rnn(rnn, input).await,
-    }
-    .map_err(Error::device)?;
+    }?;
     let vocab = tokenizer.vocab_size();
     let predictions = logits
         .chunks_exact(vocab)
@@ -199,9 +198,7 @@ pub async fn inspect(
         hidden: inside.hidden,
         cell: inside.cell,
         gates: inside.gates,
-        embedding: embedding_map(model, tokenizer)
-            .await
-            .map_err(Error::device)?,
+        embedding: embedding_map(model, tokenizer).await?,
     })
 }
 
@@ -221,7 +218,7 @@ async fn inspect_gpt(
     input: Tensor<2, burn::tensor::Int>,
     options: &InspectOptions,
     tokenizer: &Tokenizer,
-) -> Result<(Vec<f32>, Inside), String> {
+) -> Result<(Vec<f32>, Inside), Error> {
     let mut trace = Trace::default();
     let logits = gpt.forward_traced(input, &mut trace);
     // Each block's `[1, ...]` stacked on the batch axis: `[layers, ...]`.
@@ -255,7 +252,7 @@ async fn inspect_gpt(
 async fn inspect_rnn(
     rnn: &Rnn,
     input: Tensor<2, burn::tensor::Int>,
-) -> Result<(Vec<f32>, Inside), String> {
+) -> Result<(Vec<f32>, Inside), Error> {
     let mut trace: Vec<LayerTrace> = Vec::new();
     let logits = rnn.forward_traced(input, &mut trace);
     let first = &rnn.layers()[0];
@@ -314,7 +311,7 @@ fn lstm_cells(gates: &[f32], layers: usize, time: usize, units: usize) -> Vec<f3
 async fn embedding_map(
     model: &LanguageModel,
     tokenizer: &Tokenizer,
-) -> Result<EmbeddingMap, String> {
+) -> Result<EmbeddingMap, Error> {
     let weight = model.token_embedding();
     let [vocab, width] = weight.dims();
     let projection = project(&read_floats(weight).await?, vocab, width);

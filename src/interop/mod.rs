@@ -167,7 +167,7 @@ pub async fn export(trainer: &Trainer) -> Result<Exported, Error> {
     let nanogpt = nanogpt_args(&config, trainer.tokenizer.vocab_size());
     let manifest = Manifest {
         format: FORMAT.into(),
-        not_nanogpt: nanogpt.as_ref().err().cloned(),
+        not_nanogpt: nanogpt.as_ref().err().map(|e| e.message.clone()),
         nanogpt: nanogpt.ok(),
         config,
         vocabulary: trainer.tokenizer.clone(),
@@ -179,7 +179,7 @@ pub async fn export(trainer: &Trainer) -> Result<Exported, Error> {
     model.visit(&mut collect);
     let mut tensors = Vec::with_capacity(collect.tensors.len());
     for (path, shape, tensor) in collect.tensors {
-        let values = read_floats(tensor).await.map_err(Error::device)?;
+        let values = read_floats(tensor).await?;
         let name = if is_gpt { nanogpt_name(&path) } else { path };
         let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
         tensors.push((name, shape, bytes));
@@ -198,7 +198,7 @@ pub async fn export(trainer: &Trainer) -> Result<Exported, Error> {
 }
 
 /// nanoGPT's `GPTConfig` for a GPT of `config`, or what nanoGPT's `GPT` cannot hold.
-fn nanogpt_args(config: &Config, vocab_size: usize) -> Result<NanoGptArgs, String> {
+fn nanogpt_args(config: &Config, vocab_size: usize) -> Result<NanoGptArgs, Error> {
     let unfit = [
         (config.model != ModelKind::Gpt, "it is not a GPT"),
         (
@@ -217,10 +217,10 @@ fn nanogpt_args(config: &Config, vocab_size: usize) -> Result<NanoGptArgs, Strin
     ];
     let reasons: Vec<&str> = unfit.iter().filter(|u| u.0).map(|u| u.1).collect();
     if !reasons.is_empty() {
-        return Err(format!(
+        return Err(Error::import(format!(
             "nanoGPT's GPT cannot hold this model: {}",
             reasons.join("; ")
-        ));
+        )));
     }
     Ok(NanoGptArgs {
         n_layer: config.n_layer,

@@ -52,7 +52,7 @@ impl Helpers for HelperWorkers {
         step: usize,
         shards: usize,
         weights: Vec<f32>,
-    ) -> impl std::future::Future<Output = Result<Vec<ShardGradients>, String>> {
+    ) -> impl std::future::Future<Output = Result<Vec<ShardGradients>, Error>> {
         // Called now, not when the future is polled: the helpers start before this trainer
         // computes its own shard.
         let called = self.gradients.call3(
@@ -66,23 +66,24 @@ impl Helpers for HelperWorkers {
         // that a rejection is handled even if this trainer's own shard fails first.
         let replies = called.map(|value| JsFuture::from(Promise::resolve(&value)));
         async move {
-            let replies = replies.map_err(js_message)?.await.map_err(js_message)?;
-            let replies: Array = replies
-                .dyn_into()
-                .map_err(|_| "helpers.gradients() must resolve to an array of replies")?;
+            let thrown = |value| Error::helper(js_message(value));
+            let replies = replies.map_err(thrown)?.await.map_err(thrown)?;
+            let replies: Array = replies.dyn_into().map_err(|_| {
+                Error::helper("helpers.gradients() must resolve to an array of replies")
+            })?;
             if replies.length() as usize != shards - 1 {
-                return Err(format!(
+                return Err(Error::helper(format!(
                     "{} helper replies for {} shards: a helper worker is missing",
                     replies.length(),
                     shards
-                ));
+                )));
             }
             replies.iter().map(reply_gradients).collect()
         }
     }
 }
 
-fn reply_gradients(reply: JsValue) -> Result<ShardGradients, String> {
+fn reply_gradients(reply: JsValue) -> Result<ShardGradients, Error> {
     let field = |name: &str| Reflect::get(&reply, &name.into()).unwrap_or(JsValue::UNDEFINED);
     let loss = field("loss").as_f64();
     let grads = field("grads").dyn_into::<Float32Array>().ok();
@@ -93,6 +94,8 @@ fn reply_gradients(reply: JsValue) -> Result<ShardGradients, String> {
             grads: grads.to_vec(),
             model: model as u32,
         }),
-        _ => Err("a helper worker replied without { loss, grads, model }".into()),
+        _ => Err(Error::helper(
+            "a helper worker replied without { loss, grads, model }",
+        )),
     }
 }

@@ -329,8 +329,7 @@ impl Kindling {
         prompt: &str,
         #[wasm_bindgen(unchecked_optional_param_type = "GenerateOptions")] options: JsValue,
     ) -> Result<GenerationStream, JsValue> {
-        let options =
-            SamplingOptions::from_overrides(&convert::options(&options)?).map_err(Error::from)?;
+        let options = SamplingOptions::from_overrides(&convert::options(&options)?)?;
         let random_seed = || (js_sys::Math::random() * 9.0e15) as u64;
         let (generator, warning) =
             self.read(|session| session.generate(prompt, options, random_seed))??;
@@ -351,8 +350,8 @@ impl Kindling {
         #[wasm_bindgen(unchecked_optional_param_type = "InspectOptions")] options: JsValue,
     ) -> Promise {
         let session = self.session.clone();
-        let options = convert::options(&options)
-            .and_then(|options| InspectOptions::from_overrides(&options).map_err(Error::from));
+        let options =
+            convert::options(&options).and_then(|options| InspectOptions::from_overrides(&options));
         future_to_promise(async move {
             let options = options?;
             let session = session.try_borrow().map_err(|_| busy())?;
@@ -368,8 +367,7 @@ impl Kindling {
         #[wasm_bindgen(unchecked_optional_param_type = "GenerateOptions")] options: JsValue,
     ) -> Result<Float32Array, JsValue> {
         run_constructors_once();
-        let options =
-            SamplingOptions::from_overrides(&convert::options(&options)?).map_err(Error::from)?;
+        let options = SamplingOptions::from_overrides(&convert::options(&options)?)?;
         let probs = sampling_distribution(&logits.to_vec(), &options)?;
         Ok(Float32Array::from(&probs[..]))
     }
@@ -384,8 +382,8 @@ impl Kindling {
         #[wasm_bindgen(unchecked_optional_param_type = "SaveOptions")] options: JsValue,
     ) -> Promise {
         let session = self.session.clone();
-        let options = convert::options(&options)
-            .and_then(|options| SaveOptions::from_overrides(&options).map_err(Error::from));
+        let options =
+            convert::options(&options).and_then(|options| SaveOptions::from_overrides(&options));
         future_to_promise(async move {
             let options = options?;
             let session = session.try_borrow().map_err(|_| busy())?;
@@ -415,7 +413,7 @@ impl Kindling {
     #[cfg(feature = "webgpu")]
     #[wasm_bindgen(js_name = debugLoseGpu)]
     pub async fn debug_lose_gpu() -> Result<(), JsValue> {
-        crate::gpu::gpu().await.map_err(Error::device)?.destroy();
+        crate::gpu::gpu().await?.destroy();
         Ok(())
     }
 }
@@ -441,7 +439,7 @@ impl GenerationStream {
                     "next() was called before the previous next() finished",
                 )
             })?;
-            let token = generator.next().await.map_err(Error::device)?;
+            let token = generator.next().await?;
             let result = Object::new();
             Reflect::set(&result, &"done".into(), &token.is_none().into())?;
             if let Some(token) = token {

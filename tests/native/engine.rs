@@ -10,7 +10,7 @@ use kindling::device::{cpu, read_floats};
 use kindling::model::{tokens, LanguageModel};
 use kindling::rng::Rng;
 use kindling::sample::SamplingOptions;
-use kindling::{checkpoint, ErrorKind, Problem, TrainError, Trainer};
+use kindling::{checkpoint, Error, ErrorKind, Problem, Trainer};
 
 fn tiny(model: ModelKind) -> Config {
     Config {
@@ -225,7 +225,12 @@ fn a_diverging_run_restores_the_last_good_weights() {
             }
         }
     }
-    let Err(TrainError::Diverged { step }) = outcome else {
+    let Err(Error {
+        kind: ErrorKind::Diverged,
+        step: Some(step),
+        ..
+    }) = outcome
+    else {
         panic!("a learning rate of a million should diverge: {outcome:?}");
     };
     assert_eq!(trainer.step(), step);
@@ -260,6 +265,8 @@ fn a_retargeted_run_ends_its_schedule_at_the_new_step() {
         .val_loss
         .is_none());
     let refused = trainer.retarget(10).unwrap_err();
+    assert_eq!(refused.kind, ErrorKind::Config);
+    let refused = &refused.fields[0];
     assert_eq!(
         (refused.field.as_str(), refused.kind),
         ("maxSteps", Problem::OutOfRange)

@@ -232,15 +232,16 @@ proptest! {
                 let report = validate::report(&"ab".repeat(500), Ok(config));
                 prop_assert_eq!(report.ok, report.errors.is_empty());
             }
-            Err(errors) => {
-                prop_assert!(!errors.is_empty());
-                for error in errors {
+            Err(error) => {
+                prop_assert_eq!(error.kind, ErrorKind::Config);
+                prop_assert!(!error.fields.is_empty());
+                for error in error.fields {
                     prop_assert!(!error.field.is_empty() && !error.message.is_empty());
                 }
             }
         }
-        if let Err(errors) = SamplingOptions::from_overrides(&options) {
-            prop_assert!(errors.iter().all(|e| !e.message.is_empty()));
+        if let Err(error) = SamplingOptions::from_overrides(&options) {
+            prop_assert!(error.fields.iter().all(|e| !e.message.is_empty()));
         }
     }
 }

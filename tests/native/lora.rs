@@ -118,8 +118,8 @@ fn merged_adapters_compute_what_unmerged_ones_do_and_both_reopen() {
 #[test]
 fn lora_is_for_fine_tuning_a_gpt_at_a_sensible_rank() {
     let refused = |config: Config| {
-        let errors = Trainer::new(repeated_text(), config, cpu()).err().unwrap();
-        errors.iter().any(|e| e.field == "loraRank")
+        let error = Trainer::new(repeated_text(), config, cpu()).err().unwrap();
+        error.fields.iter().any(|e| e.field == "loraRank")
     };
     assert!(
         refused(Config {

@@ -5,7 +5,7 @@
 use kindling::device::{cpu, Backend};
 use kindling::parallel::{Alone, Helpers, ShardGradients};
 use kindling::session::{place_with, BackendChoice, BackendRequest, Placement, Request};
-use kindling::{Config, ErrorKind, SamplingOptions, Session, Trainer};
+use kindling::{Config, Error, ErrorKind, SamplingOptions, Session, Trainer};
 use serde_json::{json, Map, Value};
 
 use crate::common::repeated_text;
@@ -21,13 +21,13 @@ fn request(choice: BackendChoice) -> BackendRequest {
     }
 }
 
-async fn no_gpu() -> Result<Placement, String> {
-    Err("no adapter".into())
+async fn no_gpu() -> Result<Placement, Error> {
+    Err(Error::device("no adapter"))
 }
 
 /// The CPU standing in for a GPU: what the session does about a GPU does not depend on the
 /// device's arithmetic, and the browser tests run the same paths on real WebGPU.
-async fn stand_in_gpu() -> Result<Placement, String> {
+async fn stand_in_gpu() -> Result<Placement, Error> {
     Ok(Placement {
         device: cpu(),
         backend: Backend::WebGpu,
@@ -36,7 +36,7 @@ async fn stand_in_gpu() -> Result<Placement, String> {
     })
 }
 
-async fn must_not_start() -> Result<Placement, String> {
+async fn must_not_start() -> Result<Placement, Error> {
     panic!("the GPU must not be started for backend \"cpu\"")
 }
 
@@ -166,9 +166,9 @@ impl Helpers for Failing {
         _: usize,
         _: usize,
         _: Vec<f32>,
-    ) -> Result<Vec<ShardGradients>, String> {
+    ) -> Result<Vec<ShardGradients>, Error> {
         self.0 += 1;
-        Err("this helper always fails".into())
+        Err(Error::helper("this helper always fails"))
     }
 }
 

@@ -4,7 +4,7 @@
 use kindling::config::{Config, ModelKind, PRESET_NAMES};
 use kindling::validate;
 use kindling::SamplingOptions;
-use kindling::{FieldError, Problem};
+use kindling::{ErrorKind, FieldError, Problem};
 use serde_json::json;
 
 const TEXT_CHARS: usize = 10_000;
@@ -195,7 +195,9 @@ fn overrides_apply_on_top_of_a_preset() {
 fn overrides_of_the_wrong_kind_name_the_field() {
     let overrides =
         json!({ "nLayer": -2, "learningRate": "NaN", "model": "transformer", "colour": 1 });
-    let errors = validate::config(None, overrides.as_object().unwrap()).unwrap_err();
+    let errors = validate::config(None, overrides.as_object().unwrap())
+        .unwrap_err()
+        .fields;
     let text: Vec<String> = errors.iter().map(|e| e.message.clone()).collect();
     assert!(
         text.contains(&"nLayer must be 0 or more (got -2)".to_string()),
@@ -218,7 +220,9 @@ fn overrides_of_the_wrong_kind_name_the_field() {
 #[test]
 fn each_problem_has_a_kind() {
     let overrides = json!({ "nLayer": 2.5, "model": "rnn", "colour": 1, "dropout": 1.5 });
-    let errors = validate::config(None, overrides.as_object().unwrap()).unwrap_err();
+    let errors = validate::config(None, overrides.as_object().unwrap())
+        .unwrap_err()
+        .fields;
     let kind = |field: &str| errors.iter().find(|e| e.field == field).map(|e| e.kind);
     assert_eq!(kind("nLayer"), Some(Problem::WrongType));
     assert_eq!(kind("model"), Some(Problem::Unknown));
@@ -246,7 +250,9 @@ fn each_problem_has_a_kind() {
 
 #[test]
 fn an_unknown_preset_is_refused_with_the_names_there_are() {
-    let errors = validate::config(Some("huge"), &serde_json::Map::new()).unwrap_err();
+    let errors = validate::config(Some("huge"), &serde_json::Map::new())
+        .unwrap_err()
+        .fields;
     assert_eq!(
         (errors[0].field.as_str(), errors[0].kind),
         ("preset", Problem::Unknown)
@@ -265,7 +271,8 @@ fn sampling_options_are_typed_and_checked_in_the_same_voice() {
             .as_object()
             .unwrap(),
     )
-    .unwrap_err();
+    .unwrap_err()
+    .fields;
     let text: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
     assert!(
         text.contains(&"topK must be 0 or more (got -3)"),
@@ -316,6 +323,8 @@ fn step_counts_are_whole_numbers_in_range() {
         (2.5, "steps must be a whole number (got 2.5)"),
     ] {
         let error = validate::steps(bad).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Config);
+        let error = &error.fields[0];
         assert_eq!(error.field, "steps");
         assert_eq!(error.message, says);
     }
