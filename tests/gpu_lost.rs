@@ -24,12 +24,10 @@ async fn a_lost_gpu_moves_training_to_the_cpu_from_the_last_completed_step() {
         json!({ "text": "the quick brown fox. ".repeat(40), "backend": "webgpu", "seed": 2 })
             .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
             .unwrap();
-    let k = match Kindling::create(options).await {
-        Ok(k) => k,
-        Err(_) if option_env!("KINDLING_ALLOW_NO_WEBGPU") == Some("1") => return,
-        Err(e) => panic!("no WebGPU in the test browser: {e:?}"),
-    };
-    train(&k, 5).await;
+    let k = Kindling::create(options)
+        .await
+        .unwrap_or_else(|e| panic!("no WebGPU in the test browser: {e:?}"));
+    let before = train(&k, 5).await;
     Kindling::debug_lose_gpu().await.unwrap();
     let metrics = train(&k, 5).await;
 
@@ -40,9 +38,34 @@ async fn a_lost_gpu_moves_training_to_the_cpu_from_the_last_completed_step() {
         .as_string()
         .unwrap();
     assert!(notice.starts_with("The GPU was lost"), "{notice}");
-    let loss = Reflect::get(&metrics, &"trainLoss".into())
-        .unwrap()
-        .as_f64()
-        .unwrap();
-    assert!(loss.is_finite());
+    assert!(notice.ends_with("continues from step 5"), "{notice}");
+    // The CPU took the weights of step 5 and trained on from them: its loss goes on falling
+    // from where the GPU's chunk left it (weights lost with the device would start over).
+    let loss = |metrics: &JsValue| {
+        Reflect::get(metrics, &"trainLoss".into())
+            .unwrap()
+            .as_f64()
+            .unwrap()
+    };
+    assert!(
+        loss(&metrics) < loss(&before),
+        "{} then {}",
+        loss(&before),
+        loss(&metrics)
+    );
+    let history = k.history().unwrap();
+    let steps: Vec<u32> = js_sys::Array::from(&history)
+        .iter()
+        .map(|point| {
+            Reflect::get(&point, &"step".into())
+                .unwrap()
+                .as_f64()
+                .unwrap() as u32
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [5, 10],
+        "one history point per chunk, on from step 5"
+    );
 }
