@@ -4,6 +4,7 @@
 //!   cargo run --release --example bench -- train-baby-gpt --iters 2000 --data PATH
 //!   cargo run --release --example bench -- generate --preset baby-gpt --tokens 500
 //!   cargo run --release --features webgpu --example bench -- train-speed --backend webgpu --n-embd 256
+//!   cargo run --release --example bench -- train-speed --preset seed-lstm
 
 use kindling::config::Config;
 use kindling::device::{cpu, now_ms};
@@ -68,7 +69,10 @@ fn train_baby_gpt(args: &[String]) -> serde_json::Value {
 fn train_speed(args: &[String]) -> serde_json::Value {
     let iters: usize = arg(args, "--iters").map_or(20, |s| s.parse().expect("--iters N"));
     let backend = arg(args, "--backend").unwrap_or_else(|| "cpu".into());
-    let n_embd: usize = arg(args, "--n-embd").map_or(128, |s| s.parse().expect("--n-embd N"));
+    let preset = arg(args, "--preset").unwrap_or_else(|| "baby-gpt".into());
+    let base = Config::preset(&preset).expect("a preset name");
+    let n_embd: usize =
+        arg(args, "--n-embd").map_or(base.n_embd, |s| s.parse().expect("--n-embd N"));
     let (device, adapter) = match backend.as_str() {
         "cpu" => (cpu(), None::<String>),
         #[cfg(feature = "webgpu")]
@@ -81,7 +85,7 @@ fn train_speed(args: &[String]) -> serde_json::Value {
     let config = Config {
         n_embd,
         eval_interval: 0,
-        ..Config::baby_gpt()
+        ..base
     };
     let mut trainer =
         Trainer::new(shared_text(args), config, device).unwrap_or_else(|e| panic!("{e:?}"));
@@ -100,6 +104,7 @@ fn train_speed(args: &[String]) -> serde_json::Value {
     json!({
         "backend": backend,
         "adapter": adapter,
+        "preset": preset,
         "nEmbd": n_embd,
         "firstStepMs": first_step_ms,
         "msPerIterMedian": median(times),
@@ -148,7 +153,7 @@ fn main() {
         Some("generate") => generate(&args),
         Some("train-speed") => train_speed(&args),
         _ => {
-            eprintln!("usage: bench train-baby-gpt [--iters N] [--data PATH] [--eval] | generate [--preset P] [--tokens N] | train-speed [--backend cpu|webgpu] [--n-embd N] [--iters N]");
+            eprintln!("usage: bench train-baby-gpt [--iters N] [--data PATH] [--eval] | generate [--preset P] [--tokens N] | train-speed [--preset P] [--backend cpu|webgpu] [--n-embd N] [--iters N]");
             std::process::exit(2);
         }
     };

@@ -36,14 +36,23 @@ impl RecurrentLayer {
         }
     }
 
-    fn forward(&self, x: Tensor<3>, state: Option<LayerState>) -> (Tensor<3>, LayerState) {
+    /// The layer over `inputs` (one `[batch, d_input]` per time step) from `state` (zeros when
+    /// none): one `[batch, hidden]` output per step, and the state after the last.
+    fn forward(
+        &self,
+        inputs: Vec<Tensor<2>>,
+        state: Option<LayerState>,
+    ) -> (Vec<Tensor<2>>, LayerState) {
+        if inputs.len() == 1 {
+            return self.one_step(inputs, state);
+        }
         match (self, state) {
             (RecurrentLayer::Lstm(lstm), state) => {
                 let state = state.map(|s| match s {
                     LayerState::Lstm(s) => s,
                     LayerState::Gru(_) => unreachable!("a GRU state in an LSTM layer"),
                 });
-                let (out, state) = lstm.forward(x, state);
+                let (out, state) = lstm_steps(lstm, inputs, state);
                 (out, LayerState::Lstm(state))
             }
             (RecurrentLayer::Gru(gru), state) => {
@@ -51,13 +60,37 @@ impl RecurrentLayer {
                     LayerState::Gru(h) => h,
                     LayerState::Lstm(_) => unreachable!("an LSTM state in a GRU layer"),
                 });
-                let out = gru.forward(x, state);
-                let [batch, time, hidden] = out.dims();
-                let last = out
-                    .clone()
-                    .slice([0..batch, time - 1..time, 0..hidden])
-                    .reshape([batch, hidden]);
+                let (out, last) = gru_steps(gru, inputs, state);
                 (out, LayerState::Gru(last))
+            }
+        }
+    }
+
+    /// One time step (generation) through burn's own layer: joining the gates' weights would
+    /// cost more than the products it joins.
+    fn one_step(
+        &self,
+        inputs: Vec<Tensor<2>>,
+        state: Option<LayerState>,
+    ) -> (Vec<Tensor<2>>, LayerState) {
+        let x = Tensor::stack(inputs, 1); // [batch, 1, d_input]
+        let [batch, _, _] = x.dims();
+        match (self, state) {
+            (RecurrentLayer::Lstm(lstm), state) => {
+                let state = state.map(|s| match s {
+                    LayerState::Lstm(s) => s,
+                    LayerState::Gru(_) => unreachable!("a GRU state in an LSTM layer"),
+                });
+                let (_, state) = lstm.forward(x, state);
+                (vec![state.hidden.clone()], LayerState::Lstm(state))
+            }
+            (RecurrentLayer::Gru(gru), state) => {
+                let state = state.map(|s| match s {
+                    LayerState::Gru(h) => h,
+                    LayerState::Lstm(_) => unreachable!("an LSTM state in a GRU layer"),
+                });
+                let h = gru.forward(x, state).reshape([batch, gru.d_hidden]);
+                (vec![h.clone()], LayerState::Gru(h))
             }
         }
     }
@@ -120,6 +153,135 @@ impl RecurrentLayer {
             }
         }
     }
+}
+
+/// burn's `Lstm` and `Gru` stepped through time by Kindling, with the gates' products joined:
+/// per layer and step one matmul of the input and one of the state for all gates at once.
+/// burn's loop does two small products per gate and step, on slices of a `[batch, time, d]`
+/// tensor, and writes each output with a `slice_assign`; under autodiff each slice of a big
+/// tensor costs a zeroed tensor of its full size in the backward pass (quadratic in time), and
+/// on a GPU every op is a dispatch. Same parameters and checkpoints; the arithmetic differs only
+/// in the order of float sums.
+struct JoinedGates {
+    input: Tensor<2>,               // [d_input, gates · hidden]
+    hidden: Tensor<2>,              // [hidden, gates · hidden]
+    input_bias: Option<Tensor<2>>,  // [1, gates · hidden]
+    hidden_bias: Option<Tensor<2>>, // [1, gates · hidden]
+    size: usize,                    // hidden
+}
+
+impl JoinedGates {
+    fn new(gates: &[&GateController], size: usize) -> Self {
+        let weight = |part: fn(&GateController) -> &Linear| {
+            Tensor::cat(gates.iter().map(|g| part(g).weight.val()).collect(), 1)
+        };
+        let bias = |part: fn(&GateController) -> &Linear| {
+            let biases: Option<Vec<Tensor<1>>> = gates
+                .iter()
+                .map(|g| part(g).bias.as_ref().map(|b| b.val()))
+                .collect();
+            biases.map(|b| Tensor::cat(b, 0).unsqueeze_dim(0))
+        };
+        JoinedGates {
+            input: weight(|g| &g.input_transform),
+            hidden: weight(|g| &g.hidden_transform),
+            input_bias: bias(|g| &g.input_transform),
+            hidden_bias: bias(|g| &g.hidden_transform),
+            size,
+        }
+    }
+
+    /// `[batch, gates · hidden]`: `x · W + b` for the input (or, `hidden`, the state).
+    fn product(&self, x: Tensor<2>, hidden: bool) -> Tensor<2> {
+        let (weight, bias) = if hidden {
+            (&self.hidden, &self.hidden_bias)
+        } else {
+            (&self.input, &self.input_bias)
+        };
+        let product = x.matmul(weight.clone());
+        match bias {
+            Some(bias) => product + bias.clone(),
+            None => product,
+        }
+    }
+
+    /// Gate `i`'s part `[batch, hidden]` of `sums` `[batch, gates · hidden]`.
+    fn gate(&self, sums: &Tensor<2>, i: usize) -> Tensor<2> {
+        let [batch, _] = sums.dims();
+        sums.clone()
+            .slice([0..batch, i * self.size..(i + 1) * self.size])
+    }
+}
+
+/// The zero state `[batch, hidden]` for `inputs`' batch.
+fn zero_state(inputs: &[Tensor<2>], hidden: usize) -> Tensor<2> {
+    Tensor::zeros([inputs[0].dims()[0], hidden], &inputs[0].device())
+}
+
+fn lstm_steps(
+    lstm: &Lstm,
+    inputs: Vec<Tensor<2>>,
+    state: Option<LstmState<2>>,
+) -> (Vec<Tensor<2>>, LstmState<2>) {
+    let forget = lstm
+        .forget_gate
+        .as_ref()
+        .expect("Kindling's LSTMs have a forget gate");
+    // burn's gates, in this order: input, forget, output, cell.
+    let gates = [&lstm.input_gate, forget, &lstm.output_gate, &lstm.cell_gate];
+    let joined = JoinedGates::new(&gates, lstm.d_hidden);
+    let (mut cell, mut h) = match state {
+        Some(state) => state.unpack(),
+        None => (
+            zero_state(&inputs, lstm.d_hidden),
+            zero_state(&inputs, lstm.d_hidden),
+        ),
+    };
+    let mut outputs = Vec::with_capacity(inputs.len());
+    for x in inputs {
+        let sums = joined.product(x, false) + joined.product(h, true);
+        let sigmoid = |i| lstm.gate_activation.forward(joined.gate(&sums, i));
+        let candidate = lstm.cell_activation.forward(joined.gate(&sums, 3));
+        cell = sigmoid(1) * cell + sigmoid(0) * candidate;
+        if let Some(clip) = lstm.clip {
+            cell = cell.clamp(-clip, clip);
+        }
+        h = sigmoid(2) * lstm.hidden_activation.forward(cell.clone());
+        outputs.push(h.clone());
+    }
+    (outputs, LstmState::new(cell, h))
+}
+
+/// burn's GRU with its default reset-after: `n = tanh(W_x x + b_x + r ⊙ (W_h h + b_h))`.
+fn gru_steps(
+    gru: &Gru,
+    inputs: Vec<Tensor<2>>,
+    state: Option<Tensor<2>>,
+) -> (Vec<Tensor<2>>, Tensor<2>) {
+    assert!(
+        gru.reset_after,
+        "Kindling's GRUs reset after the product (GruConfig's default)"
+    );
+    let gates = [&gru.update_gate, &gru.reset_gate, &gru.new_gate];
+    let joined = JoinedGates::new(&gates, gru.d_hidden);
+    let mut h = state.unwrap_or_else(|| zero_state(&inputs, gru.d_hidden));
+    let mut outputs = Vec::with_capacity(inputs.len());
+    for x in inputs {
+        let from_input = joined.product(x, false);
+        let from_state = joined.product(h.clone(), true);
+        let sum = |i| joined.gate(&from_input, i) + joined.gate(&from_state, i);
+        let update = gru.gate_activation.forward(sum(0));
+        let reset = gru.gate_activation.forward(sum(1));
+        let candidate = gru
+            .hidden_activation
+            .forward(joined.gate(&from_input, 2) + reset * joined.gate(&from_state, 2));
+        h = candidate * update.clone().neg().add_scalar(1.0) + update * h;
+        if let Some(clip) = gru.clip {
+            h = h.clamp(-clip, clip);
+        }
+        outputs.push(h.clone());
+    }
+    (outputs, h)
 }
 
 /// One recurrent layer's input `[batch, time, d_input]` and output `[batch, time, hidden]` in a
@@ -194,22 +356,92 @@ impl Rnn {
         mut trace: Option<&mut Vec<LayerTrace>>,
     ) -> (Tensor<3>, Vec<LayerState>) {
         let mut states = state.map(Vec::into_iter);
-        let mut x = self.embedding.forward(tokens);
+        // One `[batch, n_embd]` per time step, each looked up from its own column of tokens:
+        // never a slice of a `[batch, time, ·]` tensor that autodiff tracks (see JoinedGates).
+        let [batch, time] = tokens.dims();
+        let n_embd = self.embedding.weight.dims()[1];
+        let mut x: Vec<Tensor<2>> = (0..time)
+            .map(|t| {
+                let column = tokens.clone().slice([0..batch, t..t + 1]);
+                self.embedding.forward(column).reshape([batch, n_embd])
+            })
+            .collect();
         let mut next_states = Vec::with_capacity(self.layers.len());
         for (i, layer) in self.layers.iter().enumerate() {
             if i > 0 {
-                x = self.dropout.forward(x);
+                x = x
+                    .into_iter()
+                    .map(|step| self.dropout.forward(step))
+                    .collect();
             }
             let (out, state) = layer.forward(x.clone(), states.as_mut().and_then(Iterator::next));
             if let Some(trace) = trace.as_deref_mut() {
                 trace.push(LayerTrace {
-                    input: x,
-                    output: out.clone(),
+                    input: Tensor::stack(x, 1),
+                    output: Tensor::stack(out.clone(), 1),
                 });
             }
             x = out;
             next_states.push(state);
         }
-        (self.head.forward(x), next_states)
+        (self.head.forward(Tensor::stack(x, 1)), next_states)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::cpu;
+    use burn::tensor::Distribution;
+
+    fn values(tensor: Tensor<3>) -> Vec<f32> {
+        tensor.into_data().try_to_vec::<f32>().unwrap()
+    }
+
+    fn assert_close(ours: Vec<f32>, burns: Vec<f32>, what: &str) {
+        assert_eq!(ours.len(), burns.len(), "{what}");
+        for (a, b) in ours.iter().zip(&burns) {
+            assert!(
+                (a - b).abs() <= 1e-5 * (1.0 + b.abs()),
+                "{what}: {a} vs {b}"
+            );
+        }
+    }
+
+    /// The joined stepping computes what burn's own layers compute, from a zero state and
+    /// from a given one.
+    #[test]
+    fn joined_gates_step_as_burns_lstm_and_gru_do() {
+        let device = cpu();
+        let x = Tensor::<3>::random([2, 5, 8], Distribution::Normal(0.0, 1.0), &device);
+        let steps = |x: &Tensor<3>| {
+            (0..5)
+                .map(|t| x.clone().slice([0..2, t..t + 1, 0..8]).reshape([2, 8]))
+                .collect::<Vec<_>>()
+        };
+        let h0 = Tensor::<2>::random([2, 6], Distribution::Normal(0.0, 1.0), &device);
+
+        let lstm = LstmConfig::new(8, 6, true).init(&device);
+        for state in [None, Some(LstmState::new(h0.clone(), h0.clone()))] {
+            let (burns, burn_state) = lstm.forward(x.clone(), state.clone());
+            let (ours, our_state) = lstm_steps(&lstm, steps(&x), state);
+            assert_close(
+                values(Tensor::stack(ours, 1)),
+                values(burns),
+                "lstm outputs",
+            );
+            assert_close(
+                values(our_state.cell.unsqueeze()),
+                values(burn_state.cell.unsqueeze()),
+                "lstm cell",
+            );
+        }
+
+        let gru = GruConfig::new(8, 6, true).init(&device);
+        for state in [None, Some(h0.clone())] {
+            let burns = gru.forward(x.clone(), state.clone());
+            let (ours, _) = gru_steps(&gru, steps(&x), state);
+            assert_close(values(Tensor::stack(ours, 1)), values(burns), "gru outputs");
+        }
     }
 }
