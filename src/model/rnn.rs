@@ -191,18 +191,14 @@ impl JoinedGates {
         }
     }
 
-    /// `[batch, gates · hidden]`: `x · W + b` for the input (or, `hidden`, the state).
-    fn product(&self, x: Tensor<2>, hidden: bool) -> Tensor<2> {
-        let (weight, bias) = if hidden {
-            (&self.hidden, &self.hidden_bias)
-        } else {
-            (&self.input, &self.input_bias)
-        };
-        let product = x.matmul(weight.clone());
-        match bias {
-            Some(bias) => product + bias.clone(),
-            None => product,
-        }
+    /// `[batch, gates · hidden]`: every gate's `W_x x + b_x` for the input `x` `[batch, d_input]`.
+    fn of_input(&self, x: Tensor<2>) -> Tensor<2> {
+        affine(x, &self.input, &self.input_bias)
+    }
+
+    /// `[batch, gates · hidden]`: every gate's `W_h h + b_h` for the state `h` `[batch, hidden]`.
+    fn of_state(&self, h: Tensor<2>) -> Tensor<2> {
+        affine(h, &self.hidden, &self.hidden_bias)
     }
 
     /// Gate `i`'s part `[batch, hidden]` of `sums` `[batch, gates · hidden]`.
@@ -210,6 +206,14 @@ impl JoinedGates {
         let [batch, _] = sums.dims();
         sums.clone()
             .slice([0..batch, i * self.size..(i + 1) * self.size])
+    }
+}
+
+fn affine(x: Tensor<2>, weight: &Tensor<2>, bias: &Option<Tensor<2>>) -> Tensor<2> {
+    let product = x.matmul(weight.clone());
+    match bias {
+        Some(bias) => product + bias.clone(),
+        None => product,
     }
 }
 
@@ -239,7 +243,7 @@ fn lstm_steps(
     };
     let mut outputs = Vec::with_capacity(inputs.len());
     for x in inputs {
-        let sums = joined.product(x, false) + joined.product(h, true);
+        let sums = joined.of_input(x) + joined.of_state(h);
         let sigmoid = |i| lstm.gate_activation.forward(joined.gate(&sums, i));
         let candidate = lstm.cell_activation.forward(joined.gate(&sums, 3));
         cell = sigmoid(1) * cell + sigmoid(0) * candidate;
@@ -267,8 +271,8 @@ fn gru_steps(
     let mut h = state.unwrap_or_else(|| zero_state(&inputs, gru.d_hidden));
     let mut outputs = Vec::with_capacity(inputs.len());
     for x in inputs {
-        let from_input = joined.product(x, false);
-        let from_state = joined.product(h.clone(), true);
+        let from_input = joined.of_input(x);
+        let from_state = joined.of_state(h.clone());
         let sum = |i| joined.gate(&from_input, i) + joined.gate(&from_state, i);
         let update = gru.gate_activation.forward(sum(0));
         let reset = gru.gate_activation.forward(sum(1));
