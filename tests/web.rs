@@ -49,6 +49,11 @@ async fn train_loss(k: &Kindling, steps: u32) -> f64 {
     .unwrap()
 }
 
+/// `k.toBytes(options)`: the model file.
+async fn saved(k: &Kindling, options: JsValue) -> Uint8Array {
+    wait(k.to_bytes(options)).await.unwrap().unchecked_into()
+}
+
 /// Greedy continuation, one `next()` per token; checks each call gives exactly one character.
 async fn stream_text(stream: GenerationStream) -> String {
     let mut text = String::new();
@@ -231,10 +236,7 @@ async fn bytes_round_trip_and_bad_bytes_are_refused() {
     let options = js(json!({ "text": "hello there, general. ".repeat(30), "seed": 3 }));
     let k = Kindling::create(options).await.unwrap();
     wait(k.train_steps(5.0, None)).await.unwrap();
-    let bytes: Uint8Array = wait(k.to_bytes(JsValue::UNDEFINED))
-        .await
-        .unwrap()
-        .unchecked_into();
+    let bytes = saved(&k, JsValue::UNDEFINED).await;
     let restored = Kindling::from_bytes(bytes.clone(), JsValue::UNDEFINED)
         .await
         .unwrap();
@@ -282,10 +284,7 @@ async fn an_overfit_model_writes_its_text_back_on_webgpu() {
         js(json!({ "text": PHRASE.repeat(40), "preset": "tiny", "backend": "cpu", "seed": 7 }));
     let trained = Kindling::create(options).await.unwrap();
     overfit(&trained).await;
-    let bytes: Uint8Array = wait(trained.to_bytes(JsValue::UNDEFINED))
-        .await
-        .unwrap()
-        .unchecked_into();
+    let bytes = saved(&trained, JsValue::UNDEFINED).await;
     let gpu = Kindling::from_bytes(bytes, js(json!({ "backend": "webgpu" })))
         .await
         .unwrap_or_else(|e| panic!("no WebGPU in the test browser: {e:?}"));
@@ -312,10 +311,7 @@ async fn cpu_and_webgpu_agree_on_the_same_checkpoint() {
     let options = js(json!({ "text": PHRASE.repeat(40), "backend": "cpu", "seed": 5 }));
     let trained = Kindling::create(options).await.unwrap();
     wait(trained.train_steps(30.0, None)).await.unwrap();
-    let bytes: Uint8Array = wait(trained.to_bytes(JsValue::UNDEFINED))
-        .await
-        .unwrap()
-        .unchecked_into();
+    let bytes = saved(&trained, JsValue::UNDEFINED).await;
 
     let load =
         |backend: &str| Kindling::from_bytes(bytes.clone(), js(json!({ "backend": backend })));
@@ -339,10 +335,7 @@ async fn cpu_and_webgpu_agree_on_the_same_checkpoint() {
     }
 
     // And back: weights saved on WebGPU predict the same on the CPU.
-    let gpu_bytes: Uint8Array = wait(gpu.to_bytes(JsValue::UNDEFINED))
-        .await
-        .unwrap()
-        .unchecked_into();
+    let gpu_bytes = saved(&gpu, JsValue::UNDEFINED).await;
     let back = Kindling::from_bytes(gpu_bytes, js(json!({ "backend": "cpu" })))
         .await
         .unwrap();
@@ -362,10 +355,7 @@ async fn lora_fine_tunes_on_webgpu_and_merges_for_the_cpu() {
     let options = js(json!({ "text": PHRASE.repeat(40), "backend": "cpu", "seed": 5 }));
     let base = Kindling::create(options).await.unwrap();
     wait(base.train_steps(20.0, None)).await.unwrap();
-    let bytes: Uint8Array = wait(base.to_bytes(JsValue::UNDEFINED))
-        .await
-        .unwrap()
-        .unchecked_into();
+    let bytes = saved(&base, JsValue::UNDEFINED).await;
     let options = json!({ "text": PHRASE.repeat(40), "backend": "webgpu", "loraRank": 4, "learningRate": 0.01 });
     let tuned = Kindling::fine_tune(bytes, js(options))
         .await
@@ -378,10 +368,7 @@ async fn lora_fine_tunes_on_webgpu_and_merges_for_the_cpu() {
     let later = train_loss(&tuned, 4).await;
     assert!(later < first, "loss {first} -> {later} in 4 steps");
 
-    let merged: Uint8Array = wait(tuned.to_bytes(js(json!({ "merged": true }))))
-        .await
-        .unwrap()
-        .unchecked_into();
+    let merged = saved(&tuned, js(json!({ "merged": true }))).await;
     let cpu = Kindling::from_bytes(merged, js(json!({ "backend": "cpu" })))
         .await
         .unwrap();
@@ -417,10 +404,7 @@ async fn an_lstm_trains_generates_and_moves_from_webgpu_to_the_cpu() {
         .unwrap();
     assert_eq!(stream_text(stream).await.chars().count(), 20);
 
-    let bytes: Uint8Array = wait(k.to_bytes(JsValue::UNDEFINED))
-        .await
-        .unwrap()
-        .unchecked_into();
+    let bytes = saved(&k, JsValue::UNDEFINED).await;
     let on_cpu = Kindling::from_bytes(bytes, js(json!({ "backend": "cpu" })))
         .await
         .unwrap();
