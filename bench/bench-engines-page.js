@@ -5,7 +5,7 @@
 //   phases    each change of the host's data-phase ('empty' → 'training' → 'finished'):
 //             'training' is set the moment the element sends `create` with `train: true`
 //   ready     kindling-ready (the engine is loaded in the element's worker)
-//   metrics   every kindling-metrics: { t, step, workers, backend, notice }
+//   metrics   every kindling-metrics: { t, step, totalSteps, valLoss, workers, backend, notice }
 //   finished  kindling-finished for training: { t, step, badge: { text, title } }, the badge
 //             (#backend) read as the event fires, after the last chunk's metrics updated it
 //   errors    kindling-error details; pageErrors: uncaught errors and rejections
@@ -17,7 +17,7 @@
    * @property {string} userAgent
    * @property {{ t: number, phase: string | undefined }[]} phases
    * @property {number | null} ready
-   * @property {{ t: number, step: number, workers: number, backend: string | null, notice: string | null }[]} metrics
+   * @property {{ t: number, step: number, totalSteps: number, valLoss: number | null, workers: number, backend: string | null, notice: string | null }[]} metrics
    * @property {{ t: number, step: number, badge: { text: string, title: string } | null } | null} finished
    * @property {unknown[]} errors
    * @property {string[]} pageErrors
@@ -50,8 +50,8 @@
     'kindling-metrics',
     (event) => {
       const t = now();
-      const { step, workers, backend, notice } = detail(event);
-      log.metrics.push({ t, step, workers, backend, notice });
+      const { step, totalSteps, valLoss, workers, backend, notice } = detail(event);
+      log.metrics.push({ t, step, totalSteps, valLoss, workers, backend, notice });
     },
     true,
   );

@@ -9,8 +9,10 @@
 // own download of the model, read by the release CLI), --val-all for PyTorch's.
 //
 //   node bench/bench-speedrun.mjs [--seconds 60,300] [--engines chromium,firefox]
-//                                 [--threads 1,2] [--json FILE] [--readme]
+//                                 [--threads 1,2] [--json FILE] [--trace DIR] [--readme]
 //
+// --trace DIR writes each Kindling leg's page log there (every chunk's step, time, workers and
+// evaluation: bench-engines-page.js), to see where a budget's seconds went.
 // Runs one leg at a time (each alone on the machine). Prints a Markdown table; --readme puts it
 // into docs/benchmarks.md between the speedrun markers. scripts/bench-speedrun.sh builds and
 // installs what this needs.
@@ -42,17 +44,19 @@ const TEXT = process.env.KINDLING_DATA ?? join(REPO, '../shared/data/tinyshakesp
 const KINDLING = join(process.env.CARGO_TARGET_DIR ?? join(REPO, 'target'), 'release/kindling');
 const PYTHON = join(process.env.KINDLING_BENCH_VENV ?? join(REPO, 'bench/.venv'), 'bin/python');
 
-const opts = /** @type {{ seconds: string, engines: string, threads: string, json: string, readme: boolean }} */ (
-  /** @type {unknown} */ (
-    parseArgs(process.argv.slice(2), {
-      seconds: '60,300',
-      engines: 'chromium,firefox',
-      threads: '1,2',
-      json: 'bench/results/speedrun.json',
-      readme: false,
-    })
-  )
-);
+const opts =
+  /** @type {{ seconds: string, engines: string, threads: string, json: string, trace: string, readme: boolean }} */ (
+    /** @type {unknown} */ (
+      parseArgs(process.argv.slice(2), {
+        seconds: '60,300',
+        engines: 'chromium,firefox',
+        threads: '1,2',
+        json: 'bench/results/speedrun.json',
+        trace: '',
+        readme: false,
+      })
+    )
+  );
 const list = (/** @type {string} */ text) =>
   text
     .split(',')
@@ -132,6 +136,7 @@ async function trainInPage(page, seconds) {
   });
   const last = record.metrics.at(-1);
   return {
+    record,
     steps: record.finished.step,
     trainSeconds: start ? (record.finished.t - start.t) / 1000 : null,
     workers: last?.workers ?? null,
@@ -224,6 +229,10 @@ try {
       try {
         await page.goto(`${server.url}/bench/speedrun-${seconds}.html`);
         const run = await trainInPage(page, seconds);
+        if (opts.trace) {
+          await mkdir(opts.trace, { recursive: true });
+          await writeFile(join(opts.trace, `${engine}-${seconds}.json`), JSON.stringify(run.record, null, 1));
+        }
         const score = await evalAll(run.bytes);
         legs.push({
           who,

@@ -7,7 +7,9 @@ import {
   GAIN,
   MAX_WORKERS,
   MEASURED_CHUNKS,
+  MEASURED_STEPS,
   WARMUP_CHUNKS,
+  WARMUP_STEPS,
   WorkerSearch,
   nextWorkers,
   timingsNote,
@@ -118,6 +120,23 @@ test('unusable chunks are left out, a cold one restarts the warm-up', () => {
   for (let i = 0; i < WARMUP_CHUNKS - 1; i++) search.record({ steps: 10, ms: 5000, cold: false, usable: true });
   for (let i = 0; i < MEASURED_CHUNKS; i++) search.record({ steps: 10, ms: 50, cold: false, usable: true });
   assert.deepEqual([search.workers, search.settled, search.timings[2]], [2, true, 5]);
+});
+
+test('one-step chunks: the warm-up and the measure count steps, so a helper slow at first still pays', () => {
+  const search = new WorkerSearch(2);
+  // 2 × 64 GPT in Chromium, one step a chunk: one worker 46–50 ms; a new helper's cold step,
+  // four slow ones, then 31–41 ms (bench figures, one worker measured first).
+  const alone = [48, 50, 48, 46, 48, 55, 48, 47];
+  const helped = [163, 54, 59, 70, 33, 39, 32, 46, 39, 31, 41, 33, 35, 41, 31, 43, 36, 32, 43, 33, 31, 37, 36, 30];
+  let chunks = 0;
+  while (search.workers === 1 && chunks < 100) {
+    search.record({ steps: 1, ms: alone[chunks % alone.length], cold: false, usable: true });
+    chunks += 1;
+  }
+  assert.equal(chunks, WARMUP_STEPS + MEASURED_STEPS, 'steps, not chunks, bound the windows');
+  helped.forEach((ms, i) => search.record({ steps: 1, ms, cold: i === 0, usable: true }));
+  assert.deepEqual([search.workers, search.settled], [2, true]);
+  assert.ok(search.timings[2] < 40, `the slow first steps are left out: ${search.timings[2]}`);
 });
 
 test('the settled count is measured again and again; one that stops paying is dropped', () => {

@@ -11,8 +11,13 @@
 export const MAX_WORKERS = 4;
 /** One more worker must cut the step time by this fraction to be kept. */
 export const GAIN = 0.15;
-/** Chunks left out after the workers change: helpers load the engine and replicate the model. */
+/**
+ * Left out after the workers change, at least this many chunks and steps: helpers load the
+ * engine and replicate the model, and a fresh worker's first steps run slow (in Chromium a new
+ * helper's first four steps of a 2 × 64 GPT took 54–70 ms, the next ones 31–41).
+ */
 export const WARMUP_CHUNKS = 2;
+export const WARMUP_STEPS = 8;
 /**
  * A helper is tried only while the run has at least this long left at its measured speed:
  * trying one costs its start (it loads the engine and receives the model) and the chunks that
@@ -20,8 +25,12 @@ export const WARMUP_CHUNKS = 2;
  * alone than it would searching.
  */
 export const MIN_REMAINING_MS = 10_000;
-/** Steady chunks whose ms per step make one measure. */
+/**
+ * One measure is the mean ms per step of at least this many steady chunks and steps: one step
+ * varies by ±20 % (a chunk is often one step when steps take ~80 ms), too much to judge GAIN by.
+ */
 export const MEASURED_CHUNKS = 4;
+export const MEASURED_STEPS = 16;
 
 /** @typedef {Record<number, number>} Timings ms per step by worker count, the latest measure of each */
 /** @typedef {{ action: 'try' | 'settle' | 'drop', workers: number }} Decision */
@@ -92,7 +101,7 @@ export class WorkerSearch {
     this.workers = 1; // the count to train with now
     this.settled = false;
     // The first chunks warm the engine up and grow to their steady size.
-    this.window = newWindow(WARMUP_CHUNKS);
+    this.window = newWindow(WARMUP_CHUNKS, WARMUP_STEPS);
   }
 
   /**
@@ -104,16 +113,20 @@ export class WorkerSearch {
    */
   record({ steps, ms, cold, usable, remainingSteps = Infinity }) {
     if (cold) {
-      this.window = newWindow(WARMUP_CHUNKS - 1);
+      // This chunk is the warm-up's first.
+      this.window = newWindow(WARMUP_CHUNKS - 1, WARMUP_STEPS - steps);
       return;
     }
     const window = this.window;
-    if (window.skip > 0) window.skip -= 1;
-    else if (usable) {
+    if (window.skipChunks > 0 || window.skipSteps > 0) {
+      window.skipChunks -= 1;
+      window.skipSteps -= steps;
+    } else if (usable) {
       window.chunks += 1;
       window.steps += steps;
       window.ms += ms;
-      if (window.chunks === MEASURED_CHUNKS) this.measured(window.ms / window.steps, remainingSteps);
+      if (window.chunks >= MEASURED_CHUNKS && window.steps >= MEASURED_STEPS)
+        this.measured(window.ms / window.steps, remainingSteps);
     }
   }
 
@@ -132,7 +145,7 @@ export class WorkerSearch {
     });
     this.settled = action !== 'try';
     // The settled count is measured again and again: it may stop paying.
-    this.window = newWindow(workers === this.workers ? 0 : WARMUP_CHUNKS);
+    this.window = workers === this.workers ? newWindow(0, 0) : newWindow(WARMUP_CHUNKS, WARMUP_STEPS);
     this.workers = workers;
   }
 
@@ -142,7 +155,10 @@ export class WorkerSearch {
   }
 }
 
-/** @param {number} skip chunks to leave out before measuring */
-function newWindow(skip) {
-  return { skip, chunks: 0, steps: 0, ms: 0 };
+/**
+ * @param {number} skipChunks chunks to leave out before measuring
+ * @param {number} skipSteps and steps (both)
+ */
+function newWindow(skipChunks, skipSteps) {
+  return { skipChunks, skipSteps, chunks: 0, steps: 0, ms: 0 };
 }
