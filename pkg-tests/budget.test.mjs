@@ -1,7 +1,7 @@
 // "Train for" in the playground's Train card (www/playground/train-for.js, the worker's
 // worker/budget-probe.js), end to end. The probe's timings are injected (data-debug-budget-ms: 1000 ms
 // a step for every shape, so a minute plans about 54 steps whatever this machine's speed), while
-// every shape is still created, warmed up, timed and freed for real. The page's default (a
+// every shape the probe times is still created, warmed up, timed and freed for real. The page's default (a
 // minute), the control by keyboard, the probe's progress, the plan's sentence and the Model
 // card showing its shape, training to the plan's end and continuing past it, a Reset while
 // measuring, "Until I stop", an LSTM budget, the attribute and fine-tuning; axe audits with
@@ -154,9 +154,11 @@ describe('Train for', () => {
     await page.keyboard.press('Enter'); // Train has the focus
     const plan = await planned(page);
     const statuses = await page.evaluate(() => window.statuses);
+    // Not the 4 × 128: at the 3 × 96's 1000 ms a step it could not beat it in a minute's 57 steps
+    // (src/budget.rs's worth_measuring), so the probe spends no time on it.
     assert.deepEqual(
       measuring(statuses),
-      [1, 2, 3, 4].map((i) => `Measuring this device: shape ${i} of 4…`),
+      [1, 2, 3].map((i) => `Measuring this device: shape ${i} of 4…`),
     );
     assert.equal(plan.model, 'GPT');
     assert.equal(plan.why.endsWith('fit in 1 minute here.'), false, 'the probe took its share of the minute');

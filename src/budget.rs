@@ -202,20 +202,20 @@ pub fn plan(request: &BudgetRequest) -> Result<BudgetPlan, Error> {
     } else {
         request.seconds
     };
-    let (best, steps, predicted, fit) = request
+    let Candidate {
+        shape: best,
+        steps,
+        predicted,
+        fit,
+    } = request
         .measured
         .iter()
-        .map(|(name, &ms)| {
-            let shape = SHAPES.iter().find(|s| s.name == name).expect("checked");
-            let fit = ((seconds * 1000.0 * (1.0 - OVERHEAD) / ms) as usize).max(1);
-            let (steps, predicted) = if open_ended {
-                (fit, predict(shape.name, fit, request.train_tokens))
-            } else {
-                best_steps(shape.name, fit, request.train_tokens)
-            };
-            (shape, steps, predicted, fit)
+        .map(|(name, &ms)| candidate(request, seconds, find(name), ms))
+        .min_by(|a, b| {
+            a.predicted
+                .total_cmp(&b.predicted)
+                .then(size(a.shape).cmp(&size(b.shape)))
         })
-        .min_by(|a, b| a.2.total_cmp(&b.2).then(size(a.0).cmp(&size(b.0))))
         .expect("checked: at least one shape");
     let config = config_of(best, steps, open_ended);
     let why = if steps < fit {
@@ -229,6 +229,73 @@ pub fn plan(request: &BudgetRequest) -> Result<BudgetPlan, Error> {
         predicted_val_loss: predicted,
         why,
     })
+}
+
+/// Whether timing shape `name` can change `request`'s plan, given the shapes measured so far
+/// (`request.measured`, maybe none). A larger shape is never faster per step, so the slowest
+/// smaller shape measured bounds its cost from below: if even at that speed the sweep predicts
+/// no better loss than the plan already has, the probe skips it and saves the reader its
+/// steps (a 4 × 128 GPT's probe took ~2.4 s of a one-minute budget in Chromium).
+pub fn worth_measuring(request: &BudgetRequest, name: &str) -> Result<bool, Error> {
+    let shape = SHAPES
+        .iter()
+        .find(|s| s.name == name && s.model == request.model)
+        .ok_or_else(|| {
+            Error::argument(format!(
+                "\"{name}\" is not a shape of a {} budget: use one `budgetShapes` lists",
+                model_name(request.model)
+            ))
+        })?;
+    if request.measured.is_empty() {
+        return Ok(true);
+    }
+    let best = plan(request)?;
+    let fastest = request
+        .measured
+        .iter()
+        .filter(|(measured, _)| size(find(measured)) < size(shape))
+        .map(|(_, &ms)| ms)
+        .fold(None, |slowest: Option<f64>, ms| {
+            Some(slowest.map_or(ms, |s| s.max(ms)))
+        });
+    let Some(fastest) = fastest else {
+        return Ok(true);
+    };
+    let seconds = if request.seconds == 0.0 {
+        OPEN_ENDED_SECONDS
+    } else {
+        request.seconds
+    };
+    Ok(candidate(request, seconds, shape, fastest).predicted < best.predicted_val_loss)
+}
+
+/// A shape at `ms` per step: the steps a budget of `seconds` trains it and the loss the sweep
+/// predicts after them (`fit`: the steps that fit at all).
+struct Candidate {
+    shape: &'static Shape,
+    steps: usize,
+    predicted: f32,
+    fit: usize,
+}
+
+fn candidate(request: &BudgetRequest, seconds: f64, shape: &'static Shape, ms: f64) -> Candidate {
+    let fit = ((seconds * 1000.0 * (1.0 - OVERHEAD) / ms) as usize).max(1);
+    let (steps, predicted) = if request.seconds == 0.0 {
+        (fit, predict(shape.name, fit, request.train_tokens))
+    } else {
+        best_steps(shape.name, fit, request.train_tokens)
+    };
+    Candidate {
+        shape,
+        steps,
+        predicted,
+        fit,
+    }
+}
+
+/// A shape `check` has accepted.
+fn find(name: &str) -> &'static Shape {
+    SHAPES.iter().find(|s| s.name == name).expect("checked")
 }
 
 fn size(shape: &Shape) -> usize {
@@ -498,6 +565,43 @@ mod tests {
     /// Roughly how this machine's tab ran them: each shape costs about 2.5× the one before.
     fn here(i: usize) -> f64 {
         12.0 * 2.5f64.powi(i as i32)
+    }
+
+    /// The GPT shapes measured so far: the first `count` at `ms(i)`.
+    fn measured_so_far(seconds: f64, count: usize, ms: impl Fn(usize) -> f64) -> BudgetRequest {
+        let mut request = request(seconds, 1_000_000, ms);
+        let names: Vec<String> = shapes(ModelKind::Gpt).into_iter().map(|s| s.name).collect();
+        request
+            .measured
+            .retain(|name, _| names[..count].contains(name));
+        request
+    }
+
+    #[test]
+    fn the_probe_skips_a_shape_that_cannot_beat_the_plan_even_as_fast_as_a_smaller_one() {
+        // Chromium here, with a helper: 2 × 64 at 33 ms, 3 × 96 at 92 ms.
+        let ms = |i: usize| [10.0, 33.0, 92.0, 192.0][i];
+        let first = measured_so_far(60.0, 0, ms);
+        assert!(
+            worth_measuring(&first, "gpt-2x32").unwrap(),
+            "nothing measured yet"
+        );
+        let two = measured_so_far(60.0, 2, ms);
+        assert!(worth_measuring(&two, "gpt-3x96").unwrap());
+        // In a minute, 4 × 128 at 92 ms or slower fits ~600 steps: worse than 2 × 64's ~1,700.
+        let three = measured_so_far(60.0, 3, ms);
+        assert!(!worth_measuring(&three, "gpt-4x128").unwrap());
+        // In five minutes it fits ~3,100 at 92 ms: it may win, so it is timed.
+        let three = measured_so_far(300.0, 3, ms);
+        assert!(worth_measuring(&three, "gpt-4x128").unwrap());
+        // A skipped shape never was the plan's choice: with it measured, the plan stays.
+        let all = request(60.0, 1_000_000, ms);
+        assert_eq!(
+            plan(&all).unwrap(),
+            plan(&measured_so_far(60.0, 3, ms)).unwrap()
+        );
+        let wrong = worth_measuring(&three, "lstm-1x128").unwrap_err();
+        assert_eq!(wrong.kind, crate::error::ErrorKind::Argument);
     }
 
     #[test]

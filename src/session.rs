@@ -297,13 +297,21 @@ pub fn budget_shapes(model: &str) -> Result<Vec<budget::BudgetShape>, Error> {
 
 /// The shape and schedule that fit a budget (`budget::BudgetRequest` as JSON fields).
 pub fn plan_budget(request: Map<String, Value>) -> Result<budget::BudgetPlan, Error> {
-    let request: budget::BudgetRequest =
-        serde_json::from_value(Value::Object(request)).map_err(|e| {
-            Error::argument(format!(
-                "a budget request is {{ seconds, model, trainTokens, measured }}: {e}"
-            ))
-        })?;
-    budget::plan(&request)
+    budget::plan(&budget_request(request)?)
+}
+
+/// Whether the budget probe should time shape `name`, given what it measured so far
+/// (`budget::worth_measuring`).
+pub fn budget_worth_measuring(request: Map<String, Value>, name: &str) -> Result<bool, Error> {
+    budget::worth_measuring(&budget_request(request)?, name)
+}
+
+fn budget_request(request: Map<String, Value>) -> Result<budget::BudgetRequest, Error> {
+    serde_json::from_value(Value::Object(request)).map_err(|e| {
+        Error::argument(format!(
+            "a budget request is {{ seconds, model, trainTokens, measured }}: {e}"
+        ))
+    })
 }
 
 /// What sampling with `options` makes of `logits` (see `sample::sampling_distribution`), as

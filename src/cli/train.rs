@@ -161,29 +161,39 @@ fn budget_config(
         seed: asked.seed,
         ..config
     };
-    let mut measured = std::collections::BTreeMap::new();
-    let mut train_tokens = 0;
+    let left = || {
+        if seconds == 0.0 {
+            0.0
+        } else {
+            (seconds - started.elapsed().as_secs_f64()).max(1.0)
+        }
+    };
+    let mut request = budget::BudgetRequest {
+        seconds: left(),
+        model: asked.model,
+        train_tokens: 0,
+        measured: std::collections::BTreeMap::new(),
+    };
     for shape in budget::shapes(asked.model) {
+        request.seconds = left();
+        if !budget::worth_measuring(&request, &shape.name)? {
+            eprintln!(
+                "kindling: {} cannot beat the shapes timed so far",
+                shape.name
+            );
+            continue;
+        }
         let mut probe = Trainer::new(text.to_string(), keep(shape.config), device.clone())?;
-        train_tokens = probe.data().train.len();
+        request.train_tokens = probe.data().train.len();
         pollster::block_on(probe.train_steps(PROBE_WARMUP))?;
         let timed = std::time::Instant::now();
         pollster::block_on(probe.train_steps(PROBE_TIMED))?;
         let ms = timed.elapsed().as_secs_f64() * 1000.0 / PROBE_TIMED as f64;
         eprintln!("kindling: {} takes {ms:.1} ms a step here", shape.name);
-        measured.insert(shape.name, ms);
+        request.measured.insert(shape.name, ms);
     }
-    let left = if seconds == 0.0 {
-        0.0
-    } else {
-        (seconds - started.elapsed().as_secs_f64()).max(1.0)
-    };
-    let plan = budget::plan(&budget::BudgetRequest {
-        seconds: left,
-        model: asked.model,
-        train_tokens,
-        measured,
-    })?;
+    request.seconds = left();
+    let plan = budget::plan(&request)?;
     eprintln!("kindling: {}", plan.why);
     Ok(keep(plan.config))
 }

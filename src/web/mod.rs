@@ -168,6 +168,22 @@ impl Kindling {
         Ok(to_js(&session::plan_budget(convert::options(&request)?)?))
     }
 
+    /// Whether timing shape `name` can still change the plan for `request` (its `measured`: the
+    /// shapes timed so far, maybe none): false when, even as fast as the slowest smaller shape
+    /// measured, it could not beat them. Rejects like `planBudget`, or with kind `argument` for
+    /// a name `budgetShapes` does not list.
+    #[wasm_bindgen(js_name = budgetWorthMeasuring)]
+    pub fn budget_worth_measuring(
+        #[wasm_bindgen(unchecked_param_type = "BudgetRequest")] request: JsValue,
+        name: String,
+    ) -> Result<bool, JsValue> {
+        run_constructors_once();
+        Ok(session::budget_worth_measuring(
+            convert::options(&request)?,
+            &name,
+        )?)
+    }
+
     /// Checks options without building anything: `{ ok, errors, config, parameterCount,
     /// memoryBytes, vocabSize, trainTokens, valTokens }`.
     #[wasm_bindgen(unchecked_return_type = "Report")]

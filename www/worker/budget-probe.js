@@ -62,32 +62,35 @@ function kept(options) {
  */
 export async function planBudget(run, { id, options, budget }) {
   const started = performance.now();
-  const measured = await measureShapes(run, options);
-  if (!measured) return null;
-  const probeMs = performance.now() - started;
-  const model = options.model ?? 'gpt';
   const { trainTokens } = live.Kindling.validate(options);
-  const seconds = secondsLeft(budget.seconds, probeMs);
-  const plan = await live.Kindling.planBudget({
-    seconds,
-    model,
+  /** @param {Record<string, number>} measured */
+  const request = (measured) => ({
+    seconds: secondsLeft(budget.seconds, performance.now() - started),
+    model: options.model ?? 'gpt',
     trainTokens,
     // An object of ms per shape, which the engine reads as well as the Map its types say.
     measured: /** @type {BudgetRequest['measured']} */ (/** @type {unknown} */ (measured)),
   });
+  const measured = await measureShapes(run, options, request);
+  if (!measured) return null;
+  const probeMs = performance.now() - started;
+  const plan = await live.Kindling.planBudget(request(measured));
   if (run.cancelled) return null;
   post({ type: 'planned', id, plan, measured, seconds: budget.seconds, probeSeconds: probeMs / 1000 });
   return { plan, options: { ...plan.config, ...kept(options) } };
 }
 
 // Every shape's ms per step ({ [name]: ms }), or null once cancelled. A shape the text cannot
-// train (a context longer than the text) is left out; none at all rejects with the first refusal.
+// train (a context longer than the text) is left out, and so is one that cannot change the plan
+// (the engine's budgetWorthMeasuring: not even at a smaller shape's speed); none at all rejects
+// with the first refusal.
 /**
  * @param {BudgetRun} run
  * @param {CreateOptions} options
+ * @param {(measured: Record<string, number>) => BudgetRequest} request the plan's request so far
  * @returns {Promise<Record<string, number> | null>}
  */
-async function measureShapes(run, options) {
+async function measureShapes(run, options, request) {
   const shapes = live.Kindling.budgetShapes(options.model ?? 'gpt');
   /** @type {Record<string, number>} */
   const measured = {};
@@ -95,6 +98,7 @@ async function measureShapes(run, options) {
   const helper = { pool: probeHelper() };
   try {
     for (const [index, { name, config }] of shapes.entries()) {
+      if (!live.Kindling.budgetWorthMeasuring(request(measured), name)) continue;
       post({ type: 'measuring', index: index + 1, count: shapes.length, shape: name });
       try {
         const ms = await timeShape(run, { ...config, ...kept(options), backend: 'cpu' }, helper);
