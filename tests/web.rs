@@ -295,6 +295,57 @@ async fn an_overfit_model_writes_its_text_back_on_webgpu() {
     assert_eq!(out, expected);
 }
 
+/// Pipelines (compiled shaders) the page's WebGPU device has created so far: counted by
+/// wrapping `GPUDevice`'s methods, which wgpu's JS glue looks up at each call.
+#[cfg(feature = "webgpu")]
+fn pipelines_compiled() -> u32 {
+    let count = js_sys::eval(
+        r#"(() => {
+          if (globalThis.pipelinesCompiled === undefined) {
+            globalThis.pipelinesCompiled = 0;
+            for (const method of ['createComputePipeline', 'createComputePipelineAsync']) {
+              const original = GPUDevice.prototype[method];
+              GPUDevice.prototype[method] = function (...args) {
+                globalThis.pipelinesCompiled += 1;
+                return original.apply(this, args);
+              };
+            }
+          }
+          return globalThis.pipelinesCompiled;
+        })()"#,
+    );
+    count.unwrap().as_f64().unwrap() as u32
+}
+
+/// Each generated token reuses the kernels the first ones compiled: the KV cache has one shape
+/// (the whole context) at every position. Before it, each new length compiled new pipelines.
+#[cfg(feature = "webgpu")]
+#[wasm_bindgen_test]
+async fn generation_on_webgpu_compiles_nothing_after_its_second_token() {
+    pipelines_compiled(); // counting from here on
+    let options =
+        json!({ "text": PHRASE.repeat(40), "preset": "tiny", "backend": "webgpu", "seed": 5 });
+    let k = on_webgpu(options).await;
+    // tiny's context is 32: a 5-character prompt and 20 tokens stay inside it.
+    let greedy = js(json!({ "maxTokens": 20, "temperature": 0 }));
+    let stream = k.generate("the q", greedy).unwrap();
+    let mut compiled = Vec::new();
+    while !get(&wait(stream.next()).await.unwrap(), "done")
+        .as_bool()
+        .unwrap()
+    {
+        compiled.push(pipelines_compiled());
+    }
+    // The first token (the prompt's five positions at once) and the second (the first single
+    // one) may compile kernels; no later one does.
+    assert_eq!(compiled.len(), 20);
+    assert_eq!(
+        compiled[1..].iter().min(),
+        compiled[1..].iter().max(),
+        "pipelines compiled, token by token: {compiled:?}"
+    );
+}
+
 #[cfg(feature = "webgpu")]
 async fn val_loss(k: &Kindling) -> f64 {
     wait(k.evaluate()).await.unwrap().as_f64().unwrap()

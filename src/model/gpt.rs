@@ -15,6 +15,7 @@ use burn::tensor::activation::{gelu, relu, softmax};
 use burn::tensor::{Bool, Device, Int, Tensor};
 
 use crate::config::{Activation, Config, Positions};
+use crate::device::is_cpu;
 
 /// nanoGPT's init: N(0, 0.02) for every matrix and embedding; the projections that write into
 /// the residual stream get 0.02 / sqrt(2 * n_layer) so the stream's variance does not grow with
@@ -49,11 +50,24 @@ pub struct CausalSelfAttention {
     qk_norm: bool,
 }
 
-/// Keys and values of every position seen so far, `[batch, heads, positions, head_dim]`.
+/// Keys and values of every position seen so far, `[batch, heads, positions, head_dim]`. On the
+/// CPU `positions` grows with each token (work in proportion to the positions so far); on a GPU
+/// it is the whole context from the start, its later positions empty and masked out: one shape
+/// at every position, so that the GPU compiles its kernels once, not for each new length (the
+/// fixed shape cost the CPU 5–8 % of its tokens/s).
 #[derive(Clone, Debug)]
 pub struct LayerCache {
     key: Tensor<4>,
     value: Tensor<4>,
+}
+
+/// A block's slot in the KV cache and where the new positions go in it.
+struct CacheSlot<'a> {
+    layer: &'a mut Option<LayerCache>,
+    /// Positions already cached.
+    past: usize,
+    /// Positions a GPU's cache holds (the model's context); none on the CPU, whose cache grows.
+    capacity: Option<usize>,
 }
 
 impl CausalSelfAttention {
@@ -70,15 +84,16 @@ impl CausalSelfAttention {
         }
     }
 
-    /// `x` holds the new positions; `cache` the earlier ones, and receives the new ones. Causal
-    /// masking is needed only among the new positions: they all come after the cached ones.
-    /// `rotation`: the new positions' rotary angles, with rotary positions. `trace` receives
-    /// the attention weights.
+    /// `x` holds the new positions; `cache` the earlier ones, and receives the new ones.
+    /// `rotation`: the new positions' rotary angles, with rotary positions; `hidden`: which
+    /// positions each new one may not see (`hidden_positions`). `trace` receives the attention
+    /// weights.
     fn forward(
         &self,
         x: Tensor<3>,
-        cache: Option<&mut Option<LayerCache>>,
+        cache: Option<CacheSlot<'_>>,
         rotation: Option<&Rotation>,
+        hidden: Option<&Tensor<4, Bool>>,
         trace: Option<&mut Trace>,
     ) -> Tensor<3> {
         let [batch, time, d_model] = x.dims();
@@ -93,22 +108,37 @@ impl CausalSelfAttention {
             qkv.next().unwrap(),
             qkv.next().unwrap(),
         );
-        let past = cache
-            .as_ref()
-            .and_then(|slot| slot.as_ref())
-            .map_or(0, |earlier| earlier.key.dims()[2]);
         if self.qk_norm {
             (query, key) = (rms_norm(query), rms_norm(key));
         }
         if let Some(rotation) = rotation {
             (query, key) = (rotation.apply(query), rotation.apply(key));
         }
-        if let Some(slot) = cache {
-            if let Some(earlier) = slot.take() {
-                key = Tensor::cat(vec![earlier.key, key], 2);
-                value = Tensor::cat(vec![earlier.value, value], 2);
-            }
-            *slot = Some(LayerCache {
+        if let Some(CacheSlot {
+            layer,
+            past,
+            capacity,
+        }) = cache
+        {
+            (key, value) = match (layer.take(), capacity) {
+                (None, None) => (key, value),
+                (Some(earlier), None) => (
+                    Tensor::cat(vec![earlier.key, key], 2),
+                    Tensor::cat(vec![earlier.value, value], 2),
+                ),
+                (earlier, Some(capacity)) => {
+                    let empty =
+                        || Tensor::zeros([batch, self.n_head, capacity, head_dim], &key.device());
+                    let (earlier_key, earlier_value) =
+                        earlier.map_or_else(|| (empty(), empty()), |e| (e.key, e.value));
+                    let new = [0..batch, 0..self.n_head, past..past + time, 0..head_dim];
+                    (
+                        earlier_key.slice_assign(new.clone(), key),
+                        earlier_value.slice_assign(new, value),
+                    )
+                }
+            };
+            *layer = Some(LayerCache {
                 key: key.clone(),
                 value: value.clone(),
             });
@@ -116,14 +146,13 @@ impl CausalSelfAttention {
 
         let scores = query
             .matmul(key.swap_dims(2, 3))
-            .mul_scalar(1.0 / (head_dim as f64).sqrt());
-        let scores = if time > 1 {
-            let future =
-                Tensor::<2, Bool>::tril_mask([time, past + time], past as i64, &scores.device());
-            let future = future.unsqueeze::<4>().expand(scores.shape());
-            scores.mask_fill(future, f32::NEG_INFINITY)
-        } else {
-            scores
+            .mul_scalar(1.0 / (head_dim as f64).sqrt()); // [batch, heads, time, positions]
+        let scores = match hidden {
+            Some(hidden) => {
+                let hidden = hidden.clone().expand(scores.shape());
+                scores.mask_fill(hidden, f32::NEG_INFINITY)
+            }
+            None => scores,
         };
         let weights = softmax(scores, 3);
         if let Some(trace) = trace {
@@ -136,6 +165,21 @@ impl CausalSelfAttention {
             .reshape([batch, time, d_model]);
         self.resid_dropout.forward(self.proj.forward(context))
     }
+}
+
+/// `[1, 1, time, positions]`: true where key position j comes after new position i (j > past +
+/// i): the future among the new positions, and a fixed cache's empty slots. None where no
+/// position is hidden (one new position that sees all). Made once per forward pass, not per
+/// block: on a GPU it is a few kernels.
+fn hidden_positions(
+    past: usize,
+    time: usize,
+    positions: usize,
+    device: &Device,
+) -> Option<Tensor<4, Bool>> {
+    (positions > past + 1).then(|| {
+        Tensor::<2, Bool>::tril_mask([time, positions], past as i64, device).unsqueeze::<4>()
+    })
 }
 
 /// `x` `[batch, heads, time, head_dim]` scaled to unit root-mean-square along `head_dim`.
@@ -236,14 +280,15 @@ impl Block {
     fn forward(
         &self,
         x: Tensor<3>,
-        cache: Option<&mut Option<LayerCache>>,
+        cache: Option<CacheSlot<'_>>,
         rotation: Option<&Rotation>,
+        hidden: Option<&Tensor<4, Bool>>,
         mut trace: Option<&mut Trace>,
     ) -> Tensor<3> {
         let normed = self.ln_1.forward(x.clone());
         let x = x + self
             .attn
-            .forward(normed, cache, rotation, trace.as_deref_mut());
+            .forward(normed, cache, rotation, hidden, trace.as_deref_mut());
         let x = x.clone() + self.mlp.forward(self.ln_2.forward(x));
         if let Some(trace) = trace {
             trace.residual.push(x.clone());
@@ -279,15 +324,14 @@ pub struct Gpt {
 #[derive(Clone, Debug, Default)]
 pub struct KvCache {
     layers: Vec<Option<LayerCache>>,
+    /// Positions cached.
+    len: usize,
 }
 
 impl KvCache {
     /// Positions already cached.
     pub fn len(&self) -> usize {
-        self.layers
-            .first()
-            .and_then(|layer| layer.as_ref())
-            .map_or(0, |layer| layer.key.dims()[2])
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
@@ -327,7 +371,8 @@ impl Gpt {
         self.run(tokens, None, None)
     }
 
-    /// Logits for `tokens` that follow the positions already in `cache`, which grows by them.
+    /// Logits for `tokens` that follow the positions already in `cache`, which grows by them;
+    /// together they fit in the context (`block_size`).
     pub fn forward_cached(&self, tokens: Tensor<2, Int>, cache: &mut KvCache) -> Tensor<3> {
         self.run(tokens, Some(cache), None)
     }
@@ -354,12 +399,30 @@ impl Gpt {
         }
         let mut x = self.dropout.forward(x);
         if let Some(cache) = cache.as_mut() {
+            assert!(
+                past + time <= self.block_size,
+                "{past} cached and {time} new positions overflow the context of {}",
+                self.block_size
+            );
             cache.layers.resize(self.blocks.len(), None);
+            cache.len = past + time;
         }
+        let capacity = (cache.is_some() && !is_cpu(&device)).then_some(self.block_size);
         let rotation = self.rotation(past, time, &device);
+        let hidden = hidden_positions(past, time, capacity.unwrap_or(past + time), &device);
         for (i, block) in self.blocks.iter().enumerate() {
-            let cache = cache.as_mut().map(|c| &mut c.layers[i]);
-            x = block.forward(x, cache, rotation.as_ref(), trace.as_deref_mut());
+            let slot = cache.as_mut().map(|c| CacheSlot {
+                layer: &mut c.layers[i],
+                past,
+                capacity,
+            });
+            x = block.forward(
+                x,
+                slot,
+                rotation.as_ref(),
+                hidden.as_ref(),
+                trace.as_deref_mut(),
+            );
         }
         self.read_out(x)
     }
@@ -403,5 +466,60 @@ impl Gpt {
     /// Longest sequence the model was made for.
     pub fn block_size(&self) -> usize {
         self.block_size
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::cpu;
+    use burn::tensor::Distribution;
+
+    /// The GPU's fixed-shape cache (the whole context, written in place, masked) attends as the
+    /// CPU's growing one does: a prompt of three positions, then one position at a time up to
+    /// a full context, with rotary positions.
+    #[test]
+    fn a_cache_of_the_whole_context_attends_as_a_growing_one() {
+        let device = cpu();
+        let config = Config {
+            n_embd: 8,
+            n_head: 2,
+            block_size: 6,
+            dropout: 0.0,
+            positions: Positions::Rotary,
+            ..Config::tiny()
+        };
+        let attention = CausalSelfAttention::new(&config, &device);
+        let x = Tensor::<3>::random([2, 6, 8], Distribution::Normal(0.0, 1.0), &device);
+        let (mut growing, mut fixed) = (None, None);
+        for (start, end) in [(0, 3), (3, 4), (4, 5), (5, 6)] {
+            let new = x.clone().slice([0..2, start..end, 0..8]);
+            let rotation = Rotation::new(start, end - start, 4, &device);
+            let attend = |layer, capacity| {
+                let slot = CacheSlot {
+                    layer,
+                    past: start,
+                    capacity,
+                };
+                let positions = capacity.unwrap_or(end);
+                let hidden = hidden_positions(start, end - start, positions, &device);
+                let out = attention.forward(
+                    new.clone(),
+                    Some(slot),
+                    Some(&rotation),
+                    hidden.as_ref(),
+                    None,
+                );
+                out.into_data().try_to_vec::<f32>().unwrap()
+            };
+            let a = attend(&mut growing, None);
+            let b = attend(&mut fixed, Some(6));
+            for (a, b) in a.iter().zip(&b) {
+                assert!(
+                    (a - b).abs() <= 1e-5,
+                    "positions {start}..{end}: {a} vs {b}"
+                );
+            }
+        }
     }
 }
