@@ -197,11 +197,7 @@ pub fn shape_config(name: &str, steps: usize) -> Option<Config> {
 pub fn plan(request: &BudgetRequest) -> Result<BudgetPlan, Error> {
     check(request)?;
     let open_ended = request.seconds == 0.0;
-    let seconds = if open_ended {
-        OPEN_ENDED_SECONDS
-    } else {
-        request.seconds
-    };
+    let seconds = planned_seconds(request);
     let Candidate {
         shape: best,
         steps,
@@ -210,7 +206,7 @@ pub fn plan(request: &BudgetRequest) -> Result<BudgetPlan, Error> {
     } = request
         .measured
         .iter()
-        .map(|(name, &ms)| candidate(request, seconds, find(name), ms))
+        .map(|(name, &ms)| candidate(request, find(name), ms))
         .min_by(|a, b| {
             a.predicted
                 .total_cmp(&b.predicted)
@@ -261,15 +257,19 @@ pub fn worth_measuring(request: &BudgetRequest, name: &str) -> Result<bool, Erro
     let Some(fastest) = fastest else {
         return Ok(true);
     };
-    let seconds = if request.seconds == 0.0 {
+    Ok(candidate(request, shape, fastest).predicted < best.predicted_val_loss)
+}
+
+/// The seconds a request plans for: "until I stop" plans for OPEN_ENDED_SECONDS.
+fn planned_seconds(request: &BudgetRequest) -> f64 {
+    if request.seconds == 0.0 {
         OPEN_ENDED_SECONDS
     } else {
         request.seconds
-    };
-    Ok(candidate(request, seconds, shape, fastest).predicted < best.predicted_val_loss)
+    }
 }
 
-/// A shape at `ms` per step: the steps a budget of `seconds` trains it and the loss the sweep
+/// A shape at `ms` per step: the steps `request`'s budget trains it and the loss the sweep
 /// predicts after them (`fit`: the steps that fit at all).
 struct Candidate {
     shape: &'static Shape,
@@ -278,8 +278,8 @@ struct Candidate {
     fit: usize,
 }
 
-fn candidate(request: &BudgetRequest, seconds: f64, shape: &'static Shape, ms: f64) -> Candidate {
-    let fit = ((seconds * 1000.0 * (1.0 - OVERHEAD) / ms) as usize).max(1);
+fn candidate(request: &BudgetRequest, shape: &'static Shape, ms: f64) -> Candidate {
+    let fit = ((planned_seconds(request) * 1000.0 * (1.0 - OVERHEAD) / ms) as usize).max(1);
     let (steps, predicted) = if request.seconds == 0.0 {
         (fit, predict(shape.name, fit, request.train_tokens))
     } else {
