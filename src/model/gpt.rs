@@ -516,7 +516,7 @@ mod tests {
         let scores = Tensor::<1>::from_floats(values.as_slice(), &cpu()).reshape([1, 1, 2, 6]);
         let weights = attention_weights(scores)
             .into_data()
-            .to_vec::<f32>()
+            .try_to_vec::<f32>()
             .unwrap();
         assert!(weights.iter().all(|w| !w.is_subnormal()), "{weights:?}");
         let (row, first) = weights.split_at(6);
