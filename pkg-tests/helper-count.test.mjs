@@ -161,6 +161,28 @@ test('the settled count is measured again and again; one that stops paying is dr
   assert.equal(search.workers, 2);
 });
 
+test('a drop is checked against a fresh measure of the fewer workers: a run slowed as a whole keeps its helper', () => {
+  const search = new WorkerSearch(2);
+  let ms = (workers) => ({ 1: 40, 2: 20 })[workers];
+  while (!search.settled) feed(search, ms);
+  assert.equal(search.workers, 2);
+  // Every step now takes 1.8 times as long: 2 workers' 36 ms is under 15 % faster than 1
+  // worker's old 40, so the helper is dropped; 1 worker's own fresh measure, 72, shows it paid.
+  ms = (workers) => ({ 1: 72, 2: 36 })[workers];
+  assert.ok(feed(search, ms) <= 2 * MEASURED_CHUNKS);
+  assert.deepEqual([search.workers, search.settled], [1, true]);
+  assert.ok(feed(search, ms) <= WARMUP_CHUNKS + MEASURED_CHUNKS);
+  assert.deepEqual([search.workers, search.settled], [2, true]);
+  assert.equal(search.note, '1 worker 72 ms/step · 2 workers 36 ms/step → 2');
+  assert.equal(feed(search, ms), Infinity, 'and it stays there');
+  // A helper that really stopped paying stays dropped: 1 worker's fresh measure confirms it.
+  ms = (workers) => ({ 1: 72, 2: 70 })[workers];
+  assert.ok(feed(search, ms) <= 2 * MEASURED_CHUNKS);
+  assert.equal(search.workers, 1);
+  assert.equal(feed(search, ms), Infinity);
+  assert.equal(search.workers, 1);
+});
+
 test('helpers that do not pay leave one worker', () => {
   const search = new WorkerSearch(4);
   const ms = (workers) => ({ 1: 13.4, 2: 44.7 })[workers];

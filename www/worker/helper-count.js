@@ -4,7 +4,8 @@
 // three helpers there took the embed's 150 steps to 6.7 s (Chromium: 2.0 s), slower than one
 // worker alone. The count only caps the search. One worker first; a helper is added while it
 // cuts the step time by GAIN; the search stops at the first that does not pay; later measures
-// of the settled count drop a worker that stopped paying (the tab lost its cores). The engine
+// of the settled count drop a worker that stopped paying (the tab lost its cores), and the
+// fewer workers' next measure takes it back if the whole run had slowed instead. The engine
 // worker keeps one search per model and batch size (training.js).
 
 /** At most this many workers share a step: three helpers beside the training worker. */
@@ -62,10 +63,14 @@ function pays(timings, workers) {
  * What to do now that `current` workers have a fresh measure in `timings`: try one more, settle
  * on a count, or drop back (a settled count that no longer pays). `remainingSteps`: the steps
  * the run has left (none given: as many as it takes); too few, and no helper is tried.
- * @param {{ timings: Timings, current: number, cap: number, settled?: boolean, remainingSteps?: number }} state
+ * `droppedFrom`: the count just dropped, judged against an older measure of `current`. If it
+ * pays against this fresh one, every count had slowed (the machine got busier or hotter), not
+ * the helper, and it comes back.
+ * @param {{ timings: Timings, current: number, cap: number, settled?: boolean, remainingSteps?: number, droppedFrom?: number }} state
  * @returns {Decision}
  */
-export function nextWorkers({ timings, current, cap, settled = false, remainingSteps = Infinity }) {
+export function nextWorkers({ timings, current, cap, settled = false, remainingSteps = Infinity, droppedFrom }) {
+  if (droppedFrom === current + 1 && pays(timings, droppedFrom)) return { action: 'settle', workers: droppedFrom };
   if (!pays(timings, current)) return { action: settled ? 'drop' : 'settle', workers: current - 1 };
   const worthTrying = remainingSteps * timings[current] >= MIN_REMAINING_MS;
   if (!settled && current < cap && worthTrying) return { action: 'try', workers: current + 1 };
@@ -100,6 +105,8 @@ export class WorkerSearch {
     this.timings = {};
     this.workers = 1; // the count to train with now
     this.settled = false;
+    /** @type {number | undefined} the count dropped last, until the next measure confirms it */
+    this.droppedFrom = undefined;
     // The first chunks warm the engine up and grow to their steady size.
     this.window = newWindow(WARMUP_CHUNKS, WARMUP_STEPS);
   }
@@ -142,8 +149,10 @@ export class WorkerSearch {
       cap: this.cap,
       settled: this.settled,
       remainingSteps,
+      droppedFrom: this.droppedFrom,
     });
     this.settled = action !== 'try';
+    this.droppedFrom = action === 'drop' ? this.workers : undefined;
     // The settled count is measured again and again: it may stop paying.
     this.window = workers === this.workers ? newWindow(0, 0) : newWindow(WARMUP_CHUNKS, WARMUP_STEPS);
     this.workers = workers;
