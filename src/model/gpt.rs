@@ -189,8 +189,8 @@ const NEGLIGIBLE_LOG_WEIGHT: f32 = 32.0;
 /// weight under e^-32 of its row's largest is exactly zero. Why: a sharp head's smallest
 /// weights (e^-87..e^-104) are subnormal floats, and x86 spends ~100 cycles on each one a
 /// multiply meets, natively and under WebAssembly (which may not flush them). A 2 × 64 GPT
-/// trained with Muon slowed from 23 to 29 ms/step natively as they appeared (3.5 % of layer
-/// 2's weights by step 2,500); with this it stays at 23. Zeros there also keep them out of the
+/// trained with Muon slowed from 23.7 to 29 ms/step natively as they appeared (3.5 % of layer
+/// 2's weights by step 2,500); with this it stays flat. Zeros there also keep them out of the
 /// backward pass. GPUs flush subnormals themselves, so they are spared the extra kernels.
 fn attention_weights(scores: Tensor<4>) -> Tensor<4> {
     if !is_cpu(&scores.device()) {
