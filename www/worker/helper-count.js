@@ -70,7 +70,7 @@ function pays(timings, workers) {
  * @returns {Decision}
  */
 export function nextWorkers({ timings, current, cap, settled = false, remainingSteps = Infinity, droppedFrom }) {
-  if (droppedFrom === current + 1 && pays(timings, droppedFrom)) return { action: 'settle', workers: droppedFrom };
+  if (droppedFrom && pays(timings, droppedFrom)) return { action: 'settle', workers: droppedFrom };
   if (!pays(timings, current)) return { action: settled ? 'drop' : 'settle', workers: current - 1 };
   const worthTrying = remainingSteps * timings[current] >= MIN_REMAINING_MS;
   if (!settled && current < cap && worthTrying) return { action: 'try', workers: current + 1 };
