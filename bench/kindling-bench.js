@@ -4,7 +4,7 @@
 // training text is passed in by the driver (read from ../shared/data at run time).
 import { loadKindling } from '../www/kindling.js';
 import { HelperWorkers } from '../www/worker/helper-pool.js';
-import { installGpuCounters, gpuCalls, gpuCallsBetween } from './gpu-calls.js';
+import { installGpuCounters, gpuCalls, gpuCallsBetween, startTrace, stopTrace } from './gpu-calls.js';
 
 // Before the engine starts, so that its device's first calls are counted too.
 const countingGpu = new URLSearchParams(location.search).has('count-gpu') && installGpuCounters();
@@ -204,7 +204,8 @@ async function generate({ text, options, prompt = 'ROMEO:', maxTokens = 500, run
 // trainSteps(1) calls after `warmup` steps (the first included); one trainSteps(steps) chunk
 // (one loss read-back for the whole chunk); `tokens` generated tokens after the second (the
 // first, the whole prompt at once, and the second, the first single position, compile the
-// inference kernels: each is measured on its own).
+// inference kernels: each is measured on its own). The single steps and the tokens after the
+// second also keep their calls in order (`trace`: kernel names, [submit], [write], [readback]).
 async function gpuCounts({ text, options, warmup = 2, steps = 5, tokens = 20 }) {
   if (!countingGpu) return { ok: false, error: 'open the page with ?count-gpu to count WebGPU calls' };
   try {
@@ -222,9 +223,11 @@ async function gpuCounts({ text, options, warmup = 2, steps = 5, tokens = 20 }) 
     try {
       const firstStep = await measure(() => k.trainSteps(1));
       for (let i = 1; i < warmup; i++) await k.trainSteps(1);
+      startTrace();
       const single = await measure(async () => {
         for (let i = 0; i < steps; i++) await k.trainSteps(1);
       }, steps);
+      single.trace = stopTrace();
       const chunk = await measure(() => k.trainSteps(steps), steps);
       const stream = k.generate('ROMEO:', { maxTokens: tokens + 2, temperature: 0.8, seed: 1 });
       let generated = 0;
@@ -232,9 +235,11 @@ async function gpuCounts({ text, options, warmup = 2, steps = 5, tokens = 20 }) 
       try {
         const firstToken = await measure(() => stream.next());
         const secondToken = await measure(() => stream.next());
+        startTrace();
         token = await measure(async () => {
           while (!(await stream.next()).done) generated++;
         }, tokens);
+        token.trace = stopTrace();
         Object.assign(token, { firstToken, secondToken });
       } finally {
         stream.free();

@@ -11,11 +11,12 @@ use burn::nn::{
     Dropout, DropoutConfig, Embedding, EmbeddingConfig, LayerNorm, LayerNormConfig, Linear,
     LinearConfig,
 };
-use burn::tensor::activation::{gelu, relu, softmax};
+use burn::tensor::activation::{gelu, relu};
 use burn::tensor::{Bool, Device, Int, Tensor};
 
 use crate::config::{Activation, Config, Positions};
 use crate::device::is_cpu;
+use crate::model::fused;
 
 /// nanoGPT's init: N(0, 0.02) for every matrix and embedding; the projections that write into
 /// the residual stream get 0.02 / sqrt(2 * n_layer) so the stream's variance does not grow with
@@ -34,7 +35,15 @@ fn linear(d_input: usize, d_output: usize, std: f64, device: &Device) -> Linear 
 }
 
 fn layer_norm(d_model: usize, device: &Device) -> LayerNorm {
-    LayerNormConfig::new(d_model).with_bias(false).init(device)
+    LayerNormConfig::new(d_model)
+        .with_bias(false)
+        .with_epsilon(fused::LAYER_NORM_EPSILON)
+        .init(device)
+}
+
+/// `norm` applied to `x`, with its backward in one closed form (`fused::layer_norm`).
+fn normalize(norm: &LayerNorm, x: Tensor<3>) -> Tensor<3> {
+    fused::layer_norm(x, norm.gamma.val())
 }
 
 /// burn's MultiHeadAttention has no incremental decoding for a single new query (its cache
@@ -194,7 +203,7 @@ const NEGLIGIBLE_LOG_WEIGHT: f32 = 32.0;
 /// backward pass. GPUs flush subnormals themselves, so they are spared the extra kernels.
 fn attention_weights(scores: Tensor<4>) -> Tensor<4> {
     if !is_cpu(&scores.device()) {
-        return softmax(scores, 3);
+        return fused::softmax(scores);
     }
     let floor = scores
         .clone()
@@ -202,7 +211,7 @@ fn attention_weights(scores: Tensor<4>) -> Tensor<4> {
         .max_dim(3)
         .sub_scalar(NEGLIGIBLE_LOG_WEIGHT); // [.., 1]
     let negligible = scores.clone().lower(floor.expand(scores.shape()));
-    softmax(scores.mask_fill(negligible, f32::NEG_INFINITY), 3)
+    fused::softmax(scores.mask_fill(negligible, f32::NEG_INFINITY))
 }
 
 /// `x` `[batch, heads, time, head_dim]` scaled to unit root-mean-square along `head_dim`.
@@ -308,11 +317,11 @@ impl Block {
         hidden: Option<&Tensor<4, Bool>>,
         mut trace: Option<&mut Trace>,
     ) -> Tensor<3> {
-        let normed = self.ln_1.forward(x.clone());
+        let normed = normalize(&self.ln_1, x.clone());
         let x = x + self
             .attn
             .forward(normed, cache, rotation, hidden, trace.as_deref_mut());
-        let x = x.clone() + self.mlp.forward(self.ln_2.forward(x));
+        let x = x.clone() + self.mlp.forward(normalize(&self.ln_2, x));
         if let Some(trace) = trace {
             trace.residual.push(x.clone());
         }
@@ -463,7 +472,7 @@ impl Gpt {
     /// final LayerNorm and the head. Applied to an earlier block's output, it is the logit lens.
     pub fn read_out(&self, x: Tensor<3>) -> Tensor<3> {
         let [batch, time, _] = x.dims();
-        let x = self.ln_f.forward(x);
+        let x = normalize(&self.ln_f, x);
         match &self.lm_head {
             Some(head) => head.forward(x),
             None => {

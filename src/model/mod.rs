@@ -1,5 +1,6 @@
 //! The models Kindling trains, behind one type so training and sampling need not care which.
 
+pub mod fused;
 pub mod gpt;
 pub mod lora;
 pub mod rnn;

@@ -290,7 +290,7 @@ fn a_retargeted_run_ends_its_schedule_at_the_new_step() {
 /// `keep_best` the run ends on the weights of its best evaluation, and says from which step.
 #[test]
 fn keep_best_ends_a_run_on_its_best_evaluation() {
-    let text: String = (0..200)
+    let text: String = (0..40)
         .map(|i| {
             format!(
                 "{} {} ",
