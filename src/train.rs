@@ -3,7 +3,6 @@
 //! clipping, and a validation loss over a fixed set of held-out windows.
 
 use burn::module::Module;
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
@@ -12,7 +11,7 @@ use crate::config::Config;
 use crate::data::{batch, Dataset};
 use crate::device::{now_ms, read_floats, read_scalar};
 use crate::error::{Error, FieldError, Problem};
-use crate::model::{lora, LanguageModel};
+use crate::model::{fused, lora, LanguageModel};
 use crate::optim::{clip_global_norm, learning_rate_at, Optimizer};
 use crate::parallel::{Alone, Helpers, Shard, ShardGradients};
 use crate::params::{
@@ -72,12 +71,10 @@ pub struct HistoryPoint {
 fn loss(model: &LanguageModel, inputs: Tensor<2, Int>, targets: Tensor<2, Int>) -> Tensor<1> {
     let logits = model.forward(inputs);
     let [batch, time, vocab] = logits.dims();
-    CrossEntropyLossConfig::new()
-        .init(&logits.device())
-        .forward(
-            logits.reshape([batch * time, vocab]),
-            targets.reshape([batch * time]),
-        )
+    fused::cross_entropy(
+        logits.reshape([batch * time, vocab]),
+        targets.reshape([batch * time]),
+    )
 }
 
 /// A run as a checkpoint holds it: everything a trainer is but its device and derived data.

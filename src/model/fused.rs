@@ -9,7 +9,7 @@
 //! compute peer's device) the same forward is differentiated op by op, as before.
 
 use burn::tensor::activation;
-use burn::tensor::{DispatchTensor, Tensor};
+use burn::tensor::{DispatchTensor, IndexingUpdateOp, Int, Tensor};
 use burn_autodiff::checkpoint::base::Checkpointer;
 use burn_autodiff::checkpoint::strategy::NoCheckpointing;
 use burn_autodiff::grads::Gradients;
@@ -238,6 +238,86 @@ where
     ))
 }
 
+/// The mean cross-entropy of `logits` `[rows, vocab]` against `targets` `[rows]`, as burn's
+/// `CrossEntropyLoss`, with the backward in closed form: d logits = (softmax − one-hot) / rows.
+/// burn's goes back through the mean, the gather (a zero fill and a scatter) and log-softmax's
+/// five ops one by one.
+pub fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
+    if logits.is_autodiff() {
+        let loss = cross_entropy_autodiff::<Flex>(logits.clone(), targets.clone());
+        #[cfg(any(feature = "webgpu", feature = "cuda"))]
+        let loss = loss.or_else(|| {
+            cross_entropy_autodiff::<burn_dispatch::backends::Cube>(logits.clone(), targets.clone())
+        });
+        if let Some(loss) = loss {
+            return loss;
+        }
+    }
+    cross_entropy_parts(logits, targets).0
+}
+
+/// The loss `[1]` and the log-probabilities `[rows, vocab]`.
+fn cross_entropy_parts(logits: Tensor<2>, targets: Tensor<1, Int>) -> (Tensor<1>, Tensor<2>) {
+    let [rows, _] = logits.dims();
+    let log_probs = activation::log_softmax(logits, 1);
+    let picked = log_probs.clone().gather(1, targets.reshape([rows, 1])); // [rows, 1]
+    (picked.mean().neg(), log_probs)
+}
+
+#[derive(Debug)]
+struct CrossEntropyBackward;
+
+impl<B: Inner> Backward<B, 1> for CrossEntropyBackward
+where
+    DispatchTensor: DispatchKindConversion<B> + DispatchKindConversion<Autodiff<B>>,
+{
+    /// The log-probabilities `[rows, vocab]` and the targets `[rows]`.
+    type State = (B::FloatTensorPrimitive, B::IntTensorPrimitive);
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [Some(node)] = ops.parents else { return };
+        let (log_probs, targets) = ops.state;
+        let log_probs = plain::<B, 2>(log_probs);
+        let targets = Tensor::<1, Int>::from_primitive::<B>(targets);
+        let grad = plain::<B, 1>(grads.consume::<B>(&ops.node)); // [1]
+        let [rows, _] = log_probs.dims();
+        let minus_one = Tensor::<2>::full([rows, 1], -1.0, &log_probs.device());
+        let d_logits = log_probs.exp().scatter(
+            1,
+            targets.reshape([rows, 1]),
+            minus_one,
+            IndexingUpdateOp::Add,
+        ) * grad.div_scalar(rows as f64).reshape([1, 1]);
+        grads.register::<B>(node.id, primitive::<B, 2>(d_logits));
+    }
+}
+
+fn cross_entropy_autodiff<B: Inner>(logits: Tensor<2>, targets: Tensor<1, Int>) -> Option<Tensor<1>>
+where
+    DispatchTensor: DispatchKindConversion<B> + DispatchKindConversion<Autodiff<B>>,
+{
+    let [logits] = unwrap_all::<B, 1, 2>([logits])?;
+    let targets = targets
+        .try_into_primitive::<Autodiff<B, NoCheckpointing>>()
+        .ok()?;
+    let (loss, log_probs) = cross_entropy_parts(
+        plain::<B, 2>(logits.primitive().clone()),
+        Tensor::<1, Int>::from_primitive::<B>(targets.clone()),
+    );
+    let loss = primitive::<B, 1>(loss);
+    let prep = CrossEntropyBackward
+        .prepare::<NoCheckpointing>([logits.node()])
+        .compute_bound()
+        .stateful();
+    let tensor = match prep {
+        OpsKind::Tracked(prep) => prep.finish((primitive::<B, 2>(log_probs), targets), loss),
+        OpsKind::UnTracked(prep) => prep.finish(loss),
+    };
+    Some(Tensor::from_primitive::<Autodiff<B, NoCheckpointing>>(
+        tensor,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,14 +340,15 @@ mod tests {
 
     /// Rows with different scales and offsets, `[2, 3, 8]`, tracked.
     fn input() -> Tensor<3> {
+        tracked([2, 3, 8])
+    }
+
+    /// The same 48 values in `shape`, a leaf that receives gradients.
+    fn tracked<const D: usize>(shape: [usize; D]) -> Tensor<D> {
         let values = (0..48)
             .map(|i| ((i * 37 % 17) as f32 - 8.0) * (1.0 + (i / 8) as f32) + (i / 16) as f32)
             .collect();
-        Param::from_tensor(Tensor::from_data(
-            TensorData::new(values, [2, 3, 8]),
-            &cpu(),
-        ))
-        .val()
+        Param::from_tensor(Tensor::from_data(TensorData::new(values, shape), &cpu())).val()
     }
 
     /// A loss whose gradient differs per element, so every term of the backward counts.
@@ -337,6 +418,27 @@ mod tests {
         );
         close(&ours, &theirs, 1e-5);
         assert!(ours.iter().any(|v| v.abs() > 0.01));
+    }
+
+    #[test]
+    fn cross_entropy_matches_burns_loss_and_gradients() {
+        let logits = || tracked([6, 8]);
+        let targets =
+            Tensor::<1, Int>::from_data(TensorData::new(vec![0i64, 7, 3, 3, 5, 1], [6]), &cpu());
+        let (x, x2) = (logits(), logits());
+        let ours = cross_entropy(x.clone(), targets.clone());
+        let reference = burn::nn::loss::CrossEntropyLossConfig::new()
+            .init(&cpu())
+            .forward(x2.clone(), targets.clone());
+        close(&values(ours.clone()), &values(reference.clone()), 1e-5);
+        let (grads, reference_grads) = (
+            ours.mul_scalar(3.0).backward(),
+            reference.mul_scalar(3.0).backward(),
+        );
+        let ours = values(x.grad(&grads).unwrap());
+        close(&ours, &values(x2.grad(&reference_grads).unwrap()), 1e-6);
+        assert!(ours.iter().any(|v| v.abs() > 0.01));
+        assert!(cross_entropy_autodiff::<Flex>(logits(), targets).is_some());
     }
 
     #[test]

@@ -12,7 +12,7 @@ use burn::nn::{
     LinearConfig,
 };
 use burn::tensor::activation::{gelu, relu};
-use burn::tensor::{Bool, Device, Int, Tensor};
+use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
 use crate::config::{Activation, Config, Positions};
 use crate::device::is_cpu;
@@ -179,7 +179,7 @@ impl CausalSelfAttention {
 /// `[1, 1, time, positions]`: true where key position j comes after new position i (j > past +
 /// i): the future among the new positions, and a fixed cache's empty slots. None where no
 /// position is hidden (one new position that sees all). Made once per forward pass, not per
-/// block: on a GPU it is a few kernels.
+/// block, and on the host: burn's `tril_mask` is a dozen kernels on a GPU.
 fn hidden_positions(
     past: usize,
     time: usize,
@@ -187,7 +187,11 @@ fn hidden_positions(
     device: &Device,
 ) -> Option<Tensor<4, Bool>> {
     (positions > past + 1).then(|| {
-        Tensor::<2, Bool>::tril_mask([time, positions], past as i64, device).unsqueeze::<4>()
+        let hidden = (0..time)
+            .flat_map(|i| (0..positions).map(move |j| j > past + i))
+            .collect();
+        Tensor::<2, Bool>::from_data(TensorData::new(hidden, [time, positions]), device)
+            .unsqueeze::<4>()
     })
 }
 
@@ -423,13 +427,6 @@ impl Gpt {
         let time = tokens.dims()[1];
         let device = tokens.device();
         let past = cache.as_ref().map_or(0, |c| c.len());
-        let mut x = self.token_embedding.forward(tokens);
-        if let Some(position_embedding) = &self.position_embedding {
-            let positions = Tensor::<1, Int>::arange(past as i64..(past + time) as i64, &device)
-                .reshape([1, time]);
-            x = x + position_embedding.forward(positions);
-        }
-        let mut x = self.dropout.forward(x);
         if let Some(cache) = cache.as_mut() {
             assert!(
                 past + time <= self.block_size,
@@ -439,9 +436,21 @@ impl Gpt {
             cache.layers.resize(self.blocks.len(), None);
             cache.len = past + time;
         }
+        // Everything uploaded before any kernel is queued: on a GPU each upload first submits
+        // the work queued before it.
         let capacity = (cache.is_some() && !is_cpu(&device)).then_some(self.block_size);
-        let rotation = self.rotation(past, time, &device);
         let hidden = hidden_positions(past, time, capacity.unwrap_or(past + time), &device);
+        // Uploaded, not `arange`d: on a GPU that is a fill and a cumulative sum.
+        let positions = self.position_embedding.as_ref().map(|_| {
+            let positions: Vec<i64> = (past as i64..(past + time) as i64).collect();
+            Tensor::<2, Int>::from_data(TensorData::new(positions, [1, time]), &device)
+        });
+        let mut x = self.token_embedding.forward(tokens);
+        if let (Some(embedding), Some(positions)) = (&self.position_embedding, positions) {
+            x = x + embedding.forward(positions);
+        }
+        let mut x = self.dropout.forward(x);
+        let rotation = self.rotation(past, time, &device);
         for (i, block) in self.blocks.iter().enumerate() {
             let slot = cache.as_mut().map(|c| CacheSlot {
                 layer: &mut c.layers[i],
