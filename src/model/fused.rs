@@ -318,6 +318,7 @@ where
     ))
 }
 
+// Numeric comparisons with burn's op-by-op passes: tests/shared/fused.rs, on the CPU and WebGPU.
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,114 +332,26 @@ mod tests {
         pollster::block_on(read_floats(tensor.reshape([n]))).unwrap()
     }
 
-    fn close(a: &[f32], b: &[f32], tolerance: f32) {
-        assert_eq!(a.len(), b.len());
-        for (i, (x, y)) in a.iter().zip(b).enumerate() {
-            assert!((x - y).abs() <= tolerance, "[{i}] {x} vs {y}");
-        }
-    }
-
-    /// Rows with different scales and offsets, `[2, 3, 8]`, tracked.
+    /// `[2, 3, 8]`, tracked.
     fn input() -> Tensor<3> {
-        tracked([2, 3, 8])
-    }
-
-    /// The same 48 values in `shape`, a leaf that receives gradients.
-    fn tracked<const D: usize>(shape: [usize; D]) -> Tensor<D> {
-        let values = (0..48)
-            .map(|i| ((i * 37 % 17) as f32 - 8.0) * (1.0 + (i / 8) as f32) + (i / 16) as f32)
-            .collect();
-        Param::from_tensor(Tensor::from_data(TensorData::new(values, shape), &cpu())).val()
-    }
-
-    /// A loss whose gradient differs per element, so every term of the backward counts.
-    fn weighted_sum(y: Tensor<3>) -> Tensor<1> {
-        let weights = Tensor::<1>::from_data(
-            TensorData::new((0..48).map(|i| (i % 7) as f32 - 3.0).collect(), [48]),
-            &y.device(),
-        );
-        (y.reshape([48]) * weights).sum()
-    }
-
-    #[test]
-    fn layer_norm_matches_burns_forward_and_gradients() {
-        let gamma_values: Vec<f32> = (0..8).map(|i| 0.5 + i as f32 * 0.25).collect();
-        let gamma = || {
-            Param::from_tensor(Tensor::<1>::from_data(
-                TensorData::new(gamma_values.clone(), [8]),
-                &cpu(),
-            ))
-            .val()
-        };
-        let (x, g) = (input(), gamma());
-        let ours = layer_norm(x.clone(), g.clone());
-        let grads = weighted_sum(ours.clone()).backward();
-        let (x2, g2) = (input(), gamma());
-        let reference =
-            burn::tensor::module::layer_norm(x2.clone(), g2.clone(), None, LAYER_NORM_EPSILON);
-        let reference_grads = weighted_sum(reference.clone()).backward();
-
-        close(&values(ours), &values(reference), 1e-5);
-        let grad = |t: &Tensor<3>, g: &burn::tensor::Gradients| values(t.grad(g).unwrap());
-        close(&grad(&x, &grads), &grad(&x2, &reference_grads), 1e-4);
-        close(
-            &values(g.grad(&grads).unwrap()),
-            &values(g2.grad(&reference_grads).unwrap()),
-            1e-4,
-        );
-        // Not trivially zero: the test would pass on a backward that dropped a term otherwise.
-        assert!(values(x.grad(&grads).unwrap())
-            .iter()
-            .any(|v| v.abs() > 0.01));
+        let values = (0..48).map(|i| (i * 37 % 17) as f32 - 8.0).collect();
+        Param::from_tensor(Tensor::from_data(
+            TensorData::new(values, [2, 3, 8]),
+            &cpu(),
+        ))
+        .val()
     }
 
     /// The CPU's autodiff tensors take the hand-written backward, not burn's op-by-op one (which
-    /// the comparisons above would also pass).
+    /// the numeric comparisons would also pass).
     #[test]
     fn the_cpu_takes_the_hand_written_backward() {
         let gamma = along_last::<3>(Tensor::<1>::ones([8], &cpu()));
         assert!(layer_norm_autodiff::<Flex, 3>([input(), gamma]).is_some());
         assert!(softmax_autodiff::<Flex, 3>([input()]).is_some());
         assert!(softmax_autodiff::<Flex, 3>([input().inner()]).is_none());
-    }
-
-    #[test]
-    fn softmax_matches_burns_forward_and_gradients() {
-        let x = input();
-        let ours = softmax(x.clone());
-        let grads = weighted_sum(ours.clone()).backward();
-        let x2 = input();
-        let reference = activation::softmax(x2.clone(), 2);
-        let reference_grads = weighted_sum(reference.clone()).backward();
-
-        close(&values(ours), &values(reference), 1e-6);
-        let (ours, theirs) = (
-            values(x.grad(&grads).unwrap()),
-            values(x2.grad(&reference_grads).unwrap()),
-        );
-        close(&ours, &theirs, 1e-5);
-        assert!(ours.iter().any(|v| v.abs() > 0.01));
-    }
-
-    #[test]
-    fn cross_entropy_matches_burns_loss_and_gradients() {
-        let logits = || tracked([6, 8]);
-        let targets =
-            Tensor::<1, Int>::from_data(TensorData::new(vec![0i64, 7, 3, 3, 5, 1], [6]), &cpu());
-        let (x, x2) = (logits(), logits());
-        let ours = cross_entropy(x.clone(), targets.clone());
-        let reference = burn::nn::loss::CrossEntropyLossConfig::new()
-            .init(&cpu())
-            .forward(x2.clone(), targets.clone());
-        close(&values(ours.clone()), &values(reference.clone()), 1e-5);
-        let (grads, reference_grads) = (
-            ours.mul_scalar(3.0).backward(),
-            reference.mul_scalar(3.0).backward(),
-        );
-        let ours = values(x.grad(&grads).unwrap());
-        close(&ours, &values(x2.grad(&reference_grads).unwrap()), 1e-6);
-        assert!(ours.iter().any(|v| v.abs() > 0.01));
-        assert!(cross_entropy_autodiff::<Flex>(logits(), targets).is_some());
+        let targets = Tensor::<1, Int>::zeros([6], &cpu());
+        assert!(cross_entropy_autodiff::<Flex>(input().reshape([6, 8]), targets).is_some());
     }
 
     #[test]
@@ -446,11 +359,10 @@ mod tests {
         let x = input();
         let plain = x.clone().inner();
         let gamma = Tensor::<1>::ones([8], &cpu());
-        close(
-            &values(layer_norm(plain.clone(), gamma.clone().inner())),
-            &values(layer_norm(x.clone(), gamma)),
-            0.0,
+        assert_eq!(
+            values(layer_norm(plain.clone(), gamma.clone().inner())),
+            values(layer_norm(x.clone(), gamma))
         );
-        close(&values(softmax(plain)), &values(softmax(x)), 0.0);
+        assert_eq!(values(softmax(plain)), values(softmax(x)));
     }
 }

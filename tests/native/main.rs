@@ -14,6 +14,7 @@ mod checkpoint;
 mod cli;
 mod engine;
 mod fine_tune;
+mod fused;
 mod fuzz;
 #[cfg(feature = "webgpu")]
 mod gpu;

@@ -1,0 +1,16 @@
+//! The hand-written backward passes against burn's on the CPU (tests/shared/fused.rs; the browser
+//! tests run the same comparison on WebGPU).
+
+#[path = "../shared/fused.rs"]
+mod shared;
+
+use kindling::device::cpu;
+
+#[test]
+fn hand_written_backward_passes_match_burns_on_the_cpu() {
+    for difference in pollster::block_on(shared::differences(&cpu())) {
+        assert!(difference.output <= 1e-5, "{difference:?}");
+        assert!(difference.gradient <= 1e-4, "{difference:?}");
+        assert!(difference.largest_gradient > 0.01, "{difference:?}");
+    }
+}

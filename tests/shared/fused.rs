@@ -1,0 +1,130 @@
+//! The hand-written backward passes (`kindling::model::fused`) against burn's op-by-op ones, on
+//! any autodiff device: the native tests run it on the CPU, the browser tests on WebGPU.
+
+use burn::module::Param;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::tensor::activation;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use kindling::device::read_floats;
+use kindling::model::fused;
+
+/// One op's comparison: the largest difference between ours and burn's, forward and gradients,
+/// and the largest gradient, which must not be negligible for the comparison to mean anything.
+#[derive(Debug)]
+pub struct Difference {
+    pub op: &'static str,
+    pub output: f32,
+    pub gradient: f32,
+    pub largest_gradient: f32,
+}
+
+/// The same 48 values in `shape`, rows of different scales and offsets: a leaf that receives
+/// gradients.
+fn tracked<const D: usize>(shape: [usize; D], device: &Device) -> Tensor<D> {
+    let values = (0..48)
+        .map(|i| ((i * 37 % 17) as f32 - 8.0) * (1.0 + (i / 8) as f32) + (i / 16) as f32)
+        .collect();
+    Param::from_tensor(Tensor::from_data(TensorData::new(values, shape), device)).val()
+}
+
+/// A loss whose gradient differs per element, so every term of a backward counts.
+fn weighted_sum<const D: usize>(y: Tensor<D>) -> Tensor<1> {
+    let weights = Tensor::<1>::from_data(
+        TensorData::new((0..48).map(|i| (i % 7) as f32 - 3.0).collect(), [48]),
+        &y.device(),
+    );
+    (y.reshape([48]) * weights).sum()
+}
+
+async fn values<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
+    let n = tensor.shape().num_elements();
+    read_floats(tensor.reshape([n])).await.unwrap()
+}
+
+fn largest_difference(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+/// `ours` and `theirs` applied to the same tracked `[2, 3, 8]` input (and gamma `[8]`, for the
+/// layer norm), compared through `weighted_sum`.
+async fn compare<const D: usize>(
+    op: &'static str,
+    device: &Device,
+    shape: [usize; D],
+    ours: impl Fn(Tensor<D>, Tensor<1>) -> Tensor<D>,
+    theirs: impl Fn(Tensor<D>, Tensor<1>) -> Tensor<D>,
+) -> Difference {
+    let gamma = || {
+        let values = (0..8).map(|i| 0.5 + i as f32 * 0.25).collect();
+        Param::from_tensor(Tensor::<1>::from_data(TensorData::new(values, [8]), device)).val()
+    };
+    let (x, g, x2, g2) = (
+        tracked(shape, device),
+        gamma(),
+        tracked(shape, device),
+        gamma(),
+    );
+    let (y, y2) = (ours(x.clone(), g.clone()), theirs(x2.clone(), g2.clone()));
+    let output = largest_difference(&values(y.clone()).await, &values(y2.clone()).await);
+    let (grads, grads2) = (weighted_sum(y).backward(), weighted_sum(y2).backward());
+    let dx = values(x.grad(&grads).unwrap()).await;
+    let mut gradient = largest_difference(&dx, &values(x2.grad(&grads2).unwrap()).await);
+    if let (Some(dg), Some(dg2)) = (g.grad(&grads), g2.grad(&grads2)) {
+        gradient = gradient.max(largest_difference(&values(dg).await, &values(dg2).await));
+    }
+    let largest_gradient = dx.iter().map(|v| v.abs()).fold(0.0, f32::max);
+    Difference {
+        op,
+        output,
+        gradient,
+        largest_gradient,
+    }
+}
+
+/// Every hand-written op against burn's, on `device` (an autodiff device).
+pub async fn differences(device: &Device) -> Vec<Difference> {
+    let targets =
+        Tensor::<1, Int>::from_data(TensorData::new(vec![0i64, 7, 3, 3, 5, 1], [6]), device);
+    vec![
+        compare(
+            "layer_norm",
+            device,
+            [2, 3, 8],
+            |x, g| fused::layer_norm(x, g),
+            |x, g| burn::tensor::module::layer_norm(x, g, None, fused::LAYER_NORM_EPSILON),
+        )
+        .await,
+        compare(
+            "softmax",
+            device,
+            [2, 3, 8],
+            |x, _| fused::softmax(x),
+            |x, _| activation::softmax(x, 2),
+        )
+        .await,
+        // The loss [1] broadcast to the logits' shape, so `compare` can weigh it.
+        compare(
+            "cross_entropy",
+            device,
+            [6, 8],
+            |x, _| {
+                let shape = x.shape();
+                fused::cross_entropy(x, targets.clone())
+                    .unsqueeze::<2>()
+                    .expand(shape)
+            },
+            |x, _| {
+                CrossEntropyLossConfig::new()
+                    .init(&x.device())
+                    .forward(x.clone(), targets.clone())
+                    .unsqueeze::<2>()
+                    .expand(x.shape())
+            },
+        )
+        .await,
+    ]
+}
