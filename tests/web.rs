@@ -12,6 +12,10 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+#[cfg(feature = "webgpu")]
+#[path = "shared/fused.rs"]
+mod fused;
+
 fn js(value: serde_json::Value) -> JsValue {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
@@ -354,6 +358,24 @@ async fn val_loss(k: &Kindling) -> f64 {
 #[cfg(feature = "webgpu")]
 fn assert_relative(a: f64, b: f64, tolerance: f64, what: &str) {
     assert!((a - b).abs() <= tolerance * b.abs(), "{what}: {a} vs {b}");
+}
+
+/// The hand-written backward passes match burn's op-by-op ones on WebGPU as on the CPU
+/// (tests/shared/fused.rs).
+#[cfg(feature = "webgpu")]
+#[wasm_bindgen_test]
+async fn hand_written_backward_passes_match_burns_on_webgpu() {
+    // cubecl's kernel types register in wasm constructors, which the API's entry points run.
+    kindling::web::start();
+    let gpu = kindling::gpu::gpu()
+        .await
+        .unwrap_or_else(|e| panic!("no WebGPU in the test browser: {e:?}"));
+    for op in fused::OPS {
+        let difference = fused::difference(op, &gpu.device).await;
+        assert!(difference.output <= 1e-4, "{op}: {difference:?}");
+        assert!(difference.gradient <= 1e-3, "{op}: {difference:?}");
+        assert!(difference.largest_gradient > 0.01, "{op}: {difference:?}");
+    }
 }
 
 #[cfg(feature = "webgpu")]

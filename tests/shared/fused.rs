@@ -12,28 +12,28 @@ use kindling::model::fused;
 /// and the largest gradient, which must not be negligible for the comparison to mean anything.
 #[derive(Debug)]
 pub struct Difference {
-    pub op: &'static str,
     pub output: f32,
     pub gradient: f32,
     pub largest_gradient: f32,
 }
 
-/// The same 48 values in `shape`, rows of different scales and offsets: a leaf that receives
-/// gradients.
+/// Values in `shape`, rows of different scales and offsets: a leaf that receives gradients.
 fn tracked<const D: usize>(shape: [usize; D], device: &Device) -> Tensor<D> {
-    let values = (0..48)
-        .map(|i| ((i * 37 % 17) as f32 - 8.0) * (1.0 + (i / 8) as f32) + (i / 16) as f32)
+    let n: usize = shape.iter().product();
+    let values = (0..n)
+        .map(|i| ((i * 37 % 17) as f32 - 8.0) * (1.0 + (i / 32) as f32) + (i / 64) as f32)
         .collect();
     Param::from_tensor(Tensor::from_data(TensorData::new(values, shape), device)).val()
 }
 
 /// A loss whose gradient differs per element, so every term of a backward counts.
 fn weighted_sum<const D: usize>(y: Tensor<D>) -> Tensor<1> {
+    let n = y.shape().num_elements();
     let weights = Tensor::<1>::from_data(
-        TensorData::new((0..48).map(|i| (i % 7) as f32 - 3.0).collect(), [48]),
+        TensorData::new((0..n).map(|i| (i % 7) as f32 - 3.0).collect(), [n]),
         &y.device(),
     );
-    (y.reshape([48]) * weights).sum()
+    (y.reshape([n]) * weights).sum()
 }
 
 async fn values<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
@@ -49,18 +49,21 @@ fn largest_difference(a: &[f32], b: &[f32]) -> f32 {
         .fold(0.0, f32::max)
 }
 
-/// `ours` and `theirs` applied to the same tracked `[2, 3, 8]` input (and gamma `[8]`, for the
-/// layer norm), compared through `weighted_sum`.
+/// `ours` and `theirs` applied to the same tracked input of `shape` (and gamma `[32]`, for the
+/// layer norm), compared through `weighted_sum`. 32 wide: a model's rows are.
 async fn compare<const D: usize>(
-    op: &'static str,
     device: &Device,
     shape: [usize; D],
     ours: impl Fn(Tensor<D>, Tensor<1>) -> Tensor<D>,
     theirs: impl Fn(Tensor<D>, Tensor<1>) -> Tensor<D>,
 ) -> Difference {
     let gamma = || {
-        let values = (0..8).map(|i| 0.5 + i as f32 * 0.25).collect();
-        Param::from_tensor(Tensor::<1>::from_data(TensorData::new(values, [8]), device)).val()
+        let values = (0..32).map(|i| 0.5 + i as f32 * 0.05).collect();
+        Param::from_tensor(Tensor::<1>::from_data(
+            TensorData::new(values, [32]),
+            device,
+        ))
+        .val()
     };
     let (x, g, x2, g2) = (
         tracked(shape, device),
@@ -78,53 +81,59 @@ async fn compare<const D: usize>(
     }
     let largest_gradient = dx.iter().map(|v| v.abs()).fold(0.0, f32::max);
     Difference {
-        op,
         output,
         gradient,
         largest_gradient,
     }
 }
 
-/// Every hand-written op against burn's, on `device` (an autodiff device).
-pub async fn differences(device: &Device) -> Vec<Difference> {
-    let targets =
-        Tensor::<1, Int>::from_data(TensorData::new(vec![0i64, 7, 3, 3, 5, 1], [6]), device);
-    vec![
-        compare(
-            "layer_norm",
-            device,
-            [2, 3, 8],
-            |x, g| fused::layer_norm(x, g),
-            |x, g| burn::tensor::module::layer_norm(x, g, None, fused::LAYER_NORM_EPSILON),
-        )
-        .await,
-        compare(
-            "softmax",
-            device,
-            [2, 3, 8],
-            |x, _| fused::softmax(x),
-            |x, _| activation::softmax(x, 2),
-        )
-        .await,
+/// The hand-written ops.
+pub const OPS: [&str; 3] = ["layer_norm", "softmax", "cross_entropy"];
+
+/// Hand-written op `op` (one of `OPS`) against burn's, on `device` (an autodiff device).
+pub async fn difference(op: &str, device: &Device) -> Difference {
+    match op {
+        "layer_norm" => {
+            compare(device, [4, 16, 32], fused::layer_norm, |x, g| {
+                burn::tensor::module::layer_norm(x, g, None, fused::LAYER_NORM_EPSILON)
+            })
+            .await
+        }
+        "softmax" => {
+            compare(
+                device,
+                [4, 16, 32],
+                |x, _| fused::softmax(x),
+                |x, _| activation::softmax(x, 2),
+            )
+            .await
+        }
         // The loss [1] broadcast to the logits' shape, so `compare` can weigh it.
-        compare(
-            "cross_entropy",
-            device,
-            [6, 8],
-            |x, _| {
-                let shape = x.shape();
-                fused::cross_entropy(x, targets.clone())
-                    .unsqueeze::<2>()
-                    .expand(shape)
-            },
-            |x, _| {
-                CrossEntropyLossConfig::new()
-                    .init(&x.device())
-                    .forward(x.clone(), targets.clone())
-                    .unsqueeze::<2>()
-                    .expand(x.shape())
-            },
-        )
-        .await,
-    ]
+        "cross_entropy" => {
+            let targets = Tensor::<1, Int>::from_data(
+                TensorData::new((0..64).map(|i| i * 7 % 32).collect::<Vec<i64>>(), [64]),
+                device,
+            );
+            compare(
+                device,
+                [64, 32],
+                |x, _| {
+                    let shape = x.shape();
+                    fused::cross_entropy(x, targets.clone())
+                        .unsqueeze::<2>()
+                        .expand(shape)
+                },
+                |x, _| {
+                    let shape = x.shape();
+                    CrossEntropyLossConfig::new()
+                        .init(&x.device())
+                        .forward(x, targets.clone())
+                        .unsqueeze::<2>()
+                        .expand(shape)
+                },
+            )
+            .await
+        }
+        _ => panic!("no hand-written op {op}"),
+    }
 }
