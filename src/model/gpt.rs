@@ -107,11 +107,19 @@ impl CausalSelfAttention {
     ) -> Tensor<3> {
         let [batch, time, d_model] = x.dims();
         let head_dim = d_model / self.n_head;
-        let heads = |t: Tensor<3>| {
-            t.reshape([batch, time, self.n_head, head_dim])
-                .swap_dims(1, 2)
-        };
-        let mut qkv = self.qkv.forward(x).chunk(3, 2).into_iter().map(heads);
+        // [batch, time, 3 · d] -> [3 · batch · heads, time, head_dim] in one copy, then three
+        // contiguous [batch, heads, time, head_dim] views: matmuls take them as they are. Split
+        // first, each part's heads were copied once to reshape and again for the matmul.
+        let qkv = self
+            .qkv
+            .forward(x)
+            .reshape([batch, time, 3, self.n_head, head_dim])
+            .permute([2, 0, 3, 1, 4])
+            .reshape([3 * batch * self.n_head, time, head_dim]);
+        let mut qkv = qkv
+            .chunk(3, 0)
+            .into_iter()
+            .map(|part| part.reshape([batch, self.n_head, time, head_dim]));
         let (mut query, mut key, mut value) = (
             qkv.next().unwrap(),
             qkv.next().unwrap(),
