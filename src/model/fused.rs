@@ -318,6 +318,103 @@ where
     ))
 }
 
+/// Attention's core over `qkv` `[3 · batch · heads, time, head_dim]` (queries, keys and values
+/// heads-first, one after the other): `forward(query, key, value)` gives the context `[batch,
+/// heads, time, head_dim]` and the attention weights `[batch, heads, time, time]`, from scores
+/// scaled by `scale`. The backward is written out: dV = Wᵀ·dO, dS = W ⊙ (dO·Vᵀ − Σ(dO·Vᵀ ⊙ W))
+/// · scale, dQ = dS·K, dK = dSᵀ·Q, and the three land in one concatenation, where burn's
+/// backward of three views of `qkv` fills three zero tensors of its size and adds them up.
+/// `None` where the hand-written backward does not reach (not autodiff, or another backend).
+pub fn attention(
+    qkv: Tensor<3>,
+    heads: [usize; 2],
+    scale: f64,
+    forward: impl Fn(Tensor<4>, Tensor<4>, Tensor<4>) -> (Tensor<4>, Tensor<4>),
+) -> Option<Tensor<4>> {
+    if !qkv.is_autodiff() {
+        return None;
+    }
+    let context = attention_autodiff::<Flex>(qkv.clone(), heads, scale, &forward);
+    #[cfg(any(feature = "webgpu", feature = "cuda"))]
+    let context = context.or_else(|| {
+        attention_autodiff::<burn_dispatch::backends::Cube>(qkv, heads, scale, &forward)
+    });
+    context
+}
+
+/// `qkv` `[3 · batch · heads, time, head_dim]` as three `[batch, heads, time, head_dim]` views.
+pub fn split_heads(qkv: Tensor<3>, [batch, heads]: [usize; 2]) -> [Tensor<4>; 3] {
+    let [_, time, head_dim] = qkv.dims();
+    let parts: Vec<_> = qkv
+        .chunk(3, 0)
+        .into_iter()
+        .map(|part| part.reshape([batch, heads, time, head_dim]))
+        .collect();
+    parts.try_into().expect("three parts")
+}
+
+#[derive(Debug)]
+struct AttentionBackward {
+    heads: [usize; 2],
+    scale: f64,
+}
+
+impl<B: Inner> Backward<B, 1> for AttentionBackward
+where
+    DispatchTensor: DispatchKindConversion<B> + DispatchKindConversion<Autodiff<B>>,
+{
+    /// `qkv` and the attention weights.
+    type State = [B::FloatTensorPrimitive; 2];
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [Some(node)] = ops.parents else { return };
+        let [qkv, weights] = ops.state;
+        let qkv = plain::<B, 3>(qkv);
+        let shape = qkv.dims();
+        let [query, key, value] = split_heads(qkv, self.heads);
+        let weights = plain::<B, 4>(weights);
+        let grad = plain::<B, 4>(grads.consume::<B>(&ops.node)); // [batch, heads, time, head_dim]
+        let d_value = weights.clone().swap_dims(2, 3).matmul(grad.clone());
+        let d_weights = grad.matmul(value.swap_dims(2, 3)); // [batch, heads, time, time]
+        let dot = (d_weights.clone() * weights.clone()).sum_dim(3);
+        let d_scores = ((d_weights - dot) * weights).mul_scalar(self.scale);
+        let d_query = d_scores.clone().matmul(key);
+        let d_key = d_scores.swap_dims(2, 3).matmul(query);
+        let flat = |t: Tensor<4>| t.reshape([shape[0] / 3, shape[1], shape[2]]);
+        let d_qkv = Tensor::cat(vec![flat(d_query), flat(d_key), flat(d_value)], 0);
+        grads.register::<B>(node.id, primitive::<B, 3>(d_qkv));
+    }
+}
+
+fn attention_autodiff<B: Inner>(
+    qkv: Tensor<3>,
+    heads: [usize; 2],
+    scale: f64,
+    forward: &impl Fn(Tensor<4>, Tensor<4>, Tensor<4>) -> (Tensor<4>, Tensor<4>),
+) -> Option<Tensor<4>>
+where
+    DispatchTensor: DispatchKindConversion<B> + DispatchKindConversion<Autodiff<B>>,
+{
+    let [qkv] = unwrap_all::<B, 1, 3>([qkv])?;
+    let [query, key, value] = split_heads(plain::<B, 3>(qkv.primitive().clone()), heads);
+    let (context, weights) = forward(query, key, value);
+    let context = primitive::<B, 4>(context);
+    let prep = AttentionBackward { heads, scale }
+        .prepare::<NoCheckpointing>([qkv.node()])
+        .compute_bound()
+        .stateful();
+    let tensor = match prep {
+        OpsKind::Tracked(prep) => {
+            let state = [qkv.primitive().clone(), primitive::<B, 4>(weights)];
+            prep.finish(state, context)
+        }
+        OpsKind::UnTracked(prep) => prep.finish(context),
+    };
+    Some(Tensor::from_primitive::<Autodiff<B, NoCheckpointing>>(
+        tensor,
+    ))
+}
+
 // Numeric comparisons with burn's op-by-op passes: tests/shared/fused.rs, on the CPU and WebGPU.
 #[cfg(test)]
 mod tests {
@@ -352,6 +449,9 @@ mod tests {
         assert!(softmax_autodiff::<Flex, 3>([input().inner()]).is_none());
         let targets = Tensor::<1, Int>::zeros([6], &cpu());
         assert!(cross_entropy_autodiff::<Flex>(input().reshape([6, 8]), targets).is_some());
+        let forward = |q: Tensor<4>, k: Tensor<4>, _| (q.clone(), k);
+        assert!(attention(input().reshape([6, 2, 4]), [1, 2], 1.0, forward).is_some());
+        assert!(attention(input().inner().reshape([6, 2, 4]), [1, 2], 1.0, forward).is_none());
     }
 
     #[test]

@@ -107,6 +107,7 @@ impl CausalSelfAttention {
     ) -> Tensor<3> {
         let [batch, time, d_model] = x.dims();
         let head_dim = d_model / self.n_head;
+        let scale = 1.0 / (head_dim as f64).sqrt();
         // [batch, time, 3 · d] -> [3 · batch · heads, time, head_dim] in one copy, then three
         // contiguous [batch, heads, time, head_dim] views: matmuls take them as they are. Split
         // first, each part's heads were copied once to reshape and again for the matmul.
@@ -116,15 +117,41 @@ impl CausalSelfAttention {
             .reshape([batch, time, 3, self.n_head, head_dim])
             .permute([2, 0, 3, 1, 4])
             .reshape([3 * batch * self.n_head, time, head_dim]);
-        let mut qkv = qkv
-            .chunk(3, 0)
-            .into_iter()
-            .map(|part| part.reshape([batch, self.n_head, time, head_dim]));
-        let (mut query, mut key, mut value) = (
-            qkv.next().unwrap(),
-            qkv.next().unwrap(),
-            qkv.next().unwrap(),
-        );
+        let attend = |query: Tensor<4>, key: Tensor<4>, value: Tensor<4>| {
+            let weights = weights_of(query, key, hidden, scale);
+            (weights.clone().matmul(value), weights)
+        };
+        // Training's usual case, with the backward written out (`fused::attention`).
+        let plain = cache.is_none()
+            && trace.is_none()
+            && rotation.is_none()
+            && !self.qk_norm
+            && self.attn_dropout.prob == 0.0;
+        let fused = plain
+            .then(|| fused::attention(qkv.clone(), [batch, self.n_head], scale, attend))
+            .flatten();
+        let context = match fused {
+            Some(context) => context,
+            None => self.attend_in_steps(qkv, cache, rotation, hidden, scale, trace),
+        };
+        let context = context.swap_dims(1, 2).reshape([batch, time, d_model]);
+        self.resid_dropout.forward(self.proj.forward(context))
+    }
+
+    /// The context `[batch, heads, time, head_dim]` from heads-first `qkv`, op by op: with
+    /// query and key normalized or rotated, the KV cache, a trace or dropout.
+    fn attend_in_steps(
+        &self,
+        qkv: Tensor<3>,
+        cache: Option<CacheSlot<'_>>,
+        rotation: Option<&Rotation>,
+        hidden: Option<&Tensor<4, Bool>>,
+        scale: f64,
+        trace: Option<&mut Trace>,
+    ) -> Tensor<4> {
+        let [_, time, head_dim] = qkv.dims();
+        let batch = qkv.dims()[0] / (3 * self.n_head);
+        let [mut query, mut key, mut value] = fused::split_heads(qkv, [batch, self.n_head]);
         if self.qk_norm {
             (query, key) = (rms_norm(query), rms_norm(key));
         }
@@ -160,28 +187,32 @@ impl CausalSelfAttention {
                 value: value.clone(),
             });
         }
-
-        let scores = query
-            .matmul(key.swap_dims(2, 3))
-            .mul_scalar(1.0 / (head_dim as f64).sqrt()); // [batch, heads, time, positions]
-        let scores = match hidden {
-            Some(hidden) => {
-                let hidden = hidden.clone().expand(scores.shape());
-                scores.mask_fill(hidden, f32::NEG_INFINITY)
-            }
-            None => scores,
-        };
-        let weights = attention_weights(scores);
+        let weights = weights_of(query, key, hidden, scale);
         if let Some(trace) = trace {
             trace.attention.push(weights.clone());
         }
-        let weights = self.attn_dropout.forward(weights);
-        let context = weights
-            .matmul(value)
-            .swap_dims(1, 2)
-            .reshape([batch, time, d_model]);
-        self.resid_dropout.forward(self.proj.forward(context))
+        self.attn_dropout.forward(weights).matmul(value)
     }
+}
+
+/// Attention of `query` `[batch, heads, time, head_dim]` over `key` `[batch, heads, positions,
+/// head_dim]`, scores scaled by `scale`, `hidden` positions masked: the weights `[batch, heads,
+/// time, positions]`.
+fn weights_of(
+    query: Tensor<4>,
+    key: Tensor<4>,
+    hidden: Option<&Tensor<4, Bool>>,
+    scale: f64,
+) -> Tensor<4> {
+    let scores = query.matmul(key.swap_dims(2, 3)).mul_scalar(scale);
+    let scores = match hidden {
+        Some(hidden) => {
+            let hidden = hidden.clone().expand(scores.shape());
+            scores.mask_fill(hidden, f32::NEG_INFINITY)
+        }
+        None => scores,
+    };
+    attention_weights(scores)
 }
 
 /// `[1, 1, time, positions]`: true where key position j comes after new position i (j > past +
@@ -198,7 +229,9 @@ fn hidden_positions(
         let hidden = (0..time)
             .flat_map(|i| (0..positions).map(move |j| j > past + i))
             .collect();
-        Tensor::<2, Bool>::from_data(TensorData::new(hidden, [time, positions]), device)
+        // Outside autodiff, so that it can mask the plain scores of `fused::attention` too.
+        let device = device.clone().inner();
+        Tensor::<2, Bool>::from_data(TensorData::new(hidden, [time, positions]), &device)
             .unsqueeze::<4>()
     })
 }

@@ -4,12 +4,13 @@
 use burn::module::Param;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::tensor::activation;
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use kindling::device::read_floats;
 use kindling::model::fused;
 
 /// One op's comparison: the largest difference between ours and burn's, forward and gradients,
-/// and the largest gradient, which must not be negligible for the comparison to mean anything.
+/// and the largest gradient, against which the gradients' difference is judged (and which must
+/// not be negligible for the comparison to mean anything).
 #[derive(Debug)]
 pub struct Difference {
     pub output: f32,
@@ -88,7 +89,7 @@ async fn compare<const D: usize>(
 }
 
 /// The hand-written ops.
-pub const OPS: [&str; 3] = ["layer_norm", "softmax", "cross_entropy"];
+pub const OPS: [&str; 4] = ["layer_norm", "softmax", "cross_entropy", "attention"];
 
 /// Hand-written op `op` (one of `OPS`) against burn's, on `device` (an autodiff device).
 pub async fn difference(op: &str, device: &Device) -> Difference {
@@ -130,6 +131,34 @@ pub async fn difference(op: &str, device: &Device) -> Difference {
                         .forward(x, targets.clone())
                         .unsqueeze::<2>()
                         .expand(shape)
+                },
+            )
+            .await
+        }
+        // Causal attention over 2 rows of 2 heads, 16 positions of 8 values, the output's
+        // [2, 2, 16, 8] folded to [4, 16, 8].
+        "attention" => {
+            let forward = |query: Tensor<4>, key: Tensor<4>, value: Tensor<4>| {
+                let time = query.dims()[2];
+                let future = Tensor::<2, Bool>::tril_mask([time, time], 0, &query.device())
+                    .unsqueeze::<4>()
+                    .expand([2, 2, time, time]);
+                let scores = query.matmul(key.swap_dims(2, 3)).mul_scalar(0.5);
+                let weights = activation::softmax(scores.mask_fill(future, f32::NEG_INFINITY), 3);
+                (weights.clone().matmul(value), weights)
+            };
+            compare(
+                device,
+                [12, 16, 8],
+                // Scaled down so that the weights are not one-hot: their backward then counts.
+                |x, _| {
+                    fused::attention(x.mul_scalar(0.003), [2, 2], 0.5, forward)
+                        .expect("the hand-written backward on this device")
+                        .reshape([4, 16, 8])
+                },
+                |x, _| {
+                    let [q, k, v] = fused::split_heads(x.mul_scalar(0.003), [2, 2]);
+                    forward(q, k, v).0.reshape([4, 16, 8])
                 },
             )
             .await
