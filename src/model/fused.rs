@@ -321,7 +321,8 @@ where
 /// Attention's core over `qkv` `[3 · batch · heads, time, head_dim]` (queries, keys and values
 /// heads-first, one after the other): `forward(query, key, value)` gives the context `[batch,
 /// heads, time, head_dim]` and the attention weights `[batch, heads, time, time]`, from scores
-/// scaled by `scale`. The backward is written out: dV = Wᵀ·dO, dS = W ⊙ (dO·Vᵀ − Σ(dO·Vᵀ ⊙ W))
+/// scaled by `scale`, queries and keys turned first by `rotation` (cos and sin, as `rotate`
+/// takes them) if given. The backward is written out: dV = Wᵀ·dO, dS = W ⊙ (dO·Vᵀ − Σ(dO·Vᵀ ⊙ W))
 /// · scale, dQ = dS·K, dK = dSᵀ·Q, and the three land in one concatenation, where burn's
 /// backward of three views of `qkv` fills three zero tensors of its size and adds them up.
 /// `None` where the hand-written backward does not reach (not autodiff, or another backend).
@@ -329,17 +330,44 @@ pub fn attention(
     qkv: Tensor<3>,
     heads: [usize; 2],
     scale: f64,
+    rotation: Option<[Tensor<4>; 2]>,
     forward: impl Fn(Tensor<4>, Tensor<4>, Tensor<4>) -> (Tensor<4>, Tensor<4>),
 ) -> Option<Tensor<4>> {
     if !qkv.is_autodiff() {
         return None;
     }
-    let context = attention_autodiff::<Flex>(qkv.clone(), heads, scale, &forward);
+    let setup = Attention {
+        heads,
+        scale,
+        rotation,
+    };
+    let context = attention_autodiff::<Flex>(qkv.clone(), &setup, &forward);
     #[cfg(any(feature = "webgpu", feature = "cuda"))]
-    let context = context.or_else(|| {
-        attention_autodiff::<burn_dispatch::backends::Cube>(qkv, heads, scale, &forward)
-    });
+    let context = context
+        .or_else(|| attention_autodiff::<burn_dispatch::backends::Cube>(qkv, &setup, &forward));
     context
+}
+
+/// How `attention` reads its `qkv`: `[batch, heads]`, the scores' scale, and rotary positions'
+/// cos and sin (`rotate`), outside autodiff.
+struct Attention {
+    heads: [usize; 2],
+    scale: f64,
+    rotation: Option<[Tensor<4>; 2]>,
+}
+
+/// `x` `[batch, heads, time, head_dim]` with each pair (i, i + head_dim / 2) turned by the angle
+/// whose `cos` and `sin` are given, `[1, 1, time, head_dim / 2]`: rotary positions.
+pub fn rotate(x: Tensor<4>, cos: Tensor<4>, sin: Tensor<4>) -> Tensor<4> {
+    let mut halves = x.chunk(2, 3).into_iter();
+    let (a, b) = (halves.next().unwrap(), halves.next().unwrap());
+    Tensor::cat(
+        vec![
+            a.clone() * cos.clone() - b.clone() * sin.clone(),
+            b * cos + a * sin,
+        ],
+        3,
+    )
 }
 
 /// `qkv` `[3 · batch · heads, time, head_dim]` as three `[batch, heads, time, head_dim]` views.
@@ -359,27 +387,52 @@ struct AttentionBackward {
     scale: f64,
 }
 
+/// Queries, keys and values of `qkv`, queries and keys turned by `rotation`.
+fn rotated_heads(
+    qkv: Tensor<3>,
+    heads: [usize; 2],
+    rotation: Option<&[Tensor<4>; 2]>,
+) -> [Tensor<4>; 3] {
+    let [query, key, value] = split_heads(qkv, heads);
+    match rotation {
+        Some([cos, sin]) => {
+            let turn = |x| rotate(x, cos.clone(), sin.clone());
+            [turn(query), turn(key), value]
+        }
+        None => [query, key, value],
+    }
+}
+
 impl<B: Inner> Backward<B, 1> for AttentionBackward
 where
     DispatchTensor: DispatchKindConversion<B> + DispatchKindConversion<Autodiff<B>>,
 {
-    /// `qkv` and the attention weights.
-    type State = [B::FloatTensorPrimitive; 2];
+    /// `qkv`, the attention weights, and the rotation's cos and sin.
+    type State = (
+        [B::FloatTensorPrimitive; 2],
+        Option<[B::FloatTensorPrimitive; 2]>,
+    );
 
     fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [Some(node)] = ops.parents else { return };
-        let [qkv, weights] = ops.state;
+        let ([qkv, weights], rotation) = ops.state;
         let qkv = plain::<B, 3>(qkv);
         let shape = qkv.dims();
-        let [query, key, value] = split_heads(qkv, self.heads);
+        let rotation = rotation.map(|[cos, sin]| [plain::<B, 4>(cos), plain::<B, 4>(sin)]);
+        let [query, key, value] = rotated_heads(qkv, self.heads, rotation.as_ref());
         let weights = plain::<B, 4>(weights);
         let grad = plain::<B, 4>(grads.consume::<B>(&ops.node)); // [batch, heads, time, head_dim]
         let d_value = weights.clone().swap_dims(2, 3).matmul(grad.clone());
         let d_weights = grad.matmul(value.swap_dims(2, 3)); // [batch, heads, time, time]
         let dot = (d_weights.clone() * weights.clone()).sum_dim(3);
         let d_scores = ((d_weights - dot) * weights).mul_scalar(self.scale);
-        let d_query = d_scores.clone().matmul(key);
-        let d_key = d_scores.swap_dims(2, 3).matmul(query);
+        let mut d_query = d_scores.clone().matmul(key);
+        let mut d_key = d_scores.swap_dims(2, 3).matmul(query);
+        if let Some([cos, sin]) = rotation {
+            // Turned back: the rotation's transpose is the opposite angle.
+            let back = |x| rotate(x, cos.clone(), sin.clone().neg());
+            (d_query, d_key) = (back(d_query), back(d_key));
+        }
         let flat = |t: Tensor<4>| t.reshape([shape[0] / 3, shape[1], shape[2]]);
         let d_qkv = Tensor::cat(vec![flat(d_query), flat(d_key), flat(d_value)], 0);
         grads.register::<B>(node.id, primitive::<B, 3>(d_qkv));
@@ -388,25 +441,42 @@ where
 
 fn attention_autodiff<B: Inner>(
     qkv: Tensor<3>,
-    heads: [usize; 2],
-    scale: f64,
+    setup: &Attention,
     forward: &impl Fn(Tensor<4>, Tensor<4>, Tensor<4>) -> (Tensor<4>, Tensor<4>),
 ) -> Option<Tensor<4>>
 where
     DispatchTensor: DispatchKindConversion<B> + DispatchKindConversion<Autodiff<B>>,
 {
     let [qkv] = unwrap_all::<B, 1, 3>([qkv])?;
-    let [query, key, value] = split_heads(plain::<B, 3>(qkv.primitive().clone()), heads);
+    let rotation = match &setup.rotation {
+        Some([cos, sin]) => Some([
+            cos.clone().try_into_primitive::<B>().ok()?,
+            sin.clone().try_into_primitive::<B>().ok()?,
+        ]),
+        None => None,
+    };
+    let turn = rotation
+        .clone()
+        .map(|[cos, sin]| [plain::<B, 4>(cos), plain::<B, 4>(sin)]);
+    let [query, key, value] = rotated_heads(
+        plain::<B, 3>(qkv.primitive().clone()),
+        setup.heads,
+        turn.as_ref(),
+    );
     let (context, weights) = forward(query, key, value);
     let context = primitive::<B, 4>(context);
-    let prep = AttentionBackward { heads, scale }
+    let backward = AttentionBackward {
+        heads: setup.heads,
+        scale: setup.scale,
+    };
+    let prep = backward
         .prepare::<NoCheckpointing>([qkv.node()])
         .compute_bound()
         .stateful();
     let tensor = match prep {
         OpsKind::Tracked(prep) => {
             let state = [qkv.primitive().clone(), primitive::<B, 4>(weights)];
-            prep.finish(state, context)
+            prep.finish((state, rotation), context)
         }
         OpsKind::UnTracked(prep) => prep.finish(context),
     };
@@ -450,8 +520,15 @@ mod tests {
         let targets = Tensor::<1, Int>::zeros([6], &cpu());
         assert!(cross_entropy_autodiff::<Flex>(input().reshape([6, 8]), targets).is_some());
         let forward = |q: Tensor<4>, k: Tensor<4>, _| (q.clone(), k);
-        assert!(attention(input().reshape([6, 2, 4]), [1, 2], 1.0, forward).is_some());
-        assert!(attention(input().inner().reshape([6, 2, 4]), [1, 2], 1.0, forward).is_none());
+        assert!(attention(input().reshape([6, 2, 4]), [1, 2], 1.0, None, forward).is_some());
+        assert!(attention(
+            input().inner().reshape([6, 2, 4]),
+            [1, 2],
+            1.0,
+            None,
+            forward
+        )
+        .is_none());
     }
 
     #[test]

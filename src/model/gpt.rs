@@ -122,13 +122,13 @@ impl CausalSelfAttention {
             (weights.clone().matmul(value), weights)
         };
         // Training's usual case, with the backward written out (`fused::attention`).
-        let plain = cache.is_none()
-            && trace.is_none()
-            && rotation.is_none()
-            && !self.qk_norm
-            && self.attn_dropout.prob == 0.0;
-        let fused = plain
-            .then(|| fused::attention(qkv.clone(), [batch, self.n_head], scale, attend))
+        let usual =
+            cache.is_none() && trace.is_none() && !self.qk_norm && self.attn_dropout.prob == 0.0;
+        let fused = usual
+            .then(|| {
+                let rotation = rotation.map(|r| [r.cos.clone(), r.sin.clone()]);
+                fused::attention(qkv.clone(), [batch, self.n_head], scale, rotation, attend)
+            })
             .flatten();
         let context = match fused {
             Some(context) => context,
@@ -138,8 +138,8 @@ impl CausalSelfAttention {
         self.resid_dropout.forward(self.proj.forward(context))
     }
 
-    /// The context `[batch, heads, time, head_dim]` from heads-first `qkv`, op by op: with
-    /// query and key normalized or rotated, the KV cache, a trace or dropout.
+    /// The context `[batch, heads, time, head_dim]` from heads-first `qkv`, op by op: with the
+    /// KV cache, a trace, QK norm or dropout, or without autodiff.
     fn attend_in_steps(
         &self,
         qkv: Tensor<3>,
@@ -276,8 +276,10 @@ struct Rotation {
 }
 
 impl Rotation {
-    /// The angles of positions `past..past + time`.
+    /// The angles of positions `past..past + time`, outside autodiff (constants, which
+    /// `fused::attention` takes as they are).
     fn new(past: usize, time: usize, head_dim: usize, device: &Device) -> Self {
+        let device = &device.clone().inner();
         let half = head_dim / 2;
         let frequencies = Tensor::<1, Int>::arange(0..half as i64, device)
             .float()
@@ -297,16 +299,7 @@ impl Rotation {
     /// `x` `[batch, heads, time, head_dim]` with each pair (i, i + head_dim / 2) turned by its
     /// angle.
     fn apply(&self, x: Tensor<4>) -> Tensor<4> {
-        let mut halves = x.chunk(2, 3).into_iter();
-        let (a, b) = (halves.next().unwrap(), halves.next().unwrap());
-        let (cos, sin) = (self.cos.clone(), self.sin.clone());
-        Tensor::cat(
-            vec![
-                a.clone() * cos.clone() - b.clone() * sin.clone(),
-                b * cos + a * sin,
-            ],
-            3,
-        )
+        fused::rotate(x, self.cos.clone(), self.sin.clone())
     }
 }
 

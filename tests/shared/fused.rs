@@ -89,7 +89,13 @@ async fn compare<const D: usize>(
 }
 
 /// The hand-written ops.
-pub const OPS: [&str; 4] = ["layer_norm", "softmax", "cross_entropy", "attention"];
+pub const OPS: [&str; 5] = [
+    "layer_norm",
+    "softmax",
+    "cross_entropy",
+    "attention",
+    "rotary_attention",
+];
 
 /// Hand-written op `op` (one of `OPS`) against burn's, on `device` (an autodiff device).
 pub async fn difference(op: &str, device: &Device) -> Difference {
@@ -136,8 +142,9 @@ pub async fn difference(op: &str, device: &Device) -> Difference {
             .await
         }
         // Causal attention over 2 rows of 2 heads, 16 positions of 8 values, the output's
-        // [2, 2, 16, 8] folded to [4, 16, 8].
-        "attention" => {
+        // [2, 2, 16, 8] folded to [4, 16, 8]; with rotary positions, queries and keys turned by
+        // angles that differ per position and pair.
+        "attention" | "rotary_attention" => {
             let forward = |query: Tensor<4>, key: Tensor<4>, value: Tensor<4>| {
                 let time = query.dims()[2];
                 let future = Tensor::<2, Bool>::tril_mask([time, time], 0, &query.device())
@@ -147,17 +154,33 @@ pub async fn difference(op: &str, device: &Device) -> Difference {
                 let weights = activation::softmax(scores.mask_fill(future, f32::NEG_INFINITY), 3);
                 (weights.clone().matmul(value), weights)
             };
+            let rotation = (op == "rotary_attention").then(|| {
+                let angles: Vec<f32> = (0..64).map(|i| (i * 7 % 13) as f32 * 0.3).collect();
+                let angles = Tensor::<4>::from_data(
+                    TensorData::new(angles, [1, 1, 16, 4]),
+                    &device.clone().inner(),
+                );
+                [angles.clone().cos(), angles.sin()]
+            });
+            let turned = |[q, k, v]: [Tensor<4>; 3]| match &rotation {
+                Some([cos, sin]) => [
+                    fused::rotate(q, cos.clone(), sin.clone()),
+                    fused::rotate(k, cos.clone(), sin.clone()),
+                    v,
+                ],
+                None => [q, k, v],
+            };
             compare(
                 device,
                 [12, 16, 8],
                 // Scaled down so that the weights are not one-hot: their backward then counts.
                 |x, _| {
-                    fused::attention(x.mul_scalar(0.003), [2, 2], 0.5, forward)
+                    fused::attention(x.mul_scalar(0.003), [2, 2], 0.5, rotation.clone(), forward)
                         .expect("the hand-written backward on this device")
                         .reshape([4, 16, 8])
                 },
                 |x, _| {
-                    let [q, k, v] = fused::split_heads(x.mul_scalar(0.003), [2, 2]);
+                    let [q, k, v] = turned(fused::split_heads(x.mul_scalar(0.003), [2, 2]));
                     forward(q, k, v).0.reshape([4, 16, 8])
                 },
             )
