@@ -384,7 +384,6 @@ pub fn split_heads(qkv: Tensor<3>, [batch, heads]: [usize; 2]) -> [Tensor<4>; 3]
 
 #[derive(Debug)]
 struct AttentionBackward {
-    heads: [usize; 2],
     scale: f64,
 }
 
@@ -408,19 +407,18 @@ impl<B: Inner> Backward<B, 1> for AttentionBackward
 where
     DispatchTensor: DispatchKindConversion<B> + DispatchKindConversion<Autodiff<B>>,
 {
-    /// `qkv`, the attention weights, and the rotation's cos and sin.
+    /// The queries and keys as the scores saw them (turned), the values, the attention weights,
+    /// and the rotation's cos and sin.
     type State = (
-        [B::FloatTensorPrimitive; 2],
+        [B::FloatTensorPrimitive; 4],
         Option<[B::FloatTensorPrimitive; 2]>,
     );
 
     fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [Some(node)] = ops.parents else { return };
-        let ([qkv, weights], rotation) = ops.state;
-        let qkv = plain::<B, 3>(qkv);
-        let shape = qkv.dims();
-        let rotation = rotation.map(|[cos, sin]| [plain::<B, 4>(cos), plain::<B, 4>(sin)]);
-        let [query, key, value] = rotated_heads(qkv, self.heads, rotation.as_ref());
+        let ([query, key, value, weights], rotation) = ops.state;
+        let [query, key, value] = [query, key, value].map(plain::<B, 4>);
+        let [batch, heads, time, head_dim] = query.dims();
         let weights = plain::<B, 4>(weights);
         let grad = plain::<B, 4>(grads.consume::<B>(&ops.node)); // [batch, heads, time, head_dim]
         let d_value = weights.clone().swap_dims(2, 3).matmul(grad.clone());
@@ -429,12 +427,12 @@ where
         let d_scores = ((d_weights - dot) * weights).mul_scalar(self.scale);
         let mut d_query = d_scores.clone().matmul(key);
         let mut d_key = d_scores.swap_dims(2, 3).matmul(query);
-        if let Some([cos, sin]) = rotation {
+        if let Some([cos, sin]) = rotation.map(|r| r.map(plain::<B, 4>)) {
             // Turned back: the rotation's transpose is the opposite angle.
             let back = |x| rotate(x, cos.clone(), sin.clone().neg());
             (d_query, d_key) = (back(d_query), back(d_key));
         }
-        let flat = |t: Tensor<4>| t.reshape([shape[0] / 3, shape[1], shape[2]]);
+        let flat = |t: Tensor<4>| t.reshape([batch * heads, time, head_dim]);
         let d_qkv = Tensor::cat(vec![flat(d_query), flat(d_key), flat(d_value)], 0);
         grads.register::<B>(node.id, primitive::<B, 3>(d_qkv));
     }
@@ -456,27 +454,23 @@ where
         ]),
         None => None,
     };
-    let turn = rotation
-        .clone()
-        .map(|[cos, sin]| [plain::<B, 4>(cos), plain::<B, 4>(sin)]);
+    let turn = rotation.clone().map(|r| r.map(plain::<B, 4>));
     let [query, key, value] = rotated_heads(
         plain::<B, 3>(qkv.primitive().clone()),
         setup.heads,
         turn.as_ref(),
     );
+    let saved = [query.clone(), key.clone(), value.clone()];
     let (context, weights) = forward(query, key, value);
     let context = primitive::<B, 4>(context);
-    let backward = AttentionBackward {
-        heads: setup.heads,
-        scale: setup.scale,
-    };
-    let prep = backward
+    let prep = AttentionBackward { scale: setup.scale }
         .prepare::<NoCheckpointing>([qkv.node()])
         .compute_bound()
         .stateful();
     let tensor = match prep {
         OpsKind::Tracked(prep) => {
-            let state = [qkv.primitive().clone(), primitive::<B, 4>(weights)];
+            let [query, key, value] = saved.map(primitive::<B, 4>);
+            let state = [query, key, value, primitive::<B, 4>(weights)];
             prep.finish((state, rotation), context)
         }
         OpsKind::UnTracked(prep) => prep.finish(context),
