@@ -16,64 +16,10 @@ use burn_autodiff::checkpoint::strategy::NoCheckpointing;
 use burn_autodiff::grads::Gradients;
 use burn_autodiff::ops::{Backward, Ops, OpsKind};
 use burn_autodiff::Autodiff;
-use burn_backend::tensor::FloatTensor;
-use burn_backend::Backend;
 use burn_dispatch::backends::Flex;
 use burn_dispatch::DispatchKindConversion;
 
-/// A backend whose tensors this module can take apart and put back together.
-trait Inner: Backend
-where
-    DispatchTensor: DispatchKindConversion<Self> + DispatchKindConversion<Autodiff<Self>>,
-{
-}
-impl<B: Backend> Inner for B where
-    DispatchTensor: DispatchKindConversion<B> + DispatchKindConversion<Autodiff<B>>
-{
-}
-
-/// `tensor`'s value on backend `B`, outside autodiff's graph.
-fn plain<B: Inner, const D: usize>(primitive: B::FloatTensorPrimitive) -> Tensor<D>
-where
-    DispatchTensor: DispatchKindConversion<B> + DispatchKindConversion<Autodiff<B>>,
-{
-    Tensor::from_primitive::<B>(primitive)
-}
-
-fn primitive<B: Inner, const D: usize>(tensor: Tensor<D>) -> B::FloatTensorPrimitive
-where
-    DispatchTensor: DispatchKindConversion<B> + DispatchKindConversion<Autodiff<B>>,
-{
-    tensor
-        .try_into_primitive::<B>()
-        .expect("a tensor computed on this backend")
-}
-
-/// Runs `op` with the hand-written backward on the first backend (CPU, then GPU) that holds all of
-/// `inputs` as autodiff tensors; `None` if none does.
-macro_rules! on_autodiff_backend {
-    ($op:ident, $inputs:expr) => {{
-        let inputs = $inputs;
-        let output = $op::<Flex, D>(inputs.clone());
-        #[cfg(any(feature = "webgpu", feature = "cuda"))]
-        let output = output.or_else(|| $op::<burn_dispatch::backends::Cube, D>(inputs));
-        output
-    }};
-}
-
-/// The autodiff tensors of `tensors`, if all of them are on `Autodiff<B>` (with no checkpointing).
-fn unwrap_all<B: Inner, const N: usize, const D: usize>(
-    tensors: [Tensor<D>; N],
-) -> Option<[FloatTensor<Autodiff<B>>; N]>
-where
-    DispatchTensor: DispatchKindConversion<B> + DispatchKindConversion<Autodiff<B>>,
-{
-    let unwrapped: Vec<_> = tensors
-        .into_iter()
-        .map(|t| t.try_into_primitive::<Autodiff<B, NoCheckpointing>>().ok())
-        .collect::<Option<_>>()?;
-    unwrapped.try_into().ok()
-}
+use super::backward::{on_autodiff_backend, plain, primitive, unwrap_all, Inner};
 
 /// The epsilon of burn's `LayerNormConfig`, with which the models build their layer norms.
 pub const LAYER_NORM_EPSILON: f64 = 1e-5;

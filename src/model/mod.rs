@@ -1,8 +1,10 @@
 //! The models Kindling trains, behind one type so training and sampling need not care which.
 
+mod backward;
 pub mod fused;
 pub mod gpt;
 pub mod lora;
+pub mod recurrence;
 pub mod rnn;
 
 use std::collections::HashMap;

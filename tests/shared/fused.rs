@@ -1,4 +1,4 @@
-//! The hand-written backward passes (`kindling::model::fused`) against burn's op-by-op ones, on
+//! The hand-written backward passes (`kindling::model::fused` and `recurrence`) against burn's op-by-op ones, on
 //! any autodiff device: the native tests run it on the CPU, the browser tests on WebGPU.
 
 use burn::module::Param;
@@ -7,6 +7,7 @@ use burn::tensor::activation;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use kindling::device::read_floats;
 use kindling::model::fused;
+use kindling::model::recurrence::{self, Carry, Cell, Sequence};
 
 /// One op's comparison: the largest difference between ours and burn's, forward and gradients,
 /// and the largest gradient, against which the gradients' difference is judged (and which must
@@ -89,12 +90,14 @@ async fn compare<const D: usize>(
 }
 
 /// The hand-written ops.
-pub const OPS: [&str; 5] = [
+pub const OPS: [&str; 7] = [
     "layer_norm",
     "softmax",
     "cross_entropy",
     "attention",
     "rotary_attention",
+    "lstm",
+    "gru",
 ];
 
 /// Hand-written op `op` (one of `OPS`) against burn's, on `device` (an autodiff device).
@@ -183,6 +186,43 @@ pub async fn difference(op: &str, device: &Device) -> Difference {
                     let [q, k, v] = turned(fused::split_heads(x.mul_scalar(0.003), [2, 2]));
                     forward(q, k, v).0.reshape([4, 16, 8])
                 },
+            )
+            .await
+        }
+        // A layer of 8 hidden units over 16 steps of 2 rows. "Gamma" scales the recurrent
+        // weight and is the bias, so its gradient covers both; the inputs are scaled down so that
+        // the gates do not saturate.
+        "lstm" | "gru" => {
+            let (cell, width) = match op {
+                "lstm" => (Cell::Lstm, 32),
+                _ => (Cell::Gru, 24),
+            };
+            let fixed: Vec<f32> = (0..8 * width)
+                .map(|i| ((i * 13 % 11) as f32 - 5.0) * 0.05)
+                .collect();
+            let fixed = Tensor::<2>::from_data(TensorData::new(fixed, [8, width]), device);
+            let run = |x: Tensor<3>, gamma: Tensor<1>, by_hand: bool| {
+                let gamma = gamma.slice(0..width).reshape([1, width]);
+                let sequence = Sequence {
+                    from_input: x.mul_scalar(0.05),
+                    weight: fixed.clone() * gamma.clone(),
+                    bias: gamma.mul_scalar(0.1),
+                };
+                let zeros = Tensor::<2>::zeros([2, 8], device);
+                let start = Carry {
+                    hidden: zeros.clone(),
+                    cell: (cell == Cell::Lstm).then_some(zeros),
+                };
+                match by_hand {
+                    true => recurrence::run(cell, sequence, start).0,
+                    false => recurrence::run_op_by_op(cell, sequence, start).0,
+                }
+            };
+            compare(
+                device,
+                [16, 2, width],
+                |x, g| run(x, g, true),
+                |x, g| run(x, g, false),
             )
             .await
         }

@@ -1,0 +1,413 @@
+//! A recurrent layer's whole sequence as one op, with backpropagation through time written by
+//! hand. burn's autodiff records every op of every step, and its backward of each step's slices
+//! and small elementwise ops is a kernel launch apiece on a GPU (~125 per time step of seed-lstm).
+//! Here the forward steps on the backend's own tensors and one backward walks the steps in
+//! reverse, each cell's derivative in closed form; the recurrent weight's gradient is one product
+//! over all steps. The cells are burn's `Lstm` and `Gru` (reset after the product) with their
+//! default activations, so checkpoints and the inspect views stay burn's.
+
+use burn::tensor::activation::sigmoid;
+use burn::tensor::{DispatchTensor, Tensor};
+use burn_autodiff::checkpoint::base::Checkpointer;
+use burn_autodiff::checkpoint::strategy::NoCheckpointing;
+use burn_autodiff::grads::Gradients;
+use burn_autodiff::ops::{Backward, Ops, OpsKind};
+use burn_autodiff::Autodiff;
+use burn_dispatch::DispatchKindConversion;
+
+use super::backward::{plain, primitive, unwrap_all, Inner};
+
+/// The cell a layer steps. LSTM: gates input, forget, output and candidate, in that order;
+/// GRU: update, reset and candidate, the reset applied after the hidden product.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cell {
+    Lstm,
+    Gru,
+}
+
+/// A layer's sequence, as the recurrence reads it.
+#[derive(Clone, Debug)]
+pub struct Sequence {
+    /// `W_x x + b_x` for every step: `[time, batch, gates · hidden]`.
+    pub from_input: Tensor<3>,
+    /// `W_h`, `[hidden, gates · hidden]`.
+    pub weight: Tensor<2>,
+    /// `b_h`, `[1, gates · hidden]`.
+    pub bias: Tensor<2>,
+}
+
+/// What a layer carries from step to step: the hidden state `[batch, hidden]` and an LSTM's
+/// cell (a GRU has none).
+#[derive(Clone, Debug)]
+pub struct Carry {
+    pub hidden: Tensor<2>,
+    pub cell: Option<Tensor<2>>,
+}
+
+/// `cell` stepped through `sequence` from `start`: every step's hidden state `[time, batch,
+/// hidden]`, and the carry after the last step, which takes no gradient (training starts every
+/// window from zeros).
+pub fn run(cell: Cell, sequence: Sequence, start: Carry) -> (Tensor<3>, Carry) {
+    if sequence.from_input.is_autodiff() {
+        let output = run_autodiff::<burn_dispatch::backends::Flex>(cell, &sequence, &start);
+        #[cfg(any(feature = "webgpu", feature = "cuda"))]
+        let output = output
+            .or_else(|| run_autodiff::<burn_dispatch::backends::Cube>(cell, &sequence, &start));
+        if let Some(output) = output {
+            return output;
+        }
+    }
+    run_op_by_op(cell, sequence, start)
+}
+
+/// `run` with burn's autodiff recording every op of every step: where the hand-written backward
+/// does not reach (a compute peer's device), and the reference it is tested against.
+pub fn run_op_by_op(cell: Cell, sequence: Sequence, start: Carry) -> (Tensor<3>, Carry) {
+    let steps = forward(cell, &sequence, start);
+    let last = steps.carries.last().expect("the start").clone();
+    (Tensor::stack(steps.outputs, 0), last)
+}
+
+/// A forward pass: each step's hidden state, `W_h h + b_h` of the carry it started from, and the
+/// carries (the start, then one per step).
+struct Steps {
+    outputs: Vec<Tensor<2>>,
+    from_state: Vec<Tensor<2>>,
+    carries: Vec<Carry>,
+}
+
+fn forward(cell: Cell, sequence: &Sequence, start: Carry) -> Steps {
+    let time = sequence.from_input.dims()[0];
+    let mut steps = Steps {
+        outputs: Vec::with_capacity(time),
+        from_state: Vec::with_capacity(time),
+        carries: Vec::with_capacity(time + 1),
+    };
+    let mut carry = start;
+    for t in 0..time {
+        let x = at(&sequence.from_input, t);
+        let h = carry.hidden.clone().matmul(sequence.weight.clone()) + sequence.bias.clone();
+        let next = step(cell, x, h.clone(), &carry);
+        steps.outputs.push(next.hidden.clone());
+        steps.from_state.push(h);
+        steps.carries.push(std::mem::replace(&mut carry, next));
+    }
+    steps.carries.push(carry);
+    steps
+}
+
+/// Step `t` of `x` `[time, batch, n]`: `[batch, n]`.
+fn at(x: &Tensor<3>, t: usize) -> Tensor<2> {
+    let [_, batch, n] = x.dims();
+    x.clone()
+        .slice([t..t + 1, 0..batch, 0..n])
+        .reshape([batch, n])
+}
+
+/// The carry after one step, from `x` (`W_x x + b_x`) and `h` (`W_h h + b_h`).
+fn step(cell: Cell, x: Tensor<2>, h: Tensor<2>, carry: &Carry) -> Carry {
+    match cell {
+        Cell::Lstm => {
+            let [input, forget, output, candidate] = lstm_gates(x + h);
+            let c = forget * carry.cell.clone().expect("an LSTM's cell") + input * candidate;
+            Carry {
+                hidden: output * c.clone().tanh(),
+                cell: Some(c),
+            }
+        }
+        Cell::Gru => {
+            let [update, _, candidate, _] = gru_gates(x, h);
+            Carry {
+                hidden: candidate * update.clone().neg().add_scalar(1.0)
+                    + update * carry.hidden.clone(),
+                cell: None,
+            }
+        }
+    }
+}
+
+/// An LSTM's gates from their pre-activations `[batch, 4 · hidden]`.
+fn lstm_gates(sums: Tensor<2>) -> [Tensor<2>; 4] {
+    let [i, f, o, g] = quarters(sums);
+    [sigmoid(i), sigmoid(f), sigmoid(o), g.tanh()]
+}
+
+fn quarters(x: Tensor<2>) -> [Tensor<2>; 4] {
+    x.chunk(4, 1).try_into().expect("four gates")
+}
+
+fn thirds(x: Tensor<2>) -> [Tensor<2>; 3] {
+    x.chunk(3, 1).try_into().expect("three gates")
+}
+
+/// A GRU's update, reset and candidate from `x` and `h` `[batch, 3 · hidden]`, and the
+/// candidate's hidden product `W_hn h + b_hn`, which the reset scales.
+fn gru_gates(x: Tensor<2>, h: Tensor<2>) -> [Tensor<2>; 4] {
+    let ([xz, xr, xn], [hz, hr, hn]) = (thirds(x), thirds(h));
+    let update = sigmoid(xz + hz);
+    let reset = sigmoid(xr + hr);
+    let candidate = (xn + reset.clone() * hn.clone()).tanh();
+    [update, reset, candidate, hn]
+}
+
+/// `σ'` from `σ`: `y (1 − y)`.
+fn sigmoid_slope(y: Tensor<2>) -> Tensor<2> {
+    y.clone() * y.neg().add_scalar(1.0)
+}
+
+/// `tanh'` from `tanh`: `1 − y²`.
+fn tanh_slope(y: Tensor<2>) -> Tensor<2> {
+    y.square().neg().add_scalar(1.0)
+}
+
+/// One step of an LSTM backward: from the step's `x` and `h` products, the cells before and
+/// after it, and the gradients of its hidden state and cell, the gradient of the pre-activations
+/// `[batch, 4 · hidden]` and of the cell before.
+fn lstm_back(
+    [x, h]: [Tensor<2>; 2],
+    [before, after]: [Tensor<2>; 2],
+    d_hidden: Tensor<2>,
+    d_cell: Option<Tensor<2>>,
+) -> (Tensor<2>, Tensor<2>) {
+    let [input, forget, output, candidate] = lstm_gates(x + h);
+    let squashed = after.tanh();
+    let through_hidden = d_hidden.clone() * output.clone() * tanh_slope(squashed.clone());
+    let d_cell = match d_cell {
+        Some(d) => d + through_hidden,
+        None => through_hidden,
+    };
+    let sums = Tensor::cat(
+        vec![
+            d_cell.clone() * candidate.clone() * sigmoid_slope(input.clone()),
+            d_cell.clone() * before * sigmoid_slope(forget.clone()),
+            d_hidden * squashed * sigmoid_slope(output),
+            d_cell.clone() * input * tanh_slope(candidate),
+        ],
+        1,
+    );
+    (sums, d_cell * forget)
+}
+
+/// One step of a GRU backward: from the step's `x` and `h` products, the hidden state before it
+/// and the gradient of the one after, the gradients of `x` and `h` `[batch, 3 · hidden]` and the
+/// part of the earlier hidden state's gradient that skips the product.
+fn gru_back(
+    [x, h]: [Tensor<2>; 2],
+    before: Tensor<2>,
+    d_hidden: Tensor<2>,
+) -> (Tensor<2>, Tensor<2>, Tensor<2>) {
+    let [update, reset, candidate, hn] = gru_gates(x, h);
+    let d_candidate = d_hidden.clone() * update.clone().neg().add_scalar(1.0);
+    let d_update = d_hidden.clone() * (before - candidate.clone()) * sigmoid_slope(update.clone());
+    let d_new = d_candidate * tanh_slope(candidate); // the candidate's pre-activation
+    let d_reset = d_new.clone() * hn * sigmoid_slope(reset.clone());
+    let d_x = Tensor::cat(vec![d_update.clone(), d_reset.clone(), d_new.clone()], 1);
+    let d_h = Tensor::cat(vec![d_update, d_reset, d_new * reset], 1);
+    (d_x, d_h, d_hidden * update)
+}
+
+#[derive(Debug)]
+struct RecurrenceBackward {
+    cell: Cell,
+}
+
+/// What the backward keeps: the inputs `[time · batch, gates · hidden]`, the weight, each step's
+/// `W_h h + b_h`, the hidden states (the start's `[batch, hidden]` and the output `[time, batch,
+/// hidden]`) and an LSTM's cells (the start's, then each step's).
+#[derive(Clone, Debug)]
+struct Saved<P> {
+    from_input: P,
+    weight: P,
+    from_state: Vec<P>,
+    start: P,
+    outputs: P,
+    cells: Vec<P>,
+}
+
+impl<B: Inner> Backward<B, 5> for RecurrenceBackward
+where
+    DispatchTensor: DispatchKindConversion<B> + DispatchKindConversion<Autodiff<B>>,
+{
+    type State = Saved<B::FloatTensorPrimitive>;
+
+    fn backward(self, ops: Ops<Self::State, 5>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [input_node, weight_node, bias_node, hidden_node, cell_node] = ops.parents;
+        let saved = ops.state;
+        let weight = plain::<B, 2>(saved.weight);
+        let (start, outputs) = (plain::<B, 2>(saved.start), plain::<B, 3>(saved.outputs));
+        let before = |t: usize| match t {
+            0 => start.clone(),
+            _ => at(&outputs, t - 1),
+        };
+        let cells: Vec<Tensor<2>> = saved.cells.into_iter().map(plain::<B, 2>).collect();
+        let from_state: Vec<Tensor<2>> = saved.from_state.into_iter().map(plain::<B, 2>).collect();
+        let time = from_state.len();
+        let [rows, width] = plain::<B, 2>(saved.from_input.clone()).dims();
+        let from_input = plain::<B, 2>(saved.from_input).reshape([time, rows / time, width]);
+        let grad = plain::<B, 3>(grads.consume::<B>(&ops.node)); // [time, batch, hidden]
+
+        let start_tracked = hidden_node.is_some() || cell_node.is_some();
+        let mut d_h_all = Vec::with_capacity(time); // d(W_h h + b_h), per step
+        let mut d_x_all = Vec::with_capacity(time); // a GRU's d(W_x x + b_x), per step
+        let (mut d_hidden, mut d_cell): (Option<Tensor<2>>, Option<Tensor<2>>) = (None, None);
+        for t in (0..time).rev() {
+            let d_out = at(&grad, t);
+            let d_out = match d_hidden.take() {
+                Some(d) => d + d_out,
+                None => d_out,
+            };
+            let products = [at(&from_input, t), from_state[t].clone()];
+            let (d_h, skip) = match self.cell {
+                Cell::Lstm => {
+                    let cell_pair = [cells[t].clone(), cells[t + 1].clone()];
+                    let (d_sums, d_before) = lstm_back(products, cell_pair, d_out, d_cell.take());
+                    d_cell = Some(d_before);
+                    (d_sums, None)
+                }
+                Cell::Gru => {
+                    let (d_x, d_h, skip) = gru_back(products, before(t), d_out);
+                    d_x_all.push(d_x);
+                    (d_h, Some(skip))
+                }
+            };
+            if t > 0 || start_tracked {
+                let through = d_h.clone().matmul(weight.clone().transpose());
+                d_hidden = Some(match skip {
+                    Some(skip) => through + skip,
+                    None => through,
+                });
+            }
+            d_h_all.push(d_h);
+        }
+        d_h_all.reverse();
+        d_x_all.reverse();
+        let d_h_all = Tensor::cat(d_h_all, 0); // [time · batch, gates · hidden]
+        if let Some(node) = weight_node {
+            // Each step's hidden state before it, [time · batch, hidden].
+            let [_, batch, size] = outputs.dims();
+            let earlier = outputs.clone().slice([0..time - 1, 0..batch, 0..size]);
+            let before = match time {
+                1 => start.clone(),
+                _ => Tensor::cat(
+                    vec![start.clone(), earlier.reshape([(time - 1) * batch, size])],
+                    0,
+                ),
+            };
+            let d_weight = before.transpose().matmul(d_h_all.clone());
+            grads.register::<B>(node.id, primitive::<B, 2>(d_weight));
+        }
+        if let Some(node) = bias_node {
+            grads.register::<B>(node.id, primitive::<B, 2>(d_h_all.clone().sum_dim(0)));
+        }
+        if let Some(node) = input_node {
+            let d_x = match self.cell {
+                Cell::Lstm => d_h_all,
+                Cell::Gru => Tensor::cat(d_x_all, 0),
+            };
+            grads.register::<B>(node.id, primitive::<B, 2>(d_x));
+        }
+        if let (Some(node), Some(d)) = (hidden_node, d_hidden) {
+            grads.register::<B>(node.id, primitive::<B, 2>(d));
+        }
+        if let (Some(node), Some(d)) = (cell_node, d_cell) {
+            grads.register::<B>(node.id, primitive::<B, 2>(d));
+        }
+    }
+}
+
+fn run_autodiff<B: Inner>(
+    cell: Cell,
+    sequence: &Sequence,
+    start: &Carry,
+) -> Option<(Tensor<3>, Carry)>
+where
+    DispatchTensor: DispatchKindConversion<B> + DispatchKindConversion<Autodiff<B>>,
+{
+    let [time, batch, width] = sequence.from_input.dims();
+    // A GRU has no cell: a constant stands in for the op's fifth input.
+    let start_cell = (start.cell.clone()).unwrap_or_else(|| start.hidden.zeros_like());
+    let tracked = unwrap_all::<B, 5, 2>([
+        sequence.from_input.clone().reshape([time * batch, width]),
+        sequence.weight.clone(),
+        sequence.bias.clone(),
+        start.hidden.clone(),
+        start_cell,
+    ])?;
+    let [from_input, weight, bias, hidden, cell_start] =
+        tracked.each_ref().map(|t| t.primitive().clone());
+    let plain_sequence = Sequence {
+        from_input: plain::<B, 2>(from_input.clone()).reshape([time, batch, width]),
+        weight: plain::<B, 2>(weight.clone()),
+        bias: plain::<B, 2>(bias),
+    };
+    let plain_start = Carry {
+        hidden: plain::<B, 2>(hidden.clone()),
+        cell: (cell == Cell::Lstm).then(|| plain::<B, 2>(cell_start)),
+    };
+    let steps = forward(cell, &plain_sequence, plain_start);
+    let last = steps.carries.last().expect("the start").clone();
+    let output = primitive::<B, 3>(Tensor::stack(steps.outputs, 0));
+    let start_hidden = hidden;
+    let prep = RecurrenceBackward { cell }
+        .prepare::<NoCheckpointing>(tracked.each_ref().map(|t| t.node()))
+        .compute_bound()
+        .stateful();
+    let tensor = match prep {
+        OpsKind::Tracked(prep) => {
+            let cells = steps.carries.into_iter().filter_map(|c| c.cell);
+            let saved = Saved {
+                from_input,
+                weight,
+                from_state: steps
+                    .from_state
+                    .into_iter()
+                    .map(primitive::<B, 2>)
+                    .collect(),
+                start: start_hidden,
+                outputs: output.clone(),
+                cells: cells.map(primitive::<B, 2>).collect(),
+            };
+            prep.finish(saved, output)
+        }
+        OpsKind::UnTracked(prep) => prep.finish(output),
+    };
+    let outputs = Tensor::from_primitive::<Autodiff<B, NoCheckpointing>>(tensor);
+    let last = Carry {
+        hidden: Tensor::from_inner(last.hidden),
+        cell: last.cell.map(Tensor::from_inner),
+    };
+    Some((outputs, last))
+}
+
+// Numeric comparisons with burn's own layers and op-by-op backward: model::rnn's tests and
+// tests/shared/fused.rs (on the CPU and WebGPU).
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::module::Param;
+
+    use crate::device::cpu;
+
+    /// The CPU's autodiff tensors take the hand-written backward, not burn's op-by-op one (which
+    /// the numeric comparisons would also pass).
+    #[test]
+    fn the_cpu_takes_the_hand_written_backward() {
+        let tensor = |shape: [usize; 2]| Param::from_tensor(Tensor::<2>::ones(shape, &cpu())).val();
+        let sequence = Sequence {
+            from_input: tensor([6, 8]).reshape([3, 2, 8]),
+            weight: tensor([2, 8]),
+            bias: tensor([1, 8]),
+        };
+        let start = Carry {
+            hidden: Tensor::zeros([2, 2], &cpu()),
+            cell: Some(Tensor::zeros([2, 2], &cpu())),
+        };
+        let on_cpu = run_autodiff::<burn_dispatch::backends::Flex>;
+        assert!(on_cpu(Cell::Lstm, &sequence, &start).is_some());
+        let untracked = Sequence {
+            from_input: sequence.from_input.clone().inner(),
+            ..sequence
+        };
+        assert!(on_cpu(Cell::Lstm, &untracked, &start).is_none());
+    }
+}
