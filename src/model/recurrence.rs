@@ -7,7 +7,7 @@
 //! default activations, so checkpoints and the inspect views stay burn's.
 
 use burn::tensor::activation::sigmoid;
-use burn::tensor::{DispatchTensor, Tensor};
+use burn::tensor::{Device, DispatchTensor, Tensor, TensorData};
 use burn_autodiff::checkpoint::base::Checkpointer;
 use burn_autodiff::checkpoint::strategy::NoCheckpointing;
 use burn_autodiff::grads::Gradients;
@@ -151,41 +151,76 @@ fn gru_gates(x: Tensor<2>, h: Tensor<2>) -> [Tensor<2>; 4] {
 }
 
 /// `σ'` from `σ`: `y (1 − y)`.
-fn sigmoid_slope(y: Tensor<2>) -> Tensor<2> {
+fn sigmoid_slope<const D: usize>(y: Tensor<D>) -> Tensor<D> {
     y.clone() * y.neg().add_scalar(1.0)
 }
 
 /// `tanh'` from `tanh`: `1 − y²`.
-fn tanh_slope(y: Tensor<2>) -> Tensor<2> {
+fn tanh_slope<const D: usize>(y: Tensor<D>) -> Tensor<D> {
     y.square().neg().add_scalar(1.0)
+}
+
+/// Which row of a `[batch, 4, hidden]` view of an LSTM's gates is the forget gate, the output
+/// gate and the candidate, as 0/1 masks `[1, 4, 1]`. The backward computes all four gates'
+/// gradients in one elementwise pass over that view with them: on a GPU, assembling four
+/// `[batch, hidden]` parts was a copy apiece per step. Built once per backward pass (an upload
+/// submits the work queued before it).
+struct GateMasks {
+    forget: Tensor<3>,
+    output: Tensor<3>,
+    candidate: Tensor<3>,
+}
+
+impl GateMasks {
+    fn new(device: &Device) -> Self {
+        let mask = |gate: usize| {
+            let rows = (0..4).map(|i| if i == gate { 1.0 } else { 0.0 }).collect();
+            Tensor::from_data(TensorData::new::<f32, _>(rows, [1, 4, 1]), device)
+        };
+        GateMasks {
+            forget: mask(1),
+            output: mask(2),
+            candidate: mask(3),
+        }
+    }
 }
 
 /// One step of an LSTM backward: from the step's `x` and `h` products, the cells before and
 /// after it, and the gradients of its hidden state and cell, the gradient of the pre-activations
 /// `[batch, 4 · hidden]` and of the cell before.
 fn lstm_back(
+    masks: &GateMasks,
     [x, h]: [Tensor<2>; 2],
     [before, after]: [Tensor<2>; 2],
     d_hidden: Tensor<2>,
     d_cell: Option<Tensor<2>>,
 ) -> (Tensor<2>, Tensor<2>) {
-    let [input, forget, output, candidate] = lstm_gates(x + h);
-    let squashed = after.tanh();
-    let through_hidden = d_hidden.clone() * output.clone() * tanh_slope(squashed.clone());
+    let [batch, width] = x.dims();
+    let sums = (x + h).reshape([batch, 4, width / 4]);
+    let (sigmoids, tanhs) = (sigmoid(sums.clone()), sums.tanh());
+    let gates = sigmoids.clone() + masks.candidate.clone() * (tanhs - sigmoids); // [i, f, o, g]
+    let [_, forget, output, _]: [Tensor<3>; 4] = gates.clone().chunk(4, 1).try_into().unwrap();
+    let squashed = after.tanh().unsqueeze_dim::<3>(1); // [batch, 1, hidden]
+    let d_hidden = d_hidden.unsqueeze_dim::<3>(1);
+    let through_hidden = d_hidden.clone() * output * tanh_slope(squashed.clone());
     let d_cell = match d_cell {
-        Some(d) => d + through_hidden,
+        Some(d) => d.unsqueeze_dim(1) + through_hidden,
         None => through_hidden,
     };
-    let sums = Tensor::cat(
-        vec![
-            d_cell.clone() * candidate.clone() * sigmoid_slope(input.clone()),
-            d_cell.clone() * before * sigmoid_slope(forget.clone()),
-            d_hidden * squashed * sigmoid_slope(output),
-            d_cell.clone() * input * tanh_slope(candidate),
-        ],
-        1,
-    );
-    (sums, d_cell * forget)
+    // What multiplies each gate in the cell update, [g, c_prev, tanh c, i], and the gradient it
+    // meets there: the cell's, but the hidden state's for the output gate.
+    let (forget_row, output_row) = (masks.forget.clone(), masks.output.clone());
+    let others = (forget_row.clone() + output_row.clone())
+        .neg()
+        .add_scalar(1.0);
+    let partner = gates.clone().flip([1]) * others
+        + before.unsqueeze_dim::<3>(1) * forget_row
+        + squashed * output_row.clone();
+    let upstream = d_cell.clone() + (d_hidden - d_cell.clone()) * output_row;
+    let (sigmoids, tanhs) = (sigmoid_slope(gates.clone()), tanh_slope(gates));
+    let slope = sigmoids.clone() + masks.candidate.clone() * (tanhs - sigmoids);
+    let d_sums = (upstream * partner * slope).reshape([batch, width]);
+    (d_sums, (d_cell * forget).reshape([batch, width / 4]))
 }
 
 /// One step of a GRU backward: from the step's `x` and `h` products, the hidden state before it
@@ -247,6 +282,7 @@ where
         let grad = plain::<B, 3>(grads.consume::<B>(&ops.node)); // [time, batch, hidden]
 
         let start_tracked = hidden_node.is_some() || cell_node.is_some();
+        let masks = (self.cell == Cell::Lstm).then(|| GateMasks::new(&weight.device()));
         let mut d_h_all = Vec::with_capacity(time); // d(W_h h + b_h), per step
         let mut d_x_all = Vec::with_capacity(time); // a GRU's d(W_x x + b_x), per step
         let (mut d_hidden, mut d_cell): (Option<Tensor<2>>, Option<Tensor<2>>) = (None, None);
@@ -260,7 +296,13 @@ where
             let (d_h, skip) = match self.cell {
                 Cell::Lstm => {
                     let cell_pair = [cells[t].clone(), cells[t + 1].clone()];
-                    let (d_sums, d_before) = lstm_back(products, cell_pair, d_out, d_cell.take());
+                    let (d_sums, d_before) = lstm_back(
+                        masks.as_ref().expect("an LSTM's"),
+                        products,
+                        cell_pair,
+                        d_out,
+                        d_cell.take(),
+                    );
                     d_cell = Some(d_before);
                     (d_sums, None)
                 }
