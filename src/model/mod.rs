@@ -14,7 +14,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::config::{Config, ModelKind};
 use gpt::{Gpt, KvCache};
-use rnn::{LayerState, Rnn};
+use rnn::{Decoder, Rnn};
 
 // One model per trainer: boxing to even out the variants' sizes buys nothing.
 #[allow(clippy::large_enum_variant)]
@@ -35,7 +35,7 @@ pub struct DecoderState {
 #[derive(Clone, Debug)]
 enum DecoderCache {
     Gpt(KvCache),
-    Rnn(Option<Vec<LayerState>>),
+    Rnn(Decoder),
 }
 
 impl LanguageModel {
@@ -79,7 +79,7 @@ impl LanguageModel {
     pub fn start(&self) -> DecoderState {
         let cache = match self {
             LanguageModel::Gpt(_) => DecoderCache::Gpt(KvCache::default()),
-            LanguageModel::Rnn(_) => DecoderCache::Rnn(None),
+            LanguageModel::Rnn(rnn) => DecoderCache::Rnn(rnn.decoder()),
         };
         DecoderState {
             cache,
@@ -107,10 +107,8 @@ impl LanguageModel {
                 };
                 gpt.forward_cached(tokens(fresh, device), cache)
             }
-            (LanguageModel::Rnn(rnn), DecoderCache::Rnn(layers)) => {
-                let (logits, next) = rnn.forward(tokens(ids, device), layers.take());
-                *layers = Some(next);
-                logits
+            (LanguageModel::Rnn(rnn), DecoderCache::Rnn(decoder)) => {
+                rnn.decode(tokens(ids, device), decoder)
             }
             _ => unreachable!("a decoder state always comes from the model's own start()"),
         };

@@ -37,14 +37,9 @@ impl RecurrentLayer {
         }
     }
 
-    /// The layer over `inputs` `[time, batch, d_input]` from `state` (zeros when none): the
-    /// output `[time, batch, hidden]` and the state after the last step.
-    fn forward(&self, inputs: Tensor<3>, state: Option<LayerState>) -> (Tensor<3>, LayerState) {
-        let [time, batch, d_input] = inputs.dims();
-        if time == 1 && !inputs.is_autodiff() {
-            return self.one_step(inputs, state);
-        }
-        let (cell, joined, size) = match self {
+    /// The layer's weights joined for stepping (see `Joined`).
+    fn joined(&self) -> Joined {
+        match self {
             RecurrentLayer::Lstm(lstm) => {
                 let forget = lstm
                     .forget_gate
@@ -56,7 +51,7 @@ impl RecurrentLayer {
                 );
                 // burn's gates, in this order: input, forget, output, cell.
                 let gates = [&lstm.input_gate, forget, &lstm.output_gate, &lstm.cell_gate];
-                (Cell::Lstm, JoinedGates::new(&gates), lstm.d_hidden)
+                Joined::new(Cell::Lstm, &gates, lstm.d_hidden)
             }
             RecurrentLayer::Gru(gru) => {
                 assert!(
@@ -64,64 +59,7 @@ impl RecurrentLayer {
                     "Kindling's GRUs reset after the product (GruConfig's default), unclipped"
                 );
                 let gates = [&gru.update_gate, &gru.reset_gate, &gru.new_gate];
-                (Cell::Gru, JoinedGates::new(&gates), gru.d_hidden)
-            }
-        };
-        let from_input = affine(
-            inputs.reshape([time * batch, d_input]),
-            &joined.input,
-            &joined.input_bias,
-        );
-        let width = from_input.dims()[1];
-        let zeros = || Tensor::zeros([batch, size], &from_input.device());
-        let start = match state {
-            Some(LayerState::Lstm(s)) => Carry {
-                hidden: s.hidden,
-                cell: Some(s.cell),
-            },
-            Some(LayerState::Gru(hidden)) => Carry { hidden, cell: None },
-            None => Carry {
-                hidden: zeros(),
-                cell: (cell == Cell::Lstm).then(zeros),
-            },
-        };
-        let bias = joined
-            .hidden_bias
-            .unwrap_or_else(|| Tensor::zeros([1, width], &from_input.device()));
-        let sequence = Sequence {
-            from_input: from_input.reshape([time, batch, width]),
-            weight: joined.hidden,
-            bias,
-        };
-        let (output, last) = recurrence::run(cell, sequence, start);
-        let state = match last.cell {
-            Some(c) => LayerState::Lstm(LstmState::new(c, last.hidden)),
-            None => LayerState::Gru(last.hidden),
-        };
-        (output, state)
-    }
-
-    /// One time step (generation) through burn's own layer: joining the gates' weights would
-    /// cost more than the products it joins.
-    fn one_step(&self, input: Tensor<3>, state: Option<LayerState>) -> (Tensor<3>, LayerState) {
-        let x = input.swap_dims(0, 1); // [batch, 1, d_input]
-        let [batch, _, _] = x.dims();
-        match (self, state) {
-            (RecurrentLayer::Lstm(lstm), state) => {
-                let state = state.map(|s| match s {
-                    LayerState::Lstm(s) => s,
-                    LayerState::Gru(_) => unreachable!("a GRU state in an LSTM layer"),
-                });
-                let (_, state) = lstm.forward(x, state);
-                (state.hidden.clone().unsqueeze(), LayerState::Lstm(state))
-            }
-            (RecurrentLayer::Gru(gru), state) => {
-                let state = state.map(|s| match s {
-                    LayerState::Gru(h) => h,
-                    LayerState::Lstm(_) => unreachable!("an LSTM state in a GRU layer"),
-                });
-                let h = gru.forward(x, state).reshape([batch, gru.d_hidden]);
-                (h.clone().unsqueeze(), LayerState::Gru(h))
+                Joined::new(Cell::Gru, &gates, gru.d_hidden)
             }
         }
     }
@@ -188,16 +126,19 @@ impl RecurrentLayer {
 
 /// A layer's gates' weights side by side, so that each product covers every gate: one product of
 /// all steps' inputs, and one of the state per step (see `recurrence`). burn's own loop takes two
-/// small products per gate and step.
-struct JoinedGates {
+/// small products per gate and step. Generation joins them once (`Decoder`), not once per token.
+#[derive(Clone, Debug)]
+pub struct Joined {
+    cell: Cell,
+    size: usize,                    // hidden
     input: Tensor<2>,               // [d_input, gates · hidden]
     hidden: Tensor<2>,              // [hidden, gates · hidden]
     input_bias: Option<Tensor<2>>,  // [1, gates · hidden]
     hidden_bias: Option<Tensor<2>>, // [1, gates · hidden]
 }
 
-impl JoinedGates {
-    fn new(gates: &[&GateController]) -> Self {
+impl Joined {
+    fn new(cell: Cell, gates: &[&GateController], size: usize) -> Self {
         let weight = |part: fn(&GateController) -> &Linear| {
             Tensor::cat(gates.iter().map(|g| part(g).weight.val()).collect(), 1)
         };
@@ -208,12 +149,46 @@ impl JoinedGates {
                 .collect();
             biases.map(|b| Tensor::cat(b, 0).unsqueeze_dim(0))
         };
-        JoinedGates {
+        Joined {
+            cell,
+            size,
             input: weight(|g| &g.input_transform),
             hidden: weight(|g| &g.hidden_transform),
             input_bias: bias(|g| &g.input_transform),
             hidden_bias: bias(|g| &g.hidden_transform),
         }
+    }
+
+    /// The layer over `inputs` `[time, batch, d_input]` from `state` (zeros when none): the
+    /// output `[time, batch, hidden]` and the state after the last step.
+    fn forward(&self, inputs: Tensor<3>, state: Option<LayerState>) -> (Tensor<3>, LayerState) {
+        let [time, batch, d_input] = inputs.dims();
+        let rows = inputs.reshape([time * batch, d_input]);
+        let from_input = affine(rows, &self.input, &self.input_bias);
+        let (width, device) = (from_input.dims()[1], from_input.device());
+        let zeros = || Tensor::zeros([batch, self.size], &device);
+        let start = match state {
+            Some(LayerState::Lstm(s)) => Carry {
+                hidden: s.hidden,
+                cell: Some(s.cell),
+            },
+            Some(LayerState::Gru(hidden)) => Carry { hidden, cell: None },
+            None => Carry {
+                hidden: zeros(),
+                cell: (self.cell == Cell::Lstm).then(zeros),
+            },
+        };
+        let sequence = Sequence {
+            from_input: from_input.reshape([time, batch, width]),
+            weight: self.hidden.clone(),
+            bias: (self.hidden_bias.clone()).unwrap_or_else(|| Tensor::zeros([1, width], &device)),
+        };
+        let (output, last) = recurrence::run(self.cell, sequence, start);
+        let state = match last.cell {
+            Some(c) => LayerState::Lstm(LstmState::new(c, last.hidden)),
+            None => LayerState::Gru(last.hidden),
+        };
+        (output, state)
     }
 }
 
@@ -223,6 +198,13 @@ fn affine(x: Tensor<2>, weight: &Tensor<2>, bias: &Option<Tensor<2>>) -> Tensor<
         Some(bias) => product + bias.clone(),
         None => product,
     }
+}
+
+/// Where generation has got to in an RNN: its layers' joined weights and their state.
+#[derive(Clone, Debug)]
+pub struct Decoder {
+    joined: Vec<Joined>,
+    state: Option<Vec<LayerState>>,
 }
 
 /// One recurrent layer's input `[batch, time, d_input]` and output `[batch, time, hidden]` in a
@@ -268,12 +250,12 @@ impl Rnn {
         tokens: Tensor<2, Int>,
         state: Option<Vec<LayerState>>,
     ) -> (Tensor<3>, Vec<LayerState>) {
-        self.run(tokens, state, None)
+        self.run(tokens, state, None, None)
     }
 
     /// Logits for `tokens` from a zero state, leaving each layer's input and output in `trace`.
     pub fn forward_traced(&self, tokens: Tensor<2, Int>, trace: &mut Vec<LayerTrace>) -> Tensor<3> {
-        self.run(tokens, None, Some(trace)).0
+        self.run(tokens, None, Some(trace), None).0
     }
 
     pub fn layers(&self) -> &[RecurrentLayer] {
@@ -290,11 +272,28 @@ impl Rnn {
         self.embedding.weight.val()
     }
 
+    /// A generator's start: the layers' weights joined once for all its tokens, no state yet.
+    pub fn decoder(&self) -> Decoder {
+        Decoder {
+            joined: self.layers.iter().map(RecurrentLayer::joined).collect(),
+            state: None,
+        }
+    }
+
+    /// Logits `[batch, time, vocab]` for `tokens` `[batch, time]` after what `decoder` has seen.
+    pub fn decode(&self, tokens: Tensor<2, Int>, decoder: &mut Decoder) -> Tensor<3> {
+        let state = decoder.state.take();
+        let (logits, next) = self.run(tokens, state, None, Some(&decoder.joined));
+        decoder.state = Some(next);
+        logits
+    }
+
     fn run(
         &self,
         tokens: Tensor<2, Int>,
         state: Option<Vec<LayerState>>,
         mut trace: Option<&mut Vec<LayerTrace>>,
+        joined: Option<&[Joined]>,
     ) -> (Tensor<3>, Vec<LayerState>) {
         let mut states = state.map(Vec::into_iter);
         let mut x = self.embedding.forward(tokens).swap_dims(0, 1); // [time, batch, n_embd]
@@ -303,7 +302,11 @@ impl Rnn {
             if i > 0 {
                 x = self.dropout.forward(x);
             }
-            let (out, state) = layer.forward(x.clone(), states.as_mut().and_then(Iterator::next));
+            let state = states.as_mut().and_then(Iterator::next);
+            let (out, state) = match joined {
+                Some(joined) => joined[i].forward(x.clone(), state),
+                None => layer.joined().forward(x.clone(), state),
+            };
             if let Some(trace) = trace.as_deref_mut() {
                 trace.push(LayerTrace {
                     input: x.swap_dims(0, 1),
@@ -352,7 +355,11 @@ mod tests {
                 let layer = RecurrentLayer::Lstm(lstm.clone());
                 let ours = |x: Tensor<3>| {
                     let state = state.clone().map(LayerState::Lstm);
-                    layer.forward(x.swap_dims(0, 1), state).0.swap_dims(0, 1)
+                    layer
+                        .joined()
+                        .forward(x.swap_dims(0, 1), state)
+                        .0
+                        .swap_dims(0, 1)
                 };
                 compare(&layer, &x, ours, burns, "lstm");
             }
@@ -361,7 +368,11 @@ mod tests {
                 let layer = RecurrentLayer::Gru(gru.clone());
                 let ours = |x: Tensor<3>| {
                     let state = state.clone().map(LayerState::Gru);
-                    layer.forward(x.swap_dims(0, 1), state).0.swap_dims(0, 1)
+                    layer
+                        .joined()
+                        .forward(x.swap_dims(0, 1), state)
+                        .0
+                        .swap_dims(0, 1)
                 };
                 compare(&layer, &x, ours, burns, "gru");
             }
