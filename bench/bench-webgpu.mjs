@@ -30,6 +30,10 @@ const MODELS = {
   // context, so this gives the per-time-step figure where the whole context cannot finish.
   'seed-lstm-t8': { preset: 'seed-lstm', batchSize: 2, blockSize: 8 },
   'seed-lstm-t16': { preset: 'seed-lstm', batchSize: 2, blockSize: 16 },
+  // The same at 64 hidden units and 32-wide embeddings: the kernels are seed-lstm's (the counts
+  // match -t8 and -t16 at 2026-12-06), the steps take seconds on SwiftShader rather than minutes.
+  'lstm-64-t8': { preset: 'seed-lstm', batchSize: 2, blockSize: 8, hiddenSize: 64, nEmbd: 32 },
+  'lstm-64-t16': { preset: 'seed-lstm', batchSize: 2, blockSize: 16, hiddenSize: 64, nEmbd: 32 },
 };
 const models = opts.models.split(',');
 for (const m of models)

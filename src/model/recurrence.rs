@@ -68,11 +68,11 @@ pub fn run_op_by_op(cell: Cell, sequence: Sequence, start: Carry) -> (Tensor<3>,
     (Tensor::stack(steps.outputs, 0), last)
 }
 
-/// A forward pass: each step's hidden state, `W_h h + b_h` of the carry it started from, and the
-/// carries (the start, then one per step).
+/// A forward pass: each step's hidden state, what the backward reads of each step (`step`), and
+/// the carries (the start, then one per step).
 struct Steps {
     outputs: Vec<Tensor<2>>,
-    from_state: Vec<Tensor<2>>,
+    kept: Vec<Tensor<2>>,
     carries: Vec<Carry>,
 }
 
@@ -80,16 +80,16 @@ fn forward(cell: Cell, sequence: &Sequence, start: Carry) -> Steps {
     let time = sequence.from_input.dims()[0];
     let mut steps = Steps {
         outputs: Vec::with_capacity(time),
-        from_state: Vec::with_capacity(time),
+        kept: Vec::with_capacity(time),
         carries: Vec::with_capacity(time + 1),
     };
     let mut carry = start;
     for t in 0..time {
         let x = at(&sequence.from_input, t);
         let h = carry.hidden.clone().matmul(sequence.weight.clone()) + sequence.bias.clone();
-        let next = step(cell, x, h.clone(), &carry);
+        let (next, kept) = step(cell, x, h, &carry);
         steps.outputs.push(next.hidden.clone());
-        steps.from_state.push(h);
+        steps.kept.push(kept);
         steps.carries.push(std::mem::replace(&mut carry, next));
     }
     steps.carries.push(carry);
@@ -104,26 +104,34 @@ fn at(x: &Tensor<3>, t: usize) -> Tensor<2> {
         .reshape([batch, n])
 }
 
-/// The carry after one step, from `x` (`W_x x + b_x`) and `h` (`W_h h + b_h`).
-fn step(cell: Cell, x: Tensor<2>, h: Tensor<2>, carry: &Carry) -> Carry {
+/// The carry after one step, from `x` (`W_x x + b_x`) and `h` (`W_h h + b_h`), and what the
+/// backward reads of the step besides `x`: an LSTM's pre-activations `x + h`, a GRU's `h`.
+fn step(cell: Cell, x: Tensor<2>, h: Tensor<2>, carry: &Carry) -> (Carry, Tensor<2>) {
     match cell {
         Cell::Lstm => {
-            let [input, forget, output, candidate] = lstm_gates(x + h);
+            let sums = x + h;
+            let [input, forget, output, candidate] = lstm_gates(sums.clone());
             let c = forget * carry.cell.clone().expect("an LSTM's cell") + input * candidate;
-            Carry {
-                hidden: output * c.clone().tanh(),
-                cell: Some(c),
-            }
+            let hidden = output * c.clone().tanh();
+            (
+                Carry {
+                    hidden,
+                    cell: Some(c),
+                },
+                sums,
+            )
         }
         Cell::Gru => {
-            let [update, _, candidate, _] = gru_gates(x, h);
-            Carry {
-                hidden: candidate * update.clone().neg().add_scalar(1.0)
-                    + update * carry.hidden.clone(),
-                cell: None,
-            }
+            let [update, _, candidate, _] = gru_gates(x, h.clone());
+            let hidden =
+                candidate * update.clone().neg().add_scalar(1.0) + update * carry.hidden.clone();
+            (hidden_only(hidden), h)
         }
     }
+}
+
+fn hidden_only(hidden: Tensor<2>) -> Carry {
+    Carry { hidden, cell: None }
 }
 
 /// An LSTM's gates from their pre-activations `[batch, 4 · hidden]`.
@@ -185,18 +193,18 @@ impl GateMasks {
     }
 }
 
-/// One step of an LSTM backward: from the step's `x` and `h` products, the cells before and
-/// after it, and the gradients of its hidden state and cell, the gradient of the pre-activations
-/// `[batch, 4 · hidden]` and of the cell before.
+/// One step of an LSTM backward: from the step's pre-activations `[batch, 4 · hidden]`, the
+/// cells before and after it, and the gradients of its hidden state and cell, the gradient of the
+/// pre-activations and of the cell before.
 fn lstm_back(
     masks: &GateMasks,
-    [x, h]: [Tensor<2>; 2],
+    sums: Tensor<2>,
     [before, after]: [Tensor<2>; 2],
     d_hidden: Tensor<2>,
     d_cell: Option<Tensor<2>>,
 ) -> (Tensor<2>, Tensor<2>) {
-    let [batch, width] = x.dims();
-    let sums = (x + h).reshape([batch, 4, width / 4]);
+    let [batch, width] = sums.dims();
+    let sums = sums.reshape([batch, 4, width / 4]);
     let (sigmoids, tanhs) = (sigmoid(sums.clone()), sums.tanh());
     let gates = sigmoids.clone() + masks.candidate.clone() * (tanhs - sigmoids); // [i, f, o, g]
     let [_, forget, output, _]: [Tensor<3>; 4] = gates.clone().chunk(4, 1).try_into().unwrap();
@@ -246,17 +254,23 @@ struct RecurrenceBackward {
     cell: Cell,
 }
 
-/// What the backward keeps: the inputs `[time · batch, gates · hidden]`, the weight, each step's
-/// `W_h h + b_h`, the hidden states (the start's `[batch, hidden]` and the output `[time, batch,
-/// hidden]`) and an LSTM's cells (the start's, then each step's).
+/// What the backward keeps: the inputs `[time · batch, gates · hidden]`, the weight, what it
+/// reads of each step (`step`), the hidden states (the start's `[batch, hidden]` and the output
+/// `[time, batch, hidden]`) and an LSTM's cells (the start's, then each step's).
 #[derive(Clone, Debug)]
 struct Saved<P> {
     from_input: P,
     weight: P,
-    from_state: Vec<P>,
+    kept: Vec<P>,
     start: P,
     outputs: P,
     cells: Vec<P>,
+}
+
+/// Step `t`'s `batch` rows of `x` `[time · batch, n]`: a view, without a copy.
+fn rows(x: &Tensor<2>, t: usize, batch: usize) -> Tensor<2> {
+    let n = x.dims()[1];
+    x.clone().slice([t * batch..(t + 1) * batch, 0..n])
 }
 
 impl<B: Inner> Backward<B, 5> for RecurrenceBackward
@@ -269,55 +283,58 @@ where
         let [input_node, weight_node, bias_node, hidden_node, cell_node] = ops.parents;
         let saved = ops.state;
         let weight = plain::<B, 2>(saved.weight);
+        let back = weight.clone().transpose(); // [gates · hidden, hidden]
         let (start, outputs) = (plain::<B, 2>(saved.start), plain::<B, 3>(saved.outputs));
-        let before = |t: usize| match t {
-            0 => start.clone(),
-            _ => at(&outputs, t - 1),
+        let [time, batch, size] = outputs.dims();
+        // Each step's hidden state before it, [time · batch, hidden].
+        let before = match time {
+            1 => start,
+            _ => {
+                let earlier = outputs.slice([0..time - 1, 0..batch, 0..size]);
+                Tensor::cat(vec![start, earlier.reshape([(time - 1) * batch, size])], 0)
+            }
         };
         let cells: Vec<Tensor<2>> = saved.cells.into_iter().map(plain::<B, 2>).collect();
-        let from_state: Vec<Tensor<2>> = saved.from_state.into_iter().map(plain::<B, 2>).collect();
-        let time = from_state.len();
-        let [rows, width] = plain::<B, 2>(saved.from_input.clone()).dims();
-        let from_input = plain::<B, 2>(saved.from_input).reshape([time, rows / time, width]);
-        let grad = plain::<B, 3>(grads.consume::<B>(&ops.node)); // [time, batch, hidden]
+        let kept: Vec<Tensor<2>> = saved.kept.into_iter().map(plain::<B, 2>).collect();
+        let from_input = plain::<B, 2>(saved.from_input);
+        // [time · batch, hidden]: one copy here if the gradient came permuted, not one per step.
+        let grad = plain::<B, 3>(grads.consume::<B>(&ops.node)).reshape([time * batch, size]);
 
         let start_tracked = hidden_node.is_some() || cell_node.is_some();
         let masks = (self.cell == Cell::Lstm).then(|| GateMasks::new(&weight.device()));
         let mut d_h_all = Vec::with_capacity(time); // d(W_h h + b_h), per step
         let mut d_x_all = Vec::with_capacity(time); // a GRU's d(W_x x + b_x), per step
-        let (mut d_hidden, mut d_cell): (Option<Tensor<2>>, Option<Tensor<2>>) = (None, None);
+                                                    // The gradient of the hidden state after step t, the output's included.
+        let mut d_hidden = Some(rows(&grad, time - 1, batch));
+        let mut d_cell = None;
         for t in (0..time).rev() {
-            let d_out = at(&grad, t);
-            let d_out = match d_hidden.take() {
-                Some(d) => d + d_out,
-                None => d_out,
-            };
-            let products = [at(&from_input, t), from_state[t].clone()];
+            let d_out = d_hidden.take().expect("the gradient of each step's output");
             let (d_h, skip) = match self.cell {
                 Cell::Lstm => {
                     let cell_pair = [cells[t].clone(), cells[t + 1].clone()];
-                    let (d_sums, d_before) = lstm_back(
-                        masks.as_ref().expect("an LSTM's"),
-                        products,
-                        cell_pair,
-                        d_out,
-                        d_cell.take(),
-                    );
+                    let masks = masks.as_ref().expect("an LSTM's");
+                    let (d_sums, d_before) =
+                        lstm_back(masks, kept[t].clone(), cell_pair, d_out, d_cell.take());
                     d_cell = Some(d_before);
                     (d_sums, None)
                 }
                 Cell::Gru => {
-                    let (d_x, d_h, skip) = gru_back(products, before(t), d_out);
+                    let products = [rows(&from_input, t, batch), kept[t].clone()];
+                    let (d_x, d_h, skip) = gru_back(products, rows(&before, t, batch), d_out);
                     d_x_all.push(d_x);
                     (d_h, Some(skip))
                 }
             };
             if t > 0 || start_tracked {
-                let through = d_h.clone().matmul(weight.clone().transpose());
-                d_hidden = Some(match skip {
-                    Some(skip) => through + skip,
-                    None => through,
-                });
+                // Added right after the product, which fusion can fold into it.
+                let mut d = d_h.clone().matmul(back.clone());
+                if let Some(skip) = skip {
+                    d = d + skip;
+                }
+                if t > 0 {
+                    d = d + rows(&grad, t - 1, batch);
+                }
+                d_hidden = Some(d);
             }
             d_h_all.push(d_h);
         }
@@ -325,16 +342,6 @@ where
         d_x_all.reverse();
         let d_h_all = Tensor::cat(d_h_all, 0); // [time · batch, gates · hidden]
         if let Some(node) = weight_node {
-            // Each step's hidden state before it, [time · batch, hidden].
-            let [_, batch, size] = outputs.dims();
-            let earlier = outputs.clone().slice([0..time - 1, 0..batch, 0..size]);
-            let before = match time {
-                1 => start.clone(),
-                _ => Tensor::cat(
-                    vec![start.clone(), earlier.reshape([(time - 1) * batch, size])],
-                    0,
-                ),
-            };
             let d_weight = before.transpose().matmul(d_h_all.clone());
             grads.register::<B>(node.id, primitive::<B, 2>(d_weight));
         }
@@ -400,11 +407,7 @@ where
             let saved = Saved {
                 from_input,
                 weight,
-                from_state: steps
-                    .from_state
-                    .into_iter()
-                    .map(primitive::<B, 2>)
-                    .collect(),
+                kept: steps.kept.into_iter().map(primitive::<B, 2>).collect(),
                 start: start_hidden,
                 outputs: output.clone(),
                 cells: cells.map(primitive::<B, 2>).collect(),
