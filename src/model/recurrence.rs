@@ -77,7 +77,8 @@ struct Steps {
 }
 
 fn forward(cell: Cell, sequence: &Sequence, start: Carry) -> Steps {
-    let time = sequence.from_input.dims()[0];
+    let [time, batch, width] = sequence.from_input.dims();
+    let from_input = sequence.from_input.clone().reshape([time * batch, width]);
     let mut steps = Steps {
         outputs: Vec::with_capacity(time),
         kept: Vec::with_capacity(time),
@@ -85,7 +86,7 @@ fn forward(cell: Cell, sequence: &Sequence, start: Carry) -> Steps {
     };
     let mut carry = start;
     for t in 0..time {
-        let x = at(&sequence.from_input, t);
+        let x = rows(&from_input, t, batch);
         let h = carry.hidden.clone().matmul(sequence.weight.clone()) + sequence.bias.clone();
         let (next, kept) = step(cell, x, h, &carry);
         steps.outputs.push(next.hidden.clone());
@@ -94,14 +95,6 @@ fn forward(cell: Cell, sequence: &Sequence, start: Carry) -> Steps {
     }
     steps.carries.push(carry);
     steps
-}
-
-/// Step `t` of `x` `[time, batch, n]`: `[batch, n]`.
-fn at(x: &Tensor<3>, t: usize) -> Tensor<2> {
-    let [_, batch, n] = x.dims();
-    x.clone()
-        .slice([t..t + 1, 0..batch, 0..n])
-        .reshape([batch, n])
 }
 
 /// The carry after one step, from `x` (`W_x x + b_x`) and `h` (`W_h h + b_h`), and what the
@@ -125,13 +118,9 @@ fn step(cell: Cell, x: Tensor<2>, h: Tensor<2>, carry: &Carry) -> (Carry, Tensor
             let [update, _, candidate, _] = gru_gates(x, h.clone());
             let hidden =
                 candidate * update.clone().neg().add_scalar(1.0) + update * carry.hidden.clone();
-            (hidden_only(hidden), h)
+            (Carry { hidden, cell: None }, h)
         }
     }
-}
-
-fn hidden_only(hidden: Tensor<2>) -> Carry {
-    Carry { hidden, cell: None }
 }
 
 /// An LSTM's gates from their pre-activations `[batch, 4 · hidden]`.

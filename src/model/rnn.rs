@@ -353,30 +353,22 @@ mod tests {
             for state in [None, Some(LstmState::new(h0.clone(), h0.clone()))] {
                 let burns = |x: Tensor<3>| lstm.forward(x, state.clone()).0;
                 let layer = RecurrentLayer::Lstm(lstm.clone());
-                let ours = |x: Tensor<3>| {
-                    let state = state.clone().map(LayerState::Lstm);
-                    layer
-                        .joined()
-                        .forward(x.swap_dims(0, 1), state)
-                        .0
-                        .swap_dims(0, 1)
-                };
+                let ours = |x| through(&layer, x, state.clone().map(LayerState::Lstm));
                 compare(&layer, &x, ours, burns, "lstm");
             }
             for state in [None, Some(h0.clone())] {
                 let burns = |x: Tensor<3>| gru.forward(x, state.clone());
                 let layer = RecurrentLayer::Gru(gru.clone());
-                let ours = |x: Tensor<3>| {
-                    let state = state.clone().map(LayerState::Gru);
-                    layer
-                        .joined()
-                        .forward(x.swap_dims(0, 1), state)
-                        .0
-                        .swap_dims(0, 1)
-                };
+                let ours = |x| through(&layer, x, state.clone().map(LayerState::Gru));
                 compare(&layer, &x, ours, burns, "gru");
             }
         }
+    }
+
+    /// `layer` over `x` `[batch, time, d_input]` from `state`, as burn's layers take it.
+    fn through(layer: &RecurrentLayer, x: Tensor<3>, state: Option<LayerState>) -> Tensor<3> {
+        let output = layer.joined().forward(x.swap_dims(0, 1), state).0;
+        output.swap_dims(0, 1)
     }
 
     /// `ours` and `burns` over `x` `[batch, time, d_input]`: their outputs and, on an autodiff
