@@ -4,6 +4,8 @@ mod backward;
 pub mod fused;
 pub mod gpt;
 pub mod lora;
+#[cfg(feature = "webgpu")]
+mod lstm_gpu;
 pub mod recurrence;
 pub mod rnn;
 

@@ -7,7 +7,7 @@
 //! default activations, so checkpoints and the inspect views stay burn's.
 
 use burn::tensor::activation::sigmoid;
-use burn::tensor::{Device, DispatchTensor, Tensor, TensorData};
+use burn::tensor::{Device, DispatchTensor, Tensor};
 use burn_autodiff::checkpoint::base::Checkpointer;
 use burn_autodiff::checkpoint::strategy::NoCheckpointing;
 use burn_autodiff::grads::Gradients;
@@ -56,8 +56,22 @@ pub fn run(cell: Cell, sequence: Sequence, start: Carry) -> (Tensor<3>, Carry) {
         if let Some(output) = output {
             return output;
         }
+    } else if uses_kernels(cell, &sequence.from_input.device()) {
+        let [time, batch, _] = sequence.from_input.dims();
+        return stacked(cell, &sequence, start).split(time, batch);
     }
     run_op_by_op(cell, sequence, start)
+}
+
+/// Whether `cell` steps through hand-written kernels on `device` (`lstm_gpu`: an LSTM on a
+/// WebGPU device) rather than through burn's ops.
+#[cfg(feature = "webgpu")]
+fn uses_kernels(cell: Cell, device: &Device) -> bool {
+    cell == Cell::Lstm && matches!(device.as_dispatch(), burn_dispatch::DispatchDevice::Cube(_))
+}
+#[cfg(not(feature = "webgpu"))]
+fn uses_kernels(_: Cell, _: &Device) -> bool {
+    false
 }
 
 /// `run` with burn's autodiff recording every op of every step: where the hand-written backward
@@ -95,6 +109,60 @@ fn forward(cell: Cell, sequence: &Sequence, start: Carry) -> Steps {
     }
     steps.carries.push(carry);
     steps
+}
+
+/// A forward pass with its steps side by side: the hidden states and an LSTM's cells `[(time + 1)
+/// · batch, hidden]` (the start's first), and what the backward reads of each step (`step`)
+/// `[time · batch, gates · hidden]`.
+struct Stacked {
+    hiddens: Tensor<2>,
+    cells: Option<Tensor<2>>,
+    kept: Tensor<2>,
+}
+
+/// The forward on `sequence`'s tensors, through the GPU's kernels where `uses_kernels`.
+fn stacked(cell: Cell, sequence: &Sequence, start: Carry) -> Stacked {
+    #[cfg(feature = "webgpu")]
+    if uses_kernels(cell, &sequence.from_input.device()) {
+        let [time, batch, width] = sequence.from_input.dims();
+        let states = super::lstm_gpu::forward(
+            sequence.from_input.clone().reshape([time * batch, width]),
+            sequence.weight.clone(),
+            sequence.bias.clone(),
+            start.hidden,
+            start.cell.expect("an LSTM's cell"),
+        );
+        return Stacked {
+            hiddens: states.hiddens,
+            cells: Some(states.cells),
+            kept: states.sums,
+        };
+    }
+    let steps = forward(cell, sequence, start);
+    let (hiddens, cells): (Vec<_>, Vec<_>) = steps
+        .carries
+        .into_iter()
+        .map(|c| (c.hidden, c.cell))
+        .unzip();
+    let cells: Option<Vec<_>> = cells.into_iter().collect();
+    Stacked {
+        hiddens: Tensor::cat(hiddens, 0),
+        cells: cells.map(|c| Tensor::cat(c, 0)),
+        kept: Tensor::cat(steps.kept, 0),
+    }
+}
+
+impl Stacked {
+    /// Every step's hidden state `[time, batch, hidden]` and the carry after the last.
+    fn split(&self, time: usize, batch: usize) -> (Tensor<3>, Carry) {
+        let size = self.hiddens.dims()[1];
+        let outputs = (self.hiddens.clone()).slice([batch..(time + 1) * batch, 0..size]);
+        let last = Carry {
+            hidden: rows(&self.hiddens, time, batch),
+            cell: self.cells.as_ref().map(|c| rows(c, time, batch)),
+        };
+        (outputs.reshape([time, batch, size]), last)
+    }
 }
 
 /// The carry after one step, from `x` (`W_x x + b_x`) and `h` (`W_h h + b_h`), and what the
@@ -157,52 +225,10 @@ fn tanh_slope<const D: usize>(y: Tensor<D>) -> Tensor<D> {
     y.square().neg().add_scalar(1.0)
 }
 
-/// Which row of a `[batch, 4, hidden]` view of an LSTM's gates is the forget gate, the output
-/// gate and the candidate, as 0/1 masks `[1, 4, 1]`, for `lstm_back_at_once`. Built once per
-/// backward pass (an upload submits the work queued before it).
-struct GateMasks {
-    forget: Tensor<3>,
-    output: Tensor<3>,
-    candidate: Tensor<3>,
-}
-
-impl GateMasks {
-    fn new(device: &Device) -> Self {
-        let mask = |gate: usize| {
-            let rows = (0..4).map(|i| if i == gate { 1.0 } else { 0.0 }).collect();
-            Tensor::from_data(TensorData::new::<f32, _>(rows, [1, 4, 1]), device)
-        };
-        GateMasks {
-            forget: mask(1),
-            output: mask(2),
-            candidate: mask(3),
-        }
-    }
-}
-
-/// How an LSTM's backward assembles its four gates' gradients `[batch, 4 · hidden]` each step.
-/// On the CPU part by part, joined by a copy (`lstm_back_by_parts`); on a GPU in one elementwise
-/// pass over a `[batch, 4, hidden]` view (`lstm_back_at_once`), where each part's copy is a
-/// kernel launch: seed-lstm's 97 dispatches per time step became 33 that way. On the CPU the pass
-/// at once computes both activations of every gate and flips a copy, and trained lstm-1x128
-/// 1.3× slower natively (300 steps: 17.9 s against 13.7 s).
-fn lstm_back(
-    masks: Option<&GateMasks>,
-    sums: Tensor<2>,
-    cells: [Tensor<2>; 2],
-    d_hidden: Tensor<2>,
-    d_cell: Option<Tensor<2>>,
-) -> (Tensor<2>, Tensor<2>) {
-    match masks {
-        Some(masks) => lstm_back_at_once(masks, sums, cells, d_hidden, d_cell),
-        None => lstm_back_by_parts(sums, cells, d_hidden, d_cell),
-    }
-}
-
 /// One step of an LSTM backward: from the step's pre-activations `[batch, 4 · hidden]`, the
 /// cells before and after it, and the gradients of its hidden state and cell, the gradient of the
 /// pre-activations and of the cell before.
-fn lstm_back_by_parts(
+fn lstm_back(
     sums: Tensor<2>,
     [before, after]: [Tensor<2>; 2],
     d_hidden: Tensor<2>,
@@ -225,43 +251,6 @@ fn lstm_back_by_parts(
         1,
     );
     (d_sums, d_cell * forget)
-}
-
-/// `lstm_back_by_parts` in one elementwise pass over a `[batch, 4, hidden]` view: the gates
-/// flipped to meet their partners in the cell update, told apart by `masks`.
-fn lstm_back_at_once(
-    masks: &GateMasks,
-    sums: Tensor<2>,
-    [before, after]: [Tensor<2>; 2],
-    d_hidden: Tensor<2>,
-    d_cell: Option<Tensor<2>>,
-) -> (Tensor<2>, Tensor<2>) {
-    let [batch, width] = sums.dims();
-    let sums = sums.reshape([batch, 4, width / 4]);
-    let (sigmoids, tanhs) = (sigmoid(sums.clone()), sums.tanh());
-    let gates = sigmoids.clone() + masks.candidate.clone() * (tanhs - sigmoids); // [i, f, o, g]
-    let [_, forget, output, _]: [Tensor<3>; 4] = gates.clone().chunk(4, 1).try_into().unwrap();
-    let squashed = after.tanh().unsqueeze_dim::<3>(1); // [batch, 1, hidden]
-    let d_hidden = d_hidden.unsqueeze_dim::<3>(1);
-    let through_hidden = d_hidden.clone() * output * tanh_slope(squashed.clone());
-    let d_cell = match d_cell {
-        Some(d) => d.unsqueeze_dim(1) + through_hidden,
-        None => through_hidden,
-    };
-    // What multiplies each gate in the cell update, [g, c_prev, tanh c, i], and the gradient it
-    // meets there: the cell's, but the hidden state's for the output gate.
-    let (forget_row, output_row) = (masks.forget.clone(), masks.output.clone());
-    let others = (forget_row.clone() + output_row.clone())
-        .neg()
-        .add_scalar(1.0);
-    let partner = gates.clone().flip([1]) * others
-        + before.unsqueeze_dim::<3>(1) * forget_row
-        + squashed * output_row.clone();
-    let upstream = d_cell.clone() + (d_hidden - d_cell.clone()) * output_row;
-    let (sigmoids, tanhs) = (sigmoid_slope(gates.clone()), tanh_slope(gates));
-    let slope = sigmoids.clone() + masks.candidate.clone() * (tanhs - sigmoids);
-    let d_sums = (upstream * partner * slope).reshape([batch, width]);
-    (d_sums, (d_cell * forget).reshape([batch, width / 4]))
 }
 
 /// One step of a GRU backward: from the step's `x` and `h` products, the hidden state before it
@@ -287,23 +276,107 @@ struct RecurrenceBackward {
     cell: Cell,
 }
 
-/// What the backward keeps: the inputs `[time · batch, gates · hidden]`, the weight, what it
-/// reads of each step (`step`), the hidden states (the start's `[batch, hidden]` and the output
-/// `[time, batch, hidden]`) and an LSTM's cells (the start's, then each step's).
+/// What the backward keeps: the inputs `[time · batch, gates · hidden]`, the weight, and the
+/// forward's `Stacked` tensors.
 #[derive(Clone, Debug)]
 struct Saved<P> {
     from_input: P,
     weight: P,
-    kept: Vec<P>,
-    start: P,
-    outputs: P,
-    cells: Vec<P>,
+    hiddens: P,
+    cells: Option<P>,
+    kept: P,
 }
 
 /// Step `t`'s `batch` rows of `x` `[time · batch, n]`: a view, without a copy.
 fn rows(x: &Tensor<2>, t: usize, batch: usize) -> Tensor<2> {
     let n = x.dims()[1];
     x.clone().slice([t * batch..(t + 1) * batch, 0..n])
+}
+
+/// The gradients a backward pass through time finds: of every step's `W_h h + b_h` `[time ·
+/// batch, gates · hidden]`, of a GRU's `W_x x + b_x` (an LSTM's is the same as `W_h h`'s), and of
+/// the start's hidden state and cell where they were asked for.
+struct Through {
+    d_h: Tensor<2>,
+    d_x: Option<Tensor<2>>,
+    d_hidden: Option<Tensor<2>>,
+    d_cell: Option<Tensor<2>>,
+}
+
+/// The backward step by step through burn's ops, from the gradient of every step's hidden state
+/// `grad` `[time · batch, hidden]`.
+fn back_by_steps(
+    cell: Cell,
+    saved: &Saved<Tensor<2>>,
+    grad: &Tensor<2>,
+    start_tracked: bool,
+) -> Through {
+    let back = saved.weight.clone().transpose(); // [gates · hidden, hidden]
+    let batch = saved.hiddens.dims()[0] - grad.dims()[0];
+    let time = grad.dims()[0] / batch;
+    let mut d_h_all = Vec::with_capacity(time); // d(W_h h + b_h), per step
+    let mut d_x_all = Vec::with_capacity(time); // a GRU's d(W_x x + b_x), per step
+    let mut d_hidden = Some(rows(grad, time - 1, batch)); // of the state after step t
+    let mut d_cell = None;
+    for t in (0..time).rev() {
+        let d_out = d_hidden.take().expect("the gradient of each step's output");
+        let (d_h, skip) = match (cell, &saved.cells) {
+            (Cell::Lstm, Some(cells)) => {
+                let pair = [rows(cells, t, batch), rows(cells, t + 1, batch)];
+                let kept = rows(&saved.kept, t, batch);
+                let (d_sums, d_before) = lstm_back(kept, pair, d_out, d_cell.take());
+                d_cell = Some(d_before);
+                (d_sums, None)
+            }
+            _ => {
+                let products = [
+                    rows(&saved.from_input, t, batch),
+                    rows(&saved.kept, t, batch),
+                ];
+                let before = rows(&saved.hiddens, t, batch);
+                let (d_x, d_h, skip) = gru_back(products, before, d_out);
+                d_x_all.push(d_x);
+                (d_h, Some(skip))
+            }
+        };
+        if t > 0 || start_tracked {
+            // Added right after the product, which fusion can fold into it.
+            let mut d = d_h.clone().matmul(back.clone());
+            if let Some(skip) = skip {
+                d = d + skip;
+            }
+            if t > 0 {
+                d = d + rows(grad, t - 1, batch);
+            }
+            d_hidden = Some(d);
+        }
+        d_h_all.push(d_h);
+    }
+    d_h_all.reverse();
+    d_x_all.reverse();
+    Through {
+        d_h: Tensor::cat(d_h_all, 0),
+        d_x: (cell == Cell::Gru).then(|| Tensor::cat(d_x_all, 0)),
+        d_hidden,
+        d_cell,
+    }
+}
+
+/// The backward through the GPU's LSTM kernels (`lstm_gpu`).
+#[cfg(feature = "webgpu")]
+fn back_by_kernels(saved: &Saved<Tensor<2>>, grad: Tensor<2>, start_tracked: bool) -> Through {
+    let cells = saved.cells.clone().expect("an LSTM's cells");
+    let batch = cells.dims()[0] - grad.dims()[0];
+    let (d_sums, d_cell) =
+        super::lstm_gpu::backward(grad, saved.weight.clone(), saved.kept.clone(), cells);
+    let d_hidden =
+        start_tracked.then(|| rows(&d_sums, 0, batch).matmul(saved.weight.clone().transpose()));
+    Through {
+        d_h: d_sums,
+        d_x: None,
+        d_hidden,
+        d_cell: Some(d_cell),
+    }
 }
 
 impl<B: Inner> Backward<B, 5> for RecurrenceBackward
@@ -315,84 +388,41 @@ where
     fn backward(self, ops: Ops<Self::State, 5>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [input_node, weight_node, bias_node, hidden_node, cell_node] = ops.parents;
         let saved = ops.state;
-        let weight = plain::<B, 2>(saved.weight);
-        let back = weight.clone().transpose(); // [gates · hidden, hidden]
-        let (start, outputs) = (plain::<B, 2>(saved.start), plain::<B, 3>(saved.outputs));
-        let [time, batch, size] = outputs.dims();
-        // Each step's hidden state before it, [time · batch, hidden].
-        let before = match time {
-            1 => start,
-            _ => {
-                let earlier = outputs.slice([0..time - 1, 0..batch, 0..size]);
-                Tensor::cat(vec![start, earlier.reshape([(time - 1) * batch, size])], 0)
-            }
+        let saved = Saved {
+            from_input: plain::<B, 2>(saved.from_input),
+            weight: plain::<B, 2>(saved.weight),
+            hiddens: plain::<B, 2>(saved.hiddens),
+            cells: saved.cells.map(plain::<B, 2>),
+            kept: plain::<B, 2>(saved.kept),
         };
-        let cells: Vec<Tensor<2>> = saved.cells.into_iter().map(plain::<B, 2>).collect();
-        let kept: Vec<Tensor<2>> = saved.kept.into_iter().map(plain::<B, 2>).collect();
-        let from_input = plain::<B, 2>(saved.from_input);
+        let [steps, size] = [saved.from_input.dims()[0], saved.hiddens.dims()[1]];
         // [time · batch, hidden]: one copy here if the gradient came permuted, not one per step.
-        let grad = plain::<B, 3>(grads.consume::<B>(&ops.node)).reshape([time * batch, size]);
-
+        let grad = plain::<B, 3>(grads.consume::<B>(&ops.node)).reshape([steps, size]);
         let start_tracked = hidden_node.is_some() || cell_node.is_some();
-        let device = weight.device();
-        let at_once = self.cell == Cell::Lstm && !crate::device::is_cpu(&device);
-        let masks = at_once.then(|| GateMasks::new(&device));
-        let mut d_h_all = Vec::with_capacity(time); // d(W_h h + b_h), per step
-        let mut d_x_all = Vec::with_capacity(time); // a GRU's d(W_x x + b_x), per step
-                                                    // The gradient of the hidden state after step t, the output's included.
-        let mut d_hidden = Some(rows(&grad, time - 1, batch));
-        let mut d_cell = None;
-        for t in (0..time).rev() {
-            let d_out = d_hidden.take().expect("the gradient of each step's output");
-            let (d_h, skip) = match self.cell {
-                Cell::Lstm => {
-                    let cell_pair = [cells[t].clone(), cells[t + 1].clone()];
-                    let (d_sums, d_before) = lstm_back(
-                        masks.as_ref(),
-                        kept[t].clone(),
-                        cell_pair,
-                        d_out,
-                        d_cell.take(),
-                    );
-                    d_cell = Some(d_before);
-                    (d_sums, None)
-                }
-                Cell::Gru => {
-                    let products = [rows(&from_input, t, batch), kept[t].clone()];
-                    let (d_x, d_h, skip) = gru_back(products, rows(&before, t, batch), d_out);
-                    d_x_all.push(d_x);
-                    (d_h, Some(skip))
-                }
-            };
-            if t > 0 || start_tracked {
-                // Added right after the product, which fusion can fold into it.
-                let mut d = d_h.clone().matmul(back.clone());
-                if let Some(skip) = skip {
-                    d = d + skip;
-                }
-                if t > 0 {
-                    d = d + rows(&grad, t - 1, batch);
-                }
-                d_hidden = Some(d);
-            }
-            d_h_all.push(d_h);
-        }
-        d_h_all.reverse();
-        d_x_all.reverse();
-        let d_h_all = Tensor::cat(d_h_all, 0); // [time · batch, gates · hidden]
+        #[cfg(feature = "webgpu")]
+        let through = match uses_kernels(self.cell, &grad.device()) {
+            true => back_by_kernels(&saved, grad, start_tracked),
+            false => back_by_steps(self.cell, &saved, &grad, start_tracked),
+        };
+        #[cfg(not(feature = "webgpu"))]
+        let through = back_by_steps(self.cell, &saved, &grad, start_tracked);
+        let Through {
+            d_h,
+            d_x,
+            d_hidden,
+            d_cell,
+        } = through;
         if let Some(node) = weight_node {
-            let d_weight = before.transpose().matmul(d_h_all.clone());
+            // Each step's hidden state before it, [time · batch, hidden].
+            let before = saved.hiddens.slice([0..steps, 0..size]);
+            let d_weight = before.transpose().matmul(d_h.clone());
             grads.register::<B>(node.id, primitive::<B, 2>(d_weight));
         }
         if let Some(node) = bias_node {
-            grads.register::<B>(node.id, primitive::<B, 2>(d_h_all.clone().sum_dim(0)));
+            grads.register::<B>(node.id, primitive::<B, 2>(d_h.clone().sum_dim(0)));
         }
         if let Some(node) = input_node {
-            let d_x = match self.cell {
-                Cell::Lstm => d_h_all,
-                Cell::Gru => Tensor::cat(d_x_all, 0),
-            };
-            grads.register::<B>(node.id, primitive::<B, 2>(d_x));
+            grads.register::<B>(node.id, primitive::<B, 2>(d_x.unwrap_or(d_h)));
         }
         if let (Some(node), Some(d)) = (hidden_node, d_hidden) {
             grads.register::<B>(node.id, primitive::<B, 2>(d));
@@ -429,27 +459,24 @@ where
         bias: plain::<B, 2>(bias),
     };
     let plain_start = Carry {
-        hidden: plain::<B, 2>(hidden.clone()),
+        hidden: plain::<B, 2>(hidden),
         cell: (cell == Cell::Lstm).then(|| plain::<B, 2>(cell_start)),
     };
-    let steps = forward(cell, &plain_sequence, plain_start);
-    let last = steps.carries.last().expect("the start").clone();
-    let output = primitive::<B, 3>(Tensor::stack(steps.outputs, 0));
-    let start_hidden = hidden;
+    let states = stacked(cell, &plain_sequence, plain_start);
+    let (outputs, last) = states.split(time, batch);
+    let output = primitive::<B, 3>(outputs);
     let prep = RecurrenceBackward { cell }
         .prepare::<NoCheckpointing>(tracked.each_ref().map(|t| t.node()))
         .compute_bound()
         .stateful();
     let tensor = match prep {
         OpsKind::Tracked(prep) => {
-            let cells = steps.carries.into_iter().filter_map(|c| c.cell);
             let saved = Saved {
                 from_input,
                 weight,
-                kept: steps.kept.into_iter().map(primitive::<B, 2>).collect(),
-                start: start_hidden,
-                outputs: output.clone(),
-                cells: cells.map(primitive::<B, 2>).collect(),
+                hiddens: primitive::<B, 2>(states.hiddens),
+                cells: states.cells.map(primitive::<B, 2>),
+                kept: primitive::<B, 2>(states.kept),
             };
             prep.finish(saved, output)
         }
@@ -493,41 +520,5 @@ mod tests {
             ..sequence
         };
         assert!(on_cpu(Cell::Lstm, &untracked, &start).is_none());
-    }
-
-    /// The GPU's one-pass LSTM step backward computes what the CPU's part-by-part one does (the
-    /// browser tests compare the GPU's with burn's op-by-op backward too).
-    #[test]
-    fn an_lstm_step_backward_at_once_matches_it_by_parts() {
-        let device = burn::tensor::Device::flex();
-        let values = |n: usize, scale: f32| -> Vec<f32> {
-            (0..n)
-                .map(|i| ((i * 37 % 23) as f32 - 11.0) * scale)
-                .collect()
-        };
-        let tensor = |shape: [usize; 2], scale: f32| {
-            let data = TensorData::new(values(shape[0] * shape[1], scale), shape);
-            Tensor::<2>::from_data(data, &device)
-        };
-        let sums = tensor([3, 8], 0.2);
-        let cells = [tensor([3, 2], 0.1), tensor([3, 2], -0.15)];
-        let (d_hidden, d_cell) = (tensor([3, 2], 0.3), tensor([3, 2], -0.05));
-        let masks = GateMasks::new(&device);
-        let read = |t: Tensor<2>| t.into_data().try_to_vec::<f32>().unwrap();
-        let (a, a_cell) = lstm_back_at_once(
-            &masks,
-            sums.clone(),
-            cells.clone(),
-            d_hidden.clone(),
-            Some(d_cell.clone()),
-        );
-        let (b, b_cell) = lstm_back_by_parts(sums, cells, d_hidden, Some(d_cell));
-        for (x, y) in read(a)
-            .into_iter()
-            .chain(read(a_cell))
-            .zip(read(b).into_iter().chain(read(b_cell)))
-        {
-            assert!((x - y).abs() < 1e-6, "{x} vs {y}");
-        }
     }
 }

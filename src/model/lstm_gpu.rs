@@ -1,0 +1,348 @@
+//! An LSTM layer's time steps on a GPU as one kernel launch each, forward and backward. Written
+//! by hand because burn has no recurrent kernel: through its generic ops a step is a product and
+//! a few fused elementwise kernels, and fusion cannot merge them across the product or the copy
+//! that stacks each step's output (seed-lstm: 30 launches per time step, the target 12). Here a
+//! thread owns one hidden unit of one sequence: it takes its four gates' dot products with the
+//! state before the step, and writes the step's cell, hidden state and pre-activations into
+//! tensors that hold every step. burn's `#[backend_extension]` registers the two ops with
+//! fusion, which runs them in order with the rest of the stream.
+//!
+//! The products are plain loops over the hidden size: for Kindling's layers (≤ 512 units, a few
+//! dozen sequences) a step is a few MFLOP, and the launch it saves costs more than the
+//! arithmetic. Gates are burn's order: input, forget, output, candidate.
+
+use burn::backend::fusion::custom::TensorSpec;
+use burn::backend::ops::FloatTensorOps;
+use burn::backend::{backend_extension, tensor::FloatTensor, Backend, Dispatch, TensorMetadata};
+use burn::tensor::{Shape, Tensor};
+use burn_backend::cubecl::dtype_to_storage_type;
+use burn_cubecl::cubecl::{self, CubeCount, CubeDim};
+use burn_cubecl::kernel::into_contiguous;
+use burn_cubecl::ops::numeric::empty_device_dtype;
+use burn_cubecl::tensor::CubeTensor;
+use burn_cubecl::CubeBackend;
+
+/// The forward's states, the start's first: hidden states and cells `[(time + 1) · batch,
+/// hidden]`, and each step's pre-activations `[time · batch, 4 · hidden]`.
+pub struct States {
+    pub hiddens: Tensor<2>,
+    pub cells: Tensor<2>,
+    pub sums: Tensor<2>,
+}
+
+/// The layer stepped through `from_input` (`W_x x + b_x`, `[time · batch, 4 · hidden]`) with
+/// `weight` `[hidden, 4 · hidden]` and `bias` `[1, 4 · hidden]` from `hidden` and `cell`
+/// `[batch, hidden]`. The tensors must be on a cubecl device and outside autodiff.
+pub fn forward(
+    from_input: Tensor<2>,
+    weight: Tensor<2>,
+    bias: Tensor<2>,
+    hidden: Tensor<2>,
+    cell: Tensor<2>,
+) -> States {
+    let (hiddens, cells, sums) = Dispatch::lstm_forward(
+        from_input.into_dispatch(),
+        weight.into_dispatch(),
+        bias.into_dispatch(),
+        hidden.into_dispatch(),
+        cell.into_dispatch(),
+    );
+    States {
+        hiddens: Tensor::from_dispatch(hiddens),
+        cells: Tensor::from_dispatch(cells),
+        sums: Tensor::from_dispatch(sums),
+    }
+}
+
+/// Backpropagation through `forward`'s steps, from the gradient of every step's hidden state
+/// `grad` `[time · batch, hidden]`: the gradient of every step's pre-activations `[time · batch,
+/// 4 · hidden]` (which is also `from_input`'s) and the start cell's `[batch, hidden]`.
+pub fn backward(
+    grad: Tensor<2>,
+    weight: Tensor<2>,
+    sums: Tensor<2>,
+    cells: Tensor<2>,
+) -> (Tensor<2>, Tensor<2>) {
+    let (d_sums, d_cell) = Dispatch::lstm_backward(
+        grad.into_dispatch(),
+        weight.into_dispatch(),
+        sums.into_dispatch(),
+        cells.into_dispatch(),
+    );
+    (Tensor::from_dispatch(d_sums), Tensor::from_dispatch(d_cell))
+}
+
+#[backend_extension(Cube, Fusion)]
+pub trait LstmKernels: Backend {
+    #[fusion(meta = forward_meta)]
+    fn lstm_forward(
+        from_input: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        hidden: FloatTensor<Self>,
+        cell: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
+
+    #[fusion(meta = backward_meta)]
+    fn lstm_backward(
+        grad: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        sums: FloatTensor<Self>,
+        cells: FloatTensor<Self>,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>);
+}
+
+fn forward_meta(
+    from_input: &TensorSpec,
+    _: &TensorSpec,
+    _: &TensorSpec,
+    hidden: &TensorSpec,
+    _: &TensorSpec,
+) -> (TensorSpec, TensorSpec, TensorSpec) {
+    let [rows, batch, size] = [from_input.shape[0], hidden.shape[0], hidden.shape[1]];
+    let states = TensorSpec::new(Shape::new([rows + batch, size]), hidden.dtype);
+    (states.clone(), states, from_input.clone())
+}
+
+fn backward_meta(
+    _: &TensorSpec,
+    _: &TensorSpec,
+    sums: &TensorSpec,
+    cells: &TensorSpec,
+) -> (TensorSpec, TensorSpec) {
+    let [rows, size] = [sums.shape[0], cells.shape[1]];
+    let batch = cells.shape[0] - rows;
+    let cell = TensorSpec::new(Shape::new([batch, size]), cells.dtype);
+    (sums.clone(), cell)
+}
+
+/// What every launch of a layer shares: the sizes and the grid of one thread per hidden unit of
+/// each sequence.
+struct Launch {
+    batch: usize,
+    size: usize,
+    count: CubeCount,
+    dim: CubeDim,
+}
+
+impl Launch {
+    fn new(like: &CubeTensor, batch: usize, size: usize) -> Self {
+        let units = batch * size;
+        let dim = CubeDim::new(&like.client, units);
+        let count = cubecl::calculate_cube_count_elemwise(&like.client, units, dim);
+        Launch {
+            batch,
+            size,
+            count,
+            dim,
+        }
+    }
+
+    fn empty(&self, like: &CubeTensor, shape: [usize; 2]) -> CubeTensor {
+        let (client, device) = (like.client.clone(), like.device.clone());
+        empty_device_dtype(client, device, Shape::new(shape), like.dtype)
+    }
+}
+
+impl LstmKernels for CubeBackend {
+    fn lstm_forward(
+        from_input: CubeTensor,
+        weight: CubeTensor,
+        bias: CubeTensor,
+        hidden: CubeTensor,
+        cell: CubeTensor,
+    ) -> (CubeTensor, CubeTensor, CubeTensor) {
+        let [from_input, weight, bias, hidden, cell] =
+            [from_input, weight, bias, hidden, cell].map(into_contiguous);
+        let (rows, [batch, size]) = (from_input.shape()[0], dims(&hidden));
+        let launch = Launch::new(&hidden, batch, size);
+        let hiddens = launch.empty(&hidden, [rows + batch, size]);
+        let cells = launch.empty(&hidden, [rows + batch, size]);
+        let sums = launch.empty(&hidden, [rows, 4 * size]);
+        let dtype = dtype_to_storage_type(hidden.dtype);
+        for step in 0..rows / batch {
+            kernels::lstm_step_kernel::launch(
+                &hidden.client,
+                launch.count.clone(),
+                launch.dim,
+                from_input.clone().into_tensor_arg(),
+                weight.clone().into_tensor_arg(),
+                bias.clone().into_tensor_arg(),
+                hidden.clone().into_tensor_arg(),
+                cell.clone().into_tensor_arg(),
+                hiddens.clone().into_tensor_arg(),
+                cells.clone().into_tensor_arg(),
+                sums.clone().into_tensor_arg(),
+                step as u32,
+                launch.batch as u32,
+                launch.size as u32,
+                dtype,
+            );
+        }
+        (hiddens, cells, sums)
+    }
+
+    fn lstm_backward(
+        grad: CubeTensor,
+        weight: CubeTensor,
+        sums: CubeTensor,
+        cells: CubeTensor,
+    ) -> (CubeTensor, CubeTensor) {
+        // Transposed, so that neighbouring threads (hidden units) read neighbouring weights.
+        let back = Self::float_transpose(weight);
+        let [grad, back, sums, cells] = [grad, back, sums, cells].map(into_contiguous);
+        let ([rows, size], total) = (dims(&grad), cells.shape()[0]);
+        let batch = total - rows;
+        let launch = Launch::new(&grad, batch, size);
+        let d_sums = launch.empty(&grad, [rows, 4 * size]);
+        let d_cell = launch.empty(&grad, [batch, size]);
+        let dtype = dtype_to_storage_type(grad.dtype);
+        for step in (0..rows / batch).rev() {
+            kernels::lstm_step_backward_kernel::launch(
+                &grad.client,
+                launch.count.clone(),
+                launch.dim,
+                grad.clone().into_tensor_arg(),
+                back.clone().into_tensor_arg(),
+                sums.clone().into_tensor_arg(),
+                cells.clone().into_tensor_arg(),
+                d_sums.clone().into_tensor_arg(),
+                d_cell.clone().into_tensor_arg(),
+                step as u32,
+                (rows / batch) as u32,
+                launch.batch as u32,
+                launch.size as u32,
+                dtype,
+            );
+        }
+        (d_sums, d_cell)
+    }
+}
+
+fn dims(tensor: &CubeTensor) -> [usize; 2] {
+    let shape = tensor.shape();
+    [shape[0], shape[1]]
+}
+
+/// The kernels, apart: cubecl's `Tensor` is not burn's.
+mod kernels {
+    use burn_cubecl::cubecl::{self, prelude::*};
+
+    #[cube]
+    fn sigmoid<F: Float>(x: F) -> F {
+        F::new(1.0) / (F::new(1.0) + F::exp(-x))
+    }
+
+    /// Step `step` of the forward for the hidden unit `unit % size` of sequence `unit / size`. Row 0
+    /// of `hiddens` and `cells` is the start, which the first step copies there.
+    #[cube(launch)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn lstm_step_kernel<F: Float>(
+        from_input: &Tensor<F>,   // [time · batch, 4 · hidden]
+        weight: &Tensor<F>,       // [hidden, 4 · hidden]
+        bias: &Tensor<F>,         // [1, 4 · hidden]
+        start_hidden: &Tensor<F>, // [batch, hidden]
+        start_cell: &Tensor<F>,   // [batch, hidden]
+        hiddens: &mut Tensor<F>,  // [(time + 1) · batch, hidden]
+        cells: &mut Tensor<F>,    // [(time + 1) · batch, hidden]
+        sums: &mut Tensor<F>,     // [time · batch, 4 · hidden]
+        step: u32,
+        batch: u32,
+        size: u32,
+        #[define(F)] _dtype: ElemType,
+    ) {
+        let (step, batch, size) = (step as usize, batch as usize, size as usize);
+        let unit = ABSOLUTE_POS;
+        if unit >= batch * size {
+            terminate!();
+        }
+        let (sequence, j) = (unit / size, unit % size);
+        let width = 4 * size;
+        let row = (step * batch + sequence) * width;
+        let mut input = from_input[row + j] + bias[j];
+        let mut forget = from_input[row + size + j] + bias[size + j];
+        let mut output = from_input[row + 2 * size + j] + bias[2 * size + j];
+        let mut candidate = from_input[row + 3 * size + j] + bias[3 * size + j];
+        let before = step * batch * size; // where the state before this step starts
+        for k in 0..size {
+            let h = if step == 0 {
+                start_hidden[sequence * size + k]
+            } else {
+                hiddens[before + sequence * size + k]
+            };
+            let w = k * width + j;
+            input += h * weight[w];
+            forget += h * weight[w + size];
+            output += h * weight[w + 2 * size];
+            candidate += h * weight[w + 3 * size];
+        }
+        let c_before = if step == 0 {
+            start_cell[unit]
+        } else {
+            cells[before + unit]
+        };
+        if step == 0 {
+            hiddens[unit] = start_hidden[unit];
+            cells[unit] = c_before;
+        }
+        sums[row + j] = input;
+        sums[row + size + j] = forget;
+        sums[row + 2 * size + j] = output;
+        sums[row + 3 * size + j] = candidate;
+        let c = sigmoid::<F>(forget) * c_before + sigmoid::<F>(input) * F::tanh(candidate);
+        let after = before + batch * size;
+        cells[after + unit] = c;
+        hiddens[after + unit] = sigmoid::<F>(output) * F::tanh(c);
+    }
+
+    /// Step `step` of the backward, for one hidden unit of one sequence: the gradient of the step's
+    /// hidden state is the output's plus what the next step's pre-activations send back through the
+    /// weight; `d_cell` carries the cell's gradient from step to step.
+    #[cube(launch)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn lstm_step_backward_kernel<F: Float>(
+        grad: &Tensor<F>,       // [time · batch, hidden]
+        back: &Tensor<F>,       // [4 · hidden, hidden]: the weight transposed
+        sums: &Tensor<F>,       // [time · batch, 4 · hidden]
+        cells: &Tensor<F>,      // [(time + 1) · batch, hidden]
+        d_sums: &mut Tensor<F>, // [time · batch, 4 · hidden]
+        d_cell: &mut Tensor<F>, // [batch, hidden]
+        step: u32,
+        time: u32,
+        batch: u32,
+        size: u32,
+        #[define(F)] _dtype: ElemType,
+    ) {
+        let (step, time, batch, size) =
+            (step as usize, time as usize, batch as usize, size as usize);
+        let unit = ABSOLUTE_POS;
+        if unit >= batch * size {
+            terminate!();
+        }
+        let (sequence, j) = (unit / size, unit % size);
+        let width = 4 * size;
+        let here = step * batch * size + unit;
+        let mut d_hidden = grad[here];
+        let mut d_c = F::new(0.0);
+        if step + 1 < time {
+            let next = ((step + 1) * batch + sequence) * width;
+            for m in 0..width {
+                d_hidden += d_sums[next + m] * back[m * size + j];
+            }
+            d_c = d_cell[unit];
+        }
+        let row = (step * batch + sequence) * width;
+        let input = sigmoid::<F>(sums[row + j]);
+        let forget = sigmoid::<F>(sums[row + size + j]);
+        let output = sigmoid::<F>(sums[row + 2 * size + j]);
+        let candidate = F::tanh(sums[row + 3 * size + j]);
+        let squashed = F::tanh(cells[here + batch * size]);
+        let one = F::new(1.0);
+        d_c += d_hidden * output * (one - squashed * squashed);
+        d_sums[row + j] = d_c * candidate * input * (one - input);
+        d_sums[row + size + j] = d_c * cells[here] * forget * (one - forget);
+        d_sums[row + 2 * size + j] = d_hidden * squashed * output * (one - output);
+        d_sums[row + 3 * size + j] = d_c * input * (one - candidate * candidate);
+        d_cell[unit] = d_c * forget;
+    }
+}
