@@ -22,34 +22,46 @@ use burn_cubecl::ops::numeric::empty_device_dtype;
 use burn_cubecl::tensor::CubeTensor;
 use burn_cubecl::CubeBackend;
 
-/// The forward's states, the start's first: hidden states and cells `[(time + 1) · batch,
-/// hidden]`, and each step's pre-activations `[time · batch, 4 · hidden]`.
+/// What the forward leaves: the states `[(time + 1) · 2 · batch, hidden]`, a block of `batch`
+/// rows for each step's hidden state and then its cell (the start's first), and each step's
+/// pre-activations `[time · batch, 4 · hidden]`.
 pub struct States {
-    pub hiddens: Tensor<2>,
-    pub cells: Tensor<2>,
+    pub batch: usize,
+    pub states: Tensor<2>,
     pub sums: Tensor<2>,
 }
 
-/// The layer stepped through `from_input` (`W_x x + b_x`, `[time · batch, 4 · hidden]`) with
-/// `weight` `[hidden, 4 · hidden]` and `bias` `[1, 4 · hidden]` from `hidden` and `cell`
-/// `[batch, hidden]`. The tensors must be on a cubecl device and outside autodiff.
-pub fn forward(
+/// The layer stepped through `from_input` (`W_x x + b_x`, `[time · batch, 4 · hidden]`) with the
+/// recurrent weight `[hidden, 4 · hidden]` and bias `[1, 4 · hidden]`, from `start`'s hidden state
+/// and cell `[batch, hidden]`. The tensors must be on a cubecl device and outside autodiff.
+pub fn forward(from_input: Tensor<2>, weights: [Tensor<2>; 2], start: [Tensor<2>; 2]) -> States {
+    run(from_input, weights, start, false)
+}
+
+/// `forward` from the layer's input `x` `[time · batch, d_input]`, each step taking the input's
+/// product too: with `[W_x; W_h]` `[d_input + hidden, 4 · hidden]` and `b_x + b_h`.
+pub fn forward_from_input(x: Tensor<2>, weights: [Tensor<2>; 2], start: [Tensor<2>; 2]) -> States {
+    run(x, weights, start, true)
+}
+
+fn run(
     from_input: Tensor<2>,
-    weight: Tensor<2>,
-    bias: Tensor<2>,
-    hidden: Tensor<2>,
-    cell: Tensor<2>,
+    [weight, bias]: [Tensor<2>; 2],
+    [hidden, cell]: [Tensor<2>; 2],
+    project: bool,
 ) -> States {
-    let (hiddens, cells, sums) = Dispatch::lstm_forward(
+    let batch = hidden.dims()[0];
+    let (states, sums) = Dispatch::lstm_forward(
         from_input.into_dispatch(),
         weight.into_dispatch(),
         bias.into_dispatch(),
         hidden.into_dispatch(),
         cell.into_dispatch(),
+        project,
     );
     States {
-        hiddens: Tensor::from_dispatch(hiddens),
-        cells: Tensor::from_dispatch(cells),
+        batch,
+        states: Tensor::from_dispatch(states),
         sums: Tensor::from_dispatch(sums),
     }
 }
@@ -61,17 +73,19 @@ pub fn backward(
     grad: Tensor<2>,
     weight: Tensor<2>,
     sums: Tensor<2>,
-    cells: Tensor<2>,
+    states: Tensor<2>,
 ) -> (Tensor<2>, Tensor<2>) {
     let (d_sums, d_cell) = Dispatch::lstm_backward(
         grad.into_dispatch(),
         weight.into_dispatch(),
         sums.into_dispatch(),
-        cells.into_dispatch(),
+        states.into_dispatch(),
     );
     (Tensor::from_dispatch(d_sums), Tensor::from_dispatch(d_cell))
 }
 
+/// The ops, each a kernel launch per step. A kernel binds each tensor and cubecl's metadata as a
+/// storage buffer, and WebGPU promises only 8 per kernel: 7 tensors at most.
 #[backend_extension(Cube, Fusion)]
 pub trait LstmKernels: Backend {
     #[fusion(meta = forward_meta)]
@@ -81,14 +95,15 @@ pub trait LstmKernels: Backend {
         bias: FloatTensor<Self>,
         hidden: FloatTensor<Self>,
         cell: FloatTensor<Self>,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
+        project: bool,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>);
 
     #[fusion(meta = backward_meta)]
     fn lstm_backward(
         grad: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         sums: FloatTensor<Self>,
-        cells: FloatTensor<Self>,
+        states: FloatTensor<Self>,
     ) -> (FloatTensor<Self>, FloatTensor<Self>);
 }
 
@@ -98,21 +113,23 @@ fn forward_meta(
     _: &TensorSpec,
     hidden: &TensorSpec,
     _: &TensorSpec,
-) -> (TensorSpec, TensorSpec, TensorSpec) {
+    _: &bool,
+) -> (TensorSpec, TensorSpec) {
     let [rows, batch, size] = [from_input.shape[0], hidden.shape[0], hidden.shape[1]];
-    let states = TensorSpec::new(Shape::new([rows + batch, size]), hidden.dtype);
-    (states.clone(), states, from_input.clone())
+    let states = TensorSpec::new(Shape::new([2 * (rows + batch), size]), hidden.dtype);
+    let sums = TensorSpec::new(Shape::new([rows, 4 * size]), hidden.dtype);
+    (states, sums)
 }
 
 fn backward_meta(
-    _: &TensorSpec,
+    grad: &TensorSpec,
     _: &TensorSpec,
     sums: &TensorSpec,
-    cells: &TensorSpec,
+    states: &TensorSpec,
 ) -> (TensorSpec, TensorSpec) {
-    let [rows, size] = [sums.shape[0], cells.shape[1]];
-    let batch = cells.shape[0] - rows;
-    let cell = TensorSpec::new(Shape::new([batch, size]), cells.dtype);
+    let [rows, size] = [grad.shape[0], grad.shape[1]];
+    let batch = states.shape[0] / 2 - rows;
+    let cell = TensorSpec::new(Shape::new([batch, size]), grad.dtype);
     (sums.clone(), cell)
 }
 
@@ -151,13 +168,13 @@ impl LstmKernels for CubeBackend {
         bias: CubeTensor,
         hidden: CubeTensor,
         cell: CubeTensor,
-    ) -> (CubeTensor, CubeTensor, CubeTensor) {
-        let [from_input, weight, bias, hidden, cell] =
-            [from_input, weight, bias, hidden, cell].map(into_contiguous);
+        project: bool,
+    ) -> (CubeTensor, CubeTensor) {
+        let tensors = [from_input, weight, bias, hidden, cell];
+        let [from_input, weight, bias, hidden, cell] = tensors.map(into_contiguous);
         let (rows, [batch, size]) = (from_input.shape()[0], dims(&hidden));
         let launch = Launch::new(&hidden, batch, size);
-        let hiddens = launch.empty(&hidden, [rows + batch, size]);
-        let cells = launch.empty(&hidden, [rows + batch, size]);
+        let states = launch.empty(&hidden, [2 * (rows + batch), size]);
         let sums = launch.empty(&hidden, [rows, 4 * size]);
         let dtype = dtype_to_storage_type(hidden.dtype);
         for step in 0..rows / batch {
@@ -170,29 +187,29 @@ impl LstmKernels for CubeBackend {
                 bias.clone().into_tensor_arg(),
                 hidden.clone().into_tensor_arg(),
                 cell.clone().into_tensor_arg(),
-                hiddens.clone().into_tensor_arg(),
-                cells.clone().into_tensor_arg(),
+                states.clone().into_tensor_arg(),
                 sums.clone().into_tensor_arg(),
                 step as u32,
                 launch.batch as u32,
                 launch.size as u32,
+                project,
                 dtype,
             );
         }
-        (hiddens, cells, sums)
+        (states, sums)
     }
 
     fn lstm_backward(
         grad: CubeTensor,
         weight: CubeTensor,
         sums: CubeTensor,
-        cells: CubeTensor,
+        states: CubeTensor,
     ) -> (CubeTensor, CubeTensor) {
         // Transposed, so that neighbouring threads (hidden units) read neighbouring weights.
         let back = Self::float_transpose(weight);
-        let [grad, back, sums, cells] = [grad, back, sums, cells].map(into_contiguous);
-        let ([rows, size], total) = (dims(&grad), cells.shape()[0]);
-        let batch = total - rows;
+        let [grad, back, sums, states] = [grad, back, sums, states].map(into_contiguous);
+        let [rows, size] = dims(&grad);
+        let batch = states.shape()[0] / 2 - rows;
         let launch = Launch::new(&grad, batch, size);
         let d_sums = launch.empty(&grad, [rows, 4 * size]);
         let d_cell = launch.empty(&grad, [batch, size]);
@@ -205,7 +222,7 @@ impl LstmKernels for CubeBackend {
                 grad.clone().into_tensor_arg(),
                 back.clone().into_tensor_arg(),
                 sums.clone().into_tensor_arg(),
-                cells.clone().into_tensor_arg(),
+                states.clone().into_tensor_arg(),
                 d_sums.clone().into_tensor_arg(),
                 d_cell.clone().into_tensor_arg(),
                 step as u32,
@@ -233,22 +250,22 @@ mod kernels {
         F::new(1.0) / (F::new(1.0) + F::exp(-x))
     }
 
-    /// Step `step` of the forward for the hidden unit `unit % size` of sequence `unit / size`. Row 0
-    /// of `hiddens` and `cells` is the start, which the first step copies there.
+    /// Step `step` of the forward for the hidden unit `unit % size` of sequence `unit / size`.
+    /// The first step copies the start into the states' first blocks.
     #[cube(launch)]
     #[allow(clippy::too_many_arguments)]
     pub fn lstm_step_kernel<F: Float>(
-        from_input: &Tensor<F>,   // [time · batch, 4 · hidden]
-        weight: &Tensor<F>,       // [hidden, 4 · hidden]
-        bias: &Tensor<F>,         // [1, 4 · hidden]
+        from_input: &Tensor<F>, // [time · batch, 4 · hidden], or x [time · batch, d_input]
+        weight: &Tensor<F>,     // [hidden, 4 · hidden], or [d_input + hidden, 4 · hidden]
+        bias: &Tensor<F>,       // [1, 4 · hidden]
         start_hidden: &Tensor<F>, // [batch, hidden]
-        start_cell: &Tensor<F>,   // [batch, hidden]
-        hiddens: &mut Tensor<F>,  // [(time + 1) · batch, hidden]
-        cells: &mut Tensor<F>,    // [(time + 1) · batch, hidden]
-        sums: &mut Tensor<F>,     // [time · batch, 4 · hidden]
+        start_cell: &Tensor<F>, // [batch, hidden]
+        states: &mut Tensor<F>, // [(time + 1) · 2 · batch, hidden]
+        sums: &mut Tensor<F>,   // [time · batch, 4 · hidden]
         step: u32,
         batch: u32,
         size: u32,
+        #[comptime] project: bool,
         #[define(F)] _dtype: ElemType,
     ) {
         let (step, batch, size) = (step as usize, batch as usize, size as usize);
@@ -259,18 +276,36 @@ mod kernels {
         let (sequence, j) = (unit / size, unit % size);
         let width = 4 * size;
         let row = (step * batch + sequence) * width;
-        let mut input = from_input[row + j] + bias[j];
-        let mut forget = from_input[row + size + j] + bias[size + j];
-        let mut output = from_input[row + 2 * size + j] + bias[2 * size + j];
-        let mut candidate = from_input[row + 3 * size + j] + bias[3 * size + j];
-        let before = step * batch * size; // where the state before this step starts
+        let mut input = bias[j];
+        let mut forget = bias[size + j];
+        let mut output = bias[2 * size + j];
+        let mut candidate = bias[3 * size + j];
+        // The weight's rows for the input come first, then those for the state.
+        let first = weight.shape(0) - size;
+        if project {
+            let x = (step * batch + sequence) * first;
+            for k in 0..first {
+                let (value, w) = (from_input[x + k], k * width + j);
+                input += value * weight[w];
+                forget += value * weight[w + size];
+                output += value * weight[w + 2 * size];
+                candidate += value * weight[w + 3 * size];
+            }
+        } else {
+            input += from_input[row + j];
+            forget += from_input[row + size + j];
+            output += from_input[row + 2 * size + j];
+            candidate += from_input[row + 3 * size + j];
+        }
+        let block = batch * size;
+        let before = 2 * step * block; // the hidden state before this step, then its cell
         for k in 0..size {
             let h = if step == 0 {
                 start_hidden[sequence * size + k]
             } else {
-                hiddens[before + sequence * size + k]
+                states[before + sequence * size + k]
             };
-            let w = k * width + j;
+            let w = (first + k) * width + j;
             input += h * weight[w];
             forget += h * weight[w + size];
             output += h * weight[w + 2 * size];
@@ -279,32 +314,32 @@ mod kernels {
         let c_before = if step == 0 {
             start_cell[unit]
         } else {
-            cells[before + unit]
+            states[before + block + unit]
         };
         if step == 0 {
-            hiddens[unit] = start_hidden[unit];
-            cells[unit] = c_before;
+            states[unit] = start_hidden[unit];
+            states[block + unit] = c_before;
         }
         sums[row + j] = input;
         sums[row + size + j] = forget;
         sums[row + 2 * size + j] = output;
         sums[row + 3 * size + j] = candidate;
         let c = sigmoid::<F>(forget) * c_before + sigmoid::<F>(input) * F::tanh(candidate);
-        let after = before + batch * size;
-        cells[after + unit] = c;
-        hiddens[after + unit] = sigmoid::<F>(output) * F::tanh(c);
+        let after = before + 2 * block;
+        states[after + unit] = sigmoid::<F>(output) * F::tanh(c);
+        states[after + block + unit] = c;
     }
 
-    /// Step `step` of the backward, for one hidden unit of one sequence: the gradient of the step's
-    /// hidden state is the output's plus what the next step's pre-activations send back through the
-    /// weight; `d_cell` carries the cell's gradient from step to step.
+    /// Step `step` of the backward, for one hidden unit of one sequence: the gradient of the
+    /// step's hidden state is the output's plus what the next step's pre-activations send back
+    /// through the weight; `d_cell` carries the cell's gradient from step to step.
     #[cube(launch)]
     #[allow(clippy::too_many_arguments)]
     pub fn lstm_step_backward_kernel<F: Float>(
         grad: &Tensor<F>,       // [time · batch, hidden]
         back: &Tensor<F>,       // [4 · hidden, hidden]: the weight transposed
         sums: &Tensor<F>,       // [time · batch, 4 · hidden]
-        cells: &Tensor<F>,      // [(time + 1) · batch, hidden]
+        states: &Tensor<F>,     // [(time + 1) · 2 · batch, hidden]
         d_sums: &mut Tensor<F>, // [time · batch, 4 · hidden]
         d_cell: &mut Tensor<F>, // [batch, hidden]
         step: u32,
@@ -313,16 +348,16 @@ mod kernels {
         size: u32,
         #[define(F)] _dtype: ElemType,
     ) {
-        let (step, time, batch, size) =
-            (step as usize, time as usize, batch as usize, size as usize);
+        let (step, time) = (step as usize, time as usize);
+        let (batch, size) = (batch as usize, size as usize);
         let unit = ABSOLUTE_POS;
         if unit >= batch * size {
             terminate!();
         }
         let (sequence, j) = (unit / size, unit % size);
         let width = 4 * size;
-        let here = step * batch * size + unit;
-        let mut d_hidden = grad[here];
+        let block = batch * size;
+        let mut d_hidden = grad[step * block + unit];
         let mut d_c = F::new(0.0);
         if step + 1 < time {
             let next = ((step + 1) * batch + sequence) * width;
@@ -336,11 +371,12 @@ mod kernels {
         let forget = sigmoid::<F>(sums[row + size + j]);
         let output = sigmoid::<F>(sums[row + 2 * size + j]);
         let candidate = F::tanh(sums[row + 3 * size + j]);
-        let squashed = F::tanh(cells[here + batch * size]);
+        let c_before = states[(2 * step + 1) * block + unit];
+        let squashed = F::tanh(states[(2 * step + 3) * block + unit]);
         let one = F::new(1.0);
         d_c += d_hidden * output * (one - squashed * squashed);
         d_sums[row + j] = d_c * candidate * input * (one - input);
-        d_sums[row + size + j] = d_c * cells[here] * forget * (one - forget);
+        d_sums[row + size + j] = d_c * c_before * forget * (one - forget);
         d_sums[row + 2 * size + j] = d_hidden * squashed * output * (one - output);
         d_sums[row + 3 * size + j] = d_c * input * (one - candidate * candidate);
         d_cell[unit] = d_c * forget;

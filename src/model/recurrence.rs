@@ -36,6 +36,67 @@ pub struct Sequence {
     pub bias: Tensor<2>,
 }
 
+/// A layer's weights, each gate's side by side so that one product covers every gate.
+#[derive(Clone, Debug)]
+pub struct Weights {
+    /// `W_x` `[d_input, gates · hidden]` and `b_x` `[1, gates · hidden]`.
+    pub input: [Tensor<2>; 2],
+    /// `W_h` `[hidden, gates · hidden]` and `b_h` `[1, gates · hidden]`.
+    pub hidden: [Tensor<2>; 2],
+    /// Outside autodiff on a GPU, an LSTM's kernel takes the input's product too, from `[W_x;
+    /// W_h]` and `b_x + b_h`: one binding each, where a WebGPU kernel may have as few as 8
+    /// (cubecl keeps one). Joined here, once for all the calls these weights serve.
+    #[cfg(feature = "webgpu")]
+    stacked: Option<[Tensor<2>; 2]>,
+}
+
+impl Weights {
+    #[cfg(feature = "webgpu")]
+    pub fn new(cell: Cell, input: [Tensor<2>; 2], hidden: [Tensor<2>; 2]) -> Self {
+        let on_kernels = !input[0].is_autodiff() && uses_kernels(cell, &input[0].device());
+        let stacked = on_kernels.then(|| {
+            let weights = Tensor::cat(vec![input[0].clone(), hidden[0].clone()], 0);
+            [weights, input[1].clone() + hidden[1].clone()]
+        });
+        Weights {
+            input,
+            hidden,
+            stacked,
+        }
+    }
+
+    #[cfg(not(feature = "webgpu"))]
+    pub fn new(_: Cell, input: [Tensor<2>; 2], hidden: [Tensor<2>; 2]) -> Self {
+        Weights { input, hidden }
+    }
+}
+
+/// `cell` stepped through its input `x` `[time, batch, d_input]` with `weights` from `start`:
+/// `run` after the input's product, or the GPU's kernels with it.
+pub fn run_layer(cell: Cell, x: Tensor<3>, weights: &Weights, start: Carry) -> (Tensor<3>, Carry) {
+    let [time, batch, d_input] = x.dims();
+    let rows = x.reshape([time * batch, d_input]);
+    #[cfg(feature = "webgpu")]
+    if let (Some([stacked, bias]), false) = (&weights.stacked, rows.is_autodiff()) {
+        let states = super::lstm_gpu::forward_from_input(
+            rows,
+            [stacked.clone(), bias.clone()],
+            [start.hidden, start.cell.expect("an LSTM's cell")],
+        );
+        return Stacked::from(states).split(time);
+    }
+    let [input, input_bias] = weights.input.clone();
+    let from_input = rows.matmul(input) + input_bias;
+    let width = from_input.dims()[1];
+    let [weight, bias] = weights.hidden.clone();
+    let sequence = Sequence {
+        from_input: from_input.reshape([time, batch, width]),
+        weight,
+        bias,
+    };
+    run(cell, sequence, start)
+}
+
 /// What a layer carries from step to step: the hidden state `[batch, hidden]` and an LSTM's
 /// cell (a GRU has none).
 #[derive(Clone, Debug)]
@@ -57,8 +118,8 @@ pub fn run(cell: Cell, sequence: Sequence, start: Carry) -> (Tensor<3>, Carry) {
             return output;
         }
     } else if uses_kernels(cell, &sequence.from_input.device()) {
-        let [time, batch, _] = sequence.from_input.dims();
-        return stacked(cell, &sequence, start).split(time, batch);
+        let time = sequence.from_input.dims()[0];
+        return stacked(cell, &sequence, start).split(time);
     }
     run_op_by_op(cell, sequence, start)
 }
@@ -111,12 +172,14 @@ fn forward(cell: Cell, sequence: &Sequence, start: Carry) -> Steps {
     steps
 }
 
-/// A forward pass with its steps side by side: the hidden states and an LSTM's cells `[(time + 1)
-/// · batch, hidden]` (the start's first), and what the backward reads of each step (`step`)
+/// A forward pass with its steps side by side: the states `[(time + 1) · parts · batch, hidden]`,
+/// a block of `batch` rows for each step's hidden state, then for an LSTM its cell (the start's
+/// first: the layout of the GPU's kernel), and what the backward reads of each step (`step`)
 /// `[time · batch, gates · hidden]`.
 struct Stacked {
-    hiddens: Tensor<2>,
-    cells: Option<Tensor<2>>,
+    cell: Cell,
+    batch: usize,
+    states: Tensor<2>,
     kept: Tensor<2>,
 }
 
@@ -125,43 +188,77 @@ fn stacked(cell: Cell, sequence: &Sequence, start: Carry) -> Stacked {
     #[cfg(feature = "webgpu")]
     if uses_kernels(cell, &sequence.from_input.device()) {
         let [time, batch, width] = sequence.from_input.dims();
-        let states = super::lstm_gpu::forward(
+        return Stacked::from(super::lstm_gpu::forward(
             sequence.from_input.clone().reshape([time * batch, width]),
-            sequence.weight.clone(),
-            sequence.bias.clone(),
-            start.hidden,
-            start.cell.expect("an LSTM's cell"),
-        );
-        return Stacked {
-            hiddens: states.hiddens,
-            cells: Some(states.cells),
-            kept: states.sums,
-        };
+            [sequence.weight.clone(), sequence.bias.clone()],
+            [start.hidden, start.cell.expect("an LSTM's cell")],
+        ));
     }
+    let batch = start.hidden.dims()[0];
     let steps = forward(cell, sequence, start);
-    let (hiddens, cells): (Vec<_>, Vec<_>) = steps
+    let states = steps
         .carries
         .into_iter()
-        .map(|c| (c.hidden, c.cell))
-        .unzip();
-    let cells: Option<Vec<_>> = cells.into_iter().collect();
+        .flat_map(|c| std::iter::once(c.hidden).chain(c.cell))
+        .collect();
     Stacked {
-        hiddens: Tensor::cat(hiddens, 0),
-        cells: cells.map(|c| Tensor::cat(c, 0)),
+        cell,
+        batch,
+        states: Tensor::cat(states, 0),
         kept: Tensor::cat(steps.kept, 0),
     }
 }
 
+#[cfg(feature = "webgpu")]
+impl From<super::lstm_gpu::States> for Stacked {
+    fn from(states: super::lstm_gpu::States) -> Self {
+        Stacked {
+            cell: Cell::Lstm,
+            batch: states.batch,
+            states: states.states,
+            kept: states.sums,
+        }
+    }
+}
+
 impl Stacked {
+    /// How many blocks of `batch` rows a step's states take.
+    fn parts(&self) -> usize {
+        match self.cell {
+            Cell::Lstm => 2,
+            Cell::Gru => 1,
+        }
+    }
+
+    /// The hidden state after `t` steps, `[batch, hidden]`.
+    fn hidden(&self, t: usize) -> Tensor<2> {
+        rows(&self.states, t * self.parts(), self.batch)
+    }
+
+    /// An LSTM's cell after `t` steps, `[batch, hidden]`.
+    fn cell(&self, t: usize) -> Option<Tensor<2>> {
+        (self.cell == Cell::Lstm).then(|| rows(&self.states, 2 * t + 1, self.batch))
+    }
+
+    /// The hidden states after `from..to` steps, `[(to − from) · batch, hidden]` (a copy for an
+    /// LSTM's, whose cells lie between them).
+    fn hiddens(&self, from: usize, to: usize) -> Tensor<2> {
+        let (parts, batch, size) = (self.parts(), self.batch, self.states.dims()[1]);
+        let steps = self.states.dims()[0] / (parts * batch);
+        let blocks = self.states.clone().reshape([steps, parts, batch, size]);
+        let hiddens = blocks.slice([from..to, 0..1, 0..batch, 0..size]);
+        hiddens.reshape([(to - from) * batch, size])
+    }
+
     /// Every step's hidden state `[time, batch, hidden]` and the carry after the last.
-    fn split(&self, time: usize, batch: usize) -> (Tensor<3>, Carry) {
-        let size = self.hiddens.dims()[1];
-        let outputs = (self.hiddens.clone()).slice([batch..(time + 1) * batch, 0..size]);
+    fn split(&self, time: usize) -> (Tensor<3>, Carry) {
+        let (batch, size) = (self.batch, self.states.dims()[1]);
+        let outputs = self.hiddens(1, time + 1).reshape([time, batch, size]);
         let last = Carry {
-            hidden: rows(&self.hiddens, time, batch),
-            cell: self.cells.as_ref().map(|c| rows(c, time, batch)),
+            hidden: self.hidden(time),
+            cell: self.cell(time),
         };
-        (outputs.reshape([time, batch, size]), last)
+        (outputs, last)
     }
 }
 
@@ -277,13 +374,12 @@ struct RecurrenceBackward {
 }
 
 /// What the backward keeps: the inputs `[time · batch, gates · hidden]`, the weight, and the
-/// forward's `Stacked` tensors.
+/// forward's `Stacked` states and what it kept of each step.
 #[derive(Clone, Debug)]
 struct Saved<P> {
     from_input: P,
     weight: P,
-    hiddens: P,
-    cells: Option<P>,
+    states: P,
     kept: P,
 }
 
@@ -306,13 +402,14 @@ struct Through {
 /// The backward step by step through burn's ops, from the gradient of every step's hidden state
 /// `grad` `[time · batch, hidden]`.
 fn back_by_steps(
-    cell: Cell,
-    saved: &Saved<Tensor<2>>,
+    from_input: &Tensor<2>,
+    weight: &Tensor<2>,
+    stacked: &Stacked,
     grad: &Tensor<2>,
     start_tracked: bool,
 ) -> Through {
-    let back = saved.weight.clone().transpose(); // [gates · hidden, hidden]
-    let batch = saved.hiddens.dims()[0] - grad.dims()[0];
+    let back = weight.clone().transpose(); // [gates · hidden, hidden]
+    let batch = stacked.batch;
     let time = grad.dims()[0] / batch;
     let mut d_h_all = Vec::with_capacity(time); // d(W_h h + b_h), per step
     let mut d_x_all = Vec::with_capacity(time); // a GRU's d(W_x x + b_x), per step
@@ -320,21 +417,16 @@ fn back_by_steps(
     let mut d_cell = None;
     for t in (0..time).rev() {
         let d_out = d_hidden.take().expect("the gradient of each step's output");
-        let (d_h, skip) = match (cell, &saved.cells) {
-            (Cell::Lstm, Some(cells)) => {
-                let pair = [rows(cells, t, batch), rows(cells, t + 1, batch)];
-                let kept = rows(&saved.kept, t, batch);
-                let (d_sums, d_before) = lstm_back(kept, pair, d_out, d_cell.take());
+        let kept = rows(&stacked.kept, t, batch);
+        let (d_h, skip) = match (stacked.cell(t), stacked.cell(t + 1)) {
+            (Some(before), Some(after)) => {
+                let (d_sums, d_before) = lstm_back(kept, [before, after], d_out, d_cell.take());
                 d_cell = Some(d_before);
                 (d_sums, None)
             }
             _ => {
-                let products = [
-                    rows(&saved.from_input, t, batch),
-                    rows(&saved.kept, t, batch),
-                ];
-                let before = rows(&saved.hiddens, t, batch);
-                let (d_x, d_h, skip) = gru_back(products, before, d_out);
+                let products = [rows(from_input, t, batch), kept];
+                let (d_x, d_h, skip) = gru_back(products, stacked.hidden(t), d_out);
                 d_x_all.push(d_x);
                 (d_h, Some(skip))
             }
@@ -356,7 +448,7 @@ fn back_by_steps(
     d_x_all.reverse();
     Through {
         d_h: Tensor::cat(d_h_all, 0),
-        d_x: (cell == Cell::Gru).then(|| Tensor::cat(d_x_all, 0)),
+        d_x: (stacked.cell == Cell::Gru).then(|| Tensor::cat(d_x_all, 0)),
         d_hidden,
         d_cell,
     }
@@ -364,13 +456,20 @@ fn back_by_steps(
 
 /// The backward through the GPU's LSTM kernels (`lstm_gpu`).
 #[cfg(feature = "webgpu")]
-fn back_by_kernels(saved: &Saved<Tensor<2>>, grad: Tensor<2>, start_tracked: bool) -> Through {
-    let cells = saved.cells.clone().expect("an LSTM's cells");
-    let batch = cells.dims()[0] - grad.dims()[0];
-    let (d_sums, d_cell) =
-        super::lstm_gpu::backward(grad, saved.weight.clone(), saved.kept.clone(), cells);
+fn back_by_kernels(
+    weight: &Tensor<2>,
+    stacked: &Stacked,
+    grad: Tensor<2>,
+    start_tracked: bool,
+) -> Through {
+    let (d_sums, d_cell) = super::lstm_gpu::backward(
+        grad,
+        weight.clone(),
+        stacked.kept.clone(),
+        stacked.states.clone(),
+    );
     let d_hidden =
-        start_tracked.then(|| rows(&d_sums, 0, batch).matmul(saved.weight.clone().transpose()));
+        start_tracked.then(|| rows(&d_sums, 0, stacked.batch).matmul(weight.clone().transpose()));
     Through {
         d_h: d_sums,
         d_x: None,
@@ -388,24 +487,27 @@ where
     fn backward(self, ops: Ops<Self::State, 5>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [input_node, weight_node, bias_node, hidden_node, cell_node] = ops.parents;
         let saved = ops.state;
-        let saved = Saved {
-            from_input: plain::<B, 2>(saved.from_input),
-            weight: plain::<B, 2>(saved.weight),
-            hiddens: plain::<B, 2>(saved.hiddens),
-            cells: saved.cells.map(plain::<B, 2>),
+        let from_input = plain::<B, 2>(saved.from_input);
+        let weight = plain::<B, 2>(saved.weight);
+        let states = plain::<B, 2>(saved.states);
+        let [steps, size] = [from_input.dims()[0], states.dims()[1]];
+        let parts = if self.cell == Cell::Lstm { 2 } else { 1 };
+        let stacked = Stacked {
+            cell: self.cell,
+            batch: states.dims()[0] / parts - steps,
+            states,
             kept: plain::<B, 2>(saved.kept),
         };
-        let [steps, size] = [saved.from_input.dims()[0], saved.hiddens.dims()[1]];
         // [time · batch, hidden]: one copy here if the gradient came permuted, not one per step.
         let grad = plain::<B, 3>(grads.consume::<B>(&ops.node)).reshape([steps, size]);
         let start_tracked = hidden_node.is_some() || cell_node.is_some();
         #[cfg(feature = "webgpu")]
         let through = match uses_kernels(self.cell, &grad.device()) {
-            true => back_by_kernels(&saved, grad, start_tracked),
-            false => back_by_steps(self.cell, &saved, &grad, start_tracked),
+            true => back_by_kernels(&weight, &stacked, grad, start_tracked),
+            false => back_by_steps(&from_input, &weight, &stacked, &grad, start_tracked),
         };
         #[cfg(not(feature = "webgpu"))]
-        let through = back_by_steps(self.cell, &saved, &grad, start_tracked);
+        let through = back_by_steps(&from_input, &weight, &stacked, &grad, start_tracked);
         let Through {
             d_h,
             d_x,
@@ -414,7 +516,7 @@ where
         } = through;
         if let Some(node) = weight_node {
             // Each step's hidden state before it, [time · batch, hidden].
-            let before = saved.hiddens.slice([0..steps, 0..size]);
+            let before = stacked.hiddens(0, steps / stacked.batch);
             let d_weight = before.transpose().matmul(d_h.clone());
             grads.register::<B>(node.id, primitive::<B, 2>(d_weight));
         }
@@ -463,7 +565,7 @@ where
         cell: (cell == Cell::Lstm).then(|| plain::<B, 2>(cell_start)),
     };
     let states = stacked(cell, &plain_sequence, plain_start);
-    let (outputs, last) = states.split(time, batch);
+    let (outputs, last) = states.split(time);
     let output = primitive::<B, 3>(outputs);
     let prep = RecurrenceBackward { cell }
         .prepare::<NoCheckpointing>(tracked.each_ref().map(|t| t.node()))
@@ -474,8 +576,7 @@ where
             let saved = Saved {
                 from_input,
                 weight,
-                hiddens: primitive::<B, 2>(states.hiddens),
-                cells: states.cells.map(primitive::<B, 2>),
+                states: primitive::<B, 2>(states.states),
                 kept: primitive::<B, 2>(states.kept),
             };
             prep.finish(saved, output)

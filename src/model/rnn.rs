@@ -7,7 +7,7 @@ use burn::nn::{
 };
 use burn::tensor::{Int, Tensor};
 
-use super::recurrence::{self, Carry, Cell, Sequence};
+use super::recurrence::{self, Carry, Cell, Weights};
 use crate::config::{Config, ModelKind};
 use burn::tensor::Device;
 
@@ -130,11 +130,8 @@ impl RecurrentLayer {
 #[derive(Clone, Debug)]
 pub struct Joined {
     cell: Cell,
-    size: usize,                    // hidden
-    input: Tensor<2>,               // [d_input, gates · hidden]
-    hidden: Tensor<2>,              // [hidden, gates · hidden]
-    input_bias: Option<Tensor<2>>,  // [1, gates · hidden]
-    hidden_bias: Option<Tensor<2>>, // [1, gates · hidden]
+    size: usize, // hidden
+    weights: Weights,
 }
 
 impl Joined {
@@ -147,25 +144,27 @@ impl Joined {
                 .iter()
                 .map(|g| part(g).bias.as_ref().map(|b| b.val()))
                 .collect();
-            biases.map(|b| Tensor::cat(b, 0).unsqueeze_dim(0))
+            let bias = biases.map(|b| Tensor::cat(b, 0).unsqueeze_dim(0));
+            let weight = &part(gates[0]).weight;
+            let width = gates.len() * size;
+            bias.unwrap_or_else(|| Tensor::zeros([1, width], &weight.device()))
         };
+        let input = [weight(|g| &g.input_transform), bias(|g| &g.input_transform)];
+        let hidden = [
+            weight(|g| &g.hidden_transform),
+            bias(|g| &g.hidden_transform),
+        ];
         Joined {
             cell,
             size,
-            input: weight(|g| &g.input_transform),
-            hidden: weight(|g| &g.hidden_transform),
-            input_bias: bias(|g| &g.input_transform),
-            hidden_bias: bias(|g| &g.hidden_transform),
+            weights: Weights::new(cell, input, hidden),
         }
     }
 
     /// The layer over `inputs` `[time, batch, d_input]` from `state` (zeros when none): the
     /// output `[time, batch, hidden]` and the state after the last step.
     fn forward(&self, inputs: Tensor<3>, state: Option<LayerState>) -> (Tensor<3>, LayerState) {
-        let [time, batch, d_input] = inputs.dims();
-        let rows = inputs.reshape([time * batch, d_input]);
-        let from_input = affine(rows, &self.input, &self.input_bias);
-        let (width, device) = (from_input.dims()[1], from_input.device());
+        let (batch, device) = (inputs.dims()[1], inputs.device());
         let zeros = || Tensor::zeros([batch, self.size], &device);
         let start = match state {
             Some(LayerState::Lstm(s)) => Carry {
@@ -178,25 +177,12 @@ impl Joined {
                 cell: (self.cell == Cell::Lstm).then(zeros),
             },
         };
-        let sequence = Sequence {
-            from_input: from_input.reshape([time, batch, width]),
-            weight: self.hidden.clone(),
-            bias: (self.hidden_bias.clone()).unwrap_or_else(|| Tensor::zeros([1, width], &device)),
-        };
-        let (output, last) = recurrence::run(self.cell, sequence, start);
+        let (output, last) = recurrence::run_layer(self.cell, inputs, &self.weights, start);
         let state = match last.cell {
             Some(c) => LayerState::Lstm(LstmState::new(c, last.hidden)),
             None => LayerState::Gru(last.hidden),
         };
         (output, state)
-    }
-}
-
-fn affine(x: Tensor<2>, weight: &Tensor<2>, bias: &Option<Tensor<2>>) -> Tensor<2> {
-    let product = x.matmul(weight.clone());
-    match bias {
-        Some(bias) => product + bias.clone(),
-        None => product,
     }
 }
 
