@@ -45,6 +45,13 @@ pub fn layer_norm<const D: usize>(x: Tensor<D>, gamma: Tensor<1>) -> Tensor<D> {
     layer_norm_parts(x, along_last::<D>(gamma)).output
 }
 
+/// `x` `[.., d]` as rows: `[rows, d]`.
+#[cfg(feature = "webgpu")]
+fn rows_of<const D: usize>(x: &Tensor<D>) -> [usize; 2] {
+    let dims = x.dims();
+    [dims[..D - 1].iter().product(), dims[D - 1]]
+}
+
 struct LayerNormParts<const D: usize> {
     output: Tensor<D>,
     /// `x` centred and scaled to unit variance, `[.., d]`.
@@ -53,8 +60,21 @@ struct LayerNormParts<const D: usize> {
     inverse_std: Tensor<D>,
 }
 
-/// `gamma` is `[1, .., 1, d]`.
+/// `gamma` is `[1, .., 1, d]`. Outside autodiff on a GPU, one kernel (`kernels::layer_norm`).
 fn layer_norm_parts<const D: usize>(x: Tensor<D>, gamma: Tensor<D>) -> LayerNormParts<D> {
+    #[cfg(feature = "webgpu")]
+    if !x.is_autodiff() && super::kernels::on_gpu(&x.device()) {
+        let (dims, [rows, d]) = (x.dims(), rows_of(&x));
+        let (x, gamma) = (x.reshape([rows, d]), gamma.reshape([d]));
+        let parts = super::kernels::layer_norm::forward(x, gamma, LAYER_NORM_EPSILON);
+        let mut row_dims = dims;
+        row_dims[D - 1] = 1;
+        return LayerNormParts {
+            output: parts.output.reshape(dims),
+            normalized: parts.normalized.reshape(dims),
+            inverse_std: parts.inverse_std.reshape(row_dims),
+        };
+    }
     let centred = x.clone() - x.mean_dim(D - 1);
     let variance = centred.clone().square().mean_dim(D - 1);
     let inverse_std = variance.add_scalar(LAYER_NORM_EPSILON).sqrt().recip();
@@ -85,6 +105,24 @@ where
             plain::<B, D>(gamma),
         );
         let grad = plain::<B, D>(grads.consume::<B>(&ops.node));
+        #[cfg(feature = "webgpu")]
+        if super::kernels::on_gpu(&grad.device()) {
+            let (dims, [rows, d]) = (grad.dims(), rows_of(&grad));
+            let (d_x, d_gamma) = super::kernels::layer_norm::backward(
+                grad.reshape([rows, d]),
+                normalized.reshape([rows, d]),
+                inverse_std.reshape([rows, 1]),
+                gamma.clone().reshape([d]),
+            );
+            if let Some(node) = gamma_node {
+                let d_gamma = d_gamma.reshape(gamma.dims());
+                grads.register::<B>(node.id, primitive::<B, D>(d_gamma));
+            }
+            if let Some(node) = x_node {
+                grads.register::<B>(node.id, primitive::<B, D>(d_x.reshape(dims)));
+            }
+            return;
+        }
         if let Some(node) = gamma_node {
             // Summed over every row: [.., d] -> [1, .., 1, d].
             let rows: usize = grad.dims()[..D - 1].iter().product();

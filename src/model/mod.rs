@@ -3,9 +3,9 @@
 mod backward;
 pub mod fused;
 pub mod gpt;
-pub mod lora;
 #[cfg(feature = "webgpu")]
-mod lstm_gpu;
+mod kernels;
+pub mod lora;
 pub mod recurrence;
 pub mod rnn;
 

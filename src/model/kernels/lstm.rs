@@ -4,8 +4,7 @@
 //! that stacks each step's output (seed-lstm: 30 launches per time step, the target 12). Here a
 //! thread owns one hidden unit of one sequence: it takes its four gates' dot products with the
 //! state before the step, and writes the step's cell, hidden state and pre-activations into
-//! tensors that hold every step. burn's `#[backend_extension]` registers the two ops with
-//! fusion, which runs them in order with the rest of the stream.
+//! tensors that hold every step.
 //!
 //! The products are plain loops over the hidden size: for Kindling's layers (≤ 512 units, a few
 //! dozen sequences) a step is a few MFLOP, and the launch it saves costs more than the
@@ -16,11 +15,11 @@ use burn::backend::ops::FloatTensorOps;
 use burn::backend::{backend_extension, tensor::FloatTensor, Backend, Dispatch, TensorMetadata};
 use burn::tensor::{Shape, Tensor};
 use burn_backend::cubecl::dtype_to_storage_type;
-use burn_cubecl::cubecl::{self, CubeCount, CubeDim};
 use burn_cubecl::kernel::into_contiguous;
-use burn_cubecl::ops::numeric::empty_device_dtype;
 use burn_cubecl::tensor::CubeTensor;
 use burn_cubecl::CubeBackend;
+
+use super::{dims, Launch};
 
 /// What the forward leaves: the states `[(time + 1) · 2 · batch, hidden]`, a block of `batch`
 /// rows for each step's hidden state and then its cell (the start's first), and each step's
@@ -84,8 +83,7 @@ pub fn backward(
     (Tensor::from_dispatch(d_sums), Tensor::from_dispatch(d_cell))
 }
 
-/// The ops, each a kernel launch per step. A kernel binds each tensor and cubecl's metadata as a
-/// storage buffer, and WebGPU promises only 8 per kernel: 7 tensors at most.
+/// The ops, each a kernel launch per step.
 #[backend_extension(Cube, Fusion)]
 pub trait LstmKernels: Backend {
     #[fusion(meta = forward_meta)]
@@ -133,34 +131,6 @@ fn backward_meta(
     (sums.clone(), cell)
 }
 
-/// What every launch of a layer shares: the sizes and the grid of one thread per hidden unit of
-/// each sequence.
-struct Launch {
-    batch: usize,
-    size: usize,
-    count: CubeCount,
-    dim: CubeDim,
-}
-
-impl Launch {
-    fn new(like: &CubeTensor, batch: usize, size: usize) -> Self {
-        let units = batch * size;
-        let dim = CubeDim::new(&like.client, units);
-        let count = cubecl::calculate_cube_count_elemwise(&like.client, units, dim);
-        Launch {
-            batch,
-            size,
-            count,
-            dim,
-        }
-    }
-
-    fn empty(&self, like: &CubeTensor, shape: [usize; 2]) -> CubeTensor {
-        let (client, device) = (like.client.clone(), like.device.clone());
-        empty_device_dtype(client, device, Shape::new(shape), like.dtype)
-    }
-}
-
 impl LstmKernels for CubeBackend {
     fn lstm_forward(
         from_input: CubeTensor,
@@ -173,7 +143,7 @@ impl LstmKernels for CubeBackend {
         let tensors = [from_input, weight, bias, hidden, cell];
         let [from_input, weight, bias, hidden, cell] = tensors.map(into_contiguous);
         let (rows, [batch, size]) = (from_input.shape()[0], dims(&hidden));
-        let launch = Launch::new(&hidden, batch, size);
+        let launch = Launch::new(&hidden, batch * size);
         let states = launch.empty(&hidden, [2 * (rows + batch), size]);
         let sums = launch.empty(&hidden, [rows, 4 * size]);
         let dtype = dtype_to_storage_type(hidden.dtype);
@@ -190,8 +160,8 @@ impl LstmKernels for CubeBackend {
                 states.clone().into_tensor_arg(),
                 sums.clone().into_tensor_arg(),
                 step as u32,
-                launch.batch as u32,
-                launch.size as u32,
+                batch as u32,
+                size as u32,
                 project,
                 dtype,
             );
@@ -210,7 +180,7 @@ impl LstmKernels for CubeBackend {
         let [grad, back, sums, states] = [grad, back, sums, states].map(into_contiguous);
         let [rows, size] = dims(&grad);
         let batch = states.shape()[0] / 2 - rows;
-        let launch = Launch::new(&grad, batch, size);
+        let launch = Launch::new(&grad, batch * size);
         let d_sums = launch.empty(&grad, [rows, 4 * size]);
         let d_cell = launch.empty(&grad, [batch, size]);
         let dtype = dtype_to_storage_type(grad.dtype);
@@ -227,18 +197,13 @@ impl LstmKernels for CubeBackend {
                 d_cell.clone().into_tensor_arg(),
                 step as u32,
                 (rows / batch) as u32,
-                launch.batch as u32,
-                launch.size as u32,
+                batch as u32,
+                size as u32,
                 dtype,
             );
         }
         (d_sums, d_cell)
     }
-}
-
-fn dims(tensor: &CubeTensor) -> [usize; 2] {
-    let shape = tensor.shape();
-    [shape[0], shape[1]]
 }
 
 /// The kernels, apart: cubecl's `Tensor` is not burn's.
