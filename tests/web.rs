@@ -381,6 +381,66 @@ async fn hand_written_backward_passes_match_burns_on_webgpu() {
     }
 }
 
+/// Attention's kernel on WebGPU writes the context and weights that burn's ops write on the CPU:
+/// training's causal case, and a cache's (queries after `past` positions, then empty slots).
+#[cfg(feature = "webgpu")]
+#[wasm_bindgen_test]
+async fn attention_kernel_matches_burns_ops() {
+    use burn::tensor::{activation, Bool, Device, Tensor, TensorData};
+    use kindling::device::read_floats;
+    kindling::web::start();
+    let gpu = kindling::gpu::gpu()
+        .await
+        .unwrap_or_else(|e| panic!("no WebGPU in the test browser: {e:?}"));
+    let (heads, head_dim, scale) = (3, 8, 0.35);
+    for (past, time, positions) in [(0, 9, 9), (3, 2, 9), (5, 1, 7)] {
+        let tensor = |rows: usize, seed: usize, device: &Device| {
+            let n = heads * rows * head_dim;
+            let values = (0..n).map(|i| ((i * 37 + seed) % 23) as f32 / 11.0 - 1.0);
+            let data = TensorData::new(values.collect(), [1, heads, rows, head_dim]);
+            Tensor::<4>::from_data(data, device)
+        };
+        let inputs = |device: &Device| {
+            let key = tensor(positions, 5, device);
+            (tensor(time, 0, device), key, tensor(positions, 9, device))
+        };
+        let (query, key, value) = inputs(&gpu.device.clone().inner());
+        let (context, weights) =
+            kindling::model::kernels::attention::forward(query, key, value, past, scale);
+        let (query, key, value) = inputs(&kindling::device::cpu());
+        let hidden = (0..time).flat_map(|i| (0..positions).map(move |j| j > past + i));
+        let hidden = TensorData::new(hidden.collect(), [1, 1, time, positions]);
+        let hidden = Tensor::<4, Bool>::from_data(hidden, &kindling::device::cpu());
+        let scores = query.matmul(key.swap_dims(2, 3)).mul_scalar(scale);
+        let expected = activation::softmax(scores.mask_fill(hidden, f32::NEG_INFINITY), 3);
+        let read = |t: Tensor<4>| {
+            let n = t.shape().num_elements();
+            read_floats(t.reshape([n]))
+        };
+        let what = format!("past {past}, time {time}, positions {positions}");
+        let close = |a: Vec<f32>, b: Vec<f32>, part: &str| {
+            assert_eq!(a.len(), b.len());
+            let worst = a
+                .iter()
+                .zip(&b)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0, f32::max);
+            assert!(worst < 1e-5, "{part} ({what}): off by {worst}");
+        };
+        close(
+            read(weights).await.unwrap(),
+            read(expected.clone()).await.unwrap(),
+            "weights",
+        );
+        let expected_context = expected.matmul(value);
+        close(
+            read(context).await.unwrap(),
+            read(expected_context).await.unwrap(),
+            "context",
+        );
+    }
+}
+
 #[cfg(feature = "webgpu")]
 #[wasm_bindgen_test]
 async fn cpu_and_webgpu_agree_on_the_same_checkpoint() {

@@ -118,8 +118,7 @@ impl CausalSelfAttention {
             .permute([2, 0, 3, 1, 4])
             .reshape([3 * batch * self.n_head, time, head_dim]);
         let attend = |query: Tensor<4>, key: Tensor<4>, value: Tensor<4>| {
-            let weights = weights_of(query, key, hidden, scale);
-            (weights.clone().matmul(value), weights)
+            attention(query, key, value, (0, hidden), scale)
         };
         // Training's usual case, with the backward written out (`fused::attention`).
         let usual =
@@ -158,6 +157,7 @@ impl CausalSelfAttention {
         if let Some(rotation) = rotation {
             (query, key) = (rotation.apply(query), rotation.apply(key));
         }
+        let cache_past = cache.as_ref().map(|slot| slot.past);
         if let Some(CacheSlot {
             layer,
             past,
@@ -187,12 +187,40 @@ impl CausalSelfAttention {
                 value: value.clone(),
             });
         }
+        if !query.is_autodiff() {
+            let past = cache_past.unwrap_or(0);
+            let (context, weights) = attention(query, key, value, (past, hidden), scale);
+            if let Some(trace) = trace {
+                trace.attention.push(weights);
+            }
+            return context;
+        }
         let weights = weights_of(query, key, hidden, scale);
         if let Some(trace) = trace {
             trace.attention.push(weights.clone());
         }
         self.attn_dropout.forward(weights).matmul(value)
     }
+}
+
+/// The context `[batch, heads, time, head_dim]` and the weights `[batch, heads, time,
+/// positions]` of `query` over `key` and `value` outside autodiff, with `seen`'s `hidden`
+/// positions (`hidden_positions` after `past` ones) masked: on a GPU in one kernel, which reads
+/// the mask from `past` (the CPU's ops from `hidden`).
+#[cfg_attr(not(feature = "webgpu"), allow(unused_variables))]
+fn attention(
+    query: Tensor<4>,
+    key: Tensor<4>,
+    value: Tensor<4>,
+    (past, hidden): (usize, Option<&Tensor<4, Bool>>),
+    scale: f64,
+) -> (Tensor<4>, Tensor<4>) {
+    #[cfg(feature = "webgpu")]
+    if super::kernels::on_gpu(&query.device()) {
+        return super::kernels::attention::forward(query, key, value, past, scale);
+    }
+    let weights = weights_of(query, key, hidden, scale);
+    (weights.clone().matmul(value), weights)
 }
 
 /// Attention of `query` `[batch, heads, time, head_dim]` over `key` `[batch, heads, positions,

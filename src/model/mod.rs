@@ -4,7 +4,7 @@ mod backward;
 pub mod fused;
 pub mod gpt;
 #[cfg(feature = "webgpu")]
-mod kernels;
+pub mod kernels;
 pub mod lora;
 pub mod recurrence;
 pub mod rnn;
