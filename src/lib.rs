@@ -6,7 +6,7 @@
 //! How long it trains: `budget` (the shape and schedule that fit a reader's minutes).
 //! Around them: `validate` (every check of what a caller sends), `error` (the kinds every
 //! failure carries), `params` (walks over a module's parameters), `checkpoint` (every byte
-//! layout), `device` and `gpu` (where tensors live), `session` (the rules between a page's
+//! layout), `device` and `gpu` (where tensors live), `kernels` (a GPU's own kernels), `session` (the rules between a page's
 //! requests and a trainer). `web` is the wasm-bindgen layer, conversions only.
 
 pub mod budget;
@@ -21,6 +21,8 @@ pub mod error;
 pub mod gpu;
 pub mod inspect;
 pub mod interop;
+#[cfg(feature = "webgpu")]
+pub mod kernels;
 pub mod model;
 pub mod optim;
 pub mod parallel;

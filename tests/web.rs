@@ -406,7 +406,7 @@ async fn attention_kernel_matches_burns_ops() {
         };
         let (query, key, value) = inputs(&gpu.device.clone().inner());
         let (context, weights) =
-            kindling::model::kernels::attention::forward(query, key, value, past, scale);
+            kindling::kernels::attention::forward(query, key, value, past, scale);
         let (query, key, value) = inputs(&kindling::device::cpu());
         let hidden = (0..time).flat_map(|i| (0..positions).map(move |j| j > past + i));
         let hidden = TensorData::new(hidden.collect(), [1, 1, time, positions]);
@@ -439,6 +439,53 @@ async fn attention_kernel_matches_burns_ops() {
             "context",
         );
     }
+}
+
+/// AdamW's kernel on WebGPU takes the steps burn's ops take on the CPU: the first (no moments
+/// yet) and later ones, with weight decay and without.
+#[cfg(feature = "webgpu")]
+#[wasm_bindgen_test]
+async fn adamw_kernel_matches_burns_ops() {
+    use burn::module::ParamId;
+    use burn::tensor::{Device, Tensor, TensorData};
+    use kindling::config::Config;
+    use kindling::device::read_floats;
+    use kindling::optim::AdamW;
+    kindling::web::start();
+    let gpu = kindling::gpu::gpu()
+        .await
+        .unwrap_or_else(|e| panic!("no WebGPU in the test browser: {e:?}"));
+    let config = Config {
+        weight_decay: 0.1,
+        ..Config::tiny()
+    };
+    let n = 300;
+    let tensor = |seed: usize, device: &Device| {
+        let values = (0..n).map(|i| ((i * 31 + seed) % 29) as f32 / 7.0 - 2.0);
+        Tensor::<1>::from_data(TensorData::new(values.collect(), [n]), device)
+    };
+    let run = |device: Device| {
+        let mut adamw = AdamW::new(&config);
+        async move {
+            let (id, mut param) = (ParamId::new(), tensor(0, &device));
+            let mut trajectory = Vec::new();
+            for step in 0..4 {
+                let decay = step % 2 == 0;
+                param = adamw.update(id, param, tensor(step * 5 + 1, &device), 0.05, decay);
+                trajectory.extend(read_floats(param.clone()).await.unwrap());
+            }
+            trajectory
+        }
+    };
+    let on_gpu = run(gpu.device.clone().inner()).await;
+    let on_cpu = run(kindling::device::cpu()).await;
+    let worst = on_gpu
+        .iter()
+        .zip(&on_cpu)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f32::max);
+    assert!(worst < 1e-5, "the parameters differ by {worst}");
+    assert!(on_cpu[n..2 * n] != on_cpu[..n], "the steps moved nothing");
 }
 
 #[cfg(feature = "webgpu")]

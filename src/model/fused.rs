@@ -63,10 +63,10 @@ struct LayerNormParts<const D: usize> {
 /// `gamma` is `[1, .., 1, d]`. Outside autodiff on a GPU, one kernel (`kernels::layer_norm`).
 fn layer_norm_parts<const D: usize>(x: Tensor<D>, gamma: Tensor<D>) -> LayerNormParts<D> {
     #[cfg(feature = "webgpu")]
-    if !x.is_autodiff() && super::kernels::on_gpu(&x.device()) {
+    if !x.is_autodiff() && crate::kernels::on_gpu(&x.device()) {
         let (dims, [rows, d]) = (x.dims(), rows_of(&x));
         let (x, gamma) = (x.reshape([rows, d]), gamma.reshape([d]));
-        let parts = super::kernels::layer_norm::forward(x, gamma, LAYER_NORM_EPSILON);
+        let parts = crate::kernels::layer_norm::forward(x, gamma, LAYER_NORM_EPSILON);
         let mut row_dims = dims;
         row_dims[D - 1] = 1;
         return LayerNormParts {
@@ -106,9 +106,9 @@ where
         );
         let grad = plain::<B, D>(grads.consume::<B>(&ops.node));
         #[cfg(feature = "webgpu")]
-        if super::kernels::on_gpu(&grad.device()) {
+        if crate::kernels::on_gpu(&grad.device()) {
             let (dims, [rows, d]) = (grad.dims(), rows_of(&grad));
-            let (d_x, d_gamma) = super::kernels::layer_norm::backward(
+            let (d_x, d_gamma) = crate::kernels::layer_norm::backward(
                 grad.reshape([rows, d]),
                 normalized.reshape([rows, d]),
                 inverse_std.reshape([rows, 1]),

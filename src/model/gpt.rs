@@ -216,8 +216,8 @@ fn attention(
     scale: f64,
 ) -> (Tensor<4>, Tensor<4>) {
     #[cfg(feature = "webgpu")]
-    if super::kernels::on_gpu(&query.device()) {
-        return super::kernels::attention::forward(query, key, value, past, scale);
+    if crate::kernels::on_gpu(&query.device()) {
+        return crate::kernels::attention::forward(query, key, value, past, scale);
     }
     let weights = weights_of(query, key, hidden, scale);
     (weights.clone().matmul(value), weights)

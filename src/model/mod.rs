@@ -3,8 +3,6 @@
 mod backward;
 pub mod fused;
 pub mod gpt;
-#[cfg(feature = "webgpu")]
-pub mod kernels;
 pub mod lora;
 pub mod recurrence;
 pub mod rnn;

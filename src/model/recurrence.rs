@@ -78,7 +78,7 @@ pub fn run_layer(cell: Cell, x: Tensor<3>, weights: &Weights, start: Carry) -> (
     let rows = x.reshape([time * batch, d_input]);
     #[cfg(feature = "webgpu")]
     if let (Some([stacked, bias]), false) = (&weights.stacked, rows.is_autodiff()) {
-        let states = super::kernels::lstm::forward_from_input(
+        let states = crate::kernels::lstm::forward_from_input(
             rows,
             [stacked.clone(), bias.clone()],
             [start.hidden, start.cell.expect("an LSTM's cell")],
@@ -128,7 +128,7 @@ pub fn run(cell: Cell, sequence: Sequence, start: Carry) -> (Tensor<3>, Carry) {
 /// WebGPU device) rather than through burn's ops.
 #[cfg(feature = "webgpu")]
 fn uses_kernels(cell: Cell, device: &Device) -> bool {
-    cell == Cell::Lstm && super::kernels::on_gpu(device)
+    cell == Cell::Lstm && crate::kernels::on_gpu(device)
 }
 #[cfg(not(feature = "webgpu"))]
 fn uses_kernels(_: Cell, _: &Device) -> bool {
@@ -188,7 +188,7 @@ fn stacked(cell: Cell, sequence: &Sequence, start: Carry) -> Stacked {
     #[cfg(feature = "webgpu")]
     if uses_kernels(cell, &sequence.from_input.device()) {
         let [time, batch, width] = sequence.from_input.dims();
-        return Stacked::from(super::kernels::lstm::forward(
+        return Stacked::from(crate::kernels::lstm::forward(
             sequence.from_input.clone().reshape([time * batch, width]),
             [sequence.weight.clone(), sequence.bias.clone()],
             [start.hidden, start.cell.expect("an LSTM's cell")],
@@ -210,8 +210,8 @@ fn stacked(cell: Cell, sequence: &Sequence, start: Carry) -> Stacked {
 }
 
 #[cfg(feature = "webgpu")]
-impl From<super::kernels::lstm::States> for Stacked {
-    fn from(states: super::kernels::lstm::States) -> Self {
+impl From<crate::kernels::lstm::States> for Stacked {
+    fn from(states: crate::kernels::lstm::States) -> Self {
         Stacked {
             cell: Cell::Lstm,
             batch: states.batch,
@@ -462,7 +462,7 @@ fn back_by_kernels(
     grad: Tensor<2>,
     start_tracked: bool,
 ) -> Through {
-    let (d_sums, d_cell) = super::kernels::lstm::backward(
+    let (d_sums, d_cell) = crate::kernels::lstm::backward(
         grad,
         weight.clone(),
         stacked.kept.clone(),

@@ -54,6 +54,10 @@ impl AdamW {
         decay: bool,
     ) -> Tensor<1> {
         let (b1, b2) = (self.beta1, self.beta2);
+        #[cfg(feature = "webgpu")]
+        if crate::kernels::on_gpu(&param.device()) {
+            return self.update_on_gpu(id, param, grad, lr, decay);
+        }
         let moments = match self.moments.remove(&id) {
             Some(m) => Moments {
                 time: m.time + 1,
@@ -84,6 +88,42 @@ impl AdamW {
             param.mul_scalar(1.0 - decay_rate)
         };
         param - delta.mul_scalar(lr)
+    }
+
+    /// `update` in one kernel (`kernels::adamw`).
+    #[cfg(feature = "webgpu")]
+    fn update_on_gpu(
+        &mut self,
+        id: ParamId,
+        param: Tensor<1>,
+        grad: Tensor<1>,
+        lr: f64,
+        decay: bool,
+    ) -> Tensor<1> {
+        let earlier = self.moments.remove(&id);
+        let time = earlier.as_ref().map_or(1, |m| m.time + 1);
+        let (b1, b2) = (self.beta1, self.beta2);
+        let step = crate::kernels::adamw::Step {
+            beta1: b1,
+            beta2: b2,
+            epsilon: self.epsilon,
+            lr: lr as f32,
+            decay: if decay {
+                (lr * self.weight_decay) as f32
+            } else {
+                0.0
+            },
+            corrections: [1.0 - b1.powi(time as i32), 1.0 - b2.powi(time as i32)],
+        };
+        let moments = earlier.map(|m| [m.first, m.second]);
+        let [param, first, second] = crate::kernels::adamw::update(param, grad, moments, step);
+        let moments = Moments {
+            time,
+            first,
+            second,
+        };
+        self.moments.insert(id, moments);
+        param
     }
 
     /// The state of parameter `id`, if it has been updated.

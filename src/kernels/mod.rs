@@ -5,6 +5,7 @@
 //! each tensor and cubecl's metadata as a storage buffer, and WebGPU promises only 8 per kernel:
 //! 7 tensors at most.
 
+pub mod adamw;
 pub mod attention;
 pub mod layer_norm;
 pub mod lstm;
