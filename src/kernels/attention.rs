@@ -1,7 +1,10 @@
-//! Attention's forward as one launch: the scores, the causal mask, the softmax and the weighted
-//! sum of the values, where burn's ops take two products, two reductions and four elementwise
-//! kernels. A thread owns one query: Kindling's contexts are at most a few hundred positions and
-//! its heads a few dozen wide, so a query's row of scores is a short loop.
+//! Attention's core in a launch forward and two backward. Forward: the scores, the causal mask,
+//! the softmax and the weighted sum of the values, where burn's ops take two products, two
+//! reductions and four elementwise kernels. Backward: the gradients of the queries, keys and
+//! values into one tensor, where the closed form through burn's ops (`fused::attention`) takes
+//! four products, a reduction, elementwise kernels and the copies that join them. A thread owns
+//! one query (or one key): Kindling's contexts are at most a few hundred positions and its heads
+//! a few dozen wide, so a row of scores is a short loop.
 
 use burn::backend::fusion::custom::TensorSpec;
 use burn::backend::{backend_extension, tensor::FloatTensor, Backend, Dispatch, TensorMetadata};
@@ -42,6 +45,28 @@ pub fn forward(
     )
 }
 
+/// The gradient of `forward`'s queries, keys and values `[3 · batch · heads, time, head_dim]`
+/// (each heads-first, one after the other) from the context's `grad` `[batch, heads, time,
+/// head_dim]`, the weights and the queries, keys and values it read.
+pub fn backward(
+    grad: Tensor<4>,
+    weights: Tensor<4>,
+    [query, key, value]: [Tensor<4>; 3],
+    scale: f64,
+) -> Tensor<3> {
+    let [batch, heads, time, head_dim] = query.dims();
+    let rows = |t: Tensor<4>| t.reshape([batch * heads, time, head_dim]);
+    let d_qkv = Dispatch::attention_backward(
+        rows(grad).into_dispatch(),
+        weights.reshape([batch * heads, time, time]).into_dispatch(),
+        rows(query).into_dispatch(),
+        rows(key).into_dispatch(),
+        rows(value).into_dispatch(),
+        scale as f32,
+    );
+    Tensor::from_dispatch(d_qkv)
+}
+
 #[backend_extension(Cube, Fusion)]
 pub trait AttentionKernels: Backend {
     #[fusion(meta = |query, key, _, _, _| {
@@ -56,6 +81,19 @@ pub trait AttentionKernels: Backend {
         past: u32,
         scale: f32,
     ) -> (FloatTensor<Self>, FloatTensor<Self>);
+
+    #[fusion(meta = |_, _, query, _, _, _| {
+        let [heads, time, head_dim] = [query.shape[0], query.shape[1], query.shape[2]];
+        TensorSpec::new(Shape::new([3 * heads, time, head_dim]), query.dtype)
+    })]
+    fn attention_backward(
+        grad: FloatTensor<Self>,
+        weights: FloatTensor<Self>,
+        query: FloatTensor<Self>,
+        key: FloatTensor<Self>,
+        value: FloatTensor<Self>,
+        scale: f32,
+    ) -> FloatTensor<Self>;
 }
 
 impl AttentionKernels for CubeBackend {
@@ -87,6 +125,50 @@ impl AttentionKernels for CubeBackend {
             dtype_to_storage_type(query.dtype),
         );
         (context, weights)
+    }
+
+    fn attention_backward(
+        grad: CubeTensor,
+        weights: CubeTensor,
+        query: CubeTensor,
+        key: CubeTensor,
+        value: CubeTensor,
+        scale: f32,
+    ) -> CubeTensor {
+        let tensors = [grad, weights, query, key, value];
+        let [grad, weights, query, key, value] = tensors.map(into_contiguous);
+        let shape = query.shape();
+        let [heads, time, head_dim] = [shape[0], shape[1], shape[2]];
+        let launch = Launch::new(&query, heads * time);
+        // The scores' gradient, which the second launch reads by columns.
+        let d_scores = launch.empty(&query, [heads, time, time]);
+        let d_qkv = launch.empty(&query, [3 * heads, time, head_dim]);
+        let (client, dtype) = (query.client.clone(), dtype_to_storage_type(query.dtype));
+        kernels::attention_queries_backward_kernel::launch(
+            &client,
+            launch.count.clone(),
+            launch.dim,
+            grad.clone().into_tensor_arg(),
+            weights.clone().into_tensor_arg(),
+            key.into_tensor_arg(),
+            value.into_tensor_arg(),
+            d_scores.clone().into_tensor_arg(),
+            d_qkv.clone().into_tensor_arg(),
+            scale,
+            dtype,
+        );
+        kernels::attention_keys_backward_kernel::launch(
+            &client,
+            launch.count,
+            launch.dim,
+            grad.into_tensor_arg(),
+            weights.into_tensor_arg(),
+            query.into_tensor_arg(),
+            d_scores.into_tensor_arg(),
+            d_qkv.clone().into_tensor_arg(),
+            dtype,
+        );
+        d_qkv
     }
 }
 
@@ -151,6 +233,82 @@ mod kernels {
                 sum += weights[row + j] * value[kv + j * head_dim + d];
             }
             context[q + d] = sum;
+        }
+    }
+
+    /// One query's row of the backward: dW = dO · Vᵀ, dS = W ⊙ (dW − Σ dW ⊙ W) · scale (kept
+    /// for the keys' launch), and dQ = dS · K into the first third of `d_qkv`.
+    #[cube(launch)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn attention_queries_backward_kernel<F: Float>(
+        grad: &Tensor<F>,         // [batch · heads, time, head_dim]
+        weights: &Tensor<F>,      // [batch · heads, time, time]
+        key: &Tensor<F>,          // [batch · heads, time, head_dim]
+        value: &Tensor<F>,        // [batch · heads, time, head_dim]
+        d_scores: &mut Tensor<F>, // [batch · heads, time, time]
+        d_qkv: &mut Tensor<F>,    // [3 · batch · heads, time, head_dim]
+        scale: f32,
+        #[define(F)] _dtype: ElemType,
+    ) {
+        let unit = ABSOLUTE_POS;
+        let (heads, time, head_dim) = (grad.shape(0), grad.shape(1), grad.shape(2));
+        if unit >= heads * time {
+            terminate!();
+        }
+        let head = unit / time;
+        let (q, row, kv) = (unit * head_dim, unit * time, head * time * head_dim);
+        let mut dot = F::new(0.0);
+        for j in 0..time {
+            let mut d_weight = F::new(0.0);
+            for d in 0..head_dim {
+                d_weight += grad[q + d] * value[kv + j * head_dim + d];
+            }
+            d_scores[row + j] = d_weight;
+            dot += d_weight * weights[row + j];
+        }
+        for j in 0..time {
+            let w = weights[row + j];
+            d_scores[row + j] = (d_scores[row + j] - dot) * w * F::cast_from(scale);
+        }
+        for d in 0..head_dim {
+            let mut sum = F::new(0.0);
+            for j in 0..time {
+                sum += d_scores[row + j] * key[kv + j * head_dim + d];
+            }
+            d_qkv[q + d] = sum;
+        }
+    }
+
+    /// One key's part of the backward: dK = dSᵀ · Q and dV = Wᵀ · dO into the second and last
+    /// thirds of `d_qkv`.
+    #[cube(launch)]
+    pub fn attention_keys_backward_kernel<F: Float>(
+        grad: &Tensor<F>,      // [batch · heads, time, head_dim]
+        weights: &Tensor<F>,   // [batch · heads, time, time]
+        query: &Tensor<F>,     // [batch · heads, time, head_dim]
+        d_scores: &Tensor<F>,  // [batch · heads, time, time]
+        d_qkv: &mut Tensor<F>, // [3 · batch · heads, time, head_dim]
+        #[define(F)] _dtype: ElemType,
+    ) {
+        let unit = ABSOLUTE_POS;
+        let (heads, time, head_dim) = (grad.shape(0), grad.shape(1), grad.shape(2));
+        if unit >= heads * time {
+            terminate!();
+        }
+        let (head, j) = (unit / time, unit % time);
+        let base = head * time; // the head's first row
+        let third = heads * time * head_dim;
+        for d in 0..head_dim {
+            let mut d_key = F::new(0.0);
+            let mut d_value = F::new(0.0);
+            for i in 0..time {
+                let at = (base + i) * time + j;
+                let here = (base + i) * head_dim + d;
+                d_key += d_scores[at] * query[here];
+                d_value += weights[at] * grad[here];
+            }
+            d_qkv[third + unit * head_dim + d] = d_key;
+            d_qkv[2 * third + unit * head_dim + d] = d_value;
         }
     }
 }

@@ -402,24 +402,49 @@ where
         let [Some(node)] = ops.parents else { return };
         let ([query, key, value, weights], rotation) = ops.state;
         let [query, key, value] = [query, key, value].map(plain::<B, 4>);
-        let [batch, heads, time, head_dim] = query.dims();
         let weights = plain::<B, 4>(weights);
         let grad = plain::<B, 4>(grads.consume::<B>(&ops.node)); // [batch, heads, time, head_dim]
+        let rotation = rotation.map(|r| r.map(plain::<B, 4>));
+        #[cfg(feature = "webgpu")]
+        if crate::kernels::on_gpu(&grad.device()) {
+            let [batch, heads, ..] = query.dims();
+            let heads_first = [query, key, value];
+            let d_qkv = crate::kernels::attention::backward(grad, weights, heads_first, self.scale);
+            let d_qkv = match rotation {
+                Some(rotation) => joined(split_heads(d_qkv, [batch, heads]), Some(rotation)),
+                None => d_qkv,
+            };
+            grads.register::<B>(node.id, primitive::<B, 3>(d_qkv));
+            return;
+        }
         let d_value = weights.clone().swap_dims(2, 3).matmul(grad.clone());
         let d_weights = grad.matmul(value.swap_dims(2, 3)); // [batch, heads, time, time]
         let dot = (d_weights.clone() * weights.clone()).sum_dim(3);
         let d_scores = ((d_weights - dot) * weights).mul_scalar(self.scale);
-        let mut d_query = d_scores.clone().matmul(key);
-        let mut d_key = d_scores.swap_dims(2, 3).matmul(query);
-        if let Some([cos, sin]) = rotation.map(|r| r.map(plain::<B, 4>)) {
-            // Turned back: the rotation's transpose is the opposite angle.
-            let back = |x| rotate(x, cos.clone(), sin.clone().neg());
-            (d_query, d_key) = (back(d_query), back(d_key));
-        }
-        let flat = |t: Tensor<4>| t.reshape([batch * heads, time, head_dim]);
-        let d_qkv = Tensor::cat(vec![flat(d_query), flat(d_key), flat(d_value)], 0);
+        let d_query = d_scores.clone().matmul(key);
+        let d_key = d_scores.swap_dims(2, 3).matmul(query);
+        let d_qkv = joined([d_query, d_key, d_value], rotation);
         grads.register::<B>(node.id, primitive::<B, 3>(d_qkv));
     }
+}
+
+/// The gradients of the queries, keys and values `[batch, heads, time, head_dim]` as one of `qkv`
+/// `[3 · batch · heads, time, head_dim]`, those of the queries and keys turned back by
+/// `rotation`'s opposite angle (the rotation's transpose).
+fn joined(
+    [d_query, d_key, d_value]: [Tensor<4>; 3],
+    rotation: Option<[Tensor<4>; 2]>,
+) -> Tensor<3> {
+    let [batch, heads, time, head_dim] = d_query.dims();
+    let (d_query, d_key) = match rotation {
+        Some([cos, sin]) => {
+            let back = |x| rotate(x, cos.clone(), sin.clone().neg());
+            (back(d_query), back(d_key))
+        }
+        None => (d_query, d_key),
+    };
+    let flat = |t: Tensor<4>| t.reshape([batch * heads, time, head_dim]);
+    Tensor::cat(vec![flat(d_query), flat(d_key), flat(d_value)], 0)
 }
 
 fn attention_autodiff<B: Inner>(
