@@ -199,7 +199,17 @@ async fn read_concatenated(tensors: Vec<Tensor<1>>) -> Result<Vec<f32>, Error> {
     if tensors.is_empty() {
         return Ok(Vec::new());
     }
-    read_floats(Tensor::cat(tensors, 0)).await
+    read_floats(concatenate(tensors)).await
+}
+
+/// `parts` (at least one, outside autodiff) end to end: on a GPU six to a launch
+/// (`kernels::concatenate`), where burn's `cat` takes a launch per part.
+pub fn concatenate(parts: Vec<Tensor<1>>) -> Tensor<1> {
+    #[cfg(feature = "webgpu")]
+    if crate::kernels::on_gpu(&parts[0].device()) {
+        return crate::kernels::concatenate::concatenate(parts);
+    }
+    Tensor::cat(parts, 0)
 }
 
 /// Replaces each gradient in `grads` by its values in `flat` (laid out as `flat_gradients`

@@ -441,6 +441,32 @@ async fn attention_kernel_matches_burns_ops() {
     }
 }
 
+/// The GPU's concatenation (six parts a launch) lays parts end to end as burn's `cat` does, over
+/// more parts than a launch takes and parts of any length.
+#[cfg(feature = "webgpu")]
+#[wasm_bindgen_test]
+async fn concatenation_kernel_matches_burns_cat() {
+    use burn::tensor::{Tensor, TensorData};
+    use kindling::device::read_floats;
+    kindling::web::start();
+    let gpu = kindling::gpu::gpu()
+        .await
+        .unwrap_or_else(|e| panic!("no WebGPU in the test browser: {e:?}"));
+    let device = gpu.device.clone().inner();
+    let lengths = [5, 64, 1, 130, 7, 3, 256, 2, 9, 33, 1, 70, 4, 17];
+    let (mut parts, mut expected) = (Vec::new(), Vec::<f32>::new());
+    for (p, &n) in lengths.iter().enumerate() {
+        let values: Vec<f32> = (0..n).map(|i| (p * 1000 + i) as f32).collect();
+        expected.extend(&values);
+        parts.push(Tensor::<1>::from_data(
+            TensorData::new(values, [n]),
+            &device,
+        ));
+    }
+    let joined = kindling::kernels::concatenate::concatenate(parts);
+    assert_eq!(read_floats(joined).await.unwrap(), expected);
+}
+
 /// AdamW's kernel on WebGPU takes the steps burn's ops take on the CPU: the first (no moments
 /// yet) and later ones, with weight decay and without.
 #[cfg(feature = "webgpu")]

@@ -7,6 +7,7 @@
 
 pub mod adamw;
 pub mod attention;
+pub mod concatenate;
 pub mod layer_norm;
 pub mod lstm;
 

@@ -2,9 +2,8 @@
 
 use burn::module::Module;
 use burn::optim::GradientsParams;
-use burn::tensor::Tensor;
 
-use crate::params::{map_grads, visit_grads};
+use crate::params::{concatenate, map_grads, visit_grads};
 
 /// Scales all gradients together so their global norm is at most `max_norm`, as
 /// `torch.nn.utils.clip_grad_norm_` does; burn's own clipping works per parameter. The scale
@@ -28,7 +27,7 @@ pub fn clip_global_norm<M: Module>(model: &M, grads: &mut GradientsParams, max_n
         offsets[i] = end;
         end += flat[i].dims()[0];
     }
-    let flat = Tensor::cat(order.iter().map(|&i| flat[i].clone()).collect(), 0);
+    let flat = concatenate(order.iter().map(|&i| flat[i].clone()).collect());
     let total = flat.clone().square().sum();
     let scale = total
         .sqrt()
@@ -53,6 +52,7 @@ const ALIGNED_LEN: usize = 64;
 mod tests {
     use super::*;
     use burn::nn::{Linear, LinearConfig};
+    use burn::tensor::Tensor;
     use burn::tensor::TensorData;
 
     use crate::device::{cpu, read_floats};
