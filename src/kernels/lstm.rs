@@ -21,9 +21,9 @@ use burn_cubecl::CubeBackend;
 
 use super::{dims, Launch};
 
-/// What the forward leaves: the states `[(time + 1) · 2 · batch, hidden]`, a block of `batch`
-/// rows for each step's hidden state and then its cell (the start's first), and each step's
-/// pre-activations `[time · batch, 4 · hidden]`.
+/// What the forward leaves: the states `[2 · (time + 1) · batch, hidden]`, a block of `batch`
+/// rows for each step's hidden state (the start's first), then one for each step's cell, and
+/// each step's pre-activations `[time · batch, 4 · hidden]`.
 pub struct States {
     pub batch: usize,
     pub states: Tensor<2>,
@@ -216,7 +216,7 @@ mod kernels {
     }
 
     /// Step `step` of the forward for the hidden unit `unit % size` of sequence `unit / size`.
-    /// The first step copies the start into the states' first blocks.
+    /// The first step copies the start into the states' first hidden state and cell.
     #[cube(launch)]
     #[allow(clippy::too_many_arguments)]
     pub fn lstm_step_kernel<F: Float>(
@@ -225,7 +225,7 @@ mod kernels {
         bias: &Tensor<F>,       // [1, 4 · hidden]
         start_hidden: &Tensor<F>, // [batch, hidden]
         start_cell: &Tensor<F>, // [batch, hidden]
-        states: &mut Tensor<F>, // [(time + 1) · 2 · batch, hidden]
+        states: &mut Tensor<F>, // [2 · (time + 1) · batch, hidden]: hidden states, then cells
         sums: &mut Tensor<F>,   // [time · batch, 4 · hidden]
         step: u32,
         batch: u32,
@@ -263,7 +263,8 @@ mod kernels {
             candidate += from_input[row + 3 * size + j];
         }
         let block = batch * size;
-        let before = 2 * step * block; // the hidden state before this step, then its cell
+        let cells = states.shape(0) / 2 * size; // where the cells start, after the hidden states
+        let before = step * block; // the hidden state before this step (its cell: cells + before)
         for k in 0..size {
             let h = if step == 0 {
                 start_hidden[sequence * size + k]
@@ -279,20 +280,20 @@ mod kernels {
         let c_before = if step == 0 {
             start_cell[unit]
         } else {
-            states[before + block + unit]
+            states[cells + before + unit]
         };
         if step == 0 {
             states[unit] = start_hidden[unit];
-            states[block + unit] = c_before;
+            states[cells + unit] = c_before;
         }
         sums[row + j] = input;
         sums[row + size + j] = forget;
         sums[row + 2 * size + j] = output;
         sums[row + 3 * size + j] = candidate;
         let c = sigmoid::<F>(forget) * c_before + sigmoid::<F>(input) * F::tanh(candidate);
-        let after = before + 2 * block;
+        let after = before + block;
         states[after + unit] = sigmoid::<F>(output) * F::tanh(c);
-        states[after + block + unit] = c;
+        states[cells + after + unit] = c;
     }
 
     /// Step `step` of the backward, for one hidden unit of one sequence: the gradient of the
@@ -304,7 +305,7 @@ mod kernels {
         grad: &Tensor<F>,       // [time · batch, hidden]
         back: &Tensor<F>,       // [4 · hidden, hidden]: the weight transposed
         sums: &Tensor<F>,       // [time · batch, 4 · hidden]
-        states: &Tensor<F>,     // [(time + 1) · 2 · batch, hidden]
+        states: &Tensor<F>,     // [2 · (time + 1) · batch, hidden]: hidden states, then cells
         d_sums: &mut Tensor<F>, // [time · batch, 4 · hidden]
         d_cell: &mut Tensor<F>, // [batch, hidden]
         step: u32,
@@ -336,8 +337,9 @@ mod kernels {
         let forget = sigmoid::<F>(sums[row + size + j]);
         let output = sigmoid::<F>(sums[row + 2 * size + j]);
         let candidate = F::tanh(sums[row + 3 * size + j]);
-        let c_before = states[(2 * step + 1) * block + unit];
-        let squashed = F::tanh(states[(2 * step + 3) * block + unit]);
+        let cells = states.shape(0) / 2 * size; // where the cells start, after the hidden states
+        let c_before = states[cells + step * block + unit];
+        let squashed = F::tanh(states[cells + (step + 1) * block + unit]);
         let one = F::new(1.0);
         d_c += d_hidden * output * (one - squashed * squashed);
         d_sums[row + j] = d_c * candidate * input * (one - input);

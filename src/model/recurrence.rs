@@ -172,10 +172,10 @@ fn forward(cell: Cell, sequence: &Sequence, start: Carry) -> Steps {
     steps
 }
 
-/// A forward pass with its steps side by side: the states `[(time + 1) · parts · batch, hidden]`,
-/// a block of `batch` rows for each step's hidden state, then for an LSTM its cell (the start's
-/// first: the layout of the GPU's kernel), and what the backward reads of each step (`step`)
-/// `[time · batch, gates · hidden]`.
+/// A forward pass with its steps side by side: the states `[parts · (time + 1) · batch, hidden]`,
+/// a block of `batch` rows for each step's hidden state (the start's first), then for an LSTM
+/// one for each step's cell (the layout of the GPU's kernel), and what the backward reads of
+/// each step (`step`) `[time · batch, gates · hidden]`.
 struct Stacked {
     cell: Cell,
     batch: usize,
@@ -196,10 +196,14 @@ fn stacked(cell: Cell, sequence: &Sequence, start: Carry) -> Stacked {
     }
     let batch = start.hidden.dims()[0];
     let steps = forward(cell, sequence, start);
-    let states = steps
+    let (hiddens, cells): (Vec<_>, Vec<_>) = steps
         .carries
         .into_iter()
-        .flat_map(|c| std::iter::once(c.hidden).chain(c.cell))
+        .map(|c| (c.hidden, c.cell))
+        .unzip();
+    let states = hiddens
+        .into_iter()
+        .chain(cells.into_iter().flatten())
         .collect();
     Stacked {
         cell,
@@ -232,22 +236,21 @@ impl Stacked {
 
     /// The hidden state after `t` steps, `[batch, hidden]`.
     fn hidden(&self, t: usize) -> Tensor<2> {
-        rows(&self.states, t * self.parts(), self.batch)
+        rows(&self.states, t, self.batch)
     }
 
     /// An LSTM's cell after `t` steps, `[batch, hidden]`.
     fn cell(&self, t: usize) -> Option<Tensor<2>> {
-        (self.cell == Cell::Lstm).then(|| rows(&self.states, 2 * t + 1, self.batch))
+        let steps = self.states.dims()[0] / (self.parts() * self.batch); // time + 1
+        (self.cell == Cell::Lstm).then(|| rows(&self.states, steps + t, self.batch))
     }
 
-    /// The hidden states after `from..to` steps, `[(to − from) · batch, hidden]` (a copy for an
-    /// LSTM's, whose cells lie between them).
+    /// The hidden states after `from..to` steps, `[(to − from) · batch, hidden]`: a view.
     fn hiddens(&self, from: usize, to: usize) -> Tensor<2> {
-        let (parts, batch, size) = (self.parts(), self.batch, self.states.dims()[1]);
-        let steps = self.states.dims()[0] / (parts * batch);
-        let blocks = self.states.clone().reshape([steps, parts, batch, size]);
-        let hiddens = blocks.slice([from..to, 0..1, 0..batch, 0..size]);
-        hiddens.reshape([(to - from) * batch, size])
+        let (batch, size) = (self.batch, self.states.dims()[1]);
+        self.states
+            .clone()
+            .slice([from * batch..to * batch, 0..size])
     }
 
     /// Every step's hidden state `[time, batch, hidden]` and the carry after the last.
