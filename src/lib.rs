@@ -6,8 +6,9 @@
 //! How long it trains: `budget` (the shape and schedule that fit a reader's minutes).
 //! Around them: `validate` (every check of what a caller sends), `error` (the kinds every
 //! failure carries), `params` (walks over a module's parameters), `checkpoint` (every byte
-//! layout), `device` and `gpu` (where tensors live), `kernels` (a GPU's own kernels), `session` (the rules between a page's
-//! requests and a trainer). `web` is the wasm-bindgen layer, conversions only.
+//! layout), `device` and `gpu` (where tensors live), `kernels` (a GPU's own kernels),
+//! `session` (the rules between a page's requests and a trainer). `web` is the wasm-bindgen
+//! layer, conversions only.
 
 pub mod budget;
 pub mod checkpoint;

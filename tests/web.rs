@@ -370,6 +370,8 @@ async fn hand_written_backward_passes_match_burns_on_webgpu() {
     let gpu = kindling::gpu::gpu()
         .await
         .unwrap_or_else(|e| panic!("no WebGPU in the test browser: {e:?}"));
+    // Where the LSTM's, the layer norm's and attention's backward kernels (src/kernels/) apply.
+    assert!(kindling::kernels::on_gpu(&gpu.device.clone().inner()));
     for op in fused::OPS {
         let difference = fused::difference(op, &gpu.device).await;
         assert!(difference.output <= 1e-4, "{op}: {difference:?}");

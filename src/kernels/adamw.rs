@@ -8,7 +8,7 @@ use burn_cubecl::kernel::into_contiguous;
 use burn_cubecl::tensor::CubeTensor;
 use burn_cubecl::CubeBackend;
 
-use super::Launch;
+use super::{empty, Launch};
 
 /// The update's constants: the moments' decay rates and ε, the learning rate, the fraction the
 /// weight decay takes off the parameter, and the moments' bias corrections `1 − β^t`.
@@ -73,8 +73,7 @@ impl AdamWKernels for CubeBackend {
         let [param, grad, first, second] = tensors.map(into_contiguous);
         let n = param.shape().num_elements();
         let launch = Launch::new(&param, n);
-        let outputs = [(); 3].map(|_| launch.empty(&param, [n]));
-        let [new_param, new_first, new_second] = outputs.clone();
+        let [new_param, new_first, new_second] = [(); 3].map(|_| empty(&param, [n]));
         kernels::adamw_kernel::launch(
             &param.client,
             launch.count,
@@ -83,9 +82,9 @@ impl AdamWKernels for CubeBackend {
             grad.into_tensor_arg(),
             first.into_tensor_arg(),
             second.into_tensor_arg(),
-            new_param.into_tensor_arg(),
-            new_first.into_tensor_arg(),
-            new_second.into_tensor_arg(),
+            new_param.clone().into_tensor_arg(),
+            new_first.clone().into_tensor_arg(),
+            new_second.clone().into_tensor_arg(),
             beta1,
             beta2,
             epsilon,
@@ -96,7 +95,6 @@ impl AdamWKernels for CubeBackend {
             fresh,
             dtype_to_storage_type(param.dtype),
         );
-        let [new_param, new_first, new_second] = outputs;
         (new_param, new_first, new_second)
     }
 }

@@ -14,7 +14,7 @@ use burn_cubecl::kernel::into_contiguous;
 use burn_cubecl::tensor::CubeTensor;
 use burn_cubecl::CubeBackend;
 
-use super::Launch;
+use super::{empty, Launch};
 
 /// The attention of `query` `[batch, heads, time, head_dim]` over `key` and `value` `[batch,
 /// heads, positions, head_dim]`, query i seeing positions j ≤ `past` + i, scores scaled by
@@ -47,7 +47,8 @@ pub fn forward(
 
 /// The gradient of `forward`'s queries, keys and values `[3 · batch · heads, time, head_dim]`
 /// (each heads-first, one after the other) from the context's `grad` `[batch, heads, time,
-/// head_dim]`, the weights and the queries, keys and values it read.
+/// head_dim]`, the weights and the queries, keys and values it read. Training's case: as many
+/// keys as queries (no cache). Masked positions weigh 0, so their terms vanish without a mask.
 pub fn backward(
     grad: Tensor<4>,
     weights: Tensor<4>,
@@ -109,8 +110,8 @@ impl AttentionKernels for CubeBackend {
         let [heads, time, head_dim] = [shape[0], shape[1], shape[2]];
         let positions = key.shape()[1];
         let launch = Launch::new(&query, heads * time);
-        let context = launch.empty(&query, [heads, time, head_dim]);
-        let weights = launch.empty(&query, [heads, time, positions]);
+        let context = empty(&query, [heads, time, head_dim]);
+        let weights = empty(&query, [heads, time, positions]);
         kernels::attention_kernel::launch(
             &query.client,
             launch.count,
@@ -141,8 +142,8 @@ impl AttentionKernels for CubeBackend {
         let [heads, time, head_dim] = [shape[0], shape[1], shape[2]];
         let launch = Launch::new(&query, heads * time);
         // The scores' gradient, which the second launch reads by columns.
-        let d_scores = launch.empty(&query, [heads, time, time]);
-        let d_qkv = launch.empty(&query, [3 * heads, time, head_dim]);
+        let d_scores = empty(&query, [heads, time, time]);
+        let d_qkv = empty(&query, [3 * heads, time, head_dim]);
         let (client, dtype) = (query.client.clone(), dtype_to_storage_type(query.dtype));
         kernels::attention_queries_backward_kernel::launch(
             &client,

@@ -78,7 +78,7 @@ impl ConcatenateKernels for CubeBackend {
         let launch = Launch::new(&flat, total);
         let [l0, l1, l2, l3, l4, _] = lengths;
         kernels::append_kernel::launch(
-            &flat.client.clone(),
+            &flat.client,
             launch.count,
             launch.dim,
             flat.clone().into_tensor_arg(),

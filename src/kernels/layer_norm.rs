@@ -11,7 +11,7 @@ use burn_cubecl::kernel::into_contiguous;
 use burn_cubecl::tensor::CubeTensor;
 use burn_cubecl::CubeBackend;
 
-use super::{dims, Launch};
+use super::{dims, empty, Launch};
 
 /// What the forward computes of `x` `[rows, d]`: the output `[rows, d]`, the rows centred and
 /// scaled to unit variance `[rows, d]`, and one over each row's standard deviation `[rows, 1]`.
@@ -80,9 +80,9 @@ impl LayerNormKernels for CubeBackend {
         let [x, gamma] = [x, gamma].map(into_contiguous);
         let [rows, d] = dims(&x);
         let launch = Launch::new(&x, rows);
-        let output = launch.empty(&x, [rows, d]);
-        let normalized = launch.empty(&x, [rows, d]);
-        let inverse_std = launch.empty(&x, [rows, 1]);
+        let output = empty(&x, [rows, d]);
+        let normalized = empty(&x, [rows, d]);
+        let inverse_std = empty(&x, [rows, 1]);
         kernels::layer_norm_kernel::launch(
             &x.client,
             launch.count,
@@ -109,8 +109,8 @@ impl LayerNormKernels for CubeBackend {
         let [rows, d] = dims(&grad);
         // A thread per row for the input's gradient, then one per column for gamma's.
         let launch = Launch::new(&grad, rows + d);
-        let d_x = launch.empty(&grad, [rows, d]);
-        let d_gamma = launch.empty(&grad, [d]);
+        let d_x = empty(&grad, [rows, d]);
+        let d_gamma = empty(&grad, [d]);
         kernels::layer_norm_backward_kernel::launch(
             &grad.client,
             launch.count,

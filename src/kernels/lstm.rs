@@ -19,7 +19,7 @@ use burn_cubecl::kernel::into_contiguous;
 use burn_cubecl::tensor::CubeTensor;
 use burn_cubecl::CubeBackend;
 
-use super::{dims, Launch};
+use super::{dims, empty, Launch};
 
 /// What the forward leaves: the states `[2 · (time + 1) · batch, hidden]`, a block of `batch`
 /// rows for each step's hidden state (the start's first), then one for each step's cell, and
@@ -144,8 +144,8 @@ impl LstmKernels for CubeBackend {
         let [from_input, weight, bias, hidden, cell] = tensors.map(into_contiguous);
         let (rows, [batch, size]) = (from_input.shape()[0], dims(&hidden));
         let launch = Launch::new(&hidden, batch * size);
-        let states = launch.empty(&hidden, [2 * (rows + batch), size]);
-        let sums = launch.empty(&hidden, [rows, 4 * size]);
+        let states = empty(&hidden, [2 * (rows + batch), size]);
+        let sums = empty(&hidden, [rows, 4 * size]);
         let dtype = dtype_to_storage_type(hidden.dtype);
         for step in 0..rows / batch {
             kernels::lstm_step_kernel::launch(
@@ -181,8 +181,8 @@ impl LstmKernels for CubeBackend {
         let [rows, size] = dims(&grad);
         let batch = states.shape()[0] / 2 - rows;
         let launch = Launch::new(&grad, batch * size);
-        let d_sums = launch.empty(&grad, [rows, 4 * size]);
-        let d_cell = launch.empty(&grad, [batch, size]);
+        let d_sums = empty(&grad, [rows, 4 * size]);
+        let d_cell = empty(&grad, [batch, size]);
         let dtype = dtype_to_storage_type(grad.dtype);
         for step in (0..rows / batch).rev() {
             kernels::lstm_step_backward_kernel::launch(

@@ -17,7 +17,9 @@ use burn_cubecl::cubecl::{self, CubeCount, CubeDim};
 use burn_cubecl::ops::numeric::empty_device_dtype;
 use burn_cubecl::tensor::CubeTensor;
 
-/// Whether tensors on `device` run on a cubecl GPU, where these kernels apply.
+/// Whether tensors on `device` are a cubecl GPU's outside autodiff, which these kernels take (an
+/// autodiff device is another: the kernels have no backward of their own, their callers'
+/// hand-written backward passes call them on the plain tensors).
 pub fn on_gpu(device: &Device) -> bool {
     matches!(device.as_dispatch(), burn_dispatch::DispatchDevice::Cube(_))
 }
@@ -34,12 +36,12 @@ impl Launch {
         let count = cubecl::calculate_cube_count_elemwise(&like.client, units, dim);
         Launch { count, dim }
     }
+}
 
-    /// An uninitialized tensor of `shape` on `like`'s device.
-    fn empty<const D: usize>(&self, like: &CubeTensor, shape: [usize; D]) -> CubeTensor {
-        let (client, device) = (like.client.clone(), like.device.clone());
-        empty_device_dtype(client, device, Shape::new(shape), like.dtype)
-    }
+/// An uninitialized tensor of `shape` on `like`'s device.
+fn empty<const D: usize>(like: &CubeTensor, shape: [usize; D]) -> CubeTensor {
+    let (client, device) = (like.client.clone(), like.device.clone());
+    empty_device_dtype(client, device, Shape::new(shape), like.dtype)
 }
 
 fn dims(tensor: &CubeTensor) -> [usize; 2] {

@@ -63,7 +63,7 @@ struct LayerNormParts<const D: usize> {
 /// `gamma` is `[1, .., 1, d]`. Outside autodiff on a GPU, one kernel (`kernels::layer_norm`).
 fn layer_norm_parts<const D: usize>(x: Tensor<D>, gamma: Tensor<D>) -> LayerNormParts<D> {
     #[cfg(feature = "webgpu")]
-    if !x.is_autodiff() && crate::kernels::on_gpu(&x.device()) {
+    if crate::kernels::on_gpu(&x.device()) {
         let (dims, [rows, d]) = (x.dims(), rows_of(&x));
         let (x, gamma) = (x.reshape([rows, d]), gamma.reshape([d]));
         let parts = crate::kernels::layer_norm::forward(x, gamma, LAYER_NORM_EPSILON);

@@ -204,9 +204,9 @@ impl CausalSelfAttention {
 }
 
 /// The context `[batch, heads, time, head_dim]` and the weights `[batch, heads, time,
-/// positions]` of `query` over `key` and `value` outside autodiff, with `seen`'s `hidden`
-/// positions (`hidden_positions` after `past` ones) masked: on a GPU in one kernel, which reads
-/// the mask from `past` (the CPU's ops from `hidden`).
+/// positions]` of `query` over `key` and `value` outside autodiff, the positions a query may not
+/// see masked: `hidden` (`hidden_positions`), which on a GPU the kernel computes from `past`,
+/// the positions cached before the queries.
 #[cfg_attr(not(feature = "webgpu"), allow(unused_variables))]
 fn attention(
     query: Tensor<4>,

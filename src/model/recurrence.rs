@@ -7,7 +7,7 @@
 //! default activations, so checkpoints and the inspect views stay burn's.
 
 use burn::tensor::activation::sigmoid;
-use burn::tensor::{Device, DispatchTensor, Tensor};
+use burn::tensor::{DispatchTensor, Tensor};
 use burn_autodiff::checkpoint::base::Checkpointer;
 use burn_autodiff::checkpoint::strategy::NoCheckpointing;
 use burn_autodiff::grads::Gradients;
@@ -23,6 +23,16 @@ use super::backward::{plain, primitive, unwrap_all, Inner};
 pub enum Cell {
     Lstm,
     Gru,
+}
+
+impl Cell {
+    /// How many tensors of the state a step carries: a hidden state, and an LSTM's cell.
+    fn parts(self) -> usize {
+        match self {
+            Cell::Lstm => 2,
+            Cell::Gru => 1,
+        }
+    }
 }
 
 /// A layer's sequence, as the recurrence reads it.
@@ -53,8 +63,7 @@ pub struct Weights {
 impl Weights {
     #[cfg(feature = "webgpu")]
     pub fn new(cell: Cell, input: [Tensor<2>; 2], hidden: [Tensor<2>; 2]) -> Self {
-        let on_kernels = !input[0].is_autodiff() && uses_kernels(cell, &input[0].device());
-        let stacked = on_kernels.then(|| {
+        let stacked = uses_kernels(cell, &input[0].device()).then(|| {
             let weights = Tensor::cat(vec![input[0].clone(), hidden[0].clone()], 0);
             [weights, input[1].clone() + hidden[1].clone()]
         });
@@ -117,22 +126,15 @@ pub fn run(cell: Cell, sequence: Sequence, start: Carry) -> (Tensor<3>, Carry) {
         if let Some(output) = output {
             return output;
         }
-    } else if uses_kernels(cell, &sequence.from_input.device()) {
-        let time = sequence.from_input.dims()[0];
-        return stacked(cell, &sequence, start).split(time);
     }
     run_op_by_op(cell, sequence, start)
 }
 
 /// Whether `cell` steps through hand-written kernels on `device` (`kernels::lstm`: an LSTM on a
-/// WebGPU device) rather than through burn's ops.
+/// cubecl GPU, outside autodiff) rather than through burn's ops.
 #[cfg(feature = "webgpu")]
-fn uses_kernels(cell: Cell, device: &Device) -> bool {
+fn uses_kernels(cell: Cell, device: &burn::tensor::Device) -> bool {
     cell == Cell::Lstm && crate::kernels::on_gpu(device)
-}
-#[cfg(not(feature = "webgpu"))]
-fn uses_kernels(_: Cell, _: &Device) -> bool {
-    false
 }
 
 /// `run` with burn's autodiff recording every op of every step: where the hand-written backward
@@ -226,14 +228,6 @@ impl From<crate::kernels::lstm::States> for Stacked {
 }
 
 impl Stacked {
-    /// How many blocks of `batch` rows a step's states take.
-    fn parts(&self) -> usize {
-        match self.cell {
-            Cell::Lstm => 2,
-            Cell::Gru => 1,
-        }
-    }
-
     /// The hidden state after `t` steps, `[batch, hidden]`.
     fn hidden(&self, t: usize) -> Tensor<2> {
         rows(&self.states, t, self.batch)
@@ -241,7 +235,7 @@ impl Stacked {
 
     /// An LSTM's cell after `t` steps, `[batch, hidden]`.
     fn cell(&self, t: usize) -> Option<Tensor<2>> {
-        let steps = self.states.dims()[0] / (self.parts() * self.batch); // time + 1
+        let steps = self.states.dims()[0] / (self.cell.parts() * self.batch); // time + 1
         (self.cell == Cell::Lstm).then(|| rows(&self.states, steps + t, self.batch))
     }
 
@@ -421,13 +415,14 @@ fn back_by_steps(
     for t in (0..time).rev() {
         let d_out = d_hidden.take().expect("the gradient of each step's output");
         let kept = rows(&stacked.kept, t, batch);
-        let (d_h, skip) = match (stacked.cell(t), stacked.cell(t + 1)) {
-            (Some(before), Some(after)) => {
-                let (d_sums, d_before) = lstm_back(kept, [before, after], d_out, d_cell.take());
+        let (d_h, skip) = match stacked.cell {
+            Cell::Lstm => {
+                let cells = [t, t + 1].map(|t| stacked.cell(t).expect("an LSTM's cells"));
+                let (d_sums, d_before) = lstm_back(kept, cells, d_out, d_cell.take());
                 d_cell = Some(d_before);
                 (d_sums, None)
             }
-            _ => {
+            Cell::Gru => {
                 let products = [rows(from_input, t, batch), kept];
                 let (d_x, d_h, skip) = gru_back(products, stacked.hidden(t), d_out);
                 d_x_all.push(d_x);
@@ -493,21 +488,21 @@ where
         let from_input = plain::<B, 2>(saved.from_input);
         let weight = plain::<B, 2>(saved.weight);
         let states = plain::<B, 2>(saved.states);
-        let [steps, size] = [from_input.dims()[0], states.dims()[1]];
-        let parts = if self.cell == Cell::Lstm { 2 } else { 1 };
+        let [rows, size] = [from_input.dims()[0], states.dims()[1]]; // rows: time · batch
         let stacked = Stacked {
             cell: self.cell,
-            batch: states.dims()[0] / parts - steps,
+            batch: states.dims()[0] / self.cell.parts() - rows,
             states,
             kept: plain::<B, 2>(saved.kept),
         };
         // [time · batch, hidden]: one copy here if the gradient came permuted, not one per step.
-        let grad = plain::<B, 3>(grads.consume::<B>(&ops.node)).reshape([steps, size]);
+        let grad = plain::<B, 3>(grads.consume::<B>(&ops.node)).reshape([rows, size]);
         let start_tracked = hidden_node.is_some() || cell_node.is_some();
         #[cfg(feature = "webgpu")]
-        let through = match uses_kernels(self.cell, &grad.device()) {
-            true => back_by_kernels(&weight, &stacked, grad, start_tracked),
-            false => back_by_steps(&from_input, &weight, &stacked, &grad, start_tracked),
+        let through = if uses_kernels(self.cell, &grad.device()) {
+            back_by_kernels(&weight, &stacked, grad, start_tracked)
+        } else {
+            back_by_steps(&from_input, &weight, &stacked, &grad, start_tracked)
         };
         #[cfg(not(feature = "webgpu"))]
         let through = back_by_steps(&from_input, &weight, &stacked, &grad, start_tracked);
@@ -519,7 +514,7 @@ where
         } = through;
         if let Some(node) = weight_node {
             // Each step's hidden state before it, [time · batch, hidden].
-            let before = stacked.hiddens(0, steps / stacked.batch);
+            let before = stacked.hiddens(0, rows / stacked.batch);
             let d_weight = before.transpose().matmul(d_h.clone());
             grads.register::<B>(node.id, primitive::<B, 2>(d_weight));
         }

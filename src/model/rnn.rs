@@ -145,9 +145,8 @@ impl Joined {
                 .map(|g| part(g).bias.as_ref().map(|b| b.val()))
                 .collect();
             let bias = biases.map(|b| Tensor::cat(b, 0).unsqueeze_dim(0));
-            let weight = &part(gates[0]).weight;
-            let width = gates.len() * size;
-            bias.unwrap_or_else(|| Tensor::zeros([1, width], &weight.device()))
+            let device = part(gates[0]).weight.device();
+            bias.unwrap_or_else(|| Tensor::zeros([1, gates.len() * size], &device))
         };
         let input = [weight(|g| &g.input_transform), bias(|g| &g.input_transform)];
         let hidden = [

@@ -53,11 +53,11 @@ impl AdamW {
         lr: f64,
         decay: bool,
     ) -> Tensor<1> {
-        let (b1, b2) = (self.beta1, self.beta2);
         #[cfg(feature = "webgpu")]
         if crate::kernels::on_gpu(&param.device()) {
             return self.update_on_gpu(id, param, grad, lr, decay);
         }
+        let (b1, b2) = (self.beta1, self.beta2);
         let moments = match self.moments.remove(&id) {
             Some(m) => Moments {
                 time: m.time + 1,

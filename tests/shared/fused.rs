@@ -190,8 +190,8 @@ pub async fn difference(op: &str, device: &Device) -> Difference {
             .await
         }
         // A layer of 8 hidden units over 16 steps of 2 rows. "Gamma" scales the recurrent
-        // weight and is the bias, so its gradient covers both; the inputs are scaled down so that
-        // the gates do not saturate.
+        // weight, is the bias and, scaled, the start's state, so its gradient covers all three;
+        // the inputs are scaled down so that the gates do not saturate.
         "lstm" | "gru" => {
             let (cell, width) = match op {
                 "lstm" => (Cell::Lstm, 32),
@@ -202,16 +202,19 @@ pub async fn difference(op: &str, device: &Device) -> Difference {
                 .collect();
             let fixed = Tensor::<2>::from_data(TensorData::new(fixed, [8, width]), device);
             let run = |x: Tensor<3>, gamma: Tensor<1>, by_hand: bool| {
+                let state_from = |from: usize, scale: f32| {
+                    let part = gamma.clone().slice(from..from + 8).reshape([1, 8]);
+                    Tensor::<2>::ones([2, 8], device) * part.mul_scalar(scale)
+                };
+                let start = Carry {
+                    hidden: state_from(0, 0.5),
+                    cell: (cell == Cell::Lstm).then(|| state_from(8, -0.4)),
+                };
                 let gamma = gamma.slice(0..width).reshape([1, width]);
                 let sequence = Sequence {
                     from_input: x.mul_scalar(0.05),
                     weight: fixed.clone() * gamma.clone(),
                     bias: gamma.mul_scalar(0.1),
-                };
-                let zeros = Tensor::<2>::zeros([2, 8], device);
-                let start = Carry {
-                    hidden: zeros.clone(),
-                    cell: (cell == Cell::Lstm).then_some(zeros),
                 };
                 match by_hand {
                     true => recurrence::run(cell, sequence, start).0,
