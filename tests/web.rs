@@ -360,6 +360,14 @@ fn assert_relative(a: f64, b: f64, tolerance: f64, what: &str) {
     assert!((a - b).abs() <= tolerance * b.abs(), "{what}: {a} vs {b}");
 }
 
+/// The test browser's WebGPU device; no adapter fails the test.
+#[cfg(feature = "webgpu")]
+async fn test_gpu() -> std::rc::Rc<kindling::gpu::Gpu> {
+    kindling::gpu::gpu()
+        .await
+        .unwrap_or_else(|e| panic!("no WebGPU in the test browser: {e:?}"))
+}
+
 /// The hand-written backward passes match burn's op-by-op ones on WebGPU as on the CPU
 /// (tests/shared/fused.rs).
 #[cfg(feature = "webgpu")]
@@ -367,9 +375,7 @@ fn assert_relative(a: f64, b: f64, tolerance: f64, what: &str) {
 async fn hand_written_backward_passes_match_burns_on_webgpu() {
     // cubecl's kernel types register in wasm constructors, which the API's entry points run.
     kindling::web::start();
-    let gpu = kindling::gpu::gpu()
-        .await
-        .unwrap_or_else(|e| panic!("no WebGPU in the test browser: {e:?}"));
+    let gpu = test_gpu().await;
     // Where the LSTM's, the layer norm's and attention's backward kernels (src/kernels/) apply.
     assert!(kindling::kernels::on_gpu(&gpu.device.clone().inner()));
     for op in fused::OPS {
@@ -391,9 +397,7 @@ async fn attention_kernel_matches_burns_ops() {
     use burn::tensor::{activation, Bool, Device, Tensor, TensorData};
     use kindling::device::read_floats;
     kindling::web::start();
-    let gpu = kindling::gpu::gpu()
-        .await
-        .unwrap_or_else(|e| panic!("no WebGPU in the test browser: {e:?}"));
+    let gpu = test_gpu().await;
     let (heads, head_dim, scale) = (3, 8, 0.35);
     for (past, time, positions) in [(0, 9, 9), (3, 2, 9), (5, 1, 7)] {
         let tensor = |rows: usize, seed: usize, device: &Device| {
@@ -451,9 +455,7 @@ async fn concatenation_kernel_matches_burns_cat() {
     use burn::tensor::{Tensor, TensorData};
     use kindling::device::read_floats;
     kindling::web::start();
-    let gpu = kindling::gpu::gpu()
-        .await
-        .unwrap_or_else(|e| panic!("no WebGPU in the test browser: {e:?}"));
+    let gpu = test_gpu().await;
     let device = gpu.device.clone().inner();
     let lengths = [5, 64, 1, 130, 7, 3, 256, 2, 9, 33, 1, 70, 4, 17];
     let (mut parts, mut expected) = (Vec::new(), Vec::<f32>::new());
@@ -480,9 +482,7 @@ async fn adamw_kernel_matches_burns_ops() {
     use kindling::device::read_floats;
     use kindling::optim::AdamW;
     kindling::web::start();
-    let gpu = kindling::gpu::gpu()
-        .await
-        .unwrap_or_else(|e| panic!("no WebGPU in the test browser: {e:?}"));
+    let gpu = test_gpu().await;
     let config = Config {
         weight_decay: 0.1,
         ..Config::tiny()

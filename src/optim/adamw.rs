@@ -81,13 +81,22 @@ impl AdamW {
         let second = moments.second.clone().div_scalar(1.0 - b2.powi(time));
         let delta = first.div(second.sqrt().add_scalar(self.epsilon));
         self.moments.insert(id, moments);
-        let decay_rate = if decay { lr * self.weight_decay } else { 0.0 };
+        let decay_rate = self.decay_rate(lr, decay);
         let param = if decay_rate == 0.0 {
             param
         } else {
             param.mul_scalar(1.0 - decay_rate)
         };
         param - delta.mul_scalar(lr)
+    }
+
+    /// The fraction of a parameter the weight decay takes off at learning rate `lr`.
+    fn decay_rate(&self, lr: f64, decay: bool) -> f64 {
+        if decay {
+            lr * self.weight_decay
+        } else {
+            0.0
+        }
     }
 
     /// `update` in one kernel (`kernels::adamw`).
@@ -108,11 +117,7 @@ impl AdamW {
             beta2: b2,
             epsilon: self.epsilon,
             lr: lr as f32,
-            decay: if decay {
-                (lr * self.weight_decay) as f32
-            } else {
-                0.0
-            },
+            decay: self.decay_rate(lr, decay) as f32,
             corrections: [1.0 - b1.powi(time as i32), 1.0 - b2.powi(time as i32)],
         };
         let moments = earlier.map(|m| [m.first, m.second]);
