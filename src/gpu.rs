@@ -40,6 +40,12 @@ pub async fn gpu() -> Result<Rc<Gpu>, Error> {
     result
 }
 
+/// Kernel launches cubecl gathers into one queue submit. Its default, 32, split a baby-GPT
+/// training step (~150 launches) into 5 or more submits, each a round trip into the browser's
+/// GPU process; a step's launches queue in well under a millisecond of host time, so the GPU
+/// waits little for a larger batch.
+const TASKS_PER_SUBMIT: usize = 256;
+
 async fn init_gpu() -> Result<Gpu, Error> {
     #[cfg(target_arch = "wasm32")]
     let (api, browser_info) = (WgpuBackend::WebGpu, browser_adapter().await?);
@@ -47,6 +53,7 @@ async fn init_gpu() -> Result<Gpu, Error> {
     let (api, browser_info) = (WgpuBackend::Auto, String::new());
     let (device, setup) = Device::wgpu_options()
         .graphics_api(api)
+        .tasks_max(TASKS_PER_SUBMIT)
         .init_with_setup_async()
         .await
         .map_err(|e| Error::device(format!("WebGPU could not start: {e}")))?;

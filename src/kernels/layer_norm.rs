@@ -1,4 +1,5 @@
-//! Layer norm without a bias (the models' `LayerNorm`), forward and backward one launch each.
+//! Layer norm without a bias (the models' `LayerNorm`), forward and backward one launch each,
+//! and in generation the residual stream's add before it in the same launch.
 //! Through burn's ops the forward is two means and the elementwise ops between them (5 launches),
 //! the closed-form backward (`fused::layer_norm`) 7. A thread owns a row: model widths are a few
 //! hundred, and a row's two passes cost less than the launches they save.
@@ -33,6 +34,23 @@ pub fn forward(x: Tensor<2>, gamma: Tensor<1>, epsilon: f64) -> Parts {
     }
 }
 
+/// `x` + `delta` `[rows, d]`, and that sum normalized as `forward` does: a residual stream's
+/// add and the layer norm after it, outside autodiff (the forward alone, for generation).
+pub fn add_forward(
+    x: Tensor<2>,
+    delta: Tensor<2>,
+    gamma: Tensor<1>,
+    epsilon: f64,
+) -> (Tensor<2>, Tensor<2>) {
+    let (sum, output) = Dispatch::add_layer_norm_forward(
+        x.into_dispatch(),
+        delta.into_dispatch(),
+        gamma.into_dispatch(),
+        epsilon as f32,
+    );
+    (Tensor::from_dispatch(sum), Tensor::from_dispatch(output))
+}
+
 /// The gradients of `x` `[rows, d]` and of `gamma` `[d]` from the output's `grad` and what the
 /// forward computed.
 pub fn backward(
@@ -61,6 +79,14 @@ pub trait LayerNormKernels: Backend {
         gamma: FloatTensor<Self>,
         epsilon: f32,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
+
+    #[fusion(meta = |x, _, _, _| (x.clone(), x.clone()))]
+    fn add_layer_norm_forward(
+        x: FloatTensor<Self>,
+        delta: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        epsilon: f32,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>);
 
     #[fusion(meta = |grad, _, _, gamma| (grad.clone(), gamma.clone()))]
     fn layer_norm_backward(
@@ -96,6 +122,32 @@ impl LayerNormKernels for CubeBackend {
             dtype_to_storage_type(x.dtype),
         );
         (output, normalized, inverse_std)
+    }
+
+    fn add_layer_norm_forward(
+        x: CubeTensor,
+        delta: CubeTensor,
+        gamma: CubeTensor,
+        epsilon: f32,
+    ) -> (CubeTensor, CubeTensor) {
+        let [x, delta, gamma] = [x, delta, gamma].map(into_contiguous);
+        let [rows, d] = dims(&x);
+        let launch = Launch::new(&x, rows);
+        let sum = empty(&x, [rows, d]);
+        let output = empty(&x, [rows, d]);
+        kernels::add_layer_norm_kernel::launch(
+            &x.client,
+            launch.count,
+            launch.dim,
+            x.clone().into_tensor_arg(),
+            delta.into_tensor_arg(),
+            gamma.into_tensor_arg(),
+            sum.clone().into_tensor_arg(),
+            output.clone().into_tensor_arg(),
+            epsilon,
+            dtype_to_storage_type(x.dtype),
+        );
+        (sum, output)
     }
 
     fn layer_norm_backward(
@@ -165,6 +217,42 @@ mod kernels {
             output[base + k] = value * gamma[k];
         }
         inverse_std[row] = inverse;
+    }
+
+    /// `layer_norm_kernel`'s output of the row `x` + `delta`, which goes to `sum` first.
+    #[cube(launch)]
+    pub fn add_layer_norm_kernel<F: Float>(
+        x: &Tensor<F>,          // [rows, d]
+        delta: &Tensor<F>,      // [rows, d]
+        gamma: &Tensor<F>,      // [d]
+        sum: &mut Tensor<F>,    // [rows, d]
+        output: &mut Tensor<F>, // [rows, d]
+        epsilon: f32,
+        #[define(F)] _dtype: ElemType,
+    ) {
+        let row = ABSOLUTE_POS;
+        let (rows, d) = (x.shape(0), x.shape(1));
+        if row >= rows {
+            terminate!();
+        }
+        let base = row * d;
+        let width = F::cast_from(d as u32);
+        let mut total = F::new(0.0);
+        for k in 0..d {
+            let value = x[base + k] + delta[base + k];
+            sum[base + k] = value;
+            total += value;
+        }
+        let mean = total / width;
+        let mut squares = F::new(0.0);
+        for k in 0..d {
+            let centred = sum[base + k] - mean;
+            squares += centred * centred;
+        }
+        let inverse = F::new(1.0) / F::sqrt(squares / width + F::cast_from(epsilon));
+        for k in 0..d {
+            output[base + k] = (sum[base + k] - mean) * inverse * gamma[k];
+        }
     }
 
     /// Threads below `rows`: a row's dx = (ĝ − mean(ĝ) − x̂ · mean(ĝ · x̂)) / σ, with ĝ = grad ·

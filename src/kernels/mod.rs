@@ -8,6 +8,7 @@
 pub mod adamw;
 pub mod attention;
 pub mod concatenate;
+pub mod cross_entropy;
 pub mod layer_norm;
 pub mod lstm;
 

@@ -45,6 +45,26 @@ pub fn layer_norm<const D: usize>(x: Tensor<D>, gamma: Tensor<1>) -> Tensor<D> {
     layer_norm_parts(x, along_last::<D>(gamma)).output
 }
 
+/// `x` + `delta` and its `layer_norm`: a residual stream's add and the norm after it. On a GPU
+/// outside autodiff one kernel (`kernels::layer_norm::add_forward`), where the add alone is a
+/// launch.
+pub fn add_layer_norm<const D: usize>(
+    x: Tensor<D>,
+    delta: Tensor<D>,
+    gamma: Tensor<1>,
+) -> (Tensor<D>, Tensor<D>) {
+    #[cfg(feature = "webgpu")]
+    if crate::kernels::on_gpu(&x.device()) {
+        let (dims, [rows, d]) = (x.dims(), rows_of(&x));
+        let (x, delta) = (x.reshape([rows, d]), delta.reshape([rows, d]));
+        let (sum, output) =
+            crate::kernels::layer_norm::add_forward(x, delta, gamma, LAYER_NORM_EPSILON);
+        return (sum.reshape(dims), output.reshape(dims));
+    }
+    let sum = x + delta;
+    (sum.clone(), layer_norm(sum, gamma))
+}
+
 /// `x` `[.., d]` as rows: `[rows, d]`.
 #[cfg(feature = "webgpu")]
 fn rows_of<const D: usize>(x: &Tensor<D>) -> [usize; 2] {
@@ -241,12 +261,21 @@ pub fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
     cross_entropy_parts(logits, targets).0
 }
 
-/// The loss `[1]` and the log-probabilities `[rows, vocab]`.
-fn cross_entropy_parts(logits: Tensor<2>, targets: Tensor<1, Int>) -> (Tensor<1>, Tensor<2>) {
+/// The loss `[1]` and what the backward reads: the log-probabilities `[rows, vocab]`, or on a GPU
+/// the logits as they are and each row's log-sum-exp `[rows]` (`kernels::cross_entropy`).
+fn cross_entropy_parts(
+    logits: Tensor<2>,
+    targets: Tensor<1, Int>,
+) -> (Tensor<1>, Tensor<2>, Option<Tensor<1>>) {
+    #[cfg(feature = "webgpu")]
+    if crate::kernels::on_gpu(&logits.device()) {
+        let (losses, log_sum_exp) = crate::kernels::cross_entropy::forward(logits.clone(), targets);
+        return (losses.mean(), logits, Some(log_sum_exp));
+    }
     let [rows, _] = logits.dims();
     let log_probs = activation::log_softmax(logits, 1);
     let picked = log_probs.clone().gather(1, targets.reshape([rows, 1])); // [rows, 1]
-    (picked.mean().neg(), log_probs)
+    (picked.mean().neg(), log_probs, None)
 }
 
 #[derive(Debug)]
@@ -256,23 +285,38 @@ impl<B: Inner> Backward<B, 1> for CrossEntropyBackward
 where
     DispatchTensor: DispatchKindConversion<B> + DispatchKindConversion<Autodiff<B>>,
 {
-    /// The log-probabilities `[rows, vocab]` and the targets `[rows]`.
-    type State = (B::FloatTensorPrimitive, B::IntTensorPrimitive);
+    /// `cross_entropy_parts`' log-probabilities (or logits and log-sum-exp), and the targets.
+    type State = (
+        B::FloatTensorPrimitive,
+        Option<B::FloatTensorPrimitive>,
+        B::IntTensorPrimitive,
+    );
 
     fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [Some(node)] = ops.parents else { return };
-        let (log_probs, targets) = ops.state;
-        let log_probs = plain::<B, 2>(log_probs);
+        let (saved, log_sum_exp, targets) = ops.state;
+        let saved = plain::<B, 2>(saved);
         let targets = Tensor::<1, Int>::from_primitive::<B>(targets);
         let grad = plain::<B, 1>(grads.consume::<B>(&ops.node)); // [1]
-        let [rows, _] = log_probs.dims();
-        let minus_one = Tensor::<2>::full([rows, 1], -1.0, &log_probs.device());
-        let d_logits = log_probs.exp().scatter(
-            1,
-            targets.reshape([rows, 1]),
-            minus_one,
-            IndexingUpdateOp::Add,
-        ) * grad.div_scalar(rows as f64).reshape([1, 1]);
+        let d_logits = match log_sum_exp {
+            #[cfg(feature = "webgpu")]
+            Some(log_sum_exp) => crate::kernels::cross_entropy::backward(
+                saved,
+                plain::<B, 1>(log_sum_exp),
+                targets,
+                grad,
+            ),
+            _ => {
+                let [rows, _] = saved.dims();
+                let minus_one = Tensor::<2>::full([rows, 1], -1.0, &saved.device());
+                saved.exp().scatter(
+                    1,
+                    targets.reshape([rows, 1]),
+                    minus_one,
+                    IndexingUpdateOp::Add,
+                ) * grad.div_scalar(rows as f64).reshape([1, 1])
+            }
+        };
         grads.register::<B>(node.id, primitive::<B, 2>(d_logits));
     }
 }
@@ -285,7 +329,7 @@ where
     let targets = targets
         .try_into_primitive::<Autodiff<B, NoCheckpointing>>()
         .ok()?;
-    let (loss, log_probs) = cross_entropy_parts(
+    let (loss, saved, log_sum_exp) = cross_entropy_parts(
         plain::<B, 2>(logits.primitive().clone()),
         Tensor::<1, Int>::from_primitive::<B>(targets.clone()),
     );
@@ -295,7 +339,11 @@ where
         .compute_bound()
         .stateful();
     let tensor = match prep {
-        OpsKind::Tracked(prep) => prep.finish((primitive::<B, 2>(log_probs), targets), loss),
+        OpsKind::Tracked(prep) => {
+            let saved = primitive::<B, 2>(saved);
+            let log_sum_exp = log_sum_exp.map(primitive::<B, 1>);
+            prep.finish((saved, log_sum_exp, targets), loss)
+        }
         OpsKind::UnTracked(prep) => prep.finish(loss),
     };
     Some(Tensor::from_primitive::<Autodiff<B, NoCheckpointing>>(
@@ -303,21 +351,23 @@ where
     ))
 }
 
-/// Attention's core over `qkv` `[3 · batch · heads, time, head_dim]` (queries, keys and values
-/// heads-first, one after the other): `forward(query, key, value)` gives the context `[batch,
-/// heads, time, head_dim]` and the attention weights `[batch, heads, time, time]`, from scores
+/// Attention's core over `qkv` `[batch, time, 3 · d]` (the projection's output: queries, keys
+/// and values, each `heads` heads of `d / heads`): the context `[batch, time, d]`, from scores
 /// scaled by `scale`, queries and keys turned first by `rotation` (cos and sin, as `rotate`
-/// takes them) if given. The backward is written out: dV = Wᵀ·dO, dS = W ⊙ (dO·Vᵀ − Σ(dO·Vᵀ ⊙ W))
-/// · scale, dQ = dS·K, dK = dSᵀ·Q, and the three land in one concatenation, where burn's
-/// backward of three views of `qkv` fills three zero tensors of its size and adds them up.
-/// `None` where the hand-written backward does not reach (not autodiff, or another backend).
+/// takes them) if given. `forward(query, key, value)` gives the context `[batch, heads, time,
+/// head_dim]` and the weights `[batch, heads, time, time]` on the CPU; a GPU takes its own
+/// kernels (`kernels::attention`), which read `qkv` and write the context where they lie. The
+/// backward is written out: dV = Wᵀ·dO, dS = W ⊙ (dO·Vᵀ − Σ(dO·Vᵀ ⊙ W)) · scale, dQ = dS·K,
+/// dK = dSᵀ·Q, and the three land in one tensor shaped as `qkv`, where burn's backward of
+/// three views of `qkv` fills three zero tensors of its size and adds them up. `None` where
+/// the hand-written backward does not reach (not autodiff, or another backend).
 pub fn attention(
     qkv: Tensor<3>,
-    heads: [usize; 2],
+    heads: usize,
     scale: f64,
     rotation: Option<[Tensor<4>; 2]>,
     forward: impl Fn(Tensor<4>, Tensor<4>, Tensor<4>) -> (Tensor<4>, Tensor<4>),
-) -> Option<Tensor<4>> {
+) -> Option<Tensor<3>> {
     if !qkv.is_autodiff() {
         return None;
     }
@@ -333,10 +383,10 @@ pub fn attention(
     context
 }
 
-/// How `attention` reads its `qkv`: `[batch, heads]`, the scores' scale, and rotary positions'
-/// cos and sin (`rotate`), outside autodiff.
+/// How `attention` reads its `qkv`: its heads, the scores' scale, and rotary positions' cos and
+/// sin (`rotate`), outside autodiff.
 struct Attention {
-    heads: [usize; 2],
+    heads: usize,
     scale: f64,
     rotation: Option<[Tensor<4>; 2]>,
 }
@@ -355,10 +405,16 @@ pub fn rotate(x: Tensor<4>, cos: Tensor<4>, sin: Tensor<4>) -> Tensor<4> {
     )
 }
 
-/// `qkv` `[3 · batch · heads, time, head_dim]` as three `[batch, heads, time, head_dim]` views.
-pub fn split_heads(qkv: Tensor<3>, [batch, heads]: [usize; 2]) -> [Tensor<4>; 3] {
-    let [_, time, head_dim] = qkv.dims();
+/// `qkv` `[batch, time, 3 · d]` as the queries, keys and values, `[batch, heads, time,
+/// head_dim]` each: one copy, then three contiguous views that products take as they are
+/// (split first, each part's heads were copied once to reshape and again for the product).
+pub fn unpack(qkv: Tensor<3>, heads: usize) -> [Tensor<4>; 3] {
+    let [batch, time, width] = qkv.dims();
+    let head_dim = width / (3 * heads);
     let parts: Vec<_> = qkv
+        .reshape([batch, time, 3, heads, head_dim])
+        .permute([2, 0, 3, 1, 4])
+        .reshape([3 * batch * heads, time, head_dim])
         .chunk(3, 0)
         .into_iter()
         .map(|part| part.reshape([batch, heads, time, head_dim]))
@@ -366,18 +422,20 @@ pub fn split_heads(qkv: Tensor<3>, [batch, heads]: [usize; 2]) -> [Tensor<4>; 3]
     parts.try_into().expect("three parts")
 }
 
-#[derive(Debug)]
-struct AttentionBackward {
-    scale: f64,
+/// `unpack`'s inverse: queries, keys and values `[batch, heads, time, head_dim]` into one
+/// `[batch, time, 3 · d]`.
+pub fn pack(parts: [Tensor<4>; 3]) -> Tensor<3> {
+    let [batch, heads, time, head_dim] = parts[0].dims();
+    Tensor::stack::<5>(parts.to_vec(), 0) // [3, batch, heads, time, head_dim]
+        .permute([1, 3, 0, 2, 4])
+        .reshape([batch, time, 3 * heads * head_dim])
 }
 
-/// Queries, keys and values of `qkv`, queries and keys turned by `rotation`.
-fn rotated_heads(
-    qkv: Tensor<3>,
-    heads: [usize; 2],
+/// Queries and keys turned by `rotation` (cos and sin), values as they are.
+fn turned(
+    [query, key, value]: [Tensor<4>; 3],
     rotation: Option<&[Tensor<4>; 2]>,
 ) -> [Tensor<4>; 3] {
-    let [query, key, value] = split_heads(qkv, heads);
     match rotation {
         Some([cos, sin]) => {
             let turn = |x| rotate(x, cos.clone(), sin.clone());
@@ -387,71 +445,108 @@ fn rotated_heads(
     }
 }
 
+/// What attention's backward reads, besides the rotation: `Q` a `qkv`'s type, `H` a head's.
+#[derive(Clone, Debug)]
+enum Saved<Q, H> {
+    /// The CPU's: the queries and keys as the scores saw them (turned), the values `[batch,
+    /// heads, time, head_dim]`, and the weights.
+    Heads([H; 4]),
+    /// A GPU kernel's: `qkv` as the scores saw it (turned) and the weights.
+    #[cfg_attr(not(feature = "webgpu"), allow(dead_code))]
+    Packed(Q, H),
+}
+
+#[derive(Debug)]
+struct AttentionBackward {
+    /// For a GPU's packed gradient with rotary positions.
+    #[cfg_attr(not(feature = "webgpu"), allow(dead_code))]
+    heads: usize,
+    scale: f64,
+}
+
 impl<B: Inner> Backward<B, 1> for AttentionBackward
 where
     DispatchTensor: DispatchKindConversion<B> + DispatchKindConversion<Autodiff<B>>,
 {
-    /// The queries and keys as the scores saw them (turned), the values, the attention weights,
-    /// and the rotation's cos and sin.
+    /// What the forward saved, and the rotation's cos and sin.
     type State = (
-        [B::FloatTensorPrimitive; 4],
+        Saved<B::FloatTensorPrimitive, B::FloatTensorPrimitive>,
         Option<[B::FloatTensorPrimitive; 2]>,
     );
 
     fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [Some(node)] = ops.parents else { return };
-        let ([query, key, value, weights], rotation) = ops.state;
-        let [query, key, value] = [query, key, value].map(plain::<B, 4>);
-        let weights = plain::<B, 4>(weights);
-        let grad = plain::<B, 4>(grads.consume::<B>(&ops.node)); // [batch, heads, time, head_dim]
+        let (saved, rotation) = ops.state;
+        let grad = plain::<B, 3>(grads.consume::<B>(&ops.node)); // [batch, time, d]
         let rotation = rotation.map(|r| r.map(plain::<B, 4>));
-        #[cfg(feature = "webgpu")]
-        if crate::kernels::on_gpu(&grad.device()) {
-            let [batch, heads, ..] = query.dims();
-            let heads_first = [query, key, value];
-            let d_qkv = crate::kernels::attention::backward(grad, weights, heads_first, self.scale);
-            let d_qkv = match rotation {
-                Some(rotation) => joined(split_heads(d_qkv, [batch, heads]), Some(rotation)),
-                None => d_qkv,
-            };
-            grads.register::<B>(node.id, primitive::<B, 3>(d_qkv));
-            return;
-        }
-        let d_value = weights.clone().swap_dims(2, 3).matmul(grad.clone());
-        let d_weights = grad.matmul(value.swap_dims(2, 3)); // [batch, heads, time, time]
-        let dot = (d_weights.clone() * weights.clone()).sum_dim(3);
-        let d_scores = ((d_weights - dot) * weights).mul_scalar(self.scale);
-        let d_query = d_scores.clone().matmul(key);
-        let d_key = d_scores.swap_dims(2, 3).matmul(query);
-        let d_qkv = joined([d_query, d_key, d_value], rotation);
+        let d_qkv = match saved {
+            #[cfg(feature = "webgpu")]
+            Saved::Packed(qkv, weights) => {
+                let (qkv, weights) = (plain::<B, 3>(qkv), plain::<B, 4>(weights));
+                let d_qkv = crate::kernels::attention::backward(grad, weights, qkv, self.scale);
+                match rotation {
+                    Some(rotation) => joined(unpack(d_qkv, self.heads), Some(rotation)),
+                    None => d_qkv,
+                }
+            }
+            #[cfg(not(feature = "webgpu"))]
+            Saved::Packed(..) => unreachable!("packed attention is a GPU kernel's"),
+            Saved::Heads(saved) => {
+                let [query, key, value, weights] = saved.map(plain::<B, 4>);
+                let [batch, heads, time, head_dim] = query.dims();
+                let grad = grad.reshape([batch, time, heads, head_dim]).swap_dims(1, 2);
+                let d_value = weights.clone().swap_dims(2, 3).matmul(grad.clone());
+                let d_weights = grad.matmul(value.swap_dims(2, 3)); // [batch, heads, time, time]
+                let dot = (d_weights.clone() * weights.clone()).sum_dim(3);
+                let d_scores = ((d_weights - dot) * weights).mul_scalar(self.scale);
+                let d_query = d_scores.clone().matmul(key);
+                let d_key = d_scores.swap_dims(2, 3).matmul(query);
+                joined([d_query, d_key, d_value], rotation)
+            }
+        };
         grads.register::<B>(node.id, primitive::<B, 3>(d_qkv));
     }
 }
 
 /// The gradients of the queries, keys and values `[batch, heads, time, head_dim]` as one of `qkv`
-/// `[3 · batch · heads, time, head_dim]`, those of the queries and keys turned back by
-/// `rotation`'s opposite angle (the rotation's transpose).
-fn joined(
-    [d_query, d_key, d_value]: [Tensor<4>; 3],
-    rotation: Option<[Tensor<4>; 2]>,
-) -> Tensor<3> {
-    let [batch, heads, time, head_dim] = d_query.dims();
-    let (d_query, d_key) = match rotation {
-        Some([cos, sin]) => {
-            let back = |x| rotate(x, cos.clone(), sin.clone().neg());
-            (back(d_query), back(d_key))
-        }
-        None => (d_query, d_key),
-    };
-    let flat = |t: Tensor<4>| t.reshape([batch * heads, time, head_dim]);
-    Tensor::cat(vec![flat(d_query), flat(d_key), flat(d_value)], 0)
+/// `[batch, time, 3 · d]`, those of the queries and keys turned back by `rotation`'s opposite
+/// angle (the rotation's transpose).
+fn joined(parts: [Tensor<4>; 3], rotation: Option<[Tensor<4>; 2]>) -> Tensor<3> {
+    let back = rotation.map(|[cos, sin]| [cos, sin.neg()]);
+    pack(turned(parts, back.as_ref()))
+}
+
+/// The context `[batch, time, d]` of plain `qkv`, and what the backward reads.
+fn attend(
+    qkv: Tensor<3>,
+    setup: &Attention,
+    rotation: Option<&[Tensor<4>; 2]>,
+    forward: &impl Fn(Tensor<4>, Tensor<4>, Tensor<4>) -> (Tensor<4>, Tensor<4>),
+) -> (Tensor<3>, Saved<Tensor<3>, Tensor<4>>) {
+    #[cfg(feature = "webgpu")]
+    if crate::kernels::on_gpu(&qkv.device()) {
+        let qkv = match rotation {
+            Some(_) => pack(turned(unpack(qkv, setup.heads), rotation)),
+            None => qkv,
+        };
+        let (context, weights) =
+            crate::kernels::attention::forward(qkv.clone(), setup.heads, setup.scale);
+        return (context, Saved::Packed(qkv, weights));
+    }
+    let [query, key, value] = turned(unpack(qkv, setup.heads), rotation);
+    let (context, weights) = forward(query.clone(), key.clone(), value.clone());
+    let [batch, heads, time, head_dim] = context.dims();
+    let context = context
+        .swap_dims(1, 2)
+        .reshape([batch, time, heads * head_dim]);
+    (context, Saved::Heads([query, key, value, weights]))
 }
 
 fn attention_autodiff<B: Inner>(
     qkv: Tensor<3>,
     setup: &Attention,
     forward: &impl Fn(Tensor<4>, Tensor<4>, Tensor<4>) -> (Tensor<4>, Tensor<4>),
-) -> Option<Tensor<4>>
+) -> Option<Tensor<3>>
 where
     DispatchTensor: DispatchKindConversion<B> + DispatchKindConversion<Autodiff<B>>,
 {
@@ -464,23 +559,26 @@ where
         None => None,
     };
     let turn = rotation.clone().map(|r| r.map(plain::<B, 4>));
-    let [query, key, value] = rotated_heads(
-        plain::<B, 3>(qkv.primitive().clone()),
-        setup.heads,
-        turn.as_ref(),
-    );
-    let saved = [query.clone(), key.clone(), value.clone()];
-    let (context, weights) = forward(query, key, value);
-    let context = primitive::<B, 4>(context);
-    let prep = AttentionBackward { scale: setup.scale }
+    let plain_qkv = plain::<B, 3>(qkv.primitive().clone());
+    let (context, saved) = attend(plain_qkv, setup, turn.as_ref(), forward);
+    let context = primitive::<B, 3>(context);
+    let backward = AttentionBackward {
+        heads: setup.heads,
+        scale: setup.scale,
+    };
+    let prep = backward
         .prepare::<NoCheckpointing>([qkv.node()])
         .compute_bound()
         .stateful();
     let tensor = match prep {
         OpsKind::Tracked(prep) => {
-            let [query, key, value] = saved.map(primitive::<B, 4>);
-            let state = [query, key, value, primitive::<B, 4>(weights)];
-            prep.finish((state, rotation), context)
+            let saved = match saved {
+                Saved::Heads(parts) => Saved::Heads(parts.map(primitive::<B, 4>)),
+                Saved::Packed(qkv, weights) => {
+                    Saved::Packed(primitive::<B, 3>(qkv), primitive::<B, 4>(weights))
+                }
+            };
+            prep.finish((saved, rotation), context)
         }
         OpsKind::UnTracked(prep) => prep.finish(context),
     };
@@ -524,15 +622,10 @@ mod tests {
         let targets = Tensor::<1, Int>::zeros([6], &cpu());
         assert!(cross_entropy_autodiff::<Flex>(input().reshape([6, 8]), targets).is_some());
         let forward = |q: Tensor<4>, k: Tensor<4>, _| (q.clone(), k);
-        assert!(attention(input().reshape([6, 2, 4]), [1, 2], 1.0, None, forward).is_some());
-        assert!(attention(
-            input().inner().reshape([6, 2, 4]),
-            [1, 2],
-            1.0,
-            None,
-            forward
-        )
-        .is_none());
+        // [batch 1, time 2, 3 · d] of 2 heads of 4.
+        assert!(attention(input().reshape([1, 2, 24]), 2, 1.0, None, forward).is_some());
+        let plain = input().inner().reshape([1, 2, 24]);
+        assert!(attention(plain, 2, 1.0, None, forward).is_none());
     }
 
     #[test]

@@ -41,6 +41,16 @@ fn layer_norm(d_model: usize, device: &Device) -> LayerNorm {
         .init(device)
 }
 
+/// `linear` applied to `x` `[batch, time, d_in]` as one `[batch · time, d_in]` product: burn
+/// broadcasts its weight over a 3-D input, and the gradient of that broadcast is a reduction over
+/// the batch, a kernel per weight on a GPU that the 2-D product does not need.
+fn project(linear: &Linear, x: Tensor<3>) -> Tensor<3> {
+    let [batch, time, d_in] = x.dims();
+    let y = linear.forward(x.reshape([batch * time, d_in]));
+    let d_out = y.dims()[1];
+    y.reshape([batch, time, d_out])
+}
+
 /// `norm` applied to `x`, with its backward in one closed form (`fused::layer_norm`).
 fn normalize(norm: &LayerNorm, x: Tensor<3>) -> Tensor<3> {
     fused::layer_norm(x, norm.gamma.val())
@@ -61,9 +71,10 @@ pub struct CausalSelfAttention {
 
 /// Keys and values of every position seen so far, `[batch, heads, positions, head_dim]`. On the
 /// CPU `positions` grows with each token (work in proportion to the positions so far); on a GPU
-/// it is the whole context from the start, its later positions empty and masked out: one shape
-/// at every position, so that the GPU compiles its kernels once, not for each new length (the
-/// fixed shape cost the CPU 5–8 % of its tokens/s).
+/// it is the whole context from the start, its later positions empty and unread: one shape at
+/// every position, so that the GPU compiles its kernels once, not for each new length (the
+/// fixed shape cost the CPU 5–8 % of its tokens/s), and the attention kernel writes the new
+/// positions in place.
 #[derive(Clone, Debug)]
 pub struct LayerCache {
     key: Tensor<4>,
@@ -71,12 +82,13 @@ pub struct LayerCache {
 }
 
 /// A block's slot in the KV cache and where the new positions go in it.
+#[cfg_attr(not(feature = "webgpu"), allow(dead_code))]
 struct CacheSlot<'a> {
     layer: &'a mut Option<LayerCache>,
     /// Positions already cached.
     past: usize,
-    /// Positions a GPU's cache holds (the model's context); none on the CPU, whose cache grows.
-    capacity: Option<usize>,
+    /// Positions a GPU's cache holds (the model's context); the CPU's grows instead.
+    capacity: usize,
 }
 
 impl CausalSelfAttention {
@@ -105,20 +117,12 @@ impl CausalSelfAttention {
         hidden: Option<&Tensor<4, Bool>>,
         trace: Option<&mut Trace>,
     ) -> Tensor<3> {
-        let [batch, time, d_model] = x.dims();
+        let d_model = x.dims()[2];
         let head_dim = d_model / self.n_head;
         let scale = 1.0 / (head_dim as f64).sqrt();
-        // [batch, time, 3 · d] -> [3 · batch · heads, time, head_dim] in one copy, then three
-        // contiguous [batch, heads, time, head_dim] views: matmuls take them as they are. Split
-        // first, each part's heads were copied once to reshape and again for the matmul.
-        let qkv = self
-            .qkv
-            .forward(x)
-            .reshape([batch, time, 3, self.n_head, head_dim])
-            .permute([2, 0, 3, 1, 4])
-            .reshape([3 * batch * self.n_head, time, head_dim]);
+        let qkv = project(&self.qkv, x); // [batch, time, 3 · d]
         let attend = |query: Tensor<4>, key: Tensor<4>, value: Tensor<4>| {
-            attention(query, key, value, (0, hidden), scale)
+            attention(query, key, value, hidden, scale)
         };
         // Training's usual case, with the backward written out (`fused::attention`).
         let usual =
@@ -126,19 +130,18 @@ impl CausalSelfAttention {
         let fused = usual
             .then(|| {
                 let rotation = rotation.map(|r| [r.cos.clone(), r.sin.clone()]);
-                fused::attention(qkv.clone(), [batch, self.n_head], scale, rotation, attend)
+                fused::attention(qkv.clone(), self.n_head, scale, rotation, attend)
             })
             .flatten();
         let context = match fused {
             Some(context) => context,
             None => self.attend_in_steps(qkv, cache, rotation, hidden, scale, trace),
         };
-        let context = context.swap_dims(1, 2).reshape([batch, time, d_model]);
-        self.resid_dropout.forward(self.proj.forward(context))
+        self.resid_dropout.forward(project(&self.proj, context))
     }
 
-    /// The context `[batch, heads, time, head_dim]` from heads-first `qkv`, op by op: with the
-    /// KV cache, a trace, QK norm or dropout, or without autodiff.
+    /// The context `[batch, time, d]` from `qkv` `[batch, time, 3 · d]`, op by op: with the KV
+    /// cache, a trace, QK norm or dropout, or without autodiff.
     fn attend_in_steps(
         &self,
         qkv: Tensor<3>,
@@ -147,78 +150,97 @@ impl CausalSelfAttention {
         hidden: Option<&Tensor<4, Bool>>,
         scale: f64,
         trace: Option<&mut Trace>,
-    ) -> Tensor<4> {
-        let [_, time, head_dim] = qkv.dims();
-        let batch = qkv.dims()[0] / (3 * self.n_head);
-        let [mut query, mut key, mut value] = fused::split_heads(qkv, [batch, self.n_head]);
+    ) -> Tensor<3> {
+        let [batch, time, width] = qkv.dims();
+        let turned = self.qk_norm || rotation.is_some();
+        let packed = qkv.clone();
+        let [mut query, mut key, mut value] = fused::unpack(qkv, self.n_head);
         if self.qk_norm {
             (query, key) = (rms_norm(query), rms_norm(key));
         }
         if let Some(rotation) = rotation {
             (query, key) = (rotation.apply(query), rotation.apply(key));
         }
-        let cache_past = cache.as_ref().map(|slot| slot.past);
-        if let Some(CacheSlot {
-            layer,
-            past,
-            capacity,
-        }) = cache
-        {
-            (key, value) = match (layer.take(), capacity) {
-                (None, None) => (key, value),
-                (Some(earlier), None) => (
-                    Tensor::cat(vec![earlier.key, key], 2),
-                    Tensor::cat(vec![earlier.value, value], 2),
-                ),
-                (earlier, Some(capacity)) => {
-                    let empty =
-                        || Tensor::zeros([batch, self.n_head, capacity, head_dim], &key.device());
-                    let (earlier_key, earlier_value) =
-                        earlier.map_or_else(|| (empty(), empty()), |e| (e.key, e.value));
-                    let new = [0..batch, 0..self.n_head, past..past + time, 0..head_dim];
-                    (
-                        earlier_key.slice_assign(new.clone(), key),
-                        earlier_value.slice_assign(new, value),
-                    )
-                }
+        #[cfg(feature = "webgpu")]
+        if crate::kernels::on_gpu(&query.device()) {
+            let qkv = match turned {
+                true => fused::pack([query, key, value]),
+                false => packed,
             };
-            *layer = Some(LayerCache {
-                key: key.clone(),
-                value: value.clone(),
-            });
-        }
-        if !query.is_autodiff() {
-            let past = cache_past.unwrap_or(0);
-            let (context, weights) = attention(query, key, value, (past, hidden), scale);
+            let (context, weights) = self.attend_on_gpu(qkv, cache, scale);
             if let Some(trace) = trace {
                 trace.attention.push(weights);
             }
             return context;
         }
-        let weights = weights_of(query, key, hidden, scale);
-        if let Some(trace) = trace {
-            trace.attention.push(weights.clone());
+        #[cfg(not(feature = "webgpu"))]
+        let _ = (turned, packed);
+        if let Some(CacheSlot { layer, .. }) = cache {
+            if let Some(earlier) = layer.take() {
+                key = Tensor::cat(vec![earlier.key, key], 2);
+                value = Tensor::cat(vec![earlier.value, value], 2);
+            }
+            *layer = Some(LayerCache {
+                key: key.clone(),
+                value: value.clone(),
+            });
         }
-        self.attn_dropout.forward(weights).matmul(value)
+        let context = if query.is_autodiff() {
+            let weights = weights_of(query, key, hidden, scale);
+            if let Some(trace) = trace {
+                trace.attention.push(weights.clone());
+            }
+            self.attn_dropout.forward(weights).matmul(value)
+        } else {
+            let (context, weights) = attention(query, key, value, hidden, scale);
+            if let Some(trace) = trace {
+                trace.attention.push(weights);
+            }
+            context
+        };
+        context.swap_dims(1, 2).reshape([batch, time, width / 3])
+    }
+
+    /// The context and the weights of plain `qkv` on a GPU, by its kernels: with a cache, the
+    /// whole context's keys and values (one shape at every position, so that the kernels are
+    /// compiled once), the new ones written in by the same launch.
+    #[cfg(feature = "webgpu")]
+    fn attend_on_gpu(
+        &self,
+        qkv: Tensor<3>,
+        cache: Option<CacheSlot<'_>>,
+        scale: f64,
+    ) -> (Tensor<3>, Tensor<4>) {
+        use crate::kernels::attention;
+        let Some(CacheSlot {
+            layer,
+            past,
+            capacity,
+        }) = cache
+        else {
+            return attention::forward(qkv, self.n_head, scale);
+        };
+        let earlier = layer.take().map(|e| [e.key, e.value]).unwrap_or_else(|| {
+            let [batch, _, width] = qkv.dims();
+            let shape = [batch, self.n_head, capacity, width / (3 * self.n_head)];
+            [(); 2].map(|_| Tensor::zeros(shape, &qkv.device()))
+        });
+        let (context, weights, [key, value]) = attention::forward_cached(qkv, earlier, past, scale);
+        *layer = Some(LayerCache { key, value });
+        (context, weights)
     }
 }
 
 /// The context `[batch, heads, time, head_dim]` and the weights `[batch, heads, time,
-/// positions]` of `query` over `key` and `value` outside autodiff, the positions a query may not
-/// see masked: `hidden` (`hidden_positions`), which on a GPU the kernel computes from `past`,
-/// the positions cached before the queries.
-#[cfg_attr(not(feature = "webgpu"), allow(unused_variables))]
+/// positions]` of `query` over `key` and `value` on the CPU outside autodiff, the positions a
+/// query may not see masked (`hidden_positions`).
 fn attention(
     query: Tensor<4>,
     key: Tensor<4>,
     value: Tensor<4>,
-    (past, hidden): (usize, Option<&Tensor<4, Bool>>),
+    hidden: Option<&Tensor<4, Bool>>,
     scale: f64,
 ) -> (Tensor<4>, Tensor<4>) {
-    #[cfg(feature = "webgpu")]
-    if crate::kernels::on_gpu(&query.device()) {
-        return crate::kernels::attention::forward(query, key, value, past, scale);
-    }
     let weights = weights_of(query, key, hidden, scale);
     (weights.clone().matmul(value), weights)
 }
@@ -243,17 +265,17 @@ fn weights_of(
     attention_weights(scores)
 }
 
-/// `[1, 1, time, positions]`: true where key position j comes after new position i (j > past +
-/// i): the future among the new positions, and a fixed cache's empty slots. None where no
-/// position is hidden (one new position that sees all). Made once per forward pass, not per
-/// block, and on the host: burn's `tril_mask` is a dozen kernels on a GPU.
-fn hidden_positions(
-    past: usize,
-    time: usize,
-    positions: usize,
-    device: &Device,
-) -> Option<Tensor<4, Bool>> {
-    (positions > past + 1).then(|| {
+/// `[1, 1, time, past + time]`: true where key position j comes after new position i (j >
+/// past + i). None where no position is hidden (one new position, which sees all) and on a GPU, whose
+/// kernels mask by position themselves. Made once per forward pass, not per block, and on the
+/// host: burn's `tril_mask` is a dozen kernels on a GPU.
+fn hidden_positions(past: usize, time: usize, device: &Device) -> Option<Tensor<4, Bool>> {
+    #[cfg(feature = "webgpu")]
+    if crate::kernels::on_gpu(device) {
+        return None;
+    }
+    let positions = past + time;
+    (time > 1).then(|| {
         let hidden = (0..time)
             .flat_map(|i| (0..positions).map(move |j| j > past + i))
             .collect();
@@ -356,13 +378,13 @@ impl Mlp {
     }
 
     fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let hidden = self.up.forward(x);
+        let hidden = project(&self.up, x);
         let hidden = if self.relu2 {
             relu(hidden).square()
         } else {
             gelu(hidden)
         };
-        self.dropout.forward(self.down.forward(hidden))
+        self.dropout.forward(project(&self.down, hidden))
     }
 }
 
@@ -377,21 +399,60 @@ pub struct Block {
 impl Block {
     fn forward(
         &self,
-        x: Tensor<3>,
+        stream: &mut Residual,
         cache: Option<CacheSlot<'_>>,
         rotation: Option<&Rotation>,
         hidden: Option<&Tensor<4, Bool>>,
         mut trace: Option<&mut Trace>,
-    ) -> Tensor<3> {
-        let normed = normalize(&self.ln_1, x.clone());
-        let x = x + self
+    ) {
+        let normed = stream.normalize(&self.ln_1);
+        let attended = self
             .attn
             .forward(normed, cache, rotation, hidden, trace.as_deref_mut());
-        let x = x.clone() + self.mlp.forward(normalize(&self.ln_2, x));
+        stream.add(attended);
+        let normed = stream.normalize(&self.ln_2);
+        stream.add(self.mlp.forward(normed));
         if let Some(trace) = trace {
-            trace.residual.push(x.clone());
+            trace.residual.push(stream.settle());
         }
-        x
+    }
+}
+
+/// The residual stream `[batch, time, d_model]` with a branch's output not yet added to it: the
+/// layer norm after adds it (`fused::add_layer_norm`), in the norm's own kernel on a GPU
+/// outside autodiff, where the add alone was a launch per branch.
+struct Residual {
+    x: Tensor<3>,
+    pending: Option<Tensor<3>>,
+}
+
+impl Residual {
+    fn new(x: Tensor<3>) -> Self {
+        Residual { x, pending: None }
+    }
+
+    /// `norm` applied to the stream, with what is pending added first.
+    fn normalize(&mut self, norm: &LayerNorm) -> Tensor<3> {
+        let Some(delta) = self.pending.take() else {
+            return normalize(norm, self.x.clone());
+        };
+        let (sum, normed) = fused::add_layer_norm(self.x.clone(), delta, norm.gamma.val());
+        self.x = sum;
+        normed
+    }
+
+    /// A branch's output, to be added.
+    fn add(&mut self, delta: Tensor<3>) {
+        self.settle();
+        self.pending = Some(delta);
+    }
+
+    /// The stream with everything added.
+    fn settle(&mut self) -> Tensor<3> {
+        if let Some(delta) = self.pending.take() {
+            self.x = self.x.clone() + delta;
+        }
+        self.x.clone()
     }
 }
 
@@ -500,8 +561,7 @@ impl Gpt {
         }
         // Everything uploaded before any kernel is queued: on a GPU each upload first submits
         // the work queued before it.
-        let capacity = (cache.is_some() && !is_cpu(&device)).then_some(self.block_size);
-        let hidden = hidden_positions(past, time, capacity.unwrap_or(past + time), &device);
+        let hidden = hidden_positions(past, time, &device);
         // Uploaded, not `arange`d: on a GPU that is a fill and a cumulative sum.
         let positions = self.position_embedding.as_ref().map(|_| {
             let positions: Vec<i64> = (past as i64..(past + time) as i64).collect();
@@ -511,23 +571,23 @@ impl Gpt {
         if let (Some(embedding), Some(positions)) = (&self.position_embedding, positions) {
             x = x + embedding.forward(positions);
         }
-        let mut x = self.dropout.forward(x);
+        let mut stream = Residual::new(self.dropout.forward(x));
         let rotation = self.rotation(past, time, &device);
         for (i, block) in self.blocks.iter().enumerate() {
             let slot = cache.as_mut().map(|c| CacheSlot {
                 layer: &mut c.layers[i],
                 past,
-                capacity,
+                capacity: self.block_size,
             });
-            x = block.forward(
-                x,
+            block.forward(
+                &mut stream,
                 slot,
                 rotation.as_ref(),
                 hidden.as_ref(),
                 trace.as_deref_mut(),
             );
         }
-        self.read_out(x)
+        self.head(stream.normalize(&self.ln_f))
     }
 
     /// The rotary angles of positions `past..past + time`; none with learned positions.
@@ -542,10 +602,14 @@ impl Gpt {
     /// Logits `[batch, time, vocab]` from the residual stream `x` `[batch, time, d_model]`: the
     /// final LayerNorm and the head. Applied to an earlier block's output, it is the logit lens.
     pub fn read_out(&self, x: Tensor<3>) -> Tensor<3> {
+        self.head(normalize(&self.ln_f, x))
+    }
+
+    /// Logits from the final LayerNorm's output `x` `[batch, time, d_model]`.
+    fn head(&self, x: Tensor<3>) -> Tensor<3> {
         let [batch, time, _] = x.dims();
-        let x = normalize(&self.ln_f, x);
         match &self.lm_head {
-            Some(head) => head.forward(x),
+            Some(head) => project(head, x),
             None => {
                 let weight = self.token_embedding.weight.val();
                 let [vocab, d] = weight.dims();
@@ -576,7 +640,6 @@ impl Gpt {
 mod tests {
     use super::*;
     use crate::device::cpu;
-    use burn::tensor::Distribution;
 
     /// Scores 95 below their row's largest would give subnormal weights (e^-95); on the CPU
     /// they, and every weight under e^-32 of the largest, are exactly zero, and each row still
@@ -604,54 +667,6 @@ mod tests {
         assert!(row[2] > 0.0 && row[1] > row[2], "{row:?}");
         for sum in [row.iter().sum::<f32>(), first.iter().sum()] {
             assert!((sum - 1.0).abs() < 1e-6, "{weights:?}");
-        }
-    }
-
-    /// The GPU's fixed-shape cache (the whole context, written in place, masked) attends as the
-    /// CPU's growing one does: a prompt of three positions, then one position at a time up to
-    /// a full context, with rotary positions.
-    #[test]
-    fn a_cache_of_the_whole_context_attends_as_a_growing_one() {
-        let device = cpu();
-        let config = Config {
-            n_embd: 8,
-            n_head: 2,
-            block_size: 6,
-            dropout: 0.0,
-            positions: Positions::Rotary,
-            ..Config::tiny()
-        };
-        let attention = CausalSelfAttention::new(&config, &device);
-        let x = Tensor::<3>::random([2, 6, 8], Distribution::Normal(0.0, 1.0), &device);
-        let (mut growing, mut fixed) = (None, None);
-        for (start, end) in [(0, 3), (3, 4), (4, 5), (5, 6)] {
-            let new = x.clone().slice([0..2, start..end, 0..8]);
-            let rotation = Rotation::new(start, end - start, 4, &device);
-            let attend = |layer, capacity| {
-                let slot = CacheSlot {
-                    layer,
-                    past: start,
-                    capacity,
-                };
-                let positions = capacity.unwrap_or(end);
-                let hidden = hidden_positions(start, end - start, positions, &device);
-                let out = attention.forward(
-                    new.clone(),
-                    Some(slot),
-                    Some(&rotation),
-                    hidden.as_ref(),
-                    None,
-                );
-                out.into_data().try_to_vec::<f32>().unwrap()
-            };
-            let a = attend(&mut growing, None);
-            let b = attend(&mut fixed, Some(6));
-            for (a, b) in a.iter().zip(&b) {
-                assert!(
-                    (a - b).abs() <= 1e-5,
-                    "positions {start}..{end}: {a} vs {b}"
-                );
-            }
         }
     }
 }

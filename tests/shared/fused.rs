@@ -144,9 +144,9 @@ pub async fn difference(op: &str, device: &Device) -> Difference {
             )
             .await
         }
-        // Causal attention over 2 rows of 2 heads, 16 positions of 8 values, the output's
-        // [2, 2, 16, 8] folded to [4, 16, 8]; with rotary positions, queries and keys turned by
-        // angles that differ per position and pair.
+        // Causal attention over 2 rows of 16 positions, 2 heads of 8 values (qkv [2, 16, 48],
+        // the context [2, 16, 16]); with rotary positions, queries and keys turned by angles
+        // that differ per position and pair.
         "attention" | "rotary_attention" => {
             let forward = |query: Tensor<4>, key: Tensor<4>, value: Tensor<4>| {
                 let time = query.dims()[2];
@@ -175,16 +175,15 @@ pub async fn difference(op: &str, device: &Device) -> Difference {
             };
             compare(
                 device,
-                [12, 16, 8],
+                [2, 16, 48],
                 // Scaled down so that the weights are not one-hot: their backward then counts.
                 |x, _| {
-                    fused::attention(x.mul_scalar(0.003), [2, 2], 0.5, rotation.clone(), forward)
+                    fused::attention(x.mul_scalar(0.003), 2, 0.5, rotation.clone(), forward)
                         .expect("the hand-written backward on this device")
-                        .reshape([4, 16, 8])
                 },
                 |x, _| {
-                    let [q, k, v] = turned(fused::split_heads(x.mul_scalar(0.003), [2, 2]));
-                    forward(q, k, v).0.reshape([4, 16, 8])
+                    let [q, k, v] = turned(fused::unpack(x.mul_scalar(0.003), 2));
+                    forward(q, k, v).0.swap_dims(1, 2).reshape([2, 16, 16])
                 },
             )
             .await
