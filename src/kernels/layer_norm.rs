@@ -1,5 +1,5 @@
-//! Layer norm without a bias (the models' `LayerNorm`), forward and backward one launch each,
-//! and in generation the residual stream's add before it in the same launch.
+//! Layer norm without a bias (the models' `LayerNorm`), forward and backward one launch each;
+//! the forward can take the residual stream's add before it into the same launch.
 //! Through burn's ops the forward is two means and the elementwise ops between them (5 launches),
 //! the closed-form backward (`fused::layer_norm`) 7. A thread owns a row: model widths are a few
 //! hundred, and a row's two passes cost less than the launches they save.
@@ -34,21 +34,26 @@ pub fn forward(x: Tensor<2>, gamma: Tensor<1>, epsilon: f64) -> Parts {
     }
 }
 
-/// `x` + `delta` `[rows, d]`, and that sum normalized as `forward` does: a residual stream's
-/// add and the layer norm after it, outside autodiff (the forward alone, for generation).
+/// `x` + `delta` `[rows, d]`, and what `forward` computes of that sum: a residual stream's add
+/// and the layer norm after it.
 pub fn add_forward(
     x: Tensor<2>,
     delta: Tensor<2>,
     gamma: Tensor<1>,
     epsilon: f64,
-) -> (Tensor<2>, Tensor<2>) {
-    let (sum, output) = Dispatch::add_layer_norm_forward(
+) -> (Tensor<2>, Parts) {
+    let (sum, output, normalized, inverse_std) = Dispatch::add_layer_norm_forward(
         x.into_dispatch(),
         delta.into_dispatch(),
         gamma.into_dispatch(),
         epsilon as f32,
     );
-    (Tensor::from_dispatch(sum), Tensor::from_dispatch(output))
+    let parts = Parts {
+        output: Tensor::from_dispatch(output),
+        normalized: Tensor::from_dispatch(normalized),
+        inverse_std: Tensor::from_dispatch(inverse_std),
+    };
+    (Tensor::from_dispatch(sum), parts)
 }
 
 /// The gradients of `x` `[rows, d]` and of `gamma` `[d]` from the output's `grad` and what the
@@ -80,13 +85,21 @@ pub trait LayerNormKernels: Backend {
         epsilon: f32,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
 
-    #[fusion(meta = |x, _, _, _| (x.clone(), x.clone()))]
+    #[fusion(meta = |x, _, _, _| {
+        let rows = TensorSpec::new(Shape::new([x.shape[0], 1]), x.dtype);
+        (x.clone(), x.clone(), x.clone(), rows)
+    })]
     fn add_layer_norm_forward(
         x: FloatTensor<Self>,
         delta: FloatTensor<Self>,
         gamma: FloatTensor<Self>,
         epsilon: f32,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>);
+    ) -> (
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+        FloatTensor<Self>,
+    );
 
     #[fusion(meta = |grad, _, _, gamma| (grad.clone(), gamma.clone()))]
     fn layer_norm_backward(
@@ -129,12 +142,12 @@ impl LayerNormKernels for CubeBackend {
         delta: CubeTensor,
         gamma: CubeTensor,
         epsilon: f32,
-    ) -> (CubeTensor, CubeTensor) {
+    ) -> (CubeTensor, CubeTensor, CubeTensor, CubeTensor) {
         let [x, delta, gamma] = [x, delta, gamma].map(into_contiguous);
         let [rows, d] = dims(&x);
         let launch = Launch::new(&x, rows);
-        let sum = empty(&x, [rows, d]);
-        let output = empty(&x, [rows, d]);
+        let [sum, output, normalized] = [(); 3].map(|_| empty(&x, [rows, d]));
+        let inverse_std = empty(&x, [rows, 1]);
         kernels::add_layer_norm_kernel::launch(
             &x.client,
             launch.count,
@@ -144,10 +157,12 @@ impl LayerNormKernels for CubeBackend {
             gamma.into_tensor_arg(),
             sum.clone().into_tensor_arg(),
             output.clone().into_tensor_arg(),
+            normalized.clone().into_tensor_arg(),
+            inverse_std.clone().into_tensor_arg(),
             epsilon,
             dtype_to_storage_type(x.dtype),
         );
-        (sum, output)
+        (sum, output, normalized, inverse_std)
     }
 
     fn layer_norm_backward(
@@ -183,6 +198,36 @@ impl LayerNormKernels for CubeBackend {
 mod kernels {
     use burn_cubecl::cubecl::{self, prelude::*};
 
+    /// Row `row` of `normalized`, which holds the input's row (adding up to `total`), normalized
+    /// in place and scaled into `output`.
+    #[cube]
+    fn normalize_row<F: Float>(
+        normalized: &mut Tensor<F>,
+        gamma: &Tensor<F>,
+        output: &mut Tensor<F>,
+        inverse_std: &mut Tensor<F>,
+        row: usize,
+        total: F,
+        epsilon: f32,
+    ) {
+        let d = normalized.shape(1);
+        let base = row * d;
+        let width = F::cast_from(d as u32);
+        let mean = total / width;
+        let mut squares = F::new(0.0);
+        for k in 0..d {
+            let centred = normalized[base + k] - mean;
+            squares += centred * centred;
+        }
+        let inverse = F::new(1.0) / F::sqrt(squares / width + F::cast_from(epsilon));
+        for k in 0..d {
+            let value = (normalized[base + k] - mean) * inverse;
+            normalized[base + k] = value;
+            output[base + k] = value * gamma[k];
+        }
+        inverse_std[row] = inverse;
+    }
+
     #[cube(launch)]
     pub fn layer_norm_kernel<F: Float>(
         x: &Tensor<F>,               // [rows, d]
@@ -198,35 +243,26 @@ mod kernels {
         if row >= rows {
             terminate!();
         }
-        let base = row * d;
-        let width = F::cast_from(d as u32);
-        let mut sum = F::new(0.0);
+        let mut total = F::new(0.0);
         for k in 0..d {
-            sum += x[base + k];
+            let value = x[row * d + k];
+            normalized[row * d + k] = value;
+            total += value;
         }
-        let mean = sum / width;
-        let mut squares = F::new(0.0);
-        for k in 0..d {
-            let centred = x[base + k] - mean;
-            squares += centred * centred;
-        }
-        let inverse = F::new(1.0) / F::sqrt(squares / width + F::cast_from(epsilon));
-        for k in 0..d {
-            let value = (x[base + k] - mean) * inverse;
-            normalized[base + k] = value;
-            output[base + k] = value * gamma[k];
-        }
-        inverse_std[row] = inverse;
+        normalize_row(normalized, gamma, output, inverse_std, row, total, epsilon);
     }
 
-    /// `layer_norm_kernel`'s output of the row `x` + `delta`, which goes to `sum` first.
+    /// `layer_norm_kernel` of the row `x` + `delta`, which goes to `sum` first.
     #[cube(launch)]
+    #[allow(clippy::too_many_arguments)]
     pub fn add_layer_norm_kernel<F: Float>(
-        x: &Tensor<F>,          // [rows, d]
-        delta: &Tensor<F>,      // [rows, d]
-        gamma: &Tensor<F>,      // [d]
-        sum: &mut Tensor<F>,    // [rows, d]
-        output: &mut Tensor<F>, // [rows, d]
+        x: &Tensor<F>,               // [rows, d]
+        delta: &Tensor<F>,           // [rows, d]
+        gamma: &Tensor<F>,           // [d]
+        sum: &mut Tensor<F>,         // [rows, d]
+        output: &mut Tensor<F>,      // [rows, d]
+        normalized: &mut Tensor<F>,  // [rows, d]
+        inverse_std: &mut Tensor<F>, // [rows, 1]
         epsilon: f32,
         #[define(F)] _dtype: ElemType,
     ) {
@@ -235,24 +271,14 @@ mod kernels {
         if row >= rows {
             terminate!();
         }
-        let base = row * d;
-        let width = F::cast_from(d as u32);
         let mut total = F::new(0.0);
         for k in 0..d {
-            let value = x[base + k] + delta[base + k];
-            sum[base + k] = value;
+            let value = x[row * d + k] + delta[row * d + k];
+            sum[row * d + k] = value;
+            normalized[row * d + k] = value;
             total += value;
         }
-        let mean = total / width;
-        let mut squares = F::new(0.0);
-        for k in 0..d {
-            let centred = sum[base + k] - mean;
-            squares += centred * centred;
-        }
-        let inverse = F::new(1.0) / F::sqrt(squares / width + F::cast_from(epsilon));
-        for k in 0..d {
-            output[base + k] = (sum[base + k] - mean) * inverse * gamma[k];
-        }
+        normalize_row(normalized, gamma, output, inverse_std, row, total, epsilon);
     }
 
     /// Threads below `rows`: a row's dx = (ĝ − mean(ĝ) − x̂ · mean(ĝ · x̂)) / σ, with ĝ = grad ·

@@ -45,26 +45,104 @@ pub fn layer_norm<const D: usize>(x: Tensor<D>, gamma: Tensor<1>) -> Tensor<D> {
     layer_norm_parts(x, along_last::<D>(gamma)).output
 }
 
-/// `x` + `delta` and its `layer_norm`: a residual stream's add and the norm after it. On a GPU
-/// outside autodiff one kernel (`kernels::layer_norm::add_forward`), where the add alone is a
-/// launch.
+/// `x` + `delta` and its `layer_norm`: a residual stream's add and the norm after it, one kernel
+/// on a GPU (`kernels::layer_norm::add_forward`), where the add alone is a launch. In autodiff
+/// the sum is an op of its own whose backward hands its gradient to both addends, and the norm
+/// reads the sum as `layer_norm` reads its input.
 pub fn add_layer_norm<const D: usize>(
     x: Tensor<D>,
     delta: Tensor<D>,
     gamma: Tensor<1>,
 ) -> (Tensor<D>, Tensor<D>) {
     #[cfg(feature = "webgpu")]
-    if crate::kernels::on_gpu(&x.device()) {
-        let (dims, [rows, d]) = (x.dims(), rows_of(&x));
-        let (x, delta) = (x.reshape([rows, d]), delta.reshape([rows, d]));
-        let (sum, output) =
-            crate::kernels::layer_norm::add_forward(x, delta, gamma, LAYER_NORM_EPSILON);
-        return (sum.reshape(dims), output.reshape(dims));
+    if let Some(pair) = add_layer_norm_on_gpu(x.clone(), delta.clone(), gamma.clone()) {
+        return pair;
     }
     let sum = x + delta;
     (sum.clone(), layer_norm(sum, gamma))
 }
 
+/// `add_layer_norm` by the kernel, for tensors on a cubecl GPU; `None` elsewhere.
+#[cfg(feature = "webgpu")]
+fn add_layer_norm_on_gpu<const D: usize>(
+    x: Tensor<D>,
+    delta: Tensor<D>,
+    gamma: Tensor<1>,
+) -> Option<(Tensor<D>, Tensor<D>)> {
+    use burn_dispatch::backends::Cube;
+    if !x.is_autodiff() {
+        if !crate::kernels::on_gpu(&x.device()) {
+            return None;
+        }
+        let (sum, parts) = add_kernel(x, delta, gamma);
+        return Some((sum, parts.output));
+    }
+    let [x, delta, gamma] = unwrap_all::<Cube, 3, D>([x, delta, along_last::<D>(gamma)])?;
+    let gamma_wide = plain::<Cube, D>(gamma.primitive().clone());
+    let d = gamma_wide.dims()[D - 1];
+    let (sum, parts) = add_kernel(
+        plain::<Cube, D>(x.primitive().clone()),
+        plain::<Cube, D>(delta.primitive().clone()),
+        gamma_wide.reshape([d]),
+    );
+    let sum = SumBackward
+        .prepare::<NoCheckpointing>([x.node(), delta.node()])
+        .compute_bound()
+        .stateless(primitive::<Cube, D>(sum));
+    let prep = LayerNormBackward::<D>
+        .prepare::<NoCheckpointing>([sum.node(), gamma.node()])
+        .compute_bound()
+        .stateful();
+    let output = primitive::<Cube, D>(parts.output);
+    let normed = match prep {
+        OpsKind::Tracked(prep) => {
+            let state = [
+                primitive::<Cube, D>(parts.normalized),
+                primitive::<Cube, D>(parts.inverse_std),
+                gamma.primitive().clone(),
+            ];
+            prep.finish(state, output)
+        }
+        OpsKind::UnTracked(prep) => prep.finish(output),
+    };
+    let tensor = |t| Tensor::from_primitive::<Autodiff<Cube, NoCheckpointing>>(t);
+    Some((tensor(sum), tensor(normed)))
+}
+
+/// `x` + `delta` `[.., d]` and its layer norm's parts, by the kernel.
+#[cfg(feature = "webgpu")]
+fn add_kernel<const D: usize>(
+    x: Tensor<D>,
+    delta: Tensor<D>,
+    gamma: Tensor<1>,
+) -> (Tensor<D>, LayerNormParts<D>) {
+    let (dims, [rows, d]) = (x.dims(), rows_of(&x));
+    let (x, delta) = (x.reshape([rows, d]), delta.reshape([rows, d]));
+    let (sum, parts) = crate::kernels::layer_norm::add_forward(x, delta, gamma, LAYER_NORM_EPSILON);
+    (sum.reshape(dims), LayerNormParts::from_rows(parts, dims))
+}
+
+/// The sum of two tensors, computed elsewhere (`add_layer_norm`): its gradient is each addend's.
+#[derive(Debug)]
+struct SumBackward;
+
+impl<B: Inner> Backward<B, 2> for SumBackward
+where
+    DispatchTensor: DispatchKindConversion<B> + DispatchKindConversion<Autodiff<B>>,
+{
+    type State = ();
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let grad = grads.consume::<B>(&ops.node);
+        let [x, delta] = ops.parents;
+        if let Some(node) = x {
+            grads.register::<B>(node.id, grad.clone());
+        }
+        if let Some(node) = delta {
+            grads.register::<B>(node.id, grad);
+        }
+    }
+}
 /// `x` `[.., d]` as rows: `[rows, d]`.
 #[cfg(feature = "webgpu")]
 fn rows_of<const D: usize>(x: &Tensor<D>) -> [usize; 2] {
@@ -80,6 +158,20 @@ struct LayerNormParts<const D: usize> {
     inverse_std: Tensor<D>,
 }
 
+#[cfg(feature = "webgpu")]
+impl<const D: usize> LayerNormParts<D> {
+    /// The kernel's parts over rows `[rows, d]`, shaped as the input, `dims`.
+    fn from_rows(parts: crate::kernels::layer_norm::Parts, dims: [usize; D]) -> Self {
+        let mut row_dims = dims;
+        row_dims[D - 1] = 1;
+        LayerNormParts {
+            output: parts.output.reshape(dims),
+            normalized: parts.normalized.reshape(dims),
+            inverse_std: parts.inverse_std.reshape(row_dims),
+        }
+    }
+}
+
 /// `gamma` is `[1, .., 1, d]`. Outside autodiff on a GPU, one kernel (`kernels::layer_norm`).
 fn layer_norm_parts<const D: usize>(x: Tensor<D>, gamma: Tensor<D>) -> LayerNormParts<D> {
     #[cfg(feature = "webgpu")]
@@ -87,13 +179,7 @@ fn layer_norm_parts<const D: usize>(x: Tensor<D>, gamma: Tensor<D>) -> LayerNorm
         let (dims, [rows, d]) = (x.dims(), rows_of(&x));
         let (x, gamma) = (x.reshape([rows, d]), gamma.reshape([d]));
         let parts = crate::kernels::layer_norm::forward(x, gamma, LAYER_NORM_EPSILON);
-        let mut row_dims = dims;
-        row_dims[D - 1] = 1;
-        return LayerNormParts {
-            output: parts.output.reshape(dims),
-            normalized: parts.normalized.reshape(dims),
-            inverse_std: parts.inverse_std.reshape(row_dims),
-        };
+        return LayerNormParts::from_rows(parts, dims);
     }
     let centred = x.clone() - x.mean_dim(D - 1);
     let variance = centred.clone().square().mean_dim(D - 1);

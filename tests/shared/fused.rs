@@ -90,8 +90,9 @@ async fn compare<const D: usize>(
 }
 
 /// The hand-written ops.
-pub const OPS: [&str; 7] = [
+pub const OPS: [&str; 8] = [
     "layer_norm",
+    "add_layer_norm",
     "softmax",
     "cross_entropy",
     "attention",
@@ -107,6 +108,30 @@ pub async fn difference(op: &str, device: &Device) -> Difference {
             compare(device, [4, 16, 32], fused::layer_norm, |x, g| {
                 burn::tensor::module::layer_norm(x, g, None, fused::LAYER_NORM_EPSILON)
             })
+            .await
+        }
+        // The residual add and the norm after it, both results weighed: the gradient reaches the
+        // input through the sum's two addends and through the norm.
+        "add_layer_norm" => {
+            let delta = |x: Tensor<3>| x.clone().mul_scalar(0.5).sin();
+            compare(
+                device,
+                [4, 16, 32],
+                |x, g| {
+                    let (sum, normed) = fused::add_layer_norm(x.clone(), delta(x), g);
+                    normed + sum.mul_scalar(0.3)
+                },
+                |x, g| {
+                    let sum = x.clone() + delta(x);
+                    let normed = burn::tensor::module::layer_norm(
+                        sum.clone(),
+                        g,
+                        None,
+                        fused::LAYER_NORM_EPSILON,
+                    );
+                    normed + sum.mul_scalar(0.3)
+                },
+            )
             .await
         }
         "softmax" => {
