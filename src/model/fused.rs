@@ -123,9 +123,11 @@ fn add_kernel<const D: usize>(
 }
 
 /// The sum of two tensors, computed elsewhere (`add_layer_norm`): its gradient is each addend's.
+#[cfg(feature = "webgpu")]
 #[derive(Debug)]
 struct SumBackward;
 
+#[cfg(feature = "webgpu")]
 impl<B: Inner> Backward<B, 2> for SumBackward
 where
     DispatchTensor: DispatchKindConversion<B> + DispatchKindConversion<Autodiff<B>>,
