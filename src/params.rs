@@ -50,14 +50,23 @@ pub fn visit_grads<M: Module>(
     grads: &GradientsParams,
     mut f: impl FnMut(ParamId, Tensor<1>, Option<Tensor<1>>),
 ) {
-    type F<'f> = dyn FnMut(ParamId, Tensor<1>, Option<Tensor<1>>) + 'f;
+    visit_ranked(module, grads, |id, value, grad, _| f(id, value, grad));
+}
+
+/// `visit_grads`, with each parameter's rank.
+pub fn visit_ranked<M: Module>(
+    module: &M,
+    grads: &GradientsParams,
+    mut f: impl FnMut(ParamId, Tensor<1>, Option<Tensor<1>>, usize),
+) {
+    type F<'f> = dyn FnMut(ParamId, Tensor<1>, Option<Tensor<1>>, usize) + 'f;
     struct Visitor<'a, 'f>(&'a GradientsParams, &'a mut F<'f>);
     impl ModuleVisitor for Visitor<'_, '_> {
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
             let value = param.val();
             let len = value.shape().num_elements();
             let grad = self.0.get::<D>(param.id).map(|g| g.reshape([len]));
-            (self.1)(param.id, value.reshape([len]), grad);
+            (self.1)(param.id, value.reshape([len]), grad, D);
         }
     }
     module.visit(&mut Visitor(grads, &mut f));

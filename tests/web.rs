@@ -556,6 +556,69 @@ async fn adamw_kernel_matches_burns_ops() {
     assert!(on_cpu[n..2 * n] != on_cpu[..n], "the steps moved nothing");
 }
 
+/// AdamW over every parameter in one launch on WebGPU (`update_all`, the decaying ones first)
+/// takes the steps that one update a parameter takes on the CPU, with moments carried from one
+/// call to the next, through a step taken one by one, and joined again after it.
+#[cfg(feature = "webgpu")]
+#[wasm_bindgen_test]
+async fn adamw_over_every_parameter_at_once_matches_one_by_one() {
+    use burn::module::ParamId;
+    use burn::tensor::{Device, Tensor, TensorData};
+    use kindling::config::Config;
+    use kindling::device::read_floats;
+    use kindling::optim::AdamW;
+    kindling::web::start();
+    let gpu = test_gpu().await;
+    let config = Config {
+        weight_decay: 0.1,
+        ..Config::tiny()
+    };
+    let (lengths, decays) = ([300, 70, 128], [false, true, true]);
+    let ids = lengths.map(|_| ParamId::new());
+    let tensor = |n: usize, seed: usize, device: &Device| {
+        let values = (0..n).map(|i| ((i * 31 + seed) % 29) as f32 / 7.0 - 2.0);
+        Tensor::<1>::from_data(TensorData::new(values.collect(), [n]), device)
+    };
+    let run = |device: Device, at_once: [bool; 4]| {
+        let mut adamw = AdamW::new(&config);
+        async move {
+            let mut params: Vec<_> = lengths.iter().map(|&n| tensor(n, 3, &device)).collect();
+            let mut trajectory = Vec::new();
+            for (step, at_once) in at_once.into_iter().enumerate() {
+                let grads = lengths.map(|n| tensor(n, step * 5 + n, &device));
+                params = if at_once {
+                    let all: Vec<_> = (0..3)
+                        .map(|i| (ids[i], params[i].clone(), grads[i].clone(), decays[i]))
+                        .collect();
+                    adamw
+                        .update_all(0.05, &all)
+                        .expect("every parameter at once")
+                } else {
+                    (0..3)
+                        .map(|i| {
+                            let (param, grad) = (params[i].clone(), grads[i].clone());
+                            adamw.update(ids[i], param, grad, 0.05, decays[i])
+                        })
+                        .collect()
+                };
+                for param in &params {
+                    trajectory.extend(read_floats(param.clone()).await.unwrap());
+                }
+            }
+            trajectory
+        }
+    };
+    let on_gpu = run(gpu.device.clone().inner(), [true, true, false, true]).await;
+    let on_cpu = run(kindling::device::cpu(), [false; 4]).await;
+    assert_eq!(on_gpu.len(), on_cpu.len());
+    let worst = on_gpu
+        .iter()
+        .zip(&on_cpu)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f32::max);
+    assert!(worst < 1e-5, "the parameters differ by {worst}");
+}
+
 #[cfg(feature = "webgpu")]
 #[wasm_bindgen_test]
 async fn cpu_and_webgpu_agree_on_the_same_checkpoint() {

@@ -30,7 +30,21 @@ pub struct AdamW {
     beta2: f32,
     epsilon: f32,
     weight_decay: f64,
+    /// Each parameter's; on a GPU, views of `flat`'s.
     moments: HashMap<ParamId, Moments>,
+    /// A GPU's moments of every parameter end to end, as `update_all` last laid them out.
+    #[cfg(feature = "webgpu")]
+    flat: Option<Flat>,
+}
+
+/// Moments end to end: `ids`' parameters in that order, all `time` updates old.
+#[cfg(feature = "webgpu")]
+#[derive(Clone)]
+struct Flat {
+    ids: Vec<ParamId>,
+    time: u32,
+    first: Tensor<1>,
+    second: Tensor<1>,
 }
 
 impl AdamW {
@@ -41,6 +55,8 @@ impl AdamW {
             epsilon: 1e-8,
             weight_decay: config.weight_decay,
             moments: HashMap::new(),
+            #[cfg(feature = "webgpu")]
+            flat: None,
         }
     }
 
@@ -54,8 +70,11 @@ impl AdamW {
         decay: bool,
     ) -> Tensor<1> {
         #[cfg(feature = "webgpu")]
-        if crate::kernels::on_gpu(&param.device()) {
-            return self.update_on_gpu(id, param, grad, lr, decay);
+        {
+            self.flat = None; // the moments change one by one
+            if crate::kernels::on_gpu(&param.device()) {
+                return self.update_on_gpu(id, param, grad, lr, decay);
+            }
         }
         let (b1, b2) = (self.beta1, self.beta2);
         let moments = match self.moments.remove(&id) {
@@ -111,15 +130,8 @@ impl AdamW {
     ) -> Tensor<1> {
         let earlier = self.moments.remove(&id);
         let time = earlier.as_ref().map_or(1, |m| m.time + 1);
-        let (b1, b2) = (self.beta1, self.beta2);
-        let step = crate::kernels::adamw::Step {
-            beta1: b1,
-            beta2: b2,
-            epsilon: self.epsilon,
-            lr: lr as f32,
-            decay: self.decay_rate(lr, decay) as f32,
-            corrections: [1.0 - b1.powi(time as i32), 1.0 - b2.powi(time as i32)],
-        };
+        let decayed = if decay { param.dims()[0] } else { 0 };
+        let step = self.gpu_step(lr, time, decayed);
         let moments = earlier.map(|m| [m.first, m.second]);
         let [param, first, second] = crate::kernels::adamw::update(param, grad, moments, step);
         let moments = Moments {
@@ -131,6 +143,102 @@ impl AdamW {
         param
     }
 
+    /// The kernel's constants for update number `time` at rate `lr`, the first `decayed` values
+    /// decaying.
+    #[cfg(feature = "webgpu")]
+    fn gpu_step(&self, lr: f64, time: u32, decayed: usize) -> crate::kernels::adamw::Step {
+        let (b1, b2) = (self.beta1, self.beta2);
+        crate::kernels::adamw::Step {
+            beta1: b1,
+            beta2: b2,
+            epsilon: self.epsilon,
+            lr: lr as f32,
+            decay: self.decay_rate(lr, true) as f32,
+            decayed,
+            corrections: [1.0 - b1.powi(time as i32), 1.0 - b2.powi(time as i32)],
+        }
+    }
+
+    /// `update` of every parameter of `params` (id, value, gradient, whether it decays) in one
+    /// launch on a GPU, where a launch a parameter was most of the step's: values, gradients
+    /// and moments end to end, those that decay first. The moments stay end to end for the next
+    /// step (and views of them per parameter, for checkpoints). `None`, untouched, off a GPU or
+    /// where some parameters have moments and others none or older ones (a partial restore):
+    /// `update` takes them one by one.
+    #[cfg(feature = "webgpu")]
+    pub fn update_all(
+        &mut self,
+        lr: f64,
+        params: &[(ParamId, Tensor<1>, Tensor<1>, bool)],
+    ) -> Option<Vec<Tensor<1>>> {
+        use crate::params::concatenate;
+        if !crate::kernels::on_gpu(&params.first()?.1.device()) {
+            return None;
+        }
+        let mut order: Vec<usize> = (0..params.len()).collect();
+        order.sort_by_key(|&i| !params[i].3); // stable: the decaying ones first
+        let ids: Vec<ParamId> = order.iter().map(|&i| params[i].0).collect();
+        let earlier = self.joined_moments(&ids)?;
+        let time = earlier.as_ref().map_or(1, |(time, _)| time + 1);
+        let lengths: Vec<usize> = order.iter().map(|&i| params[i].1.dims()[0]).collect();
+        let decayed = order.iter().zip(&lengths).filter(|(&i, _)| params[i].3);
+        let step = self.gpu_step(lr, time, decayed.map(|(_, n)| n).sum());
+        let joined = |part: fn(&(ParamId, Tensor<1>, Tensor<1>, bool)) -> Tensor<1>| {
+            concatenate(order.iter().map(|&i| part(&params[i])).collect())
+        };
+        let (values, grads) = (joined(|p| p.1.clone()), joined(|p| p.2.clone()));
+        let moments = earlier.map(|(_, moments)| moments);
+        let [values, first, second] = crate::kernels::adamw::update(values, grads, moments, step);
+        let mut updated = vec![None; params.len()];
+        let mut start = 0;
+        for (&i, &n) in order.iter().zip(&lengths) {
+            let part = |t: &Tensor<1>| t.clone().slice(start..start + n);
+            updated[i] = Some(part(&values));
+            let (first, second) = (part(&first), part(&second));
+            let moments = Moments {
+                time,
+                first,
+                second,
+            };
+            self.moments.insert(params[i].0, moments);
+            start += n;
+        }
+        self.flat = Some(Flat {
+            ids,
+            time,
+            first,
+            second,
+        });
+        updated.into_iter().collect()
+    }
+
+    /// The moments of `ids`' parameters end to end, with their age: the flat ones of the last
+    /// `update_all` where it laid out the same parameters, else joined from each parameter's.
+    /// `Some(None)`: none has any yet. `None`: some have, or differ in age.
+    #[cfg(feature = "webgpu")]
+    #[allow(clippy::type_complexity)]
+    fn joined_moments(&mut self, ids: &[ParamId]) -> Option<Option<(u32, [Tensor<1>; 2])>> {
+        if let Some(flat) = self.flat.take().filter(|flat| flat.ids == ids) {
+            return Some(Some((flat.time, [flat.first, flat.second])));
+        }
+        let each: Vec<_> = ids.iter().map(|id| self.moments.get(id)).collect();
+        if each.iter().all(Option::is_none) {
+            return Some(None);
+        }
+        let each: Vec<&Moments> = each.into_iter().collect::<Option<_>>()?;
+        let time = each[0].time;
+        if each.iter().any(|m| m.time != time) {
+            return None;
+        }
+        let join = |part: fn(&Moments) -> Tensor<1>| {
+            crate::params::concatenate(each.iter().map(|m| part(m)).collect())
+        };
+        Some(Some((
+            time,
+            [join(|m| m.first.clone()), join(|m| m.second.clone())],
+        )))
+    }
+
     /// The state of parameter `id`, if it has been updated.
     pub fn moments(&self, id: &ParamId) -> Option<&Moments> {
         self.moments.get(id)
@@ -138,6 +246,10 @@ impl AdamW {
 
     /// Sets the state of parameter `id` (restoring a checkpoint).
     pub fn set_moments(&mut self, id: ParamId, moments: Moments) {
+        #[cfg(feature = "webgpu")]
+        {
+            self.flat = None;
+        }
         self.moments.insert(id, moments);
     }
 }

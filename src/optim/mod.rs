@@ -64,7 +64,13 @@ impl Optimizer {
     }
 
     /// One update of every parameter that has a gradient in `grads`, at AdamW's rate `lr`.
-    pub fn step<M: Module>(&mut self, lr: f64, module: M, mut grads: GradientsParams) -> M {
+    pub fn step<M: Module>(&mut self, lr: f64, module: M, grads: GradientsParams) -> M {
+        #[cfg(feature = "webgpu")]
+        let (module, grads) = match self.step_all_at_once(lr, module, grads) {
+            Ok(module) => return module,
+            Err(unchanged) => unchanged,
+        };
+        let mut grads = grads;
         map(module, &mut grads, |id, param, grad, rank| {
             let (param, grad) = (param.inner(), grad?);
             let updated = match self.hidden.get(&id) {
@@ -73,6 +79,36 @@ impl Optimizer {
             };
             Some(Tensor::from_inner(updated))
         })
+    }
+
+    /// `step` by `AdamW::update_all`, every parameter with a gradient in one launch on a GPU,
+    /// without Muon. `Err` gives `module` and `grads` back as they were.
+    #[cfg(feature = "webgpu")]
+    fn step_all_at_once<M: Module>(
+        &mut self,
+        lr: f64,
+        module: M,
+        mut grads: GradientsParams,
+    ) -> Result<M, (M, GradientsParams)> {
+        let mut params = Vec::new();
+        crate::params::visit_ranked(&module, &grads, |id, param, grad, rank| {
+            if let Some(grad) = grad {
+                params.push((id, param.inner(), grad, rank >= 2));
+            }
+        });
+        let updated = self
+            .hidden
+            .is_empty()
+            .then(|| self.adamw.update_all(lr, &params))
+            .flatten();
+        let Some(updated) = updated else {
+            return Err((module, grads));
+        };
+        let mut updated: HashMap<ParamId, Tensor<1>> =
+            params.iter().map(|p| p.0).zip(updated).collect();
+        Ok(map(module, &mut grads, |id, _, _, _| {
+            updated.remove(&id).map(Tensor::from_inner)
+        }))
     }
 
     fn muon(
