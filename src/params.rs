@@ -20,6 +20,10 @@ use burn::tensor::{Device, Tensor, TensorData};
 use crate::device::read_floats;
 use crate::error::Error;
 
+/// 256 bytes of f32: WebGPU's usual storage-buffer offset alignment. A view of a flat tensor that
+/// starts elsewhere is copied by each kernel that binds it.
+pub const ALIGNED_LEN: usize = 64;
+
 /// Calls `f` with each float parameter's id and value, flattened.
 pub fn visit<M: Module>(module: &M, mut f: impl FnMut(ParamId, Tensor<1>)) {
     visit_grads(module, &GradientsParams::new(), |id, value, _| f(id, value));

@@ -556,8 +556,9 @@ async fn adamw_kernel_matches_burns_ops() {
     assert!(on_cpu[n..2 * n] != on_cpu[..n], "the steps moved nothing");
 }
 
-/// AdamW over every parameter in one launch on WebGPU (`update_all`, the decaying ones first)
-/// takes the steps that one update a parameter takes on the CPU, with moments carried from one
+/// AdamW over every parameter at once on WebGPU (`update_all`: one launch, the decaying ones
+/// first, and a parameter of unaligned length apart) takes the steps that one update a
+/// parameter takes on the CPU, with moments carried from one
 /// call to the next, through a step taken one by one, and joined again after it.
 #[cfg(feature = "webgpu")]
 #[wasm_bindgen_test]
@@ -573,7 +574,8 @@ async fn adamw_over_every_parameter_at_once_matches_one_by_one() {
         weight_decay: 0.1,
         ..Config::tiny()
     };
-    let (lengths, decays) = ([300, 70, 128], [false, true, true]);
+    // Two lengths that keep views aligned (in one launch) and one that does not (apart).
+    let (lengths, decays) = ([320, 70, 128], [false, true, true]);
     let ids = lengths.map(|_| ParamId::new());
     let tensor = |n: usize, seed: usize, device: &Device| {
         let values = (0..n).map(|i| ((i * 31 + seed) % 29) as f32 / 7.0 - 2.0);

@@ -71,7 +71,13 @@ impl AdamW {
     ) -> Tensor<1> {
         #[cfg(feature = "webgpu")]
         {
-            self.flat = None; // the moments change one by one
+            if self
+                .flat
+                .as_ref()
+                .is_some_and(|flat| flat.ids.contains(&id))
+            {
+                self.flat = None; // its moments change one by one
+            }
             if crate::kernels::on_gpu(&param.device()) {
                 return self.update_on_gpu(id, param, grad, lr, decay);
             }
@@ -159,23 +165,27 @@ impl AdamW {
         }
     }
 
-    /// `update` of every parameter of `params` (id, value, gradient, whether it decays) in one
-    /// launch on a GPU, where a launch a parameter was most of the step's: values, gradients
-    /// and moments end to end, those that decay first. The moments stay end to end for the next
-    /// step (and views of them per parameter, for checkpoints). `None`, untouched, off a GPU or
-    /// where some parameters have moments and others none or older ones (a partial restore):
-    /// `update` takes them one by one.
+    /// `update` of every parameter of `params` (id, value, gradient, whether it decays) on a GPU,
+    /// where a launch a parameter was most of the step's: those whose lengths keep the views
+    /// aligned (`ALIGNED_LEN`) in one launch, values, gradients and moments end to end, those
+    /// that decay first; the others one by one. The moments stay end to end for the next step
+    /// (and views of them per parameter, for checkpoints). `None`, untouched, off a GPU or where
+    /// some parameters have moments and others none or older ones (a partial restore).
     #[cfg(feature = "webgpu")]
     pub fn update_all(
         &mut self,
         lr: f64,
         params: &[(ParamId, Tensor<1>, Tensor<1>, bool)],
     ) -> Option<Vec<Tensor<1>>> {
-        use crate::params::concatenate;
+        use crate::params::{concatenate, ALIGNED_LEN};
         if !crate::kernels::on_gpu(&params.first()?.1.device()) {
             return None;
         }
-        let mut order: Vec<usize> = (0..params.len()).collect();
+        let aligned = |i: &usize| params[*i].1.dims()[0].is_multiple_of(ALIGNED_LEN);
+        let (mut order, apart): (Vec<usize>, Vec<usize>) = (0..params.len()).partition(aligned);
+        if order.is_empty() {
+            return None;
+        }
         order.sort_by_key(|&i| !params[i].3); // stable: the decaying ones first
         let ids: Vec<ParamId> = order.iter().map(|&i| params[i].0).collect();
         let earlier = self.joined_moments(&ids)?;
@@ -190,6 +200,10 @@ impl AdamW {
         let moments = earlier.map(|(_, moments)| moments);
         let [values, first, second] = crate::kernels::adamw::update(values, grads, moments, step);
         let mut updated = vec![None; params.len()];
+        for i in apart {
+            let (id, param, grad, decay) = params[i].clone();
+            updated[i] = Some(self.update(id, param, grad, lr, decay));
+        }
         let mut start = 0;
         for (&i, &n) in order.iter().zip(&lengths) {
             let part = |t: &Tensor<1>| t.clone().slice(start..start + n);

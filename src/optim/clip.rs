@@ -3,7 +3,7 @@
 use burn::module::Module;
 use burn::optim::GradientsParams;
 
-use crate::params::{concatenate, map_grads, visit_grads};
+use crate::params::{concatenate, map_grads, visit_grads, ALIGNED_LEN};
 
 /// Scales all gradients together so their global norm is at most `max_norm`, as
 /// `torch.nn.utils.clip_grad_norm_` does; burn's own clipping works per parameter. The scale
@@ -44,9 +44,6 @@ pub fn clip_global_norm<M: Module>(model: &M, grads: &mut GradientsParams, max_n
         })
     });
 }
-
-/// 256 bytes of f32: WebGPU's usual storage-buffer offset alignment.
-const ALIGNED_LEN: usize = 64;
 
 #[cfg(test)]
 mod tests {
