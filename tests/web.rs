@@ -299,6 +299,31 @@ async fn an_overfit_model_writes_its_text_back_on_webgpu() {
     assert_eq!(out, expected);
 }
 
+/// The paths around the usual one on WebGPU: a GPT with rotary positions, QK norm and dropout
+/// writes greedily what the CPU writes from the same bytes (the cached attention kernel over
+/// turned queries and keys), and trains there (attention op by op in autodiff, with the mask).
+#[cfg(feature = "webgpu")]
+#[wasm_bindgen_test]
+async fn a_gpt_with_rotary_positions_qk_norm_and_dropout_generates_and_trains_on_webgpu() {
+    let options = json!({
+        "text": PHRASE.repeat(40), "preset": "tiny", "backend": "cpu", "seed": 3,
+        "positions": "rotary", "qkNorm": true, "dropout": 0.1,
+    });
+    let trained = Kindling::create(js(options)).await.unwrap();
+    wait(trained.train_steps(30.0, None)).await.unwrap();
+    let bytes = saved(&trained, JsValue::UNDEFINED).await;
+    let load =
+        |backend: &str| Kindling::from_bytes(bytes.clone(), js(json!({ "backend": backend })));
+    let (cpu, gpu) = (load("cpu").await.unwrap(), load("webgpu").await.unwrap());
+    assert_eq!(gpu.backend().unwrap(), "webgpu");
+    let greedy = || js(json!({ "maxTokens": 16, "temperature": 0 }));
+    let on_cpu = stream_text(cpu.generate("the quick", greedy()).unwrap()).await;
+    let on_gpu = stream_text(gpu.generate("the quick", greedy()).unwrap()).await;
+    assert_eq!(on_gpu, on_cpu);
+    let (first, later) = (train_loss(&gpu, 1).await, train_loss(&gpu, 2).await);
+    assert!(first.is_finite() && later.is_finite(), "{first}, {later}");
+}
+
 /// Pipelines (compiled shaders) the page's WebGPU device has created so far: counted by
 /// wrapping `GPUDevice`'s methods, which wgpu's JS glue looks up at each call.
 #[cfg(feature = "webgpu")]

@@ -24,7 +24,12 @@ use super::{empty, Launch};
 /// `scale`: the context `[batch, time, d]` and the weights `[batch, heads, time, time]`. The
 /// tensors must be on a cubecl device and outside autodiff.
 pub fn forward(qkv: Tensor<3>, heads: usize, scale: f64) -> (Tensor<3>, Tensor<4>) {
-    let [batch, time, _] = qkv.dims();
+    let [batch, time, width] = qkv.dims();
+    assert_eq!(
+        width % (3 * heads),
+        0,
+        "qkv's width {width} is not 3 × {heads} heads"
+    );
     let (context, weights) =
         Dispatch::attention_forward(qkv.into_dispatch(), heads as u32, scale as f32);
     let weights = Tensor::<3>::from_dispatch(weights);
@@ -44,8 +49,18 @@ pub fn forward_cached(
     past: usize,
     scale: f64,
 ) -> (Tensor<3>, Tensor<4>, [Tensor<4>; 2]) {
-    let [batch, time, _] = qkv.dims();
+    let [batch, time, width] = qkv.dims();
     let [_, heads, capacity, head_dim] = key.dims();
+    // Past the capacity, a thread would write into the next head's rows.
+    assert!(
+        past + time <= capacity,
+        "{past} + {time} positions overflow {capacity}"
+    );
+    assert_eq!(
+        width,
+        3 * heads * head_dim,
+        "qkv does not match the cache's heads"
+    );
     let flat = |t: Tensor<4>| {
         t.reshape([batch * heads, capacity, head_dim])
             .into_dispatch()
@@ -67,8 +82,8 @@ pub fn forward_cached(
 }
 
 /// The gradient of `forward`'s `qkv` `[batch, time, 3 · d]` from the context's `grad` `[batch,
-/// time, d]`, the weights and `qkv`. Masked positions weigh 0, so their terms vanish without a
-/// mask.
+/// time, d]`, the weights `[batch, heads, time, time]` and `qkv`: training's causal case, as
+/// many keys as queries (no cache). Positions after a query's own are never read.
 pub fn backward(grad: Tensor<3>, weights: Tensor<4>, qkv: Tensor<3>, scale: f64) -> Tensor<3> {
     let [batch, heads, time, _] = weights.dims();
     let weights = weights.reshape([batch * heads, time, time]);

@@ -443,8 +443,9 @@ where
 /// and values, each `heads` heads of `d / heads`): the context `[batch, time, d]`, from scores
 /// scaled by `scale`, queries and keys turned first by `rotation` (cos and sin, as `rotate`
 /// takes them) if given. `forward(query, key, value)` gives the context `[batch, heads, time,
-/// head_dim]` and the weights `[batch, heads, time, time]` on the CPU; a GPU takes its own
-/// kernels (`kernels::attention`), which read `qkv` and write the context where they lie. The
+/// head_dim]` and the weights `[batch, heads, time, time]` of causal attention on the CPU; a GPU
+/// takes its own causal kernels (`kernels::attention`), which read `qkv` and write the context
+/// where they lie. The
 /// backward is written out: dV = Wᵀ·dO, dS = W ⊙ (dO·Vᵀ − Σ(dO·Vᵀ ⊙ W)) · scale, dQ = dS·K,
 /// dK = dSᵀ·Q, and the three land in one tensor shaped as `qkv`, where burn's backward of
 /// three views of `qkv` fills three zero tensors of its size and adds them up. `None` where

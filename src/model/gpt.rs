@@ -70,8 +70,8 @@ pub struct CausalSelfAttention {
 }
 
 /// Keys and values of every position seen so far, `[batch, heads, positions, head_dim]`. On the
-/// CPU `positions` grows with each token (work in proportion to the positions so far); on a GPU
-/// it is the whole context from the start, its later positions empty and unread: one shape at
+/// CPU `positions` grows with each token (work in proportion to the positions so far); with
+/// WebGPU's kernels (`kernels::attention`) it is the whole context from the start, its later positions empty and unread: one shape at
 /// every position, so that the GPU compiles its kernels once, not for each new length (the
 /// fixed shape cost the CPU 5–8 % of its tokens/s), and the attention kernel writes the new
 /// positions in place.
@@ -152,8 +152,8 @@ impl CausalSelfAttention {
         trace: Option<&mut Trace>,
     ) -> Tensor<3> {
         let [batch, time, width] = qkv.dims();
-        let turned = self.qk_norm || rotation.is_some();
-        let packed = qkv.clone();
+        #[cfg(feature = "webgpu")]
+        let (packed, turned) = (qkv.clone(), self.qk_norm || rotation.is_some());
         let [mut query, mut key, mut value] = fused::unpack(qkv, self.n_head);
         if self.qk_norm {
             (query, key) = (rms_norm(query), rms_norm(key));
@@ -161,6 +161,8 @@ impl CausalSelfAttention {
         if let Some(rotation) = rotation {
             (query, key) = (rotation.apply(query), rotation.apply(key));
         }
+        // Plain tensors only (`on_gpu` excludes autodiff devices): training takes burn's ops
+        // below, with `hidden` masking the future.
         #[cfg(feature = "webgpu")]
         if crate::kernels::on_gpu(&query.device()) {
             let qkv = match turned {
@@ -173,8 +175,6 @@ impl CausalSelfAttention {
             }
             return context;
         }
-        #[cfg(not(feature = "webgpu"))]
-        let _ = (turned, packed);
         if let Some(CacheSlot { layer, .. }) = cache {
             if let Some(earlier) = layer.take() {
                 key = Tensor::cat(vec![earlier.key, key], 2);
@@ -266,9 +266,10 @@ fn weights_of(
 }
 
 /// `[1, 1, time, past + time]`: true where key position j comes after new position i (j >
-/// past + i). None where no position is hidden (one new position, which sees all) and on a GPU, whose
-/// kernels mask by position themselves. Made once per forward pass, not per block, and on the
-/// host: burn's `tril_mask` is a dozen kernels on a GPU.
+/// past + i). None where no position is hidden (one new position, which sees all) and for
+/// plain tensors on a GPU, whose attention kernels mask by position themselves (autodiff's
+/// device is another: training gets its mask). Made once per forward pass, not per block, and
+/// on the host: burn's `tril_mask` is a dozen kernels on a GPU.
 fn hidden_positions(past: usize, time: usize, device: &Device) -> Option<Tensor<4, Bool>> {
     #[cfg(feature = "webgpu")]
     if crate::kernels::on_gpu(device) {
@@ -418,12 +419,12 @@ impl Block {
     }
 }
 
-/// The residual stream `[batch, time, d_model]` with a branch's output not yet added to it: the
-/// layer norm after adds it (`fused::add_layer_norm`), in the norm's own kernel on a GPU
-/// outside autodiff, where the add alone was a launch per branch.
+/// The residual stream with a branch's output not yet added to it: the layer norm after adds it
+/// (`fused::add_layer_norm`), in the norm's own kernel on a GPU, where the add alone was a
+/// launch per branch.
 struct Residual {
-    x: Tensor<3>,
-    pending: Option<Tensor<3>>,
+    x: Tensor<3>,               // [batch, time, d_model]
+    pending: Option<Tensor<3>>, // [batch, time, d_model]
 }
 
 impl Residual {

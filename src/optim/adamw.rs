@@ -169,8 +169,9 @@ impl AdamW {
     /// where a launch a parameter was most of the step's: those whose lengths keep the views
     /// aligned (`ALIGNED_LEN`) in one launch, values, gradients and moments end to end, those
     /// that decay first; the others one by one. The moments stay end to end for the next step
-    /// (and views of them per parameter, for checkpoints). `None`, untouched, off a GPU or where
-    /// some parameters have moments and others none or older ones (a partial restore).
+    /// (and views of them per parameter, for checkpoints). `None`, the moments as they were (the
+    /// end-to-end copy forgotten), off a GPU or where some parameters have moments and others
+    /// none or older ones (a partial restore).
     #[cfg(feature = "webgpu")]
     pub fn update_all(
         &mut self,

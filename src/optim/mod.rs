@@ -90,17 +90,22 @@ impl Optimizer {
         module: M,
         mut grads: GradientsParams,
     ) -> Result<M, (M, GradientsParams)> {
+        if !self.hidden.is_empty() {
+            return Err((module, grads));
+        }
         let mut params = Vec::new();
+        let mut on_gpu = None;
         crate::params::visit_ranked(&module, &grads, |id, param, grad, rank| {
-            if let Some(grad) = grad {
-                params.push((id, param.inner(), grad, rank >= 2));
+            let param = param.inner();
+            let on_gpu = *on_gpu.get_or_insert_with(|| crate::kernels::on_gpu(&param.device()));
+            if let (true, Some(grad)) = (on_gpu, grad) {
+                params.push((id, param, grad, rank >= 2));
             }
         });
-        let updated = self
-            .hidden
-            .is_empty()
-            .then(|| self.adamw.update_all(lr, &params))
-            .flatten();
+        let updated = match on_gpu {
+            Some(true) => self.adamw.update_all(lr, &params),
+            _ => None,
+        };
         let Some(updated) = updated else {
             return Err((module, grads));
         };
