@@ -440,11 +440,7 @@ async fn attention_kernels_match_burns_ops() {
         let what = format!("past {past}, time {time}, capacity {capacity:?}");
         let close = |a: Vec<f32>, b: Vec<f32>, part: &str| {
             assert_eq!(a.len(), b.len(), "{part} ({what})");
-            let worst = a
-                .iter()
-                .zip(&b)
-                .map(|(x, y)| (x - y).abs())
-                .fold(0.0, f32::max);
+            let worst = fused::largest_difference(&a, &b);
             assert!(worst < 1e-5, "{part} ({what}): off by {worst}");
         };
         let positions = capacity.unwrap_or(time);
@@ -572,11 +568,7 @@ async fn adamw_kernel_matches_burns_ops() {
     };
     let on_gpu = run(gpu.device.clone().inner()).await;
     let on_cpu = run(kindling::device::cpu()).await;
-    let worst = on_gpu
-        .iter()
-        .zip(&on_cpu)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f32::max);
+    let worst = fused::largest_difference(&on_gpu, &on_cpu);
     assert!(worst < 1e-5, "the parameters differ by {worst}");
     assert!(on_cpu[n..2 * n] != on_cpu[..n], "the steps moved nothing");
 }
@@ -637,12 +629,7 @@ async fn adamw_over_every_parameter_at_once_matches_one_by_one() {
     };
     let on_gpu = run(gpu.device.clone().inner(), [true, true, false, true]).await;
     let on_cpu = run(kindling::device::cpu(), [false; 4]).await;
-    assert_eq!(on_gpu.len(), on_cpu.len());
-    let worst = on_gpu
-        .iter()
-        .zip(&on_cpu)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f32::max);
+    let worst = fused::largest_difference(&on_gpu, &on_cpu);
     assert!(worst < 1e-5, "the parameters differ by {worst}");
 }
 

@@ -152,22 +152,14 @@ impl CausalSelfAttention {
         trace: Option<&mut Trace>,
     ) -> Tensor<3> {
         let [batch, time, width] = qkv.dims();
-        #[cfg(feature = "webgpu")]
-        let (packed, turned) = (qkv.clone(), self.qk_norm || rotation.is_some());
-        let [mut query, mut key, mut value] = fused::unpack(qkv, self.n_head);
-        if self.qk_norm {
-            (query, key) = (rms_norm(query), rms_norm(key));
-        }
-        if let Some(rotation) = rotation {
-            (query, key) = (rotation.apply(query), rotation.apply(key));
-        }
         // Plain tensors only (`on_gpu` excludes autodiff devices): training takes burn's ops
-        // below, with `hidden` masking the future.
+        // below, with `hidden` masking the future. The kernels read `qkv` as it lies, so the
+        // heads are unpacked only to turn queries and keys.
         #[cfg(feature = "webgpu")]
-        if crate::kernels::on_gpu(&query.device()) {
-            let qkv = match turned {
-                true => fused::pack([query, key, value]),
-                false => packed,
+        if crate::kernels::on_gpu(&qkv.device()) {
+            let qkv = match self.qk_norm || rotation.is_some() {
+                true => fused::pack(self.heads(qkv, rotation)),
+                false => qkv,
             };
             let (context, weights) = self.attend_on_gpu(qkv, cache, scale);
             if let Some(trace) = trace {
@@ -175,6 +167,7 @@ impl CausalSelfAttention {
             }
             return context;
         }
+        let [query, mut key, mut value] = self.heads(qkv, rotation);
         if let Some(CacheSlot { layer, .. }) = cache {
             if let Some(earlier) = layer.take() {
                 key = Tensor::cat(vec![earlier.key, key], 2);
@@ -199,6 +192,19 @@ impl CausalSelfAttention {
             context
         };
         context.swap_dims(1, 2).reshape([batch, time, width / 3])
+    }
+
+    /// Queries, keys and values `[batch, heads, time, head_dim]` of `qkv`, queries and keys
+    /// normalized (QK norm) and turned (rotary positions) as the model says.
+    fn heads(&self, qkv: Tensor<3>, rotation: Option<&Rotation>) -> [Tensor<4>; 3] {
+        let [mut query, mut key, value] = fused::unpack(qkv, self.n_head);
+        if self.qk_norm {
+            (query, key) = (rms_norm(query), rms_norm(key));
+        }
+        if let Some(rotation) = rotation {
+            (query, key) = (rotation.apply(query), rotation.apply(key));
+        }
+        [query, key, value]
     }
 
     /// The context and the weights of plain `qkv` on a GPU, by its kernels: with a cache, the

@@ -6,6 +6,8 @@ use kindling::device::{cpu, read_floats};
 use kindling::model::{tokens, LanguageModel};
 use kindling::tokenizer::TokenizerKind;
 
+pub use crate::fused::shared::largest_difference;
+
 pub const PHRASE: &str = "the quick brown fox jumps over the lazy dog. ";
 
 pub fn repeated_text() -> String {

@@ -2,7 +2,7 @@
 //! tests run the same comparison on WebGPU).
 
 #[path = "../shared/fused.rs"]
-mod shared;
+pub mod shared;
 
 use kindling::device::cpu;
 

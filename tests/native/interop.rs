@@ -10,6 +10,8 @@ use kindling::interop::{self, nanogpt, Exported};
 use kindling::model::tokens;
 use kindling::{ErrorKind, Trainer};
 
+use crate::common::largest_difference;
+
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/nanogpt")
@@ -21,25 +23,12 @@ fn fixture_text() -> String {
     std::fs::read_to_string(path).unwrap()
 }
 
-/// Logits at every position of `ids`, `[positions][vocab]`.
-fn all_logits(trainer: &Trainer, ids: &[u32]) -> Vec<Vec<f32>> {
+/// Logits at every position of `ids`, position after position (`[positions · vocab]`).
+fn all_logits(trainer: &Trainer, ids: &[u32]) -> Vec<f32> {
     let logits: Tensor<3> = trainer
         .inference_model()
         .forward(tokens(ids, &cpu().inner()));
-    let vocab = logits.dims()[2];
-    let flat = pollster::block_on(read_floats(logits)).unwrap();
-    flat.chunks(vocab).map(<[f32]>::to_vec).collect()
-}
-
-fn largest_difference(a: &[Vec<f32>], b: &[Vec<f32>]) -> f32 {
-    assert_eq!(a.len(), b.len());
-    a.iter()
-        .zip(b)
-        .flat_map(|(x, y)| {
-            assert_eq!(x.len(), y.len());
-            x.iter().zip(y).map(|(p, q)| (p - q).abs())
-        })
-        .fold(0.0, f32::max)
+    pollster::block_on(read_floats(logits)).unwrap()
 }
 
 #[test]
@@ -61,7 +50,7 @@ fn a_nanogpt_checkpoint_gives_nanogpts_logits() {
     let expected_ids: Vec<u32> = serde_json::from_value(expected["ids"].clone()).unwrap();
     assert_eq!(ids, expected_ids, "meta.pkl's vocabulary");
     let theirs: Vec<Vec<f32>> = serde_json::from_value(expected["logits"].clone()).unwrap();
-    let difference = largest_difference(&all_logits(&trainer, &ids), &theirs);
+    let difference = largest_difference(&all_logits(&trainer, &ids), &theirs.concat());
     assert!(difference <= 1e-4, "logits differ by {difference}");
 }
 

@@ -11,7 +11,7 @@ use kindling::params::visit;
 use kindling::session::Session;
 use kindling::{checkpoint, ErrorKind, Trainer};
 
-use crate::common::{bpe_config, last_logits, repeated_text};
+use crate::common::{bpe_config, largest_difference, last_logits, repeated_text};
 
 const NEW: &str = "a lazy dog jumps over the quick brown fox. ";
 
@@ -84,11 +84,7 @@ fn merged_adapters_compute_what_unmerged_ones_do_and_both_reopen() {
 
     let merged_model = lora::merge(trainer.inference_model());
     let merged = last_logits(&merged_model, &ids);
-    let gap = unmerged
-        .iter()
-        .zip(&merged)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f32::max);
+    let gap = largest_difference(&unmerged, &merged);
     assert!(gap < 1e-5, "merged logits differ by {gap}");
 
     let options = |merged| checkpoint::SaveOptions {
@@ -106,11 +102,7 @@ fn merged_adapters_compute_what_unmerged_ones_do_and_both_reopen() {
     assert_eq!(reopened.config.lora_rank, 0);
     assert_eq!(lora::split(reopened.model()).frozen, 0);
     let logits = last_logits(&reopened.inference_model(), &ids);
-    let gap = unmerged
-        .iter()
-        .zip(&logits)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f32::max);
+    let gap = largest_difference(&unmerged, &logits);
     assert!(gap < 1e-5, "the merged file's logits differ by {gap}");
     assert!(plain.len() < adapters.len());
 }

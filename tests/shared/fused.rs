@@ -43,7 +43,8 @@ async fn values<const D: usize>(tensor: Tensor<D>) -> Vec<f32> {
     read_floats(tensor.reshape([n])).await.unwrap()
 }
 
-fn largest_difference(a: &[f32], b: &[f32]) -> f32 {
+/// The largest absolute difference between two equally long runs of values.
+pub fn largest_difference(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
     a.iter()
         .zip(b)
