@@ -64,14 +64,15 @@ step "build pkg/ (CPU), pkg-webgpu/ and pkg-remote/"
 bash scripts/build.sh
 
 # The page's JavaScript against its JSDoc types and the engine's pkg/kindling.d.ts (just built),
-# both import graphs for cycles, and Biome's lint and format check over www/, pkg-tests/, bench/
-# and scripts/ (biome.jsonc; read-only, warnings fail too: `npx biome check --write` fixes most): a
-# second or two.
-step "types, imports and lint (tsc --strict over www/; no import cycle in src/ or www/; Biome: JS lint and format)"
+# both import graphs for cycles, one set of features for the three wasm builds (Cargo.toml), and
+# Biome's lint and format check over www/, pkg-tests/, bench/ and scripts/ (biome.jsonc;
+# read-only, warnings fail too: `npx biome check --write` fixes most): a few seconds.
+step "types, imports and lint (tsc --strict over www/; no import cycle in src/ or www/; the wasm builds' features; Biome: JS lint and format)"
 bash scripts/npm-install.sh
 npx tsc -p tsconfig.json
 npx tsc -p pkg-tests/tsconfig.json
 node scripts/check-imports.mjs
+node scripts/check-features.mjs
 npx biome ci --colors=off --error-on-warnings
 
 step "pkg-tests (the built package and the page in Chromium; a core set in Firefox and WebKit)"

@@ -445,11 +445,11 @@ where
 /// takes them) if given. `forward(query, key, value)` gives the context `[batch, heads, time,
 /// head_dim]` and the weights `[batch, heads, time, time]` of causal attention on the CPU; a GPU
 /// takes its own causal kernels (`kernels::attention`), which read `qkv` and write the context
-/// where they lie. The
-/// backward is written out: dV = Wᵀ·dO, dS = W ⊙ (dO·Vᵀ − Σ(dO·Vᵀ ⊙ W)) · scale, dQ = dS·K,
-/// dK = dSᵀ·Q, and the three land in one tensor shaped as `qkv`, where burn's backward of
-/// three views of `qkv` fills three zero tensors of its size and adds them up. `None` where
-/// the hand-written backward does not reach (not autodiff, or another backend).
+/// where they lie. The backward is written out: dV = Wᵀ·dO, dS = W ⊙ (dO·Vᵀ − Σ(dO·Vᵀ ⊙ W)) ·
+/// scale, dQ = dS·K, dK = dSᵀ·Q, and the three land in one tensor shaped as `qkv`, where
+/// burn's backward of three views of `qkv` fills three zero tensors of its size and adds them
+/// up. `None` where the hand-written backward does not reach (not autodiff, or another
+/// backend).
 pub fn attention(
     qkv: Tensor<3>,
     heads: usize,

@@ -71,10 +71,10 @@ pub struct CausalSelfAttention {
 
 /// Keys and values of every position seen so far, `[batch, heads, positions, head_dim]`. On the
 /// CPU `positions` grows with each token (work in proportion to the positions so far); with
-/// WebGPU's kernels (`kernels::attention`) it is the whole context from the start, its later positions empty and unread: one shape at
-/// every position, so that the GPU compiles its kernels once, not for each new length (the
-/// fixed shape cost the CPU 5–8 % of its tokens/s), and the attention kernel writes the new
-/// positions in place.
+/// WebGPU's kernels (`kernels::attention`) it is the whole context from the start, its later
+/// positions empty and unread: one shape at every position, so that the GPU compiles its
+/// kernels once, not for each new length (the fixed shape cost the CPU 5–8 % of its
+/// tokens/s), and the attention kernel writes the new positions in place.
 #[derive(Clone, Debug)]
 pub struct LayerCache {
     key: Tensor<4>,
