@@ -8,8 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 data="${KINDLING_DATA:-../shared/data/tinyshakespeare.txt}"
 dir=bench/hf-tokenizers
-CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kindling/hf-tokenizers}" \
-  wasm-pack build "$dir" --target web --release --out-dir pkg >&2
+target="${CARGO_TARGET_DIR:-$HOME/.cache/kindling/hf-tokenizers}"
+CARGO_TARGET_DIR="$target" cargo build --release --target wasm32-unknown-unknown \
+  --manifest-path "$dir/Cargo.toml" >&2
+wasm-bindgen --target web --out-dir "$dir/pkg" "$target/wasm32-unknown-unknown/release/hftok.wasm"
 cp "$data" "$dir/text.txt"
 echo "module: $(stat -c %s "$dir/pkg/hftok_bg.wasm") bytes, $(gzip -9c "$dir/pkg/hftok_bg.wasm" | wc -c) gzipped"
 node bench/hf-tokenizers/run.mjs

@@ -11,7 +11,7 @@
 #
 #   --full          also train baby-GPT for all 2000 iterations on each side; report val loss
 #   --readme        put the table into docs/benchmarks.md (between the bench markers)
-#   --no-build      use pkg/ as it is instead of rebuilding it (wasm-pack, incremental ~7 s)
+#   --no-build      use pkg/ as it is instead of rebuilding it (scripts/build.sh, incremental ~7 s)
 #   --skip-native   leave out the native legs (they build the example with cargo)
 #   --skip-torch / --skip-browser / --skip-tfjs   leave out those legs
 #   --iters N / --warmup N   baby-GPT iterations timed (>= 50) / left out before timing (10)
@@ -84,7 +84,7 @@ fi
 
 # --- pkg/ (the wasm module the browser legs load) --------------------------------------------
 if [ "$build" = 1 ]; then
-  say "building pkg/ (wasm-pack build --target web --release)"
+  say "building pkg/, pkg-webgpu/ and pkg-remote/ (scripts/build.sh)"
   bash scripts/build.sh >&2
 elif [ ! -f pkg/kindling_bg.wasm ]; then
   echo "bench: pkg/ is not built (drop --no-build, or run scripts/build.sh)" >&2

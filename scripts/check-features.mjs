@@ -87,7 +87,7 @@ for (const host of [false, true]) {
     const [name, version] = crate.split(' ');
     const list = missing.filter((f) => f !== 'default').map((f) => JSON.stringify(f));
     const defaults = missing.includes('default') ? [] : ['default-features = false'];
-    const keys = [`version = "${version.slice(1)}"`, ...defaults];
+    const keys = [`version = "${version.slice(1).split('+')[0]}"`, ...defaults];
     if (list.length > 0) keys.push(`features = [${list.join(', ')}]`);
     console.error(`${name} = { ${keys.join(', ')} }`);
   }

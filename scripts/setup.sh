@@ -20,13 +20,10 @@ fi
 if ! rustup component list --installed | grep -q '^rustfmt'; then rustup component add rustfmt; fi
 if ! rustup component list --installed | grep -q '^clippy'; then rustup component add clippy; fi
 
-if ! have wasm-pack; then
-  say "installing wasm-pack"
-  cargo install wasm-pack --locked
-fi
-
-# wasm-pack uses the wasm-bindgen on PATH only when it matches Cargo.lock exactly; otherwise it
-# tries a download, which fails offline. Installed without --locked (see ../shared/TOOLCHAIN.md).
+# wasm-bindgen (the JS glue of scripts/build.sh) and wasm-bindgen-test-runner (the browser
+# tests' runner, .cargo/config.toml) must be the version of Cargo.lock's wasm-bindgen exactly.
+# Installed without --locked (see ../shared/TOOLCHAIN.md). No wasm-pack: it would only run
+# these and cargo, and installing it takes a fresh machine 2 minutes.
 bindgen_version=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_version" ]; then
   say "installing wasm-bindgen-cli $bindgen_version"

@@ -56,9 +56,10 @@ else
   cargo test --lib --test native --features remote -- --test-threads=1
 fi
 
-step "wasm-pack test in headless Chromium (CPU and WebGPU)"
-WASM_BINDGEN_TEST_TIMEOUT=300 wasm-pack test --headless --chrome --release --features webgpu \
-  --test web --test gpu_lost
+# Through wasm-bindgen-test-runner (.cargo/config.toml), headless, with Debian's ChromeDriver.
+step "wasm tests in headless Chromium (CPU and WebGPU)"
+CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}" WASM_BINDGEN_TEST_TIMEOUT=300 \
+  cargo test --release --target wasm32-unknown-unknown --features webgpu --test web --test gpu_lost
 
 step "build pkg/ (CPU), pkg-webgpu/ and pkg-remote/"
 bash scripts/build.sh

@@ -1,5 +1,6 @@
-//! The JS-facing API in a real browser (`wasm-pack test --headless --chrome`), on the CPU and
-//! on WebGPU (SwiftShader in headless Chromium, enabled by webdriver.json).
+//! The JS-facing API in a real browser, on the CPU and on WebGPU (SwiftShader in headless
+//! Chromium, enabled by webdriver.json): `cargo test --target wasm32-unknown-unknown --test web`
+//! runs it through wasm-bindgen-test-runner (scripts/test.sh).
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Error, Float32Array, Promise, Reflect, Uint8Array};

@@ -16,7 +16,7 @@ const freedError = (name) =>
   );
 
 /**
- * Guards every class `pkg` exports (a module of the engine built by wasm-pack): its methods and
+ * Guards every class `pkg` exports (a module of the engine, wasm-bindgen's glue): its methods and
  * getters throw kind 'freed' once the object is freed; `free()` itself becomes safe to repeat.
  * @param {Record<string, unknown>} pkg
  */
