@@ -4,7 +4,7 @@
 # pkg-remote/ with burn's remote client (fetched only when a reader connects to a compute
 # peer). Each is a wasm module and its JS glue and types, from `cargo build` and wasm-bindgen
 # (what wasm-pack would run, without installing wasm-pack: 2 minutes of a fresh CI machine).
-# pkg-webgpu/ reuses the browser tests' build (same features).
+# pkg-webgpu/ reuses the browser tests' dependencies (same features).
 #
 #   scripts/build.sh [cpu|webgpu|remote]   (all three when no argument)
 set -euo pipefail

@@ -7,8 +7,8 @@
 // this check fails when a crate's features still differ between builds, except where the
 // difference is what the build is for (EXPECTED), and prints the lines that section needs.
 // Cargo has no option that unifies features across builds of one package (its
-// `feature-unification` works across a workspace's packages), hence ~80 lines here.
-// Run by scripts/test.sh's "types" stage (three `cargo tree`: a second or two).
+// `feature-unification` works across a workspace's packages), hence this script.
+// Run by scripts/test.sh's "types" stage (three `cargo tree`: about 3 s).
 //
 //   node scripts/check-features.mjs
 import { execFileSync } from 'node:child_process';
@@ -33,6 +33,7 @@ const EXPECTED = {
  * Every crate of one build (host crates too: procedural macros and build scripts) and its
  * features, from `cargo tree`: "name vX.Y.Z" → features.
  * @param {string} features
+ * @param {string} [edges] cargo tree's `-e`
  * @returns {Map<string, Set<string>>}
  */
 function crates(features, edges = 'normal,build') {
