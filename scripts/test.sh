@@ -56,13 +56,31 @@ else
   cargo test --lib --test native --features remote -- --test-threads=1
 fi
 
-# Through wasm-bindgen-test-runner (.cargo/config.toml), headless, with Debian's ChromeDriver.
-step "wasm tests in headless Chromium (CPU and WebGPU)"
-CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}" WASM_BINDGEN_TEST_TIMEOUT=300 \
-  cargo test --release --target wasm32-unknown-unknown --features webgpu --test web --test gpu_lost
-
-step "build pkg/ (CPU), pkg-webgpu/ and pkg-remote/"
-bash scripts/build.sh
+# Built by cargo, then run by wasm-bindgen-test-runner (wasm32's runner in .cargo/config.toml),
+# headless, with Debian's ChromeDriver. Cargo holds its build lock only while it compiles, and
+# Chromium running the tests leaves most of a core idle, so pkg/ and pkg-remote/ build beside
+# them; pkg-webgpu/ follows (it reuses the tests' build). Should a test fail, those builds stop.
+step "wasm tests in headless Chromium (CPU and WebGPU), pkg/ and pkg-remote/ built beside them"
+mapfile -t wasm_tests < <(
+  cargo test --release --target wasm32-unknown-unknown --features webgpu --test web --test gpu_lost \
+    --no-run --message-format=json-render-diagnostics |
+    node -e 'for (const line of require("fs").readFileSync(0, "utf8").split("\n")) {
+      const message = line.startsWith("{") ? JSON.parse(line) : {};
+      if (message.profile?.test && message.executable) console.log(message.executable);
+    }'
+)
+[ ${#wasm_tests[@]} -eq 2 ] || { echo "the wasm tests did not build (above)" >&2; exit 1; }
+builds_log=$(mktemp)
+bash scripts/build.sh cpu remote >"$builds_log" 2>&1 &
+builds=$!
+for wasm in "${wasm_tests[@]}"; do
+  CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}" WASM_BINDGEN_TEST_TIMEOUT=300 \
+    wasm-bindgen-test-runner "$wasm" || { pkill -P "$builds"; kill "$builds"; exit 1; }
+done
+step "build pkg-webgpu/ (pkg/ and pkg-remote/ finishing)"
+wait "$builds" || { cat "$builds_log"; exit 1; }
+cat "$builds_log"
+bash scripts/build.sh webgpu
 
 # The page's JavaScript against its JSDoc types and the engine's pkg/kindling.d.ts (just built),
 # both import graphs for cycles, one set of features for the three wasm builds (Cargo.toml), and
