@@ -61,15 +61,19 @@ fi
 # Chromium running the tests leaves most of a core idle, so pkg/ and pkg-remote/ build beside
 # them; pkg-webgpu/ follows (it reuses the tests' build). Should a test fail, those builds stop.
 step "wasm tests in headless Chromium (CPU and WebGPU), pkg/ and pkg-remote/ built beside them"
+wasm_test_targets=(web gpu_lost)
 mapfile -t wasm_tests < <(
-  cargo test --release --target wasm32-unknown-unknown --features webgpu --test web --test gpu_lost \
-    --no-run --message-format=json-render-diagnostics |
+  cargo test --release --target wasm32-unknown-unknown --features webgpu \
+    "${wasm_test_targets[@]/#/--test=}" --no-run --message-format=json-render-diagnostics |
     node -e 'for (const line of require("fs").readFileSync(0, "utf8").split("\n")) {
       const message = line.startsWith("{") ? JSON.parse(line) : {};
       if (message.profile?.test && message.executable) console.log(message.executable);
     }'
 )
-[ ${#wasm_tests[@]} -eq 2 ] || { echo "the wasm tests did not build (above)" >&2; exit 1; }
+if [ ${#wasm_tests[@]} -ne ${#wasm_test_targets[@]} ]; then
+  echo "the wasm tests did not build (above)" >&2
+  exit 1
+fi
 builds_log=$(mktemp)
 bash scripts/build.sh cpu remote >"$builds_log" 2>&1 &
 builds=$!
@@ -79,7 +83,7 @@ for wasm in "${wasm_tests[@]}"; do
 done
 step "build pkg-webgpu/ (pkg/ and pkg-remote/ finishing)"
 wait "$builds" || { cat "$builds_log"; exit 1; }
-cat "$builds_log"
+cat "$builds_log" && rm "$builds_log"
 bash scripts/build.sh webgpu
 
 # The page's JavaScript against its JSDoc types and the engine's pkg/kindling.d.ts (just built),
